@@ -1,0 +1,62 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+
+from apps.accounts.models import ApiToken, Membership, User
+from apps.accounts.services import api_token_create
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fk_name = "user"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "date_joined"]
+    search_fields = ["email", "full_name"]
+    inlines = [MembershipInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name",)}),
+        ("Platform", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ()
+    list_filter = ["is_staff", "is_active"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created"]
+    list_filter = ["role", "tenant"]
+    search_fields = ["user__email", "tenant__name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "membership", "created", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["membership__tenant"]
+    search_fields = ["name", "prefix", "membership__user__email"]
+    readonly_fields = ["prefix", "key_hash", "created", "last_used_at"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        if obj is None:
+            return ["membership", "name", "scopes", "expires_at"]
+        return ["membership", "name", "prefix", "scopes", "created", "expires_at", "last_used_at", "revoked_at"]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = api_token_create(
+            membership=obj.membership, name=obj.name, scopes=obj.scopes or None, expires_at=obj.expires_at,
+            created_by=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+        )
+        obj.pk = token.pk
+        messages.warning(request, f"Token created. Copy it now, it is not shown again: {raw}")

@@ -1,0 +1,33 @@
+"""Roles and the permissions they grant (the original Aurum's RBAC, spec section 3.1).
+
+viewer is the original "user" role. Platform staff (Django ``is_superuser``) play the original
+"super_admin" and work in the Django admin, not through tenant roles.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    ANALYST = "analyst", "Analyst"
+    TRADER = "trader", "Trader"
+    ADMIN = "admin", "Admin"
+
+
+_VIEWER = frozenset({"curves:read", "scenarios:read"})
+_ANALYST = _VIEWER | {"scenarios:run"}
+_TRADER = _ANALYST | {"curves:write", "scenarios:write", "scenarios:delete"}
+_ADMIN = _TRADER | {"admin:read", "admin:feature_flags", "admin:rate_limits", "admin:trino", "tokens:manage"}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.VIEWER: _VIEWER,
+    Role.ANALYST: _ANALYST,
+    Role.TRADER: _TRADER,
+    Role.ADMIN: _ADMIN,
+}
+
+ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values())
+
+
+def role_permissions(role: str) -> frozenset[str]:
+    return ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.portal.views import home_view, login_view, logout_view
+
+urlpatterns = [
+    path("", home_view, name="portal-home"),
+    path("login/", login_view, name="portal-login"),
+    path("logout/", logout_view, name="portal-logout"),
+]

@@ -1,0 +1,54 @@
+"""Server-rendered pages for tenant users, on the tenant's own host."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.selectors import api_token_list, membership_for
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = LoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+        # A user of another tenant gets the same answer as a wrong password: nothing about who exists where.
+        if user is not None and membership_for(user=user, tenant=tenant) is not None:  # type: ignore[arg-type]
+            login(request, user)
+            return redirect("portal-home")
+        error = "Email or password is not right for this workspace."
+    status = 401 if error else 200
+    return render(request, "portal/login.html", {"form": form, "error": error, "tenant": tenant}, status=status)
+
+
+@require_http_methods(["POST"])
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("portal-login")
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    membership = request.aurum_membership  # type: ignore[attr-defined]
+    if membership is None:
+        logout(request)
+        return redirect("portal-login")
+    context: dict[str, Any] = {
+        "tenant": membership.tenant,
+        "membership": membership,
+        "permissions": sorted(membership.permissions),
+        "tokens": api_token_list(membership=membership)[:20],
+    }
+    return render(request, "portal/home.html", context)

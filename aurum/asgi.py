@@ -1,0 +1,24 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels with tenant-aware authentication."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from aurum.events.auth import TenantAuthMiddleware  # noqa: E402
+from aurum.events.consumers import EventStreamConsumer  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": SessionMiddlewareStack(
+            TenantAuthMiddleware(URLRouter([path("ws/events/", EventStreamConsumer.as_asgi())]))
+        ),
+    }
+)

@@ -1,0 +1,158 @@
+"""``python -m aurum.devstack test [pytest args]`` and ``python -m aurum.devstack demo``.
+
+test: starts throwaway Postgres and Redis (unless DATABASE_URL / REDIS_URL are set), runs pytest, stops them,
+      exits with pytest's status.
+demo: starts (or reuses) the private stack under var/demo, migrates, seeds the demo tenants, and serves
+      web + worker + beat until Ctrl-C or SIGTERM, then stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aurum.devstack.services import DevstackError, PostgresServer, RedisServer, free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
+BIN = Path(sys.executable).parent
+
+
+def _say(message: str) -> None:
+    print(f"[aurum] {message}", flush=True)
+
+
+def _start_services(root: Path, *, throwaway: bool, pg_port: int, redis_port: int) -> tuple[dict[str, str], list[Any]]:
+    env: dict[str, str] = {}
+    started: list[Any] = []
+    if not os.environ.get("DATABASE_URL"):
+        pg = PostgresServer(root / "postgres", pg_port, fast_unsafe=throwaway)
+        _say(f"starting Postgres on 127.0.0.1:{pg_port} ({pg.data_dir})")
+        pg.start()
+        started.append(pg)
+        env["DATABASE_URL"] = pg.url
+    if not os.environ.get("REDIS_URL"):
+        redis = RedisServer(root / "redis", redis_port)
+        _say(f"starting Redis on 127.0.0.1:{redis_port}")
+        redis.start()
+        started.append(redis)
+        env["REDIS_URL"] = redis.url
+    return env, started
+
+
+def _stop_all(started: list[Any]) -> None:
+    for service in reversed(started):
+        try:
+            service.stop()
+        except Exception as exc:  # noqa: BLE001 - shutting down: report and go on stopping the rest
+            _say(f"could not stop {type(service).__name__}: {exc}")
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    scratch = Path(tempfile.mkdtemp(prefix="aurum-test-", dir=VAR if VAR.exists() else None))
+    os.chmod(scratch, 0o755)
+    started: list[Any] = []
+    try:
+        env, started = _start_services(scratch, throwaway=True, pg_port=free_port(), redis_port=free_port())
+        env.setdefault("AURUM_WAREHOUSE", (scratch / "warehouse").as_uri())
+        env["DJANGO_SETTINGS_MODULE"] = "aurum.settings.test"
+        env["AURUM_VAR_DIR"] = str(scratch)
+        command = [str(BIN / "pytest"), *pytest_args]
+        _say("running " + " ".join(command))
+        return subprocess.call(command, env={**os.environ, **env}, cwd=ROOT)
+    finally:
+        _stop_all(started)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_demo() -> int:
+    demo_root = VAR / "demo"
+    demo_root.mkdir(parents=True, exist_ok=True)
+    os.chmod(demo_root, 0o755)
+    port = int(os.environ.get("AURUM_PORT", "8000"))
+    if port_open(port):
+        _say(f"port {port} is taken; set AURUM_PORT to another port")
+        return 2
+    started: list[Any] = []
+    processes: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def _stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        env, started = _start_services(
+            demo_root,
+            throwaway=False,
+            pg_port=int(os.environ.get("AURUM_DEMO_PG_PORT", "54329")),
+            redis_port=int(os.environ.get("AURUM_DEMO_REDIS_PORT", "63799")),
+        )
+        env = {
+            **os.environ,
+            **env,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aurum.settings.local"),
+            "AURUM_PORT": str(port),
+        }
+        # Commands run from the same checkout while the demo serves (e.g. ingest_eod) use the same stack.
+        (VAR / "demo.env").write_text(
+            "".join(f"{k}={env[k]}\n" for k in ("DATABASE_URL", "REDIS_URL") if k in env)
+        )
+        manage = [str(BIN / "python"), str(ROOT / "manage.py")]
+        subprocess.run([*manage, "platform_migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        subprocess.run([*manage, "demo_seed", "--port", str(port)], env=env, check=True, cwd=ROOT)
+        processes = [
+            subprocess.Popen([str(BIN / "uvicorn"), "aurum.asgi:application", "--host", "127.0.0.1",
+                              "--port", str(port), "--no-access-log"], env=env, cwd=ROOT),
+            subprocess.Popen([str(BIN / "celery"), "-A", "aurum", "worker", "-l", "INFO", "--concurrency", "2",
+                              "-n", "demo@%h"], env=env, cwd=ROOT),
+            subprocess.Popen([str(BIN / "celery"), "-A", "aurum", "beat", "-l", "INFO",
+                              "-s", str(demo_root / "celerybeat-schedule")], env=env, cwd=ROOT),
+        ]
+        _say(f"serving on http://localhost:{port} — details in {VAR / 'demo.json'}; Ctrl-C stops everything")
+        while not stopping:
+            if any(p.poll() is not None for p in processes):
+                _say("a demo process exited; stopping the rest")
+                break
+            time.sleep(0.5)
+        return 0
+    except (DevstackError, subprocess.CalledProcessError) as exc:
+        _say(f"demo failed: {exc}")
+        return 1
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _stop_all(started)
+        _say("stopped")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m aurum.devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo")
+    test = sub.add_parser("test")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    if args.command == "test":
+        return run_tests([a for a in args.pytest_args if a != "--"])
+    return run_demo()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

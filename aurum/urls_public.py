@@ -1,0 +1,14 @@
+"""URLs on the platform host (public schema): the Django admin, plus what every host serves."""
+
+from django.contrib import admin
+from django.urls import path
+
+from aurum.urls_shared import shared_patterns
+
+admin.site.site_header = "Aurum platform administration"
+admin.site.site_title = "Aurum admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    *shared_patterns,
+]

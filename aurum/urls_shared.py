@@ -1,0 +1,13 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from aurum.health import views as health
+
+shared_patterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("", include("django_prometheus.urls")),
+    path("api/v2/", include("apps.accounts.api.urls")),
+    path("api/v2/schema/", SpectacularAPIView.as_view(), name="api-v2-schema"),
+    path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="api-v2-schema"), name="api-v2-docs"),
+]

@@ -1,0 +1,71 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tenants.models import Domain, Entitlement, Plan, Tenant
+from tenants.services import tenant_create, tenant_resume, tenant_suspend
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+class EntitlementInline(admin.TabularInline):
+    model = Entitlement
+    extra = 0
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "schema_name", "plan", "status", "created"]
+    list_filter = ["status", "plan"]
+    search_fields = ["name", "schema_name"]
+    inlines = [DomainInline, EntitlementInline]
+    actions = ["suspend", "resume"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
+        return ["schema_name", "status", "created", "suspended_at"] if obj else ["status", "created"]
+
+    def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> list[Any]:
+        return list(self.inlines) if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = tenant_create(name=obj.name, schema_name=obj.schema_name, plan=obj.plan)
+        obj.pk = created.pk
+        obj.created = created.created
+        messages.info(request, f"Provisioned schema '{created.schema_name}' at {created.get_primary_domain()}.")
+
+    @admin.action(description="Suspend selected tenants")
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            tenant_suspend(tenant=tenant)
+        messages.success(request, f"Suspended {queryset.count()} tenant(s).")
+
+    @admin.action(description="Resume selected tenants")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset:
+            tenant_resume(tenant=tenant)
+        messages.success(request, f"Resumed {queryset.count()} tenant(s).")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "requests_per_second", "burst", "rows_per_month", "concurrent_scenario_runs"]
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "tenant", "is_primary"]
+    search_fields = ["domain"]
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "dataset", "created"]
+    list_filter = ["dataset"]

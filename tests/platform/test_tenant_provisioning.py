@@ -1,0 +1,96 @@
+"""tenant_create / tenant_suspend / tenant_resume, through the service and the HTTP surface."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from aurum.lakehouse.catalog import get_catalog
+from tenants.models import Domain, Plan, Tenant
+from tenants.services import tenant_create, tenant_resume, tenant_suspend
+
+
+def _tables(schema: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _applied_migrations(schema: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
+        return set(cursor.fetchall())
+
+
+def test_tenant_create_provisions_schema_domain_and_lakehouse_namespace(world):
+    plan = Plan.objects.get(code="standard")
+
+    tenant = tenant_create(name="Initech Energy", schema_name="initech", plan=plan, datasets=["vendor:RP"])
+
+    assert Tenant.objects.get(schema_name="initech").name == "Initech Energy"
+    assert Domain.objects.get(tenant=tenant, is_primary=True).domain == "initech.localhost"
+    assert _tables("initech") == _tables("tenant_template") != set()
+    assert _applied_migrations("initech") == _applied_migrations("tenant_template")
+    assert ("t_initech",) in get_catalog().list_namespaces()
+    assert list(tenant.entitlements.values_list("dataset", flat=True)) == ["vendor:RP"]
+
+
+@pytest.mark.parametrize(
+    ("schema_name", "message"),
+    [
+        ("Acme Corp", "lowercase letters"),
+        ("1acme", "lowercase letters"),
+        ("public", "reserved"),
+        ("tenant_template", "reserved"),
+        ("pg_toast", "lowercase letters"),
+    ],
+)
+def test_tenant_create_refuses_bad_schema_names(world, schema_name, message):
+    with pytest.raises(ValidationError, match=message):
+        tenant_create(name=f"x {schema_name}", schema_name=schema_name, plan=Plan.objects.first())
+    assert not Tenant.objects.filter(schema_name=schema_name).exists()
+
+
+def test_tenant_create_refuses_duplicates_and_creates_nothing(world):
+    before = Tenant.objects.count()
+    with pytest.raises(ValidationError, match="already exists"):
+        tenant_create(name="Other name", schema_name="acme", plan=Plan.objects.first())
+    with pytest.raises(ValidationError, match="already exists"):
+        tenant_create(name="acme energy", schema_name="acme2", plan=Plan.objects.first())
+    with pytest.raises(ValidationError, match="taken"):
+        tenant_create(name="Acme Two", schema_name="acme2", plan=Plan.objects.first(), domain="acme.localhost")
+    assert Tenant.objects.count() == before
+    assert _tables("acme2") == set()
+
+
+def test_tenant_create_failing_midway_leaves_no_schema_and_no_row(world, monkeypatch):
+    # Fault injection: the lakehouse namespace step fails after the schema was cloned.
+    def broken_namespace(namespace: str) -> None:
+        raise RuntimeError("catalog unreachable")
+
+    monkeypatch.setattr("tenants.services.namespace_ensure", broken_namespace)
+    with pytest.raises(RuntimeError, match="catalog unreachable"):
+        tenant_create(name="Half Made", schema_name="halfmade", plan=Plan.objects.first())
+    assert not Tenant.objects.filter(schema_name="halfmade").exists()
+    assert _tables("halfmade") == set()
+
+
+def test_suspended_tenant_gets_403_problem_and_keeps_its_data(world, api):
+    tenant = Tenant.objects.get(schema_name="acme")
+    memberships_before = tenant.memberships.count()
+    tenant_suspend(tenant=tenant)
+
+    response = api.get("/api/v2/me", **world.acme.auth("analyst"))
+
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["title"] == "Tenant suspended"
+    assert "Acme Energy" in response.json()["detail"]
+    portal = api.get("/login/", HTTP_HOST=world.acme.host)
+    assert portal.status_code == 403
+    assert tenant.memberships.count() == memberships_before
+    assert _tables("acme") == _tables("tenant_template")
+    # The other tenant is unaffected.
+    assert api.get("/api/v2/me", **world.globex.auth("analyst")).status_code == 200
+
+    tenant_resume(tenant=tenant)
+    assert api.get("/api/v2/me", **world.acme.auth("analyst")).status_code == 200
