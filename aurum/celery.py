@@ -1,4 +1,7 @@
-"""The Celery app. Tasks carry the tenant schema they were sent from (tenant-schemas-celery) and run inside it."""
+"""The Celery app.
+
+Tasks carry the tenant schema they were sent from (tenant-schemas-celery) and run inside it.
+"""
 
 import os
 from typing import Any

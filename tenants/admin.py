@@ -39,7 +39,9 @@ class TenantAdmin(admin.ModelAdmin):
         created = tenant_create(name=obj.name, schema_name=obj.schema_name, plan=obj.plan)
         obj.pk = created.pk
         obj.created = created.created
-        messages.info(request, f"Provisioned schema '{created.schema_name}' at {created.get_primary_domain()}.")
+        messages.info(
+            request, f"Provisioned schema '{created.schema_name}' at {created.get_primary_domain()}."
+        )
 
     @admin.action(description="Suspend selected tenants")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
@@ -56,7 +58,14 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "requests_per_second", "burst", "rows_per_month", "concurrent_scenario_runs"]
+    list_display = [
+        "code",
+        "name",
+        "requests_per_second",
+        "burst",
+        "rows_per_month",
+        "concurrent_scenario_runs",
+    ]
 
 
 @admin.register(Domain)

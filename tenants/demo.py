@@ -12,7 +12,7 @@ from django.conf import settings
 
 from apps.accounts.models import User
 from apps.accounts.services import (
-    TokenInvalid,
+    TokenInvalidError,
     api_token_authenticate,
     api_token_create,
     membership_create,
@@ -39,10 +39,22 @@ def _load(path: Path) -> dict[str, Any]:
 def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
     previous = _load(out)
     known_users = {u["email"]: u for u in previous.get("users", [])}
-    enterprise = plan_ensure(code="enterprise", name="Enterprise", datasets=VENDOR_DATASETS,
-                             requests_per_second=50, burst=100, concurrent_scenario_runs=10)
-    standard = plan_ensure(code="standard", name="Standard", datasets=[], requests_per_second=10, burst=20,
-                           concurrent_scenario_runs=4)
+    enterprise = plan_ensure(
+        code="enterprise",
+        name="Enterprise",
+        datasets=VENDOR_DATASETS,
+        requests_per_second=50,
+        burst=100,
+        concurrent_scenario_runs=10,
+    )
+    standard = plan_ensure(
+        code="standard",
+        name="Standard",
+        datasets=[],
+        requests_per_second=10,
+        burst=20,
+        concurrent_scenario_runs=4,
+    )
     plans = {"enterprise": enterprise, "standard": standard}
     base = f"http://localhost:{port}"
     result: dict[str, Any] = {"base_url": base, "admin_url": f"{base}/admin/", "tenants": {}, "users": []}
@@ -54,8 +66,13 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
         if schema == "globex":
             entitlement_grant(tenant=tenant, dataset="vendor:EUGP")
         host = tenant.get_primary_domain().domain
-        result["tenants"][schema] = {"id": tenant.pk, "name": tenant.name, "host": host,
-                                     "url": f"http://{host}:{port}/", "plan": plan_code}
+        result["tenants"][schema] = {
+            "id": tenant.pk,
+            "name": tenant.name,
+            "host": host,
+            "url": f"http://{host}:{port}/",
+            "plan": plan_code,
+        }
         for role in ("admin", "analyst"):
             email = f"{role}@{schema}.example"
             result["users"].append(_demo_user(email=email, tenant=tenant, role=role, known=known_users))
@@ -83,9 +100,9 @@ def _demo_user(*, email: str, tenant: Tenant, role: str, known: dict[str, Any]) 
     raw = previous.get("token")
     try:
         if not raw:
-            raise TokenInvalid("none yet")
+            raise TokenInvalidError("none yet")
         api_token_authenticate(raw=raw)
-    except TokenInvalid:
+    except TokenInvalidError:
         _, raw = api_token_create(membership=membership, name="demo token", created_by=user)
     return {"email": email, "password": password, "tenant": tenant.schema_name, "role": role, "token": raw}
 

@@ -5,7 +5,7 @@ from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
 
-class Plan(models.Model):
+class Plan(models.Model):  # type: ignore[django-manager-missing]  # django-stubs misses the reverse FK
     """Commercial limits of a tenant, and the datasets it includes."""
 
     code = models.SlugField(max_length=40, unique=True)
@@ -26,7 +26,7 @@ class Tenant(TenantMixin):
         SUSPENDED = "suspended", "Suspended"
 
     name = models.CharField(max_length=100, unique=True)
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tenants")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created = models.DateTimeField(auto_now_add=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

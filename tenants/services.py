@@ -5,11 +5,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
 from aurum.lakehouse.catalog import namespace_ensure
+from aurum.tenancy.db import tenant_connection
 from tenants.models import Domain, Entitlement, Plan, Tenant
 
 SCHEMA_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -31,10 +32,10 @@ def tenant_template_ensure(*, verbosity: int = 0) -> None:
 
     template = settings.TENANT_BASE_SCHEMA
     if not schema_exists(template):
-        with connection.cursor() as cursor:
+        with tenant_connection().cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{template}"')
     call_command("migrate_schemas", schema_name=template, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    tenant_connection().set_schema_to_public()
 
 
 def tenant_create(
@@ -63,20 +64,22 @@ def tenant_create(
         with transaction.atomic():
             tenant.save()
             Domain.objects.create(domain=hostname, tenant=tenant, is_primary=True)
-            Entitlement.objects.bulk_create([Entitlement(tenant=tenant, dataset=d) for d in sorted(set(datasets))])
+            Entitlement.objects.bulk_create(
+                [Entitlement(tenant=tenant, dataset=d) for d in sorted(set(datasets))]
+            )
             # Cloning runs on the same connection, so it commits or rolls back with the rows above.
             tenant.create_schema(check_if_exists=False, verbosity=0)
             # Idempotent, so a namespace left behind by a rolled-back attempt is simply reused later.
             namespace_ensure(tenant.lakehouse_namespace)
     except Exception:
-        connection.set_schema_to_public()
+        tenant_connection().set_schema_to_public()
         _schema_drop_if_exists(schema_name)
         raise
     return tenant
 
 
 def _schema_drop_if_exists(schema_name: str) -> None:
-    with connection.cursor() as cursor:
+    with tenant_connection().cursor() as cursor:
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
 
 
@@ -102,9 +105,7 @@ def entitlement_grant(*, tenant: Tenant, dataset: str) -> Entitlement:
     return entitlement
 
 
-def plan_ensure(
-    *, code: str, name: str, datasets: Iterable[str] = (), **limits: int
-) -> Plan:
+def plan_ensure(*, code: str, name: str, datasets: Iterable[str] = (), **limits: int) -> Plan:
     plan, _ = Plan.objects.update_or_create(
         code=code, defaults={"name": name, "datasets": sorted(set(datasets)), **limits}
     )

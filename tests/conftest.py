@@ -61,8 +61,11 @@ def _build_world() -> World:
     from tenants.services import entitlement_grant, plan_ensure, tenant_create, tenant_template_ensure
 
     tenant_template_ensure()
-    enterprise = plan_ensure(code="enterprise", name="Enterprise",
-                             datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"])
+    enterprise = plan_ensure(
+        code="enterprise",
+        name="Enterprise",
+        datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"],
+    )
     standard = plan_ensure(code="standard", name="Standard", datasets=[])
     worlds = {}
     for schema, name, plan in (("acme", "Acme Energy", enterprise), ("globex", "Globex Power", standard)):
@@ -93,9 +96,17 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     with django_db_blocker.unblock():
         _WORLD = _build_world()
     yield
+    from django.db import connection
+
     from aurum.lakehouse.catalog import catalog_dispose
 
     catalog_dispose()
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Threads of the live server and worker helpers may still hold sessions; the database is dropped next.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture
@@ -126,8 +137,9 @@ class LiveServer:
         from aurum.devstack.services import free_port
 
         self.port = free_port()
-        config = uvicorn.Config("aurum.asgi:application", host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")
+        config = uvicorn.Config(
+            "aurum.asgi:application", host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -149,7 +161,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
     server = LiveServer()
     with django_db_blocker.unblock():
         server.start()
@@ -163,9 +175,24 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "aurum.settings.test"}
     log = open(Path(settings.VAR_DIR) / "test-worker.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "aurum", "worker", "--pool", "threads",
-         "--concurrency", "4", "-l", "INFO", "-n", f"test-{os.getpid()}@%h"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "aurum",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "4",
+            "-l",
+            "INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     from aurum.health.checks import check_worker
 

@@ -45,17 +45,29 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "prefix", "membership__user__email"]
     readonly_fields = ["prefix", "key_hash", "created", "last_used_at"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:  # type: ignore[override]
         if obj is None:
             return ["membership", "name", "scopes", "expires_at"]
-        return ["membership", "name", "prefix", "scopes", "created", "expires_at", "last_used_at", "revoked_at"]
+        return [
+            "membership",
+            "name",
+            "prefix",
+            "scopes",
+            "created",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
         token, raw = api_token_create(
-            membership=obj.membership, name=obj.name, scopes=obj.scopes or None, expires_at=obj.expires_at,
+            membership=obj.membership,
+            name=obj.name,
+            scopes=obj.scopes or None,
+            expires_at=obj.expires_at,
             created_by=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
         )
         obj.pk = token.pk

@@ -16,7 +16,7 @@ from tenants.models import Tenant
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-class TokenInvalid(Exception):
+class TokenInvalidError(Exception):
     """The bearer token is unknown, malformed, revoked or expired. ``reason`` says which."""
 
     def __init__(self, reason: str) -> None:
@@ -85,24 +85,24 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken:
-    """Resolve a raw bearer token to its live token row, or raise TokenInvalid."""
+    """Resolve a raw bearer token to its live token row, or raise TokenInvalidError."""
     parts = token_parse(raw)
     if parts is None:
-        raise TokenInvalid("malformed")
+        raise TokenInvalidError("malformed")
     token = (
         ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
         .filter(prefix=parts.prefix)
         .first()
     )
     if token is None or not token_hash_matches(parts.secret, token.key_hash):
-        raise TokenInvalid("unknown")
+        raise TokenInvalidError("unknown")
     now = timezone.now()
     if token.revoked_at is not None:
-        raise TokenInvalid("revoked")
+        raise TokenInvalidError("revoked")
     if token.expires_at is not None and token.expires_at <= now:
-        raise TokenInvalid("expired")
+        raise TokenInvalidError("expired")
     if not token.membership.user.is_active:
-        raise TokenInvalid("user inactive")
+        raise TokenInvalidError("user inactive")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

@@ -1,4 +1,7 @@
-"""The API token format: ``aurum_<prefix>_<secret>``. The prefix finds the row; the secret is checked by hash."""
+"""The API token format: ``aurum_<prefix>_<secret>``.
+
+The prefix finds the row; the secret is checked by hash.
+"""
 
 import hashlib
 import hmac

@@ -30,7 +30,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect("portal-home")
         error = "Email or password is not right for this workspace."
     status = 401 if error else 200
-    return render(request, "portal/login.html", {"form": form, "error": error, "tenant": tenant}, status=status)
+    return render(
+        request, "portal/login.html", {"form": form, "error": error, "tenant": tenant}, status=status
+    )
 
 
 @require_http_methods(["POST"])

@@ -30,7 +30,9 @@ def _say(message: str) -> None:
     print(f"[aurum] {message}", flush=True)
 
 
-def _start_services(root: Path, *, throwaway: bool, pg_port: int, redis_port: int) -> tuple[dict[str, str], list[Any]]:
+def _start_services(
+    root: Path, *, throwaway: bool, pg_port: int, redis_port: int
+) -> tuple[dict[str, str], list[Any]]:
     env: dict[str, str] = {}
     started: list[Any] = []
     if not os.environ.get("DATABASE_URL"):
@@ -112,12 +114,49 @@ def run_demo() -> int:
         subprocess.run([*manage, "platform_migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
         subprocess.run([*manage, "demo_seed", "--port", str(port)], env=env, check=True, cwd=ROOT)
         processes = [
-            subprocess.Popen([str(BIN / "uvicorn"), "aurum.asgi:application", "--host", "127.0.0.1",
-                              "--port", str(port), "--no-access-log"], env=env, cwd=ROOT),
-            subprocess.Popen([str(BIN / "celery"), "-A", "aurum", "worker", "-l", "INFO", "--concurrency", "2",
-                              "-n", "demo@%h"], env=env, cwd=ROOT),
-            subprocess.Popen([str(BIN / "celery"), "-A", "aurum", "beat", "-l", "INFO",
-                              "-s", str(demo_root / "celerybeat-schedule")], env=env, cwd=ROOT),
+            subprocess.Popen(
+                [
+                    str(BIN / "uvicorn"),
+                    "aurum.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+                env=env,
+                cwd=ROOT,
+            ),
+            subprocess.Popen(
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "aurum",
+                    "worker",
+                    "-l",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "-n",
+                    "demo@%h",
+                ],
+                env=env,
+                cwd=ROOT,
+            ),
+            subprocess.Popen(
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "aurum",
+                    "beat",
+                    "-l",
+                    "INFO",
+                    "-s",
+                    str(demo_root / "celerybeat-schedule"),
+                ],
+                env=env,
+                cwd=ROOT,
+            ),
         ]
         _say(f"serving on http://localhost:{port} — details in {VAR / 'demo.json'}; Ctrl-C stops everything")
         while not stopping:

@@ -72,8 +72,9 @@ def _service_user() -> str | None:
             return name
         except KeyError:
             continue
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "aurum"],
-                   check=True)
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "aurum"], check=True
+    )
     return "aurum"
 
 
@@ -93,15 +94,19 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
 
-    def _run(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         bindir = postgres_bin_dir()
         env = dict(os.environ)
         libdir = bindir.parent / "lib"
         if libdir.is_dir():
             env["LD_LIBRARY_PATH"] = f"{libdir}:{env.get('LD_LIBRARY_PATH', '')}"
         return subprocess.run(
-            [str(bindir / args[0]), *args[1:]], user=self._user, env=env, text=True, capture_output=True,
-            check=False, **kwargs,  # type: ignore[arg-type]
+            [str(bindir / args[0]), *args[1:]],
+            user=self._user,
+            env=env,
+            text=True,
+            capture_output=True,
+            check=False,
         )
 
     def start(self) -> None:
@@ -111,8 +116,19 @@ class PostgresServer:
             shutil.chown(self.root, self._user)
             os.chmod(self.root, 0o700)
         if not (self.data_dir / "PG_VERSION").exists():
-            done = self._run(["initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                              "-E", "UTF8", "--locale=C"])
+            done = self._run(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            )
             if done.returncode != 0:
                 raise DevstackError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
         if port_open(self.port):
@@ -120,8 +136,21 @@ class PostgresServer:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        done = self._run(["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                          "-l", str(self.root / "postgres.log"), "-o", options])
+        done = self._run(
+            [
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.root / "postgres.log"),
+                "-o",
+                options,
+            ]
+        )
         if done.returncode != 0:
             log = (self.root / "postgres.log").read_text(errors="replace")[-2000:]
             raise DevstackError(f"Postgres did not start:\n{done.stderr}\n{log}")
@@ -131,15 +160,37 @@ class PostgresServer:
         bindir = postgres_bin_dir()
         psql = shutil.which("psql") or str(bindir / "psql")
         check = subprocess.run(
-            [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAc",
-             f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"],
-            text=True, capture_output=True, check=False,
+            [
+                psql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
+            ],
+            text=True,
+            capture_output=True,
+            check=False,
         )
         if check.stdout.strip() != "1":
             subprocess.run(
-                [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c",
-                 f'CREATE DATABASE "{self.database}"'],
-                text=True, capture_output=True, check=True,
+                [
+                    psql,
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "-c",
+                    f'CREATE DATABASE "{self.database}"',
+                ],
+                text=True,
+                capture_output=True,
+                check=True,
             )
 
     def stop(self) -> None:
@@ -162,9 +213,23 @@ class RedisServer:
         if port_open(self.port):
             raise DevstackError(f"Port {self.port} is taken; set another port or REDIS_URL.")
         self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.root), "--logfile", str(self.root / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+                "--logfile",
+                str(self.root / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 15
         while not port_open(self.port):

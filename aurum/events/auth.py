@@ -9,7 +9,7 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 
 from apps.accounts.selectors import membership_for
-from apps.accounts.services import TokenInvalid, api_token_authenticate
+from apps.accounts.services import TokenInvalidError, api_token_authenticate
 from tenants.selectors import tenant_for_host
 
 
@@ -27,7 +27,7 @@ def _resolve(scope: dict[str, Any], raw_token: str | None, user: Any) -> tuple[A
     if raw_token:
         try:
             token = api_token_authenticate(raw=raw_token)
-        except TokenInvalid as invalid:
+        except TokenInvalidError as invalid:
             return None, f"invalid token ({invalid.reason})"
         tenant = token.membership.tenant
         if host_tenant is not None and host_tenant.pk != tenant.pk:

@@ -14,12 +14,16 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     group: str | None = None
 
     async def connect(self) -> None:
+        # Accept, then close with a specific code and reason: clients learn why
+        # (a refused handshake says only 403).
         membership = self.scope.get("aurum_membership")
         if membership is None:
-            await self.close(code=CLOSE_UNAUTHORIZED)
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHORIZED, reason=self.scope.get("aurum_refusal", "")[:120])
             return
         if not membership.tenant.is_active:
-            await self.close(code=CLOSE_SUSPENDED)
+            await self.accept()
+            await self.close(code=CLOSE_SUSPENDED, reason="tenant suspended")
             return
         self.group = tenant_group(membership.tenant.schema_name)
         await self.channel_layer.group_add(self.group, self.channel_name)

@@ -1,4 +1,7 @@
-"""Domain events to a tenant's live stream. Services call ``event_publish_on_commit`` inside their transaction."""
+"""Domain events to a tenant's live stream.
+
+Services call ``event_publish_on_commit`` inside their transaction.
+"""
 
 from typing import Any
 
@@ -19,7 +22,12 @@ def event_publish(*, schema_name: str, event_type: str, payload: dict[str, Any])
         return
     message = {
         "type": "domain.event",
-        "event": {"type": event_type, "tenant": schema_name, "at": timezone.now().isoformat(), "data": payload},
+        "event": {
+            "type": event_type,
+            "tenant": schema_name,
+            "at": timezone.now().isoformat(),
+            "data": payload,
+        },
     }
     async_to_sync(layer.group_send)(tenant_group(schema_name), message)
 

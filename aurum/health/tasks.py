@@ -1,8 +1,9 @@
 from celery import shared_task
-from django.db import connection
+
+from aurum.tenancy.db import tenant_connection
 
 
 @shared_task(name="aurum.health.current_schema")
 def current_schema() -> str:
     """Diagnostic: the schema a task runs in (it must be the one it was sent from)."""
-    return str(connection.schema_name)
+    return tenant_connection().schema_name

@@ -9,7 +9,7 @@ def live(request: HttpRequest) -> JsonResponse:
 
 
 def ready(request: HttpRequest) -> JsonResponse:
-    """Every dependency answered: Postgres, Redis, warehouse write, a Celery worker heartbeat. 503 otherwise."""
+    """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat); else 503."""
     results = run_checks()
     ok = all(r.ok for r in results)
     body = {

@@ -62,7 +62,7 @@ class DuckDBEngine:
                 else:
                     relation = con.from_arrow(table.schema().as_arrow().empty_table())
                 relation.create_view(scan.alias)
-            result = con.execute(sql, params or []).fetch_arrow_table()
+            result = con.sql(sql, params=params or None).to_arrow_table()
         finally:
             con.close()
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)

@@ -15,7 +15,8 @@ env = environ.Env()
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="aurum-insecure-dev-key-change-me-in-production")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[".localhost", "localhost", "127.0.0.1"])
-# Hosts that serve the platform (public schema): the Django admin, health and metrics. Tenants live on subdomains.
+# Hosts that serve the platform (public schema): the Django admin, health and metrics.
+# Tenants live on subdomains of AURUM_BASE_DOMAIN.
 AURUM_PUBLIC_HOSTS = env.list("AURUM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
 AURUM_BASE_DOMAIN = env.str("AURUM_BASE_DOMAIN", default="localhost")
 

@@ -1,4 +1,7 @@
-"""The test suite: real Postgres and Redis from DATABASE_URL / REDIS_URL (``make test`` starts throwaway ones)."""
+"""The test suite: real Postgres and Redis from DATABASE_URL / REDIS_URL.
+
+``make test`` starts throwaway ones.
+"""
 
 from aurum.settings.base import *  # noqa: F403
 from aurum.settings.base import VAR_DIR, env

@@ -2,23 +2,25 @@
 
 - Portal: the tenant is the one whose domain is the request's host (``acme.localhost``).
 - API: the credential decides. A token belongs to one tenant; a session user with several memberships names
-  one with ``X-Aurum-Tenant``. A credential never reaches a tenant it does not belong to: such a request gets a
-  problem response, never data.
+  one with ``X-Aurum-Tenant``. A credential never reaches a tenant it does not belong to: such a
+  request gets a problem response, never data.
 - Platform hosts (``AURUM_PUBLIC_HOSTS``) without a tenant credential serve the public schema: admin, health.
 """
 
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_urlconf
+from django_tenants.postgresql_backend.base import FakeTenant
 
-from apps.accounts.models import ApiToken, Membership
+from apps.accounts.models import ApiToken, Membership, User
 from apps.accounts.selectors import membership_for
-from apps.accounts.services import TokenInvalid, api_token_authenticate
+from apps.accounts.services import TokenInvalidError, api_token_authenticate
 from aurum.api.problems import problem_response
 from aurum.observability.context import context_bind
+from aurum.tenancy.db import tenant_connection
 from tenants.models import Tenant
 from tenants.selectors import tenant_for_host
 
@@ -27,7 +29,7 @@ TENANT_HEADER = "X-Aurum-Tenant"
 TENANTLESS_PATHS = ("/health/", "/metrics")
 
 
-class TenantRefused(Exception):
+class TenantRefusedError(Exception):
     def __init__(self, status_code: int, title: str, detail: str) -> None:
         super().__init__(detail)
         self.status_code, self.title, self.detail = status_code, title, detail
@@ -55,8 +57,10 @@ class TenantResolutionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        connection = tenant_connection()
         connection.set_schema_to_public()
-        request.tenant = None  # type: ignore[attr-defined]
+        # django-tenants' admin templates read request.tenant.schema_name even on the platform host.
+        request.tenant = FakeTenant(schema_name="public")  # type: ignore[attr-defined]
         request.aurum_token = None  # type: ignore[attr-defined]
         request.aurum_membership = None  # type: ignore[attr-defined]
         if request.path.startswith(TENANTLESS_PATHS):
@@ -64,7 +68,7 @@ class TenantResolutionMiddleware:
             return self.get_response(request)
         try:
             tenant, membership, token = self._resolve(request)
-        except TenantRefused as refused:
+        except TenantRefusedError as refused:
             return problem_response(
                 request, status_code=refused.status_code, title=refused.title, detail=refused.detail
             )
@@ -73,9 +77,12 @@ class TenantResolutionMiddleware:
                 request,
                 status_code=403,
                 title="Tenant suspended",
-                detail=f"The tenant '{tenant.name}' is suspended. Its data is kept; contact your administrator.",
+                detail=(
+                    f"The tenant '{tenant.name}' is suspended. Its data is kept; contact your administrator."
+                ),
             )
-        request.tenant = tenant  # type: ignore[attr-defined]
+        if tenant is not None:
+            request.tenant = tenant  # type: ignore[attr-defined]
         request.aurum_membership = membership  # type: ignore[attr-defined]
         request.aurum_token = token  # type: ignore[attr-defined]
         if tenant is not None:
@@ -99,7 +106,7 @@ class TenantResolutionMiddleware:
         hostname = _hostname(request)
         host_tenant = None if hostname in settings.AURUM_PUBLIC_HOSTS else tenant_for_host(hostname=hostname)
         if host_tenant is None and hostname not in settings.AURUM_PUBLIC_HOSTS:
-            raise TenantRefused(404, "Unknown tenant", f"No tenant is served at '{hostname}'.")
+            raise TenantRefusedError(404, "Unknown tenant", f"No tenant is served at '{hostname}'.")
 
         raw = _bearer(request)
         if raw is not None:
@@ -110,7 +117,7 @@ class TenantResolutionMiddleware:
             return host_tenant, None, None
         if host_tenant is not None:
             if not _named_tenant_matches(request, host_tenant):
-                raise TenantRefused(404, "Unknown tenant", "No such tenant for this credential.")
+                raise TenantRefusedError(404, "Unknown tenant", "No such tenant for this credential.")
             # A user who is not a member here is treated as signed out on this tenant's host.
             return host_tenant, membership_for(user=user, tenant=host_tenant), None
         return self._resolve_session_on_platform_host(request)
@@ -121,13 +128,15 @@ class TenantResolutionMiddleware:
     ) -> tuple[Tenant, Membership, ApiToken]:
         try:
             token = api_token_authenticate(raw=raw)
-        except TokenInvalid as invalid:
-            raise TenantRefused(
+        except TokenInvalidError as invalid:
+            raise TenantRefusedError(
                 401, "Invalid token", f"The bearer token is not valid ({invalid.reason})."
             ) from invalid
         tenant = token.membership.tenant
-        if (host_tenant is not None and host_tenant.pk != tenant.pk) or not _named_tenant_matches(request, tenant):
-            raise TenantRefused(404, "Unknown tenant", "No such tenant for this credential.")
+        if (host_tenant is not None and host_tenant.pk != tenant.pk) or not _named_tenant_matches(
+            request, tenant
+        ):
+            raise TenantRefusedError(404, "Unknown tenant", "No such tenant for this credential.")
         return tenant, token.membership, token
 
     @staticmethod
@@ -136,18 +145,20 @@ class TenantResolutionMiddleware:
     ) -> tuple[Tenant | None, Membership | None, None]:
         if not request.path.startswith("/api/"):
             return None, None, None
-        memberships = list(Membership.objects.select_related("tenant__plan", "user").filter(user=request.user))
+        memberships = list(
+            Membership.objects.select_related("tenant__plan", "user").filter(user=cast(User, request.user))
+        )
         named = request.headers.get(TENANT_HEADER)
         if named is not None:
             chosen = [m for m in memberships if named in (m.tenant.schema_name, str(m.tenant.pk))]
             if not chosen:
-                raise TenantRefused(404, "Unknown tenant", "No such tenant for this credential.")
+                raise TenantRefusedError(404, "Unknown tenant", "No such tenant for this credential.")
             return chosen[0].tenant, chosen[0], None
         if len(memberships) == 1:
             return memberships[0].tenant, memberships[0], None
         if not memberships:
-            raise TenantRefused(404, "Unknown tenant", "This user is not a member of any tenant.")
-        raise TenantRefused(
+            raise TenantRefusedError(404, "Unknown tenant", "This user is not a member of any tenant.")
+        raise TenantRefusedError(
             400,
             "Tenant required",
             f"This user belongs to several tenants; name one in the {TENANT_HEADER} header.",

@@ -46,18 +46,25 @@ def test_tenant_create_provisions_schema_domain_and_lakehouse_namespace(world):
 )
 def test_tenant_create_refuses_bad_schema_names(world, schema_name, message):
     with pytest.raises(ValidationError, match=message):
-        tenant_create(name=f"x {schema_name}", schema_name=schema_name, plan=Plan.objects.first())
+        tenant_create(
+            name=f"x {schema_name}", schema_name=schema_name, plan=Plan.objects.get(code="standard")
+        )
     assert not Tenant.objects.filter(schema_name=schema_name).exists()
 
 
 def test_tenant_create_refuses_duplicates_and_creates_nothing(world):
     before = Tenant.objects.count()
     with pytest.raises(ValidationError, match="already exists"):
-        tenant_create(name="Other name", schema_name="acme", plan=Plan.objects.first())
+        tenant_create(name="Other name", schema_name="acme", plan=Plan.objects.get(code="standard"))
     with pytest.raises(ValidationError, match="already exists"):
-        tenant_create(name="acme energy", schema_name="acme2", plan=Plan.objects.first())
+        tenant_create(name="acme energy", schema_name="acme2", plan=Plan.objects.get(code="standard"))
     with pytest.raises(ValidationError, match="taken"):
-        tenant_create(name="Acme Two", schema_name="acme2", plan=Plan.objects.first(), domain="acme.localhost")
+        tenant_create(
+            name="Acme Two",
+            schema_name="acme2",
+            plan=Plan.objects.get(code="standard"),
+            domain="acme.localhost",
+        )
     assert Tenant.objects.count() == before
     assert _tables("acme2") == set()
 
@@ -69,7 +76,7 @@ def test_tenant_create_failing_midway_leaves_no_schema_and_no_row(world, monkeyp
 
     monkeypatch.setattr("tenants.services.namespace_ensure", broken_namespace)
     with pytest.raises(RuntimeError, match="catalog unreachable"):
-        tenant_create(name="Half Made", schema_name="halfmade", plan=Plan.objects.first())
+        tenant_create(name="Half Made", schema_name="halfmade", plan=Plan.objects.get(code="standard"))
     assert not Tenant.objects.filter(schema_name="halfmade").exists()
     assert _tables("halfmade") == set()
 

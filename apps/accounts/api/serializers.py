@@ -18,8 +18,18 @@ class TokenOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "owner", "scopes", "created", "expires_at", "last_used_at",
-                  "revoked_at", "active"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "owner",
+            "scopes",
+            "created",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "active",
+        ]
 
     def get_active(self, token: ApiToken) -> bool:
         return token.is_usable()

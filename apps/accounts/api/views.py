@@ -35,8 +35,13 @@ class MeApi(APIView):
                 "Analyst with a token",
                 value={
                     "email": "analyst@acme.example",
-                    "tenant": {"id": 1, "name": "Acme Energy", "schema": "acme", "plan": "enterprise",
-                               "status": "active"},
+                    "tenant": {
+                        "id": 1,
+                        "name": "Acme Energy",
+                        "schema": "acme",
+                        "plan": "enterprise",
+                        "status": "active",
+                    },
                     "role": "analyst",
                     "permissions": ["curves:read", "scenarios:read", "scenarios:run"],
                     "auth": "token",
@@ -51,8 +56,13 @@ class MeApi(APIView):
         return Response(
             {
                 "email": membership.user.email,
-                "tenant": {"id": tenant.pk, "name": tenant.name, "schema": tenant.schema_name,
-                           "plan": tenant.plan.code, "status": tenant.status},
+                "tenant": {
+                    "id": tenant.pk,
+                    "name": tenant.name,
+                    "schema": tenant.schema_name,
+                    "plan": tenant.plan.code,
+                    "status": tenant.status,
+                },
                 "role": membership.role,
                 "permissions": sorted(request_permissions(request)),
                 "auth": "token" if isinstance(request.auth, ApiToken) else "session",
@@ -80,8 +90,11 @@ class TokenListCreateApi(APIView):
         scopes = data.validated_data.get("scopes")
         if isinstance(request.auth, ApiToken) and scopes is None:
             scopes = sorted(request.auth.permissions)  # a token can only mint tokens within its own scopes
-        if isinstance(request.auth, ApiToken) and not set(scopes or ()) <= request.auth.permissions:
-            raise serializers.ValidationError({"scopes": "A token cannot grant scopes it does not have."})
+        beyond = set(scopes or ()) - request.auth.permissions if isinstance(request.auth, ApiToken) else set()
+        if beyond:
+            raise serializers.ValidationError(
+                {"scopes": f"This credential cannot grant: {', '.join(sorted(beyond))}."}
+            )
         try:
             token, raw = api_token_create(
                 membership=membership,

@@ -15,9 +15,13 @@ class Command(BaseCommand):
         out = demo_json_path()
         data = demo_seed(out=out, port=options["port"])
         self.stdout.write(self.style.SUCCESS(f"Demo ready — {out}"))
-        self.stdout.write(f"  Platform admin: {data['admin_url']}  {data['platform_admin']['email']} / "
-                          f"{data['platform_admin']['password']}")
+        self.stdout.write(
+            f"  Platform admin: {data['admin_url']}  {data['platform_admin']['email']} / "
+            f"{data['platform_admin']['password']}"
+        )
         for schema, tenant in data["tenants"].items():
             self.stdout.write(f"  {tenant['name']}: {tenant['url']}")
             for user in (u for u in data["users"] if u["tenant"] == schema):
-                self.stdout.write(f"    {user['role']:8} {user['email']} / {user['password']}  token {user['token']}")
+                self.stdout.write(
+                    f"    {user['role']:8} {user['email']} / {user['password']}  token {user['token']}"
+                )

