@@ -78,8 +78,7 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
             result["users"].append(_demo_user(email=email, tenant=tenant, role=role, known=known_users))
 
     staff_email = "platform@aurum.example"
-    staff = known_users.get(staff_email, {})
-    password = staff.get("password") or secrets.token_urlsafe(12)
+    password = previous.get("platform_admin", {}).get("password") or secrets.token_urlsafe(12)
     user = User.objects.filter(email=staff_email).first()
     if user is None:
         user_create(email=staff_email, password=password, full_name="Platform Admin", is_staff=True)
