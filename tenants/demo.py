@@ -82,6 +82,8 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
     user = User.objects.filter(email=staff_email).first()
     if user is None:
         user_create(email=staff_email, password=password, full_name="Platform Admin", is_staff=True)
+    else:
+        _password_ensure(user, password)
     result["platform_admin"] = {"email": staff_email, "password": password, "url": f"{base}/admin/"}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
@@ -95,6 +97,8 @@ def _demo_user(*, email: str, tenant: Tenant, role: str, known: dict[str, Any]) 
     user = User.objects.filter(email=email).first()
     if user is None:
         user = user_create(email=email, password=password, full_name=f"{tenant.name} {role}")
+    else:
+        _password_ensure(user, password)
     membership = membership_create(user=user, tenant=tenant, role=role)
     raw = previous.get("token")
     try:
@@ -104,6 +108,13 @@ def _demo_user(*, email: str, tenant: Tenant, role: str, known: dict[str, Any]) 
     except TokenInvalidError:
         _, raw = api_token_create(membership=membership, name="demo token", created_by=user)
     return {"email": email, "password": password, "tenant": tenant.schema_name, "role": role, "token": raw}
+
+
+def _password_ensure(user: User, password: str) -> None:
+    """The password written to demo.json must work, even if demo.json was lost since the user was made."""
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
 
 
 def demo_json_path() -> Path:
