@@ -29,8 +29,9 @@ lint: install
 	.venv/bin/mypy .
 	DJANGO_SETTINGS_MODULE=aurum.settings.test .venv/bin/python manage.py makemigrations --check --dry-run
 
+# Benchmarks are run on demand, never in CI: make bench BENCH=bench/tenant_provisioning.py
 bench: install
-	.venv/bin/python -m aurum.devstack bench
+	.venv/bin/python -m aurum.devstack run -- .venv/bin/python $(BENCH)
 
 clean:
 	rm -rf .venv var/tools var/aurum-test-*

@@ -4,6 +4,7 @@ test: starts throwaway Postgres and Redis (unless DATABASE_URL / REDIS_URL are s
       exits with pytest's status.
 demo: starts (or reuses) the private stack under var/demo, migrates, seeds the demo tenants, and serves
       web + worker + beat until Ctrl-C or SIGTERM, then stops everything it started.
+run:  ``python -m aurum.devstack run -- COMMAND...`` runs a command (a benchmark) against throwaway services.
 """
 
 from __future__ import annotations
@@ -69,6 +70,22 @@ def run_tests(pytest_args: list[str]) -> int:
         env["AURUM_VAR_DIR"] = str(scratch)
         command = [str(BIN / "pytest"), *pytest_args]
         _say("running " + " ".join(command))
+        return subprocess.call(command, env={**os.environ, **env}, cwd=ROOT)
+    finally:
+        _stop_all(started)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_with_services(command: list[str]) -> int:
+    """Run any command (a benchmark, say) against throwaway Postgres and Redis, then stop them."""
+    scratch = Path(tempfile.mkdtemp(prefix="aurum-run-", dir=VAR if VAR.exists() else None))
+    os.chmod(scratch, 0o755)
+    started: list[Any] = []
+    try:
+        env, started = _start_services(scratch, throwaway=True, pg_port=free_port(), redis_port=free_port())
+        env.setdefault("AURUM_WAREHOUSE", (scratch / "warehouse").as_uri())
+        env["AURUM_VAR_DIR"] = str(scratch)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
         return subprocess.call(command, env={**os.environ, **env}, cwd=ROOT)
     finally:
         _stop_all(started)
@@ -187,9 +204,13 @@ def main() -> int:
     sub.add_parser("demo")
     test = sub.add_parser("test")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    run = sub.add_parser("run", help="run a command against throwaway Postgres and Redis")
+    run.add_argument("run_command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.command == "test":
         return run_tests([a for a in args.pytest_args if a != "--"])
+    if args.command == "run":
+        return run_with_services([a for a in args.run_command if a != "--"])
     return run_demo()
 
 

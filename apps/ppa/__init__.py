@@ -1,0 +1,1 @@
+"""PPA contracts and their valuation against scenario curves."""

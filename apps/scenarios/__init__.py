@@ -1,0 +1,1 @@
+"""Scenarios: named sets of driver assumptions, their runs and outputs."""

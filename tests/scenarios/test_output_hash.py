@@ -1,0 +1,117 @@
+"""output_content_hash: order-free, timestamp-free, sensitive to the last decimal of any value."""
+
+from __future__ import annotations
+
+import copy
+import random
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from apps.scenarios.engine import (
+    CurveSet,
+    EngineOptions,
+    run_scenario,
+    scenario_output_rows,
+    scenario_output_table,
+)
+from apps.scenarios.output_hash import output_content_hash
+
+ASOF = date(2025, 9, 12)
+LABELS = [f"{2025 + (8 + t) // 12}-{(8 + t) % 12 + 1:02d}" for t in range(12)]
+ASSUMPTIONS = [
+    {"driver_type": "fuel_curve", "payload": {"fuel": "co2", "reference_series": "EUA"}},
+    {
+        "driver_type": "stochastic",
+        "payload": {"distribution_type": "normal", "parameters": {"std": 0.2}, "base_driver": {}},
+    },
+]
+ROW_OPTIONS: dict[str, Any] = {"asof_date": ASOF, "scenario_id": "scn", "tenant_id": "acme", "run_id": "r1"}
+
+
+def rows(seed: int = 1, computed_ts: datetime | None = None) -> list[dict[str, Any]]:
+    curves = CurveSet(
+        curve_keys=("A", "B"),
+        tenor_labels=tuple(LABELS),
+        contract_months=np.array(LABELS, dtype="datetime64[M]"),
+        mid=np.array([[50.123456789012] * 12, [30.0 + t for t in range(12)]]),
+    )
+    result = run_scenario(curves, ASSUMPTIONS, asof=ASOF, options=EngineOptions(seed=seed, n_paths=500))
+    return scenario_output_rows(result, computed_ts=computed_ts, **ROW_OPTIONS)
+
+
+def test_same_rows_in_another_order_hash_the_same() -> None:
+    original = rows()
+    shuffled = copy.deepcopy(original)
+    random.Random(4).shuffle(shuffled)
+    assert shuffled != original
+    assert output_content_hash(shuffled) == output_content_hash(original)
+
+
+def test_a_change_in_the_twelfth_decimal_changes_the_hash() -> None:
+    original = rows()
+    changed = copy.deepcopy(original)
+    assert changed[0]["value"] != changed[0]["value"] + 1e-12
+    changed[0]["value"] = changed[0]["value"] + 1e-12
+    assert output_content_hash(changed) != output_content_hash(original)
+    changed = copy.deepcopy(original)
+    changed[5]["attribution"][0]["delta"] += 1e-12
+    assert output_content_hash(changed) != output_content_hash(original)
+
+
+def test_reruns_with_the_same_seed_hash_the_same_whatever_their_timestamps() -> None:
+    first = rows(seed=9, computed_ts=datetime(2025, 9, 12, 18, 0, tzinfo=UTC))
+    second = rows(seed=9, computed_ts=datetime(2025, 9, 13, 7, 30, tzinfo=UTC))
+    assert output_content_hash(first) == output_content_hash(second)
+    assert output_content_hash(rows(seed=10)) != output_content_hash(first)
+
+
+def test_an_arrow_table_rows_and_columns_hash_alike() -> None:
+    curves = CurveSet(
+        curve_keys=("A",),
+        tenor_labels=("2025-09",),
+        contract_months=np.array(["2025-09"], dtype="datetime64[M]"),
+        mid=np.array([[50.0]]),
+    )
+    result = run_scenario(curves, ASSUMPTIONS[:1], asof=ASOF)
+    table = scenario_output_table(result, **ROW_OPTIONS)
+    as_rows = table.to_pylist()
+    as_columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    assert isinstance(table, pa.Table)
+    assert output_content_hash(table) == output_content_hash(as_rows) == output_content_hash(as_columns)
+
+
+def test_numpy_columns_hash_like_python_values_and_negative_zero_is_zero() -> None:
+    numpy_columns = {
+        "month": np.array(["2025-09", "2025-10"], dtype="datetime64[M]"),
+        "value": np.array([-0.0, 1.5]),
+    }
+    python_rows = [{"month": date(2025, 9, 1), "value": 0.0}, {"month": date(2025, 10, 1), "value": 1.5}]
+    assert output_content_hash(numpy_columns) == output_content_hash(python_rows)
+    assert output_content_hash(python_rows) != output_content_hash(python_rows[:1])
+
+
+def test_the_arrow_table_and_the_row_dicts_are_the_same_rows() -> None:
+    base = np.array([[50.123456789012] * 12, [30.0 + t for t in range(12)]])
+    base[1, 4] = np.nan
+    curves = CurveSet(
+        curve_keys=("A", "B"),
+        tenor_labels=tuple(LABELS),
+        contract_months=np.array(LABELS, dtype="datetime64[M]"),
+        mid=base,
+    )
+    assumptions = [
+        *ASSUMPTIONS,
+        {"driver_type": "policy", "payload": {"policy_name": "cap", "start_year": 2026}},
+    ]
+    result = run_scenario(curves, assumptions, asof=ASOF, options=EngineOptions(n_paths=300))
+    options = {**ROW_OPTIONS, "metrics": ("mid", "uplift", "policy_uplift")}
+    stamp = datetime(2025, 9, 12, tzinfo=UTC)
+    table = scenario_output_table(result, computed_ts=stamp, **options)
+    as_rows = scenario_output_rows(result, computed_ts=stamp, **options)
+    assert table.num_rows == len(as_rows) == 3 * 23
+    assert table.to_pylist() == as_rows
+    with_hash = scenario_output_table(result, version_hash="input-hash", **options)
+    assert set(with_hash.column("version_hash").to_pylist()) == {"input-hash"}
