@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
 
 app = CeleryApp("aurum")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
 app.autodiscover_tasks(["aurum.health"])
 
 

@@ -1,4 +1,4 @@
-"""gunicorn for the HTTP API and portal (WSGI). Websockets (/ws/) are served by uvicorn (ASGI); see README.md."""
+"""gunicorn for the HTTP API and portal (WSGI). Websockets (/ws/) are served by uvicorn (ASGI)."""
 
 import multiprocessing
 import os

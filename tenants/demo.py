@@ -23,9 +23,10 @@ from tenants.services import entitlement_grant, plan_ensure, tenant_create
 
 VENDOR_DATASETS = ["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"]
 DEMO_TENANTS = [
-    # (schema, name, plan code)
-    ("acme", "Acme Energy Trading", "enterprise"),
-    ("globex", "Globex Power", "standard"),
+    # (schema, name, plan code, platform market-data operator?)
+    ("acme", "Acme Energy Trading", "enterprise", False),
+    ("globex", "Globex Power", "standard", False),
+    ("ops", "Aurum Market Data", "enterprise", True),
 ]
 
 
@@ -59,10 +60,13 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
     base = f"http://localhost:{port}"
     result: dict[str, Any] = {"base_url": base, "admin_url": f"{base}/admin/", "tenants": {}, "users": []}
 
-    for schema, name, plan_code in DEMO_TENANTS:
+    for schema, name, plan_code, operator in DEMO_TENANTS:
         tenant = Tenant.objects.filter(schema_name=schema).first() or tenant_create(
             name=name, schema_name=schema, plan=plans[plan_code]
         )
+        if tenant.is_operator != operator:
+            tenant.is_operator = operator
+            tenant.save(update_fields=["is_operator"])
         if schema == "globex":
             entitlement_grant(tenant=tenant, dataset="vendor:EUGP")
         host = tenant.get_primary_domain().domain
@@ -73,7 +77,7 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
             "url": f"http://{host}:{port}/",
             "plan": plan_code,
         }
-        for role in ("admin", "analyst"):
+        for role in ("admin", "trader") if operator else ("admin", "analyst"):
             email = f"{role}@{schema}.example"
             result["users"].append(_demo_user(email=email, tenant=tenant, role=role, known=known_users))
 

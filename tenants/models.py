@@ -28,6 +28,10 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=100, unique=True)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    is_operator = models.BooleanField(
+        default=False,
+        help_text="The platform's market-data team: its traders and admins may load vendor datasets.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
 

@@ -49,6 +49,7 @@ class TenantWorld:
 class World:
     acme: TenantWorld
     globex: TenantWorld
+    ops: TenantWorld  # the platform's market-data operators (is_operator): they may load vendor datasets
     staff_email: str = "staff@aurum.example"
     staff_password: str = "staff-password-123"
 
@@ -61,6 +62,9 @@ def _build_world() -> World:
     from tenants.services import entitlement_grant, plan_ensure, tenant_create, tenant_template_ensure
 
     tenant_template_ensure()
+    from apps.reference.services import reference_load
+
+    reference_load(source_dir=FIXTURES / "aurum-original")
     enterprise = plan_ensure(
         code="enterprise",
         name="Enterprise",
@@ -68,8 +72,16 @@ def _build_world() -> World:
     )
     standard = plan_ensure(code="standard", name="Standard", datasets=[])
     worlds = {}
-    for schema, name, plan in (("acme", "Acme Energy", enterprise), ("globex", "Globex Power", standard)):
+    tenants = (
+        ("acme", "Acme Energy", enterprise),
+        ("globex", "Globex Power", standard),
+        ("ops", "Aurum Market Data", enterprise),
+    )
+    for schema, name, plan in tenants:
         tenant = tenant_create(name=name, schema_name=schema, plan=plan)
+        if schema == "ops":
+            tenant.is_operator = True
+            tenant.save(update_fields=["is_operator"])
         world = TenantWorld(schema=schema, name=name, host=f"{schema}.localhost", pk=tenant.pk)
         for role in ("admin", "trader", "analyst", "viewer"):
             email = f"{role}@{schema}.example"
@@ -81,7 +93,7 @@ def _build_world() -> World:
         worlds[schema] = world
     entitlement_grant(tenant=tenant_model().objects.get(schema_name="globex"), dataset="vendor:EUGP")
     user_create(email="staff@aurum.example", password="staff-password-123", is_staff=True)
-    return World(acme=worlds["acme"], globex=worlds["globex"])
+    return World(acme=worlds["acme"], globex=worlds["globex"], ops=worlds["ops"])
 
 
 def tenant_model() -> Any:
@@ -113,6 +125,17 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 def world(db: None) -> World:
     assert _WORLD is not None
     return _WORLD
+
+
+@pytest.fixture
+def committed_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """Database access WITHOUT the per-test transaction, for tests whose rows a real worker must see.
+
+    Such a test commits; it must remove what it created (or use data nobody else counts).
+    """
+    assert _WORLD is not None
+    with django_db_blocker.unblock():
+        yield _WORLD
 
 
 @pytest.fixture

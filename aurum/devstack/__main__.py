@@ -129,6 +129,10 @@ def run_demo() -> int:
         )
         manage = [str(BIN / "python"), str(ROOT / "manage.py")]
         subprocess.run([*manage, "platform_migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        subprocess.run([*manage, "load_reference"], env=env, check=True, cwd=ROOT)
+        days = os.environ.get("AURUM_DEMO_DAYS", "10")
+        subprocess.run([*manage, "demo_ingest", "--days", days], env=env, check=True, cwd=ROOT)
+        # Last, so the credentials are what the terminal shows.
         subprocess.run([*manage, "demo_seed", "--port", str(port)], env=env, check=True, cwd=ROOT)
         processes = [
             subprocess.Popen(
@@ -199,6 +203,11 @@ def run_demo() -> int:
 
 
 def main() -> int:
+    # Everything after "test" / "run" belongs to pytest / the command, options included.
+    if len(sys.argv) > 1 and sys.argv[1] == "test":
+        return run_tests([a for a in sys.argv[2:] if a != "--"])
+    if len(sys.argv) > 1 and sys.argv[1] == "run":
+        return run_with_services([a for a in sys.argv[2:] if a != "--"])
     parser = argparse.ArgumentParser(prog="python -m aurum.devstack")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo")

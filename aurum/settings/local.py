@@ -1,7 +1,19 @@
-"""Developer machine and ``make demo``."""
+"""Developer machine and ``make demo``.
 
-from aurum.settings.base import *  # noqa: F403
-from aurum.settings.base import env
+Commands run from this checkout while ``make demo`` serves (``manage.py ingest_eod …``) use the demo's stack:
+``var/demo.env`` names its database and Redis, unless DATABASE_URL / REDIS_URL are set.
+"""
+
+from pathlib import Path
+
+import environ
+
+_DEMO_ENV = Path(__file__).resolve().parents[2] / "var" / "demo.env"
+if _DEMO_ENV.exists():
+    environ.Env.read_env(_DEMO_ENV)
+
+from aurum.settings.base import *  # noqa: E402, F403
+from aurum.settings.base import env  # noqa: E402
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 AURUM_LOG_FORMAT = env.str("AURUM_LOG_FORMAT", default="console")

@@ -1,0 +1,64 @@
+"""Ingest runs (public schema): one per workbook received, with its lineage and what each stage did."""
+
+from django.conf import settings
+from django.db import models
+
+
+class IngestRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        SUCCEEDED_WITH_QUARANTINE = "succeeded_with_quarantine"
+        FAILED = "failed"
+
+    class Source(models.TextChoices):
+        API = "api"
+        COMMAND = "command"
+        DROP_FOLDER = "drop_folder"
+        PORTAL = "portal"
+
+    FINISHED = (Status.SUCCEEDED, Status.SUCCEEDED_WITH_QUARANTINE, Status.FAILED)
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField()
+    raw_uri = models.CharField(max_length=500, help_text="the kept raw file in the warehouse (raw/)")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    vendor = models.CharField(max_length=16, blank=True)
+    dataset = models.CharField(max_length=64, blank=True, db_index=True)
+    asof_date = models.DateField(null=True, blank=True)
+    asof_override = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    rows_parsed = models.PositiveIntegerField(default=0)
+    rows_published = models.PositiveIntegerField(default=0)
+    rows_derived = models.PositiveIntegerField(default=0)
+    rows_quarantined = models.PositiveIntegerField(default=0)
+    rows_per_sheet = models.JSONField(default=dict)
+    quarantine_reasons = models.JSONField(default=dict)
+    stage_ms = models.JSONField(default=dict, help_text="milliseconds per stage")
+    warnings = models.JSONField(default=list)
+    snapshot_id = models.BigIntegerField(null=True, blank=True, help_text="Iceberg snapshot this run wrote")
+    replaced_run = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["dataset", "asof_date", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

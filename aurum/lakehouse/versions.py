@@ -1,0 +1,34 @@
+"""Per-dataset data versions in Redis. Caches put the version in their keys, so a bump makes every cached
+answer about that dataset stale at once, and nothing about other datasets."""
+
+import redis
+import structlog
+from django.conf import settings
+
+log = structlog.get_logger(__name__)
+_PREFIX = "aurum:dataset-version:"
+
+
+def _client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+
+def dataset_version(dataset: str) -> int:
+    try:
+        value = _client().get(_PREFIX + dataset)
+    except redis.RedisError:
+        return -1  # Redis down: callers skip caching
+    return int(value) if value else 0
+
+
+def dataset_version_bump(dataset: str) -> int:
+    try:
+        return int(_client().incr(_PREFIX + dataset))
+    except redis.RedisError as exc:
+        # The data is written; caches expire by TTL. Say so loudly, do not fail the ingest.
+        log.error(
+            "dataset version bump failed; cached reads stay stale until their TTL",
+            dataset=dataset,
+            error=str(exc),
+        )
+        return -1

@@ -1,0 +1,157 @@
+"""Ways in: API upload (202, a real worker finishes it), ingest_eod command, drop folder; and the events."""
+
+import io
+import time
+from datetime import date
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.management import call_command
+
+from apps.ingestion.models import IngestRun
+from apps.ingestion.services import ingest_drop_folder_scan, ingest_run_create, ingest_run_execute
+from aurum.events.publish import tenant_group
+from tests.ingestion.fixture_paths import EOD_DIR
+from tests.ingestion.workbooks import eugp_workbook, rp_workbook
+
+
+def _upload(api, world_tenant, role, data: bytes, name: str, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return api.post(
+        "/api/v2/ingest/runs",
+        {"file": SimpleUploadedFile(name, data), **extra},
+        format="multipart",
+        **world_tenant.auth(role),
+    )
+
+
+@pytest.mark.live
+def test_upload_answers_202_and_a_real_worker_publishes_it(committed_world, api, celery_worker):
+    data = eugp_workbook(asof=date(2024, 4, 2))
+    response = _upload(api, committed_world.ops, "trader", data, "EOD_EUGP_20240402_1430.xlsx")
+    try:
+        assert response.status_code == 202, response.content
+        assert response["Location"] == f"/api/v2/ingest/runs/{response.json()['id']}"
+        assert response.json()["status"] == "queued"
+        deadline = time.monotonic() + 60
+        while True:
+            run = api.get(response["Location"], **committed_world.ops.auth("viewer")).json()
+            if run["status"] not in ("queued", "running") or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert run["status"] == "succeeded", run
+        assert run["asof_date"] == "2024-04-02"
+        assert run["rows_published"] > 0
+        assert run["snapshot_id"] is not None
+    finally:
+        IngestRun.objects.filter(pk=response.json().get("id")).delete()
+
+
+def test_only_operators_with_curves_write_may_upload(world, api):
+    data = eugp_workbook(asof=date(2024, 4, 3))
+    name = "EOD_EUGP_20240403_1430.xlsx"
+
+    customer = _upload(api, world.acme, "admin", data, name)
+    viewer = _upload(api, world.ops, "viewer", data, name)
+
+    assert customer.status_code == 403
+    assert "operators" in customer.json()["detail"]
+    assert viewer.status_code == 403
+    assert not IngestRun.objects.filter(file_name=name).exists()
+
+
+def test_upload_of_known_bytes_answers_200_with_the_earlier_run(world, api):
+    data = eugp_workbook(asof=date(2024, 4, 4))
+    first = ingest_run_create(data=data, file_name="EOD_EUGP_20240404_1430.xlsx", source="command")
+    ingest_run_execute(run_id=first.run.pk)
+
+    response = _upload(api, world.ops, "trader", data, "EOD_EUGP_20240404_1430.xlsx")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == first.run.pk
+
+
+def test_upload_over_the_limit_is_a_400_problem(world, api, settings):
+    settings.AURUM_INGEST_MAX_BYTES = 100
+    response = _upload(api, world.ops, "trader", b"x" * 101, "EOD_EUGP_20240405_1430.xlsx")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "file"
+
+
+def test_runs_are_visible_only_for_licensed_datasets(world, api):
+    rp = ingest_run_create(data=rp_workbook(), file_name="EOD_RP_20250912_1430.xlsx", source="command").run
+    eugp = ingest_run_create(
+        data=eugp_workbook(asof=date(2024, 4, 6)), file_name="EOD_EUGP_20240406_1430.xlsx", source="command"
+    ).run
+
+    globex_ids = {r["id"] for r in api.get("/api/v2/ingest/runs", **world.globex.auth("viewer")).json()}
+    acme_ids = {r["id"] for r in api.get("/api/v2/ingest/runs", **world.acme.auth("viewer")).json()}
+
+    assert eugp.pk in globex_ids and rp.pk not in globex_ids
+    assert {eugp.pk, rp.pk} <= acme_ids
+    assert api.get(f"/api/v2/ingest/runs/{rp.pk}", **world.globex.auth("viewer")).status_code == 404
+
+
+def test_ingest_eod_command_ingests_a_date_range_with_progress(world):
+    out = io.StringIO()
+
+    call_command("ingest_eod", str(EOD_DIR), "--from", "2025-09-11", "--to", "2025-09-11", stdout=out)
+
+    text = out.getvalue()
+    assert "EOD_EUGP_20250911_1430.xlsx" in text
+    assert "EOD_RP_20250911_1430.xlsx" in text
+    assert "EOD_EUGP_20250912_1430.xlsx" not in text
+    assert "[########################]    2/2" in text
+    assert "2 ingested, 0 already there, 0 failed" in text
+    assert IngestRun.objects.filter(asof_date=date(2025, 9, 11), status="succeeded").count() == 2
+
+
+def test_drop_folder_files_are_queued_and_moved(world, tmp_path):
+    good = tmp_path / "EOD_EUGP_20240407_1430.xlsx"
+    good.write_bytes(eugp_workbook(asof=date(2024, 4, 7)))
+    old = time.time() - 60
+    import os
+
+    os.utime(good, (old, old))
+    fresh = tmp_path / "EOD_EUGP_20240408_1430.xlsx"
+    fresh.write_bytes(b"still being copied")
+
+    runs = ingest_drop_folder_scan(folder=tmp_path)
+
+    assert [r.file_name for r in runs] == [good.name]
+    assert (tmp_path / ".done" / good.name).exists()
+    assert not good.exists()
+    assert fresh.exists()  # written seconds ago: left for the next scan
+
+
+def test_completed_ingest_is_announced_to_licensed_tenants_only(world, django_capture_on_commit_callbacks):
+    layer = get_channel_layer()
+    channels = {}
+    for schema in ("acme", "globex", "ops"):
+        channels[schema] = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(tenant_group(schema), channels[schema])
+    created = ingest_run_create(data=rp_workbook(), file_name="EOD_RP_20240409_1430.xlsx", source="command")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = ingest_run_execute(run_id=created.run.pk)
+
+    def next_event(schema: str, timeout: float = 2.0):
+        import asyncio
+
+        async def receive():
+            return await asyncio.wait_for(layer.receive(channels[schema]), timeout)
+
+        try:
+            return async_to_sync(receive)()
+        except TimeoutError:
+            return None
+
+    acme, ops, globex = next_event("acme"), next_event("ops"), next_event("globex", timeout=0.5)
+    assert acme["event"]["type"] == "ingestion.completed"
+    assert acme["event"]["data"]["run_id"] == run.pk
+    assert acme["event"]["data"]["dataset"] == "vendor:RP"
+    assert ops["event"]["data"]["run_id"] == run.pk
+    assert globex is None  # globex is licensed for EUGP only
