@@ -22,7 +22,7 @@ class ScanSpec:
 
     table: str
     alias: str
-    row_filter: BooleanExpression = field(default_factory=AlwaysTrue)
+    row_filter: BooleanExpression | str = field(default_factory=AlwaysTrue)
     snapshot_id: int | None = None
 
 

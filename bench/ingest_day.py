@@ -1,0 +1,150 @@
+"""One EOD day (EUGP + RP) from upload to queryable, through the production setup: gunicorn serving the API,
+a Celery worker running the pipeline, DuckDB reading the result. Goal: ≤ 5 s on this 2-core machine.
+
+Run: make bench BENCH=bench/ingest_day.py        (needs ../shared/fixtures)
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from apps.accounts.services import api_token_create, membership_create, user_create  # noqa: E402
+from aurum.devstack.services import free_port, port_open  # noqa: E402
+from aurum.lakehouse.engines import DuckDBEngine, ScanSpec  # noqa: E402
+from aurum.lakehouse.tables import CURVE_OBSERVATION  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import plan_ensure, tenant_create  # noqa: E402
+
+EOD = REPO.parent / "shared" / "fixtures" / "eod"
+DAYS = os.environ.get("BENCH_DAYS", "20250910,20250911,20250912").split(",")
+
+
+def operator_token() -> str:
+    call_command("platform_migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    tenant = Tenant.objects.filter(schema_name="benchops").first() or tenant_create(
+        name="Bench Ops", schema_name="benchops", plan=plan_ensure(code="bench", name="Bench")
+    )
+    tenant.is_operator = True
+    tenant.save()
+    user = user_create(email=f"{uuid.uuid4().hex}@ops.example", password=None)
+    return api_token_create(membership=membership_create(user=user, tenant=tenant, role="trader"), name="b")[
+        1
+    ]
+
+
+def upload(base: str, token: str, path: Path) -> str:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{base}/api/v2/ingest/runs",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 202, response.status
+        return str(response.headers["Location"])
+
+
+def wait(base: str, token: str, location: str) -> dict:
+    while True:
+        request = urllib.request.Request(base + location, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request) as response:
+            run = json.loads(response.read())
+        if run["status"] not in ("queued", "running"):
+            return dict(run)
+        time.sleep(0.05)
+
+
+def main() -> None:
+    token = operator_token()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
+        "DJANGO_SECRET_KEY": "b" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "AURUM_LOG_LEVEL": "WARNING",
+    }
+    bindir = Path(sys.executable).parent
+    web = subprocess.Popen(
+        [
+            str(bindir / "gunicorn"),
+            "-c",
+            str(REPO / "deploy/gunicorn.conf.py"),
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "aurum.wsgi:application",
+        ],
+        cwd=REPO,
+        env=env,
+    )
+    worker = subprocess.Popen(
+        [str(bindir / "celery"), "-A", "aurum", "worker", "--concurrency", "2", "-l", "WARNING"],
+        cwd=REPO,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    timings = []
+    try:
+        while not port_open(port):
+            time.sleep(0.1)
+        time.sleep(3)  # let the worker connect
+        for day in DAYS:
+            files = [EOD / f"EOD_EUGP_{day}_1430.xlsx", EOD / f"EOD_RP_{day}_1430.xlsx"]
+            started = time.perf_counter()
+            locations = [upload(base, token, f) for f in files]
+            runs = [wait(base, token, loc) for loc in locations]
+            asof = runs[0]["asof_date"]
+            counts = (
+                DuckDBEngine()
+                .query(
+                    "SELECT dataset, count(*) AS n FROM obs GROUP BY dataset ORDER BY dataset",
+                    [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=f"asof_date = '{asof}'")],
+                )
+                .table.to_pylist()
+            )
+            elapsed = time.perf_counter() - started
+            timings.append(elapsed)
+            print(
+                f"{day}: upload→queryable {elapsed:5.2f} s; runs {[r['status'] for r in runs]}; "
+                f"stage ms {[r['stage_ms'] for r in runs]}; rows {counts}"
+            )
+    finally:
+        for process in (web, worker):
+            process.terminate()
+            process.wait(timeout=30)
+    print(f"median {statistics.median(timings):.2f} s over {len(timings)} days (goal ≤ 5 s)")
+
+
+if __name__ == "__main__":
+    main()
