@@ -55,6 +55,36 @@ def wrk(url: str, headers: list[str]) -> dict[str, float]:
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
+def server_command(port: int) -> list[str]:
+    bindir = Path(sys.executable).parent
+    if SERVER == "uvicorn":
+        return [
+            str(bindir / "uvicorn"),
+            "aurum.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            WORKERS,
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+    return [
+        str(bindir / "gunicorn"),
+        "-c",
+        str(REPO / "deploy" / "gunicorn.conf.py"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        WORKERS,
+        "--threads",
+        THREADS,
+        "aurum.wsgi:application",
+    ]
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -67,23 +97,11 @@ def main() -> None:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "AURUM_LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "uvicorn"),
-            "aurum.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            WORKERS,
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-    )
+    log_path = Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            server_command(port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 30
         while not port_open(port):
@@ -99,12 +117,15 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+    errors = [line for line in log_path.read_text(errors="replace").splitlines() if "error" in line.lower()]
     print(f"{SERVER} workers={WORKERS} threads={THREADS}; wrk -t2 -c{CONNECTIONS} -d{DURATION}")
     for name, r in results.items():
         print(
             f"{name:<22} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
-            f"p99 {r['p99_ms']:6.2f} ms  errors {r['errors']:.0f}  non-2xx {r['non2xx']:.0f}"
+            f"p99 {r['p99_ms']:6.2f} ms  socket errors {r['errors']:.0f}  statuses {r['statuses']}"
         )
+    if errors:
+        print(f"{len(errors)} error lines in the server log; first: {errors[0][:2000]}")
 
 
 if __name__ == "__main__":

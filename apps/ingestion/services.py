@@ -169,6 +169,16 @@ def ingest_run_execute(*, run_id: int, after_write: Callable[[IngestRun], None] 
     return run
 
 
+def ingest_run_fail_unexpected(*, run_id: int, error: BaseException) -> IngestRun:
+    """Record that a run died of something other than bad input (after its retries), so it never stays
+    'running'. The message names the error for operators; the raw file is kept for a re-run."""
+    run = IngestRun.objects.get(pk=run_id)
+    message = (
+        f"Internal error while ingesting ({type(error).__name__}: {error}). The file is kept; retry the run."
+    )
+    return _fail(run, dict(run.stage_ms), code="internal_error", message=message[:2000])
+
+
 def _fail(run: IngestRun, stages: dict[str, float], *, code: str, message: str) -> IngestRun:
     run.status, run.error_code, run.error_message = IngestRun.Status.FAILED, code, message
     run.stage_ms, run.finished_at = stages, timezone.now()
@@ -227,11 +237,15 @@ def _slice_filter(run: IngestRun) -> str:
     return slice_filter(run.dataset, run.asof_date)
 
 
+# Iceberg commits are optimistic: two writers committing to one table at once make one of them fail. Our own
+# writers take turns on this lock instead (a slice write takes well under a second).
+_CURVE_TABLES_LOCK = int(hashlib.sha256(b"iceberg:market.curve_observation").hexdigest()[:15], 16)
+
+
 def _write_slice(run: IngestRun, published: pa.Table, quarantined: pa.Table) -> int:
-    """Replace the (dataset, as-of) slice in both tables. One writer per slice at a time (advisory lock)."""
-    lock_key = int(hashlib.sha256(f"{run.dataset}|{run.asof_date}".encode()).hexdigest()[:15], 16)
+    """Replace the (dataset, as-of) slice in both tables, one writer at a time."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CURVE_TABLES_LOCK])
         quarantine = curve_quarantine_table()
         quarantine.overwrite(quarantined, overwrite_filter=_slice_filter(run))
         observations = curve_observation_table()

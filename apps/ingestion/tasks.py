@@ -3,23 +3,30 @@
 from pathlib import Path
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError
 from pyiceberg.exceptions import CommitFailedException
 
 from apps.ingestion.models import IngestRun
-from apps.ingestion.services import ingest_drop_folder_scan, ingest_run_execute
+from apps.ingestion.services import ingest_drop_folder_scan, ingest_run_execute, ingest_run_fail_unexpected
+
+TRANSIENT_ERRORS = (OperationalError, CommitFailedException, ConnectionError)
 
 
-@shared_task(
-    name="ingestion.run_execute",
-    autoretry_for=(OperationalError, CommitFailedException, ConnectionError),
-    retry_backoff=2,
-    max_retries=5,
-)
-def ingest_run_execute_task(run_id: int) -> str:
-    return str(ingest_run_execute(run_id=run_id).status)
+@shared_task(name="ingestion.run_execute", bind=True, max_retries=5)
+def ingest_run_execute_task(self: Task, run_id: int) -> str:
+    """Retry transient failures with backoff; any other failure, or the last retry, marks the run failed."""
+    try:
+        return str(ingest_run_execute(run_id=run_id).status)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            ingest_run_fail_unexpected(run_id=run_id, error=exc)
+            raise
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    except Exception as exc:
+        ingest_run_fail_unexpected(run_id=run_id, error=exc)
+        raise
 
 
 @shared_task(name="ingestion.drop_folder_scan")

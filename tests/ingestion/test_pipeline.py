@@ -222,3 +222,20 @@ def test_quarantined_rows_go_to_the_quarantine_table_with_reasons(world):
     )
     published = _slice("vendor:EUGP", asof)
     assert published.num_rows == run.rows_published
+
+
+def test_an_unexpected_failure_marks_the_run_failed_instead_of_leaving_it_running(world):
+    from apps.ingestion.tasks import ingest_run_execute_task
+
+    created = ingest_run_create(
+        data=eugp_workbook(asof=date(2024, 5, 2)), file_name="EOD_EUGP_20240502_1430.xlsx", source="api"
+    )
+    Path(created.run.raw_uri.removeprefix("file://")).unlink()  # the warehouse lost the raw file
+
+    result = ingest_run_execute_task.apply(args=(created.run.pk,))
+
+    run = IngestRun.objects.get(pk=created.run.pk)
+    assert result.failed()
+    assert run.status == IngestRun.Status.FAILED
+    assert run.error_code == "internal_error"
+    assert "FileNotFoundError" in run.error_message
