@@ -34,4 +34,4 @@ bench: install
 	.venv/bin/python -m aurum.devstack run -- .venv/bin/python $(BENCH)
 
 clean:
-	rm -rf .venv var/tools var/aurum-test-*
+	rm -rf .venv var/tools var/aurum-run-*

@@ -29,11 +29,12 @@ def _use_django_logging(**_: Any) -> None:
 
 @task_prerun.connect
 def _bind_task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    from tenant_schemas_celery.app import get_schema_name_from_task
+
     from aurum.observability.context import context_bind, context_clear
 
     context_clear()
-    headers = getattr(getattr(task, "request", None), "headers", None) or {}
-    schema = headers.get("_schema_name") or getattr(task.request, "_schema_name", None) if task else None
+    schema = get_schema_name_from_task(task, {}) if task is not None else None
     context_bind(task_id=task_id, task=getattr(task, "name", None), tenant=schema or "public")
 
 

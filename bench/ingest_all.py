@@ -5,6 +5,7 @@ Run: make bench BENCH=bench/ingest_all.py       (needs ../shared/fixtures)
 
 import io
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ from django.core.management import call_command  # noqa: E402
 
 from apps.curves.models import Curve  # noqa: E402
 from apps.ingestion.models import IngestRun  # noqa: E402
-from aurum.lakehouse.tables import curve_observation_table  # noqa: E402
+from aurum.lakehouse.engines import DuckDBEngine, ScanSpec  # noqa: E402
+from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_observation_table  # noqa: E402
 
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
 
@@ -54,10 +56,50 @@ def main() -> None:
         f"rows in market.curve_observation {rows:,} in {files_table.num_rows} data files; "
         f"{data_bytes / 1e6:.1f} MB Parquet ({data_bytes / rows:.1f} B/row)"
     )
+    read_paths()
     print(
         f"warehouse on disk {folder_bytes(warehouse) / 1e6:.1f} MB (raw xlsx copies included); "
         f"curves in catalog {Curve.objects.count()}"
     )
+
+
+def timed(label: str, sql: str, row_filter: str) -> None:
+    """``row_filter`` prunes the files pyiceberg plans and is applied again in SQL (``{where}``)."""
+    sql = sql.format(where=row_filter)
+    engine = DuckDBEngine()
+    engine.query(sql, [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=row_filter)])  # warm-up
+    times, result = [], None
+    for _ in range(5):
+        started = time.perf_counter()
+        result = engine.query(sql, [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=row_filter)])
+        times.append((time.perf_counter() - started) * 1000)
+    assert result is not None
+    print(
+        f"{label:<44} median {statistics.median(times):7.1f} ms  files planned {result.files_scanned:>3}  "
+        f"rows out {result.table.num_rows:,}"
+    )
+
+
+def read_paths() -> None:
+    """How the partitioning serves the read paths of issue 4 (DuckDB over the files pyiceberg plans)."""
+    key = Curve.objects.filter(dataset="vendor:EUGP", tenor_count=121).order_by("curve_key").first()
+    assert key is not None
+    latest = (
+        "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY tenor_label ORDER BY asof_date DESC, "
+        "_ingest_ts DESC) AS rn FROM obs WHERE {where}) WHERE rn = 1"
+    )
+    timed(
+        "one dataset, one as-of (slice)",
+        "SELECT * FROM obs WHERE {where}",
+        "dataset = 'vendor:EUGP' AND asof_date = '2025-09-12'",
+    )
+    timed(
+        "one curve, one as-of",
+        "SELECT * FROM obs WHERE {where}",
+        f"curve_key = '{key.curve_key}' AND asof_date = '2025-09-12'",
+    )
+    timed("one curve, every vintage", "SELECT * FROM obs WHERE {where}", f"curve_key = '{key.curve_key}'")
+    timed("one curve, latest per tenor", latest, f"curve_key = '{key.curve_key}'")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,11 @@ log = structlog.get_logger(__name__)
 
 
 class IngestRejectedError(Exception):
-    """The upload itself is unacceptable (before any run exists), e.g. larger than the limit."""
+    """The upload itself is unacceptable (larger than the limit). ``run`` records it, with the file kept."""
+
+    def __init__(self, message: str, run: IngestRun) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,11 @@ def ingest_run_create(
     requested_by: User | None = None,
     as_of: date | None = None,
 ) -> RunCreated:
-    """Keep the raw bytes and queue a run. The same bytes again (with no as-of override) are a no-op."""
-    if len(data) > settings.AURUM_INGEST_MAX_BYTES:
-        raise IngestRejectedError(
-            f"'{file_name}' is {len(data):,} bytes; the limit is {settings.AURUM_INGEST_MAX_BYTES:,} bytes."
-        )
+    """Keep the raw bytes and queue a run. The same bytes again (with no as-of override) are a no-op.
+
+    A file over ``AURUM_INGEST_MAX_BYTES`` is kept for review and recorded as a failed run, then refused
+    (IngestRejectedError); nothing is parsed.
+    """
     sha256 = hashlib.sha256(data).hexdigest()
     done = (
         IngestRun.objects.filter(
@@ -82,6 +86,26 @@ def ingest_run_create(
         return RunCreated(run=done, created=False)
     raw_uri = raw_put(data=data, sha256=sha256, file_name=file_name)
     vendor = detect_vendor(file_name) or ""
+    if len(data) > settings.AURUM_INGEST_MAX_BYTES:
+        message = (
+            f"'{file_name}' is {len(data):,} bytes; the limit is {settings.AURUM_INGEST_MAX_BYTES:,} bytes. "
+            "It was kept for review but not ingested."
+        )
+        run = IngestRun.objects.create(
+            file_name=file_name,
+            sha256=sha256,
+            size_bytes=len(data),
+            raw_uri=raw_uri,
+            source=source,
+            vendor=vendor,
+            dataset=dataset_for(vendor) if vendor else "",
+            requested_by=requested_by,
+            status=IngestRun.Status.FAILED,
+            error_code="file_too_large",
+            error_message=message,
+            finished_at=timezone.now(),
+        )
+        raise IngestRejectedError(message, run)
     run = IngestRun.objects.create(
         file_name=file_name,
         sha256=sha256,

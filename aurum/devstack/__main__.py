@@ -60,24 +60,13 @@ def _stop_all(started: list[Any]) -> None:
 
 
 def run_tests(pytest_args: list[str]) -> int:
-    scratch = Path(tempfile.mkdtemp(prefix="aurum-test-", dir=VAR if VAR.exists() else None))
-    os.chmod(scratch, 0o755)
-    started: list[Any] = []
-    try:
-        env, started = _start_services(scratch, throwaway=True, pg_port=free_port(), redis_port=free_port())
-        env.setdefault("AURUM_WAREHOUSE", (scratch / "warehouse").as_uri())
-        env["DJANGO_SETTINGS_MODULE"] = "aurum.settings.test"
-        env["AURUM_VAR_DIR"] = str(scratch)
-        command = [str(BIN / "pytest"), *pytest_args]
-        _say("running " + " ".join(command))
-        return subprocess.call(command, env={**os.environ, **env}, cwd=ROOT)
-    finally:
-        _stop_all(started)
-        shutil.rmtree(scratch, ignore_errors=True)
+    command = [str(BIN / "pytest"), *pytest_args]
+    _say("running " + " ".join(command))
+    return run_with_services(command, settings_module="aurum.settings.test")
 
 
-def run_with_services(command: list[str]) -> int:
-    """Run any command (a benchmark, say) against throwaway Postgres and Redis, then stop them."""
+def run_with_services(command: list[str], *, settings_module: str | None = None) -> int:
+    """Run a command (the test suite, a benchmark) against throwaway Postgres and Redis, then stop them."""
     scratch = Path(tempfile.mkdtemp(prefix="aurum-run-", dir=VAR if VAR.exists() else None))
     os.chmod(scratch, 0o755)
     started: list[Any] = []
@@ -85,7 +74,9 @@ def run_with_services(command: list[str]) -> int:
         env, started = _start_services(scratch, throwaway=True, pg_port=free_port(), redis_port=free_port())
         env.setdefault("AURUM_WAREHOUSE", (scratch / "warehouse").as_uri())
         env["AURUM_VAR_DIR"] = str(scratch)
-        env.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+        env["DJANGO_SETTINGS_MODULE"] = settings_module or os.environ.get(
+            "DJANGO_SETTINGS_MODULE", "aurum.settings.local"
+        )
         return subprocess.call(command, env={**os.environ, **env}, cwd=ROOT)
     finally:
         _stop_all(started)

@@ -79,6 +79,8 @@ def test_upload_over_the_limit_is_a_400_problem(world, api, settings):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "file"
+    assert "limit is 100" in response.json()["errors"][0]["message"]
+    assert IngestRun.objects.get(file_name="EOD_EUGP_20240405_1430.xlsx").error_code == "file_too_large"
 
 
 def test_runs_are_visible_only_for_licensed_datasets(world, api):

@@ -166,13 +166,20 @@ def test_bad_input_fails_clearly_touches_nothing_and_keeps_the_raw_file(world, m
     assert raw_get(run.raw_uri) == data
 
 
-def test_a_file_over_the_size_limit_is_refused_before_anything_is_stored(world, settings):
+def test_a_file_over_the_size_limit_is_refused_recorded_and_kept(world, settings):
     from apps.ingestion.services import IngestRejectedError
 
     settings.AURUM_INGEST_MAX_BYTES = 1000
-    with pytest.raises(IngestRejectedError, match="limit is 1,000 bytes"):
+    snapshot = _snapshot_id()
+    with pytest.raises(IngestRejectedError, match="limit is 1,000 bytes") as refused:
         ingest_run_create(data=b"x" * 1001, file_name="EOD_EUGP_20230107_1430.xlsx", source="api")
-    assert not IngestRun.objects.filter(file_name="EOD_EUGP_20230107_1430.xlsx").exists()
+
+    run = IngestRun.objects.get(pk=refused.value.run.pk)
+    assert run.status == IngestRun.Status.FAILED
+    assert run.error_code == "file_too_large"
+    assert "kept for review" in run.error_message
+    assert raw_get(run.raw_uri) == b"x" * 1001
+    assert _snapshot_id() == snapshot
 
 
 class _WorkerDied(BaseException):

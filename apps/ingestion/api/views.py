@@ -85,15 +85,6 @@ class IngestRunListCreateApi(APIView):
         data = IngestUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        from django.conf import settings
-
-        if upload.size > settings.AURUM_INGEST_MAX_BYTES:
-            raise serializers.ValidationError(
-                {
-                    "file": f"The file is {upload.size:,} bytes; "
-                    f"the limit is {settings.AURUM_INGEST_MAX_BYTES:,}."
-                }
-            )
         try:
             created = ingest_run_create(
                 data=upload.read(),
@@ -103,7 +94,7 @@ class IngestRunListCreateApi(APIView):
                 as_of=data.validated_data.get("as_of"),  # type: ignore[arg-type]
             )
         except IngestRejectedError as exc:
-            raise serializers.ValidationError({"file": str(exc)}) from exc
+            raise serializers.ValidationError({"file": f"{exc} (run {exc.run.pk})"}) from exc
         if created.created:
             ingest_run_enqueue(created.run)
         response = Response(

@@ -30,7 +30,13 @@ HEADER_LABELS = {
 
 
 def identify(layout: SheetLayout, column: int) -> ColumnIdentity:
-    """Map one PW column to its identity."""
+    """Map one PW column to its identity; a missing product is the sheet prefix in lower case."""
+    return identify_power_column(layout, column, default_product=sheet_prefix(layout.name))
+
+
+def identify_power_column(layout: SheetLayout, column: int, *, default_product: str) -> ColumnIdentity:
+    """The PW label mapping (shared by SIMPLE): a missing location is the market or ISO, a missing market the
+    ISO (or location)."""
     iso = layout.header_value("iso", column)
     market = layout.header_value("market", column)
     location = layout.header_value("location", column)
@@ -46,7 +52,7 @@ def identify(layout: SheetLayout, column: int) -> ColumnIdentity:
         region=derive_region(iso, location),
         location=location,
         market=market,
-        product=product or sheet_prefix(layout.name),
+        product=product or default_product,
         block=layout.header_value("block", column),
         spark_location=layout.header_value("spark_location", column),
         units_raw=units_raw,
