@@ -40,7 +40,9 @@ SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
 def seed_token() -> str:
     call_command("platform_migrate", verbosity=0)
     tenant = Tenant.objects.filter(schema_name="loadco").first() or tenant_create(
-        name="Load Co", schema_name="loadco", plan=plan_ensure(code="bench", name="Bench")
+        name="Load Co",
+        schema_name="loadco",
+        plan=plan_ensure(code="bench", name="Bench", requests_per_second=10**6, burst=10**6),
     )
     user = user_create(email=f"load{time.time_ns()}@loadco.example", password=None)
     membership = membership_create(user=user, tenant=tenant, role="analyst")

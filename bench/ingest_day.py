@@ -39,7 +39,9 @@ def operator_token() -> str:
     call_command("platform_migrate", verbosity=0)
     call_command("load_reference", verbosity=0)
     tenant = Tenant.objects.filter(schema_name="benchops").first() or tenant_create(
-        name="Bench Ops", schema_name="benchops", plan=plan_ensure(code="bench", name="Bench")
+        name="Bench Ops",
+        schema_name="benchops",
+        plan=plan_ensure(code="bench", name="Bench", requests_per_second=10**6, burst=10**6),
     )
     tenant.is_operator = True
     tenant.save()

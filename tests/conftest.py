@@ -65,12 +65,15 @@ def _build_world() -> World:
     from apps.reference.services import reference_load
 
     reference_load(source_dir=FIXTURES / "aurum-original")
+    # Limits high enough that no test is throttled by another's requests (test_throttling has its own plan).
+    limits = {"requests_per_second": 100_000, "burst": 100_000}
     enterprise = plan_ensure(
         code="enterprise",
         name="Enterprise",
         datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"],
+        **limits,
     )
-    standard = plan_ensure(code="standard", name="Standard", datasets=[])
+    standard = plan_ensure(code="standard", name="Standard", datasets=[], **limits)
     worlds = {}
     tenants = (
         ("acme", "Acme Energy", enterprise),

@@ -75,7 +75,7 @@ def test_changing_a_plan_and_suspending_in_the_admin_are_audited_with_before_and
     plan_entry = (
         LogEntry.objects.get_for_object(plan).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
     )
-    assert plan_entry.changes_dict["requests_per_second"] == ["10", "99"]
+    assert plan_entry.changes_dict["requests_per_second"] == [str(plan.requests_per_second), "99"]
     assert plan_entry.actor.email == world.staff_email
     tenant = Tenant.objects.get(pk=world.globex.pk)
     assert tenant.status == "suspended"
