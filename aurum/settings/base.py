@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "aurum.observability.middleware.RequestContextMiddleware",
     "aurum.api.throttling.RateLimitHeadersMiddleware",
+    "aurum.api.deprecation.V1DeprecationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
