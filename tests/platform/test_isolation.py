@@ -25,6 +25,7 @@ class Route:
 
 # Ingest runs are shared market data: an object acme may not see is a run of a dataset it is not licensed for.
 UNLICENSED_RUN_ID = 999_001
+UNLICENSED_CURVE_KEY = "f" * 64
 
 
 ROUTES = [
@@ -45,6 +46,11 @@ ROUTES = [
     Route("api/v2/ingest/runs", "get", lambda w: "/api/v2/ingest/runs"),
     Route("api/v2/ingest/runs", "post", lambda w: "/api/v2/ingest/runs", {"file": "x"}, allowed=(403,)),
     Route("api/v2/ingest/runs/<int:run_id>", "get", lambda w: f"/api/v2/ingest/runs/{UNLICENSED_RUN_ID}"),
+    Route(
+        "api/v2/curves/<str:curve_key>/lineage",
+        "get",
+        lambda w: f"/api/v2/curves/{UNLICENSED_CURVE_KEY}/lineage?tenor_label=2025-09",
+    ),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -77,7 +83,21 @@ def _no_globex_data(response: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _unlicensed_run(db: None) -> None:
+    import datetime
+
+    from apps.curves.models import Curve
     from apps.ingestion.models import IngestRun
+
+    day = datetime.date(2025, 1, 1)
+    Curve.objects.create(
+        curve_key=UNLICENSED_CURVE_KEY,
+        dataset="vendor:XYZ",
+        vendor="XYZ",
+        asset_class="power",
+        location="EOD_XYZ hub",
+        first_asof=day,
+        last_asof=day,
+    )
 
     IngestRun.objects.create(
         pk=UNLICENSED_RUN_ID,

@@ -1,0 +1,58 @@
+import time
+from datetime import date
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.curves.selectors import curve_get_for_tenant, curve_point_lineage
+from aurum.api.envelope import envelope
+from aurum.api.permissions import Requires
+
+
+class LineageQuery(serializers.Serializer):
+    tenor_label = serializers.CharField(max_length=64)
+    asof = serializers.DateField(
+        required=False, help_text="The vintage; the curve's latest as-of when absent"
+    )
+
+
+class CurveLineageApi(APIView):
+    """``/api/v2/curves/{curve_key}/lineage``: explain one number."""
+
+    permission_classes = [Requires("curves:read")]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("tenor_label", str, required=True, description="e.g. 2025-09 or Calendar 2026"),
+            OpenApiParameter("asof", date, required=False),
+        ],
+        description=(
+            "Where a price point came from: source workbook and sha256, sheet, version hash, "
+            "the ingest run and Iceberg snapshot that wrote it, and the quality rules it passed. "
+            "404 for curves outside the tenant's licensed datasets."
+        ),
+        examples=[
+            OpenApiExample(
+                "Spark spread point",
+                value={
+                    "data": {
+                        "source": {"file_name": "EOD_EUGP_20250912_1430.xlsx", "sheet_name": "Spark Spread"},
+                        "quality_rules_passed": ["ask_ge_bid"],
+                    }
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request, curve_key: str) -> Response:
+        started = time.perf_counter()
+        query = LineageQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        tenant = request._request.aurum_membership.tenant  # type: ignore[attr-defined]
+        curve = curve_get_for_tenant(tenant=tenant, curve_key=curve_key)
+        asof = query.validated_data.get("asof") or curve.last_asof
+        lineage = curve_point_lineage(curve=curve, tenor_label=query.validated_data["tenor_label"], asof=asof)
+        return Response(envelope(lineage, query_time_ms=(time.perf_counter() - started) * 1000))
