@@ -23,7 +23,8 @@ def envelope(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """A v1 body: ``meta`` has ``request_id`` and ``query_time_ms``, and each optional field that is given."""
-    meta: dict[str, Any] = {"request_id": current_request_id(), "query_time_ms": round(query_time_ms, 3)}
+    # The v1 contract types query_time_ms as an integer (openapi-spec-v1.yaml, Meta).
+    meta: dict[str, Any] = {"request_id": current_request_id(), "query_time_ms": round(query_time_ms)}
     optional = {
         "next_cursor": next_cursor,
         "prev_cursor": prev_cursor,

@@ -20,7 +20,7 @@ def request_id() -> Iterator[None]:
 
 def test_v1_envelope_has_request_id_and_query_time_only_by_default() -> None:
     assert envelope([{"a": 1}], query_time_ms=3.14159) == {
-        "meta": {"request_id": "req-7", "query_time_ms": 3.142},
+        "meta": {"request_id": "req-7", "query_time_ms": 3},
         "data": [{"a": 1}],
     }
 

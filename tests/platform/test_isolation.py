@@ -51,6 +51,25 @@ ROUTES = [
         "get",
         lambda w: f"/api/v2/curves/{UNLICENSED_CURVE_KEY}/lineage?tenor_label=2025-09",
     ),
+    # Shared reference data: nothing tenant-owned to leak; the routes still need a member's credential.
+    Route("api/v1/metadata/locations", "get", lambda w: "/api/v1/metadata/locations"),
+    Route(
+        "api/v1/metadata/locations/<str:iso>/<str:location_id>",
+        "get",
+        lambda w: "/api/v1/metadata/locations/PJM/NO_SUCH_NODE",
+    ),
+    Route("api/v1/metadata/units", "get", lambda w: "/api/v1/metadata/units"),
+    Route("api/v1/metadata/units/mapping", "get", lambda w: "/api/v1/metadata/units/mapping"),
+    Route("api/v1/metadata/calendars", "get", lambda w: "/api/v1/metadata/calendars"),
+    Route(
+        "api/v1/metadata/calendars/<str:name>/blocks", "get", lambda w: "/api/v1/metadata/calendars/x/blocks"
+    ),
+    Route(
+        "api/v1/metadata/calendars/<str:name>/hours", "get", lambda w: "/api/v1/metadata/calendars/x/hours"
+    ),
+    Route(
+        "api/v1/metadata/calendars/<str:name>/expand", "get", lambda w: "/api/v1/metadata/calendars/x/expand"
+    ),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
