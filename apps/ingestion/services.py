@@ -84,39 +84,31 @@ def ingest_run_create(
     )
     if done is not None and (as_of is None or as_of == done.asof_date):
         return RunCreated(run=done, created=False)
-    raw_uri = raw_put(data=data, sha256=sha256, file_name=file_name)
     vendor = detect_vendor(file_name) or ""
+    received = {
+        "file_name": file_name,
+        "sha256": sha256,
+        "size_bytes": len(data),
+        "source": source,
+        "vendor": vendor,
+        "dataset": dataset_for(vendor) if vendor else "",
+        "requested_by": requested_by,
+        "raw_uri": raw_put(data=data, sha256=sha256, file_name=file_name),
+    }
     if len(data) > settings.AURUM_INGEST_MAX_BYTES:
         message = (
             f"'{file_name}' is {len(data):,} bytes; the limit is {settings.AURUM_INGEST_MAX_BYTES:,} bytes. "
             "It was kept for review but not ingested."
         )
-        run = IngestRun.objects.create(
-            file_name=file_name,
-            sha256=sha256,
-            size_bytes=len(data),
-            raw_uri=raw_uri,
-            source=source,
-            vendor=vendor,
-            dataset=dataset_for(vendor) if vendor else "",
-            requested_by=requested_by,
+        refused = IngestRun.objects.create(
+            **received,
             status=IngestRun.Status.FAILED,
             error_code="file_too_large",
             error_message=message,
             finished_at=timezone.now(),
         )
-        raise IngestRejectedError(message, run)
-    run = IngestRun.objects.create(
-        file_name=file_name,
-        sha256=sha256,
-        size_bytes=len(data),
-        raw_uri=raw_uri,
-        source=source,
-        vendor=vendor,
-        dataset=dataset_for(vendor) if vendor else "",
-        asof_override=as_of,
-        requested_by=requested_by,
-    )
+        raise IngestRejectedError(message, refused)
+    run = IngestRun.objects.create(**received, asof_override=as_of)
     return RunCreated(run=run, created=True)
 
 
