@@ -1,5 +1,3 @@
-from django.db.models import QuerySet
-
 from tenants.models import Domain, Tenant
 
 
@@ -13,7 +11,3 @@ def tenant_datasets(*, tenant: Tenant) -> frozenset[str]:
 def tenant_for_host(*, hostname: str) -> Tenant | None:
     domain = Domain.objects.select_related("tenant", "tenant__plan").filter(domain=hostname).first()
     return domain.tenant if domain else None
-
-
-def tenant_list() -> QuerySet[Tenant]:
-    return Tenant.objects.select_related("plan").exclude(schema_name="public")

@@ -85,6 +85,8 @@ def _build_world() -> World:
         if schema == "ops":
             tenant.is_operator = True
             tenant.save(update_fields=["is_operator"])
+        if schema == "globex":
+            entitlement_grant(tenant=tenant, dataset="vendor:EUGP")
         world = TenantWorld(schema=schema, name=name, host=f"{schema}.localhost", pk=tenant.pk)
         for role in ("admin", "trader", "analyst", "viewer"):
             email = f"{role}@{schema}.example"
@@ -94,15 +96,8 @@ def _build_world() -> World:
             token, raw = api_token_create(membership=membership, name=f"{role} token")
             world.members[role] = Member(email, password, role, raw, membership.pk, token.pk)
         worlds[schema] = world
-    entitlement_grant(tenant=tenant_model().objects.get(schema_name="globex"), dataset="vendor:EUGP")
     user_create(email="staff@aurum.example", password="staff-password-123", is_staff=True)
     return World(acme=worlds["acme"], globex=worlds["globex"], ops=worlds["ops"])
-
-
-def tenant_model() -> Any:
-    from tenants.models import Tenant
-
-    return Tenant
 
 
 @pytest.fixture(scope="session")

@@ -246,3 +246,14 @@ def test_an_unexpected_failure_marks_the_run_failed_instead_of_leaving_it_runnin
     assert run.status == IngestRun.Status.FAILED
     assert run.error_code == "internal_error"
     assert "FileNotFoundError" in run.error_message
+
+
+def test_a_published_slice_makes_caches_of_its_dataset_stale_and_only_those(world):
+    from aurum.lakehouse.versions import dataset_version
+
+    eugp_before, rp_before = dataset_version("vendor:EUGP"), dataset_version("vendor:RP")
+
+    _ingest(eugp_workbook(asof=date(2024, 5, 6)), "EOD_EUGP_20240506_1430.xlsx")
+
+    assert dataset_version("vendor:EUGP") == eugp_before + 1
+    assert dataset_version("vendor:RP") == rp_before
