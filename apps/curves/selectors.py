@@ -4,15 +4,20 @@ Market data is licensed: a tenant sees a curve only if its plan or entitlements 
 Anything else answers 404, never 403, so the existence of unlicensed curves is not revealed.
 """
 
+import dataclasses
 from datetime import date
 from typing import Any
 
+from pyiceberg.exceptions import NoSuchTableError
 from rest_framework.exceptions import NotFound
 
 from apps.curves.models import Curve
 from apps.ingestion.models import IngestRun
-from aurum.lakehouse.engines import ScanSpec, get_engine
-from aurum.lakehouse.tables import CURVE_OBSERVATION, slice_filter
+from aurum.lakehouse import queries
+from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
+from aurum.lakehouse.latest import CURVE_LATEST, curve_latest_table
+from aurum.lakehouse.queries import CurveFilters, CurveQuery
+from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_observation_table, slice_filter
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -41,8 +46,10 @@ _POINT_COLUMNS = (
 )
 
 
-def curve_get_for_tenant(*, tenant: Tenant, curve_key: str) -> Curve:
-    curve = Curve.objects.filter(curve_key=curve_key, dataset__in=tenant_datasets(tenant=tenant)).first()
+def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[str] | None = None) -> Curve:
+    """The catalog entry, if the tenant is licensed for its dataset; 404 otherwise (also when unknown)."""
+    licensed = tenant_datasets(tenant=tenant) if datasets is None else datasets
+    curve = Curve.objects.filter(curve_key=curve_key, dataset__in=licensed).first()
     if curve is None:
         raise NotFound("No such curve.")
     return curve
@@ -84,3 +91,94 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
         "quality_rules_passed": [r for r in (point["rules_passed"] or "").split("|") if r],
         "read_from_snapshot_id": result.snapshot_ids.get(CURVE_OBSERVATION),
     }
+
+
+# --- curve points through the query engine ----------------------------------------------------------------
+
+
+def _run(query: CurveQuery) -> QueryResult:
+    """Run a built query on the configured engine (``AURUM_QUERY_ENGINE``); a warehouse in which nothing was
+    ingested yet has no tables, and reads as empty rather than failing."""
+    engine = get_engine()
+    sql = query.sql(engine.name)
+    try:
+        return engine.query(sql, query.scans, query.params)
+    except NoSuchTableError:
+        curve_observation_table()
+        curve_latest_table()
+        return engine.query(sql, query.scans, query.params)
+
+
+def _on_latest_table(query: CurveQuery) -> CurveQuery:
+    """The same query over ``market.curve_latest`` (one row per tenor already: one file per dataset)."""
+    scans = [dataclasses.replace(scan, table=CURVE_LATEST) for scan in query.scans]
+    return dataclasses.replace(query, scans=scans)
+
+
+def curve_points(
+    *, filters: CurveFilters, asof: date | None = None, as_known_at: date | None = None
+) -> QueryResult:
+    """Observations in keyset order: the ``asof`` vintage, the latest vintage on or before ``as_known_at``,
+    or (neither given) the latest row per (curve_key, tenor_label). ``filters.datasets`` must be the
+    caller's entitled datasets."""
+    if asof is not None and as_known_at is not None:
+        raise ValueError("asof and as_known_at are exclusive")
+    if asof is not None:
+        return _run(queries.curves_asof(filters, asof))
+    if as_known_at is not None:
+        return _run(queries.curves_as_known_at(filters, as_known_at))
+    return _run(_on_latest_table(queries.curves_latest(filters)))
+
+
+def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:
+    """The latest rows computed from every vintage (the slow path ``curve_points`` avoids); for checks."""
+    return _run(queries.curves_latest(filters))
+
+
+def curve_strip_points(*, filters: CurveFilters, strip_type: str, asof: date | None = None) -> QueryResult:
+    query = queries.curves_strips(filters, strip_type, asof)
+    return _run(query if asof is not None else _on_latest_table(query))
+
+
+def curve_diff_points(*, filters: CurveFilters, asof_a: date, asof_b: date) -> QueryResult:
+    return _run(queries.curves_diff(filters, asof_a, asof_b))
+
+
+def curve_movers(*, filters: CurveFilters, asof_a: date, asof_b: date, top: int) -> QueryResult:
+    return _run(queries.curves_movers(filters, asof_a, asof_b, top))
+
+
+def curve_tenor_history(*, curve: Curve, tenor_label: str, datasets: frozenset[str]) -> QueryResult:
+    return _run(queries.curve_history(curve.curve_key, tenor_label, sorted(datasets)))
+
+
+def curve_range_points(*, filters: CurveFilters, start: date, end: date) -> QueryResult:
+    """Every vintage from ``start`` to ``end`` (inclusive), one row per (curve, tenor, as-of)."""
+    return _run(queries.curves_between(filters, start, end))
+
+
+def curve_dimension_values(
+    *,
+    filters: CurveFilters,
+    asof: date | None = None,
+    prefix: str | None = None,
+    per_dim_limit: int | None = None,
+) -> dict[str, list[tuple[str, int]]]:
+    """Per dimension, its values (sorted) with the number of curves having each, among the curves the
+    filters select (entitlement included). ``prefix`` keeps values starting with it (case-insensitive)."""
+    query = queries.curve_dimensions(filters, asof)
+    result = _run(query if asof is not None else _on_latest_table(query)).table
+    values: dict[str, list[tuple[str, int]]] = {name: [] for name in queries.FILTER_COLUMNS}
+    needle = prefix.casefold() if prefix else None
+    for dimension, value, curves in zip(
+        result.column("dimension").to_pylist(),
+        result.column("value").to_pylist(),
+        result.column("curves").to_pylist(),
+        strict=True,
+    ):
+        if needle is not None and not str(value).casefold().startswith(needle):
+            continue
+        bucket = values[dimension]
+        if per_dim_limit is None or len(bucket) < per_dim_limit:
+            bucket.append((str(value), int(curves)))
+    return values

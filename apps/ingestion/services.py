@@ -29,6 +29,7 @@ from apps.ingestion.parsers.strips import derived_strips
 from apps.ingestion.parsers.workbook import detect_vendor, parse_workbook
 from apps.reference.selectors import units_lookup
 from aurum.events.fanout import dataset_event_publish_on_commit
+from aurum.lakehouse.latest import curve_latest_merge
 from aurum.lakehouse.raw import raw_get, raw_put
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
@@ -255,18 +256,20 @@ def _slice_filter(run: IngestRun) -> str:
 
 # Iceberg commits are optimistic: two writers committing to one table at once make one of them fail. Our own
 # writers take turns on this lock instead (a slice write takes well under a second).
-_CURVE_TABLES_LOCK = int(hashlib.sha256(b"iceberg:market.curve_observation").hexdigest()[:15], 16)
+CURVE_TABLES_LOCK = int(hashlib.sha256(b"iceberg:market.curve_observation").hexdigest()[:15], 16)
 
 
 def _write_slice(run: IngestRun, published: pa.Table, quarantined: pa.Table) -> int:
     """Replace the (dataset, as-of) slice in both tables, one writer at a time."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CURVE_TABLES_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CURVE_TABLES_LOCK])
         quarantine = curve_quarantine_table()
         quarantine.overwrite(quarantined, overwrite_filter=_slice_filter(run))
         observations = curve_observation_table()
         observations.overwrite(published, overwrite_filter=_slice_filter(run))
         snapshot = observations.refresh().current_snapshot()
+        # Same lock: the latest rows are derived from the vintages, so they must see writes in order.
+        curve_latest_merge(run.dataset, published)
     assert snapshot is not None
     return int(snapshot.snapshot_id)
 

@@ -27,6 +27,14 @@ def etag_for(body: dict[str, Any]) -> str:
     return f'"{hashlib.sha256(canonical.encode()).hexdigest()}"'
 
 
+def etag_for_bytes(*parts: bytes) -> str:
+    """Strong ETag over already-serialised content (the body without ``meta``), for bodies built as bytes."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return f'"{digest.hexdigest()}"'
+
+
 def cache_control(ttl: int) -> str:
     """``public, max-age=N, stale-while-revalidate=min(max(N/2,1),600), stale-if-error=min(3N,86400)``.
 
@@ -90,7 +98,11 @@ def conditional_response(
     If-Match is evaluated first (RFC 9110 section 13.2.2); a matching If-None-Match is 304 on GET/HEAD and
     412 on other methods.
     """
-    headers = cache_headers(response_body, ttl=ttl)
+    return preconditions(request, cache_headers(response_body, ttl=ttl))
+
+
+def preconditions(request: HttpRequest | Request, headers: dict[str, str]) -> Response | None:
+    """The 412 or 304 for a response whose ``headers`` (ETag, Cache-Control, Link) are known, or None."""
     etag = headers["ETag"]
     if_match = request.headers.get("If-Match")
     if if_match is not None and not _match(if_match, etag):

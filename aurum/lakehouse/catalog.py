@@ -8,9 +8,9 @@ from django.conf import settings
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
-CATALOG_NAME = "aurum"
+CATALOG_NAME = "aurum"  # the default of AURUM_ICEBERG_CATALOG; deploy/trino's catalog-name
 _lock = threading.Lock()
-_catalogs: dict[tuple[str, str], SqlCatalog] = {}
+_catalogs: dict[tuple[str, str, str], SqlCatalog] = {}
 
 
 def catalog_uri() -> str:
@@ -24,12 +24,12 @@ def catalog_uri() -> str:
 
 
 def get_catalog() -> SqlCatalog:
-    """One catalog per process and database (the test database's name differs from the configured one)."""
-    key = (catalog_uri(), settings.AURUM_WAREHOUSE)
+    """One catalog per process, database, catalog name and warehouse (tests use private ones)."""
+    key = (settings.AURUM_ICEBERG_CATALOG, catalog_uri(), settings.AURUM_WAREHOUSE)
     with _lock:
         catalog = _catalogs.get(key)
         if catalog is None:
-            catalog = SqlCatalog(CATALOG_NAME, uri=key[0], warehouse=key[1], pool_pre_ping="true")
+            catalog = SqlCatalog(key[0], uri=key[1], warehouse=key[2], pool_pre_ping="true")
             _catalogs[key] = catalog
         return catalog
 

@@ -6,13 +6,17 @@ queries over the same catalog.
 """
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import duckdb
 import pyarrow as pa
 from django.conf import settings
+from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+from pyiceberg.table import Table
+from sqlalchemy import text
 
 from aurum.lakehouse.catalog import get_catalog
 
@@ -45,12 +49,73 @@ _local = threading.local()
 
 def _duckdb_connection() -> duckdb.DuckDBPyConnection:
     """One in-process DuckDB per thread, kept: opening one costs ~30 ms, a query on an open one ~4 ms
-    (measured, docs/performance.md)."""
+    (measured, docs/performance.md). The object cache keeps Parquet footers between queries."""
     con = getattr(_local, "connection", None)
     if con is None:
-        con = duckdb.connect()
+        con = duckdb.connect(config={"enable_object_cache": True})
         _local.connection = con
     return con
+
+
+# --- planning cache ------------------------------------------------------------------------------------
+# Loading a table (catalog row + metadata JSON) and planning a scan (manifest list + manifests) cost ~14 ms
+# per read. Both are pure functions of the table's metadata file, which changes on every commit; so the one
+# thing asked of the catalog per read is the current metadata location (one indexed row, ~0.5 ms), and the
+# table and its plans are reused while it is unchanged. Data written by another process is seen at once.
+
+_PLAN_CACHE_SIZE = 1024
+_cache_lock = threading.Lock()
+_tables: dict[tuple[int, str], tuple[str, Table]] = {}
+_plans: OrderedDict[tuple[str, int | None, str], list[str]] = OrderedDict()
+
+
+def _metadata_location(catalog: SqlCatalog, identifier: str) -> str | None:
+    namespace, _, name = identifier.rpartition(".")
+    with catalog.engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT metadata_location FROM iceberg_tables "
+                "WHERE catalog_name = :catalog AND table_namespace = :namespace AND table_name = :name"
+            ),
+            {"catalog": catalog.name, "namespace": namespace, "name": name},
+        ).first()
+    return None if row is None else str(row[0])
+
+
+def _table(catalog: SqlCatalog, identifier: str) -> tuple[str | None, Table]:
+    location = _metadata_location(catalog, identifier)
+    key = (id(catalog), identifier)
+    with _cache_lock:
+        cached = _tables.get(key)
+    if location is not None and cached is not None and cached[0] == location:
+        return location, cached[1]
+    table = catalog.load_table(identifier)  # raises NoSuchTableError for a missing table
+    location = table.metadata_location
+    with _cache_lock:
+        _tables[key] = (location, table)
+    return location, table
+
+
+def _plan(table: Table, location: str | None, scan: ScanSpec, snapshot_id: int | None) -> list[str]:
+    key = (location or "", snapshot_id, repr(scan.row_filter))
+    with _cache_lock:
+        paths = _plans.get(key)
+        if paths is not None:
+            _plans.move_to_end(key)
+            return paths
+    plan = table.scan(row_filter=scan.row_filter, snapshot_id=snapshot_id)
+    paths = [task.file.file_path for task in plan.plan_files()]
+    with _cache_lock:
+        _plans[key] = paths
+        while len(_plans) > _PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+    return paths
+
+
+def plan_cache_clear() -> None:
+    with _cache_lock:
+        _tables.clear()
+        _plans.clear()
 
 
 class DuckDBEngine:
@@ -63,13 +128,12 @@ class DuckDBEngine:
         snapshots: dict[str, int | None] = {}
         try:
             for scan in scans:
-                table = catalog.load_table(scan.table)
+                location, table = _table(catalog, scan.table)
                 snapshot_id = scan.snapshot_id
                 if snapshot_id is None and table.current_snapshot() is not None:
                     snapshot_id = table.current_snapshot().snapshot_id  # type: ignore[union-attr]
                 snapshots[scan.table] = snapshot_id
-                plan = table.scan(row_filter=scan.row_filter, snapshot_id=snapshot_id)
-                paths = [task.file.file_path for task in plan.plan_files()]
+                paths = _plan(table, location, scan, snapshot_id)
                 files_scanned += len(paths)
                 if paths:
                     relation = con.read_parquet(paths, union_by_name=True)

@@ -24,6 +24,7 @@ from pyiceberg.expressions import (
     And,
     BooleanExpression,
     EqualTo,
+    GreaterThanOrEqual,
     In,
     LessThanOrEqual,
 )
@@ -46,6 +47,8 @@ DIMENSIONS: tuple[str, ...] = (
     "block",
     "tenor_type",
 )
+# Filterable beyond the original identity dimensions: attributes the catalog learnt (spec section 8).
+FILTER_COLUMNS: tuple[str, ...] = (*DIMENSIONS, "commodity")
 STRIP_TYPES = frozenset({"CALENDAR", "SEASON", "QUARTER"})
 DIFF_COLUMNS: tuple[str, ...] = (
     "curve_key",
@@ -90,6 +93,7 @@ class CurveFilters:
     product: str | None = None
     block: str | None = None
     tenor_type: str | None = None
+    commodity: str | None = None
     curve_keys: tuple[str, ...] = ()
     limit: int | None = None
     offset: int = 0
@@ -154,6 +158,26 @@ def curves_as_known_at(filters: CurveFilters, known_at: date) -> CurveQuery:
     )
 
 
+def curves_between(filters: CurveFilters, start: date, end: date) -> CurveQuery:
+    """Every vintage with ``start <= asof_date <= end``: one row per (curve_key, tenor_label, asof_date),
+    the latest load of that day; ordered by curve_key, tenor_label, asof_date."""
+    conditions = [*_conditions(filters), _col("asof_date") >= _date(start), _col("asof_date") <= _date(end)]
+    ranked = _ranked(conditions, partition_by=(*_TENOR, "asof_date")).subquery("ranked")
+    select = (
+        exp.select(*(exp.column(name) for name in CURVE_COLUMNS))
+        .from_(ranked)
+        .where(exp.column(_RANK).eq(1))
+        .order_by(
+            *(_asc(exp.column(name)) for name in ("curve_key", "tenor_label", "asof_date", "price_type"))
+        )
+    )
+    prune = [
+        cast(BooleanExpression, cast(Any, GreaterThanOrEqual)("asof_date", start.isoformat())),
+        _prune_le("asof_date", end.isoformat()),
+    ]
+    return _query(_limit(select, filters), filters, prune)
+
+
 def curves_strips(filters: CurveFilters, strip_type: str, asof: date | None = None) -> CurveQuery:
     """Strip rows (quoted or derived) of one ``strip_type``: the ``asof`` vintage, else the latest."""
     if strip_type not in STRIP_TYPES:
@@ -208,6 +232,38 @@ def curve_history(curve_key: str, tenor_label: str, datasets: Sequence[str]) -> 
         .order_by(_asc(exp.column("asof_date")))
     )
     return _query(select, filters, [_prune_eq("tenor_label", tenor_label)])
+
+
+def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQuery:
+    """Per dimension (``DIMENSIONS`` plus commodity) each distinct value and the number of curves with it,
+    among the rows ``filters`` (and ``asof``, when given) select: ``(dimension, value, curves)``."""
+    conditions = _conditions(filters)
+    prune: list[BooleanExpression] = []
+    if asof is not None:
+        conditions.append(_col("asof_date").eq(_date(asof)))
+        prune.append(_prune_eq("asof_date", asof.isoformat()))
+    parts = [
+        exp.select(
+            exp.alias_(exp.Literal.string(name), "dimension"),
+            exp.alias_(_col(name), "value"),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[_col("curve_key")])), "curves"),
+        )
+        .from_(exp.to_table(OBS))
+        .where(
+            exp.and_(*conditions, _col(name).is_(exp.null()).not_(), _col(name).neq(exp.Literal.string("")))
+        )
+        .group_by(_col(name))
+        for name in FILTER_COLUMNS
+    ]
+    union: exp.Query = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
+    select = (
+        exp.select("dimension", "value", "curves")
+        .from_(union.subquery("dims"))
+        .order_by(_asc(exp.column("dimension")), _asc(exp.column("value")))
+    )
+    return _query(select, filters, prune)
 
 
 # --- building blocks -------------------------------------------------------------------------------------
@@ -286,7 +342,7 @@ def _diff_select(filters: CurveFilters, asof_a: date, asof_b: date) -> exp.Selec
 
 def _conditions(filters: CurveFilters) -> list[exp.Expression]:
     conditions = [_in("dataset", filters.datasets)]
-    for name in DIMENSIONS:
+    for name in FILTER_COLUMNS:
         value = getattr(filters, name)
         if value is not None:
             conditions.append(_col(name).eq(exp.Literal.string(value)))
@@ -300,7 +356,7 @@ def _row_filter(filters: CurveFilters, extra: list[BooleanExpression]) -> Boolea
     if not filters.datasets:
         return AlwaysFalse()
     parts: list[BooleanExpression] = [_prune_in("dataset", tuple(filters.datasets))]
-    for name in DIMENSIONS:
+    for name in FILTER_COLUMNS:
         value = getattr(filters, name)
         if value is not None:
             parts.append(_prune_eq(name, value))

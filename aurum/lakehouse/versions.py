@@ -9,8 +9,27 @@ log = structlog.get_logger(__name__)
 _PREFIX = "aurum:dataset-version:"
 
 
+_clients: dict[str, redis.Redis] = {}
+
+
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    """One client (and connection pool) per Redis URL and process."""
+    client = _clients.get(settings.REDIS_URL)
+    if client is None:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+        _clients[settings.REDIS_URL] = client
+    return client
+
+
+def dataset_versions(datasets: list[str]) -> dict[str, int] | None:
+    """Each dataset's version in one round trip; None when Redis is unreachable."""
+    if not datasets:
+        return {}
+    try:
+        values = _client().mget([_PREFIX + d for d in datasets])
+    except redis.RedisError:
+        return None
+    return {d: int(v) if v else 0 for d, v in zip(datasets, values, strict=True)}
 
 
 def dataset_version(dataset: str) -> int:

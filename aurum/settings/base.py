@@ -177,6 +177,8 @@ AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", defau
 
 # Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())
+# Name of pyiceberg's SQL catalog (its rows in iceberg_tables); Trino's jdbc-catalog.catalog-name must match.
+AURUM_ICEBERG_CATALOG = env.str("AURUM_ICEBERG_CATALOG", default="aurum")
 AURUM_QUERY_ENGINE = env.str("AURUM_QUERY_ENGINE", default="duckdb")
 AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
 

@@ -1,0 +1,105 @@
+"""Read-through cache for market-data reads (Redis through django-redis).
+
+A key is the SHA-256 of: the read's scope and parameters, the tenant, the tenant's entitlement fingerprint
+(its sorted datasets) and the current data version of each of those datasets (``aurum.lakehouse.versions``).
+An ingest bumps its dataset's version, so every cached answer that could include that dataset changes key at
+once, and answers about other datasets stay cached. Two tenants never share an entry.
+
+On a miss, one caller computes while the others wait for its result (a Redis ``SET NX`` lock per key, the
+"single flight"); a waiter that sees no result within the lock's lifetime computes for itself. With Redis
+down every call computes: slower, never failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import redis
+import structlog
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+
+from aurum.lakehouse.versions import _client, dataset_versions
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+_PREFIX = "aurum:read:"
+LOCK_MS = 10_000
+WAIT_STEP_S = 0.01
+
+
+def entitlement_fingerprint(datasets: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(datasets)).encode()).hexdigest()[:16]
+
+
+def read_cache_key(
+    *, scope: str, tenant_id: int, datasets: Iterable[str], params: Mapping[str, Any]
+) -> str | None:
+    """The key for this read now, or None when the data versions are unknown (Redis down)."""
+    licensed = sorted(datasets)
+    versions = dataset_versions(licensed)
+    if versions is None:
+        return None
+    material = json.dumps(
+        {
+            "scope": scope,
+            "tenant": tenant_id,
+            "entitlements": entitlement_fingerprint(licensed),
+            "versions": versions,
+            "params": params,
+        },
+        sort_keys=True,
+        cls=DjangoJSONEncoder,
+    )
+    return _PREFIX + scope + ":" + hashlib.sha256(material.encode()).hexdigest()
+
+
+def read_through(
+    *,
+    scope: str,
+    tenant_id: int,
+    datasets: Iterable[str],
+    params: Mapping[str, Any],
+    compute: Callable[[], T],
+    ttl: int,
+) -> tuple[T, bool]:
+    """``(value, from_cache)``. ``compute`` runs at most once per key across processes while it runs."""
+    key = read_cache_key(scope=scope, tenant_id=tenant_id, datasets=datasets, params=params)
+    if key is None:
+        return compute(), False
+    hit = cache.get(key)
+    if hit is not None:
+        return hit, True
+    lock = key + ":lock"
+    try:
+        owner = bool(_client().set(lock, b"1", nx=True, px=LOCK_MS))
+    except redis.RedisError:
+        return compute(), False
+    if not owner:
+        deadline = time.monotonic() + LOCK_MS / 1000
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_STEP_S)
+            hit = cache.get(key)
+            if hit is not None:
+                return hit, True
+            try:
+                if not _client().exists(lock):
+                    break  # the owner failed; compute below
+            except redis.RedisError:
+                break
+        log.warning("read cache: no result from the computing caller; computing", scope=scope)
+    try:
+        value = compute()
+        cache.set(key, value, timeout=ttl)
+        return value, False
+    finally:
+        if owner:
+            try:
+                _client().delete(lock)
+            except redis.RedisError:
+                pass

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.curves.lake import EUGP_DAYS, RP_DAYS, Lake, eod, private_lake
+
+
+@pytest.fixture(scope="package")
+def lake(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Lake]:
+    """Three consecutive EUGP days and two RP days, ingested once for every test in this package."""
+    files = [eod("EUGP", d) for d in EUGP_DAYS] + [eod("RP", d) for d in RP_DAYS]
+    with django_db_blocker.unblock(), private_lake(tmp_path_factory.mktemp("lake"), files) as private:
+        yield private
+
+
+@pytest.fixture
+def read_world(lake: Lake, world: Any) -> Any:
+    """The test world (per-test transaction) while the package's private lakehouse is the active one."""
+    return world

@@ -1,0 +1,70 @@
+"""A private lakehouse for curve-read tests: its own Iceberg catalog name and warehouse folder, loaded with
+real fixture workbooks through the real ingestion pipeline.
+
+The shared test lakehouse is not rolled back between tests, and other tests ingest the same curves on other
+days, so "latest" there depends on test order. Here every read test knows exactly which vintages exist.
+Catalog rows and ingest runs are committed (readers in other threads and processes must see them) and
+removed again on exit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.test import override_settings
+
+from tests.ingestion.fixture_paths import EOD_DIR
+
+EUGP_DAYS = (date(2025, 7, 1), date(2025, 7, 2), date(2025, 7, 3))
+RP_DAYS = (date(2025, 7, 1), date(2025, 7, 2))
+
+
+def eod(vendor: str, day: date) -> Path:
+    return EOD_DIR / f"EOD_{vendor}_{day:%Y%m%d}_1430.xlsx"
+
+
+@dataclass
+class Lake:
+    catalog: str
+    warehouse: Path
+    run_ids: list[int] = field(default_factory=list)
+
+    def ingest(self, path: Path, *, data: bytes | None = None, as_of: date | None = None) -> int:
+        from apps.ingestion.services import ingest_run_create, ingest_run_execute
+
+        created = ingest_run_create(
+            data=data if data is not None else path.read_bytes(),
+            file_name=path.name,
+            source="command",
+            as_of=as_of,
+        )
+        run = ingest_run_execute(run_id=created.run.pk)
+        assert run.status.startswith("succeeded"), (run.error_code, run.error_message)
+        self.run_ids.append(run.pk)
+        return run.pk
+
+
+@contextmanager
+def private_lake(tmp: Path, files: Sequence[Path]) -> Iterator[Lake]:
+    from apps.curves.models import Curve
+    from apps.ingestion.models import IngestRun
+    from aurum.lakehouse.catalog import catalog_dispose
+
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    warehouse = tmp / name
+    warehouse.mkdir(parents=True)
+    lake = Lake(catalog=name, warehouse=warehouse)
+    with override_settings(AURUM_ICEBERG_CATALOG=name, AURUM_WAREHOUSE=warehouse.as_uri()):
+        try:
+            for path in files:
+                lake.ingest(path)
+            yield lake
+        finally:
+            IngestRun.objects.filter(pk__in=lake.run_ids).delete()
+            Curve.objects.all().delete()
+            catalog_dispose()
