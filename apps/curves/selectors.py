@@ -144,8 +144,10 @@ def curve_diff_points(*, filters: CurveFilters, asof_a: date, asof_b: date) -> Q
     return _run(queries.curves_diff(filters, asof_a, asof_b))
 
 
-def curve_movers(*, filters: CurveFilters, asof_a: date, asof_b: date, top: int) -> QueryResult:
-    return _run(queries.curves_movers(filters, asof_a, asof_b, top))
+def curve_movers(
+    *, filters: CurveFilters, asof_a: date, asof_b: date, top: int, by: str = "abs"
+) -> QueryResult:
+    return _run(queries.curves_movers(filters, asof_a, asof_b, top, by))
 
 
 def curve_tenor_history(*, curve: Curve, tenor_label: str, datasets: frozenset[str]) -> QueryResult:

@@ -65,8 +65,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     title = response.status_text
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
         detail = "The request is not valid; see errors."
-        extra["errors"] = _field_errors(exc.detail)
+        if len(errors) == 1:  # one problem: say it in detail too
+            field, message = errors[0]["field"], errors[0]["message"]
+            detail = message if field in (None, "detail", "non_field_errors") else f"{field}: {message}"
+        extra["errors"] = errors
     else:
         detail = str(getattr(exc, "detail", exc))
     response.data = problem_body(

@@ -38,11 +38,20 @@ def entitlement_fingerprint(datasets: Iterable[str]) -> str:
 
 
 def read_cache_key(
-    *, scope: str, tenant_id: int, datasets: Iterable[str], params: Mapping[str, Any]
+    *,
+    scope: str,
+    tenant_id: int,
+    datasets: Iterable[str],
+    params: Mapping[str, Any],
+    versioned: Iterable[str] | None = None,
 ) -> str | None:
-    """The key for this read now, or None when the data versions are unknown (Redis down)."""
+    """The key for this read now, or None when the data versions are unknown (Redis down).
+
+    ``versioned`` names the datasets the answer can contain (default: every licensed one); only their
+    versions are in the key, so a one-curve read stays cached while other datasets are ingested.
+    """
     licensed = sorted(datasets)
-    versions = dataset_versions(licensed)
+    versions = dataset_versions(sorted(versioned) if versioned is not None else licensed)
     if versions is None:
         return None
     material = json.dumps(
@@ -67,9 +76,12 @@ def read_through(
     params: Mapping[str, Any],
     compute: Callable[[], T],
     ttl: int,
+    versioned: Iterable[str] | None = None,
 ) -> tuple[T, bool]:
     """``(value, from_cache)``. ``compute`` runs at most once per key across processes while it runs."""
-    key = read_cache_key(scope=scope, tenant_id=tenant_id, datasets=datasets, params=params)
+    key = read_cache_key(
+        scope=scope, tenant_id=tenant_id, datasets=datasets, params=params, versioned=versioned
+    )
     if key is None:
         return compute(), False
     hit = cache.get(key)

@@ -200,19 +200,26 @@ def curves_diff(filters: CurveFilters, asof_a: date, asof_b: date) -> CurveQuery
     )
 
 
-def curves_movers(filters: CurveFilters, asof_a: date, asof_b: date, top: int) -> CurveQuery:
-    """The ``top`` (curve, tenor) moves between two vintages by |diff_abs|; tenors without a move are left
-    out. ``filters.limit``/``offset`` do not apply."""
+MOVER_RANKINGS = ("abs", "pct")
+
+
+def curves_movers(filters: CurveFilters, asof_a: date, asof_b: date, top: int, by: str = "abs") -> CurveQuery:
+    """The ``top`` (curve, tenor) moves between two vintages, ranked by |diff_abs| (``by="abs"``) or by
+    |diff_pct| (``by="pct"``); tenors without that measure are left out. ``filters.limit``/``offset`` do not
+    apply."""
     top = int(top)
     if top < 1:
         raise ValueError("top must be positive")
+    if by not in MOVER_RANKINGS:
+        raise ValueError(f"by must be one of {MOVER_RANKINGS}")
+    measure = "diff_abs" if by == "abs" else "diff_pct"
     moves = _diff_select(filters, asof_a, asof_b).subquery("moves")
     select = (
         exp.select(*(exp.column(name) for name in DIFF_COLUMNS))
         .from_(moves)
-        .where(exp.column("diff_abs").is_(exp.null()).not_())
+        .where(exp.column(measure).is_(exp.null()).not_())
         .order_by(
-            exp.Ordered(this=exp.Abs(this=exp.column("diff_abs")), desc=True, nulls_first=False),
+            exp.Ordered(this=exp.Abs(this=exp.column(measure)), desc=True, nulls_first=False),
             *(_asc(exp.column(name)) for name in ("curve_key", "tenor_label", "contract_month")),
         )
         .limit(top)

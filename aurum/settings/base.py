@@ -146,6 +146,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["aurum.api.permissions.IsTenantMember"],
     "DEFAULT_THROTTLE_CLASSES": ["aurum.api.throttling.PlanRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # `format=csv|parquet|xlsx` selects our own output formats (spec 3.1), not a DRF renderer.
+    "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "aurum.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -179,6 +181,8 @@ AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", defau
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())
 # Name of pyiceberg's SQL catalog (its rows in iceberg_tables); Trino's jdbc-catalog.catalog-name must match.
 AURUM_ICEBERG_CATALOG = env.str("AURUM_ICEBERG_CATALOG", default="aurum")
+# Largest curve export (rows) served in one file; larger requests are refused with a 400.
+AURUM_EXPORT_MAX_ROWS = env.int("AURUM_EXPORT_MAX_ROWS", default=1_000_000)
 AURUM_QUERY_ENGINE = env.str("AURUM_QUERY_ENGINE", default="duckdb")
 AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
 

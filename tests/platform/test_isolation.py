@@ -51,6 +51,29 @@ ROUTES = [
         "get",
         lambda w: f"/api/v2/curves/{UNLICENSED_CURVE_KEY}/lineage?tenor_label=2025-09",
     ),
+    # Curve reads: market data filtered by the caller's licences (tests/curves covers what each tenant sees).
+    Route("api/v1/curves", "get", lambda w: "/api/v1/curves"),
+    Route(
+        "api/v1/curves/diff", "get", lambda w: "/api/v1/curves/diff?asof_a=2025-07-01&asof_b=2025-07-02&iso=X"
+    ),
+    Route("api/v1/curves/strips", "get", lambda w: "/api/v1/curves/strips?type=CALENDAR"),
+    Route("api/v1/metadata/dimensions", "get", lambda w: "/api/v1/metadata/dimensions"),
+    Route("api/v2/curves", "get", lambda w: "/api/v2/curves"),
+    Route(
+        "api/v2/curves/diff", "get", lambda w: "/api/v2/curves/diff?asof_a=2025-07-01&asof_b=2025-07-02&iso=X"
+    ),
+    Route("api/v2/curves/strips", "get", lambda w: "/api/v2/curves/strips?type=CALENDAR"),
+    Route(
+        "api/v2/curves/movers", "get", lambda w: "/api/v2/curves/movers?asof_a=2025-07-01&asof_b=2025-07-02"
+    ),
+    Route("api/v2/curves/export", "get", lambda w: "/api/v2/curves/export?iso=X"),
+    Route("api/v2/curves/<str:curve_key>", "get", lambda w: f"/api/v2/curves/{UNLICENSED_CURVE_KEY}"),
+    Route(
+        "api/v2/curves/<str:curve_key>/history",
+        "get",
+        lambda w: f"/api/v2/curves/{UNLICENSED_CURVE_KEY}/history?tenor_label=2025-09",
+    ),
+    Route("api/v2/metadata/dimensions", "get", lambda w: "/api/v2/metadata/dimensions"),
     # Shared reference data: nothing tenant-owned to leak; the routes still need a member's credential.
     Route("api/v1/metadata/locations", "get", lambda w: "/api/v1/metadata/locations"),
     Route(
@@ -95,9 +118,11 @@ def _call(api: Any, route: Route, world: World, **extra: str) -> Any:
     return getattr(api, route.method)(route.path(world), route.body, format="json", **extra)
 
 
-def _no_globex_data(response: Any) -> None:
-    text = response.content.decode().lower()
-    assert "globex" not in text
+def _no_globex_data(response: Any) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    text = content.decode()
+    assert "globex" not in text.lower()
+    return text
 
 
 @pytest.fixture(autouse=True)
@@ -139,8 +164,8 @@ def test_acme_admin_token_never_sees_or_touches_globex(world, api, route):
         assert response.status_code == 404
     else:
         assert response.status_code in route.allowed
-    _no_globex_data(response)
-    assert "EOD_XYZ" not in response.content.decode()
+    text = _no_globex_data(response)
+    assert "EOD_XYZ" not in text
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.pattern}")

@@ -1,0 +1,130 @@
+"""Query parameters shared by the curve reads (v1 and v2): dimension filters, vintages, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+
+from aurum.lakehouse.queries import CurveFilters
+from tenants.models import Tenant
+from tenants.selectors import tenant_datasets
+
+TENOR_TYPES = ("MONTHLY", "CALENDAR", "SEASON", "QUARTER")
+STRIP_TYPES = ("CALENDAR", "SEASON", "QUARTER")
+DIMENSION_PARAMS = ("asset_class", "iso", "region", "location", "market", "product", "block", "commodity")
+V1_POINT_COLUMNS = (
+    "curve_key",
+    "tenor_label",
+    "tenor_type",
+    "contract_month",
+    "asof_date",
+    "mid",
+    "bid",
+    "ask",
+    "price_type",
+)
+V2_POINT_COLUMNS = (
+    *V1_POINT_COLUMNS,
+    "currency",
+    "per_unit",
+    "units_raw",
+    "commodity",
+    "is_derived",
+    "dataset",
+)
+MAX_DIFF_DAYS = 365
+
+
+class DimensionFilters(serializers.Serializer):
+    """Equality filters on the curve identity (and the catalog's commodity)."""
+
+    curve_key = serializers.CharField(max_length=255, required=False)
+    asset_class = serializers.CharField(max_length=64, required=False)
+    iso = serializers.RegexField(
+        r"^[A-Za-z]{1,32}$", required=False, error_messages={"invalid": "iso must be alphabetic."}
+    )
+    region = serializers.CharField(max_length=64, required=False)
+    location = serializers.CharField(max_length=200, required=False)
+    market = serializers.CharField(max_length=64, required=False)
+    product = serializers.CharField(max_length=200, required=False)
+    block = serializers.CharField(max_length=64, required=False)
+    commodity = serializers.CharField(max_length=64, required=False)
+    tenor_type = serializers.ChoiceField(choices=TENOR_TYPES, required=False)
+
+    def validate_iso(self, value: str) -> str:
+        return value.upper()
+
+
+class Vintage(serializers.Serializer):
+    asof = serializers.DateField(required=False, help_text="That vintage exactly (YYYY-MM-DD)")
+    as_known_at = serializers.DateField(
+        required=False, help_text="Per tenor, the latest vintage on or before this date"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("asof") and attrs.get("as_known_at"):
+            raise ValidationError({"as_known_at": "Give asof or as_known_at, not both."})
+        return attrs
+
+
+class TwoVintages(serializers.Serializer):
+    asof_a = serializers.DateField()
+    asof_b = serializers.DateField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        a, b = attrs["asof_a"], attrs["asof_b"]
+        if a == b:
+            raise ValidationError({"asof_b": "asof_a and asof_b must differ."})
+        if abs((b - a).days) > MAX_DIFF_DAYS:
+            raise ValidationError(
+                {"asof_b": f"asof_a and asof_b must be at most {MAX_DIFF_DAYS} days apart."}
+            )
+        return attrs
+
+
+def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def dimension_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The given dimension filters (non-empty) by name."""
+    names = (*DIMENSION_PARAMS, "tenor_type", "curve_key")
+    return {name: data[name] for name in names if data.get(name) not in (None, "")}
+
+
+def curve_filters(
+    datasets: frozenset[str], dims: dict[str, Any], *, limit: int | None = None, offset: int = 0
+) -> CurveFilters:
+    curve_key = dims.get("curve_key")
+    return CurveFilters(
+        datasets=tuple(sorted(datasets)),
+        **{name: dims.get(name) for name in (*DIMENSION_PARAMS, "tenor_type")},
+        curve_keys=(curve_key,) if curve_key else (),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: Tenant
+    datasets: frozenset[str]
+
+
+def caller(request: Request | HttpRequest) -> Caller:
+    """The resolved tenant and the datasets it is licensed for (one query for the entitlements)."""
+    raw = request._request if isinstance(request, Request) else request
+    tenant: Tenant = raw.aurum_membership.tenant  # type: ignore[attr-defined]
+    return Caller(tenant=tenant, datasets=tenant_datasets(tenant=tenant))
+
+
+def iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None

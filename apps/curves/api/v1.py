@@ -1,0 +1,304 @@
+"""v1 curve reads, the original contract: ``/api/v1/curves``, ``/curves/diff``, ``/curves/strips``,
+``/metadata/dimensions`` (spec 3.1-3.2; responses validate against openapi-spec-v1.yaml)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.http import HttpResponseBase
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from apps.curves import selectors
+from apps.curves.api.params import (
+    STRIP_TYPES,
+    V1_POINT_COLUMNS,
+    Caller,
+    DimensionFilters,
+    TwoVintages,
+    Vintage,
+    caller,
+    curve_filters,
+    dimension_values,
+    iso_date,
+    validated,
+)
+from apps.curves.api.respond import (
+    CURVES_TTL,
+    METADATA_TTL,
+    Page,
+    cached_page,
+    csv_page_response,
+    elapsed_ms,
+    json_page_response,
+    page_of,
+)
+from aurum.api.cursors import cursor_decode, cursor_encode, v1_paging_params
+from aurum.api.permissions import Requires
+from aurum.api.read_cache import read_through
+from aurum.lakehouse.engines import QueryResult
+from aurum.lakehouse.queries import DIFF_COLUMNS, CurveFilters
+
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 1000
+SERVED_LIMIT = 500
+V1_DIMENSIONS = ("asset_class", "iso", "location", "market", "product", "block", "tenor_type")
+
+
+class V1Paging(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    format = serializers.ChoiceField(choices=("json", "csv"), default="json")
+
+
+def served_limit(limit: int, dims: dict[str, Any]) -> int:
+    """The spec's refusals of broad queries, then at most 500 rows a page."""
+    if limit <= SERVED_LIMIT:
+        return limit
+    if not dims:
+        raise ValidationError({"limit": f"limit above {SERVED_LIMIT} needs at least one dimension filter."})
+    narrow = (
+        "curve_key" in dims
+        and any(name in dims for name in ("iso", "market", "product"))
+        and any(name in dims for name in ("asset_class", "location"))
+    )
+    if not narrow:
+        raise ValidationError(
+            {
+                "limit": (
+                    f"limit above {SERVED_LIMIT} needs curve_key, one of iso/market/product and one of "
+                    f"asset_class/location; at most {SERVED_LIMIT} rows are served per page."
+                )
+            }
+        )
+    return SERVED_LIMIT
+
+
+def _paged(
+    request: Request,
+    *,
+    scope: str,
+    who: Caller,
+    bound: dict[str, Any],
+    limit: int,
+    fmt: str,
+    columns: tuple[str, ...],
+    fetch: Callable[[int, int], QueryResult],
+    started: float,
+    filename: str,
+) -> HttpResponseBase:
+    """Offset or cursor paging (cursors are bound to ``bound``, the request's filters), cached pages."""
+    paging = v1_paging_params(request.query_params)
+    offset = paging.offset or 0
+    if paging.cursor:
+        offset = cursor_decode(paging.cursor, filters=bound).offset
+
+    def compute() -> Page:
+        return page_of(fetch(limit + 1, offset), columns, limit, fmt)
+
+    params = {**bound, "offset": offset, "limit": limit, "format": fmt}
+    page = cached_page(scope=scope, who=who, params=params, compute=compute)
+    next_cursor = cursor_encode(offset=offset + limit, limit=limit, filters=bound) if page.has_more else None
+    prev_cursor = (
+        cursor_encode(offset=max(0, offset - limit), limit=limit, filters=bound) if offset > 0 else None
+    )
+    if fmt == "csv":
+        return csv_page_response(
+            request,
+            data=page.body,
+            filename=filename,
+            ttl=CURVES_TTL,
+            next_cursor=next_cursor,
+            prev_cursor=prev_cursor,
+        )
+    meta: dict[str, Any] = {
+        "query_time_ms": round(elapsed_ms(started)),
+        "has_more": page.has_more,
+        "count": page.count,
+        "offset": offset,
+        "limit": limit,
+    }
+    if next_cursor:
+        meta["next_cursor"] = next_cursor
+    if prev_cursor:
+        meta["prev_cursor"] = prev_cursor
+    return json_page_response(request, meta=meta, data=page.body, ttl=CURVES_TTL)
+
+
+def _dims(request: Request) -> dict[str, Any]:
+    return dimension_values(validated(DimensionFilters, request))
+
+
+class CurvesV1Api(APIView):
+    """``GET /api/v1/curves``: latest (default), ``asof`` or ``as_known_at`` observations."""
+
+    permission_classes = [Requires("curves:read")]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> HttpResponseBase:
+        started = time.perf_counter()
+        dims = _dims(request)
+        vintage = validated(Vintage, request)
+        paging = validated(V1Paging, request)
+        limit = served_limit(paging["limit"], dims)
+        who = caller(request)
+        asof, known = vintage.get("asof"), vintage.get("as_known_at")
+        bound = {**dims, "asof": iso_date(asof), "as_known_at": iso_date(known)}
+
+        def fetch(rows: int, offset: int) -> QueryResult:
+            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
+            return selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
+
+        return _paged(
+            request,
+            scope="v1.curves",
+            who=who,
+            bound=bound,
+            limit=limit,
+            fmt=paging["format"],
+            columns=V1_POINT_COLUMNS,
+            fetch=fetch,
+            started=started,
+            filename="curves.csv",
+        )
+
+
+class CurveDiffV1Api(APIView):
+    """``GET /api/v1/curves/diff``: two vintages side by side, per (curve_key, tenor_label)."""
+
+    permission_classes = [Requires("curves:read")]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> HttpResponseBase:
+        started = time.perf_counter()
+        vintages = validated(TwoVintages, request)
+        dims = _dims(request)
+        if not dims:
+            raise ValidationError({"detail": "curves/diff needs at least one dimension filter."})
+        paging = validated(V1Paging, request)
+        limit = served_limit(paging["limit"], dims)
+        who = caller(request)
+        asof_a: date = vintages["asof_a"]
+        asof_b: date = vintages["asof_b"]
+        bound = {**dims, "asof_a": asof_a.isoformat(), "asof_b": asof_b.isoformat()}
+
+        def fetch(rows: int, offset: int) -> QueryResult:
+            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
+            return selectors.curve_diff_points(filters=filters, asof_a=asof_a, asof_b=asof_b)
+
+        return _paged(
+            request,
+            scope="v1.diff",
+            who=who,
+            bound=bound,
+            limit=limit,
+            fmt=paging["format"],
+            columns=DIFF_COLUMNS,
+            fetch=fetch,
+            started=started,
+            filename="curves_diff.csv",
+        )
+
+
+class StripsQuery(serializers.Serializer):
+    type = serializers.ChoiceField(choices=STRIP_TYPES)
+    asof = serializers.DateField(required=False)
+
+
+class CurveStripsV1Api(APIView):
+    """``GET /api/v1/curves/strips?type=CALENDAR|SEASON|QUARTER``: quoted and derived strips."""
+
+    permission_classes = [Requires("curves:read")]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> HttpResponseBase:
+        started = time.perf_counter()
+        query = validated(StripsQuery, request)
+        dims = _dims(request)
+        dims.pop("tenor_type", None)  # the strip type is the tenor type
+        paging = validated(V1Paging, request)
+        limit = served_limit(paging["limit"], dims)
+        who = caller(request)
+        strip_type: str = query["type"]
+        asof: date | None = query.get("asof")
+        bound = {**dims, "type": strip_type, "asof": iso_date(asof)}
+
+        def fetch(rows: int, offset: int) -> QueryResult:
+            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
+            return selectors.curve_strip_points(filters=filters, strip_type=strip_type, asof=asof)
+
+        return _paged(
+            request,
+            scope="v1.strips",
+            who=who,
+            bound=bound,
+            limit=limit,
+            fmt=paging["format"],
+            columns=V1_POINT_COLUMNS,
+            fetch=fetch,
+            started=started,
+            filename="curves_strips.csv",
+        )
+
+
+class DimensionsQuery(serializers.Serializer):
+    asof = serializers.DateField(required=False)
+    per_dim_limit = serializers.IntegerField(min_value=1, max_value=500, default=500)
+    prefix = serializers.CharField(max_length=100, required=False)
+    include_counts = serializers.BooleanField(default=False)
+
+
+def dimensions_payload(
+    who: Caller, dims: dict[str, Any], query: dict[str, Any], names: tuple[str, ...]
+) -> tuple[dict[str, list[str]], dict[str, list[dict[str, Any]]]]:
+    """(values per dimension, counts per dimension) for ``names``; counts are numbers of curves."""
+    filters: CurveFilters = curve_filters(who.datasets, dims)
+    values = selectors.curve_dimension_values(
+        filters=filters,
+        asof=query.get("asof"),
+        prefix=query.get("prefix"),
+        per_dim_limit=query["per_dim_limit"],
+    )
+    data = {name: [value for value, _ in values[name]] for name in names}
+    counts = {name: [{"value": v, "count": n} for v, n in values[name]] for name in names}
+    return data, counts
+
+
+class DimensionsV1Api(APIView):
+    """``GET /api/v1/metadata/dimensions``: distinct values of each curve dimension (licensed data only)."""
+
+    permission_classes = [Requires("curves:read")]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> HttpResponseBase:
+        started = time.perf_counter()
+        dims = _dims(request)
+        query = validated(DimensionsQuery, request)
+        who = caller(request)
+        params = {**dims, **{k: iso_date(v) if isinstance(v, date) else v for k, v in query.items()}}
+
+        def compute() -> dict[str, Any]:
+            data, counts = dimensions_payload(who, dims, query, V1_DIMENSIONS)
+            return {"data": data, "counts": counts}
+
+        payload, _ = read_through(
+            scope="v1.dimensions",
+            tenant_id=who.tenant.pk,
+            datasets=who.datasets,
+            params=params,
+            compute=compute,
+            ttl=METADATA_TTL,
+        )
+        return json_page_response(
+            request,
+            meta={"query_time_ms": round(elapsed_ms(started))},
+            data=json.dumps(payload["data"], separators=(",", ":")).encode(),
+            ttl=METADATA_TTL,
+            extra={"counts": payload["counts"]} if query["include_counts"] else None,
+        )
