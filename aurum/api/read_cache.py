@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import redis
 import structlog
+from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -57,6 +58,8 @@ def read_cache_key(
     material = json.dumps(
         {
             "scope": scope,
+            # the lakehouse read: deployments (and test lakes) sharing one Redis never share answers
+            "lake": [settings.AURUM_ICEBERG_CATALOG, settings.AURUM_WAREHOUSE],
             "tenant": tenant_id,
             "entitlements": entitlement_fingerprint(licensed),
             "versions": versions,
@@ -101,7 +104,11 @@ def read_through(
                 return hit, True
             try:
                 if not _client().exists(lock):
-                    break  # the owner failed; compute below
+                    # The owner finished (its result may have landed after our last look) or failed.
+                    hit = cache.get(key)
+                    if hit is not None:
+                        return hit, True
+                    break
             except redis.RedisError:
                 break
         log.warning("read cache: no result from the computing caller; computing", scope=scope)

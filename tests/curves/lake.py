@@ -59,6 +59,7 @@ def private_lake(tmp: Path, files: Sequence[Path]) -> Iterator[Lake]:
     warehouse = tmp / name
     warehouse.mkdir(parents=True)
     lake = Lake(catalog=name, warehouse=warehouse)
+    saved = list(Curve.objects.all())  # an enclosing lake's catalog, restored on exit
     with override_settings(AURUM_ICEBERG_CATALOG=name, AURUM_WAREHOUSE=warehouse.as_uri()):
         try:
             for path in files:
@@ -67,4 +68,5 @@ def private_lake(tmp: Path, files: Sequence[Path]) -> Iterator[Lake]:
         finally:
             IngestRun.objects.filter(pk__in=lake.run_ids).delete()
             Curve.objects.all().delete()
+            Curve.objects.bulk_create(saved)
             catalog_dispose()

@@ -12,7 +12,7 @@ import pytest
 from apps.curves import selectors
 from apps.ingestion.parsers import parse_workbook
 from aurum.lakehouse.queries import CurveFilters
-from tests.curves.lake import EUGP_DAYS, RP_DAYS, eod, private_lake
+from tests.curves.lake import EUGP_DAYS, RP_DAYS, eod
 
 EUGP, RP = "vendor:EUGP", "vendor:RP"
 BOTH = (EUGP, RP)
@@ -165,24 +165,3 @@ def test_dimension_values_count_curves_and_respect_entitlement_and_prefix(read_w
     )
     limited = selectors.curve_dimension_values(filters=CurveFilters(datasets=BOTH), per_dim_limit=1)
     assert all(len(values) <= 1 for values in limited.values())
-
-
-def test_a_corrected_latest_day_and_a_backfill_keep_the_latest_table_exact(
-    committed_world, tmp_path, django_db_blocker
-):
-    with private_lake(tmp_path, [eod("EUGP", D1), eod("EUGP", D3)]) as lake:
-        lake.ingest(eod("EUGP", D2))  # back-fill: older than the latest day, merge path
-        # A "corrected" D3: D1's numbers re-published as D3 (rebuild path: latest rows come from D3)
-        lake.ingest(eod("EUGP", D1), as_of=D3)
-        filters = CurveFilters(datasets=(EUGP,))
-
-        fast = selectors.curve_points(filters=filters).table.to_pylist()
-        slow = selectors.curve_points_latest_from_vintages(filters=filters).table.to_pylist()
-
-        assert fast == slow
-        d1 = parsed("EUGP", D1)
-        quoted = [r for r in fast if not r["is_derived"] and (r["curve_key"], r["tenor_label"]) in d1]
-        assert quoted and all(r["asof_date"] == D3 for r in quoted)
-        assert [r["mid"] for r in quoted[:200]] == pytest.approx(
-            [d1[(r["curve_key"], r["tenor_label"])]["mid"] for r in quoted[:200]]
-        )

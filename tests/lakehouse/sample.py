@@ -195,3 +195,31 @@ def expected_history(curve_key: str, tenor_label: str, datasets: tuple[str, ...]
     ]
     newest = sorted(_newest(rows, lambda row: row["asof_date"]), key=lambda row: row["asof_date"])
     return [{name: row[name] for name in HISTORY_COLUMNS} for row in newest]
+
+
+def expected_movers_pct(filters: CurveFilters, asof_a: date, asof_b: date, top: int) -> list[Row]:
+    moves = [row for row in _unpaged_diff(filters, asof_a, asof_b) if row["diff_pct"] is not None]
+    return sorted(moves, key=lambda row: (-abs(row["diff_pct"]), *_diff_order(row)))[:top]
+
+
+def expected_between(filters: CurveFilters, start: date, end: date) -> list[Row]:
+    rows = [row for row in ROWS if _visible(row, filters) and start <= row["asof_date"] <= end]
+    newest = _newest(rows, lambda row: (row["curve_key"], row["tenor_label"], row["asof_date"]))
+    ordered = sorted(
+        newest, key=lambda r: (r["curve_key"], r["tenor_label"], r["asof_date"], r["price_type"])
+    )
+    return _page(ordered, filters)
+
+
+def expected_dimensions(filters: CurveFilters) -> list[Row]:
+    """(dimension, value, number of curves) over every visible row, dimensions plus commodity."""
+    from aurum.lakehouse.queries import FILTER_COLUMNS
+
+    curves: dict[tuple[str, str], set[str]] = {}
+    for row in ROWS:
+        if not _visible(row, filters):
+            continue
+        for name in FILTER_COLUMNS:
+            if row.get(name):
+                curves.setdefault((name, row[name]), set()).add(row["curve_key"])
+    return [{"dimension": d, "value": v, "curves": len(keys)} for (d, v), keys in sorted(curves.items())]

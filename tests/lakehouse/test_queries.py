@@ -72,6 +72,18 @@ CASES: dict[str, Case] = {
         lambda f: queries.curves_movers(f, D11, D12, 2),
         lambda f: sample.expected_movers(f, D11, D12, 2),
     ),
+    "movers_pct": (
+        lambda f: queries.curves_movers(f, D10, D12, 3, by="pct"),
+        lambda f: sample.expected_movers_pct(f, D10, D12, 3),
+    ),
+    "between": (
+        lambda f: queries.curves_between(f, D10, D11),
+        lambda f: sample.expected_between(f, D10, D11),
+    ),
+    "dimensions": (
+        lambda f: queries.curve_dimensions(f),
+        lambda f: sample.expected_dimensions(f),
+    ),
     "history": (
         lambda f: queries.curve_history(K_PJM, "2025-10", f.datasets),
         lambda f: sample.expected_history(K_PJM, "2025-10", f.datasets),
@@ -107,7 +119,7 @@ def test_non_entitled_dataset_never_appears(case: str) -> None:
     assert rows, "the sample must give every read something to return"
     assert all(row.get("dataset", "pw") in ENTITLED for row in rows)
     assert 999.0 not in {row.get("mid", row.get("mid_b")) for row in rows}
-    assert all(row["curve_key"] != K_RP for row in rows)
+    assert all(row.get("curve_key") != K_RP for row in rows)
 
 
 @pytest.mark.parametrize("case", CASES)
