@@ -1,63 +1,89 @@
-"""A content hash of scenario (or PPA) outputs, for comparing reruns byte for byte.
+"""A content hash of scenario (or PPA) outputs, for comparing reruns bit for bit.
 
-The hash ignores row order and run timestamps, and formats floats with `repr` (the shortest string that
-round-trips, identical on every platform), so any change in any value, down to the last bit, changes it.
+The hash ignores row order, column order and run timestamps; any change in any value, down to the last bit of
+a float, changes it (``-0.0`` counts as ``0.0``). It is computed column by column over Arrow buffers (a run's
+10,200 rows hash in a few milliseconds; a row-by-row JSON canonicalisation took ~300 ms and dominated a run):
+
+1. the input becomes an Arrow table (row dicts and column mappings are converted the same way);
+2. rows are put in a canonical order: sorted by every scalar column, in column-name order;
+3. each column, in name order, contributes its name, a kind tag and a canonical byte form of its values
+   (int64 / float64 / date32 days / timestamp[us] / UTF-8 strings with lengths / validity), nested lists
+   their offsets and then their children, structs each field.
+
+Rows that tie on every scalar column but differ in a nested column may hash differently in another input
+order; scenario and PPA outputs never tie (their key columns are unique per row).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 DEFAULT_EXCLUDE = ("computed_ts", "_ingest_ts")
 
 
-def _canonical(value: Any) -> Any:
-    """A JSON-ready, type-tagged form of a cell: floats as repr strings, dates as ISO, containers recursed."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if value == 0.0:
-            value = 0.0  # -0.0 and 0.0 are the same output
-        return f"f:{value!r}"
-    if isinstance(value, Decimal):
-        return f"d:{value}"
-    if isinstance(value, datetime | date):
-        return f"t:{value.isoformat()}"
-    if isinstance(value, Mapping):
-        return {str(key): _canonical(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        return [_canonical(item) for item in value.tolist()]
-    if isinstance(value, Sequence):
-        return [_canonical(item) for item in value]
-    raise TypeError(f"cannot hash a {type(value).__name__}")
-
-
-def _rows(
-    data: pa.Table | Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]],
-) -> Iterable[Mapping[str, Any]]:
+def _as_table(data: pa.Table | Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]) -> pa.Table:
     if isinstance(data, pa.Table):
-        return data.to_pylist()
+        return data
     if isinstance(data, Mapping):
         columns = {
-            name: list(values.tolist() if isinstance(values, np.ndarray) else values)
+            name: values.tolist() if isinstance(values, np.ndarray) else list(values)
             for name, values in data.items()
         }
-        lengths = {len(values) for values in columns.values()}
-        if len(lengths) > 1:
+        if len({len(values) for values in columns.values()}) > 1:
             raise ValueError("all columns must have the same length")
-        n_rows = lengths.pop() if lengths else 0
-        return ({name: values[i] for name, values in columns.items()} for i in range(n_rows))
-    return data
+        return pa.table(columns)
+    return pa.Table.from_pylist(list(data))
+
+
+def _scalar(kind: pa.DataType) -> bool:
+    return not (pa.types.is_nested(kind) or pa.types.is_null(kind))
+
+
+def _validity(array: pa.Array) -> bytes:
+    return np.asarray(array.is_valid()).tobytes()
+
+
+def _feed(digest: Any, array: pa.Array) -> None:
+    """Canonical bytes of one (combined, zero-offset-agnostic) array into ``digest``."""
+    kind = array.type
+    digest.update(_validity(array))
+    if pa.types.is_floating(kind):
+        values = pc.add(pc.fill_null(array.cast(pa.float64()), 0.0), 0.0)  # -0.0 + 0.0 == 0.0
+        digest.update(b"f" + np.asarray(values).tobytes())
+    elif pa.types.is_boolean(kind):
+        digest.update(b"b" + np.asarray(pc.fill_null(array, False)).astype(np.uint8).tobytes())
+    elif pa.types.is_integer(kind):
+        digest.update(b"i" + np.asarray(pc.fill_null(array.cast(pa.int64()), 0)).tobytes())
+    elif pa.types.is_date(kind):
+        days = array.cast(pa.date32()).cast(pa.int32())
+        digest.update(b"t" + np.asarray(pc.fill_null(days, 0)).tobytes())
+    elif pa.types.is_timestamp(kind):
+        micros = array.cast(pa.timestamp("us", tz=kind.tz)).cast(pa.int64())
+        digest.update(b"s" + np.asarray(pc.fill_null(micros, 0)).tobytes())
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_decimal(kind):
+        text = array.cast(pa.string()) if pa.types.is_decimal(kind) else array
+        text = pc.fill_null(text.cast(pa.large_string()), "")
+        digest.update(b"u" + np.asarray(pc.utf8_length(text)).astype(np.int64).tobytes())
+        digest.update("".join(text.to_pylist()).encode())
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        offsets = np.asarray(array.offsets).astype(np.int64)
+        digest.update(b"l" + (offsets - offsets[0]).tobytes())
+        _feed(digest, array.flatten())
+    elif pa.types.is_struct(kind):
+        digest.update(b"r")
+        for index in sorted(range(kind.num_fields), key=lambda i: kind.field(i).name):
+            digest.update(kind.field(index).name.encode() + b"\x00")
+            _feed(digest, array.field(index))
+    elif pa.types.is_null(kind):
+        digest.update(b"n")
+    else:
+        raise TypeError(f"cannot hash a {kind} column")
 
 
 def output_content_hash(
@@ -65,23 +91,19 @@ def output_content_hash(
     *,
     exclude: Sequence[str] = DEFAULT_EXCLUDE,
 ) -> str:
-    """SHA-256 hex digest of a table's content, independent of row order and of the `exclude` columns.
+    """SHA-256 hex digest of a table's content, independent of row order and of the ``exclude`` columns.
 
-    `data` is an Arrow table, a list of row dicts, or a mapping of column name to values (lists or numpy
+    ``data`` is an Arrow table, a list of row dicts, or a mapping of column name to values (lists or numpy
     arrays of equal length). Repeated rows count; column order does not matter.
     """
-    skip = set(exclude)
-    lines = sorted(
-        json.dumps(
-            {key: _canonical(value) for key, value in row.items() if key not in skip},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        for row in _rows(data)
-    )
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line.encode("utf-8"))
-        digest.update(b"\n")
+    table = _as_table(data)
+    names = sorted(name for name in table.column_names if name not in set(exclude))
+    table = table.select(names)
+    keys = [(name, "ascending") for name in names if _scalar(table.schema.field(name).type)]
+    if keys and table.num_rows > 1:
+        table = table.take(pc.sort_indices(table, sort_keys=keys, null_placement="at_start"))
+    digest = hashlib.sha256(f"rows={table.num_rows}".encode())
+    for name in names:
+        digest.update(b"\x1e" + name.encode() + b"\x1f")
+        _feed(digest, table.column(name).combine_chunks())
     return digest.hexdigest()

@@ -81,7 +81,12 @@ def read_through(
     ttl: int,
     versioned: Iterable[str] | None = None,
 ) -> tuple[T, bool]:
-    """``(value, from_cache)``. ``compute`` runs at most once per key across processes while it runs."""
+    """``(value, from_cache)``. ``compute`` runs at most once per key across processes while it runs.
+
+    ``AURUM_READ_CACHE=false`` turns the cache off (every call computes): for measuring the uncached path.
+    """
+    if not settings.AURUM_READ_CACHE:
+        return compute(), False
     key = read_cache_key(
         scope=scope, tenant_id=tenant_id, datasets=datasets, params=params, versioned=versioned
     )

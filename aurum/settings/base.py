@@ -43,6 +43,8 @@ SHARED_APPS = [
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
     "django.contrib.contenttypes",
+    "apps.scenarios",
+    "apps.ppa",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -174,6 +176,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingestion-drop-folder": {"task": "ingestion.drop_folder_scan", "schedule": 30.0},
+    # Scenario runs: time out runs whose worker died, re-send lost dispatches, fill free slots.
+    "scenarios-sweep": {"task": "scenarios.sweep", "schedule": 15.0},
 }
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
 
@@ -181,6 +185,8 @@ AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", defau
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())
 # Name of pyiceberg's SQL catalog (its rows in iceberg_tables); Trino's jdbc-catalog.catalog-name must match.
 AURUM_ICEBERG_CATALOG = env.str("AURUM_ICEBERG_CATALOG", default="aurum")
+# Cache curve and dimension reads in Redis (keys versioned per dataset); off only to measure uncached reads.
+AURUM_READ_CACHE = env.bool("AURUM_READ_CACHE", default=True)
 # Largest curve export (rows) served in one file; larger requests are refused with a 400.
 AURUM_EXPORT_MAX_ROWS = env.int("AURUM_EXPORT_MAX_ROWS", default=1_000_000)
 AURUM_QUERY_ENGINE = env.str("AURUM_QUERY_ENGINE", default="duckdb")

@@ -150,7 +150,7 @@ def test_exports_open_and_hold_what_the_json_says(get, fmt):
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_name("curves").to_python()
         header = sheet[0]
         rows_x = [dict(zip(header, r, strict=True)) for r in sheet[1:]]
-        mids = [r["mid"] if r["mid"] != "" else None for r in rows_x]
+        mids = [float(r["mid"]) if r["mid"] != "" else None for r in rows_x]  # type: ignore[arg-type]
         labels = [str(r["tenor_label"]) for r in rows_x]
     assert labels == [r["tenor_label"] for r in as_json]
     assert mids == pytest.approx([r["mid"] for r in as_json])

@@ -81,3 +81,15 @@ def test_reads_keep_working_uncached_when_redis_is_down(api, read_world):
     assert down.status_code == 200 and v1.status_code == 200
     assert down.json()["data"] == up.json()["data"]
     assert len(calls) == 2  # nothing cached, nothing failed
+
+
+def test_the_cache_can_be_turned_off(read_world, settings):
+    settings.AURUM_READ_CACHE = False
+    calls: list[int] = []
+    params = {"nonce": uuid.uuid4().hex}
+    for _ in range(2):
+        read_through(
+            scope="t", tenant_id=1, datasets=["d"], params=params, compute=lambda: calls.append(1), ttl=60
+        )
+
+    assert len(calls) == 2

@@ -26,6 +26,13 @@ class Route:
 # Ingest runs are shared market data: an object acme may not see is a run of a dataset it is not licensed for.
 UNLICENSED_RUN_ID = 999_001
 UNLICENSED_CURVE_KEY = "f" * 64
+# A PPA contract of globex's and one valuation of it, created in globex's schema by _globex_ppa.
+GLOBEX_PPA = "6a0b8f1e-0000-4000-8000-00000000a001"
+GLOBEX_PPA_VALUATION = "6a0b8f1e-0000-4000-8000-00000000a002"
+PPA_TERMS = {"counterparty": "Acme Solar", "price_usd_mwh": 40.0, "volume_mwh": 10.0}
+# A scenario of globex's and a (succeeded) run of it, created in globex's schema by _globex_scenario.
+GLOBEX_SCENARIO = "7b1c9f2e-0000-4000-8000-00000000b001"
+GLOBEX_RUN = "7b1c9f2e-0000-4000-8000-00000000b002"
 
 
 ROUTES = [
@@ -93,6 +100,134 @@ ROUTES = [
     Route(
         "api/v1/metadata/calendars/<str:name>/expand", "get", lambda w: "/api/v1/metadata/calendars/x/expand"
     ),
+    # PPA contracts and valuations (tenant schema): globex's contract and valuation exist (_globex_ppa).
+    Route("api/v1/ppa/contracts", "get", lambda w: "/api/v1/ppa/contracts"),
+    Route("api/v1/ppa/contracts", "post", lambda w: "/api/v1/ppa/contracts", {"terms": PPA_TERMS}),
+    Route("api/v1/ppa/contracts/<str:contract_id>", "get", lambda w: f"/api/v1/ppa/contracts/{GLOBEX_PPA}"),
+    Route(
+        "api/v1/ppa/contracts/<str:contract_id>",
+        "patch",
+        lambda w: f"/api/v1/ppa/contracts/{GLOBEX_PPA}",
+        {"instrument_id": "stolen"},
+    ),
+    Route(
+        "api/v1/ppa/contracts/<str:contract_id>", "delete", lambda w: f"/api/v1/ppa/contracts/{GLOBEX_PPA}"
+    ),
+    Route(
+        "api/v1/ppa/contracts/<str:contract_id>/valuations",
+        "get",
+        lambda w: f"/api/v1/ppa/contracts/{GLOBEX_PPA}/valuations",
+    ),
+    Route(
+        "api/v1/ppa/valuate",
+        "post",
+        lambda w: "/api/v1/ppa/valuate",
+        {"ppa_contract_id": GLOBEX_PPA, "scenario_id": GLOBEX_PPA},
+        allowed=(404,),
+    ),
+    Route("api/v2/ppa/contracts", "get", lambda w: "/api/v2/ppa/contracts"),
+    Route("api/v2/ppa/contracts", "post", lambda w: "/api/v2/ppa/contracts", {"terms": PPA_TERMS}),
+    Route("api/v2/ppa/contracts/<str:contract_id>", "get", lambda w: f"/api/v2/ppa/contracts/{GLOBEX_PPA}"),
+    Route(
+        "api/v2/ppa/contracts/<str:contract_id>",
+        "patch",
+        lambda w: f"/api/v2/ppa/contracts/{GLOBEX_PPA}",
+        {"instrument_id": "stolen"},
+    ),
+    Route(
+        "api/v2/ppa/contracts/<str:contract_id>", "delete", lambda w: f"/api/v2/ppa/contracts/{GLOBEX_PPA}"
+    ),
+    Route(
+        "api/v2/ppa/contracts/<str:contract_id>/valuations",
+        "get",
+        lambda w: f"/api/v2/ppa/contracts/{GLOBEX_PPA}/valuations",
+    ),
+    Route(
+        "api/v2/ppa/contracts/<str:contract_id>/valuations",
+        "post",
+        lambda w: f"/api/v2/ppa/contracts/{GLOBEX_PPA}/valuations",
+        {"curve_key": UNLICENSED_CURVE_KEY},
+    ),
+    Route(
+        "api/v2/ppa/contracts/<str:contract_id>/valuations/<str:valuation_id>",
+        "get",
+        lambda w: f"/api/v2/ppa/contracts/{GLOBEX_PPA}/valuations/{GLOBEX_PPA_VALUATION}",
+    ),
+    # Scenarios and runs (tenant schema): globex's scenario and run exist (_globex_scenario).
+    Route("api/v1/scenarios", "get", lambda w: "/api/v1/scenarios"),
+    Route("api/v1/scenarios", "post", lambda w: "/api/v1/scenarios", {"name": "intruder"}),
+    Route("api/v1/scenarios/<str:scenario_id>", "get", lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}"),
+    Route("api/v1/scenarios/<str:scenario_id>", "delete", lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}"),
+    Route(
+        "api/v1/scenarios/<str:scenario_id>/run", "post", lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/run"
+    ),
+    Route(
+        "api/v1/scenarios/<str:scenario_id>/runs",
+        "get",
+        lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/runs",
+    ),
+    Route(
+        "api/v1/scenarios/<str:scenario_id>/runs:bulk",
+        "post",
+        lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/runs:bulk",
+        {"runs": [{"seed": 1}]},
+    ),
+    Route(
+        "api/v1/scenarios/<str:scenario_id>/runs/<str:run_id>",
+        "get",
+        lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/runs/{GLOBEX_RUN}",
+    ),
+    Route(
+        "api/v1/scenarios/runs/<str:run_id>/cancel",
+        "post",
+        lambda w: f"/api/v1/scenarios/runs/{GLOBEX_RUN}/cancel",
+    ),
+    Route(
+        "api/v1/scenarios/<str:scenario_id>/outputs",
+        "get",
+        lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/outputs",
+    ),
+    Route(
+        "api/v1/scenarios/<str:scenario_id>/metrics/latest",
+        "get",
+        lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/metrics/latest",
+    ),
+    Route("api/v2/scenarios", "get", lambda w: "/api/v2/scenarios"),
+    Route("api/v2/scenarios", "post", lambda w: "/api/v2/scenarios", {"name": "intruder"}),
+    Route("api/v2/scenarios/<str:scenario_id>", "get", lambda w: f"/api/v2/scenarios/{GLOBEX_SCENARIO}"),
+    Route(
+        "api/v2/scenarios/<str:scenario_id>",
+        "patch",
+        lambda w: f"/api/v2/scenarios/{GLOBEX_SCENARIO}",
+        {"name": "stolen"},
+    ),
+    Route("api/v2/scenarios/<str:scenario_id>", "delete", lambda w: f"/api/v2/scenarios/{GLOBEX_SCENARIO}"),
+    Route(
+        "api/v2/scenarios/<str:scenario_id>/runs",
+        "get",
+        lambda w: f"/api/v2/scenarios/{GLOBEX_SCENARIO}/runs",
+    ),
+    Route(
+        "api/v2/scenarios/<str:scenario_id>/runs",
+        "post",
+        lambda w: f"/api/v2/scenarios/{GLOBEX_SCENARIO}/runs",
+    ),
+    Route("api/v2/scenario-runs/<str:run_id>", "get", lambda w: f"/api/v2/scenario-runs/{GLOBEX_RUN}"),
+    Route(
+        "api/v2/scenario-runs/<str:run_id>/cancel",
+        "post",
+        lambda w: f"/api/v2/scenario-runs/{GLOBEX_RUN}/cancel",
+    ),
+    Route(
+        "api/v2/scenario-runs/<str:run_id>/outputs",
+        "get",
+        lambda w: f"/api/v2/scenario-runs/{GLOBEX_RUN}/outputs",
+    ),
+    Route(
+        "api/v2/scenario-runs/<str:run_id>/compare",
+        "get",
+        lambda w: f"/api/v2/scenario-runs/{GLOBEX_RUN}/compare?other={GLOBEX_RUN}",
+    ),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -123,6 +258,50 @@ def _no_globex_data(response: Any) -> str:
     text = content.decode()
     assert "globex" not in text.lower()
     return text
+
+
+@pytest.fixture(autouse=True)
+def _globex_ppa(db: None) -> None:
+    import datetime
+
+    from django_tenants.utils import schema_context
+
+    from apps.ppa.models import PpaContract, PpaValuation
+
+    with schema_context("globex"):
+        contract = PpaContract.objects.create(
+            pk=GLOBEX_PPA, terms={**PPA_TERMS, "counterparty": "Globex Wind"}
+        )
+        PpaValuation.objects.create(
+            pk=GLOBEX_PPA_VALUATION,
+            contract=contract,
+            source="curve",
+            curve_key="globex-curve",
+            asof=datetime.date(2025, 1, 1),
+            npv=1,
+            version_hash="globex",
+        )
+
+
+@pytest.fixture(autouse=True)
+def _globex_scenario(db: None) -> None:
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from apps.scenarios.models import Scenario, ScenarioRun
+
+    with schema_context("globex"):
+        scenario = Scenario.objects.create(
+            pk=GLOBEX_SCENARIO, name="Globex secret", unique_key="globex:globex-secret", curve_keys=["x"]
+        )
+        ScenarioRun.objects.create(
+            pk=GLOBEX_RUN,
+            scenario=scenario,
+            status="succeeded",
+            input_hash="0" * 64,
+            code_version="globex",
+            queued_at=timezone.now(),
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,152 @@
+"""The tenant's ``t_<schema>.ppa_valuation`` Iceberg table (spec 2.5, plus the columns Aurum needs to tie rows
+to their ``PpaValuation`` record and show the monthly inputs).
+
+Partitioned by contract (identity) and day(asof_date), as the spec says: a contract's rows are one partition
+prefix, so listing a contract's valuations and deleting a contract each touch only its own files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from typing import Any, cast
+
+import pyarrow as pa
+from django.db import connection, transaction
+from django.utils import timezone
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import BooleanExpression, EqualTo
+from pyiceberg.table import Table
+from pyiceberg.transforms import DayTransform, IdentityTransform
+
+from aurum.lakehouse.catalog import get_catalog, namespace_ensure
+from aurum.lakehouse.engines import ScanSpec, get_engine
+from tenants.models import Tenant
+
+TABLE_NAME = "ppa_valuation"
+_MONEY = pa.decimal128(18, 6)
+PPA_VALUATION_ARROW = pa.schema(
+    [
+        ("valuation_id", pa.string()),
+        ("asof_date", pa.date32()),
+        ("ppa_contract_id", pa.string()),
+        ("scenario_id", pa.string()),
+        ("run_id", pa.string()),
+        ("curve_key", pa.string()),
+        ("tenor_type", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("seq", pa.int32()),
+        ("period", pa.int32()),
+        ("price", pa.float64()),
+        ("volume_mwh", pa.float64()),
+        ("discounted", pa.float64()),
+        ("cashflow", _MONEY),
+        ("npv", _MONEY),
+        ("irr", pa.float64()),
+        ("metric", pa.string()),
+        ("value", _MONEY),
+        ("unit", pa.string()),
+        ("currency", pa.string()),
+        ("version_hash", pa.string()),
+        ("_ingest_ts", pa.timestamp("us", tz="UTC")),
+    ]
+)
+COLUMNS: tuple[str, ...] = tuple(PPA_VALUATION_ARROW.names)
+_ALIAS = "ppa"
+_lock = threading.Lock()
+
+
+def ppa_valuation_table_name(tenant: Tenant) -> str:
+    return f"{tenant.lakehouse_namespace}.{TABLE_NAME}"
+
+
+def ppa_valuation_table(tenant: Tenant) -> Table:
+    """The tenant's table, created (with its partition spec) on first use."""
+    identifier = ppa_valuation_table_name(tenant)
+    catalog = get_catalog()
+    try:
+        return catalog.load_table(identifier)
+    except NoSuchTableError:
+        pass
+    with _lock:
+        namespace_ensure(tenant.lakehouse_namespace)
+        try:
+            return catalog.load_table(identifier)
+        except NoSuchTableError:
+            table = catalog.create_table(
+                identifier, schema=PPA_VALUATION_ARROW, properties={"format-version": "2"}
+            )
+        with table.update_spec() as spec:
+            spec.add_field("ppa_contract_id", IdentityTransform(), "ppa_contract_id")
+            spec.add_field("asof_date", DayTransform(), "asof_day")
+        return catalog.load_table(identifier)
+
+
+def _commit_lock(tenant: Tenant) -> int:
+    # Iceberg commits are optimistic; writers of one tenant's table take turns instead of failing.
+    digest = hashlib.sha256(f"iceberg:{ppa_valuation_table_name(tenant)}".encode()).hexdigest()
+    return int(digest[:15], 16)
+
+
+def ppa_rows_append(*, tenant: Tenant, rows: Sequence[dict[str, Any]]) -> int:
+    """Append rows (dicts with the table's columns; ``_ingest_ts`` is stamped here); the snapshot written."""
+    now = timezone.now()
+    arrow = pa.Table.from_pylist([{**row, "_ingest_ts": now} for row in rows], schema=PPA_VALUATION_ARROW)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_commit_lock(tenant)])
+        table = ppa_valuation_table(tenant)
+        table.append(arrow)
+        snapshot = table.refresh().current_snapshot()
+    assert snapshot is not None
+    return int(snapshot.snapshot_id)
+
+
+def ppa_rows_delete(*, tenant: Tenant, contract_id: str) -> None:
+    """Remove every row of a contract (a partition-aligned, metadata-only delete)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_commit_lock(tenant)])
+        table = ppa_valuation_table(tenant)
+        table.delete(delete_filter=_contract_filter(contract_id))
+
+
+def _contract_filter(contract_id: str) -> BooleanExpression:
+    # pyiceberg predicates are pydantic models; (term, value) is their documented positional constructor.
+    return cast(BooleanExpression, cast(Any, EqualTo)("ppa_contract_id", contract_id))
+
+
+def ppa_rows_read(
+    *,
+    tenant: Tenant,
+    contract_id: str,
+    valuation_ids: Sequence[str],
+    scenario_id: str | None = None,
+    metric: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """A contract's rows of the given valuations, newest valuation first, then in row order."""
+    if not valuation_ids:
+        return []
+    conditions = ["ppa_contract_id = ?", f"valuation_id IN ({', '.join('?' for _ in valuation_ids)})"]
+    params: list[object] = [contract_id, *valuation_ids]
+    if scenario_id is not None:
+        conditions.append("scenario_id = ?")
+        params.append(scenario_id)
+    if metric is not None:
+        conditions.append("lower(metric) = lower(?)")
+        params.append(metric)
+    columns = ", ".join(f'"{name}"' for name in COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM {_ALIAS} WHERE {' AND '.join(conditions)} "
+        'ORDER BY "_ingest_ts" DESC, valuation_id, seq'
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    scan = ScanSpec(ppa_valuation_table_name(tenant), _ALIAS, row_filter=_contract_filter(contract_id))
+    try:
+        result = get_engine().query(sql, [scan], params)
+    except NoSuchTableError:
+        return []  # nothing valued in this tenant yet
+    return cast(list[dict[str, Any]], result.table.to_pylist())

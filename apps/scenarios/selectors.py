@@ -1,0 +1,297 @@
+"""Scenario reads: scenarios and runs (tenant schema) and their outputs (the tenant's Iceberg table).
+
+Another tenant's scenario or run is simply absent from this schema: every get raises Http404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from pyiceberg.exceptions import NoSuchTableError
+
+from apps.scenarios.engine import CurveSet
+from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
+from apps.scenarios.outputs import output_table_name, run_row_filter
+from aurum.lakehouse.catalog import get_catalog
+from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
+from aurum.lakehouse.queries import CurveFilters, curves_asof, curves_latest
+from tenants.models import Tenant
+from tenants.selectors import tenant_datasets
+
+MAX_CURVES = 2000
+TENOR_TYPE_ORDER = {"MONTHLY": 0, "QUARTER": 1, "SEASON": 2, "CALENDAR": 3}
+OUTPUT_ORDER = ("curve_key", "tenor_label", "contract_month", "metric")
+OUTPUT_COLUMNS = (
+    "asof_date",
+    "scenario_id",
+    "tenant_id",
+    "run_id",
+    "curve_key",
+    "tenor_type",
+    "contract_month",
+    "tenor_label",
+    "metric",
+    "value",
+    "band_lower",
+    "band_upper",
+    "attribution",
+    "version_hash",
+    "computed_ts",
+)
+
+
+# --- scenarios and runs ----------------------------------------------------------------------------------
+
+
+def scenario_list(
+    *,
+    status: str | None = None,
+    name: str | None = None,
+    tag: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Scenario]:
+    """The tenant's scenarios, newest first, with their assumptions and creators prefetched."""
+    scenarios = Scenario.objects.select_related("created_by").prefetch_related(
+        Prefetch("assumptions", queryset=ScenarioAssumption.objects.order_by("order"))
+    )
+    if status:
+        scenarios = scenarios.filter(status=status.lower())
+    if name:
+        scenarios = scenarios.filter(name__icontains=name)
+    if tag:
+        scenarios = scenarios.filter(tags__contains=[tag])
+    if created_after:
+        scenarios = scenarios.filter(created_at__gte=created_after)
+    if created_before:
+        scenarios = scenarios.filter(created_at__lte=created_before)
+    return scenarios.order_by("-created_at", "-id")
+
+
+def _uuid_or_404(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise Http404("No such scenario or run.") from None
+
+
+def scenario_get(*, scenario_id: str) -> Scenario:
+    scenario = scenario_list().filter(pk=_uuid_or_404(scenario_id)).first()
+    if scenario is None:
+        raise Http404("No such scenario.")
+    return scenario
+
+
+def run_list(*, scenario: Scenario | None = None, status: str | None = None) -> QuerySet[ScenarioRun]:
+    runs = ScenarioRun.objects.all()
+    if scenario is not None:
+        runs = runs.filter(scenario=scenario)
+    if status:
+        status = status.lower()
+        runs = runs.filter(status="timed_out" if status == "timeout" else status)
+    return runs.order_by("-queued_at", "-id")
+
+
+def run_get(*, run_id: str, scenario: Scenario | None = None) -> ScenarioRun:
+    run = run_list(scenario=scenario).filter(pk=_uuid_or_404(run_id)).first()
+    if run is None:
+        raise Http404("No such run.")
+    return run
+
+
+def scenario_latest_succeeded_run(*, scenario: Scenario) -> ScenarioRun | None:
+    """The scenario's most recently completed succeeded run, or None."""
+    return (
+        ScenarioRun.objects.filter(scenario=scenario, status=ScenarioRun.Status.SUCCEEDED)
+        .order_by("-completed_at", "-id")
+        .first()
+    )
+
+
+# --- base curves (the run's input) ----------------------------------------------------------------------
+
+
+class BaseCurvesError(Exception):
+    """The run's curve selection reads nothing usable (no rows, or too many curves)."""
+
+
+@dataclass(frozen=True)
+class BaseCurves:
+    curves: CurveSet
+    asof: date
+    units: dict[str, str]
+    snapshot_id: int | None
+
+
+def _filters(tenant: Tenant, inputs: Mapping[str, Any]) -> CurveFilters:
+    base = CurveFilters(
+        datasets=tuple(sorted(tenant_datasets(tenant=tenant))),
+        curve_keys=tuple(inputs.get("curve_keys") or ()),
+    )
+    dimensions: dict[str, Any] = {k: str(v) for k, v in (inputs.get("curve_filter") or {}).items()}
+    return dataclasses.replace(base, **dimensions)
+
+
+def run_base_curves(*, run: ScenarioRun, tenant: Tenant) -> BaseCurves:
+    """Every tenor of the run's curves at its base as-of (or the latest), read at the Iceberg snapshot
+    recorded when it was submitted, so a rerun reads exactly the same numbers after newer ingests."""
+    inputs = run.options["inputs"]
+    filters = _filters(tenant, inputs)
+    query = (
+        curves_asof(filters, run.base_asof_requested) if run.base_asof_requested else curves_latest(filters)
+    )
+    scans = [dataclasses.replace(scan, snapshot_id=run.curve_snapshot_id) for scan in query.scans]
+    result: QueryResult = get_engine().query(query.sql("duckdb"), scans)
+    table = result.table.filter(pc.is_valid(result.table.column("mid")))
+    if table.num_rows == 0:
+        raise BaseCurvesError(
+            "No curve rows match the scenario's curves and base as-of (or they are not licensed)."
+        )
+    keys = sorted(set(table.column("curve_key").to_pylist()))
+    if len(keys) > MAX_CURVES:
+        raise BaseCurvesError(f"The selection matches {len(keys)} curves; at most {MAX_CURVES} per run.")
+    labels = table.column("tenor_label").to_pylist()
+    months = table.column("contract_month").to_pylist()
+    types = table.column("tenor_type").to_pylist()
+    tenors: dict[str, tuple[int, date, str]] = {}
+    for label, month, kind in zip(labels, months, types, strict=True):
+        tenors.setdefault(label, (TENOR_TYPE_ORDER.get(kind, 9), month, kind))
+    grid = sorted(tenors, key=lambda label: (tenors[label][0], tenors[label][1], label))
+    tenor_index = {label: i for i, label in enumerate(grid)}
+    curve_index = {key: i for i, key in enumerate(keys)}
+    mid = np.full((len(keys), len(grid)), np.nan)
+    rows = np.array([curve_index[k] for k in table.column("curve_key").to_pylist()], dtype=np.int64)
+    cols = np.array([tenor_index[label] for label in labels], dtype=np.int64)
+    mid[rows, cols] = table.column("mid").to_numpy(zero_copy_only=False)
+    units: dict[str, str] = {}
+    for key, currency, per_unit in zip(
+        table.column("curve_key").to_pylist(),
+        table.column("currency").to_pylist(),
+        table.column("per_unit").to_pylist(),
+        strict=True,
+    ):
+        units.setdefault(key, f"{currency or ''}/{per_unit or ''}".strip("/"))
+    curves = CurveSet(
+        curve_keys=tuple(keys),
+        tenor_labels=tuple(grid),
+        contract_months=np.array([tenors[label][1] for label in grid], dtype="datetime64[M]"),
+        mid=mid,
+        tenor_types=tuple(tenors[label][2] for label in grid),
+    )
+    asof = max(table.column("asof_date").to_pylist())
+    return BaseCurves(
+        curves=curves, asof=asof, units=units, snapshot_id=result.snapshot_ids.get(scans[0].table)
+    )
+
+
+# --- outputs ---------------------------------------------------------------------------------------------
+
+
+def _output_scan(tenant: Tenant, run: ScenarioRun, alias: str, metric: str | None) -> ScanSpec:
+    return ScanSpec(
+        table=output_table_name(tenant.schema_name),
+        alias=alias,
+        row_filter=run_row_filter(scenario_id=str(run.scenario_id), run_id=str(run.pk), metric=metric),
+        snapshot_id=run.output_snapshot_id,
+    )
+
+
+def _empty_outputs() -> pa.Table:
+    from apps.scenarios.engine import SCENARIO_OUTPUT_SCHEMA
+
+    return SCENARIO_OUTPUT_SCHEMA.empty_table()
+
+
+def _table_exists(tenant: Tenant) -> bool:
+    try:
+        get_catalog().load_table(output_table_name(tenant.schema_name))
+    except NoSuchTableError:
+        return False
+    return True
+
+
+def run_output_table(*, tenant: Tenant, run: ScenarioRun, metric: str | None = "mid") -> pa.Table:
+    """That run's rows of the tenant's scenario_output table (one metric, or all with metric=None), ordered
+    by curve_key, tenor_label, contract_month, metric; empty unless the run succeeded."""
+    if run.status != ScenarioRun.Status.SUCCEEDED or not _table_exists(tenant):
+        return _empty_outputs()
+    sql = (
+        "SELECT * FROM so WHERE scenario_id = ? AND run_id = ?"
+        + (" AND metric = ?" if metric else "")
+        + f" ORDER BY {', '.join(OUTPUT_ORDER)}"
+    )
+    params: list[object] = [str(run.scenario_id), str(run.pk)]
+    if metric:
+        params.append(metric)
+    return get_engine().query(sql, [_output_scan(tenant, run, "so", metric)], params).table
+
+
+@dataclass(frozen=True)
+class OutputFilters:
+    metric: str | None = None
+    tenor_type: str | None = None
+    curve_key: str | None = None
+
+
+def run_outputs_page(
+    *, tenant: Tenant, run: ScenarioRun, filters: OutputFilters, limit: int | None, offset: int = 0
+) -> pa.Table:
+    """A page of a run's output rows (``limit`` None: all of them), in the keyset order of spec 3.1."""
+    if run.status != ScenarioRun.Status.SUCCEEDED or not _table_exists(tenant):
+        return _empty_outputs().select(list(OUTPUT_COLUMNS))
+    where = ["scenario_id = ?", "run_id = ?"]
+    params: list[object] = [str(run.scenario_id), str(run.pk)]
+    for name in ("metric", "tenor_type", "curve_key"):
+        value = getattr(filters, name)
+        if value is not None:
+            where.append(f"{name} = ?")
+            params.append(value)
+    sql = (
+        f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM so WHERE {' AND '.join(where)}"
+        f" ORDER BY {', '.join(OUTPUT_ORDER)}"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    return get_engine().query(sql, [_output_scan(tenant, run, "so", filters.metric)], params).table
+
+
+COMPARE_COLUMNS = (
+    "curve_key",
+    "tenor_label",
+    "tenor_type",
+    "contract_month",
+    "metric",
+    "value",
+    "other_value",
+    "delta",
+    "delta_pct",
+)
+
+
+def runs_compare(*, tenant: Tenant, run: ScenarioRun, other: ScenarioRun, metric: str = "mid") -> pa.Table:
+    """Per curve and tenor: this run's value, the other run's, ``delta = other - value`` and
+    ``delta_pct = delta / value`` (a fraction; null when value is 0). Inner join: tenors both runs have."""
+    if run.status != ScenarioRun.Status.SUCCEEDED or other.status != ScenarioRun.Status.SUCCEEDED:
+        return pa.table({name: pa.array([], pa.string()) for name in COMPARE_COLUMNS})
+    sql = (
+        "SELECT a.curve_key, a.tenor_label, a.tenor_type, a.contract_month, a.metric, a.value,"
+        " b.value AS other_value, b.value - a.value AS delta,"
+        " (b.value - a.value) / NULLIF(a.value, 0) AS delta_pct"
+        " FROM a JOIN b ON a.curve_key = b.curve_key AND a.tenor_label = b.tenor_label"
+        " AND a.metric = b.metric"
+        " WHERE a.run_id = ? AND b.run_id = ? AND a.metric = ?"
+        " ORDER BY a.curve_key, a.tenor_label, a.contract_month"
+    )
+    scans = [_output_scan(tenant, run, "a", metric), _output_scan(tenant, other, "b", metric)]
+    return get_engine().query(sql, scans, [str(run.pk), str(other.pk), metric]).table

@@ -1,0 +1,242 @@
+"""Curve reads with every fixture day loaded, served by the production setup (gunicorn gthread, production
+settings) under wrk: one curve's latest (~121 tenors) warm (Redis read cache) and uncached, the same query
+straight on DuckDB, throughput against trivial endpoints, a diff, and a ~100k-row export.
+
+Run: make bench BENCH=bench/curve_reads.py    (needs ../shared/fixtures and wrk: apt-get install wrk)
+The load generator shares the machine's 2 cores with the server; figures are for the whole machine.
+"""
+
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+import duckdb  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from apps.accounts.services import api_token_create, membership_create, user_create  # noqa: E402
+from apps.curves import selectors  # noqa: E402
+from apps.curves.models import Curve  # noqa: E402
+from aurum.devstack.services import free_port, port_open  # noqa: E402
+from aurum.lakehouse.latest import curve_latest_table  # noqa: E402
+from aurum.lakehouse.queries import CurveFilters  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import plan_ensure, tenant_create  # noqa: E402
+
+EOD = REPO.parent / "shared" / "fixtures" / "eod"
+DURATION = os.environ.get("BENCH_DURATION", "15s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "16")
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+THREADS = os.environ.get("BENCH_THREADS", "4")
+DATASETS = ["vendor:EUGP", "vendor:RP"]
+
+
+def load() -> None:
+    call_command("platform_migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    files = sorted(EOD.glob("EOD_*.xlsx"))
+    started = time.perf_counter()
+    call_command("ingest_eod", *[str(f) for f in files], stdout=io.StringIO())
+    print(f"loaded {len(files)} workbooks in {time.perf_counter() - started:.0f} s")
+
+
+def seed_token() -> str:
+    plan = plan_ensure(
+        code="bench-reads", name="Bench reads", requests_per_second=10**6, burst=10**6, datasets=DATASETS
+    )
+    tenant = Tenant.objects.filter(schema_name="readco").first() or tenant_create(
+        name="Read Co", schema_name="readco", plan=plan
+    )
+    user = user_create(email=f"reader{time.time_ns()}@readco.example", password=None)
+    membership = membership_create(user=user, tenant=tenant, role="analyst")
+    return api_token_create(membership=membership, name="reads")[1]
+
+
+def full_curve() -> Curve:
+    """An EUGP curve with about 121 monthly tenors in its latest vintage."""
+    curves = Curve.objects.filter(dataset="vendor:EUGP").order_by("curve_key")
+    return min(curves, key=lambda c: (abs(c.tenor_count - 121), c.curve_key))
+
+
+def wrk(url: str, headers: list[str]) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "-s", str(REPO / "bench" / "wrk_report.lua")]
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "AURUM_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    bindir = Path(sys.executable).parent
+    command = [
+        str(bindir / "gunicorn"),
+        "-c",
+        str(REPO / "deploy" / "gunicorn.conf.py"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        WORKERS,
+        "--threads",
+        THREADS,
+        "aurum.wsgi:application",
+    ]
+    log = open(Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-server.log", "ab")  # noqa: SIM115
+    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.1)
+    return server, port
+
+
+def get(url: str, token: str) -> tuple[float, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = response.read()
+    return (time.perf_counter() - started) * 1000, body
+
+
+def line(name: str, r: dict[str, float]) -> str:
+    return (
+        f"{name:<34} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  "
+        f"p99 {r['p99_ms']:7.2f} ms  errors {r['errors']:.0f}  statuses {r['statuses']}"
+    )
+
+
+def straight_duckdb(curve: Curve) -> tuple[float, float]:
+    """The same read on DuckDB directly: the dataset's latest Parquet file(s), one curve, kept connection."""
+    table = curve_latest_table()
+    paths = [t.file.file_path for t in table.scan(row_filter=f"dataset = '{curve.dataset}'").plan_files()]
+    con = duckdb.connect(config={"enable_object_cache": True})
+    sql = (
+        "SELECT * FROM read_parquet($paths) WHERE dataset = $dataset AND curve_key = $key "
+        "ORDER BY curve_key, tenor_label, contract_month, asof_date, price_type"
+    )
+    args = {"paths": paths, "dataset": curve.dataset, "key": curve.curve_key}
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        con.execute(sql, args).to_arrow_table()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95)]
+
+
+def engine_in_process(curve: Curve) -> float:
+    filters = CurveFilters(datasets=(curve.dataset,), curve_keys=(curve.curve_key,))
+    times = []
+    for _ in range(100):
+        started = time.perf_counter()
+        selectors.curve_points(filters=filters)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    load()
+    token = seed_token()
+    curve = full_curve()
+    auth = [f"Authorization: Bearer {token}"]
+    path = f"/api/v2/curves/{curve.curve_key}"
+    print(f"curve {curve.curve_key[:12]}… {curve.location} / {curve.product}: {curve.tenor_count} tenors")
+    print(f"gunicorn workers={WORKERS} threads={THREADS}; wrk -t2 -c{CONNECTIONS} -d{DURATION}")
+
+    raw_p50, raw_p95 = straight_duckdb(curve)
+    print(f"{'straight DuckDB (same query)':<34} p50 {raw_p50:7.2f} ms  p95 {raw_p95:7.2f} ms (200 runs)")
+    print(f"{'engine in-process (uncached)':<34} p50 {engine_in_process(curve):7.2f} ms (100 runs)")
+
+    server, port = start_server({})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        first_ms, body = get(base + path, token)  # first request of a fresh process: no plan, no cache
+        print(
+            f"{'first request after start':<34} {first_ms:7.1f} ms "
+            f"({len(json.loads(body)['data']['points'])} points)"
+        )
+        wrk(f"{base}/health/live", [])  # warm-up
+        trivial = wrk(f"{base}/health/live", [])
+        me = wrk(f"{base}/api/v2/me", auth)
+        warm = wrk(base + path, auth)
+        v1_warm = wrk(f"{base}/api/v1/curves?curve_key={curve.curve_key}", auth)
+        print(line("/health/live", trivial))
+        print(line("/api/v2/me (token)", me))
+        print(line("curve latest, warm (v2 detail)", warm))
+        print(line("curve latest, warm (v1 /curves)", v1_warm))
+        print(
+            f"warm throughput: {warm['rps'] / me['rps']:.0%} of /api/v2/me, "
+            f"{warm['rps'] / trivial['rps']:.0%} of /health/live (goal >= 50%)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    server, port = start_server({"AURUM_READ_CACHE": "false"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        get(base + path, token)
+        cold = wrk(base + path, auth)
+        print(line("curve latest, uncached (v2 detail)", cold))
+        print(
+            f"uncached / straight DuckDB: p50 {cold['p50_ms'] / raw_p50:.1f}x, "
+            f"p95 {cold['p95_ms'] / raw_p95:.1f}x (goal <= 3x)"
+        )
+        day_a, day_b = date(2025, 9, 11), date(2025, 9, 12)
+        diffs = []
+        for _ in range(10):
+            ms, body = get(
+                f"{base}/api/v2/curves/diff?curve_key={curve.curve_key}&asof_a={day_a}&asof_b={day_b}&limit=1000",
+                token,
+            )
+            diffs.append(ms)
+        rows = len(json.loads(body)["data"])
+        print(f"{'diff, one curve, uncached':<34} median {statistics.median(diffs):7.1f} ms ({rows} rows)")
+        broad = []
+        for _ in range(5):
+            ms, body = get(
+                f"{base}/api/v2/curves/diff?iso={curve.iso}&asof_a={day_a}&asof_b={day_b}&limit=1000", token
+            )
+            broad.append(ms)
+        rows = len(json.loads(body)["data"])
+        print(f"{'diff, one ISO page, uncached':<34} median {statistics.median(broad):7.1f} ms ({rows} rows)")
+        for fmt in ("csv", "parquet"):
+            ms, body = get(f"{base}/api/v2/curves/export?format={fmt}&start={day_a}&end={day_b}", token)
+            lines = str(body.count(b"\n") - 1) if fmt == "csv" else "n/a"
+            print(
+                f"{'export ' + fmt + f' (every curve, {day_a}..{day_b})':<34} {ms:7.0f} ms, "
+                f"{len(body) / 1e6:.1f} MB, rows {lines}"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""100 scenario runs on real curves, submitted in one bulk call and completed by real Celery workers; plus the
+Monte Carlo core (10k paths x 121 tenors). Goals: 100 runs <= 10 s with >= 10 running at once; MC <= 1 s.
+
+Run: make bench BENCH=bench/scenario_runs.py        (needs ../shared/fixtures)
+Workers: BENCH_WORKERS processes (default 2, one per core) x BENCH_THREADS threads (default 8).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django_tenants.utils import tenant_context  # noqa: E402
+
+from apps.ingestion.services import ingest_run_create, ingest_run_execute  # noqa: E402
+from apps.scenarios.engine import CurveSet, EngineOptions, run_scenario  # noqa: E402
+from apps.scenarios.models import ScenarioRun  # noqa: E402
+from apps.scenarios.services import (  # noqa: E402
+    CurveSelection,
+    RunOptions,
+    scenario_create,
+    scenario_runs_submit_bulk,
+)
+from aurum.lakehouse.tables import curve_observation_table, slice_filter  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import plan_ensure, tenant_create  # noqa: E402
+
+EOD = REPO.parent / "shared" / "fixtures" / "eod" / "EOD_EUGP_20250912_1430.xlsx"
+ASOF = date(2025, 9, 12)
+N_RUNS = 100
+N_CURVES = 20
+N_PATHS = 2000
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+
+POLICY = {"driver_type": "policy", "payload": {"policy_name": "carbon_tax", "start_year": 2027}}
+ASSUMPTIONS = [
+    POLICY,
+    {
+        "driver_type": "load_growth",
+        "payload": {"annual_growth_pct": 2.5, "start_year": 2026, "end_year": 2030},
+    },
+    {
+        "driver_type": "fleet_change",
+        "payload": {
+            "fleet_id": "F1",
+            "change_type": "retire",
+            "effective_date": "2027-06-01",
+            "capacity_mw": 900,
+        },
+    },
+    {
+        "driver_type": "stochastic",
+        "payload": {
+            "distribution_type": "lognormal",
+            "parameters": {"sigma": 0.25},
+            "base_driver": {
+                "driver_type": "fuel_curve",
+                "payload": {"fuel": "co2", "reference_series": "EUA"},
+            },
+        },
+    },
+]
+
+
+def setup() -> tuple[Tenant, tuple[str, ...]]:
+    call_command("platform_migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    plan = plan_ensure(
+        code="bench-scenarios",
+        name="Bench scenarios",
+        datasets=["vendor:EUGP"],
+        requests_per_second=10**6,
+        burst=10**6,
+        concurrent_scenario_runs=WORKERS * THREADS,
+    )
+    tenant = Tenant.objects.filter(schema_name="benchscen").first() or tenant_create(
+        name="Bench Scenarios", schema_name="benchscen", plan=plan
+    )
+    created = ingest_run_create(data=EOD.read_bytes(), file_name=EOD.name, source="command")
+    if created.created:
+        ingest_run_execute(run_id=created.run.pk)
+    rows = curve_observation_table().scan(row_filter=slice_filter("vendor:EUGP", ASOF)).to_arrow()
+    rows = rows.filter(pc.equal(rows.column("sheet_name"), "Fixed Prices - Mid"))
+    keys = tuple(sorted(set(rows.column("curve_key").to_pylist()))[:N_CURVES])
+    return tenant, keys
+
+
+def start_workers() -> list[subprocess.Popen[bytes]]:
+    bindir = Path(sys.executable).parent
+    log = open(Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-scenario-worker.log", "wb")  # noqa: SIM115
+    workers = [
+        subprocess.Popen(
+            [
+                str(bindir / "celery"),
+                "-A",
+                "aurum",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(THREADS),
+            ]
+            + ["-l", "WARNING", "-n", f"bench{i}-{uuid.uuid4().hex[:6]}@%h"],
+            cwd=REPO,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(WORKERS)
+    ]
+    time.sleep(6)  # let the workers connect
+    return workers
+
+
+def max_overlap(runs: list[ScenarioRun]) -> int:
+    edges = sorted([(r.started_at, 1) for r in runs] + [(r.completed_at, -1) for r in runs])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
+    with tenant_context(tenant):
+        scenario = scenario_create(
+            tenant=tenant,
+            name=f"bench {uuid.uuid4().hex[:8]}",
+            actor=None,
+            assumptions=ASSUMPTIONS,
+            selection=CurveSelection(curve_keys=keys, base_asof=ASOF),
+        )
+        options = [RunOptions(seed=i, parameters={"n_paths": N_PATHS}) for i in range(N_RUNS)]
+        started = time.perf_counter()
+        result = scenario_runs_submit_bulk(tenant=tenant, scenario=scenario, runs=options, actor=None)
+        submitted = time.perf_counter() - started
+        runs = ScenarioRun.objects.filter(scenario=scenario)
+        while runs.exclude(status__in=ScenarioRun.FINISHED).exists():
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        finished = list(runs)
+        statuses = {
+            status: sum(1 for r in finished if r.status == status) for status in {r.status for r in finished}
+        }
+        durations = [r.duration_seconds or 0.0 for r in finished]
+        print(f"bulk submit of {result.meta['successful_runs']} runs: {submitted:.2f} s")
+        print(f"{N_RUNS} runs, {len(keys)} curves x all tenors, 4 drivers (stochastic {N_PATHS} paths):")
+        print(f"  wall {wall:.2f} s (goal <= 10 s), statuses {statuses}")
+        print(
+            f"  max running at once {max_overlap(finished)} (goal >= 10); workers {WORKERS} x {THREADS} thr."
+        )
+        print(f"  per-run duration median {statistics.median(durations):.3f} s, max {max(durations):.3f} s")
+        print(f"  output rows per run {finished[0].output_rows}")
+        for run in finished:
+            if run.status != "succeeded":
+                print(f"  run {run.pk} {run.status}: {run.error_message[:300]}")
+
+
+def bench_monte_carlo() -> None:
+    n_tenors = 121
+    months = np.arange(np.datetime64("2025-10"), np.datetime64("2025-10") + n_tenors)
+    curves = CurveSet(
+        curve_keys=("c",),
+        tenor_labels=tuple(str(m) for m in months),
+        contract_months=months,
+        mid=np.linspace(40, 80, n_tenors)[None, :],
+    )
+    stochastic = [ASSUMPTIONS[3]]
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        run_scenario(curves, stochastic, asof=ASOF, options=EngineOptions(seed=1, n_paths=10_000))
+        times.append(time.perf_counter() - t)
+    print(
+        f"Monte Carlo 10k paths x {n_tenors} tenors: median {statistics.median(times) * 1000:.0f} ms"
+        " (goal <= 1 s)"
+    )
+
+
+def main() -> None:
+    tenant, keys = setup()
+    workers = start_workers()
+    try:
+        bench_runs(tenant, keys)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    bench_monte_carlo()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Scenario and run services on real ingested curves (no worker: runs execute in the test's transaction)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from apps.scenarios.models import Scenario, ScenarioRun
+from apps.scenarios.selectors import run_output_table, scenario_latest_succeeded_run
+from apps.scenarios.services import (
+    CurveSelection,
+    RunOptions,
+    ScenarioConflictError,
+    ScenarioInvalidError,
+    scenario_create,
+    scenario_run_cancel,
+    scenario_run_execute,
+    scenario_run_submit,
+    scenario_runs_dispatch,
+    scenario_runs_submit_bulk,
+    scenario_update,
+)
+from tests.scenarios.conftest import POLICY
+
+
+def _scenario(tenant, curves, name="Carbon 2027", assumptions=(POLICY,), **kwargs) -> Scenario:
+    return scenario_create(
+        tenant=tenant,
+        name=name,
+        actor=None,
+        assumptions=list(assumptions),
+        selection=CurveSelection(curve_keys=curves.curve_keys, base_asof=curves.asof),
+        **kwargs,
+    )
+
+
+def test_create_validates_drivers_with_the_spec_result_shape(in_acme):
+    with pytest.raises(ScenarioInvalidError) as invalid:
+        scenario_create(
+            tenant=in_acme,
+            name="Bad",
+            actor=None,
+            assumptions=[
+                {"driver_type": "polcy", "payload": {}},
+                {"driver_type": "composite", "payload": {"components": [{"payload": {}}]}},
+            ],
+        )
+
+    issues = invalid.value.issues
+    assert {
+        (i["severity"], i["code"], i["field_path"])
+        for i in issues
+        if i["code"] in ("UNSUPPORTED_DRIVER_TYPE", "MISSING_COMPONENT_DRIVER_TYPE")
+    } == {
+        ("error", "UNSUPPORTED_DRIVER_TYPE", "assumptions[0].driver_type"),
+        ("error", "MISSING_COMPONENT_DRIVER_TYPE", "assumptions[1].payload.components[0].driver_type"),
+    }
+    assert next(i for i in issues if i["code"] == "UNSUPPORTED_DRIVER_TYPE")["suggestion"] == (
+        "did you mean 'policy'?"
+    )
+    assert not Scenario.objects.filter(name="Bad").exists()
+
+
+def test_names_are_unique_ignoring_case_and_the_key_is_a_slug(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves, name="Carbon  Tax / 2027!")
+
+    with pytest.raises(ScenarioConflictError):
+        _scenario(in_acme, eugp_curves, name="carbon  tax / 2027!")
+    assert scenario.unique_key == "acme:carbon-tax-2027"
+    assert (scenario.status, scenario.version) == ("created", 1)
+
+
+def test_update_bumps_the_version_and_revalidates(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+
+    scenario_update(scenario=scenario, tenant=in_acme, description="higher", tags=["carbon"])
+    with pytest.raises(ScenarioInvalidError):
+        scenario_update(scenario=scenario, tenant=in_acme, assumptions=[{"driver_type": "policy"}])
+
+    scenario.refresh_from_db()
+    assert (scenario.version, scenario.description, scenario.tags) == (2, "higher", ["carbon"])
+    assert [a.driver_type for a in scenario.assumptions.all()] == ["policy"]
+
+
+def test_same_inputs_or_key_return_the_existing_run(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    other = _scenario(in_acme, eugp_curves, name="Other")
+
+    first = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(seed=1), actor=None)
+    again = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(seed=1), actor=None)
+    reseeded = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(seed=2), actor=None)
+    keyed = scenario_run_submit(
+        tenant=in_acme, scenario=scenario, options=RunOptions(seed=3, idempotency_key="k-1"), actor=None
+    )
+    same_key = scenario_run_submit(
+        tenant=in_acme, scenario=scenario, options=RunOptions(seed=4, idempotency_key="k-1"), actor=None
+    )
+
+    assert first.created and not again.created and again.run.pk == first.run.pk
+    assert reseeded.created and reseeded.run.input_hash != first.run.input_hash
+    assert keyed.created and not same_key.created and same_key.run.pk == keyed.run.pk
+    with pytest.raises(ScenarioConflictError):
+        scenario_run_submit(
+            tenant=in_acme, scenario=other, options=RunOptions(idempotency_key="k-1"), actor=None
+        )
+    assert ScenarioRun.objects.filter(scenario=scenario).count() == 3
+    assert first.run.status == "queued"
+    assert list(first.run.events.values_list("event_type", flat=True)) == ["queued"]
+
+
+def test_a_run_moves_the_real_curves_and_writes_its_outputs(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    submitted = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+
+    run = scenario_run_execute(run_id=str(submitted.run.pk), tenant=in_acme)
+
+    assert run is not None and run.status == "succeeded", run and run.error_message
+    assert run.base_asof == eugp_curves.asof
+    assert run.started_at is not None and run.completed_at is not None and run.duration_seconds is not None
+    assert run.started_at <= run.completed_at and run.duration_seconds >= 0
+    assert run.progress_percent == 100.0
+    mid = run_output_table(tenant=in_acme, run=run, metric="mid")
+    expected_rows = eugp_curves.rows.num_rows
+    assert mid.num_rows == expected_rows
+    assert run.output_rows == 3 * expected_rows  # mid, uplift, policy_uplift
+    # policy: len("carbon_tax") x 0.1 = 1.0 from contract year 2027 on; band = value -/+ 2 %
+    for row in mid.to_pylist():
+        base = eugp_curves.mids(row["curve_key"])[row["tenor_label"]]
+        uplift = 1.0 if row["contract_month"].year >= 2027 else 0.0
+        assert row["value"] == pytest.approx(base + uplift, abs=1e-9)
+        assert row["band_lower"] == pytest.approx((base + uplift) * 0.98, rel=1e-9)
+        assert row["asof_date"] == eugp_curves.asof
+        assert row["version_hash"] == run.input_hash
+    assert scenario_latest_succeeded_run(scenario=scenario) == run
+    assert list(run.events.values_list("event_type", flat=True)) == ["queued", "started", "succeeded"]
+
+
+def test_cancel_is_idempotent_and_a_cancelled_run_never_starts(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    run = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None).run
+
+    cancelled = scenario_run_cancel(run=run, tenant=in_acme)
+    again = scenario_run_cancel(run=run, tenant=in_acme)
+    started = scenario_run_execute(run_id=str(run.pk), tenant=in_acme)
+
+    assert cancelled.status == again.status == "cancelled"
+    assert cancelled.cancelled_at == again.cancelled_at is not None
+    assert started is None
+    assert run_output_table(tenant=in_acme, run=cancelled, metric=None).num_rows == 0
+    # a cancelled run does not hold its inputs: the same inputs make a new run
+    assert scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None).created
+
+
+def test_bulk_reports_created_runs_and_duplicates(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    existing = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(seed=0), actor=None)
+
+    result = scenario_runs_submit_bulk(
+        tenant=in_acme,
+        scenario=scenario,
+        runs=[RunOptions(seed=s) for s in (0, 1, 2, 1)],
+        actor=None,
+    )
+
+    assert result.meta == {"total_runs": 4, "successful_runs": 2, "duplicate_runs": 2, "failed_runs": 0}
+    assert [d["index"] for d in result.data] == [1, 2]
+    assert [(d["index"], d["existing_run_id"]) for d in result.duplicates] == [
+        (0, str(existing.run.pk)),
+        (3, result.data[0]["run_id"]),
+    ]
+    with pytest.raises(ScenarioInvalidError):
+        scenario_runs_submit_bulk(
+            tenant=in_acme, scenario=scenario, runs=[RunOptions(seed=s) for s in range(101)], actor=None
+        )
+
+
+def test_dispatcher_honours_the_cap_then_priority_then_age(in_acme, eugp_curves):
+    in_acme.plan.concurrent_scenario_runs = 2
+    in_acme.plan.save(update_fields=["concurrent_scenario_runs"])
+    scenario = _scenario(in_acme, eugp_curves)
+    priorities = ["low", "normal", "critical", "high", "normal"]
+    runs = [
+        scenario_run_submit(
+            tenant=in_acme, scenario=scenario, options=RunOptions(seed=i, priority=p), actor=None
+        ).run
+        for i, p in enumerate(priorities)
+    ]
+
+    first = scenario_runs_dispatch(tenant=in_acme)
+    nothing = scenario_runs_dispatch(tenant=in_acme)
+    ScenarioRun.objects.filter(pk=first[0]).update(status="succeeded")
+    next_one = scenario_runs_dispatch(tenant=in_acme)
+
+    ids = [str(r.pk) for r in runs]
+    assert first == [ids[2], ids[3]]  # critical, then high
+    assert nothing == []  # two dispatched, cap 2: the rest wait
+    assert next_one == [ids[1]]  # a slot freed: the older normal run
+    assert ScenarioRun.objects.filter(status="queued", dispatched_at__isnull=True).count() == 2
+
+
+def test_an_archived_scenario_cannot_run(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    scenario_update(scenario=scenario, tenant=in_acme, status="archived")
+
+    with pytest.raises(ScenarioConflictError):
+        scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+
+
+def test_a_scenario_without_curves_cannot_run(in_acme):
+    scenario = scenario_create(tenant=in_acme, name="No curves", actor=None, assumptions=[POLICY])
+
+    with pytest.raises(ScenarioInvalidError) as invalid:
+        scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+    assert invalid.value.issues[0]["code"] == "NO_CURVES"
+
+
+def test_no_rows_for_the_selection_fails_the_run_with_a_clear_message(in_acme, eugp_curves):
+    scenario = scenario_create(
+        tenant=in_acme,
+        name="Nothing",
+        actor=None,
+        assumptions=[POLICY],
+        selection=CurveSelection(curve_keys=eugp_curves.curve_keys, base_asof=date(1999, 1, 4)),
+    )
+    run = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None).run
+
+    done = scenario_run_execute(run_id=str(run.pk), tenant=in_acme)
+
+    assert done is not None and done.status == "failed"
+    assert "No curve rows match" in done.error_message
+
+
+def test_a_rerun_on_the_recorded_snapshot_reproduces_the_outputs_after_a_correction(in_acme):
+    from apps.scenarios.services import scenario_run_reproduce
+    from tests.scenarios.conftest import EUGP_0911, EUGP_0912, fixed_price_curves, ingest_slice
+
+    day = date(2025, 6, 3)
+    ingest_slice(EUGP_0912, day)
+    curves = fixed_price_curves(day)
+    stochastic = {
+        "driver_type": "stochastic",
+        "payload": {
+            "distribution_type": "lognormal",
+            "parameters": {"sigma": 0.3},
+            "base_driver": POLICY,
+        },
+    }
+    scenario = _scenario(in_acme, curves, name="Reproducible", assumptions=[stochastic])
+    options = RunOptions(seed=11, parameters={"n_paths": 2000})
+    queued = scenario_run_submit(tenant=in_acme, scenario=scenario, options=options, actor=None).run
+    first = scenario_run_execute(run_id=str(queued.pk), tenant=in_acme)
+    assert first is not None and first.status == "succeeded", first and first.error_message
+
+    ingest_slice(EUGP_0911, day)  # a corrected file for the same day replaces the slice
+    corrected = fixed_price_curves(day)
+    rerun = scenario_run_reproduce(run=first, tenant=in_acme)
+    fresh = scenario_run_submit(tenant=in_acme, scenario=scenario, options=options, actor=None)
+    fresh_run = scenario_run_execute(run_id=str(fresh.run.pk), tenant=in_acme)
+
+    assert corrected.rows.column("mid").to_pylist() != curves.rows.column("mid").to_pylist()
+    assert rerun.identical and rerun.output_hash == first.output_hash and len(first.output_hash) == 64
+    assert rerun.rows == first.output_rows
+    assert fresh.created  # a new curve snapshot is a new input
+    assert fresh_run is not None and fresh_run.status == "succeeded"
+    assert fresh_run.output_hash != first.output_hash
