@@ -5,6 +5,8 @@ Anything else answers 404, never 403, so the existence of unlicensed curves is n
 """
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -96,17 +98,29 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
 # --- curve points through the query engine ----------------------------------------------------------------
 
 
-def _run(query: CurveQuery) -> QueryResult:
+@functools.lru_cache(maxsize=4096)
+def _prepared(
+    build: Callable[..., CurveQuery], args: tuple[Any, ...], latest_table: bool, dialect: str
+) -> tuple[str, tuple[ScanSpec, ...], tuple[object, ...]]:
+    """Build and render a query once per (builder, arguments, dialect): sqlglot building and generation cost
+    ~5 ms, as much as running a one-curve read (measured, docs/performance.md)."""
+    query = build(*args)
+    if latest_table:
+        query = _on_latest_table(query)
+    return query.sql(dialect), tuple(query.scans), tuple(query.params)
+
+
+def _run(build: Callable[..., CurveQuery], *args: Any, latest_table: bool = False) -> QueryResult:
     """Run a built query on the configured engine (``AURUM_QUERY_ENGINE``); a warehouse in which nothing was
     ingested yet has no tables, and reads as empty rather than failing."""
     engine = get_engine()
-    sql = query.sql(engine.name)
+    sql, scans, params = _prepared(build, args, latest_table, engine.name)
     try:
-        return engine.query(sql, query.scans, query.params)
+        return engine.query(sql, list(scans), list(params))
     except NoSuchTableError:
         curve_observation_table()
         curve_latest_table()
-        return engine.query(sql, query.scans, query.params)
+        return engine.query(sql, list(scans), list(params))
 
 
 def _on_latest_table(query: CurveQuery) -> CurveQuery:
@@ -124,39 +138,38 @@ def curve_points(
     if asof is not None and as_known_at is not None:
         raise ValueError("asof and as_known_at are exclusive")
     if asof is not None:
-        return _run(queries.curves_asof(filters, asof))
+        return _run(queries.curves_asof, filters, asof)
     if as_known_at is not None:
-        return _run(queries.curves_as_known_at(filters, as_known_at))
-    return _run(_on_latest_table(queries.curves_latest(filters)))
+        return _run(queries.curves_as_known_at, filters, as_known_at)
+    return _run(queries.curves_latest, filters, latest_table=True)
 
 
 def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:
     """The latest rows computed from every vintage (the slow path ``curve_points`` avoids); for checks."""
-    return _run(queries.curves_latest(filters))
+    return _run(queries.curves_latest, filters)
 
 
 def curve_strip_points(*, filters: CurveFilters, strip_type: str, asof: date | None = None) -> QueryResult:
-    query = queries.curves_strips(filters, strip_type, asof)
-    return _run(query if asof is not None else _on_latest_table(query))
+    return _run(queries.curves_strips, filters, strip_type, asof, latest_table=asof is None)
 
 
 def curve_diff_points(*, filters: CurveFilters, asof_a: date, asof_b: date) -> QueryResult:
-    return _run(queries.curves_diff(filters, asof_a, asof_b))
+    return _run(queries.curves_diff, filters, asof_a, asof_b)
 
 
 def curve_movers(
     *, filters: CurveFilters, asof_a: date, asof_b: date, top: int, by: str = "abs"
 ) -> QueryResult:
-    return _run(queries.curves_movers(filters, asof_a, asof_b, top, by))
+    return _run(queries.curves_movers, filters, asof_a, asof_b, top, by)
 
 
 def curve_tenor_history(*, curve: Curve, tenor_label: str, datasets: frozenset[str]) -> QueryResult:
-    return _run(queries.curve_history(curve.curve_key, tenor_label, sorted(datasets)))
+    return _run(queries.curve_history, curve.curve_key, tenor_label, tuple(sorted(datasets)))
 
 
 def curve_range_points(*, filters: CurveFilters, start: date, end: date) -> QueryResult:
     """Every vintage from ``start`` to ``end`` (inclusive), one row per (curve, tenor, as-of)."""
-    return _run(queries.curves_between(filters, start, end))
+    return _run(queries.curves_between, filters, start, end)
 
 
 def curve_dimension_values(
@@ -168,8 +181,7 @@ def curve_dimension_values(
 ) -> dict[str, list[tuple[str, int]]]:
     """Per dimension, its values (sorted) with the number of curves having each, among the curves the
     filters select (entitlement included). ``prefix`` keeps values starting with it (case-insensitive)."""
-    query = queries.curve_dimensions(filters, asof)
-    result = _run(query if asof is not None else _on_latest_table(query)).table
+    result = _run(queries.curve_dimensions, filters, asof, latest_table=asof is None).table
     values: dict[str, list[tuple[str, int]]] = {name: [] for name in queries.FILTER_COLUMNS}
     needle = prefix.casefold() if prefix else None
     for dimension, value, curves in zip(
