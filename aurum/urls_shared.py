@@ -12,6 +12,7 @@ shared_patterns = [
     path("api/v2/", include("apps.curves.api.urls")),
     path("api/v1/", include("apps.reference.api.urls")),
     path("api/v1/", include("apps.curves.api.urls_v1")),
+    path("api/v2/", include("apps.reference.api.urls_v2")),
     path("api/v1/", include("apps.ppa.api.urls_v1")),
     path("api/v2/", include("apps.ppa.api.urls_v2")),
     path("api/v1/", include("apps.scenarios.api.urls_v1")),

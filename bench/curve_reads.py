@@ -73,8 +73,17 @@ def full_curve() -> Curve:
     return min(curves, key=lambda c: (abs(c.tenor_count - 121), c.curve_key))
 
 
-def wrk(url: str, headers: list[str]) -> dict[str, float]:
-    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "-s", str(REPO / "bench" / "wrk_report.lua")]
+def wrk(url: str, headers: list[str], connections: str = CONNECTIONS) -> dict[str, float]:
+    """``connections=1``: one request at a time, i.e. latency without queueing; else throughput."""
+    threads = "1" if connections == "1" else "2"
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{DURATION}",
+        "-s",
+        str(REPO / "bench" / "wrk_report.lua"),
+    ]
     for header in headers:
         args += ["-H", header]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -186,6 +195,8 @@ def main() -> None:
         me = wrk(f"{base}/api/v2/me", auth)
         warm = wrk(base + path, auth)
         v1_warm = wrk(f"{base}/api/v1/curves?curve_key={curve.curve_key}", auth)
+        warm_one = wrk(base + path, auth, connections="1")
+        print(line("curve latest, warm, 1 connection", warm_one))
         print(line("/health/live", trivial))
         print(line("/api/v2/me (token)", me))
         print(line("curve latest, warm (v2 detail)", warm))
@@ -202,8 +213,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         get(base + path, token)
-        cold = wrk(base + path, auth)
-        print(line("curve latest, uncached (v2 detail)", cold))
+        cold_load = wrk(base + path, auth)
+        cold = wrk(base + path, auth, connections="1")
+        print(line("curve latest, uncached, 1 connection", cold))
+        print(line(f"curve latest, uncached, {CONNECTIONS} conn.", cold_load))
         print(
             f"uncached / straight DuckDB: p50 {cold['p50_ms'] / raw_p50:.1f}x, "
             f"p95 {cold['p95_ms'] / raw_p95:.1f}x (goal <= 3x)"

@@ -6,6 +6,7 @@ Anything else answers 404, never 403, so the existence of unlicensed curves is n
 
 import dataclasses
 import functools
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -46,6 +47,30 @@ _POINT_COLUMNS = (
     "rules_passed",
     "is_derived",
 )
+
+
+_DATASET_TTL_SECONDS = 300.0
+_dataset_of: dict[str, tuple[str, float]] = {}
+
+
+def curve_dataset_for_tenant(*, curve_key: str, datasets: frozenset[str]) -> str:
+    """The curve's dataset if the tenant is licensed for it; 404 otherwise (also when unknown).
+
+    The hot path of one-curve reads: a curve's dataset is remembered in the process for 5 minutes (it is
+    fixed by the curve's identity in practice), which saves the catalog query on a cached read.
+    """
+    now = time.monotonic()
+    known = _dataset_of.get(curve_key)
+    if known is None or now - known[1] > _DATASET_TTL_SECONDS:
+        dataset = Curve.objects.filter(curve_key=curve_key).values_list("dataset", flat=True).first()
+        if dataset is None:
+            raise NotFound("No such curve.")
+        if len(_dataset_of) > 200_000:
+            _dataset_of.clear()
+        known = _dataset_of[curve_key] = (dataset, now)
+    if known[0] not in datasets:
+        raise NotFound("No such curve.")
+    return known[0]
 
 
 def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[str] | None = None) -> Curve:

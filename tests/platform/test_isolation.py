@@ -81,6 +81,24 @@ ROUTES = [
         lambda w: f"/api/v2/curves/{UNLICENSED_CURVE_KEY}/history?tenor_label=2025-09",
     ),
     Route("api/v2/metadata/dimensions", "get", lambda w: "/api/v2/metadata/dimensions"),
+    Route("api/v2/metadata/locations", "get", lambda w: "/api/v2/metadata/locations"),
+    Route(
+        "api/v2/metadata/locations/<str:iso>/<str:location_id>",
+        "get",
+        lambda w: "/api/v2/metadata/locations/PJM/NO_SUCH_NODE",
+    ),
+    Route("api/v2/metadata/units", "get", lambda w: "/api/v2/metadata/units"),
+    Route("api/v2/metadata/units/mapping", "get", lambda w: "/api/v2/metadata/units/mapping"),
+    Route("api/v2/metadata/calendars", "get", lambda w: "/api/v2/metadata/calendars"),
+    Route(
+        "api/v2/metadata/calendars/<str:name>/blocks", "get", lambda w: "/api/v2/metadata/calendars/x/blocks"
+    ),
+    Route(
+        "api/v2/metadata/calendars/<str:name>/hours", "get", lambda w: "/api/v2/metadata/calendars/x/hours"
+    ),
+    Route(
+        "api/v2/metadata/calendars/<str:name>/expand", "get", lambda w: "/api/v2/metadata/calendars/x/expand"
+    ),
     # Shared reference data: nothing tenant-owned to leak; the routes still need a member's credential.
     Route("api/v1/metadata/locations", "get", lambda w: "/api/v1/metadata/locations"),
     Route(

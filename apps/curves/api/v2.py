@@ -274,10 +274,13 @@ class CurveDetailApi(APIView):
         started = time.perf_counter()
         vintage = validated(Vintage, request)
         who = caller(request)
-        curve = selectors.curve_get_for_tenant(tenant=who.tenant, curve_key=curve_key, datasets=who.datasets)
+        dataset = selectors.curve_dataset_for_tenant(curve_key=curve_key, datasets=who.datasets)
         asof, known = vintage.get("asof"), vintage.get("as_known_at")
 
         def compute() -> Page:
+            curve = selectors.curve_get_for_tenant(
+                tenant=who.tenant, curve_key=curve_key, datasets=who.datasets
+            )
             filters = curve_filters(frozenset({curve.dataset}), {"curve_key": curve.curve_key})
             result = selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
             points = arrow_json(result.table, V2_POINT_COLUMNS)
@@ -287,9 +290,9 @@ class CurveDetailApi(APIView):
         page = cached_page(
             scope="v2.curve",
             who=who,
-            params={"curve_key": curve.curve_key, "asof": iso_date(asof), "as_known_at": iso_date(known)},
+            params={"curve_key": curve_key, "asof": iso_date(asof), "as_known_at": iso_date(known)},
             compute=compute,
-            versioned=frozenset({curve.dataset}),
+            versioned=frozenset({dataset}),
         )
         meta = _v2_meta(who, started, count=page.count)
         return json_page_response(request, meta=meta, data=page.body, ttl=CURVES_TTL)
