@@ -196,3 +196,17 @@ def test_every_v2_curve_endpoint_is_documented_with_examples(api):
         operation = schema["paths"][path]["get"]
         assert operation["description"]
         assert operation["parameters"] or path.endswith("}")
+
+
+def test_v2_list_and_detail_use_a_fixed_number_of_queries(get, django_assert_max_num_queries):
+    key = a_curve()
+    with django_assert_max_num_queries(6):
+        get("/v2/curves", limit=1000)
+    with django_assert_max_num_queries(6):
+        get("/v2/curves/movers", asof_a=D1.isoformat(), asof_b=D2.isoformat(), top=100)
+    # django-tenants issues a SET search_path before each query: 4 queries on a miss (token, entitlements,
+    # the curve's dataset, its catalog entry) count 8; a hit needs neither catalog query.
+    with django_assert_max_num_queries(8):
+        get(f"/v2/curves/{key}")
+    with django_assert_max_num_queries(4):
+        get(f"/v2/curves/{key}")

@@ -74,3 +74,15 @@ def test_latest_is_one_row_per_tenor() -> None:
 
 def test_nothing_without_entitlement() -> None:
     assert trino_rows(queries.curves_latest(CurveFilters(datasets=(), limit=10))) == []
+
+
+def test_the_engine_behind_the_api_reads_latest_on_trino(settings) -> None:
+    """The read path the API uses (selectors → TrinoEngine → iceberg.market.curve_latest)."""
+    from apps.curves import selectors
+
+    settings.AURUM_QUERY_ENGINE = "trino"
+    settings.AURUM_TRINO_URL = os.environ["AURUM_TRINO_URL"]
+    result = selectors.curve_points(filters=CurveFilters(datasets=DATASETS, limit=100))
+
+    keys = [(row["curve_key"], row["tenor_label"]) for row in result.table.to_pylist()]
+    assert len(keys) == len(set(keys))
