@@ -166,7 +166,7 @@ def curve_points(
         return _run(queries.curves_asof, filters, asof)
     if as_known_at is not None:
         return _run(queries.curves_as_known_at, filters, as_known_at)
-    return _run(queries.curves_latest, filters, latest_table=True)
+    return _run(queries.curves_latest_materialised, filters, latest_table=True)
 
 
 def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:
@@ -175,7 +175,12 @@ def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:
 
 
 def curve_strip_points(*, filters: CurveFilters, strip_type: str, asof: date | None = None) -> QueryResult:
-    return _run(queries.curves_strips, filters, strip_type, asof, latest_table=asof is None)
+    if asof is None:
+        strips = dataclasses.replace(filters, tenor_type=strip_type)
+        if strip_type not in queries.STRIP_TYPES:
+            raise ValueError(f"strip_type must be one of {sorted(queries.STRIP_TYPES)}")
+        return _run(queries.curves_latest_materialised, strips, latest_table=True)
+    return _run(queries.curves_strips, filters, strip_type, asof)
 
 
 def curve_diff_points(*, filters: CurveFilters, asof_a: date, asof_b: date) -> QueryResult:

@@ -129,6 +129,7 @@ class DuckDBEngine:
         con = _duckdb_connection()
         files_scanned = 0
         snapshots: dict[str, int | None] = {}
+        views: list[str] = []
         try:
             for scan in scans:
                 location, table = _table(catalog, scan.table)
@@ -138,15 +139,24 @@ class DuckDBEngine:
                 snapshots[scan.table] = snapshot_id
                 paths = _plan(table, location, scan, snapshot_id)
                 files_scanned += len(paths)
+                reference = f'FROM "{scan.alias}"'
+                if paths and reference in sql:
+                    # Inline the scan (no view to create and drop: ~2.5 ms a read, measured).
+                    files = ", ".join("'" + path.replace("'", "''") + "'" for path in paths)
+                    sql = sql.replace(
+                        reference, f'FROM read_parquet([{files}], union_by_name = true) AS "{scan.alias}"'
+                    )
+                    continue
                 if paths:
                     relation = con.read_parquet(paths, union_by_name=True)
                 else:
                     relation = con.from_arrow(table.schema().as_arrow().empty_table())
                 relation.create_view(scan.alias, replace=True)
+                views.append(scan.alias)
             result = con.sql(sql, params=params or None).to_arrow_table()
         finally:
-            for scan in scans:  # a later query must never read this query's files by accident
-                con.execute(f'DROP VIEW IF EXISTS "{scan.alias}"')
+            for alias in views:  # a later query must never read this query's files by accident
+                con.execute(f'DROP VIEW IF EXISTS "{alias}"')
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
 
 

@@ -142,6 +142,19 @@ def curves_latest(filters: CurveFilters) -> CurveQuery:
     return _paged_read(filters, [], [])
 
 
+def curves_latest_materialised(filters: CurveFilters) -> CurveQuery:
+    """``curves_latest`` over a table that already holds one row per (curve_key, tenor_label) — the
+    ``market.curve_latest`` table — so without the ranking window: the same rows, in the same order (tested
+    against ``curves_latest`` over the vintages)."""
+    select = (
+        exp.select(*(_col(name) for name in CURVE_COLUMNS))
+        .from_(exp.to_table(OBS))
+        .where(exp.and_(*_conditions(filters)))
+        .order_by(*(_asc(exp.column(name)) for name in KEYSET_ORDER))
+    )
+    return _query(_limit(select, filters), filters, [])
+
+
 def curves_asof(filters: CurveFilters, asof: date) -> CurveQuery:
     """The ``asof`` vintage exactly (a re-ingest of that day wins over the earlier load)."""
     return _paged_read(
