@@ -124,8 +124,24 @@ def start_workers() -> list[subprocess.Popen[bytes]]:
         )
         for i in range(WORKERS)
     ]
+    WORKER_PIDS.extend(worker.pid for worker in workers)
     time.sleep(6)  # let the workers connect
     return workers
+
+
+WORKER_PIDS: list[int] = []
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(user+system CPU seconds of the worker processes, busy CPU seconds of the whole machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    workers = 0.0
+    for pid in WORKER_PIDS:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        workers += (int(fields[11]) + int(fields[12])) / tick
+    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
+    return workers, busy
 
 
 def max_overlap(runs: list[ScenarioRun]) -> int:
@@ -147,6 +163,8 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
             selection=CurveSelection(curve_keys=keys, base_asof=ASOF),
         )
         options = [RunOptions(seed=i, parameters={"n_paths": N_PATHS}) for i in range(N_RUNS)]
+        load_before = os.getloadavg()
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         result = scenario_runs_submit_bulk(tenant=tenant, scenario=scenario, runs=options, actor=None)
         submitted = time.perf_counter() - started
@@ -154,6 +172,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         while runs.exclude(status__in=ScenarioRun.FINISHED).exists():
             time.sleep(0.02)
         wall = time.perf_counter() - started
+        cpu_after = cpu_seconds()
         finished = list(runs)
         statuses = {
             status: sum(1 for r in finished if r.status == status) for status in {r.status for r in finished}
@@ -167,6 +186,12 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         )
         print(f"  per-run duration median {statistics.median(durations):.3f} s, max {max(durations):.3f} s")
         print(f"  output rows per run {finished[0].output_rows}")
+        print(f"  Iceberg snapshots written {len({r.output_snapshot_id for r in finished})} (group commits)")
+        print(
+            f"  CPU during the runs: worker processes {cpu_after[0] - cpu_before[0]:.1f} s,"
+            f" whole machine {cpu_after[1] - cpu_before[1]:.1f} s of {2 * wall:.1f} s (2 cores);"
+            f" load average before {load_before[0]:.2f}"
+        )
         for run in finished:
             if run.status != "succeeded":
                 print(f"  run {run.pk} {run.status}: {run.error_message[:300]}")

@@ -130,6 +130,12 @@ class ScenarioRun(models.Model):
     output_snapshot_id = models.BigIntegerField(null=True, blank=True)
     output_rows = models.PositiveIntegerField(default=0)
     output_hash = models.CharField(max_length=64, blank=True, help_text="apps.scenarios.output_hash")
+    output_staged_uri = models.CharField(
+        max_length=1024,
+        blank=True,
+        default="",
+        help_text="computed, its rows staged at this URI for the next group commit; '' otherwise",
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]

@@ -2,21 +2,29 @@
 
 Partitioned by identity(scenario_id), identity(metric) and day(asof_date), as the original: a scenario's
 outputs (and one metric of them) prune to their own files, and deleting a scenario is a metadata-only delete.
-Files are sorted by curve_key, tenor_label; each run writes its own files, so a one-run read opens only the
-files whose run_id range covers it.
-
-Many runs finish at the same moment; their appends are serialised by a Postgres advisory lock per table
-(taken in the caller's transaction) instead of racing and retrying Iceberg's optimistic commits.
+Many runs finish at the same moment, so they are group-committed: a finished run writes its rows to a
+staging Parquet file (``<warehouse>/staging/scenario_output/<schema>/<run_id>.parquet``) outside any lock;
+then whoever holds the table's Postgres advisory lock appends every staged run's rows at once (one snapshot,
+whose summary lists the run ids it holds, so a commit interrupted before the database recorded it is not
+appended twice). Rows are sorted by run_id, then curve_key, tenor_label: a file holds several runs, and one
+run's rows are a contiguous range of its row groups (a one-run read skips the others by their statistics).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, cast
 
 import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from django.conf import settings
 from django.db import connection
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo
@@ -29,7 +37,10 @@ from aurum.lakehouse.catalog import get_catalog, namespace_ensure
 TABLE_NAME = "scenario_output"
 TABLE_PROPERTIES = {"format-version": "2", "write.parquet.row-group-limit": "8192"}
 SORT_COLUMNS = ("curve_key", "tenor_label", "contract_month", "metric")
+COMMIT_SORT = ("run_id", *SORT_COLUMNS)
 COMMIT_ATTEMPTS = 5
+RUN_IDS_PROPERTY = "aurum.run-ids"  # snapshot summary: the comma-separated run ids the snapshot appended
+STAGING_FOLDER = "staging/scenario_output"
 
 _lock = threading.Lock()
 
@@ -68,21 +79,28 @@ def _lock_key(identifier: str) -> int:
     return int.from_bytes(hashlib.sha256(identifier.encode()).digest()[:8], "big", signed=True)
 
 
-def output_rows_append(schema_name: str, rows: pa.Table) -> int | None:
-    """Append one run's rows (sorted) and return the snapshot id written.
+def output_table_lock(schema_name: str) -> None:
+    """Take the table's advisory lock until the caller's transaction ends (one writer at a time)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(output_table_name(schema_name))])
 
-    Call inside a transaction: the advisory lock is held until it ends, so the next run's append starts
-    from this one's committed metadata. A commit conflict from another writer is retried on fresh metadata.
+
+def output_rows_append(schema_name: str, rows: pa.Table, *, run_ids: Iterable[str] = ()) -> int | None:
+    """Append rows (one or several runs', sorted by run_id then curve and tenor) as one snapshot and return
+    its id; ``run_ids`` go into the snapshot summary (``aurum.run-ids``).
+
+    Call inside a transaction: the advisory lock is held until it ends, so the next append starts from this
+    one's committed metadata. A commit conflict from another writer is retried on fresh metadata.
     """
     identifier = output_table_name(schema_name)
     output_table_ensure(schema_name)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(identifier)])
-    ordered = rows.sort_by([(column, "ascending") for column in SORT_COLUMNS])
+    output_table_lock(schema_name)
+    ordered = rows.sort_by([(column, "ascending") for column in COMMIT_SORT])
+    properties = {RUN_IDS_PROPERTY: ",".join(sorted(set(run_ids)))} if run_ids else {}
     for attempt in range(COMMIT_ATTEMPTS):
         table = get_catalog().load_table(identifier)
         try:
-            table.append(ordered)
+            table.append(ordered, snapshot_properties=properties)
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS - 1:
                 raise
@@ -91,6 +109,105 @@ def output_rows_append(schema_name: str, rows: pa.Table) -> int | None:
         snapshot = table.current_snapshot()
         return snapshot.snapshot_id if snapshot is not None else None
     return None  # pragma: no cover - the loop returns or raises
+
+
+def committed_run_snapshots(schema_name: str, *, since: datetime) -> dict[str, int]:
+    """run_id -> snapshot id, for every run a snapshot taken at or after ``since`` appended (from the
+    snapshot summaries; metadata only, no data file is read)."""
+    try:
+        table = get_catalog().load_table(output_table_name(schema_name))
+    except NoSuchTableError:
+        return {}
+    since_ms = int(since.timestamp() * 1000)
+    found: dict[str, int] = {}
+    for snapshot in table.metadata.snapshots:
+        if snapshot.timestamp_ms < since_ms or snapshot.summary is None:
+            continue
+        listed = snapshot.summary.additional_properties.get(RUN_IDS_PROPERTY, "")
+        for run_id in filter(None, listed.split(",")):
+            found[run_id] = snapshot.snapshot_id
+    return found
+
+
+# --- staging: a finished run's rows, waiting for the next group commit ----------------------------------
+
+
+@dataclass(frozen=True)
+class StagedOutput:
+    """A staged run's rows and what its run records when committed (kept in the file's metadata)."""
+
+    rows: pa.Table
+    output_hash: str
+    base_asof: date
+    curve_units: dict[str, str]
+
+
+_META_KEY = b"aurum.staged"
+
+
+def _warehouse() -> tuple[pafs.FileSystem, str, str]:
+    """(filesystem, its path of the staging folder, the folder's URI)."""
+    filesystem, root = pafs.FileSystem.from_uri(settings.AURUM_WAREHOUSE)
+    return (
+        filesystem,
+        f"{root.rstrip('/')}/{STAGING_FOLDER}",
+        f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{STAGING_FOLDER}",
+    )
+
+
+def output_rows_stage(
+    schema_name: str,
+    run_id: str,
+    rows: pa.Table,
+    *,
+    output_hash: str,
+    base_asof: date,
+    curve_units: Mapping[str, str],
+) -> str:
+    """Write a run's rows (and its hash, base as-of and curve units) to its staging file; return its URI."""
+    filesystem, folder, folder_uri = _warehouse()
+    filesystem.create_dir(f"{folder}/{schema_name}", recursive=True)
+    meta = {"output_hash": output_hash, "base_asof": base_asof.isoformat(), "curve_units": dict(curve_units)}
+    table = rows.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
+    path = f"{folder}/{schema_name}/{run_id}.parquet"
+    pq.write_table(table, path, filesystem=filesystem, compression="none")  # short-lived: spend no CPU
+    return f"{folder_uri}/{schema_name}/{run_id}.parquet"
+
+
+def staged_output_read(uri: str) -> StagedOutput | None:
+    """A staged file's rows and metadata, or None when the file is gone."""
+    filesystem, path = pafs.FileSystem.from_uri(uri)
+    try:
+        table = pq.read_table(path, filesystem=filesystem)
+    except FileNotFoundError:
+        return None
+    meta = json.loads((table.schema.metadata or {})[_META_KEY])
+    return StagedOutput(
+        rows=table.replace_schema_metadata(None).cast(SCENARIO_OUTPUT_SCHEMA),
+        output_hash=meta["output_hash"],
+        base_asof=date.fromisoformat(meta["base_asof"]),
+        curve_units=dict(meta["curve_units"]),
+    )
+
+
+def staged_output_delete(uri: str) -> None:
+    """Delete a staged file (gone already: nothing to do)."""
+    filesystem, path = pafs.FileSystem.from_uri(uri)
+    try:
+        filesystem.delete_file(path)
+    except FileNotFoundError:
+        pass
+
+
+def staged_output_files(schema_name: str) -> list[tuple[str, datetime | None]]:
+    """Every staging file of the tenant: (URI, modification time)."""
+    filesystem, folder, folder_uri = _warehouse()
+    selector = pafs.FileSelector(f"{folder}/{schema_name}", allow_not_found=True)
+    return [
+        (f"{folder_uri}/{schema_name}/{info.base_name}", info.mtime)
+        for info in filesystem.get_file_info(selector)
+        if info.type == pafs.FileType.File
+    ]
 
 
 def _eq(name: str, value: str) -> BooleanExpression:

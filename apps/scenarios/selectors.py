@@ -6,6 +6,8 @@ Another tenant's scenario or run is simply absent from this schema: every get ra
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -143,11 +145,37 @@ def _filters(tenant: Tenant, inputs: Mapping[str, Any]) -> CurveFilters:
     return dataclasses.replace(base, **dimensions)
 
 
+BASE_CACHE_SIZE = 32
+_base_cache: OrderedDict[tuple[object, ...], BaseCurves] = OrderedDict()
+_base_cache_lock = threading.Lock()
+
+
 def run_base_curves(*, run: ScenarioRun, tenant: Tenant) -> BaseCurves:
     """Every tenor of the run's curves at its base as-of (or the latest), read at the Iceberg snapshot
-    recorded when it was submitted, so a rerun reads exactly the same numbers after newer ingests."""
-    inputs = run.options["inputs"]
-    filters = _filters(tenant, inputs)
+    recorded when it was submitted, so a rerun reads exactly the same numbers after newer ingests.
+
+    A snapshot never changes, so the result is kept per (entitled datasets and curve selection, base as-of,
+    snapshot) in a small per-process LRU: many runs of one scenario read the curves once per worker process.
+    The cached arrays are read-only."""
+    filters = _filters(tenant, run.options["inputs"])
+    if run.curve_snapshot_id is None:
+        return _base_curves_read(run, filters)
+    key = (filters, run.base_asof_requested, run.curve_snapshot_id)
+    with _base_cache_lock:
+        cached = _base_cache.get(key)
+        if cached is not None:
+            _base_cache.move_to_end(key)
+            return cached
+    base = _base_curves_read(run, filters)
+    base.curves.mid.setflags(write=False)
+    with _base_cache_lock:
+        _base_cache[key] = base
+        while len(_base_cache) > BASE_CACHE_SIZE:
+            _base_cache.popitem(last=False)
+    return base
+
+
+def _base_curves_read(run: ScenarioRun, filters: CurveFilters) -> BaseCurves:
     query = (
         curves_asof(filters, run.base_asof_requested) if run.base_asof_requested else curves_latest(filters)
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pyarrow as pa
 import structlog
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -35,7 +36,16 @@ from apps.scenarios.engine import (
 from apps.scenarios.engine.rows import METRICS
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun, ScenarioRunEvent
 from apps.scenarios.output_hash import output_content_hash
-from apps.scenarios.outputs import output_rows_append, scenario_outputs_delete
+from apps.scenarios.outputs import (
+    committed_run_snapshots,
+    output_rows_append,
+    output_rows_stage,
+    output_table_lock,
+    scenario_outputs_delete,
+    staged_output_delete,
+    staged_output_files,
+    staged_output_read,
+)
 from apps.scenarios.selectors import BaseCurvesError, run_base_curves
 from aurum.events.publish import event_publish, event_publish_on_commit
 from aurum.lakehouse.queries import DIMENSIONS
@@ -596,7 +606,24 @@ def scenario_runs_submit_bulk(
 # --- runs: cancel, dispatch, sweep ---------------------------------------------------------------------
 
 
-def _finish(run: ScenarioRun, status: str, *, error: str = "") -> None:
+def _unstage(run: ScenarioRun) -> None:
+    """Forget the run's staged rows; the file is deleted once the caller's transaction commits."""
+    uri = run.output_staged_uri
+    if uri:
+        run.output_staged_uri = ""
+        transaction.on_commit(lambda: _staged_delete_quietly(uri))
+
+
+def _staged_delete_quietly(uri: str) -> None:
+    try:
+        staged_output_delete(uri)
+    except OSError:  # the sweep deletes leftover staging files later
+        log.warning("staged scenario output not deleted", uri=uri, exc_info=True)
+
+
+def _finish(run: ScenarioRun, status: str, *, error: str = "", fields: Sequence[str] = ()) -> None:
+    """End the run (``fields``: other fields set by the caller, saved in the same UPDATE); any staged rows
+    are dropped (a succeeded run's are in Iceberg, any other's are never committed)."""
     now = timezone.now()
     run.status = status
     run.completed_at = now
@@ -605,6 +632,7 @@ def _finish(run: ScenarioRun, status: str, *, error: str = "") -> None:
     if status == ScenarioRun.Status.CANCELLED:
         run.cancelled_at = now
     run.error_message = error[:4000]
+    _unstage(run)
     run.save(
         update_fields=[
             "status",
@@ -613,6 +641,8 @@ def _finish(run: ScenarioRun, status: str, *, error: str = "") -> None:
             "cancelled_at",
             "error_message",
             "progress_percent",
+            "output_staged_uri",
+            *fields,
         ]
     )
 
@@ -680,9 +710,19 @@ STALE_DISPATCH_SECONDS = 120
 TIMEOUT_GRACE_SECONDS = 30
 
 
+STALE_STAGING_SECONDS = 600
+
+
 def scenario_runs_sweep(*, tenant: Tenant) -> dict[str, int]:
-    """Housekeeping for one tenant (beat): runs whose worker died past their timeout become timed_out,
-    dispatched runs no worker picked up are sent again, then the dispatcher fills free slots."""
+    """Housekeeping for one tenant (beat): staged runs a dead worker left behind are committed, staging files
+    no run needs are deleted, runs whose worker died past their timeout become timed_out, dispatched runs no
+    worker picked up are sent again, then the dispatcher fills free slots."""
+    try:
+        committed = len(scenario_outputs_commit(tenant=tenant))
+    except TRANSIENT_ERRORS:
+        log.warning("staged scenario outputs not committed by the sweep", exc_info=True)
+        committed = 0
+    cleaned = _staging_clean(tenant)
     now = timezone.now()
     timed_out = 0
     for run in ScenarioRun.objects.filter(status=ScenarioRun.Status.RUNNING, started_at__isnull=False):
@@ -703,7 +743,30 @@ def scenario_runs_sweep(*, tenant: Tenant) -> dict[str, int]:
     ]
     _send(stale)
     dispatched = scenario_runs_dispatch(tenant=tenant)
-    return {"timed_out": timed_out, "resent": len(stale), "dispatched": len(dispatched)}
+    return {
+        "committed": committed,
+        "staging_cleaned": cleaned,
+        "timed_out": timed_out,
+        "resent": len(stale),
+        "dispatched": len(dispatched),
+    }
+
+
+def _staging_clean(tenant: Tenant) -> int:
+    """Delete staging files older than STALE_STAGING_SECONDS that no running staged run points at (left by a
+    worker that died after the commit but before deleting them, or while staging)."""
+    live = set(
+        ScenarioRun.objects.filter(status=ScenarioRun.Status.RUNNING)
+        .exclude(output_staged_uri="")
+        .values_list("output_staged_uri", flat=True)
+    )
+    cutoff = timezone.now() - timedelta(seconds=STALE_STAGING_SECONDS)
+    cleaned = 0
+    for uri, modified in staged_output_files(tenant.schema_name):
+        if uri not in live and modified is not None and modified < cutoff:
+            staged_output_delete(uri)
+            cleaned += 1
+    return cleaned
 
 
 # --- runs: execution (the worker) ----------------------------------------------------------------------
@@ -822,23 +885,90 @@ def scenario_run_execute(*, run_id: str, tenant: Tenant) -> ScenarioRun | None:
 
 
 def _succeed(run: ScenarioRun, tenant: Tenant, base: Any, table: Any) -> None:
-    content_hash = output_content_hash(table)
+    """Stage the run's rows (no lock held), then group-commit: this thread, or one already committing,
+    appends them together with every other staged run of the tenant."""
+    if scenario_run_stage(run=run, tenant=tenant, base=base, table=table):
+        scenario_outputs_commit(tenant=tenant, run_id=str(run.pk))
+
+
+def scenario_run_stage(*, run: ScenarioRun, tenant: Tenant, base: Any, table: pa.Table) -> bool:
+    """Write a computed run's rows to its staging file and record it on the run (``output_staged_uri``);
+    False (and no file) when the run was cancelled meanwhile. No lock is held while writing."""
+    uri = output_rows_stage(
+        tenant.schema_name,
+        str(run.pk),
+        table,
+        output_hash=output_content_hash(table),
+        base_asof=base.asof,
+        curve_units=base.units,
+    )
     with transaction.atomic():
         locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != ScenarioRun.Status.RUNNING:
-            return  # cancelled while computing: write nothing
-        snapshot_id = output_rows_append(tenant.schema_name, table)
-        locked.output_snapshot_id = snapshot_id
-        locked.output_rows = table.num_rows
-        locked.output_hash = content_hash
-        locked.base_asof = base.asof
-        locked.curve_units = base.units
-        locked.progress_percent = 100.0
-        locked.save(
-            update_fields=["output_snapshot_id", "output_rows", "output_hash", "base_asof", "curve_units"]
+            staged_output_delete(uri)  # cancelled while computing: write nothing
+            return False
+        locked.output_staged_uri = uri
+        locked.save(update_fields=["output_staged_uri"])
+    run.output_staged_uri = uri
+    return True
+
+
+COMMIT_LOOKBACK = timedelta(minutes=5)  # clock skew between the writer of a snapshot and the database
+
+
+def scenario_outputs_commit(*, tenant: Tenant, run_id: str | None = None) -> list[str]:
+    """The group commit: under the tenant's output-table lock, append every staged, still-running run's rows
+    in ONE Iceberg snapshot and finish those runs (succeeded); return their ids.
+
+    With ``run_id`` (a worker, after staging that run) nothing is done when that run was already committed
+    by another thread meanwhile; without it (the sweep) whatever is staged is committed. A run whose id a
+    snapshot already lists (a commit whose database transaction was lost) is finished on that snapshot
+    without appending again; a run whose staged file is gone fails.
+    """
+    schema = tenant.schema_name
+    with transaction.atomic():
+        output_table_lock(schema)
+        staged = list(
+            ScenarioRun.objects.select_for_update()
+            .filter(status=ScenarioRun.Status.RUNNING)
+            .exclude(output_staged_uri="")
+            .order_by("id")
         )
-        _finish(locked, ScenarioRun.Status.SUCCEEDED)
-        _event(locked, "succeeded", duration_seconds=locked.duration_seconds)
+        if not staged or (run_id is not None and run_id not in {str(r.pk) for r in staged}):
+            return []
+        already = committed_run_snapshots(schema, since=min(r.created_at for r in staged) - COMMIT_LOOKBACK)
+        outputs = {}
+        for run in staged:
+            output = staged_output_read(run.output_staged_uri)
+            if output is None:
+                _finish(run, ScenarioRun.Status.FAILED, error="staged outputs lost before their commit")
+                _event(run, "failed", error="staged outputs lost before their commit")
+            else:
+                outputs[str(run.pk)] = output
+        to_append = [rid for rid in outputs if rid not in already]
+        snapshot_id: int | None = None
+        if to_append:
+            rows = pa.concat_tables([outputs[rid].rows for rid in to_append])
+            snapshot_id = output_rows_append(schema, rows, run_ids=to_append)
+        for run in staged:
+            output = outputs.get(str(run.pk))
+            if output is None:
+                continue
+            run.output_snapshot_id = already.get(str(run.pk), snapshot_id)
+            run.output_rows = output.rows.num_rows
+            run.output_hash = output.output_hash
+            run.base_asof = output.base_asof
+            run.curve_units = output.curve_units
+            run.progress_percent = 100.0
+            _finish(
+                run,
+                ScenarioRun.Status.SUCCEEDED,
+                fields=["output_snapshot_id", "output_rows", "output_hash", "base_asof", "curve_units"],
+            )
+            _event(run, "succeeded", duration_seconds=run.duration_seconds)
+    if len(outputs) > 1 or already:
+        log.info("scenario outputs group-committed", runs=len(outputs), appended=len(to_append))
+    return list(outputs)
 
 
 def _fail(run: ScenarioRun, status: str, message: str) -> None:
@@ -864,6 +994,7 @@ def _retry_or_fail(run: ScenarioRun, exc: BaseException) -> float | None:
             _event(locked, "failed", error=message[:500])
             return None
         locked.retry_count += 1
+        _unstage(locked)
         locked.status = ScenarioRun.Status.QUEUED
         locked.started_at = None
         locked.progress_percent = 0.0
@@ -877,6 +1008,7 @@ def _retry_or_fail(run: ScenarioRun, exc: BaseException) -> float | None:
                 "progress_percent",
                 "error_message",
                 "dispatched_at",
+                "output_staged_uri",
             ]
         )
         _event(locked, "retry", attempt=locked.retry_count, error=message[:500])

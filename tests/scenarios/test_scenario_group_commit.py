@@ -1,0 +1,271 @@
+"""Group commit of run outputs: finished runs stage their rows, then one holder of the table lock appends
+every staged run in one Iceberg snapshot. Cancelled staged runs are never committed; a staged run a dead
+worker left behind is committed exactly once by the sweep, even when the dead holder's Iceberg commit went
+through.
+
+The in-process tests run in the test's transaction (a run is started, computed and staged by the same steps
+the worker takes); the last test uses the real Celery worker (threads) and commits."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pytest
+from django_tenants.utils import schema_context
+
+from apps.scenarios.models import Scenario, ScenarioRun
+from apps.scenarios.output_hash import output_content_hash
+from apps.scenarios.outputs import _lock_key, output_rows_append, output_table_name, run_row_filter
+from apps.scenarios.selectors import run_output_table
+from apps.scenarios.services import (
+    CurveSelection,
+    RunOptions,
+    _start,
+    scenario_create,
+    scenario_delete,
+    scenario_outputs_commit,
+    scenario_run_cancel,
+    scenario_run_compute,
+    scenario_run_stage,
+    scenario_run_submit,
+    scenario_runs_submit_bulk,
+    scenario_runs_sweep,
+)
+from aurum.lakehouse.catalog import get_catalog
+from tests.conftest import database_url
+from tests.scenarios.conftest import BASE_DAY, POLICY, fixed_price_curves
+
+RUN_IDS = "aurum.run-ids"
+
+
+def _scenario(tenant: Any, curves: Any, assumptions: list[dict[str, Any]] | None = None) -> Scenario:
+    return scenario_create(
+        tenant=tenant,
+        name=f"group commit {uuid.uuid4()}",
+        actor=None,
+        assumptions=assumptions or [POLICY],
+        selection=CurveSelection(curve_keys=curves.curve_keys, base_asof=curves.asof),
+    )
+
+
+def _staged_run(tenant: Any, scenario: Scenario, seed: int) -> tuple[ScenarioRun, pa.Table]:
+    """A run taken by a worker (started, computed, staged) that has not committed yet."""
+    submitted = scenario_run_submit(
+        tenant=tenant, scenario=scenario, options=RunOptions(seed=seed), actor=None
+    )
+    run = _start(str(submitted.run.pk))
+    assert run is not None
+    base, table = scenario_run_compute(run=run, tenant=tenant)
+    assert scenario_run_stage(run=run, tenant=tenant, base=base, table=table)
+    return run, table
+
+
+def _exists(uri: str) -> bool:
+    filesystem, path = pafs.FileSystem.from_uri(uri)
+    return filesystem.get_file_info(path).type == pafs.FileType.File
+
+
+def _iceberg_rows(schema: str, run: ScenarioRun) -> pa.Table:
+    """The run's rows in the table's current snapshot, straight from pyiceberg."""
+    table = get_catalog().load_table(output_table_name(schema))
+    return table.scan(
+        row_filter=run_row_filter(scenario_id=str(run.scenario_id), run_id=str(run.pk))
+    ).to_arrow()
+
+
+def _snapshots_listing(schema: str, run_id: str) -> list[int]:
+    table = get_catalog().load_table(output_table_name(schema))
+    return [
+        s.snapshot_id
+        for s in table.metadata.snapshots
+        if s.summary is not None and run_id in s.summary.get(RUN_IDS, "").split(",")
+    ]
+
+
+def test_runs_staged_together_are_appended_in_one_snapshot_each_with_exactly_its_rows(
+    in_acme, eugp_curves, django_capture_on_commit_callbacks
+):
+    scenario = _scenario(in_acme, eugp_curves)
+    staged = [_staged_run(in_acme, scenario, seed) for seed in range(3)]
+    uris = [run.output_staged_uri for run, _ in staged]
+    assert all(_exists(uri) for uri in uris)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        committed = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[0][0].pk))
+    # the second run's thread gets the lock next: its run is already committed, it does nothing
+    again = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[1][0].pk))
+
+    assert sorted(committed) == sorted(str(run.pk) for run, _ in staged) and again == []
+    expected_rows = 3 * eugp_curves.rows.num_rows  # mid, uplift, policy_uplift per quoted tenor
+    snapshots = set()
+    for run, computed in staged:
+        run.refresh_from_db()
+        assert run.status == "succeeded" and run.output_staged_uri == ""
+        assert run.output_rows == computed.num_rows == expected_rows
+        assert run.output_hash == output_content_hash(computed)
+        assert run.base_asof == eugp_curves.asof and run.progress_percent == 100.0
+        assert list(run.events.values_list("event_type", flat=True)) == ["queued", "started", "succeeded"]
+        rows = _iceberg_rows("acme", run)
+        assert rows.num_rows == expected_rows
+        assert output_content_hash(rows) == run.output_hash
+        assert set(rows.column("version_hash").to_pylist()) == {run.input_hash}
+        assert output_content_hash(run_output_table(tenant=in_acme, run=run, metric=None)) == run.output_hash
+        assert _snapshots_listing("acme", str(run.pk)) == [run.output_snapshot_id]
+        snapshots.add(run.output_snapshot_id)
+    assert len(snapshots) == 1  # three runs, one Iceberg snapshot
+    assert not any(_exists(uri) for uri in uris)  # staging files deleted after the commit
+
+
+def test_a_run_cancelled_after_staging_is_not_committed_and_its_file_is_deleted(
+    in_acme, eugp_curves, django_capture_on_commit_callbacks
+):
+    scenario = _scenario(in_acme, eugp_curves)
+    cancelled, _ = _staged_run(in_acme, scenario, seed=1)
+    kept, computed = _staged_run(in_acme, scenario, seed=2)
+    uri = cancelled.output_staged_uri
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_run_cancel(run=cancelled, tenant=in_acme)
+    assert not _exists(uri)
+    assert scenario_outputs_commit(tenant=in_acme, run_id=str(cancelled.pk)) == []  # its own thread
+    committed = scenario_outputs_commit(tenant=in_acme, run_id=str(kept.pk))
+
+    cancelled.refresh_from_db()
+    kept.refresh_from_db()
+    assert committed == [str(kept.pk)]
+    assert cancelled.status == "cancelled" and cancelled.output_staged_uri == ""
+    assert cancelled.output_rows == 0 and cancelled.output_hash == "" and cancelled.output_snapshot_id is None
+    assert list(cancelled.events.values_list("event_type", flat=True)) == ["queued", "started", "cancelled"]
+    assert (
+        _iceberg_rows("acme", cancelled).num_rows == 0 and _snapshots_listing("acme", str(cancelled.pk)) == []
+    )
+    assert kept.status == "succeeded" and _iceberg_rows("acme", kept).num_rows == computed.num_rows
+
+
+def test_the_sweep_commits_a_staged_run_a_dead_worker_left_exactly_once(
+    in_acme, eugp_curves, django_capture_on_commit_callbacks
+):
+    scenario = _scenario(in_acme, eugp_curves)
+    run, computed = _staged_run(in_acme, scenario, seed=7)  # ... and the worker dies here
+    uri = run.output_staged_uri
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = scenario_runs_sweep(tenant=in_acme)
+    second = scenario_runs_sweep(tenant=in_acme)
+
+    run.refresh_from_db()
+    assert first["committed"] == 1 and second["committed"] == 0
+    assert run.status == "succeeded" and run.output_rows == computed.num_rows
+    assert run.output_hash == output_content_hash(computed)
+    rows = _iceberg_rows("acme", run)
+    assert rows.num_rows == computed.num_rows  # once, not twice
+    assert output_content_hash(rows) == run.output_hash
+    assert _snapshots_listing("acme", str(run.pk)) == [run.output_snapshot_id]
+    assert not _exists(uri)
+
+
+def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
+    in_acme, eugp_curves, django_capture_on_commit_callbacks
+):
+    scenario = _scenario(in_acme, eugp_curves)
+    run, computed = _staged_run(in_acme, scenario, seed=8)
+    # The dead holder appended the rows, then lost its database transaction: the run is still staged.
+    snapshot_id = output_rows_append("acme", computed, run_ids=[str(run.pk)])
+    assert ScenarioRun.objects.get(pk=run.pk).status == "running"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = scenario_runs_sweep(tenant=in_acme)
+
+    run.refresh_from_db()
+    assert swept["committed"] == 1
+    assert run.status == "succeeded" and run.output_snapshot_id == snapshot_id
+    assert _iceberg_rows("acme", run).num_rows == computed.num_rows
+    assert _snapshots_listing("acme", str(run.pk)) == [snapshot_id]
+
+
+# --- with the real worker ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _output_table_locked(schema: str) -> Iterator[None]:
+    """Hold the tenant's output-table lock from another session, as a long commit would."""
+    key = _lock_key(output_table_name(schema))
+    with psycopg.connect(database_url().replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [key])
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def acme_live(committed_world: Any, eugp_curves: Any) -> Iterator[tuple[Any, list[Scenario]]]:
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.select_related("plan").get(schema_name="acme")
+    cap = tenant.plan.concurrent_scenario_runs
+    created: list[Scenario] = []
+    with schema_context("acme"):
+        yield tenant, created
+        for scenario in created:
+            scenario_delete(scenario=scenario, tenant=tenant)
+    tenant.plan.concurrent_scenario_runs = cap
+    tenant.plan.save(update_fields=["concurrent_scenario_runs"])
+
+
+@pytest.mark.live
+def test_runs_finishing_together_under_a_real_worker_share_one_snapshot(acme_live, celery_worker):
+    tenant, created = acme_live
+    tenant.plan.concurrent_scenario_runs = 4
+    tenant.plan.save(update_fields=["concurrent_scenario_runs"])
+    curves = fixed_price_curves(BASE_DAY, n=8)
+    stochastic = {
+        "driver_type": "stochastic",
+        "payload": {"distribution_type": "lognormal", "parameters": {"sigma": 0.3}, "base_driver": POLICY},
+    }
+    scenario = _scenario(tenant, curves, [POLICY, stochastic])
+    created.append(scenario)
+    runs = ScenarioRun.objects.filter(scenario=scenario)
+
+    with _output_table_locked("acme"):  # a commit in progress: the four runs stage and wait behind it
+        scenario_runs_submit_bulk(
+            tenant=tenant,
+            scenario=scenario,
+            runs=[RunOptions(seed=i, parameters={"n_paths": 200}) for i in range(4)],
+            actor=None,
+        )
+        _wait(lambda: runs.exclude(output_staged_uri="").count() == 4, 60, "four staged runs")
+        assert not runs.filter(status="succeeded").exists()
+    _wait(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 60, "all runs to finish")
+
+    finished = list(runs)
+    assert {r.status for r in finished} == {"succeeded"}
+    assert len({r.output_snapshot_id for r in finished}) == 1  # 4 runs, 1 snapshot
+    expected_rows = 3 * curves.rows.num_rows
+    table = get_catalog().load_table(output_table_name("acme"))
+    mine = table.scan(
+        row_filter=f"scenario_id == '{scenario.pk}'", snapshot_id=finished[0].output_snapshot_id
+    ).to_arrow()
+    assert Counter(mine.column("run_id").to_pylist()) == {str(r.pk): expected_rows for r in finished}
+    for run in finished:
+        own = mine.filter(pc.equal(mine.column("run_id"), str(run.pk)))
+        assert run.output_rows == expected_rows and output_content_hash(own) == run.output_hash
+        assert run.output_staged_uri == ""
+    assert len({r.output_hash for r in finished}) == 4  # different seeds, different paths
