@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.management import call_command
 
 from apps.ingestion.models import IngestRun
@@ -130,7 +129,11 @@ def test_drop_folder_files_are_queued_and_moved(world, tmp_path):
 
 
 def test_completed_ingest_is_announced_to_licensed_tenants_only(world, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
+    # Our own layer instance: the shared one may be receiving in the live ASGI server's loop.
+    from channels import DEFAULT_CHANNEL_LAYER
+    from channels.layers import channel_layers
+
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
     channels = {}
     for schema in ("acme", "globex", "ops"):
         channels[schema] = async_to_sync(layer.new_channel)()
