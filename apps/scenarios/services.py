@@ -66,7 +66,7 @@ DEFAULT_PATHS = 1000
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_\-.:/]{1,255}$")
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, CommitFailedException, ConnectionError)
 PROGRESS_EVERY_SECONDS = 0.5
-CANCEL_CHECK_EVERY_SECONDS = 0.2
+CANCEL_CHECK_EVERY_SECONDS = 0.5
 
 
 class ScenarioInvalidError(Exception):
@@ -809,8 +809,8 @@ class _Watch:
 
     def on_progress(self, fraction: float) -> None:
         now = time.monotonic()
-        if fraction < 1.0 and now - self.last_progress < PROGRESS_EVERY_SECONDS:
-            return
+        if fraction >= 1.0 or now - self.last_progress < PROGRESS_EVERY_SECONDS:
+            return  # the end is announced by the state change (succeeded, 100 %), not by a progress event
         self.last_progress = now
         percent = round(min(fraction, 1.0) * 95.0, 1)  # the last 5 % are the write
         ScenarioRun.objects.filter(pk=self.run.pk, status=ScenarioRun.Status.RUNNING).update(
