@@ -8,6 +8,7 @@ writes it row by row (the format's own limit is 1,048,576 rows).
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,10 +36,34 @@ def _json_connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
+SMALL_PAGE_ROWS = 2_000
+
+
+def _json_small(table: pa.Table, columns: Sequence[str]) -> bytes:
+    """A small page through Python: column lists (converted by Arrow, dates cast to ISO strings in C), then
+    the standard JSON encoder. Faster than a DuckDB round trip below a few thousand rows (0.8 vs 2.2 ms for
+    a 173-row, 15-column curve, measured)."""
+    values = []
+    for name in columns:
+        column = table.column(name)
+        if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+            column = column.cast(pa.string())
+        values.append(column.to_pylist())
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
 def arrow_json(table: pa.Table, columns: Sequence[str]) -> bytes:
-    """``[{column: value, ...}, ...]`` in row order; dates as ISO strings, nulls as null."""
+    """``[{column: value, ...}, ...]`` in row order; dates as ISO strings, nulls as null. Pages above
+    ``SMALL_PAGE_ROWS`` are serialised by DuckDB's JSON writer, never a Python object per row."""
     if table.num_rows == 0:
         return b"[]"
+    if table.num_rows <= SMALL_PAGE_ROWS:
+        return _json_small(table, columns)
+    return _json_large(table, columns)
+
+
+def _json_large(table: pa.Table, columns: Sequence[str]) -> bytes:
     selected = table.select(list(columns))
     ordered = selected.append_column("__row", pa.array(range(selected.num_rows), type=pa.int64()))
     fields = ", ".join(f"'{name}': \"{name}\"" for name in columns)
