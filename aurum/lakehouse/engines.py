@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import duckdb
 import pyarrow as pa
 from django.conf import settings
+from django.db import connection
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.table import Table
@@ -72,17 +73,35 @@ _tables: dict[tuple[int, str], tuple[str, Table]] = {}
 _plans: OrderedDict[tuple[str, int | None, str], list[str]] = OrderedDict()
 
 
+_LOCATION_WHERE = "WHERE catalog_name = {} AND table_namespace = {} AND table_name = {}"
+_LOCATION_DJANGO = "SELECT metadata_location FROM public.iceberg_tables " + _LOCATION_WHERE.format(
+    "%s", "%s", "%s"
+)
+_LOCATION_SQLALCHEMY = "SELECT metadata_location FROM iceberg_tables " + _LOCATION_WHERE.format(
+    ":catalog", ":namespace", ":name"
+)
+
+
+def _on_django_database(catalog: SqlCatalog) -> bool:
+    """The catalog lives in Django's own Postgres database (the deployed setup; tests also use private
+    SQLite catalogs)."""
+    url = catalog.engine.url
+    return url.get_backend_name() == "postgresql" and url.database == connection.settings_dict["NAME"]
+
+
 def _metadata_location(catalog: SqlCatalog, identifier: str) -> str | None:
     namespace, _, name = identifier.rpartition(".")
-    with catalog.engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT metadata_location FROM iceberg_tables "
-                "WHERE catalog_name = :catalog AND table_namespace = :namespace AND table_name = :name"
-            ),
-            {"catalog": catalog.name, "namespace": namespace, "name": name},
-        ).first()
-    return None if row is None else str(row[0])
+    args = [catalog.name, namespace, name]
+    if _on_django_database(catalog):
+        # Django's open connection: no pool checkout and pre-ping (0.18 vs 0.54 ms a read, measured).
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCATION_DJANGO, args)
+            found = cursor.fetchone()
+    else:
+        with catalog.engine.connect() as sa_connection:
+            values = {"catalog": args[0], "namespace": args[1], "name": args[2]}
+            found = sa_connection.execute(text(_LOCATION_SQLALCHEMY), values).first()
+    return None if found is None else str(found[0])
 
 
 def _table(catalog: SqlCatalog, identifier: str) -> tuple[str | None, Table]:
