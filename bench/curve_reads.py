@@ -41,8 +41,8 @@ from tenants.services import plan_ensure, tenant_create  # noqa: E402
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
 DURATION = os.environ.get("BENCH_DURATION", "15s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "16")
-WORKERS = os.environ.get("BENCH_WORKERS", "2")
-THREADS = os.environ.get("BENCH_THREADS", "4")
+WORKERS = os.environ.get("BENCH_WORKERS", "4")  # deploy/gunicorn.conf.py's default on 2 cores
+THREADS = os.environ.get("BENCH_THREADS", "2")
 DATASETS = ["vendor:EUGP", "vendor:RP"]
 
 
