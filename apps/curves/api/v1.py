@@ -270,6 +270,41 @@ def dimensions_payload(
     return data, counts
 
 
+def dimensions_response(
+    request: Request,
+    *,
+    scope: str,
+    names: tuple[str, ...],
+    meta: Callable[[Caller, float], dict[str, Any]],
+) -> HttpResponseBase:
+    """The dimensions read shared by v1 and v2: values (and counts) of ``names``, cached per licence."""
+    started = time.perf_counter()
+    dims = _dims(request)
+    query = validated(DimensionsQuery, request)
+    who = caller(request)
+    params = {**dims, **{k: iso_date(v) if isinstance(v, date) else v for k, v in query.items()}}
+
+    def compute() -> dict[str, Any]:
+        data, counts = dimensions_payload(who, dims, query, names)
+        return {"data": data, "counts": counts}
+
+    payload, _ = read_through(
+        scope=scope,
+        tenant_id=who.tenant.pk,
+        datasets=who.datasets,
+        params=params,
+        compute=compute,
+        ttl=METADATA_TTL,
+    )
+    return json_page_response(
+        request,
+        meta=meta(who, started),
+        data=json.dumps(payload["data"], separators=(",", ":")).encode(),
+        ttl=METADATA_TTL,
+        extra={"counts": payload["counts"]} if query["include_counts"] else None,
+    )
+
+
 class DimensionsV1Api(APIView):
     """``GET /api/v1/metadata/dimensions``: distinct values of each curve dimension (licensed data only)."""
 
@@ -277,28 +312,9 @@ class DimensionsV1Api(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        dims = _dims(request)
-        query = validated(DimensionsQuery, request)
-        who = caller(request)
-        params = {**dims, **{k: iso_date(v) if isinstance(v, date) else v for k, v in query.items()}}
-
-        def compute() -> dict[str, Any]:
-            data, counts = dimensions_payload(who, dims, query, V1_DIMENSIONS)
-            return {"data": data, "counts": counts}
-
-        payload, _ = read_through(
-            scope="v1.dimensions",
-            tenant_id=who.tenant.pk,
-            datasets=who.datasets,
-            params=params,
-            compute=compute,
-            ttl=METADATA_TTL,
-        )
-        return json_page_response(
+        return dimensions_response(
             request,
-            meta={"query_time_ms": round(elapsed_ms(started))},
-            data=json.dumps(payload["data"], separators=(",", ":")).encode(),
-            ttl=METADATA_TTL,
-            extra={"counts": payload["counts"]} if query["include_counts"] else None,
+            scope="v1.dimensions",
+            names=V1_DIMENSIONS,
+            meta=lambda who, started: {"query_time_ms": round(elapsed_ms(started))},
         )

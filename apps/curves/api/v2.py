@@ -35,21 +35,19 @@ from apps.curves.api.params import (
 )
 from apps.curves.api.respond import (
     CURVES_TTL,
-    METADATA_TTL,
     Page,
     cached_page,
     elapsed_ms,
     json_page_response,
     page_of,
 )
-from apps.curves.api.v1 import DimensionsQuery, dimensions_payload
+from apps.curves.api.v1 import dimensions_response
 from apps.curves.models import Curve
 from aurum.api.arrow import arrow_csv_chunks, arrow_json, arrow_parquet, arrow_xlsx
 from aurum.api.conditional import cache_control
 from aurum.api.cursors import MSG_FILTERS, CursorError, v2_cursor_decode, v2_cursor_encode
 from aurum.api.envelope import page_url
 from aurum.api.permissions import Requires
-from aurum.api.read_cache import read_through
 from aurum.lakehouse.engines import QueryResult
 from aurum.lakehouse.queries import DIFF_COLUMNS, HISTORY_COLUMNS, MOVER_RANKINGS
 
@@ -644,28 +642,4 @@ class DimensionsApi(APIView):
         ),
     )
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        dims = _dims(request)
-        query = validated(DimensionsQuery, request)
-        who = caller(request)
-        params = {**dims, **{k: iso_date(v) if isinstance(v, date) else v for k, v in query.items()}}
-
-        def compute() -> dict[str, Any]:
-            data, counts = dimensions_payload(who, dims, query, V2_DIMENSIONS)
-            return {"data": data, "counts": counts}
-
-        payload, _ = read_through(
-            scope="v2.dimensions",
-            tenant_id=who.tenant.pk,
-            datasets=who.datasets,
-            params=params,
-            compute=compute,
-            ttl=METADATA_TTL,
-        )
-        return json_page_response(
-            request,
-            meta=_v2_meta(who, started),
-            data=json.dumps(payload["data"], separators=(",", ":")).encode(),
-            ttl=METADATA_TTL,
-            extra={"counts": payload["counts"]} if query["include_counts"] else None,
-        )
+        return dimensions_response(request, scope="v2.dimensions", names=V2_DIMENSIONS, meta=_v2_meta)
