@@ -25,10 +25,10 @@ def post_worker_init(worker: object) -> None:
     from apps.curves import selectors  # noqa: F401 - imports the lakehouse stack
     from aurum.api import arrow  # noqa: F401
     from aurum.lakehouse.catalog import get_catalog
-    from aurum.lakehouse.engines import _duckdb_connection
+    from aurum.lakehouse.engines import duckdb_connection
 
     try:
         get_catalog()
-        _duckdb_connection()
+        duckdb_connection()
     except Exception as exc:  # a worker must start even if the lakehouse is not reachable yet
         print(f"lakehouse warm-up skipped: {exc}")

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from apps.accounts import schema  # noqa: F401 - registers the OpenAPI security schemes
         from apps.accounts.models import ApiToken, Membership, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])

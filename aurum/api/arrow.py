@@ -10,30 +10,17 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import xlsxwriter
 
+from aurum.lakehouse.engines import duckdb_connection
+
 CSV_BATCH_ROWS = 10_000
 XLSX_MAX_ROWS = 1_048_575  # one row of Excel's 1,048,576 is the header
-
-
-_local = threading.local()
-
-
-def _json_connection() -> duckdb.DuckDBPyConnection:
-    """One kept connection per thread: opening a DuckDB connection costs ~30 ms (measured), the JSON
-    conversion of a page ~1 ms."""
-    con = getattr(_local, "connection", None)
-    if con is None:
-        con = duckdb.connect(config={"threads": 1})
-        _local.connection = con
-    return con
 
 
 SMALL_PAGE_ROWS = 2_000
@@ -67,7 +54,7 @@ def _json_large(table: pa.Table, columns: Sequence[str]) -> bytes:
     selected = table.select(list(columns))
     ordered = selected.append_column("__row", pa.array(range(selected.num_rows), type=pa.int64()))
     fields = ", ".join(f"'{name}': \"{name}\"" for name in columns)
-    con = _json_connection()
+    con = duckdb_connection()  # the engine's kept per-thread connection (opening one costs ~30 ms)
     try:
         con.register("page", ordered)
         row = con.execute(

@@ -49,7 +49,7 @@ class QueryEngine(Protocol):
 _local = threading.local()
 
 
-def _duckdb_connection() -> duckdb.DuckDBPyConnection:
+def duckdb_connection() -> duckdb.DuckDBPyConnection:
     """One in-process DuckDB per thread, kept: opening one costs ~30 ms, a query on an open one ~4 ms
     (measured, docs/performance.md). The object cache keeps Parquet footers between queries."""
     con = getattr(_local, "connection", None)
@@ -145,7 +145,7 @@ class DuckDBEngine:
 
     def query(self, sql: str, scans: list[ScanSpec], params: list[object] | None = None) -> QueryResult:
         catalog = get_catalog()
-        con = _duckdb_connection()
+        con = duckdb_connection()
         files_scanned = 0
         snapshots: dict[str, int | None] = {}
         views: list[str] = []

@@ -105,7 +105,7 @@ def test_csv_has_the_spec_columns_the_json_rows_and_cursor_headers(get):
     assert as_csv["Content-Type"] == "text/csv; charset=utf-8"
     assert as_csv["Content-Disposition"] == 'attachment; filename="curves.csv"'
     assert as_csv["X-Next-Cursor"]
-    rows = list(csv.DictReader(io.StringIO(b"".join(as_csv.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode())))
     spec_columns = "curve_key tenor_label tenor_type contract_month asof_date mid bid ask price_type"
     assert list(rows[0]) == spec_columns.split()
     data = as_json.json()["data"]

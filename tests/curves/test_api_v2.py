@@ -196,6 +196,12 @@ def test_every_v2_curve_endpoint_is_documented_with_examples(api):
         operation = schema["paths"][path]["get"]
         assert operation["description"]
         assert operation["parameters"] or path.endswith("}")
+        content = operation["responses"]["200"]["content"]
+        if path.endswith("/export"):
+            assert "text/csv" in content  # a file, not a JSON example
+        else:
+            assert content["application/json"]["examples"], path
+        assert {"ApiToken": []} in operation["security"], path
 
 
 def test_v2_list_and_detail_use_a_fixed_number_of_queries(get, django_assert_max_num_queries):

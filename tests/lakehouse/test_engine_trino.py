@@ -10,7 +10,6 @@ import pytest
 import sqlglot
 
 from apps.curves import selectors
-from aurum.lakehouse import engines
 from aurum.lakehouse.engines import DuckDBEngine, ScanSpec, TrinoEngine, get_engine
 from aurum.lakehouse.queries import CurveFilters
 
@@ -94,4 +93,3 @@ def test_snapshot_pinned_reads_are_refused_on_trino(settings, trino_cluster) -> 
     with pytest.raises(NotImplementedError):
         engine.query("SELECT 1", [ScanSpec("market.curve_observation", "obs", snapshot_id=42)])
     assert trino_cluster == []
-    assert engines.TrinoEngine.name == "trino"

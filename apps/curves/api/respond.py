@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -113,7 +113,9 @@ def csv_page_response(
     ttl: int,
     next_cursor: str | None = None,
     prev_cursor: str | None = None,
-) -> StreamingHttpResponse | Response:
+) -> HttpResponse | Response:
+    """A v1 CSV page (at most 500 rows, already serialised and cached): sent whole. Large files stream from
+    the v2 export instead."""
     headers = {"ETag": etag_for_bytes(data), "Cache-Control": cache_control(ttl)}
     short = preconditions(request, headers)
     if short is not None:
@@ -123,9 +125,4 @@ def csv_page_response(
     if prev_cursor:
         headers["X-Prev-Cursor"] = prev_cursor
     headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return StreamingHttpResponse(_chunks(data), content_type=CSV, headers=headers)
-
-
-def _chunks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
+    return HttpResponse(data, content_type=CSV, headers=headers)

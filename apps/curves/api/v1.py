@@ -18,18 +18,14 @@ from rest_framework.views import APIView
 
 from apps.curves import selectors
 from apps.curves.api.params import (
-    STRIP_TYPES,
     V1_POINT_COLUMNS,
     Caller,
-    DimensionFilters,
-    TwoVintages,
-    Vintage,
     caller,
     curve_filters,
-    dimension_values,
     iso_date,
     validated,
 )
+from apps.curves.api.reads import PagedRead, diff_read, dims_of, points_read, strips_read
 from apps.curves.api.respond import (
     CURVES_TTL,
     METADATA_TTL,
@@ -43,7 +39,6 @@ from apps.curves.api.respond import (
 from aurum.api.cursors import cursor_decode, cursor_encode, v1_paging_params
 from aurum.api.permissions import Requires
 from aurum.api.read_cache import read_through
-from aurum.lakehouse.engines import QueryResult
 from aurum.lakehouse.queries import DIFF_COLUMNS, CurveFilters
 
 DEFAULT_LIMIT = 200
@@ -85,22 +80,22 @@ def _paged(
     *,
     scope: str,
     who: Caller,
-    bound: dict[str, Any],
+    read: PagedRead,
     limit: int,
     fmt: str,
     columns: tuple[str, ...],
-    fetch: Callable[[int, int], QueryResult],
     started: float,
     filename: str,
 ) -> HttpResponseBase:
     """Offset or cursor paging (cursors are bound to ``bound``, the request's filters), cached pages."""
+    bound = read.bound
     paging = v1_paging_params(request.query_params)
     offset = paging.offset or 0
     if paging.cursor:
         offset = cursor_decode(paging.cursor, filters=bound).offset
 
     def compute() -> Page:
-        return page_of(fetch(limit + 1, offset), columns, limit, fmt)
+        return page_of(read.fetch(limit + 1, offset), columns, limit, fmt)
 
     params = {**bound, "offset": offset, "limit": limit, "format": fmt}
     page = cached_page(scope=scope, who=who, params=params, compute=compute)
@@ -131,8 +126,29 @@ def _paged(
     return json_page_response(request, meta=meta, data=page.body, ttl=CURVES_TTL)
 
 
-def _dims(request: Request) -> dict[str, Any]:
-    return dimension_values(validated(DimensionFilters, request))
+def _v1_read(
+    request: Request,
+    parse: Callable[[Request, Caller], PagedRead],
+    *,
+    scope: str,
+    columns: tuple[str, ...],
+    filename: str,
+) -> HttpResponseBase:
+    started = time.perf_counter()
+    who = caller(request)
+    read = parse(request, who)
+    paging = validated(V1Paging, request)
+    return _paged(
+        request,
+        scope=scope,
+        who=who,
+        read=read,
+        limit=served_limit(paging["limit"], read.dims),
+        fmt=paging["format"],
+        columns=columns,
+        started=started,
+        filename=filename,
+    )
 
 
 class CurvesV1Api(APIView):
@@ -142,30 +158,8 @@ class CurvesV1Api(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        dims = _dims(request)
-        vintage = validated(Vintage, request)
-        paging = validated(V1Paging, request)
-        limit = served_limit(paging["limit"], dims)
-        who = caller(request)
-        asof, known = vintage.get("asof"), vintage.get("as_known_at")
-        bound = {**dims, "asof": iso_date(asof), "as_known_at": iso_date(known)}
-
-        def fetch(rows: int, offset: int) -> QueryResult:
-            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
-            return selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
-
-        return _paged(
-            request,
-            scope="v1.curves",
-            who=who,
-            bound=bound,
-            limit=limit,
-            fmt=paging["format"],
-            columns=V1_POINT_COLUMNS,
-            fetch=fetch,
-            started=started,
-            filename="curves.csv",
+        return _v1_read(
+            request, points_read, scope="v1.curves", columns=V1_POINT_COLUMNS, filename="curves.csv"
         )
 
 
@@ -176,39 +170,7 @@ class CurveDiffV1Api(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        vintages = validated(TwoVintages, request)
-        dims = _dims(request)
-        if not dims:
-            raise ValidationError({"detail": "curves/diff needs at least one dimension filter."})
-        paging = validated(V1Paging, request)
-        limit = served_limit(paging["limit"], dims)
-        who = caller(request)
-        asof_a: date = vintages["asof_a"]
-        asof_b: date = vintages["asof_b"]
-        bound = {**dims, "asof_a": asof_a.isoformat(), "asof_b": asof_b.isoformat()}
-
-        def fetch(rows: int, offset: int) -> QueryResult:
-            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
-            return selectors.curve_diff_points(filters=filters, asof_a=asof_a, asof_b=asof_b)
-
-        return _paged(
-            request,
-            scope="v1.diff",
-            who=who,
-            bound=bound,
-            limit=limit,
-            fmt=paging["format"],
-            columns=DIFF_COLUMNS,
-            fetch=fetch,
-            started=started,
-            filename="curves_diff.csv",
-        )
-
-
-class StripsQuery(serializers.Serializer):
-    type = serializers.ChoiceField(choices=STRIP_TYPES)
-    asof = serializers.DateField(required=False)
+        return _v1_read(request, diff_read, scope="v1.diff", columns=DIFF_COLUMNS, filename="curves_diff.csv")
 
 
 class CurveStripsV1Api(APIView):
@@ -218,32 +180,8 @@ class CurveStripsV1Api(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        query = validated(StripsQuery, request)
-        dims = _dims(request)
-        dims.pop("tenor_type", None)  # the strip type is the tenor type
-        paging = validated(V1Paging, request)
-        limit = served_limit(paging["limit"], dims)
-        who = caller(request)
-        strip_type: str = query["type"]
-        asof: date | None = query.get("asof")
-        bound = {**dims, "type": strip_type, "asof": iso_date(asof)}
-
-        def fetch(rows: int, offset: int) -> QueryResult:
-            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
-            return selectors.curve_strip_points(filters=filters, strip_type=strip_type, asof=asof)
-
-        return _paged(
-            request,
-            scope="v1.strips",
-            who=who,
-            bound=bound,
-            limit=limit,
-            fmt=paging["format"],
-            columns=V1_POINT_COLUMNS,
-            fetch=fetch,
-            started=started,
-            filename="curves_strips.csv",
+        return _v1_read(
+            request, strips_read, scope="v1.strips", columns=V1_POINT_COLUMNS, filename="curves_strips.csv"
         )
 
 
@@ -279,7 +217,7 @@ def dimensions_response(
 ) -> HttpResponseBase:
     """The dimensions read shared by v1 and v2: values (and counts) of ``names``, cached per licence."""
     started = time.perf_counter()
-    dims = _dims(request)
+    dims = dims_of(request)
     query = validated(DimensionsQuery, request)
     who = caller(request)
     params = {**dims, **{k: iso_date(v) if isinstance(v, date) else v for k, v in query.items()}}

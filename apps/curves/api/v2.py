@@ -24,15 +24,14 @@ from apps.curves.api.params import (
     STRIP_TYPES,
     V2_POINT_COLUMNS,
     Caller,
-    DimensionFilters,
     TwoVintages,
     Vintage,
     caller,
     curve_filters,
-    dimension_values,
     iso_date,
     validated,
 )
+from apps.curves.api.reads import PagedRead, diff_read, dims_of, points_read, strips_read
 from apps.curves.api.respond import (
     CURVES_TTL,
     Page,
@@ -48,7 +47,6 @@ from aurum.api.conditional import cache_control
 from aurum.api.cursors import MSG_FILTERS, CursorError, v2_cursor_decode, v2_cursor_encode
 from aurum.api.envelope import page_url
 from aurum.api.permissions import Requires
-from aurum.lakehouse.engines import QueryResult
 from aurum.lakehouse.queries import DIFF_COLUMNS, HISTORY_COLUMNS, MOVER_RANKINGS
 
 DEFAULT_LIMIT = 100
@@ -136,14 +134,15 @@ class V2Paging(serializers.Serializer):
 
 def _paged_v2(
     request: Request,
+    parse: Callable[[Request, Caller], PagedRead],
     *,
     scope: str,
-    who: Caller,
-    bound: dict[str, Any],
     columns: tuple[str, ...],
-    fetch: Callable[[int, int], QueryResult],
-    started: float,
 ) -> HttpResponseBase:
+    started = time.perf_counter()
+    who = caller(request)
+    read = parse(request, who)
+    bound = read.bound
     paging = validated(V2Paging, request)
     limit, offset = paging["limit"], 0
     normalized = {k: v for k, v in bound.items() if v is not None}
@@ -154,7 +153,7 @@ def _paged_v2(
         offset = cursor.offset
 
     def compute() -> Page:
-        return page_of(fetch(limit + 1, offset), columns, limit)
+        return page_of(read.fetch(limit + 1, offset), columns, limit)
 
     page = cached_page(
         scope=scope, who=who, params={**bound, "offset": offset, "limit": limit}, compute=compute
@@ -194,10 +193,6 @@ def _v2_meta(who: Caller, started: float, **extra: Any) -> dict[str, Any]:
     return meta
 
 
-def _dims(request: Request) -> dict[str, Any]:
-    return dimension_values(validated(DimensionFilters, request))
-
-
 class CurvesApi(APIView):
     permission_classes = [Requires("curves:read")]
 
@@ -214,26 +209,7 @@ class CurvesApi(APIView):
         ),
     )
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        dims = _dims(request)
-        vintage = validated(Vintage, request)
-        who = caller(request)
-        asof, known = vintage.get("asof"), vintage.get("as_known_at")
-        bound = {**dims, "asof": iso_date(asof), "as_known_at": iso_date(known)}
-
-        def fetch(rows: int, offset: int) -> QueryResult:
-            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
-            return selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
-
-        return _paged_v2(
-            request,
-            scope="v2.curves",
-            who=who,
-            bound=bound,
-            columns=V2_POINT_COLUMNS,
-            fetch=fetch,
-            started=started,
-        )
+        return _paged_v2(request, points_read, scope="v2.curves", columns=V2_POINT_COLUMNS)
 
 
 def _catalog_entry(curve: Curve) -> dict[str, Any]:
@@ -388,30 +364,7 @@ class CurveDiffApi(APIView):
         ),
     )
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        vintages = validated(TwoVintages, request)
-        dims = _dims(request)
-        if not dims:
-            raise ValidationError(
-                {"detail": "curves/diff needs at least one filter (e.g. curve_key or iso)."}
-            )
-        who = caller(request)
-        asof_a: date = vintages["asof_a"]
-        asof_b: date = vintages["asof_b"]
-        bound = {**dims, "asof_a": asof_a.isoformat(), "asof_b": asof_b.isoformat()}
-
-        def fetch(rows: int, offset: int) -> QueryResult:
-            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
-            return selectors.curve_diff_points(filters=filters, asof_a=asof_a, asof_b=asof_b)
-
-        return _paged_v2(
-            request, scope="v2.diff", who=who, bound=bound, columns=DIFF_COLUMNS, fetch=fetch, started=started
-        )
-
-
-class StripsV2Query(serializers.Serializer):
-    type = serializers.ChoiceField(choices=STRIP_TYPES)
-    asof = serializers.DateField(required=False)
+        return _paged_v2(request, diff_read, scope="v2.diff", columns=DIFF_COLUMNS)
 
 
 class CurveStripsApi(APIView):
@@ -430,28 +383,7 @@ class CurveStripsApi(APIView):
         description="Strip rows (vendor-quoted and derived from complete monthly periods, `is_derived`).",
     )
     def get(self, request: Request) -> HttpResponseBase:
-        started = time.perf_counter()
-        query = validated(StripsV2Query, request)
-        dims = _dims(request)
-        dims.pop("tenor_type", None)
-        who = caller(request)
-        strip_type: str = query["type"]
-        asof: date | None = query.get("asof")
-        bound = {**dims, "type": strip_type, "asof": iso_date(asof)}
-
-        def fetch(rows: int, offset: int) -> QueryResult:
-            filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
-            return selectors.curve_strip_points(filters=filters, strip_type=strip_type, asof=asof)
-
-        return _paged_v2(
-            request,
-            scope="v2.strips",
-            who=who,
-            bound=bound,
-            columns=V2_POINT_COLUMNS,
-            fetch=fetch,
-            started=started,
-        )
+        return _paged_v2(request, strips_read, scope="v2.strips", columns=V2_POINT_COLUMNS)
 
 
 class MoversQuery(TwoVintages):
@@ -490,7 +422,7 @@ class CurveMoversApi(APIView):
     def get(self, request: Request) -> HttpResponseBase:
         started = time.perf_counter()
         query = validated(MoversQuery, request)
-        dims = _dims(request)
+        dims = dims_of(request)
         who = caller(request)
         params = {
             **dims,
@@ -564,7 +496,7 @@ class CurveExportApi(APIView):
     )
     def get(self, request: Request) -> HttpResponseBase:
         query = validated(ExportQuery, request)
-        dims = _dims(request)
+        dims = dims_of(request)
         who = caller(request)
         cap: int = settings.AURUM_EXPORT_MAX_ROWS
         filters = curve_filters(who.datasets, dims, limit=cap + 1)
