@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from apps.accounts.models import ApiToken
+from apps.accounts.models import ApiToken, Membership
 
 
 def request_permissions(request: Request) -> frozenset[str]:
@@ -40,3 +40,8 @@ def Requires(permission: str) -> type[BasePermission]:  # noqa: N802 - reads lik
 
     _Requires.__name__ = f"Requires[{permission}]"
     return _Requires
+
+
+def request_membership(request: Request) -> Membership:
+    """The membership the tenant middleware resolved for this request (the views' permissions ensure one)."""
+    return request._request.aurum_membership  # type: ignore[attr-defined,no-any-return]

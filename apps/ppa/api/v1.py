@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.ppa.api.access import DELETE, READ, RUN, WRITE, PpaApi, request_membership
+from apps.ppa.api.access import DELETE, READ, RUN, WRITE
 from apps.ppa.api.paging import v1_page_meta, v1_page_request
 from apps.ppa.api.serializers import (
     ContractCreateV1Input,
@@ -29,14 +29,16 @@ from apps.ppa.services import (
     ppa_valuate_scenario,
 )
 from aurum.api.envelope import envelope
+from aurum.api.permissions import request_membership
+from aurum.api.views import PermissionByMethodView
 
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-class ContractListV1Api(PpaApi):
-    permissions_by_method = {"GET": READ, "POST": WRITE}
+class ContractListV1Api(PermissionByMethodView):
+    needs = {"GET": READ, "POST": WRITE}
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
@@ -68,8 +70,8 @@ class ContractListV1Api(PpaApi):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ContractDetailV1Api(PpaApi):
-    permissions_by_method = {"GET": READ, "PATCH": WRITE, "DELETE": DELETE}
+class ContractDetailV1Api(PermissionByMethodView):
+    needs = {"GET": READ, "PATCH": WRITE, "DELETE": DELETE}
 
     @extend_schema(exclude=True)
     def get(self, request: Request, contract_id: str) -> Response:
@@ -101,8 +103,8 @@ class ContractDetailV1Api(PpaApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ContractValuationsV1Api(PpaApi):
-    permissions_by_method = {"GET": READ}
+class ContractValuationsV1Api(PermissionByMethodView):
+    needs = {"GET": READ}
 
     @extend_schema(exclude=True)
     def get(self, request: Request, contract_id: str) -> Response:
@@ -129,8 +131,8 @@ class ContractValuationsV1Api(PpaApi):
         return Response(body)
 
 
-class ValuateV1Api(PpaApi):
-    permissions_by_method = {"POST": RUN}
+class ValuateV1Api(PermissionByMethodView):
+    needs = {"POST": RUN}
 
     @extend_schema(exclude=True)
     def post(self, request: Request) -> Response:

@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.ppa.api.access import DELETE, READ, RUN, WRITE, PpaApi, request_membership
+from apps.ppa.api.access import DELETE, READ, RUN, WRITE
 from apps.ppa.api.paging import v2_page_cursors, v2_page_request
 from apps.ppa.api.serializers import (
     CashflowOutput,
@@ -43,6 +43,8 @@ from apps.ppa.services import (
 )
 from aurum.api.conditional import cache_headers
 from aurum.api.envelope import envelope, envelope_v2
+from aurum.api.permissions import request_membership
+from aurum.api.views import PermissionByMethodView
 
 TERMS_EXAMPLE = {
     "counterparty": "Solar Co",
@@ -123,8 +125,8 @@ def _list_response(request: Request, body: dict[str, Any]) -> Response:
     return Response(body, headers=cache_headers(body, ttl=0))
 
 
-class ContractListV2Api(PpaApi):
-    permissions_by_method = {"GET": READ, "POST": WRITE}
+class ContractListV2Api(PermissionByMethodView):
+    needs = {"GET": READ, "POST": WRITE}
 
     @extend_schema(
         operation_id="ppa_contracts_list",
@@ -196,8 +198,8 @@ class ContractListV2Api(PpaApi):
         return response
 
 
-class ContractDetailV2Api(PpaApi):
-    permissions_by_method = {"GET": READ, "PATCH": WRITE, "DELETE": DELETE}
+class ContractDetailV2Api(PermissionByMethodView):
+    needs = {"GET": READ, "PATCH": WRITE, "DELETE": DELETE}
 
     @extend_schema(operation_id="ppa_contracts_retrieve", responses=ContractOutput)
     def get(self, request: Request, contract_id: str) -> Response:
@@ -249,8 +251,8 @@ def _valuation_body(valued: PpaValued | tuple[PpaValuation, list[dict[str, Any]]
     }
 
 
-class ContractValuationListV2Api(PpaApi):
-    permissions_by_method = {"GET": READ, "POST": RUN}
+class ContractValuationListV2Api(PermissionByMethodView):
+    needs = {"GET": READ, "POST": RUN}
 
     @extend_schema(
         operation_id="ppa_valuations_list",
@@ -351,8 +353,8 @@ class ContractValuationListV2Api(PpaApi):
         return response
 
 
-class ContractValuationDetailV2Api(PpaApi):
-    permissions_by_method = {"GET": READ}
+class ContractValuationDetailV2Api(PermissionByMethodView):
+    needs = {"GET": READ}
 
     @extend_schema(
         operation_id="ppa_valuations_retrieve",

@@ -4,16 +4,15 @@ offset cursors, run → 202. Outputs are those of the scenario's latest succeede
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.scenarios.api.serializers import (
@@ -53,14 +52,15 @@ from apps.scenarios.services import (
 from aurum.api.conditional import cached_response
 from aurum.api.cursors import cursor_decode, cursor_encode, v1_paging_params
 from aurum.api.envelope import envelope
-from aurum.api.permissions import Requires
+from aurum.api.permissions import request_membership
+from aurum.api.views import PermissionByMethodView
 from tenants.models import Tenant
 
 OUTPUTS_TTL = 30  # seconds: a newer run changes "the latest outputs"
 
 
 def _tenant(request: Request) -> Tenant:
-    return request._request.aurum_membership.tenant  # type: ignore[attr-defined, no-any-return]
+    return request_membership(request).tenant
 
 
 def _actor(request: Request) -> User | None:
@@ -71,14 +71,12 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-class _ByMethod(APIView):
-    """A view whose permission depends on the method: ``needs = {"GET": "scenarios:read", ...}``."""
+@extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+class _ByMethod(PermissionByMethodView):
+    """Scenario views: their responses are JSON objects in the OpenAPI document (the views build them by
+    hand; each documents itself with a description and examples)."""
 
-    needs: Mapping[str, str] = {}
-
-    def get_permissions(self) -> list[BasePermission]:
-        method = (self.request.method or "GET").upper()
-        return [Requires(self.needs.get(method, "scenarios:read"))()]
+    default_need = "scenarios:read"
 
 
 class _Page(serializers.Serializer):
