@@ -267,7 +267,7 @@ def _write_slice(run: IngestRun, published: pa.Table, quarantined: pa.Table) -> 
         quarantine.overwrite(quarantined, overwrite_filter=_slice_filter(run))
         observations = curve_observation_table()
         observations.overwrite(published, overwrite_filter=_slice_filter(run))
-        snapshot = observations.refresh().current_snapshot()
+        snapshot = observations.current_snapshot()  # the commit updated the table object
         # Same lock: the latest rows are derived from the vintages, so they must see writes in order.
         curve_latest_merge(run.dataset, published)
     assert snapshot is not None

@@ -98,7 +98,7 @@ def ppa_rows_append(*, tenant: Tenant, rows: Sequence[dict[str, Any]]) -> int:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_commit_lock(tenant)])
         table = ppa_valuation_table(tenant)
         table.append(arrow)
-        snapshot = table.refresh().current_snapshot()
+        snapshot = table.current_snapshot()  # the commit updated the table object
     assert snapshot is not None
     return int(snapshot.snapshot_id)
 

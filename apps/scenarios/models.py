@@ -107,7 +107,6 @@ class ScenarioRun(models.Model):
     max_retries = models.PositiveSmallIntegerField(default=3)
     retry_count = models.PositiveSmallIntegerField(default=0)
     progress_percent = models.FloatField(default=0.0)
-    cancel_requested = models.BooleanField(default=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo
 from pyiceberg.table import Table
@@ -85,39 +85,32 @@ def output_table_lock(schema_name: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(output_table_name(schema_name))])
 
 
-def output_rows_append(schema_name: str, rows: pa.Table, *, run_ids: Iterable[str] = ()) -> int | None:
+def output_rows_append(table: Table, rows: pa.Table, *, run_ids: Iterable[str] = ()) -> int | None:
     """Append rows (one or several runs', sorted by run_id then curve and tenor) as one snapshot and return
     its id; ``run_ids`` go into the snapshot summary (``aurum.run-ids``).
 
-    Call inside a transaction: the advisory lock is held until it ends, so the next append starts from this
-    one's committed metadata. A commit conflict from another writer is retried on fresh metadata.
+    The caller holds the table's lock (``output_table_lock``) in its transaction, so the next append starts
+    from this one's committed metadata; a conflict with a writer outside Aurum is retried on fresh metadata.
     """
-    identifier = output_table_name(schema_name)
-    output_table_ensure(schema_name)
-    output_table_lock(schema_name)
     ordered = rows.sort_by([(column, "ascending") for column in COMMIT_SORT])
     properties = {RUN_IDS_PROPERTY: ",".join(sorted(set(run_ids)))} if run_ids else {}
     for attempt in range(COMMIT_ATTEMPTS):
-        table = get_catalog().load_table(identifier)
         try:
             table.append(ordered, snapshot_properties=properties)
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+            table = table.refresh()
             continue
-        snapshot = table.current_snapshot()
+        snapshot = table.current_snapshot()  # the commit updated the table object
         return snapshot.snapshot_id if snapshot is not None else None
     return None  # pragma: no cover - the loop returns or raises
 
 
-def committed_run_snapshots(schema_name: str, *, since: datetime) -> dict[str, int]:
+def committed_run_snapshots(table: Table, *, since: datetime) -> dict[str, int]:
     """run_id -> snapshot id, for every run a snapshot taken at or after ``since`` appended (from the
     snapshot summaries; metadata only, no data file is read)."""
-    try:
-        table = get_catalog().load_table(output_table_name(schema_name))
-    except NoSuchTableError:
-        return {}
     since_ms = int(since.timestamp() * 1000)
     found: dict[str, int] = {}
     for snapshot in table.metadata.snapshots:
@@ -223,9 +216,12 @@ def run_row_filter(*, scenario_id: str, run_id: str, metric: str | None = None) 
 
 
 def scenario_outputs_delete(schema_name: str, scenario_id: str) -> None:
-    """Drop a deleted scenario's rows (whole partitions: a metadata-only delete)."""
-    try:
-        table = get_catalog().load_table(output_table_name(schema_name))
-    except NoSuchTableError:
-        return
-    table.delete(_eq("scenario_id", scenario_id))
+    """Drop a deleted scenario's rows (whole partitions: a metadata-only delete), under the table's lock like
+    every other writer, so it never races a group commit."""
+    with transaction.atomic():
+        output_table_lock(schema_name)
+        try:
+            table = get_catalog().load_table(output_table_name(schema_name))
+        except NoSuchTableError:
+            return
+        table.delete(_eq("scenario_id", scenario_id))

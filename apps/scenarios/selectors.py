@@ -23,7 +23,6 @@ from pyiceberg.exceptions import NoSuchTableError
 from apps.scenarios.engine import CurveSet
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
 from apps.scenarios.outputs import output_table_name, run_row_filter
-from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
 from aurum.lakehouse.queries import CurveFilters, curves_asof, curves_latest
 from tenants.models import Tenant
@@ -241,18 +240,21 @@ def _empty_outputs() -> pa.Table:
     return SCENARIO_OUTPUT_SCHEMA.empty_table()
 
 
-def _table_exists(tenant: Tenant) -> bool:
+def _outputs_query(
+    tenant: Tenant, run: ScenarioRun, sql: str, metric: str | None, params: list[object]
+) -> pa.Table:
+    """Run ``sql`` over the run's rows (scan alias ``so``); a tenant whose table does not exist yet has none.
+    The engine's cached table lookup answers that: no separate catalog load per request."""
     try:
-        get_catalog().load_table(output_table_name(tenant.schema_name))
+        return get_engine().query(sql, [_output_scan(tenant, run, "so", metric)], params).table
     except NoSuchTableError:
-        return False
-    return True
+        return _empty_outputs()
 
 
 def run_output_table(*, tenant: Tenant, run: ScenarioRun, metric: str | None = "mid") -> pa.Table:
     """That run's rows of the tenant's scenario_output table (one metric, or all with metric=None), ordered
     by curve_key, tenor_label, contract_month, metric; empty unless the run succeeded."""
-    if run.status != ScenarioRun.Status.SUCCEEDED or not _table_exists(tenant):
+    if run.status != ScenarioRun.Status.SUCCEEDED:
         return _empty_outputs()
     sql = (
         "SELECT * FROM so WHERE scenario_id = ? AND run_id = ?"
@@ -262,7 +264,7 @@ def run_output_table(*, tenant: Tenant, run: ScenarioRun, metric: str | None = "
     params: list[object] = [str(run.scenario_id), str(run.pk)]
     if metric:
         params.append(metric)
-    return get_engine().query(sql, [_output_scan(tenant, run, "so", metric)], params).table
+    return _outputs_query(tenant, run, sql, metric, params)
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ def run_outputs_page(
     *, tenant: Tenant, run: ScenarioRun, filters: OutputFilters, limit: int | None, offset: int = 0
 ) -> pa.Table:
     """A page of a run's output rows (``limit`` None: all of them), in the keyset order of spec 3.1."""
-    if run.status != ScenarioRun.Status.SUCCEEDED or not _table_exists(tenant):
+    if run.status != ScenarioRun.Status.SUCCEEDED:
         return _empty_outputs().select(list(OUTPUT_COLUMNS))
     where = ["scenario_id = ?", "run_id = ?"]
     params: list[object] = [str(run.scenario_id), str(run.pk)]
@@ -291,7 +293,7 @@ def run_outputs_page(
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    return get_engine().query(sql, [_output_scan(tenant, run, "so", filters.metric)], params).table
+    return _outputs_query(tenant, run, sql, filters.metric, params).select(list(OUTPUT_COLUMNS))
 
 
 COMPARE_COLUMNS = (

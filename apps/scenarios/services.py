@@ -40,6 +40,7 @@ from apps.scenarios.outputs import (
     committed_run_snapshots,
     output_rows_append,
     output_rows_stage,
+    output_table_ensure,
     output_table_lock,
     scenario_outputs_delete,
     staged_output_delete,
@@ -268,13 +269,6 @@ def scenario_update(
         if assumptions is not _UNSET:
             _assumptions_replace(scenario, new_assumptions)
     return scenario
-
-
-def scenario_archive(*, scenario: Scenario, tenant: Tenant) -> Scenario:
-    """Archive (idempotent): it stays readable with its runs and outputs, and cannot be run."""
-    if scenario.status == Scenario.Status.ARCHIVED:
-        return scenario
-    return scenario_update(scenario=scenario, tenant=tenant, status=Scenario.Status.ARCHIVED)
 
 
 def scenario_delete(*, scenario: Scenario, tenant: Tenant) -> None:
@@ -656,8 +650,6 @@ def scenario_run_cancel(*, run: ScenarioRun, tenant: Tenant) -> ScenarioRun:
         locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
         if locked.is_finished:
             return locked
-        locked.cancel_requested = True
-        locked.save(update_fields=["cancel_requested"])
         _finish(locked, ScenarioRun.Status.CANCELLED)
         _event(locked, "cancelled")
         transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
@@ -787,7 +779,7 @@ def _start(run_id: str) -> ScenarioRun | None:
 
 
 class _Watch:
-    """The engine's cancel and progress hooks: a cheap status query at most every 0.2 s, and the timeout."""
+    """The engine's cancel and progress hooks: a cheap status query at most every 0.5 s, and the timeout."""
 
     def __init__(self, run: ScenarioRun, schema_name: str) -> None:
         self.run = run
@@ -936,7 +928,8 @@ def scenario_outputs_commit(*, tenant: Tenant, run_id: str | None = None) -> lis
         )
         if not staged or (run_id is not None and run_id not in {str(r.pk) for r in staged}):
             return []
-        already = committed_run_snapshots(schema, since=min(r.created_at for r in staged) - COMMIT_LOOKBACK)
+        table = output_table_ensure(schema)  # loaded once per group commit, under the lock
+        already = committed_run_snapshots(table, since=min(r.created_at for r in staged) - COMMIT_LOOKBACK)
         outputs = {}
         for run in staged:
             output = staged_output_read(run.output_staged_uri)
@@ -949,7 +942,7 @@ def scenario_outputs_commit(*, tenant: Tenant, run_id: str | None = None) -> lis
         snapshot_id: int | None = None
         if to_append:
             rows = pa.concat_tables([outputs[rid].rows for rid in to_append])
-            snapshot_id = output_rows_append(schema, rows, run_ids=to_append)
+            snapshot_id = output_rows_append(table, rows, run_ids=to_append)
         for run in staged:
             output = outputs.get(str(run.pk))
             if output is None:

@@ -119,7 +119,8 @@ def cached_response(
     request: HttpRequest | Request, response_body: dict[str, Any], *, ttl: int, status_code: int = 200
 ) -> Response:
     """``conditional_response`` if a precondition applies, else the full body with ETag/Cache-Control/Link."""
-    short = conditional_response(request, response_body, ttl=ttl)
+    headers = cache_headers(response_body, ttl=ttl)  # the body is hashed once
+    short = preconditions(request, headers)
     if short is not None:
         return short
-    return Response(response_body, status=status_code, headers=cache_headers(response_body, ttl=ttl))
+    return Response(response_body, status=status_code, headers=headers)

@@ -8,7 +8,6 @@ from django.conf import settings
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
-CATALOG_NAME = "aurum"  # the default of AURUM_ICEBERG_CATALOG; deploy/trino's catalog-name
 _lock = threading.Lock()
 _catalogs: dict[tuple[str, str, str], SqlCatalog] = {}
 

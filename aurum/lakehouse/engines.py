@@ -134,12 +134,6 @@ def _plan(table: Table, location: str | None, scan: ScanSpec, snapshot_id: int |
     return paths
 
 
-def plan_cache_clear() -> None:
-    with _cache_lock:
-        _tables.clear()
-        _plans.clear()
-
-
 class DuckDBEngine:
     name = "duckdb"
 

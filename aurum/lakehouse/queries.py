@@ -432,37 +432,3 @@ def _asc(this: exp.Expression) -> exp.Ordered:
 
 def _desc(this: exp.Expression) -> exp.Ordered:
     return exp.Ordered(this=this, desc=True, nulls_first=False)
-
-
-# --- Trino -----------------------------------------------------------------------------------------------
-
-TRINO_CATALOG_PROPERTIES = """\
-# Trino's Iceberg connector over the same tables pyiceberg writes: pyiceberg's SQL catalog tables
-# (iceberg_tables, iceberg_namespace_properties) in Aurum's Postgres are the Iceberg JDBC catalog layout.
-connector.name=iceberg
-iceberg.catalog.type=jdbc
-# pyiceberg's SqlCatalog("aurum", ...) writes catalog_name = 'aurum' in every row.
-iceberg.jdbc-catalog.catalog-name=aurum
-iceberg.jdbc-catalog.driver-class=org.postgresql.Driver
-# e.g. jdbc:postgresql://db.internal:5432/aurum (the catalog tables live in the public schema)
-iceberg.jdbc-catalog.connection-url=${ENV:AURUM_TRINO_PG_URL}
-iceberg.jdbc-catalog.connection-user=${ENV:AURUM_TRINO_PG_USER}
-iceberg.jdbc-catalog.connection-password=${ENV:AURUM_TRINO_PG_PASSWORD}
-# The same location as AURUM_WAREHOUSE, e.g. s3://aurum-warehouse
-iceberg.jdbc-catalog.default-warehouse-dir=${ENV:AURUM_WAREHOUSE}
-iceberg.file-format=PARQUET
-# Read-only use: Aurum writes through pyiceberg; Trino only queries.
-iceberg.security=read_only
-
-fs.native-s3.enabled=true
-s3.endpoint=${ENV:AURUM_S3_ENDPOINT}
-s3.region=${ENV:AURUM_S3_REGION}
-s3.aws-access-key=${ENV:AURUM_S3_ACCESS_KEY}
-s3.aws-secret-key=${ENV:AURUM_S3_SECRET_KEY}
-s3.path-style-access=true
-"""
-
-
-def trino_catalog_properties() -> str:
-    """The ``etc/catalog/iceberg.properties`` Trino needs to read Aurum's Iceberg tables."""
-    return TRINO_CATALOG_PROPERTIES

@@ -241,14 +241,24 @@ def test_row_filter_prunes_to_the_vintages_read() -> None:
     assert query.scans[0].table == "market.curve_observation" and query.scans[0].alias == "obs"
 
 
-def test_trino_catalog_file_matches_the_builder() -> None:
+def test_trino_catalog_file_reads_aurums_catalog(settings) -> None:
+    """deploy/trino's catalog file names the catalog Trino queries use and the pyiceberg catalog Aurum
+    writes (its rows in iceberg_tables), read-only, with every secret from the environment."""
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "deploy" / "trino" / "catalog" / "iceberg.properties"
-    text = queries.trino_catalog_properties()
+    path = (
+        Path(__file__).resolve().parents[2]
+        / "deploy"
+        / "trino"
+        / "catalog"
+        / f"{queries.TRINO_CATALOG}.properties"
+    )
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    props = dict(line.split("=", 1) for line in lines)
 
-    assert path.read_text() == text
-    props = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert props["connector.name"] == "iceberg"
     assert props["iceberg.catalog.type"] == "jdbc"
-    assert props["iceberg.jdbc-catalog.catalog-name"] == "aurum"
-    assert props["iceberg.jdbc-catalog.connection-password"] == "${ENV:AURUM_TRINO_PG_PASSWORD}"
+    assert props["iceberg.jdbc-catalog.catalog-name"] == settings.AURUM_ICEBERG_CATALOG
+    assert props["iceberg.security"] == "read_only"
+    secrets = ("connection-url", "connection-user", "connection-password", "default-warehouse-dir")
+    assert all(props[f"iceberg.jdbc-catalog.{key}"].startswith("${ENV:") for key in secrets)

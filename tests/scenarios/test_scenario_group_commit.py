@@ -24,7 +24,13 @@ from django_tenants.utils import schema_context
 
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
-from apps.scenarios.outputs import _lock_key, output_rows_append, output_table_name, run_row_filter
+from apps.scenarios.outputs import (
+    _lock_key,
+    output_rows_append,
+    output_table_ensure,
+    output_table_name,
+    run_row_filter,
+)
 from apps.scenarios.selectors import run_output_table
 from apps.scenarios.services import (
     CurveSelection,
@@ -179,7 +185,7 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
     scenario = _scenario(in_acme, eugp_curves)
     run, computed = _staged_run(in_acme, scenario, seed=8)
     # The dead holder appended the rows, then lost its database transaction: the run is still staged.
-    snapshot_id = output_rows_append("acme", computed, run_ids=[str(run.pk)])
+    snapshot_id = output_rows_append(output_table_ensure("acme"), computed, run_ids=[str(run.pk)])
     assert ScenarioRun.objects.get(pk=run.pk).status == "running"
 
     with django_capture_on_commit_callbacks(execute=True):

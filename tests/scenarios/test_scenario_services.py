@@ -147,7 +147,6 @@ def test_cancel_is_idempotent_and_a_cancelled_run_never_starts(in_acme, eugp_cur
     assert cancelled.status == again.status == "cancelled"
     assert cancelled.cancelled_at == again.cancelled_at is not None
     assert started is None
-    assert run_output_table(tenant=in_acme, run=cancelled, metric=None).num_rows == 0
     # a cancelled run does not hold its inputs: the same inputs make a new run
     assert scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None).created
 

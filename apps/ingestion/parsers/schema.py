@@ -38,7 +38,6 @@ CURVE_OBSERVATION_FIELDS: tuple[str, ...] = (
     "_ingest_ts",
 )
 
-ASSET_CLASSES = frozenset({"power", "renewable", "gas", "carbon", "storage", "other"})
 PRICE_TYPES = frozenset({"MID", "BID", "ASK", "LAST", "SETTLE", "INDEX", "STRIP", "CUSTOM"})
 TENOR_TYPES = frozenset({"MONTHLY", "QUARTER", "SEASON", "CALENDAR", "STRIP", "CUSTOM"})
 
