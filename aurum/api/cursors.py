@@ -260,8 +260,9 @@ def v2_cursor_encode(
     return token
 
 
-def v2_cursor_decode(token: str) -> V2CursorData:
-    """Verify a v2 cursor; anything wrong with it is ``CursorError("Invalid cursor")``."""
+def v2_cursor_decode(token: str, *, filters: Mapping[str, Any] | None = None) -> V2CursorData:
+    """Verify a v2 cursor; anything wrong with it is ``CursorError("Invalid cursor")``. With ``filters`` (the
+    request's), a cursor made under other filters is ``CursorError("Cursor filters do not match")``."""
     if len(token) > MAX_CURSOR_LENGTH:
         raise CursorError(MSG_INVALID)
     payload = _b64decode_json(token)
@@ -270,14 +271,19 @@ def v2_cursor_decode(token: str) -> V2CursorData:
     sig = payload.pop("sig", None)
     if not isinstance(sig, str) or not constant_time_compare(sig, _sign(_V2_SALT, payload)):
         raise CursorError(MSG_INVALID)
-    ts, filters = payload.get("ts"), payload.get("filters")
+    ts, cursor_filters = payload.get("ts"), payload.get("filters")
     if (
         not _non_negative_int(payload.get("offset"))
         or not _non_negative_int(payload.get("limit"))
         or not isinstance(ts, int | float)
-        or not isinstance(filters, dict)
+        or not isinstance(cursor_filters, dict)
     ):
         raise CursorError(MSG_INVALID)
+    if filters is not None and _canonical(cursor_filters) != _canonical(_normalized_filters(filters)):
+        raise CursorError(MSG_FILTERS)
     return V2CursorData(
-        offset=payload["offset"], limit=payload["limit"], filters=cursor_value_decode(filters), ts=float(ts)
+        offset=payload["offset"],
+        limit=payload["limit"],
+        filters=cursor_value_decode(cursor_filters),
+        ts=float(ts),
     )

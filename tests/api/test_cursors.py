@@ -271,3 +271,14 @@ def test_v1_cursor_is_not_a_valid_v2_cursor() -> None:
 def test_v2_bad_cursor_is_invalid(token: str) -> None:
     with pytest.raises(CursorError, match="^Invalid cursor$"):
         v2_cursor_decode(token)
+
+
+def test_v2_cursor_is_bound_to_the_request_filters_nulls_aside() -> None:
+    token = v2_cursor_encode(offset=20, limit=10, filters={"iso": "EU", "asof": None}, now=NOW)
+
+    assert v2_cursor_decode(token, filters={"iso": "EU"}).offset == 20
+    assert v2_cursor_decode(token, filters={"iso": "EU", "asof": None, "market": None}).offset == 20
+    with pytest.raises(CursorError, match="^Cursor filters do not match$"):
+        v2_cursor_decode(token, filters={"iso": "US"})
+    with pytest.raises(CursorError, match="^Cursor filters do not match$"):
+        v2_cursor_decode(token, filters={"iso": "EU", "market": "DA"})

@@ -44,7 +44,7 @@ from apps.curves.api.v1 import dimensions_response
 from apps.curves.models import Curve
 from aurum.api.arrow import arrow_csv_chunks, arrow_json, arrow_parquet, arrow_xlsx
 from aurum.api.conditional import cache_control
-from aurum.api.cursors import MSG_FILTERS, CursorError, v2_cursor_decode, v2_cursor_encode
+from aurum.api.cursors import v2_cursor_decode, v2_cursor_encode
 from aurum.api.envelope import page_url
 from aurum.api.permissions import Requires
 from aurum.lakehouse.queries import DIFF_COLUMNS, HISTORY_COLUMNS, MOVER_RANKINGS
@@ -145,12 +145,8 @@ def _paged_v2(
     bound = read.bound
     paging = validated(V2Paging, request)
     limit, offset = paging["limit"], 0
-    normalized = {k: v for k, v in bound.items() if v is not None}
     if paging.get("cursor"):
-        cursor = v2_cursor_decode(paging["cursor"])
-        if cursor.filters != normalized:
-            raise CursorError(MSG_FILTERS)
-        offset = cursor.offset
+        offset = v2_cursor_decode(paging["cursor"], filters=bound).offset
 
     def compute() -> Page:
         return page_of(read.fetch(limit + 1, offset), columns, limit)
@@ -159,12 +155,10 @@ def _paged_v2(
         scope=scope, who=who, params={**bound, "offset": offset, "limit": limit}, compute=compute
     )
     next_cursor = (
-        v2_cursor_encode(offset=offset + limit, limit=limit, filters=normalized) if page.has_more else None
+        v2_cursor_encode(offset=offset + limit, limit=limit, filters=bound) if page.has_more else None
     )
     prev_cursor = (
-        v2_cursor_encode(offset=max(0, offset - limit), limit=limit, filters=normalized)
-        if offset > 0
-        else None
+        v2_cursor_encode(offset=max(0, offset - limit), limit=limit, filters=bound) if offset > 0 else None
     )
     links = {
         "self": request.build_absolute_uri(),

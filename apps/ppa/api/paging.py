@@ -11,8 +11,6 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 
 from aurum.api.cursors import (
-    MSG_FILTERS,
-    CursorError,
     cursor_decode,
     cursor_encode,
     v1_paging_params,
@@ -81,10 +79,7 @@ def v2_page_request(
     limit = _limit(request, default=default, maximum=maximum)
     token = request.query_params.get("cursor")
     if token:
-        data = v2_cursor_decode(token)
-        expected = {k: v for k, v in filters.items() if v is not None}
-        if data.filters != expected:
-            raise CursorError(MSG_FILTERS)
+        data = v2_cursor_decode(token, filters=filters)
         return PageRequest(offset=data.offset, limit=limit or data.limit)
     return PageRequest(offset=0, limit=limit or default)
 

@@ -94,10 +94,7 @@ def _cursor_page(
         raise serializers.ValidationError({"limit": "must be an integer 1-100"})
     offset = 0
     if token := request.query_params.get("cursor"):
-        decoded = v2_cursor_decode(token)
-        if decoded.filters != {k: v for k, v in filters.items() if v is not None}:
-            raise serializers.ValidationError({"cursor": "Cursor filters do not match"})
-        offset = decoded.offset
+        offset = v2_cursor_decode(token, filters=filters).offset
     rows = list(items[offset : offset + limit + 1])
     next_cursor = (
         v2_cursor_encode(offset=offset + limit, limit=limit, filters=filters) if len(rows) > limit else None
@@ -402,10 +399,7 @@ class RunOutputsApi(_ByMethod):
             raise serializers.ValidationError({"limit": "must be an integer 1-100"})
         offset = 0
         if token := request.query_params.get("cursor"):
-            decoded = v2_cursor_decode(token)
-            if decoded.filters != bound:
-                raise serializers.ValidationError({"cursor": "Cursor filters do not match"})
-            offset = decoded.offset
+            offset = v2_cursor_decode(token, filters=bound).offset
         table = run_outputs_page(tenant=tenant, run=run, filters=filters, limit=limit + 1, offset=offset)
         more = table.num_rows > limit
         next_cursor = v2_cursor_encode(offset=offset + limit, limit=limit, filters=bound) if more else None
