@@ -33,8 +33,8 @@ from apps.accounts.services import api_token_create, membership_create, user_cre
 from apps.curves import selectors  # noqa: E402
 from apps.curves.models import Curve  # noqa: E402
 from aurum.devstack.services import free_port, port_open  # noqa: E402
-from aurum.lakehouse.latest import curve_latest_table  # noqa: E402
 from aurum.lakehouse.queries import CurveFilters  # noqa: E402
+from aurum.lakehouse.tables import curve_latest_table  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 

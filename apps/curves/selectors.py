@@ -4,7 +4,6 @@ Market data is licensed: a tenant sees a curve only if its plan or entitlements 
 Anything else answers 404, never 403, so the existence of unlicensed curves is not revealed.
 """
 
-import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -18,9 +17,13 @@ from apps.curves.models import Curve
 from apps.ingestion.models import IngestRun
 from aurum.lakehouse import queries
 from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
-from aurum.lakehouse.latest import CURVE_LATEST, curve_latest_table
 from aurum.lakehouse.queries import CurveFilters, CurveQuery
-from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_observation_table, slice_filter
+from aurum.lakehouse.tables import (
+    CURVE_OBSERVATION,
+    curve_latest_table,
+    curve_observation_table,
+    slice_filter,
+)
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -125,33 +128,25 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
 
 @functools.lru_cache(maxsize=4096)
 def _prepared(
-    build: Callable[..., CurveQuery], args: tuple[Any, ...], latest_table: bool, dialect: str
+    build: Callable[..., CurveQuery], args: tuple[Any, ...], dialect: str
 ) -> tuple[str, tuple[ScanSpec, ...], tuple[object, ...]]:
     """Build and render a query once per (builder, arguments, dialect): sqlglot building and generation cost
     ~5 ms, as much as running a one-curve read (measured, docs/performance.md)."""
     query = build(*args)
-    if latest_table:
-        query = _on_latest_table(query)
     return query.sql(dialect), tuple(query.scans), tuple(query.params)
 
 
-def _run(build: Callable[..., CurveQuery], *args: Any, latest_table: bool = False) -> QueryResult:
+def _run(build: Callable[..., CurveQuery], *args: Any) -> QueryResult:
     """Run a built query on the configured engine (``AURUM_QUERY_ENGINE``); a warehouse in which nothing was
     ingested yet has no tables, and reads as empty rather than failing."""
     engine = get_engine()
-    sql, scans, params = _prepared(build, args, latest_table, engine.name)
+    sql, scans, params = _prepared(build, args, engine.name)
     try:
         return engine.query(sql, list(scans), list(params))
     except NoSuchTableError:
         curve_observation_table()
         curve_latest_table()
         return engine.query(sql, list(scans), list(params))
-
-
-def _on_latest_table(query: CurveQuery) -> CurveQuery:
-    """The same query over ``market.curve_latest`` (one row per tenor already: one file per dataset)."""
-    scans = [dataclasses.replace(scan, table=CURVE_LATEST) for scan in query.scans]
-    return dataclasses.replace(query, scans=scans)
 
 
 def curve_points(
@@ -166,7 +161,7 @@ def curve_points(
         return _run(queries.curves_asof, filters, asof)
     if as_known_at is not None:
         return _run(queries.curves_as_known_at, filters, as_known_at)
-    return _run(queries.curves_latest_materialised, filters, latest_table=True)
+    return _run(queries.curves_latest_materialised, filters)
 
 
 def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:
@@ -175,12 +170,7 @@ def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:
 
 
 def curve_strip_points(*, filters: CurveFilters, strip_type: str, asof: date | None = None) -> QueryResult:
-    if asof is None:
-        strips = dataclasses.replace(filters, tenor_type=strip_type)
-        if strip_type not in queries.STRIP_TYPES:
-            raise ValueError(f"strip_type must be one of {sorted(queries.STRIP_TYPES)}")
-        return _run(queries.curves_latest_materialised, strips, latest_table=True)
-    return _run(queries.curves_strips, filters, strip_type, asof)
+    return curve_points(filters=queries.strip_filters(filters, strip_type), asof=asof)
 
 
 def curve_diff_points(*, filters: CurveFilters, asof_a: date, asof_b: date) -> QueryResult:
@@ -211,7 +201,7 @@ def curve_dimension_values(
 ) -> dict[str, list[tuple[str, int]]]:
     """Per dimension, its values (sorted) with the number of curves having each, among the curves the
     filters select (entitlement included). ``prefix`` keeps values starting with it (case-insensitive)."""
-    result = _run(queries.curve_dimensions, filters, asof, latest_table=asof is None).table
+    result = _run(queries.curve_dimensions, filters, asof).table
     values: dict[str, list[tuple[str, int]]] = {name: [] for name in queries.FILTER_COLUMNS}
     needle = prefix.casefold() if prefix else None
     for dimension, value, curves in zip(

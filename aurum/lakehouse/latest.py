@@ -22,67 +22,28 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import structlog
-from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.table import Table
-from pyiceberg.transforms import IdentityTransform
 
-from aurum.lakehouse.catalog import get_catalog, namespace_ensure
+from aurum.lakehouse import queries
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
-    MARKET,
-    TABLE_PROPERTIES,
-    _lock,
+    curve_latest_table,
     curve_observation_table,
 )
-
-log = structlog.get_logger(__name__)
-
-CURVE_LATEST = f"{MARKET}.curve_latest"
-
-_RANKING = """
-    SELECT * EXCLUDE (_rank) FROM (
-        SELECT *, ROW_NUMBER() OVER (
-            PARTITION BY curve_key, tenor_label
-            ORDER BY asof_date DESC NULLS LAST, _ingest_ts DESC NULLS LAST, dataset ASC, price_type ASC
-        ) AS _rank
-        FROM rows
-    ) WHERE _rank = 1
-    ORDER BY curve_key, tenor_label
-"""
-
-
-def curve_latest_table() -> Table:
-    catalog = get_catalog()
-    try:
-        return catalog.load_table(CURVE_LATEST)
-    except NoSuchTableError:
-        pass
-    with _lock:
-        namespace_ensure(MARKET)
-        try:
-            return catalog.load_table(CURVE_LATEST)
-        except NoSuchTableError:
-            table = catalog.create_table(
-                CURVE_LATEST, schema=CURVE_OBSERVATION_ARROW, properties=TABLE_PROPERTIES
-            )
-        with table.update_spec() as spec:
-            spec.add_field("dataset", IdentityTransform(), "dataset")
-        with table.update_sort_order() as order:
-            order.asc("curve_key", IdentityTransform())
-            order.asc("tenor_label", IdentityTransform())
-        return catalog.load_table(CURVE_LATEST)
 
 
 def _dataset_filter(dataset: str) -> str:
     return "dataset = '{}'".format(dataset.replace("'", "''"))
 
 
-def _rank(rows: pa.Table) -> pa.Table:
+def _rank(rows: pa.Table, dataset: str) -> pa.Table:
+    """The rows ``curves_latest`` would pick: the same built query, run over ``rows``."""
+    sql = queries.curves_latest(queries.CurveFilters(datasets=(dataset,))).sql(
+        "duckdb", {queries.OBS: "rows"}
+    )
     con = duckdb.connect()
     try:
         con.register("rows", rows)
-        ranked = con.sql(_RANKING).to_arrow_table()
+        ranked = con.sql(sql).to_arrow_table()
     finally:
         con.close()
     return ranked.select(CURVE_OBSERVATION_ARROW.names).cast(CURVE_OBSERVATION_ARROW)
@@ -94,7 +55,7 @@ def curve_latest_rebuild(dataset: str) -> int:
     The caller holds the curve tables' write lock (ingestion does) or accepts a race with an ingest.
     """
     rows = curve_observation_table().scan(row_filter=_dataset_filter(dataset)).to_arrow()
-    latest = _rank(rows)
+    latest = _rank(rows, dataset)
     curve_latest_table().overwrite(latest, overwrite_filter=_dataset_filter(dataset))
     return latest.num_rows
 
@@ -113,6 +74,6 @@ def curve_latest_merge(dataset: str, published: pa.Table) -> tuple[int, str]:
     merged = pa.concat_tables(
         [current.cast(CURVE_OBSERVATION_ARROW), published.cast(CURVE_OBSERVATION_ARROW)]
     )
-    latest = _rank(merged)
+    latest = _rank(merged, dataset)
     table.overwrite(latest, overwrite_filter=_dataset_filter(dataset))
     return latest.num_rows, "merge"

@@ -31,7 +31,7 @@ from pyiceberg.expressions import (
 from sqlglot import exp
 
 from aurum.lakehouse.engines import ScanSpec
-from aurum.lakehouse.tables import CURVE_OBSERVATION, CURVE_OBSERVATION_ARROW
+from aurum.lakehouse.tables import CURVE_LATEST, CURVE_OBSERVATION, CURVE_OBSERVATION_ARROW
 
 OBS = "obs"
 TRINO_CATALOG = "iceberg"
@@ -143,16 +143,16 @@ def curves_latest(filters: CurveFilters) -> CurveQuery:
 
 
 def curves_latest_materialised(filters: CurveFilters) -> CurveQuery:
-    """``curves_latest`` over a table that already holds one row per (curve_key, tenor_label) — the
-    ``market.curve_latest`` table — so without the ranking window: the same rows, in the same order (tested
-    against ``curves_latest`` over the vintages)."""
+    """``curves_latest`` read from ``market.curve_latest``, which already holds one row per (curve_key,
+    tenor_label), so without the ranking window: the same rows, in the same order (tested against
+    ``curves_latest`` over the vintages)."""
     select = (
         exp.select(*(_col(name) for name in CURVE_COLUMNS))
         .from_(exp.to_table(OBS))
         .where(exp.and_(*_conditions(filters)))
         .order_by(*(_asc(exp.column(name)) for name in KEYSET_ORDER))
     )
-    return _query(_limit(select, filters), filters, [])
+    return _query(_limit(select, filters), filters, [], table=CURVE_LATEST)
 
 
 def curves_asof(filters: CurveFilters, asof: date) -> CurveQuery:
@@ -191,14 +191,11 @@ def curves_between(filters: CurveFilters, start: date, end: date) -> CurveQuery:
     return _query(_limit(select, filters), filters, prune)
 
 
-def curves_strips(filters: CurveFilters, strip_type: str, asof: date | None = None) -> CurveQuery:
-    """Strip rows (quoted or derived) of one ``strip_type``: the ``asof`` vintage, else the latest."""
+def strip_filters(filters: CurveFilters, strip_type: str) -> CurveFilters:
+    """The filters of a strips read: strip rows (quoted or derived) are the rows of that tenor type."""
     if strip_type not in STRIP_TYPES:
         raise ValueError(f"strip_type must be one of {sorted(STRIP_TYPES)}, not {strip_type!r}")
-    strip_filters = dataclasses.replace(filters, tenor_type=strip_type)
-    if asof is None:
-        return curves_latest(strip_filters)
-    return curves_asof(strip_filters, asof)
+    return dataclasses.replace(filters, tenor_type=strip_type)
 
 
 def curves_diff(filters: CurveFilters, asof_a: date, asof_b: date) -> CurveQuery:
@@ -259,7 +256,9 @@ def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQu
     among the rows ``filters`` (and ``asof``, when given) select: ``(dimension, value, curves)``."""
     conditions = _conditions(filters)
     prune: list[BooleanExpression] = []
+    table = CURVE_LATEST  # every curve's latest rows: each curve once, one file per dataset
     if asof is not None:
+        table = CURVE_OBSERVATION
         conditions.append(_col("asof_date").eq(_date(asof)))
         prune.append(_prune_eq("asof_date", asof.isoformat()))
     parts = [
@@ -283,7 +282,7 @@ def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQu
         .from_(union.subquery("dims"))
         .order_by(_asc(exp.column("dimension")), _asc(exp.column("value")))
     )
-    return _query(select, filters, prune)
+    return _query(select, filters, prune, table=table)
 
 
 # --- building blocks -------------------------------------------------------------------------------------
@@ -399,8 +398,13 @@ def _prune_in(name: str, values: tuple[str, ...]) -> BooleanExpression:
     return cast(BooleanExpression, cast(Any, In)(name, values))
 
 
-def _query(select: exp.Select, filters: CurveFilters, extra_prune: list[BooleanExpression]) -> CurveQuery:
-    scan = ScanSpec(table=CURVE_OBSERVATION, alias=OBS, row_filter=_row_filter(filters, extra_prune))
+def _query(
+    select: exp.Select,
+    filters: CurveFilters,
+    extra_prune: list[BooleanExpression],
+    table: str = CURVE_OBSERVATION,
+) -> CurveQuery:
+    scan = ScanSpec(table=table, alias=OBS, row_filter=_row_filter(filters, extra_prune))
     return CurveQuery(expression=select, scans=[scan])
 
 

@@ -20,6 +20,8 @@ from aurum.lakehouse.catalog import get_catalog, namespace_ensure
 MARKET = "market"
 CURVE_OBSERVATION = f"{MARKET}.curve_observation"
 CURVE_QUARANTINE = f"{MARKET}.curve_observation_quarantine"
+# The latest row per (curve_key, tenor_label), kept up to date at ingest (aurum.lakehouse.latest).
+CURVE_LATEST = f"{MARKET}.curve_latest"
 
 _LINEAGE_FIELDS = [pa.field("dataset", pa.string()), pa.field("ingest_run_id", pa.int64())]
 CURVE_OBSERVATION_ARROW = pa.schema([*CURVE_TABLE_SCHEMA, RULES_PASSED_FIELD, *_LINEAGE_FIELDS])
@@ -32,7 +34,9 @@ SORT_COLUMNS = ("curve_key", "tenor_label")
 _lock = threading.Lock()
 
 
-def _table_ensure(identifier: str, schema: pa.Schema) -> Table:
+def _table_ensure(identifier: str, schema: pa.Schema, *, by_day: bool = True) -> Table:
+    """Load the table, creating it on first use: partitioned by dataset (and day(asof_date) when ``by_day``),
+    sorted by curve_key, tenor_label."""
     catalog = get_catalog()
     try:
         return catalog.load_table(identifier)
@@ -46,7 +50,8 @@ def _table_ensure(identifier: str, schema: pa.Schema) -> Table:
             table = catalog.create_table(identifier, schema=schema, properties=TABLE_PROPERTIES)
         with table.update_spec() as spec:
             spec.add_field("dataset", IdentityTransform(), "dataset")
-            spec.add_field("asof_date", DayTransform(), "asof_day")
+            if by_day:
+                spec.add_field("asof_date", DayTransform(), "asof_day")
         with table.update_sort_order() as order:
             order.asc("curve_key", IdentityTransform())
             order.asc("tenor_label", IdentityTransform())
@@ -55,6 +60,10 @@ def _table_ensure(identifier: str, schema: pa.Schema) -> Table:
 
 def curve_observation_table() -> Table:
     return _table_ensure(CURVE_OBSERVATION, CURVE_OBSERVATION_ARROW)
+
+
+def curve_latest_table() -> Table:
+    return _table_ensure(CURVE_LATEST, CURVE_OBSERVATION_ARROW, by_day=False)
 
 
 def curve_quarantine_table() -> Table:

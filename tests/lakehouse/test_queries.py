@@ -61,11 +61,11 @@ CASES: dict[str, Case] = {
         lambda f: sample.expected_diff(f, D12, D10),
     ),
     "strips_calendar_latest": (
-        lambda f: queries.curves_strips(f, "CALENDAR"),
+        lambda f: queries.curves_latest(queries.strip_filters(f, "CALENDAR")),
         lambda f: sample.expected_strips(f, "CALENDAR", None),
     ),
     "strips_season_asof": (
-        lambda f: queries.curves_strips(f, "SEASON", D12),
+        lambda f: queries.curves_asof(queries.strip_filters(f, "SEASON"), D12),
         lambda f: sample.expected_strips(f, "SEASON", D12),
     ),
     "movers": (
@@ -199,7 +199,7 @@ def test_movers_rank_by_absolute_move() -> None:
 
 def test_strips_reject_unknown_type() -> None:
     with pytest.raises(ValueError):
-        queries.curves_strips(CurveFilters(datasets=ENTITLED), "MONTHLY")
+        queries.strip_filters(CurveFilters(datasets=ENTITLED), "MONTHLY")
 
 
 # --- Trino rendering ------------------------------------------------------------------------------------
@@ -219,7 +219,8 @@ def test_trino_rendering_parses_and_names_the_catalog_table(case: str) -> None:
     parsed = sqlglot.parse_one(sql, read="trino")
     assert not DUCKDB_ONLY.search(sql)
     tables = {".".join(part.name for part in table.parts) for table in parsed.find_all(sqlglot.exp.Table)}
-    assert tables == {"iceberg.market.curve_observation"}
+    assert tables == {f"iceberg.{scan.table}" for scan in query.scans}
+    assert tables <= {"iceberg.market.curve_observation", "iceberg.market.curve_latest"}
     assert parsed.sql("trino", identify=True) == sql
 
 

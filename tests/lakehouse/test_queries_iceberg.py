@@ -10,7 +10,7 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 from aurum.lakehouse import catalog as catalog_module
-from aurum.lakehouse import engines, tables
+from aurum.lakehouse import engines, latest, tables
 from aurum.lakehouse.engines import DuckDBEngine
 from aurum.lakehouse.queries import CurveFilters, curves_asof, curves_latest
 from tests.lakehouse import sample
@@ -28,6 +28,7 @@ def sample_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     for dataset in ("pw", "eugp", "rp"):  # one commit per dataset, as ingestion writes them
         rows = [row for row in sample.ROWS if row["dataset"] == dataset]
         table.append(sample.arrow_table(rows))
+        latest.curve_latest_rebuild(dataset)  # reads without an as-of use market.curve_latest
     yield private
     private.engine.dispose()
 

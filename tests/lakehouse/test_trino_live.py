@@ -52,7 +52,7 @@ READS = {
     "asof": lambda f: queries.curves_asof(f, ASOF_B),
     "as_known_at": lambda f: queries.curves_as_known_at(f, ASOF_A),
     "diff": lambda f: queries.curves_diff(f, ASOF_A, ASOF_B),
-    "strips": lambda f: queries.curves_strips(f, "CALENDAR"),
+    "strips": lambda f: queries.curves_latest(queries.strip_filters(f, "CALENDAR")),
     "movers": lambda f: queries.curves_movers(f, ASOF_A, ASOF_B, 10),
 }
 

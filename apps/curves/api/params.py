@@ -11,12 +11,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from aurum.lakehouse import queries
 from aurum.lakehouse.queries import CurveFilters
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
 TENOR_TYPES = ("MONTHLY", "CALENDAR", "SEASON", "QUARTER")
-STRIP_TYPES = ("CALENDAR", "SEASON", "QUARTER")
+STRIP_TYPES = tuple(sorted(queries.STRIP_TYPES))
 DIMENSION_PARAMS = ("asset_class", "iso", "region", "location", "market", "product", "block", "commodity")
 V1_POINT_COLUMNS = (
     "curve_key",

@@ -9,7 +9,8 @@ from pyiceberg.exceptions import NoSuchTableError
 from apps.curves.models import Curve
 from apps.ingestion.services import CURVE_TABLES_LOCK
 from aurum.lakehouse.catalog import get_catalog
-from aurum.lakehouse.latest import CURVE_LATEST, curve_latest_rebuild
+from aurum.lakehouse.latest import curve_latest_rebuild
+from aurum.lakehouse.tables import CURVE_LATEST
 
 
 class Command(BaseCommand):
