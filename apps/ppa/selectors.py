@@ -18,7 +18,7 @@ from apps.curves.selectors import curve_get_for_tenant, curve_points
 from apps.ppa.lakehouse import ppa_rows_read
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.scenarios.models import Scenario, ScenarioRun
-from apps.scenarios.selectors import run_output_table, scenario_latest_succeeded_run
+from apps.scenarios.selectors import OutputFilters, run_outputs_page, scenario_latest_succeeded_run
 from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.tables import CURVE_OBSERVATION
 from tenants.models import Tenant
@@ -194,13 +194,13 @@ def scenario_run_monthly_prices(
                 ]
             }
         )
-    table = run_output_table(tenant=tenant, run=run, metric="mid")
+    # DuckDB filters the run's rows: its mid, monthly tenors, and the named curve when there is one.
+    wanted = OutputFilters(metric="mid", tenor_type=MONTHLY, curve_key=curve_key or None)
+    table = run_outputs_page(tenant=tenant, run=run, filters=wanted, limit=None)
     rows = [
         row
-        for row in table.select(
-            ["curve_key", "tenor_type", "contract_month", "value", "asof_date"]
-        ).to_pylist()
-        if row["tenor_type"] == MONTHLY and row["value"] is not None and row["contract_month"] is not None
+        for row in table.select(["curve_key", "contract_month", "value", "asof_date"]).to_pylist()
+        if row["value"] is not None and row["contract_month"] is not None
     ]
     keys = sorted({row["curve_key"] for row in rows})
     if curve_key:

@@ -33,9 +33,9 @@ from pyiceberg.transforms import DayTransform, IdentityTransform
 
 from apps.scenarios.engine import SCENARIO_OUTPUT_SCHEMA
 from aurum.lakehouse.catalog import get_catalog, namespace_ensure
+from aurum.lakehouse.tables import TABLE_PROPERTIES
 
 TABLE_NAME = "scenario_output"
-TABLE_PROPERTIES = {"format-version": "2", "write.parquet.row-group-limit": "8192"}
 SORT_COLUMNS = ("curve_key", "tenor_label", "contract_month", "metric")
 COMMIT_SORT = ("run_id", *SORT_COLUMNS)
 COMMIT_ATTEMPTS = 5

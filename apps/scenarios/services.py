@@ -720,12 +720,8 @@ def scenario_runs_sweep(*, tenant: Tenant) -> dict[str, int]:
     for run in ScenarioRun.objects.filter(status=ScenarioRun.Status.RUNNING, started_at__isnull=False):
         assert run.started_at is not None
         if (now - run.started_at).total_seconds() > run.timeout_minutes * 60 + TIMEOUT_GRACE_SECONDS:
-            with transaction.atomic():
-                locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
-                if locked.status == ScenarioRun.Status.RUNNING:
-                    _finish(locked, ScenarioRun.Status.TIMED_OUT, error="no result within the run's timeout")
-                    _event(locked, "timed_out")
-                    timed_out += 1
+            if _fail(run, ScenarioRun.Status.TIMED_OUT, "no result within the run's timeout"):
+                timed_out += 1
     stale = [
         str(pk)
         for pk in ScenarioRun.objects.filter(
@@ -964,13 +960,15 @@ def scenario_outputs_commit(*, tenant: Tenant, run_id: str | None = None) -> lis
     return list(outputs)
 
 
-def _fail(run: ScenarioRun, status: str, message: str) -> None:
+def _fail(run: ScenarioRun, status: str, message: str) -> bool:
+    """End a running run with ``status`` (failed, timed_out); False when it was no longer running."""
     with transaction.atomic():
         locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != ScenarioRun.Status.RUNNING:
-            return
+            return False
         _finish(locked, status, error=message)
         _event(locked, str(status), error=message[:500])
+        return True
 
 
 def _retry_or_fail(run: ScenarioRun, exc: BaseException) -> float | None:

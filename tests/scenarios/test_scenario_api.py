@@ -6,6 +6,7 @@ test_scenario_worker.py).
 
 from __future__ import annotations
 
+import csv as csv_module
 import io
 from functools import cache
 from typing import Any
@@ -143,13 +144,11 @@ def test_v1_runs_are_idempotent_and_outputs_page_with_cursors_csv_and_etag(trade
     assert wrong_filters.status_code == 400
     assert not_modified.status_code == 304
     # The CSV's values are the base mids moved by the policy (+1.0 from 2027).
-    lines = csv.content.decode().splitlines()
-    header = lines[0].split(",")
+    rows = list(csv_module.DictReader(io.StringIO(csv.content.decode())))
     assert csv["Content-Type"].startswith("text/csv")
-    assert len(lines) - 1 == min(500, eugp_curves.rows.num_rows)  # one page; the cursor is in X-Next-Cursor
+    assert len(rows) == min(500, eugp_curves.rows.num_rows)  # one page; the cursor is in X-Next-Cursor
     assert csv["X-Next-Cursor"]
-    for line in lines[1:]:
-        row = dict(zip(header, line.split(","), strict=True))
+    for row in rows:
         base = eugp_curves.mids(row["curve_key"])[row["tenor_label"]]
         assert float(row["value"]) == pytest.approx(base + (1.0 if row["contract_month"] >= "2027" else 0.0))
     assert_contract("/v1/scenarios/{scenario_id}/metrics/latest", "get", 200, latest)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,6 +21,7 @@ from apps.scenarios.services import (
     ScenarioInvalidError,
     validation_report,
 )
+from aurum.api.arrow import arrow_csv
 from aurum.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from tenants.models import Tenant
 
@@ -335,12 +334,6 @@ CSV_COLUMNS = (
 )
 
 
-def outputs_csv(table: pa.Table, columns: Iterable[str] = CSV_COLUMNS) -> str:
-    names = list(columns)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    data = table.select(names).to_pydict()
-    for i in range(table.num_rows):
-        writer.writerow([_cell(data[name][i]) for name in names])
-    return buffer.getvalue()
+def outputs_csv(table: pa.Table, columns: Iterable[str] = CSV_COLUMNS) -> bytes:
+    """The output rows as CSV (pyarrow's writer; an empty table gives the header alone)."""
+    return arrow_csv(table, list(columns))

@@ -30,7 +30,7 @@ from apps.scenarios.api.serializers import (
     scenario_v1,
     selection_from,
 )
-from apps.scenarios.engine.rows import METRICS
+from apps.scenarios.engine.rows import METRICS, SCENARIO_OUTPUT_SCHEMA
 from apps.scenarios.models import ScenarioRun
 from apps.scenarios.selectors import (
     OutputFilters,
@@ -326,7 +326,7 @@ class ScenarioOutputsApi(_ByMethod):
         prev_cursor = cursor_encode(offset=offset, limit=limit, filters=bound) if offset > 0 else None
         page = table.slice(0, limit) if table is not None else None
         if values["format"] == "csv":
-            text = outputs_csv(page) if page is not None else ",".join(_csv_header()) + "\n"
+            text = outputs_csv(page if page is not None else SCENARIO_OUTPUT_SCHEMA.empty_table())
             response = HttpResponse(text, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="scenario_outputs.csv"'
             if next_cursor:
@@ -345,12 +345,6 @@ class ScenarioOutputsApi(_ByMethod):
             limit=limit,
         )
         return cached_response(request, body, ttl=OUTPUTS_TTL)
-
-
-def _csv_header() -> tuple[str, ...]:
-    from apps.scenarios.api.serializers import CSV_COLUMNS
-
-    return CSV_COLUMNS
 
 
 class MetricsLatestQuery(serializers.Serializer):

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Any
 
-import pyarrow.parquet as pq
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -49,6 +47,7 @@ from apps.scenarios.services import (
     scenario_run_submit,
     scenario_update,
 )
+from aurum.api.arrow import arrow_parquet
 from aurum.api.conditional import cached_response
 from aurum.api.cursors import v2_cursor_decode, v2_cursor_encode
 from aurum.api.envelope import envelope, envelope_v2, link_header
@@ -385,9 +384,9 @@ class RunOutputsApi(_ByMethod):
                 response = HttpResponse(outputs_csv(table), content_type="text/csv; charset=utf-8")
                 response["Content-Disposition"] = f'attachment; filename="scenario_run_{run.pk}.csv"'
                 return response
-            sink = io.BytesIO()
-            pq.write_table(table, sink)
-            response = HttpResponse(sink.getvalue(), content_type="application/vnd.apache.parquet")
+            response = HttpResponse(
+                arrow_parquet(table, table.column_names), content_type="application/vnd.apache.parquet"
+            )
             response["Content-Disposition"] = f'attachment; filename="scenario_run_{run.pk}.parquet"'
             return response
         bound = {"run_id": str(run.pk), **{k: v for k, v in filters.__dict__.items() if v is not None}}
