@@ -41,7 +41,7 @@ from apps.ppa.services import (
     ppa_valuate_curve,
     ppa_valuate_scenario_run,
 )
-from aurum.api.conditional import cache_headers
+from aurum.api.conditional import cached_response
 from aurum.api.envelope import envelope, envelope_v2
 from aurum.api.permissions import request_membership
 from aurum.api.views import PermissionByMethodView
@@ -121,8 +121,8 @@ def _ms(started: float) -> float:
 
 
 def _list_response(request: Request, body: dict[str, Any]) -> Response:
-    # Tenant data that changes with every write: no caching, but the ETag and Link headers still help.
-    return Response(body, headers=cache_headers(body, ttl=0))
+    # Tenant data that changes with every write: no-store, but the ETag answers If-None-Match (304).
+    return cached_response(request, body, ttl=0)
 
 
 class ContractListV2Api(PermissionByMethodView):
