@@ -12,3 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *shared_patterns,
 ]
+
+# API paths answer problem bodies, portal paths an error page; never Django's debug page or a traceback.
+handler404 = "aurum.api.problems.api_not_found"
+handler500 = "aurum.api.problems.api_server_error"

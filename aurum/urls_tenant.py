@@ -8,3 +8,7 @@ urlpatterns = [
     *shared_patterns,
     path("", include("apps.portal.urls")),
 ]
+
+# API paths answer problem bodies, portal paths an error page; never Django's debug page or a traceback.
+handler404 = "aurum.api.problems.api_not_found"
+handler500 = "aurum.api.problems.api_server_error"

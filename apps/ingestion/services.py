@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -30,10 +30,12 @@ from apps.ingestion.parsers.workbook import detect_vendor, parse_workbook
 from apps.reference.selectors import units_lookup
 from aurum.events.fanout import dataset_event_publish_on_commit
 from aurum.lakehouse.latest import curve_latest_merge
+from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.lakehouse.raw import raw_get, raw_put
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
     CURVE_QUARANTINE_ARROW,
+    CURVE_TABLES_LOCK,
     SORT_COLUMNS,
     curve_observation_table,
     curve_quarantine_table,
@@ -254,15 +256,10 @@ def _slice_filter(run: IngestRun) -> str:
     return slice_filter(run.dataset, run.asof_date)
 
 
-# Iceberg commits are optimistic: two writers committing to one table at once make one of them fail. Our own
-# writers take turns on this lock instead (a slice write takes well under a second).
-CURVE_TABLES_LOCK = int(hashlib.sha256(b"iceberg:market.curve_observation").hexdigest()[:15], 16)
-
-
 def _write_slice(run: IngestRun, published: pa.Table, quarantined: pa.Table) -> int:
     """Replace the (dataset, as-of) slice in both tables, one writer at a time."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CURVE_TABLES_LOCK])
+    with transaction.atomic():
+        advisory_xact_lock(CURVE_TABLES_LOCK)
         quarantine = curve_quarantine_table()
         quarantine.overwrite(quarantined, overwrite_filter=_slice_filter(run))
         observations = curve_observation_table()

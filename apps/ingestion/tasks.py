@@ -5,13 +5,10 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import OperationalError
-from pyiceberg.exceptions import CommitFailedException
 
 from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_drop_folder_scan, ingest_run_execute, ingest_run_fail_unexpected
-
-TRANSIENT_ERRORS = (OperationalError, CommitFailedException, ConnectionError)
+from aurum.transient import TRANSIENT_ERRORS
 
 
 @shared_task(name="ingestion.run_execute", bind=True, max_retries=5)

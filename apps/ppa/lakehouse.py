@@ -7,21 +7,20 @@ prefix, so listing a contract's valuations and deleting a contract each touch on
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
 import pyarrow as pa
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import BooleanExpression, EqualTo
 from pyiceberg.table import Table
-from pyiceberg.transforms import DayTransform, IdentityTransform
 
-from aurum.lakehouse.catalog import get_catalog, namespace_ensure
 from aurum.lakehouse.engines import ScanSpec, get_engine
+from aurum.lakehouse.locks import advisory_xact_lock, table_lock_name
+from aurum.lakehouse.tables import by_day, identity, table_ensure
 from tenants.models import Tenant
 
 TABLE_NAME = "ppa_valuation"
@@ -64,38 +63,25 @@ def ppa_valuation_table_name(tenant: Tenant) -> str:
 
 def ppa_valuation_table(tenant: Tenant) -> Table:
     """The tenant's table, created (with its partition spec) on first use."""
-    identifier = ppa_valuation_table_name(tenant)
-    catalog = get_catalog()
-    try:
-        return catalog.load_table(identifier)
-    except NoSuchTableError:
-        pass
-    with _lock:
-        namespace_ensure(tenant.lakehouse_namespace)
-        try:
-            return catalog.load_table(identifier)
-        except NoSuchTableError:
-            table = catalog.create_table(
-                identifier, schema=PPA_VALUATION_ARROW, properties={"format-version": "2"}
-            )
-        with table.update_spec() as spec:
-            spec.add_field("ppa_contract_id", IdentityTransform(), "ppa_contract_id")
-            spec.add_field("asof_date", DayTransform(), "asof_day")
-        return catalog.load_table(identifier)
+    return table_ensure(
+        ppa_valuation_table_name(tenant),
+        PPA_VALUATION_ARROW,
+        partition=(identity("ppa_contract_id"), by_day("asof_date", "asof_day")),
+        properties={"format-version": "2"},
+    )
 
 
-def _commit_lock(tenant: Tenant) -> int:
+def _commit_lock(tenant: Tenant) -> None:
     # Iceberg commits are optimistic; writers of one tenant's table take turns instead of failing.
-    digest = hashlib.sha256(f"iceberg:{ppa_valuation_table_name(tenant)}".encode()).hexdigest()
-    return int(digest[:15], 16)
+    advisory_xact_lock(table_lock_name(ppa_valuation_table_name(tenant)))
 
 
 def ppa_rows_append(*, tenant: Tenant, rows: Sequence[dict[str, Any]]) -> int:
     """Append rows (dicts with the table's columns; ``_ingest_ts`` is stamped here); the snapshot written."""
     now = timezone.now()
     arrow = pa.Table.from_pylist([{**row, "_ingest_ts": now} for row in rows], schema=PPA_VALUATION_ARROW)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_commit_lock(tenant)])
+    with transaction.atomic():
+        _commit_lock(tenant)
         table = ppa_valuation_table(tenant)
         table.append(arrow)
         snapshot = table.current_snapshot()  # the commit updated the table object
@@ -105,8 +91,8 @@ def ppa_rows_append(*, tenant: Tenant, rows: Sequence[dict[str, Any]]) -> int:
 
 def ppa_rows_delete(*, tenant: Tenant, contract_id: str) -> None:
     """Remove every row of a contract (a partition-aligned, metadata-only delete)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_commit_lock(tenant)])
+    with transaction.atomic():
+        _commit_lock(tenant)
         table = ppa_valuation_table(tenant)
         table.delete(delete_filter=_contract_filter(contract_id))
 

@@ -12,7 +12,6 @@ run's rows are a contiguous range of its row groups (a one-run read skips the ot
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -25,15 +24,15 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo
 from pyiceberg.table import Table
-from pyiceberg.transforms import DayTransform, IdentityTransform
 
 from apps.scenarios.engine import SCENARIO_OUTPUT_SCHEMA
-from aurum.lakehouse.catalog import get_catalog, namespace_ensure
-from aurum.lakehouse.tables import TABLE_PROPERTIES
+from aurum.lakehouse.catalog import get_catalog
+from aurum.lakehouse.locks import advisory_xact_lock, table_lock_name
+from aurum.lakehouse.tables import by_day, identity, table_ensure
 
 TABLE_NAME = "scenario_output"
 SORT_COLUMNS = ("curve_key", "tenor_label", "contract_month", "metric")
@@ -51,38 +50,17 @@ def output_table_name(schema_name: str) -> str:
 
 def output_table_ensure(schema_name: str) -> Table:
     """The tenant's scenario_output table, created with its partition spec and sort order on first use."""
-    identifier = output_table_name(schema_name)
-    catalog = get_catalog()
-    try:
-        return catalog.load_table(identifier)
-    except NoSuchTableError:
-        pass
-    with _lock:
-        namespace_ensure(f"t_{schema_name}")
-        try:
-            return catalog.load_table(identifier)
-        except NoSuchTableError:
-            table = catalog.create_table(
-                identifier, schema=SCENARIO_OUTPUT_SCHEMA, properties=TABLE_PROPERTIES
-            )
-        with table.update_spec() as spec:
-            spec.add_field("scenario_id", IdentityTransform(), "scenario_id")
-            spec.add_field("metric", IdentityTransform(), "metric")
-            spec.add_field("asof_date", DayTransform(), "asof_day")
-        with table.update_sort_order() as order:
-            for column in SORT_COLUMNS:
-                order.asc(column, IdentityTransform())
-        return catalog.load_table(identifier)
+    return table_ensure(
+        output_table_name(schema_name),
+        SCENARIO_OUTPUT_SCHEMA,
+        partition=(identity("scenario_id"), identity("metric"), by_day("asof_date", "asof_day")),
+        sort=SORT_COLUMNS,
+    )
 
 
-def _lock_key(identifier: str) -> int:
-    return int.from_bytes(hashlib.sha256(identifier.encode()).digest()[:8], "big", signed=True)
-
-
-def output_table_lock(schema_name: str) -> None:
+def output_table_lock(schema_name: str, *, timeout_seconds: float | None = None) -> None:
     """Take the table's advisory lock until the caller's transaction ends (one writer at a time)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(output_table_name(schema_name))])
+    advisory_xact_lock(table_lock_name(output_table_name(schema_name)), timeout_seconds=timeout_seconds)
 
 
 def output_rows_append(table: Table, rows: pa.Table, *, run_ids: Iterable[str] = ()) -> int | None:

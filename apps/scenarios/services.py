@@ -18,10 +18,9 @@ from typing import Any
 
 import pyarrow as pa
 import structlog
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from pyiceberg.exceptions import CommitFailedException
 
 from apps.accounts.models import User
 from apps.scenarios.drivers import validate_assumptions, validation_summary
@@ -49,9 +48,11 @@ from apps.scenarios.outputs import (
 )
 from apps.scenarios.selectors import BaseCurvesError, run_base_curves
 from aurum.events.publish import event_publish, event_publish_on_commit
+from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.lakehouse.queries import DIMENSIONS
 from aurum.lakehouse.tables import curve_observation_table
 from aurum.tenancy.db import tenant_connection
+from aurum.transient import TRANSIENT_ERRORS
 from tenants.models import Tenant
 
 log = structlog.get_logger(__name__)
@@ -65,7 +66,6 @@ MAX_BULK_RUNS = 100
 MAX_PATHS = 100_000
 DEFAULT_PATHS = 1000
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_\-.:/]{1,255}$")
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, CommitFailedException, ConnectionError)
 PROGRESS_EVERY_SECONDS = 0.5
 CANCEL_CHECK_EVERY_SECONDS = 0.5
 
@@ -656,12 +656,6 @@ def scenario_run_cancel(*, run: ScenarioRun, tenant: Tenant) -> ScenarioRun:
     return locked
 
 
-def _dispatch_lock_key(schema_name: str) -> int:
-    return int.from_bytes(
-        hashlib.sha256(f"scenario-dispatch:{schema_name}".encode()).digest()[:8], "big", signed=True
-    )
-
-
 def _send(run_ids: Sequence[str], countdown: float | None = None) -> None:
     from apps.scenarios.tasks import scenario_run_execute_task
 
@@ -675,8 +669,8 @@ def scenario_runs_dispatch(*, tenant: Tenant) -> list[str]:
     again on submit, at every run end and by the beat sweep, so it starts when a slot frees."""
     cap = Tenant.objects.select_related("plan").get(pk=tenant.pk).plan.concurrent_scenario_runs
     with transaction.atomic():
-        with connection.cursor() as cursor:  # one dispatcher per tenant at a time: the count stays true
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_dispatch_lock_key(tenant.schema_name)])
+        # one dispatcher per tenant at a time: the count stays true
+        advisory_xact_lock(f"scenario-dispatch:{tenant.schema_name}")
         busy = ScenarioRun.objects.filter(
             Q(status=ScenarioRun.Status.RUNNING)
             | Q(status=ScenarioRun.Status.QUEUED, dispatched_at__isnull=False)

@@ -36,17 +36,20 @@ def etag_for_bytes(*parts: bytes) -> str:
 
 
 def cache_control(ttl: int) -> str:
-    """``public, max-age=N, stale-while-revalidate=min(max(N/2,1),600), stale-if-error=min(3N,86400)``.
+    """``private, max-age=N, stale-while-revalidate=min(max(N/2,1),600), stale-if-error=min(3N,86400)``.
 
-    N=0 means ``no-store``; N/2 rounds down so the directive stays an integer.
+    Always ``private``: every API answer depends on the caller's tenant or licence, so only the caller's own
+    cache may keep it (a shared cache or CDN would hand one tenant's data to another). N=0 means
+    ``private, no-cache``: the client may keep the body but must revalidate it (If-None-Match → 304) before
+    each use. N/2 rounds down so the directive stays an integer.
     """
     if ttl < 0:
         raise ValueError("ttl must not be negative")
     if ttl == 0:
-        return "no-store"
+        return "private, no-cache"
     swr = min(max(ttl // 2, 1), MAX_STALE_WHILE_REVALIDATE)
     sie = min(3 * ttl, MAX_STALE_IF_ERROR)
-    return f"public, max-age={ttl}, stale-while-revalidate={swr}, stale-if-error={sie}"
+    return f"private, max-age={ttl}, stale-while-revalidate={swr}, stale-if-error={sie}"
 
 
 def _opaque(tag: str) -> str:

@@ -6,7 +6,7 @@ anyone can recompute after editing the data. We keep the original envelope
 HMAC-SHA256 keyed with ``settings.SECRET_KEY``, so a cursor cannot be forged or edited by a client. v2 cursors
 (``{offset, limit, filters, ts}``) carry the same kind of keyed ``sig``.
 
-Every failure raises a ``CursorError``, a 400 that ``problem_exception_handler`` renders as RFC 7807 with the
+Every failure raises a ``CursorError`` (an ``aurum.errors.InvalidInputError``), a 400 problem with the
 message as ``detail``.
 """
 
@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from rest_framework import status
-from rest_framework.exceptions import APIException
+
+from aurum.errors import InvalidInputError
 
 MAX_CURSOR_LENGTH = 1000
 CURSOR_MAX_AGE_SECONDS = 3600
@@ -35,18 +35,19 @@ MSG_FILTERS = "Cursor filters do not match"
 MSG_TOO_LONG = f"Cursor is too long (maximum {MAX_CURSOR_LENGTH} characters)"
 MSG_MANY_CURSORS = "Use only one of cursor, since_cursor and prev_cursor"
 MSG_CURSOR_WITH_OFFSET = "offset cannot be combined with a cursor; use the cursor alone"
-MSG_BAD_OFFSET = "offset must be a non-negative integer"
+# Deeper pages are refused rather than handed to an engine that would overflow or scan for minutes.
+MAX_OFFSET = 10_000_000
+MSG_BAD_OFFSET = f"offset must be an integer from 0 to {MAX_OFFSET}"
 
 _TYPE_KEY = "__cursor_type__"
 _V1_SALT = "aurum.api.cursors.v1"
 _V2_SALT = "aurum.api.cursors.v2"
 
 
-class PaginationError(APIException):
-    """Bad paging parameters: a 400 whose ``detail`` is the message."""
+class PaginationError(InvalidInputError):
+    """Bad paging parameters: a 400 problem whose ``detail`` is the message."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid-pagination"
+    slug = "invalid-pagination"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -54,7 +55,7 @@ class PaginationError(APIException):
 
 
 class CursorError(PaginationError):
-    default_code = "invalid-cursor"
+    slug = "invalid-cursor"
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,14 @@ def cursor_decode(
     )
 
 
+def offset_parse(raw: Any) -> int:
+    """An ``offset`` query value: a whole number from 0 to MAX_OFFSET, else PaginationError."""
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_OFFSET)) or int(text) > MAX_OFFSET:
+        raise PaginationError(MSG_BAD_OFFSET)
+    return int(text)
+
+
 def v1_paging_params(query: Mapping[str, Any]) -> V1PagingParams:
     """Apply the v1 rules: one of cursor / since_cursor (alias) / prev_cursor, and no cursor with offset."""
     given = {name: query.get(name) for name in ("cursor", "since_cursor", "prev_cursor") if query.get(name)}
@@ -228,12 +237,7 @@ def v1_paging_params(query: Mapping[str, Any]) -> V1PagingParams:
     if raw_offset not in (None, ""):
         if given:
             raise PaginationError(MSG_CURSOR_WITH_OFFSET)
-        try:
-            offset = int(str(raw_offset))
-        except ValueError as exc:
-            raise PaginationError(MSG_BAD_OFFSET) from exc
-        if offset < 0:
-            raise PaginationError(MSG_BAD_OFFSET)
+        offset = offset_parse(raw_offset)
     name, token = next(iter(given.items()), (None, None))
     return V1PagingParams(
         cursor=str(token) if token else None,

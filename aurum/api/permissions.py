@@ -1,19 +1,26 @@
-"""Permission classes: every tenant API view names the permission it needs."""
+"""Permission classes: every tenant API view names the permission it needs.
 
-from typing import Any
+Checks read the request's effective permissions (``RequestContext.permissions``: role ∩ token scopes),
+never the role alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from apps.accounts.models import ApiToken, Membership
+from aurum.api.context import request_context, request_context_or_none
+
+if TYPE_CHECKING:
+    from apps.accounts.models import Membership
 
 
 def request_permissions(request: Request) -> frozenset[str]:
     """What the caller may do in the current tenant: the token's scopes within its role, or the role's."""
-    if isinstance(request.auth, ApiToken):
-        return request.auth.permissions
-    membership = getattr(request._request, "aurum_membership", None)
-    return membership.permissions if membership is not None else frozenset()
+    context = request_context_or_none(request)
+    return context.permissions if context is not None else frozenset()
 
 
 class IsTenantMember(BasePermission):
@@ -25,7 +32,7 @@ class IsTenantMember(BasePermission):
         return (
             request.user is not None
             and request.user.is_authenticated
-            and getattr(request._request, "aurum_membership", None) is not None
+            and request_context_or_none(request) is not None
         )
 
 
@@ -44,4 +51,4 @@ def Requires(permission: str) -> type[BasePermission]:  # noqa: N802 - reads lik
 
 def request_membership(request: Request) -> Membership:
     """The membership the tenant middleware resolved for this request (the views' permissions ensure one)."""
-    return request._request.aurum_membership  # type: ignore[attr-defined,no-any-return]
+    return request_context(request).membership

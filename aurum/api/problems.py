@@ -1,17 +1,37 @@
-"""RFC 7807 problem details for every API error (and for the tenant middleware's refusals)."""
+"""RFC 7807 problem details: one mapping for every error an API request can end in.
 
+- ``aurum.errors.AurumError`` (what services and selectors raise) keeps its status, title, slug and issues;
+- DRF's exceptions (authentication, permission, parsing, serializer validation, throttling) keep theirs;
+- anything else is a 500 problem carrying the request id, never a traceback; it is logged with one.
+
+DRF views reach this through ``problem_exception_handler``; errors outside DRF (an unknown ``/api/`` path,
+a middleware failure) through ``api_not_found`` / ``api_server_error`` (``handler404`` / ``handler500``).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+import structlog
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
+from aurum.errors import AurumError, InvalidInputError, Issue
 from aurum.observability.context import current_request_id
+
+log = structlog.get_logger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://aurum.dev/problems/"
+API_PREFIXES = ("/api/", "/v1/", "/health/")
+SERVER_ERROR_DETAIL = (
+    "The server failed to answer this request. It has been logged; quote the request id if it persists."
+)
 
 
 def problem_body(
@@ -42,44 +62,114 @@ def problem_response(
     return response
 
 
-def _field_errors(detail: Any, path: str = "") -> list[dict[str, Any]]:
-    if isinstance(detail, dict):
-        out: list[dict[str, Any]] = []
-        for key, value in detail.items():
-            out.extend(_field_errors(value, f"{path}.{key}" if path else str(key)))
-        return out
-    if isinstance(detail, list):
-        out = []
-        for item in detail:
-            out.extend(_field_errors(item, path))
-        return out
-    code = getattr(detail, "code", "invalid")
-    return [{"field": path or None, "message": str(detail), "code": code}]
-
-
-def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    response = exception_handler(exc, context)
-    if response is None:
-        return None
-    request = context["request"]
-    title = response.status_text
-    extra: dict[str, Any] = {}
-    if isinstance(exc, exceptions.ValidationError):
-        errors = _field_errors(exc.detail)
-        detail = "The request is not valid; see errors."
-        if len(errors) == 1:  # one problem: say it in detail too
-            field, message = errors[0]["field"], errors[0]["message"]
-            detail = message if field in (None, "detail", "non_field_errors") else f"{field}: {message}"
-        extra["errors"] = errors
-    else:
-        detail = str(getattr(exc, "detail", exc))
-    response.data = problem_body(
-        status_code=response.status_code,
-        title=title,
-        detail=detail,
-        instance=request.path,
-        slug=getattr(exc, "default_code", None),
+def error_body(error: AurumError, *, instance: str) -> dict[str, Any]:
+    """The problem body of a project error (``errors`` lists its issues, when it has any)."""
+    extra = dict(error.extra)
+    if error.issues:
+        extra["errors"] = [issue.as_dict() for issue in error.issues]
+    return problem_body(
+        status_code=error.status,
+        title=error.title,
+        detail=error.detail,
+        instance=instance,
+        slug=error.slug,
         **extra,
     )
-    response.content_type = PROBLEM_CONTENT_TYPE
+
+
+def error_response(request: HttpRequest, error: AurumError) -> JsonResponse:
+    response = JsonResponse(
+        error_body(error, instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in error.headers.items():
+        response[name] = value
+    if error.status == status.HTTP_401_UNAUTHORIZED:
+        response.setdefault("WWW-Authenticate", 'Bearer realm="aurum"')
     return response
+
+
+def _issues(detail: Any, path: str = "") -> list[Issue]:
+    """DRF's nested validation detail as flat issues with dotted field paths."""
+    if isinstance(detail, dict):
+        out: list[Issue] = []
+        for key, value in detail.items():
+            out.extend(_issues(value, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(detail, list):
+        return [issue for item in detail for issue in _issues(item, path)]
+    field = path if path not in ("", "detail", "non_field_errors") else None
+    return [Issue(field, str(detail), str(getattr(detail, "code", "invalid")))]
+
+
+def _status_title(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _framework_error(exc: Exception, response: Response) -> AurumError:
+    """A DRF exception (or Http404 / PermissionDenied, which DRF maps) as ours, with DRF's status."""
+    code = response.status_code
+    slug = str(getattr(exc, "default_code", "") or _status_title(code).lower().replace(" ", "-"))
+    if isinstance(exc, exceptions.ValidationError):
+        return InvalidInputError.of(*_issues(exc.detail), slug=slug, status=code)
+    detail = getattr(exc, "detail", None)
+    text = str(detail) if isinstance(detail, str) else str(response.data.get("detail", exc))
+    return AurumError(text, slug=slug, status=code, title=_status_title(code))
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception a view raises becomes a problem response."""
+    request = context["request"]
+    headers: dict[str, str] = {}
+    if isinstance(exc, AurumError):
+        error = exc
+        set_rollback()
+    else:
+        drf = exception_handler(exc, context)  # APIException, Http404, PermissionDenied; sets rollback
+        if drf is not None:
+            error = _framework_error(exc, drf)
+            headers = {k: v for k, v in drf.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+        else:
+            set_rollback()
+            log.exception("unhandled error in an API view", path=request.path, error=type(exc).__name__)
+            error = AurumError(SERVER_ERROR_DETAIL)
+    response = Response(
+        error_body(error, instance=request.path), status=error.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in {**headers, **error.headers}.items():
+        response[name] = value
+    if error.status == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
+        response["WWW-Authenticate"] = 'Bearer realm="aurum"'
+    return response
+
+
+# --- outside DRF: Django's handler404 / handler500 ---------------------------------------------------------
+
+
+def _wants_problem(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIXES) or "json" in request.headers.get("Accept", "")
+
+
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a problem for API paths, the portal's error page for the rest."""
+    if _wants_problem(request):
+        return problem_response(
+            request, status_code=404, title="Not Found", detail=f"No resource at '{request.path}'."
+        )
+    return HttpResponse(loader.render_to_string("404.html", request=request), status=404)
+
+
+def api_server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: an unhandled error outside a DRF view. No exception text reaches the caller."""
+    if _wants_problem(request):
+        return problem_response(
+            request,
+            status_code=500,
+            title="Internal Server Error",
+            detail=SERVER_ERROR_DETAIL,
+            slug="internal-error",
+        )
+    # No request context in the template: whatever broke may break it again.
+    return HttpResponse(loader.render_to_string("500.html", {"request_id": current_request_id()}), status=500)

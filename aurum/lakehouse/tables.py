@@ -7,15 +7,18 @@ curve_key range covers it.
 """
 
 import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
-from pyiceberg.transforms import DayTransform, IdentityTransform
+from pyiceberg.transforms import DayTransform, IdentityTransform, Transform
 
 from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA, QUARANTINE_REASON_FIELD, RULES_PASSED_FIELD
 from aurum.lakehouse.catalog import get_catalog, namespace_ensure
+from aurum.lakehouse.locks import table_lock_name
 
 MARKET = "market"
 CURVE_OBSERVATION = f"{MARKET}.curve_observation"
@@ -30,44 +33,84 @@ CURVE_QUARANTINE_ARROW = pa.schema([*CURVE_TABLE_SCHEMA, QUARANTINE_REASON_FIELD
 # Small row groups let DuckDB skip most of a file for a one-curve read (files are sorted by curve_key).
 TABLE_PROPERTIES = {"format-version": "2", "write.parquet.row-group-limit": "8192"}
 SORT_COLUMNS = ("curve_key", "tenor_label")
+# The writers of the three curve tables take turns on one lock: the latest rows are derived from the
+# vintages, so the writes of both must be seen in one order.
+CURVE_TABLES_LOCK = table_lock_name(CURVE_OBSERVATION)
 
 _lock = threading.Lock()
 
 
-def _table_ensure(identifier: str, schema: pa.Schema, *, by_day: bool = True) -> Table:
-    """Load the table, creating it on first use: partitioned by dataset (and day(asof_date) when ``by_day``),
-    sorted by curve_key, tenor_label."""
+@dataclass(frozen=True)
+class PartitionField:
+    source: str
+    transform: Transform  # type: ignore[type-arg]
+    name: str
+
+
+def identity(column: str) -> PartitionField:
+    return PartitionField(column, IdentityTransform(), column)
+
+
+def by_day(column: str, name: str) -> PartitionField:
+    return PartitionField(column, DayTransform(), name)
+
+
+def table_ensure(
+    identifier: str,
+    schema: pa.Schema,
+    *,
+    partition: Sequence[PartitionField] = (),
+    sort: Sequence[str] = (),
+    properties: Mapping[str, str] = TABLE_PROPERTIES,
+) -> Table:
+    """Load an Iceberg table, creating it (namespace, partition spec, sort order) on first use.
+
+    The one way every Aurum table comes to exist: market curves, scenario outputs, PPA valuations.
+    """
     catalog = get_catalog()
     try:
         return catalog.load_table(identifier)
     except NoSuchTableError:
         pass
     with _lock:
-        namespace_ensure(MARKET)
+        namespace_ensure(identifier.rpartition(".")[0])
         try:
             return catalog.load_table(identifier)
         except NoSuchTableError:
-            table = catalog.create_table(identifier, schema=schema, properties=TABLE_PROPERTIES)
-        with table.update_spec() as spec:
-            spec.add_field("dataset", IdentityTransform(), "dataset")
-            if by_day:
-                spec.add_field("asof_date", DayTransform(), "asof_day")
-        with table.update_sort_order() as order:
-            order.asc("curve_key", IdentityTransform())
-            order.asc("tenor_label", IdentityTransform())
+            table = catalog.create_table(identifier, schema=schema, properties=dict(properties))
+        if partition:
+            with table.update_spec() as spec:
+                for field in partition:
+                    spec.add_field(field.source, field.transform, field.name)
+        if sort:
+            with table.update_sort_order() as order:
+                for column in sort:
+                    order.asc(column, IdentityTransform())
         return catalog.load_table(identifier)
 
 
 def curve_observation_table() -> Table:
-    return _table_ensure(CURVE_OBSERVATION, CURVE_OBSERVATION_ARROW)
+    return table_ensure(
+        CURVE_OBSERVATION,
+        CURVE_OBSERVATION_ARROW,
+        partition=(identity("dataset"), by_day("asof_date", "asof_day")),
+        sort=SORT_COLUMNS,
+    )
 
 
 def curve_latest_table() -> Table:
-    return _table_ensure(CURVE_LATEST, CURVE_OBSERVATION_ARROW, by_day=False)
+    return table_ensure(
+        CURVE_LATEST, CURVE_OBSERVATION_ARROW, partition=(identity("dataset"),), sort=SORT_COLUMNS
+    )
 
 
 def curve_quarantine_table() -> Table:
-    return _table_ensure(CURVE_QUARANTINE, CURVE_QUARANTINE_ARROW)
+    return table_ensure(
+        CURVE_QUARANTINE,
+        CURVE_QUARANTINE_ARROW,
+        partition=(identity("dataset"), by_day("asof_date", "asof_day")),
+        sort=SORT_COLUMNS,
+    )
 
 
 def slice_filter(dataset: str, asof: date) -> str:

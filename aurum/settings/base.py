@@ -63,6 +63,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "aurum.observability.middleware.RequestContextMiddleware",
+    "aurum.api.caching.PrivateCacheMiddleware",
     "aurum.api.throttling.RateLimitHeadersMiddleware",
     "aurum.api.deprecation.V1DeprecationMiddleware",
     "django.middleware.security.SecurityMiddleware",

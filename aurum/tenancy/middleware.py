@@ -18,6 +18,7 @@ from django_tenants.postgresql_backend.base import FakeTenant
 from apps.accounts.models import ApiToken, Membership, User
 from apps.accounts.selectors import membership_for
 from apps.accounts.services import TokenInvalidError, api_token_authenticate
+from aurum.api.context import RequestContext, request_context_set
 from aurum.api.problems import problem_response
 from aurum.observability.context import context_bind
 from aurum.tenancy.db import tenant_connection
@@ -63,6 +64,7 @@ class TenantResolutionMiddleware:
         request.tenant = FakeTenant(schema_name="public")  # type: ignore[attr-defined]
         request.aurum_token = None  # type: ignore[attr-defined]
         request.aurum_membership = None  # type: ignore[attr-defined]
+        request_context_set(request, None)
         if request.path.startswith(TENANTLESS_PATHS):
             self._route(request, None)
             return self.get_response(request)
@@ -85,6 +87,12 @@ class TenantResolutionMiddleware:
             request.tenant = tenant  # type: ignore[attr-defined]
         request.aurum_membership = membership  # type: ignore[attr-defined]
         request.aurum_token = token  # type: ignore[attr-defined]
+        if tenant is not None and membership is not None:
+            permissions = token.permissions if token is not None else membership.permissions
+            request_context_set(
+                request,
+                RequestContext(tenant=tenant, membership=membership, permissions=permissions, token=token),
+            )
         if tenant is not None:
             connection.set_tenant(tenant)
         context_bind(

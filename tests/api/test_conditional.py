@@ -71,15 +71,15 @@ def test_etag_covers_links() -> None:
 @pytest.mark.parametrize(
     ("ttl", "expected"),
     [
-        (0, "no-store"),
+        (0, "private, no-cache"),
         # N=1: swr = min(max(0.5, 1), 600) = 1; sie = min(3, 86400) = 3
-        (1, "public, max-age=1, stale-while-revalidate=1, stale-if-error=3"),
+        (1, "private, max-age=1, stale-while-revalidate=1, stale-if-error=3"),
         # N=120: swr = min(max(60, 1), 600) = 60; sie = min(360, 86400) = 360
-        (120, "public, max-age=120, stale-while-revalidate=60, stale-if-error=360"),
+        (120, "private, max-age=120, stale-while-revalidate=60, stale-if-error=360"),
         # N=300: swr = 150; sie = 900
-        (300, "public, max-age=300, stale-while-revalidate=150, stale-if-error=900"),
+        (300, "private, max-age=300, stale-while-revalidate=150, stale-if-error=900"),
         # N=100000: swr = min(50000, 600) = 600; sie = min(300000, 86400) = 86400
-        (100000, "public, max-age=100000, stale-while-revalidate=600, stale-if-error=86400"),
+        (100000, "private, max-age=100000, stale-while-revalidate=600, stale-if-error=86400"),
     ],
 )
 def test_cache_control_formula(ttl: int, expected: str) -> None:
@@ -114,7 +114,7 @@ def test_matching_if_none_match_is_304_with_cache_headers(rf: RequestFactory, he
     assert response.status_code == 304
     assert response.data is None
     assert response["ETag"] == ETAG
-    assert response["Cache-Control"] == "public, max-age=120, stale-while-revalidate=60, stale-if-error=360"
+    assert response["Cache-Control"] == "private, max-age=120, stale-while-revalidate=60, stale-if-error=360"
     assert "Link" not in response
 
 
@@ -141,7 +141,7 @@ def test_non_matching_if_none_match_sends_the_full_response(rf: RequestFactory, 
     assert response.status_code == 200
     assert response.data == BODY
     assert response["ETag"] == ETAG
-    assert response["Cache-Control"] == "public, max-age=120, stale-while-revalidate=60, stale-if-error=360"
+    assert response["Cache-Control"] == "private, max-age=120, stale-while-revalidate=60, stale-if-error=360"
 
 
 def test_without_preconditions_the_full_response_is_sent(rf: RequestFactory) -> None:
@@ -149,7 +149,11 @@ def test_without_preconditions_the_full_response_is_sent(rf: RequestFactory) -> 
 
     assert conditional_response(request, BODY, ttl=0) is None
     response = cached_response(request, BODY, ttl=0)
-    assert (response.status_code, response["Cache-Control"], response["ETag"]) == (200, "no-store", ETAG)
+    assert (response.status_code, response["Cache-Control"], response["ETag"]) == (
+        200,
+        "private, no-cache",
+        ETAG,
+    )
 
 
 def test_matching_if_none_match_on_a_write_is_412(rf: RequestFactory) -> None:

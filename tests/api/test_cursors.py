@@ -182,7 +182,7 @@ def test_v1_undecodable_cursor_is_invalid(token: str) -> None:
 def test_cursor_error_is_a_400_with_the_message_as_detail() -> None:
     error = CursorError("Cursor has expired")
 
-    assert (error.status_code, str(error.detail), error.default_code) == (
+    assert (error.status, error.detail, error.slug) == (
         400,
         "Cursor has expired",
         "invalid-cursor",
@@ -198,6 +198,7 @@ def test_cursor_error_is_a_400_with_the_message_as_detail() -> None:
         ({}, V1PagingParams(cursor=None, direction="next", offset=None)),
         ({"limit": "10"}, V1PagingParams(cursor=None, direction="next", offset=None)),
         ({"offset": "20"}, V1PagingParams(cursor=None, direction="next", offset=20)),
+        ({"offset": "10000000"}, V1PagingParams(cursor=None, direction="next", offset=10_000_000)),
         ({"cursor": "abc"}, V1PagingParams(cursor="abc", direction="next", offset=None)),
         ({"since_cursor": "abc"}, V1PagingParams(cursor="abc", direction="next", offset=None)),
         ({"prev_cursor": "abc"}, V1PagingParams(cursor="abc", direction="prev", offset=None)),
@@ -222,15 +223,18 @@ WITH_OFFSET = "offset cannot be combined with a cursor; use the cursor alone"
             {"prev_cursor": "a", "offset": "10"},
             "offset cannot be combined with a cursor; use the cursor alone",
         ),
-        ({"offset": "-1"}, "offset must be a non-negative integer"),
-        ({"offset": "ten"}, "offset must be a non-negative integer"),
+        ({"offset": "-1"}, "offset must be an integer from 0 to 10000000"),
+        ({"offset": "ten"}, "offset must be an integer from 0 to 10000000"),
+        ({"offset": "99999999999999999999999"}, "offset must be an integer from 0 to 10000000"),
+        ({"offset": "10000001"}, "offset must be an integer from 0 to 10000000"),
+        ({"offset": "\u00b2"}, "offset must be an integer from 0 to 10000000"),
     ],
 )
 def test_v1_paging_param_conflicts_are_400(query: dict[str, str], message: str) -> None:
     with pytest.raises(PaginationError) as info:
         v1_paging_params(query)
 
-    assert (info.value.status_code, info.value.message) == (400, message)
+    assert (info.value.status, info.value.message) == (400, message)
 
 
 def test_v1_paging_params_read_a_querydict(rf: Any) -> None:

@@ -136,7 +136,7 @@ def test_metadata_etag_and_304(get, api, world):
         "/api/v1/metadata/calendars", HTTP_IF_NONE_MATCH=first["ETag"], **world.acme.auth("viewer")
     )
 
-    assert first["Cache-Control"].startswith("public, max-age=300")
+    assert first["Cache-Control"].startswith("private, max-age=300")
     assert again.status_code == 304
     assert again["ETag"] == first["ETag"]
 

@@ -47,7 +47,7 @@ def test_latest_page_matches_the_contract_and_the_workbook(get):
     )
     assert response["Deprecation"] == "true" and response["X-API-Version"] == "v1"
     # spec 3.1: max-age=N, stale-while-revalidate=min(max(N/2,1),600), stale-if-error=min(3N,86400), N=120
-    assert response["Cache-Control"] == "public, max-age=120, stale-while-revalidate=60, stale-if-error=360"
+    assert response["Cache-Control"] == "private, max-age=120, stale-while-revalidate=60, stale-if-error=360"
 
 
 def test_asof_and_as_known_at(get):

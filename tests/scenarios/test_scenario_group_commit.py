@@ -25,7 +25,6 @@ from django_tenants.utils import schema_context
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
 from apps.scenarios.outputs import (
-    _lock_key,
     output_rows_append,
     output_table_ensure,
     output_table_name,
@@ -47,6 +46,7 @@ from apps.scenarios.services import (
     scenario_runs_sweep,
 )
 from aurum.lakehouse.catalog import get_catalog
+from aurum.lakehouse.locks import advisory_lock_key, table_lock_name
 from tests.conftest import database_url
 from tests.scenarios.conftest import BASE_DAY, POLICY, fixed_price_curves
 
@@ -204,7 +204,7 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
 @contextmanager
 def _output_table_locked(schema: str) -> Iterator[None]:
     """Hold the tenant's output-table lock from another session, as a long commit would."""
-    key = _lock_key(output_table_name(schema))
+    key = advisory_lock_key(table_lock_name(output_table_name(schema)))
     with psycopg.connect(database_url().replace("postgres://", "postgresql://"), autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", [key])
         try:

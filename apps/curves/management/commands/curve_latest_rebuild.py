@@ -3,14 +3,14 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 from pyiceberg.exceptions import NoSuchTableError
 
 from apps.curves.models import Curve
-from apps.ingestion.services import CURVE_TABLES_LOCK
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.latest import curve_latest_rebuild
-from aurum.lakehouse.tables import CURVE_LATEST
+from aurum.lakehouse.locks import advisory_xact_lock
+from aurum.lakehouse.tables import CURVE_LATEST, CURVE_TABLES_LOCK
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 pass
         datasets = options["dataset"] or sorted(set(Curve.objects.values_list("dataset", flat=True)))
         for dataset in datasets:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CURVE_TABLES_LOCK])
+            with transaction.atomic():
+                advisory_xact_lock(CURVE_TABLES_LOCK)
                 rows = curve_latest_rebuild(dataset)
             self.stdout.write(f"{dataset}: {rows} latest rows")
