@@ -3,30 +3,12 @@
 import csv
 import json
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
 
 import pytest
-import yaml
-from jsonschema import Draft202012Validator
 
-from tests.conftest import FIXTURES
-
-SPEC_PATH = FIXTURES / "aurum-original" / "openapi-spec-v1.yaml"
-
-
-@cache
-def _spec() -> dict[str, Any]:
-    return dict(yaml.safe_load(SPEC_PATH.read_text()))
-
-
-def assert_contract(path_template: str, response: Any) -> None:
-    """The body matches the 200 schema the original contract gives for this path."""
-    spec = _spec()
-    schema = spec["paths"][path_template]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    validator = Draft202012Validator({**schema, "components": spec["components"]})
-    errors = sorted(validator.iter_errors(response.json()), key=str)
-    assert not errors, [e.message for e in errors[:5]]
+from tests.support.contract import assert_contract
+from tests.support.paths import FIXTURES
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.curves.lake import EUGP_DAYS, RP_DAYS, Lake, eod, private_lake
+from tests.support.lake import EUGP_DAYS, RP_DAYS, Lake, eod, private_lake
 
 
 @pytest.fixture(scope="package")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from aurum.api.cursors import cursor_encode
-from tests.api.test_v1_metadata import assert_contract
-from tests.curves.lake import EUGP_DAYS, RP_DAYS
-from tests.curves.test_reads import a_curve, parsed
+from tests.support.contract import assert_contract
+from tests.support.curves import a_curve, parsed
+from tests.support.lake import EUGP_DAYS, RP_DAYS
 
 D1, D2, D3 = EUGP_DAYS
 

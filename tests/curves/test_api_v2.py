@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.curves.lake import EUGP_DAYS, RP_DAYS
-from tests.curves.test_reads import a_curve, parsed
+from tests.support.curves import a_curve, parsed
+from tests.support.lake import EUGP_DAYS, RP_DAYS
 
 D1, D2, D3 = EUGP_DAYS
 

@@ -11,8 +11,8 @@ from typing import Any
 from django.test import override_settings
 
 from aurum.api.read_cache import read_cache_key, read_through
-from tests.curves.lake import EUGP_DAYS, RP_DAYS
-from tests.curves.test_reads import a_curve
+from tests.support.curves import a_curve
+from tests.support.lake import EUGP_DAYS, RP_DAYS
 
 D1, D2, _ = EUGP_DAYS
 DEAD_REDIS = "redis://127.0.0.1:1/0"

@@ -4,40 +4,18 @@ workbooks themselves as parsed, not against the read path's own output."""
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import Any
 
 import pytest
 
 from apps.curves import selectors
-from apps.ingestion.parsers import parse_workbook
 from aurum.lakehouse.queries import CurveFilters
-from tests.curves.lake import EUGP_DAYS, RP_DAYS, eod
-
-EUGP, RP = "vendor:EUGP", "vendor:RP"
-BOTH = (EUGP, RP)
-D1, D2, D3 = EUGP_DAYS
-
-
-@cache
-def parsed(vendor: str, day: date) -> dict[tuple[str, str], dict[str, Any]]:
-    """(curve_key, tenor_label) -> the parsed row of that workbook (quoted points, before strips)."""
-    path = eod(vendor, day)
-    rows = parse_workbook(path.read_bytes(), filename=path.name).rows.to_pylist()
-    return {(r["curve_key"], r["tenor_label"]): r for r in rows}
+from tests.support.curves import BOTH, D1, D2, D3, EUGP, RP, a_curve, parsed
+from tests.support.lake import EUGP_DAYS, RP_DAYS
 
 
 def _key_rows(result: Any) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r["curve_key"], r["tenor_label"]): r for r in result.table.to_pylist()}
-
-
-def a_curve(vendor: str = "EUGP", day: date = D3) -> str:
-    """A curve quoted with a mid on ``day`` with the most tenors (a full forward curve)."""
-    counts: dict[str, int] = {}
-    for (key, _), row in parsed(vendor, day).items():
-        if row["mid"] is not None:
-            counts[key] = counts.get(key, 0) + 1
-    return max(sorted(counts), key=lambda k: counts[k])
 
 
 def test_latest_is_the_newest_vintage_of_every_tenor(read_world):

@@ -10,8 +10,8 @@ import pytest
 from apps.curves import selectors
 from aurum.api.read_cache import read_cache_key
 from aurum.lakehouse.queries import CurveFilters
-from tests.curves.lake import EUGP_DAYS, eod, private_lake
-from tests.curves.test_reads import EUGP, a_curve, parsed
+from tests.support.curves import EUGP, a_curve, parsed
+from tests.support.lake import EUGP_DAYS, eod, private_lake
 
 D1, D2, D3 = EUGP_DAYS
 

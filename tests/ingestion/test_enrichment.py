@@ -8,9 +8,8 @@ import pytest
 
 from apps.ingestion.parsers.enrichment import enrich
 from apps.ingestion.parsers.units import embedded_units, normalise_units
-
-from .fixture_paths import UNITS_MAP
-from .rows import curve_row, curve_table
+from tests.support.paths import UNITS_MAP
+from tests.support.rows import curve_row, curve_table
 
 
 def _enriched(**overrides: Any) -> dict[str, Any]:

@@ -13,9 +13,8 @@ import pytest
 from apps.ingestion.parsers import errors
 from apps.ingestion.parsers.workbook import parse_workbook
 from apps.ingestion.xlsx_writer import write_xlsx
-
-from .fixture_paths import EOD_DIR
-from .workbooks import eugp_workbook
+from tests.support.paths import EOD_DIR
+from tests.support.workbooks import eugp_workbook
 
 RP_FILE = EOD_DIR / "EOD_RP_20250912_1430.xlsx"
 EUGP_FILE = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"

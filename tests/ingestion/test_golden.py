@@ -13,8 +13,7 @@ import pytest
 from apps.ingestion.parsers.enrichment import enrich
 from apps.ingestion.parsers.schema import CURVE_OBSERVATION_FIELDS, EXTRA_FIELDS
 from apps.ingestion.parsers.workbook import parse_workbook
-
-from .fixture_paths import ORIGINAL, UNITS_MAP
+from tests.support.paths import ORIGINAL, UNITS_MAP
 
 
 def _canonical(row: dict[str, Any], fields: list[str]) -> tuple[tuple[str, Any], ...]:

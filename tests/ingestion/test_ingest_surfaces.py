@@ -11,8 +11,8 @@ from django.core.management import call_command
 from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_drop_folder_scan, ingest_run_create, ingest_run_execute
 from aurum.events.publish import tenant_group
-from tests.ingestion.fixture_paths import EOD_DIR
-from tests.ingestion.workbooks import eugp_workbook, rp_workbook
+from tests.support.paths import EOD_DIR
+from tests.support.workbooks import eugp_workbook, rp_workbook
 
 
 def _upload(api, world_tenant, role, data: bytes, name: str, **extra):

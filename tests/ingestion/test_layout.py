@@ -11,9 +11,8 @@ from apps.ingestion.parsers.layout import classify_tenor, read_layout
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.workbook import parse_workbook
 from apps.ingestion.xlsx_writer import Cell, write_xlsx
-
-from .fixture_paths import UNITS_MAP
-from .workbooks import ASOF, MONTHS, eugp_workbook, pw_workbook, real_layout_sheet, rp_workbook
+from tests.support.paths import UNITS_MAP
+from tests.support.workbooks import ASOF, MONTHS, eugp_workbook, pw_workbook, real_layout_sheet, rp_workbook
 
 EUGP_NAME = "EOD_EUGP_20250912_1430.xlsx"
 

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from apps.ingestion.services import ingest_run_create, ingest_run_execute
-from tests.ingestion.fixture_paths import EOD_DIR
+from tests.support.paths import EOD_DIR
 
 EUGP_0912 = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"
 RP_0912 = EOD_DIR / "EOD_RP_20250912_1430.xlsx"

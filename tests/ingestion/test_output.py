@@ -18,8 +18,7 @@ from apps.ingestion.parsers.errors import LayoutMismatchError
 from apps.ingestion.parsers.pipeline import parse_workbook_to_csv
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.workbook import parse_workbook
-
-from .fixture_paths import EOD_DIR, ORIGINAL, UNITS_MAP
+from tests.support.paths import EOD_DIR, ORIGINAL, UNITS_MAP
 
 REPO = Path(__file__).resolve().parents[2]
 AVRO_FIELDS = [

@@ -14,8 +14,8 @@ from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_run_create, ingest_run_execute
 from aurum.lakehouse.raw import raw_get
 from aurum.lakehouse.tables import curve_observation_table, curve_quarantine_table, slice_filter
-from tests.ingestion.fixture_paths import EOD_DIR
-from tests.ingestion.workbooks import eugp_workbook
+from tests.support.paths import EOD_DIR
+from tests.support.workbooks import eugp_workbook
 
 EUGP_0912 = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"
 RP_0912 = EOD_DIR / "EOD_RP_20250912_1430.xlsx"

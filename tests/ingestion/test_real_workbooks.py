@@ -15,9 +15,8 @@ from apps.ingestion.parsers.identity import version_hash
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA
 from apps.ingestion.parsers.workbook import ParseResult, parse_workbook
-
-from .fixture_paths import UNITS_MAP, eod_files
-from .reference_cells import BID_ASK_TEXT, count_price_cells, sheet_cells
+from tests.support.cells import BID_ASK_TEXT, count_price_cells, sheet_cells
+from tests.support.paths import UNITS_MAP, eod_files
 
 ALL_FILES = eod_files()
 SHEETS = {

@@ -15,10 +15,9 @@ from apps.ingestion.parsers.identity import version_hash
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.strips import derived_strips
 from apps.ingestion.parsers.workbook import parse_workbook
-
-from .fixture_paths import EOD_DIR, UNITS_MAP
-from .reference_cells import sheet_cells
-from .rows import ASOF, curve_row, curve_table, month_row
+from tests.support.cells import sheet_cells
+from tests.support.paths import EOD_DIR, UNITS_MAP
+from tests.support.rows import ASOF, curve_row, curve_table, month_row
 
 EUGP_FILE = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"
 

@@ -13,9 +13,9 @@ from aurum.lakehouse import catalog as catalog_module
 from aurum.lakehouse import engines, latest, tables
 from aurum.lakehouse.engines import DuckDBEngine
 from aurum.lakehouse.queries import CurveFilters, curves_asof, curves_latest
-from tests.lakehouse import sample
-from tests.lakehouse.sample import D12, ENTITLED
-from tests.lakehouse.test_queries import CASES, FILTERS, approx_rows
+from tests.support import sample
+from tests.support.query_cases import CASES, FILTERS, approx_rows
+from tests.support.sample import D12, ENTITLED
 
 
 @pytest.fixture

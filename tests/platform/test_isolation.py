@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.conftest import World
+from tests.support.world import World
 
 
 @dataclass(frozen=True)

@@ -10,46 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from django.db import transaction
 from django_tenants.utils import schema_context
 
-from tests.ingestion.fixture_paths import EOD_DIR
+from tests.support.paths import EOD_DIR
+from tests.support.ppa import PPA_DAY
+from tests.support.slices import ingest_slice, read_slice
 
 EUGP_0912 = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"
 RP_0912 = EOD_DIR / "EOD_RP_20250912_1430.xlsx"
-PPA_DAY = date(2025, 5, 14)
 GERMAN_POWER = {"sheet_name": "Fixed Prices - Mid", "location": "German", "block": "BASE"}
-
-
-class _RollbackError(Exception):
-    pass
-
-
-def _ingest_slice(path: Path, asof: date) -> None:
-    from apps.ingestion.services import ingest_run_create, ingest_run_execute
-
-    try:
-        with transaction.atomic():
-            created = ingest_run_create(
-                data=path.read_bytes(), file_name=path.name, source="command", as_of=asof
-            )
-            run = ingest_run_execute(run_id=created.run.pk)
-            assert run.status in ("succeeded", "succeeded_with_quarantine"), run.error_message
-            raise _RollbackError
-    except _RollbackError:
-        pass
-
-
-def read_slice(dataset: str, asof: date) -> pa.Table:
-    from aurum.lakehouse.tables import curve_observation_table, slice_filter
-
-    return curve_observation_table().scan(row_filter=slice_filter(dataset, asof)).to_arrow()
 
 
 @dataclass(frozen=True)
@@ -89,14 +63,14 @@ def _curve(dataset: str, asof: date, **identity: str) -> PpaCurve:
 def german_power(django_db_setup: None, django_db_blocker: Any) -> PpaCurve:
     """EUGP's German BASE power curve (121 monthly tenors) as of PPA_DAY."""
     with django_db_blocker.unblock():
-        _ingest_slice(EUGP_0912, PPA_DAY)
+        ingest_slice(EUGP_0912, PPA_DAY)
     return _curve("vendor:EUGP", PPA_DAY, **GERMAN_POWER)
 
 
 @pytest.fixture(scope="session")
 def rp_slice(django_db_setup: None, django_db_blocker: Any) -> pa.Table:
     with django_db_blocker.unblock():
-        _ingest_slice(RP_0912, PPA_DAY)
+        ingest_slice(RP_0912, PPA_DAY)
     return read_slice("vendor:RP", PPA_DAY)
 
 

@@ -4,13 +4,10 @@ scenario run (v1 by scenario_id, v2 by scenario_run_id) with NPV computed from t
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import Any
 
 import pytest
-import yaml
 from django_tenants.utils import schema_context
-from jsonschema import Draft202012Validator
 
 from apps.ppa.models import PpaValuation
 from apps.scenarios.models import ScenarioRun
@@ -21,9 +18,9 @@ from apps.scenarios.services import (
     scenario_run_execute,
     scenario_run_submit,
 )
-from tests.conftest import FIXTURES
-from tests.ppa import expected
-from tests.ppa.conftest import PPA_DAY
+from tests.support import ppa_expected as expected
+from tests.support.contract import assert_contract
+from tests.support.ppa import PPA_DAY
 
 V1 = "/api/v1/ppa"
 TERMS: dict[str, Any] = {
@@ -38,29 +35,13 @@ TERMS: dict[str, Any] = {
 POLICY = {"driver_type": "policy", "payload": {"policy_name": "carbon_tax", "start_year": 2027}}
 
 
-@cache
-def _spec() -> dict[str, Any]:
-    return dict(yaml.safe_load((FIXTURES / "aurum-original" / "openapi-spec-v1.yaml").read_text()))
-
-
-def assert_contract(method: str, path_template: str, response: Any, status: int = 200) -> None:
-    """The status is the contract's and the body matches the schema it gives for that status."""
-    assert response.status_code == status, response.content
-    spec = _spec()
-    operation = spec["paths"][path_template][method]
-    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
-    validator = Draft202012Validator({**schema, "components": spec["components"]})
-    errors = sorted(validator.iter_errors(response.json()), key=str)
-    assert not errors, [e.message for e in errors[:5]]
-
-
 def _create(api: Any, world: Any, **body: Any) -> Any:
     return api.post(f"{V1}/contracts", {"terms": TERMS, **body}, format="json", **world.acme.auth("trader"))
 
 
 def test_contract_crud_matches_the_v1_contract(world, api):
     created = _create(api, world, instrument_id="INS-7")
-    assert_contract("post", "/v1/ppa/contracts", created, 201)
+    assert_contract("/v1/ppa/contracts", created, method="post", status=201)
     contract = created.json()["data"]
     path = f"{V1}/contracts/{contract['ppa_contract_id']}"
 
@@ -71,9 +52,9 @@ def test_contract_crud_matches_the_v1_contract(world, api):
     deleted = api.delete(path, **world.acme.auth("trader"))
 
     assert (contract["tenant_id"], contract["instrument_id"], contract["terms"]) == ("acme", "INS-7", TERMS)
-    assert_contract("get", "/v1/ppa/contracts/{contract_id}", read)
+    assert_contract("/v1/ppa/contracts/{contract_id}", read, method="get")
     assert read.json()["data"] == contract
-    assert_contract("patch", "/v1/ppa/contracts/{contract_id}", patched)
+    assert_contract("/v1/ppa/contracts/{contract_id}", patched, method="patch")
     assert patched.json()["data"]["terms"]["volume_mwh"] == 900.0
     assert deleted.status_code == 204
     assert api.get(path, **world.acme.auth("viewer")).status_code == 404
@@ -95,8 +76,8 @@ def test_list_pages_with_signed_cursors(world, api):
         **world.acme.auth("viewer"),
     )
 
-    assert_contract("get", "/v1/ppa/contracts", first)
-    assert_contract("get", "/v1/ppa/contracts", second)
+    assert_contract("/v1/ppa/contracts", first, method="get")
+    assert_contract("/v1/ppa/contracts", second, method="get")
     newest_first = ids[::-1]
     assert [c["ppa_contract_id"] for c in first.json()["data"]] == newest_first[:2]
     assert [c["ppa_contract_id"] for c in second.json()["data"]][:1] == newest_first[2:]
@@ -191,7 +172,7 @@ def test_v1_valuate_uses_the_scenarios_latest_run_and_stores_rows(world, api, ge
         f"{V1}/contracts/{contract_id}/valuations", {"scenario_id": "nope"}, **world.acme.auth("viewer")
     )
 
-    assert_contract("post", "/v1/ppa/valuate", valued)
+    assert_contract("/v1/ppa/valuate", valued, method="post")
     metrics = valued.json()["data"]
     assert len(months) == 12
     assert [m["metric"] for m in metrics] == ["cashflow"] * 12 + ["NPV", "IRR"]
@@ -200,7 +181,7 @@ def test_v1_valuate_uses_the_scenarios_latest_run_and_stores_rows(world, api, ge
     assert {m["run_id"] for m in metrics} == {str(scenario_run.pk)}
     assert {m["curve_key"] for m in metrics} == {german_power.curve_key}
     assert metrics[13]["unit"] == "ratio"
-    assert_contract("get", "/v1/ppa/contracts/{contract_id}/valuations", listed)
+    assert_contract("/v1/ppa/contracts/{contract_id}/valuations", listed, method="get")
     records = listed.json()["data"]
     assert len(records) == 14
     assert {r["scenario_id"] for r in records} == {str(scenario_run.scenario_id)}

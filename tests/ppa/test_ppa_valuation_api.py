@@ -16,8 +16,8 @@ from apps.curves.models import Curve
 from apps.ppa.lakehouse import ppa_valuation_table
 from apps.ppa.models import PpaValuation
 from tenants.models import Tenant
-from tests.ppa import expected
-from tests.ppa.conftest import PPA_DAY
+from tests.support import ppa_expected as expected
+from tests.support.ppa import PPA_DAY
 
 URL = "/api/v2/ppa/contracts"
 START, END = date(2025, 10, 1), date(2026, 12, 31)

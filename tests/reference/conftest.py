@@ -6,21 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from apps.reference.models import (
-    Block,
-    Calendar,
-    Iso,
-    IsoDataSource,
-    IsoNode,
-    Market,
-    Product,
-    UnitMapping,
-)
 from apps.reference.selectors import units_cache_bump
 from apps.reference.services import reference_load
-from tests.conftest import FIXTURES
+from tests.support.paths import ORIGINAL
 
-ORIGINAL = FIXTURES / "aurum-original"
 CATALOG_FILES = (
     "units_map.csv",
     "calendars.json",
@@ -55,16 +44,3 @@ def source_copy(tmp_path: Path) -> Path:
 def loaded(db: None) -> dict[str, int]:
     """The real catalogs, loaded (the test session may have loaded them already; loading again is a no-op)."""
     return reference_load(source_dir=ORIGINAL)
-
-
-def reference_clear() -> None:
-    """Delete every reference row (inside the test's transaction), for tests that load into empty tables."""
-    for model in (IsoNode, Market, IsoDataSource, Iso, Calendar, UnitMapping, Block, Product):
-        model._default_manager.all().delete()
-
-
-def file_edit(path: Path, old: str, new: str) -> None:
-    """Replace one exact occurrence of ``old`` in a copied catalog file."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} must occur once in {path.name}"
-    path.write_text(text.replace(old, new), encoding="utf-8")

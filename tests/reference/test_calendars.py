@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.reference.models import CalendarBlock
 from apps.reference.selectors import block_hour_count, calendar_block_hours, calendar_expand
-from tests.reference.conftest import ORIGINAL
+from tests.support.reference import ORIGINAL
 
 CALENDARS = json.loads((ORIGINAL / "calendars.json").read_text(encoding="utf-8"))
 YEAR_2024 = (date(2024, 1, 1), date(2024, 12, 31))

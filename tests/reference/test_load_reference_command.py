@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.reference.models import Market, UnitMapping
-from tests.reference.conftest import ORIGINAL, file_edit
+from tests.support.reference import ORIGINAL, file_edit
 
 
 def test_the_command_prints_the_rows_of_each_catalog(db):

@@ -26,7 +26,7 @@ from apps.reference.models import (
     UnitMapping,
 )
 from apps.reference.services import reference_load
-from tests.reference.conftest import ORIGINAL, file_edit, reference_clear
+from tests.support.reference import ORIGINAL, file_edit, reference_clear
 
 CATALOG_MODELS: dict[str, type[models.Model]] = {
     "units_map": UnitMapping,

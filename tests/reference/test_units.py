@@ -6,7 +6,7 @@ import csv
 from apps.reference.models import UnitMapping
 from apps.reference.selectors import units_lookup, units_resolve
 from apps.reference.services import reference_load, units_map_default_ensure
-from tests.reference.conftest import ORIGINAL, file_edit
+from tests.support.reference import ORIGINAL, file_edit
 
 
 def test_spellings_of_one_unit_resolve_alike(loaded):

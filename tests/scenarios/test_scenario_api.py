@@ -8,35 +8,15 @@ from __future__ import annotations
 
 import csv as csv_module
 import io
-from functools import cache
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from django_tenants.utils import schema_context
-from jsonschema import Draft202012Validator
 
 from apps.scenarios.services import scenario_run_execute
-from tests.conftest import FIXTURES
-from tests.scenarios.conftest import POLICY
-
-SPEC_PATH = FIXTURES / "aurum-original" / "openapi-spec-v1.yaml"
-
-
-@cache
-def _spec() -> dict[str, Any]:
-    return dict(yaml.safe_load(SPEC_PATH.read_text()))
-
-
-def assert_contract(path: str, method: str, code: int, response: Any) -> None:
-    """The response has the status and matches the schema the original contract gives for it."""
-    assert response.status_code == code, response.content[:500]
-    spec = _spec()
-    content = spec["paths"][path][method]["responses"][str(code)]["content"]["application/json"]
-    validator = Draft202012Validator({**content["schema"], "components": spec["components"]})
-    errors = sorted(validator.iter_errors(response.json()), key=str)
-    assert not errors, [e.message for e in errors[:5]]
+from tests.support.contract import assert_contract
+from tests.support.scenarios import POLICY
 
 
 def _body(curves: Any, name: str = "Carbon 2027") -> dict[str, Any]:
@@ -80,9 +60,9 @@ def test_v1_scenario_lifecycle_matches_the_contract(trader, api, world, eugp_cur
         "/api/v1/scenarios", _body(eugp_curves, "V"), format="json", **world.acme.auth("viewer")
     )
 
-    assert_contract("/v1/scenarios", "post", 201, created)
-    assert_contract("/v1/scenarios/{scenario_id}", "get", 200, fetched)
-    assert_contract("/v1/scenarios", "get", 200, listed)
+    assert_contract("/v1/scenarios", created, method="post", status=201)
+    assert_contract("/v1/scenarios/{scenario_id}", fetched, method="get", status=200)
+    assert_contract("/v1/scenarios", listed, method="get", status=200)
     data = fetched.json()["data"]
     assert (data["unique_key"], data["status"], data["version"]) == ("acme:carbon-2027", "created", 1)
     assert data["metadata"]["curve_keys"] == list(eugp_curves.curve_keys)
@@ -127,16 +107,16 @@ def test_v1_runs_are_idempotent_and_outputs_page_with_cursors_csv_and_etag(trade
     )
     latest = trader("get", f"/api/v1/scenarios/{scenario_id}/metrics/latest")
 
-    assert_contract("/v1/scenarios/{scenario_id}/run", "post", 202, run)
+    assert_contract("/v1/scenarios/{scenario_id}/run", run, method="post", status=202)
     assert run.json()["data"]["status"] == "queued"
     assert again.json()["data"]["id"] == run_id
     assert keyed_again.json()["data"]["id"] == keyed.json()["data"]["id"] != run_id
-    assert_contract("/v1/scenarios/{scenario_id}/runs/{run_id}", "get", 200, detail)
+    assert_contract("/v1/scenarios/{scenario_id}/runs/{run_id}", detail, method="get", status=200)
     assert detail.json()["data"]["status"] == "succeeded"
-    assert_contract("/v1/scenarios/{scenario_id}/runs", "get", 200, runs)
+    assert_contract("/v1/scenarios/{scenario_id}/runs", runs, method="get", status=200)
     assert [r["id"] for r in runs.json()["data"]] == [run_id]
-    assert_contract("/v1/scenarios/{scenario_id}/outputs", "get", 200, page1)
-    assert_contract("/v1/scenarios/{scenario_id}/outputs", "get", 200, page2)
+    assert_contract("/v1/scenarios/{scenario_id}/outputs", page1, method="get", status=200)
+    assert_contract("/v1/scenarios/{scenario_id}/outputs", page2, method="get", status=200)
     first, second = page1.json()["data"], page2.json()["data"]
     assert len(first) == len(second) == 50
     keys = [(p["tags"]["curve_key"], p["tags"]["tenor_label"]) for p in first + second]
@@ -151,7 +131,7 @@ def test_v1_runs_are_idempotent_and_outputs_page_with_cursors_csv_and_etag(trade
     for row in rows:
         base = eugp_curves.mids(row["curve_key"])[row["tenor_label"]]
         assert float(row["value"]) == pytest.approx(base + (1.0 if row["contract_month"] >= "2027" else 0.0))
-    assert_contract("/v1/scenarios/{scenario_id}/metrics/latest", "get", 200, latest)
+    assert_contract("/v1/scenarios/{scenario_id}/metrics/latest", latest, method="get", status=200)
     expected_mean = (
         sum(
             eugp_curves.mids(k)[t] + (1.0 if m.year >= 2027 else 0.0)
@@ -187,7 +167,7 @@ def test_v1_cancel_and_bulk(trader, eugp_curves):
         "post", f"/api/v1/scenarios/{scenario_id}/runs:bulk", {"runs": [{"seed": i} for i in range(101)]}
     )
 
-    assert_contract("/v1/scenarios/runs/{run_id}/cancel", "post", 200, cancelled)
+    assert_contract("/v1/scenarios/runs/{run_id}/cancel", cancelled, method="post", status=200)
     assert cancelled.json()["data"]["status"] == again.json()["data"]["status"] == "cancelled"
     assert again.json()["data"]["cancelled_at"] == cancelled.json()["data"]["cancelled_at"]
     assert bulk.status_code == 202

@@ -47,8 +47,8 @@ from apps.scenarios.services import (
 )
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.locks import advisory_lock_key, table_lock_name
-from tests.conftest import database_url
-from tests.scenarios.conftest import BASE_DAY, POLICY, fixed_price_curves
+from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves
+from tests.support.world import database_url
 
 RUN_IDS = "aurum.run-ids"
 

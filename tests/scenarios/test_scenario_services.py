@@ -21,7 +21,7 @@ from apps.scenarios.services import (
     scenario_runs_submit_bulk,
     scenario_update,
 )
-from tests.scenarios.conftest import POLICY
+from tests.support.scenarios import POLICY
 
 
 def _scenario(tenant, curves, name="Carbon 2027", assumptions=(POLICY,), **kwargs) -> Scenario:
@@ -232,7 +232,8 @@ def test_no_rows_for_the_selection_fails_the_run_with_a_clear_message(in_acme, e
 
 def test_a_rerun_on_the_recorded_snapshot_reproduces_the_outputs_after_a_correction(in_acme):
     from apps.scenarios.services import scenario_run_reproduce
-    from tests.scenarios.conftest import EUGP_0911, EUGP_0912, fixed_price_curves, ingest_slice
+    from tests.support.scenarios import EUGP_0911, EUGP_0912, fixed_price_curves
+    from tests.support.slices import ingest_slice
 
     day = date(2025, 6, 3)
     ingest_slice(EUGP_0912, day)

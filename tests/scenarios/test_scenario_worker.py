@@ -25,7 +25,7 @@ from apps.scenarios.services import (
     scenario_run_submit,
     scenario_runs_submit_bulk,
 )
-from tests.scenarios.conftest import BASE_DAY, POLICY, fixed_price_curves
+from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves
 
 pytestmark = pytest.mark.live
 

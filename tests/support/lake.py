@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.test import override_settings
 
-from tests.ingestion.fixture_paths import EOD_DIR
+from tests.support.paths import EOD_DIR
 
 EUGP_DAYS = (date(2025, 7, 1), date(2025, 7, 2), date(2025, 7, 3))
 RP_DAYS = (date(2025, 7, 1), date(2025, 7, 2))
