@@ -2,7 +2,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from aurum.events.publish import tenant_group
+from aurum.events.channel import tenant_group
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_SUSPENDED = 4403

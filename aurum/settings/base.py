@@ -34,6 +34,7 @@ SHARED_APPS = [
     "auditlog",
     "django_prometheus",
     "channels",
+    "aurum.events",
     "apps.accounts",
     "apps.reference",
     "apps.portal",
@@ -182,7 +183,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingestion-drop-folder": {"task": "ingestion.drop_folder_scan", "schedule": 30.0},
     # Scenario runs: time out runs whose worker died, re-send lost dispatches, fill free slots.
     "scenarios-sweep": {"task": "scenarios.sweep", "schedule": 15.0},
+    # Domain events whose immediate relay after commit failed (Redis down, a process died) are sent here.
+    "events-outbox-relay": {"task": "events.outbox_relay", "schedule": 5.0},
+    "events-outbox-prune": {"task": "events.outbox_prune", "schedule": 3600.0},
 }
+# Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
+AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
 
 # Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.

@@ -1,0 +1,101 @@
+"""The transactional outbox: record events with the change, relay them after commit, retry until sent.
+
+- ``outbox_append`` writes the event row in the caller's transaction. A committed change therefore always
+  has its event, and a rolled-back one never does; the write itself never touches Redis, so a request whose
+  change committed never fails because Redis is down.
+- After the commit the same process relays the new rows at once (``outbox_relay``), so a live stream sees
+  the event within milliseconds. If that fails (Redis down, the process dies first) the rows stay due and the
+  beat task ``events.outbox_relay`` retries them every few seconds with backoff, oldest first.
+- Rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED``: two relays never send one row at the same time.
+  A relay that dies after sending and before marking leaves the row due, so delivery is at least once, and
+  every message carries the event's id for consumers to recognise a repeat.
+- Relayed rows are kept for ``AURUM_OUTBOX_RETENTION_DAYS`` (webhooks and catch-up reads build on them),
+  then pruned by the same task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from aurum.events.channel import PublishError, channel_send
+from aurum.events.models import OutboxEvent
+
+log = structlog.get_logger(__name__)
+
+RELAY_BATCH = 500
+MAX_BACKOFF_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    relayed: int
+    failed: int
+
+
+def outbox_append(*, schema_name: str, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Record an event for ``schema_name``'s tenant in the current transaction; relay it after commit."""
+    event = OutboxEvent.objects.create(tenant_schema=schema_name, event_type=event_type, payload=payload)
+    # robust: the change has committed, so nothing here may fail the request or task that made it; an
+    # error is logged and the row stays due for the beat relay.
+    transaction.on_commit(lambda: outbox_relay(ids=[event.pk]), robust=True)
+    return event
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 10)))
+
+
+def outbox_relay(*, ids: Sequence[int] | None = None, limit: int = RELAY_BATCH) -> RelayResult:
+    """Send due events (or just ``ids``) to their tenants' streams, oldest first; back off the failures.
+
+    After the first failure in a batch the rest of it is not tried (Redis is down for all of them); their
+    order is kept for the next attempt.
+    """
+    now = timezone.now()
+    relayed = failed = 0
+    with transaction.atomic():
+        due = OutboxEvent.objects.select_for_update(skip_locked=True).filter(relayed_at__isnull=True)
+        due = due.filter(pk__in=ids) if ids is not None else due.filter(available_at__lte=now)
+        events = list(due.order_by("id")[:limit])
+        sent: list[int] = []
+        error = ""
+        for event in events:
+            try:
+                channel_send(schema_name=event.tenant_schema, event=event.message())
+            except PublishError as exc:
+                error = str(exc)[:500]
+                break
+            sent.append(event.pk)
+        if sent:
+            relayed = OutboxEvent.objects.filter(pk__in=sent).update(relayed_at=timezone.now())
+        unsent = [event for event in events if event.pk not in set(sent)]
+        for event in unsent:
+            event.attempts += 1
+            event.available_at = now + _backoff(event.attempts)
+            event.last_error = error
+        if unsent:
+            OutboxEvent.objects.bulk_update(unsent, ["attempts", "available_at", "last_error"])
+            failed = len(unsent)
+            log.warning("outbox: events not relayed", count=failed, error=error)
+    return RelayResult(relayed=relayed, failed=failed)
+
+
+def outbox_prune(*, older_than_days: int | None = None) -> int:
+    """Delete relayed events older than the retention; the number deleted."""
+    days = settings.AURUM_OUTBOX_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = OutboxEvent.objects.filter(relayed_at__lt=cutoff).delete()
+    return deleted
+
+
+def outbox_backlog() -> int:
+    """Events recorded and not yet relayed (for health and metrics)."""
+    return OutboxEvent.objects.filter(relayed_at__isnull=True).count()
