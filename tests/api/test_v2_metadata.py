@@ -53,7 +53,7 @@ def test_v2_units_is_the_v1_object_with_v2_meta(get):
     assert v2["ETag"] == v1["ETag"]
 
 
-def test_v2_locations_page_forward_and_back_through_every_location(get):
+def test_v2_locations_page_forward_and_back_through_every_location(get, api, world):
     everything = get("/v1/metadata/locations").json()["data"]
     pages, cursor = [], None
     while True:
@@ -62,6 +62,13 @@ def test_v2_locations_page_forward_and_back_through_every_location(get):
         cursor = page["meta"].get("next_cursor")
         if cursor is None:
             break
+    middle = get("/v2/metadata/locations", limit="10", cursor=pages[0]["meta"]["next_cursor"])
+    middle_again = api.get(
+        "/api/v2/metadata/locations",
+        {"limit": "10", "cursor": pages[0]["meta"]["next_cursor"]},
+        HTTP_IF_NONE_MATCH=middle["ETag"],
+        **world.acme.auth("viewer"),
+    )
     back = get("/v2/metadata/locations", limit="10", cursor=pages[1]["meta"]["prev_cursor"]).json()
     other_filter = get("/v2/metadata/locations", iso="PJM", cursor=pages[0]["meta"]["next_cursor"])
 
@@ -71,6 +78,8 @@ def test_v2_locations_page_forward_and_back_through_every_location(get):
     assert pages[0]["links"]["next"].endswith("cursor=" + pages[0]["meta"]["next_cursor"])
     assert pages[0]["links"]["prev"] is None and pages[-1]["links"]["next"] is None
     assert back["data"] == pages[0]["data"]
+    assert middle.json() == {**pages[1], "meta": middle.json()["meta"]}
+    assert (middle_again.status_code, middle_again["ETag"]) == (304, middle["ETag"])
     assert other_filter.status_code == 400
     assert other_filter.json()["detail"] == "Cursor filters do not match"
 
@@ -88,3 +97,21 @@ def test_v2_calendar_hours_and_errors(get):
     assert unknown.status_code == 404 and unknown["Content-Type"] == "application/problem+json"
     assert unknown.json()["detail"] == "Unknown location 'NOPE' for ISO 'PJM'."
     assert bad.status_code == 400 and bad.json()["detail"] == "end: end must not be before start."
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        ("/v2/metadata/locations", 4),
+        ("/v2/metadata/units/mapping", 4),
+        ("/v2/metadata/calendars", 4),
+        ("/v2/metadata/calendars/pjm/blocks", 5),  # the calendar, then its blocks
+    ],
+)
+def test_v2_metadata_lists_pin_their_queries(get, django_assert_num_queries, path, queries):
+    get("/v2/metadata/units")  # a token's first request of the minute stamps its last_used_at
+    # search_path to public, the token, search_path to the tenant's schema, then one page of the catalog.
+    with django_assert_num_queries(queries):
+        response = get(path, limit="2")
+
+    assert response.status_code == 200 and response.json()["meta"]["returned_count"] == 2
