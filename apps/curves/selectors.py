@@ -4,6 +4,7 @@ Market data is licensed: a tenant sees a curve only if its plan or entitlements 
 Anything else answers 404, never 403, so the existence of unlicensed curves is not revealed.
 """
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -11,10 +12,11 @@ from datetime import date
 from typing import Any
 
 from pyiceberg.exceptions import NoSuchTableError
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound  # curve_point_lineage's (reworked with the lakehouse reads)
 
 from apps.curves.models import Curve
 from apps.ingestion.models import IngestRun
+from aurum.errors import InvalidInputError, NotFoundError
 from aurum.lakehouse import queries
 from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
 from aurum.lakehouse.queries import CurveFilters, CurveQuery
@@ -67,12 +69,12 @@ def curve_dataset_for_tenant(*, curve_key: str, datasets: frozenset[str]) -> str
     if known is None or now - known[1] > _DATASET_TTL_SECONDS:
         dataset = Curve.objects.filter(curve_key=curve_key).values_list("dataset", flat=True).first()
         if dataset is None:
-            raise NotFound("No such curve.")
+            raise NotFoundError("No such curve.")
         if len(_dataset_of) > 200_000:
             _dataset_of.clear()
         known = _dataset_of[curve_key] = (dataset, now)
     if known[0] not in datasets:
-        raise NotFound("No such curve.")
+        raise NotFoundError("No such curve.")
     return known[0]
 
 
@@ -81,7 +83,7 @@ def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[
     licensed = tenant_datasets(tenant=tenant) if datasets is None else datasets
     curve = Curve.objects.filter(curve_key=curve_key, dataset__in=licensed).first()
     if curve is None:
-        raise NotFound("No such curve.")
+        raise NotFoundError("No such curve.")
     return curve
 
 
@@ -190,6 +192,32 @@ def curve_tenor_history(*, curve: Curve, tenor_label: str, datasets: frozenset[s
 def curve_range_points(*, filters: CurveFilters, start: date, end: date) -> QueryResult:
     """Every vintage from ``start`` to ``end`` (inclusive), one row per (curve, tenor, as-of)."""
     return _run(queries.curves_between, filters, start, end)
+
+
+def curve_export_points(
+    *,
+    filters: CurveFilters,
+    max_rows: int,
+    asof: date | None = None,
+    as_known_at: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> QueryResult:
+    """The rows of an export: every vintage from ``start`` to ``end`` when both are given, else as
+    ``curve_points``. More than ``max_rows`` rows is a 400 (narrow the filters or the range) rather than a
+    file nobody can open."""
+    capped = dataclasses.replace(filters, limit=max_rows + 1, offset=0)
+    if start is not None and end is not None:
+        result = curve_range_points(filters=capped, start=start, end=end)
+    else:
+        result = curve_points(filters=capped, asof=asof, as_known_at=as_known_at)
+    if result.table.num_rows > max_rows:
+        raise InvalidInputError.field(
+            None,
+            f"The export exceeds {max_rows:,} rows; narrow the filters or the range.",
+            code="export_too_large",
+        )
+    return result
 
 
 def curve_dimension_values(

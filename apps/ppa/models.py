@@ -74,10 +74,21 @@ class PpaValuation(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The request's Idempotency-Key and a SHA-256 of what it asked for: the same key again answers this
+    # valuation if the request is the same, 422 if not (Stripe's rule).
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["contract", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="ppa_valuation_idempotency_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id} @ {self.asof} ({self.source})"

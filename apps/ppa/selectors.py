@@ -12,13 +12,13 @@ from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 
 from apps.curves.selectors import curve_get_for_tenant, curve_points
 from apps.ppa.lakehouse import ppa_rows_read
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.selectors import OutputFilters, run_outputs_page, scenario_latest_succeeded_run
+from aurum.errors import InvalidInputError, NotFoundError
 from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.tables import CURVE_OBSERVATION
 from tenants.models import Tenant
@@ -43,11 +43,11 @@ def ppa_contract_list(*, counterparty: str | None = None) -> QuerySet[PpaContrac
 
 
 def ppa_contract_get(*, contract_id: object) -> PpaContract:
-    """The contract, or NotFound (also for a malformed id, and for another tenant's contract)."""
+    """The contract, or NotFoundError (also for a malformed id, and for another tenant's contract)."""
     pk = _uuid_or_none(contract_id)
     contract = None if pk is None else PpaContract.objects.select_related("created_by").filter(pk=pk).first()
     if contract is None:
-        raise NotFound("No such PPA contract.")
+        raise NotFoundError("No such PPA contract.")
     return contract
 
 
@@ -63,8 +63,13 @@ def ppa_valuation_get(*, contract: PpaContract, valuation_id: object) -> PpaValu
     pk = _uuid_or_none(valuation_id)
     valuation = None if pk is None else ppa_valuation_list(contract=contract).filter(pk=pk).first()
     if valuation is None:
-        raise NotFound("No such valuation of this contract.")
+        raise NotFoundError("No such valuation of this contract.")
     return valuation
+
+
+def ppa_valuation_for_idempotency_key(*, key: str) -> PpaValuation | None:
+    """The tenant's valuation recorded for this idempotency key, if any."""
+    return PpaValuation.objects.select_related("created_by").filter(idempotency_key=key).first()
 
 
 def ppa_valuation_rows(
@@ -112,7 +117,7 @@ class MonthlyPrices:
 def curve_monthly_prices(*, tenant: Tenant, curve_key: str, asof: date | None = None) -> MonthlyPrices:
     """The base curve's MONTHLY mids at ``asof`` (the curve's latest as-of when None).
 
-    NotFound when the tenant is not licensed for the curve's dataset (or it does not exist), and when the
+    NotFoundError when the tenant is not licensed for the curve's dataset (or it does not exist), and when the
     curve has no monthly prices at that as-of.
     """
     datasets = tenant_datasets(tenant=tenant)
@@ -126,7 +131,7 @@ def curve_monthly_prices(*, tenant: Tenant, curve_key: str, asof: date | None = 
         if row["mid"] is not None and row["contract_month"] is not None
     )
     if not points:
-        raise NotFound(f"This curve has no monthly prices on {day.isoformat()}.")
+        raise NotFoundError(f"This curve has no monthly prices on {day.isoformat()}.")
     return MonthlyPrices(
         curve_key=curve_key,
         asof=day,
@@ -141,20 +146,20 @@ def curve_monthly_prices(*, tenant: Tenant, curve_key: str, asof: date | None = 
 
 
 def scenario_run_get(*, run_id: object) -> ScenarioRun:
-    """A run of this tenant, or NotFound (also for a malformed id)."""
+    """A run of this tenant, or NotFoundError (also for a malformed id)."""
     pk = _uuid_or_none(run_id)
     run = None if pk is None else ScenarioRun.objects.select_related("scenario").filter(pk=pk).first()
     if run is None:
-        raise NotFound("No such scenario run.")
+        raise NotFoundError("No such scenario run.")
     return run
 
 
 def scenario_run_for_valuation(*, scenario_id: object, asof: date | None = None) -> ScenarioRun:
-    """The scenario's latest succeeded run (of base as-of ``asof`` when given); NotFound when none."""
+    """The scenario's latest succeeded run (of base as-of ``asof`` when given); NotFoundError when none."""
     pk = _uuid_or_none(scenario_id)
     scenario = None if pk is None else Scenario.objects.filter(pk=pk).first()
     if scenario is None:
-        raise NotFound("No such scenario.")
+        raise NotFoundError("No such scenario.")
     if asof is None:
         run = scenario_latest_succeeded_run(scenario=scenario)
     else:
@@ -165,7 +170,7 @@ def scenario_run_for_valuation(*, scenario_id: object, asof: date | None = None)
         )
     if run is None:
         on = f" with base as-of {asof.isoformat()}" if asof else ""
-        raise NotFound(f"This scenario has no succeeded run{on} to value against.")
+        raise NotFoundError(f"This scenario has no succeeded run{on} to value against.")
     return run
 
 
@@ -184,15 +189,10 @@ def scenario_run_monthly_prices(
     output for the curve.
     """
     if run.status != ScenarioRun.Status.SUCCEEDED:
-        raise ValidationError(
-            {
-                "scenario_run_id": [
-                    ErrorDetail(
-                        f"Only a succeeded run can be valued against; this one is {run.status}.",
-                        code="RUN_NOT_SUCCEEDED",
-                    )
-                ]
-            }
+        raise InvalidInputError.field(
+            "scenario_run_id",
+            f"Only a succeeded run can be valued against; this one is {run.status}.",
+            code="RUN_NOT_SUCCEEDED",
         )
     # DuckDB filters the run's rows: its mid, monthly tenors, and the named curve when there is one.
     wanted = OutputFilters(metric="mid", tenor_type=MONTHLY, curve_key=curve_key or None)
@@ -210,14 +210,8 @@ def scenario_run_monthly_prices(
     elif default_curve_key in keys:
         key = default_curve_key
     else:
-        raise ValidationError(
-            {
-                "curve_key": [
-                    ErrorDetail(
-                        f"The run covers {len(keys)} curves; name the one to value against.", code="REQUIRED"
-                    )
-                ]
-            }
+        raise InvalidInputError.field(
+            "curve_key", f"The run covers {len(keys)} curves; name the one to value against.", code="REQUIRED"
         )
     points = sorted(
         (row["contract_month"], float(row["value"]), row["asof_date"])
@@ -225,7 +219,7 @@ def scenario_run_monthly_prices(
         if row["curve_key"] == key
     )
     if not points:
-        raise NotFound("This run has no monthly output for that curve.")
+        raise NotFoundError("This run has no monthly output for that curve.")
     units = run.curve_units if isinstance(run.curve_units, dict) else {}
     return MonthlyPrices(
         curve_key=key,

@@ -3,6 +3,10 @@
 A valuation is one ``PpaValuation`` record (Postgres, tenant schema) plus its monthly ``cashflow`` rows and
 one ``NPV`` and one ``IRR`` row appended to ``t_<schema>.ppa_valuation`` (Iceberg), in one database
 transaction: if the Iceberg append fails, no record is kept.
+
+A valuation request may carry an idempotency key: the record keeps it with a fingerprint of the request
+(what was asked, not what was found), so the same key and request again answer the stored valuation and the
+same key with another request is refused (422, Stripe's rule).
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from typing import Any
 import numpy as np
 import structlog
 from auditlog.context import auditlog_value, set_actor
-from django.db import transaction
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.curves.models import Curve
@@ -29,12 +32,15 @@ from apps.ppa.selectors import (
     MONTHLY,
     MonthlyPrices,
     curve_monthly_prices,
+    ppa_valuation_for_idempotency_key,
+    ppa_valuation_rows,
     scenario_run_for_valuation,
     scenario_run_monthly_prices,
 )
 from apps.ppa.valuation import TermsError, to_decimal6, validate_terms, value_ppa
 from apps.ppa.valuation import ppa_valuation_rows as build_rows
 from apps.scenarios.models import ScenarioRun
+from aurum.errors import InvalidInputError, Issue, UnprocessableError
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -45,12 +51,14 @@ log = structlog.get_logger(__name__)
 OPTION_KEYS = ("ppa_price", "volume_mwh", "discount_rate", "upfront_cost")
 
 
-def _invalid(errors: Sequence[TermsError]) -> ValidationError:
-    """Every problem at once, keyed by field path (``terms.capacity_mw``), each with its stable code."""
-    detail: dict[str, list[ErrorDetail]] = {}
+def _invalid(errors: Sequence[TermsError]) -> InvalidInputError:
+    """Every problem at once, grouped by field path (``terms.capacity_mw``), each with its stable code."""
+    by_field: dict[str, list[TermsError]] = {}
     for error in errors:
-        detail.setdefault(error.field_path, []).append(ErrorDetail(error.message, code=error.code))
-    return ValidationError(detail)
+        by_field.setdefault(error.field_path, []).append(error)
+    return InvalidInputError.of(
+        *(Issue(field, error.message, error.code) for field, group in by_field.items() for error in group)
+    )
 
 
 @contextmanager
@@ -80,7 +88,7 @@ def _curve_key_check(*, tenant: Tenant, curve_key: str) -> None:
         curve_key
         and not Curve.objects.filter(curve_key=curve_key, dataset__in=tenant_datasets(tenant=tenant)).exists()
     ):
-        raise ValidationError({"curve_key": [ErrorDetail("No such curve.", code="UNKNOWN_CURVE")]})
+        raise InvalidInputError.field("curve_key", "No such curve.", code="UNKNOWN_CURVE")
 
 
 @transaction.atomic
@@ -152,6 +160,7 @@ class PpaValued:
 
     valuation: PpaValuation
     rows: list[dict[str, Any]]
+    created: bool = True  # False: the stored valuation of an earlier request with the same idempotency key
 
 
 def effective_terms(contract: PpaContract, options: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -159,15 +168,15 @@ def effective_terms(contract: PpaContract, options: Mapping[str, Any] | None) ->
     options = dict(options or {})
     unknown = sorted(set(options) - set(OPTION_KEYS))
     if unknown:
-        raise ValidationError(
-            {
-                f"options.{key}": [
-                    ErrorDetail(
-                        f"Unknown option; use one of {', '.join(OPTION_KEYS)}.", code="UNKNOWN_OPTION"
-                    )
-                ]
+        raise InvalidInputError.of(
+            *(
+                Issue(
+                    f"options.{key}",
+                    f"Unknown option; use one of {', '.join(OPTION_KEYS)}.",
+                    "UNKNOWN_OPTION",
+                )
                 for key in unknown
-            }
+            )
         )
     terms = {**contract.terms, **{k: v for k, v in options.items() if v is not None}}
     errors = [
@@ -193,15 +202,23 @@ def ppa_valuate_curve(
     asof: date | None = None,
     options: Mapping[str, Any] | None = None,
     actor: User | None = None,
+    idempotency_key: str | None = None,
 ) -> PpaValued:
     """Value the contract against a base curve's monthly mids (the contract's curve unless ``curve_key``).
 
     404 when the tenant is not licensed for the curve (or it has no monthly prices at ``asof``).
     """
+    request = _Request(
+        idempotency_key,
+        _fingerprint(via="curve", contract=contract, curve_key=curve_key, asof=asof, options=options),
+    )
+    replay = _replayed(tenant=tenant, contract=contract, request=request)
+    if replay is not None:
+        return replay
     key = curve_key or contract.curve_key
     if not key:
-        raise ValidationError(
-            {"curve_key": [ErrorDetail("The contract names no curve; give curve_key.", code="REQUIRED")]}
+        raise InvalidInputError.field(
+            "curve_key", "The contract names no curve; give curve_key.", code="REQUIRED"
         )
     terms = effective_terms(contract, options)
     prices = curve_monthly_prices(tenant=tenant, curve_key=key, asof=asof)
@@ -213,6 +230,7 @@ def ppa_valuate_curve(
         source=PpaValuation.Source.CURVE,
         prices=prices,
         actor=actor,
+        request=request,
     )
 
 
@@ -224,8 +242,72 @@ def ppa_valuate_scenario_run(
     curve_key: str | None = None,
     options: Mapping[str, Any] | None = None,
     actor: User | None = None,
+    idempotency_key: str | None = None,
 ) -> PpaValued:
     """Value the contract against a succeeded scenario run's monthly ``mid`` output (spec 4, PPA step 1)."""
+    request = _Request(
+        idempotency_key,
+        _fingerprint(
+            via="scenario_run", contract=contract, run_id=str(run.pk), curve_key=curve_key, options=options
+        ),
+    )
+    replay = _replayed(tenant=tenant, contract=contract, request=request)
+    if replay is not None:
+        return replay
+    return _valuate_run(
+        tenant=tenant,
+        contract=contract,
+        run=run,
+        curve_key=curve_key,
+        options=options,
+        actor=actor,
+        request=request,
+    )
+
+
+def ppa_valuate_scenario(
+    *,
+    tenant: Tenant,
+    contract: PpaContract,
+    scenario_id: str,
+    asof: date | None = None,
+    options: Mapping[str, Any] | None = None,
+    actor: User | None = None,
+    idempotency_key: str | None = None,
+) -> PpaValued:
+    """v1's valuation: against the scenario's latest succeeded run (of base as-of ``asof``, when given).
+
+    The idempotency fingerprint is of this request (the scenario), not of the run it finds: the same request
+    after a newer run succeeded still answers the stored valuation."""
+    request = _Request(
+        idempotency_key,
+        _fingerprint(via="scenario", contract=contract, scenario_id=scenario_id, asof=asof, options=options),
+    )
+    replay = _replayed(tenant=tenant, contract=contract, request=request)
+    if replay is not None:
+        return replay
+    run = scenario_run_for_valuation(scenario_id=scenario_id, asof=asof)
+    return _valuate_run(
+        tenant=tenant,
+        contract=contract,
+        run=run,
+        curve_key=None,
+        options=options,
+        actor=actor,
+        request=request,
+    )
+
+
+def _valuate_run(
+    *,
+    tenant: Tenant,
+    contract: PpaContract,
+    run: ScenarioRun,
+    curve_key: str | None,
+    options: Mapping[str, Any] | None,
+    actor: User | None,
+    request: _Request,
+) -> PpaValued:
     terms = effective_terms(contract, options)
     prices = scenario_run_monthly_prices(
         tenant=tenant, run=run, curve_key=curve_key, default_curve_key=contract.curve_key
@@ -238,23 +320,10 @@ def ppa_valuate_scenario_run(
         source=PpaValuation.Source.SCENARIO_RUN,
         prices=prices,
         actor=actor,
+        request=request,
         scenario_id=str(run.scenario_id),
         run_id=str(run.pk),
     )
-
-
-def ppa_valuate_scenario(
-    *,
-    tenant: Tenant,
-    contract: PpaContract,
-    scenario_id: str,
-    asof: date | None = None,
-    options: Mapping[str, Any] | None = None,
-    actor: User | None = None,
-) -> PpaValued:
-    """v1's valuation: against the scenario's latest succeeded run (of base as-of ``asof``, when given)."""
-    run = scenario_run_for_valuation(scenario_id=scenario_id, asof=asof)
-    return ppa_valuate_scenario_run(tenant=tenant, contract=contract, run=run, options=options, actor=actor)
 
 
 def _valuate(
@@ -266,6 +335,7 @@ def _valuate(
     source: str,
     prices: MonthlyPrices,
     actor: User | None,
+    request: _Request,
     scenario_id: str | None = None,
     run_id: str | None = None,
 ) -> PpaValued:
@@ -273,15 +343,10 @@ def _valuate(
         contract_months=np.array(prices.months, dtype="datetime64[M]"), prices=prices.prices, terms=terms
     )
     if not result.cashflows:
-        raise ValidationError(
-            {
-                "terms": [
-                    ErrorDetail(
-                        "No month of the curve falls between the contract's start_date and end_date.",
-                        code="NO_OVERLAP",
-                    )
-                ]
-            }
+        raise InvalidInputError.field(
+            "terms",
+            "No month of the curve falls between the contract's start_date and end_date.",
+            code="NO_OVERLAP",
         )
     contract_id = str(contract.pk)
     rows = build_rows(
@@ -292,7 +357,7 @@ def _valuate(
         curve_key=prices.curve_key,
         currency=prices.currency or None,
     )
-    version_hash = _version_hash(
+    version_hash = _sha256(
         contract_id=contract_id,
         source=source,
         run_id=run_id,
@@ -303,42 +368,52 @@ def _valuate(
     )
     npv = to_decimal6(result.npv)
     assert npv is not None
-    with transaction.atomic():
-        valuation = PpaValuation.objects.create(
-            contract=contract,
-            source=source,
-            scenario_id=scenario_id,
-            scenario_run_id=run_id,
-            curve_key=prices.curve_key,
-            asof=prices.asof,
-            options=dict(options or {}),
-            terms=terms,
-            currency=prices.currency or "",
-            npv=npv,
-            irr=result.irr,
-            period_start=result.period_start,
-            period_end=result.period_end,
-            months=len(result.cashflows),
-            row_count=len(rows),
-            version_hash=version_hash,
-            source_snapshot_id=prices.snapshot_id,
-            created_by=actor,
-        )
-        for seq, row in enumerate(rows):
-            cashflow = result.cashflows[seq] if seq < len(result.cashflows) else None
-            row.update(
-                valuation_id=str(valuation.pk),
+    try:
+        with transaction.atomic():
+            valuation = PpaValuation.objects.create(
+                contract=contract,
+                source=source,
                 scenario_id=scenario_id,
-                run_id=run_id,
-                tenor_type=MONTHLY if cashflow else None,
-                seq=seq,
-                period=cashflow.period if cashflow else None,
-                price=cashflow.price if cashflow else None,
-                volume_mwh=cashflow.volume_mwh if cashflow else None,
-                discounted=cashflow.discounted if cashflow else None,
+                scenario_run_id=run_id,
+                curve_key=prices.curve_key,
+                asof=prices.asof,
+                options=dict(options or {}),
+                terms=terms,
+                currency=prices.currency or "",
+                npv=npv,
+                irr=result.irr,
+                period_start=result.period_start,
+                period_end=result.period_end,
+                months=len(result.cashflows),
+                row_count=len(rows),
+                version_hash=version_hash,
+                source_snapshot_id=prices.snapshot_id,
+                created_by=actor,
+                idempotency_key=request.key or "",
+                request_fingerprint=request.fingerprint if request.key else "",
             )
-        valuation.snapshot_id = ppa_rows_append(tenant=tenant, rows=rows)
-        valuation.save(update_fields=["snapshot_id"])
+            for seq, row in enumerate(rows):
+                cashflow = result.cashflows[seq] if seq < len(result.cashflows) else None
+                row.update(
+                    valuation_id=str(valuation.pk),
+                    scenario_id=scenario_id,
+                    run_id=run_id,
+                    tenor_type=MONTHLY if cashflow else None,
+                    seq=seq,
+                    period=cashflow.period if cashflow else None,
+                    price=cashflow.price if cashflow else None,
+                    volume_mwh=cashflow.volume_mwh if cashflow else None,
+                    discounted=cashflow.discounted if cashflow else None,
+                )
+            valuation.snapshot_id = ppa_rows_append(tenant=tenant, rows=rows)
+            valuation.save(update_fields=["snapshot_id"])
+    except IntegrityError:
+        # A request with the same idempotency key recorded its valuation while this one computed (the
+        # insert waited for it): answer that one, or 422 if it asked for something else.
+        replay = _replayed(tenant=tenant, contract=contract, request=request)
+        if replay is None:
+            raise
+        return replay
     log.info(
         "ppa valued",
         contract_id=contract_id,
@@ -350,6 +425,42 @@ def _valuate(
     return PpaValued(valuation=valuation, rows=rows)
 
 
-def _version_hash(**inputs: Any) -> str:
+# --- idempotency keys ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A valuation request's idempotency key (None: none given) and the fingerprint of what it asked for."""
+
+    key: str | None
+    fingerprint: str
+
+
+def _fingerprint(*, via: str, contract: PpaContract, options: Mapping[str, Any] | None, **asked: Any) -> str:
+    """What the request asked for, as given (not what it resolved to): an absent option and an empty one
+    are the same request."""
+    return _sha256(via=via, contract_id=str(contract.pk), options=dict(options or {}), **asked)
+
+
+def _replayed(*, tenant: Tenant, contract: PpaContract, request: _Request) -> PpaValued | None:
+    """The stored valuation of an earlier request with this key, or None (no key, or not used yet).
+
+    UnprocessableError (422) when the key was used for a different request."""
+    if request.key is None:
+        return None
+    stored = ppa_valuation_for_idempotency_key(key=request.key)
+    if stored is None:
+        return None
+    if stored.request_fingerprint != request.fingerprint:
+        raise UnprocessableError(
+            f"Idempotency-Key '{request.key}' was used for a different valuation request; send a new key "
+            "for new parameters.",
+            slug="idempotency-key-reused",
+        )
+    rows = ppa_valuation_rows(tenant=tenant, contract=contract, valuation=stored)
+    return PpaValued(valuation=stored, rows=rows, created=False)
+
+
+def _sha256(**inputs: Any) -> str:
     canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

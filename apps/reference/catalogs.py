@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apps.reference.models import IsoNode, UnitMapping
+from aurum.errors import InvalidInputError
 
 UNITS_MAP = "units_map.csv"
 CALENDARS = "calendars.json"
@@ -34,8 +35,11 @@ _UTC_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class CatalogFileError(ValueError):
-    """A reference file is missing or malformed; the message names the file and the line or entry."""
+class CatalogFileError(InvalidInputError, ValueError):
+    """A reference file is missing or malformed; the message names the file and the line or entry. Still a
+    ValueError: the readers below re-word a nested one into the error of the enclosing entry."""
+
+    slug = "invalid-catalog-file"
 
     def __init__(self, path: Path, message: str, *, line: int | None = None, item: str | None = None):
         self.path = path

@@ -1,15 +1,19 @@
-"""Reading the shared reference data: the units lookup and calendar block hours (spec 2.2)."""
+"""Reading the shared reference data: the units lookup and calendar block hours (spec 2.2), and the
+catalogs the metadata API lists. Unknown calendars, blocks and locations are ``NotFoundError``."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
+from django.db.models import Q, QuerySet
 
 from apps.reference.catalogs import hour_ranges
-from apps.reference.models import Calendar, CalendarBlock, CalendarHoliday, UnitMapping
+from apps.reference.models import Calendar, CalendarBlock, CalendarHoliday, IsoNode, UnitMapping
+from aurum.errors import InvalidInputError, NotFoundError
 
 UNITS_VERSION_KEY = "reference:units:version"
 
@@ -60,7 +64,7 @@ def calendar_block_hours(
     """Return the local-time hours (0-23, ascending) of ``block`` on ``day``; [] on a calendar holiday.
 
     ``calendar`` is matched lower-case and ``block`` upper-case (``PJM``/``on_peak`` work). Raises
-    ``CalendarBlock.DoesNotExist`` for an unknown calendar or block.
+    ``NotFoundError`` for an unknown calendar or block.
     """
     days = calendar_expand(
         calendar=calendar, block=block, start=day, end=day, include_holidays=include_holidays
@@ -76,10 +80,11 @@ def calendar_expand(
 
     Holidays of the calendar are skipped unless ``include_holidays``; so are days the block does not cover
     (ON_PEAK on a Sunday). Hours are the wall-clock labels the calendar's rules give; a daylight-saving day is
-    not stretched or shortened. Two queries whatever the range.
+    not stretched or shortened. Two queries whatever the range. ``InvalidInputError`` when ``end`` is before
+    ``start``; ``NotFoundError`` for an unknown calendar or block.
     """
     if end < start:
-        raise ValueError(f"end {end} is before start {start}")
+        raise InvalidInputError.field("end", f"end {end} is before start {start}.")
     rules = _block_rules(calendar=calendar, block=block)
     holidays: set[date] = set()
     if not include_holidays:
@@ -110,6 +115,70 @@ def block_hour_count(
     )
 
 
+def calendar_block_datetimes(*, calendar: Calendar, block: str, start: date, end: date) -> list[str]:
+    """The hours of ``block`` from ``start`` to ``end`` as ISO datetimes in the calendar's zone."""
+    zone = ZoneInfo(calendar.timezone)
+    return [
+        datetime(day.year, day.month, day.day, hour, tzinfo=zone).isoformat()
+        for day, hours in calendar_expand(calendar=calendar.name, block=block, start=start, end=end)
+        for hour in hours
+    ]
+
+
+# --- the catalogs the metadata API lists ------------------------------------------------------------------
+
+
+def calendar_list() -> QuerySet[Calendar]:
+    return Calendar.objects.order_by("name")
+
+
+def calendar_get(*, name: str) -> Calendar:
+    """The calendar (matched lower-case), or NotFoundError."""
+    calendar = Calendar.objects.filter(name=name.lower()).first()
+    if calendar is None:
+        raise NotFoundError(f"Unknown calendar '{name}'.")
+    return calendar
+
+
+def calendar_block_names(*, calendar: Calendar) -> QuerySet[CalendarBlock, str]:
+    return CalendarBlock.objects.filter(calendar=calendar).order_by("block").values_list("block", flat=True)
+
+
+def iso_node_list(*, iso: str | None = None, prefix: str | None = None) -> QuerySet[IsoNode]:
+    """Locations of ``iso`` (any case) whose name or id starts with ``prefix`` (any case), by ISO and id."""
+    nodes = IsoNode.objects.order_by("iso_id", "location_id")
+    if iso:
+        nodes = nodes.filter(iso_id=iso.upper())
+    if prefix:
+        nodes = nodes.filter(Q(location_name__istartswith=prefix) | Q(location_id__istartswith=prefix))
+    return nodes
+
+
+def iso_node_get(*, iso: str, location_id: str) -> IsoNode:
+    node = IsoNode.objects.filter(iso_id=iso.upper(), location_id=location_id).first()
+    if node is None:
+        raise NotFoundError(f"Unknown location '{location_id}' for ISO '{iso.upper()}'.")
+    return node
+
+
+def unit_mapping_list(*, prefix: str | None = None) -> QuerySet[UnitMapping]:
+    """Unit mappings whose unit text starts with ``prefix`` (any case), by unit text."""
+    mappings = UnitMapping.objects.order_by("units_raw")
+    if prefix:
+        mappings = mappings.filter(units_raw__istartswith=prefix)
+    return mappings
+
+
+def units_canonical(*, prefix: str = "") -> dict[str, list[str]]:
+    """The currencies and the units the mappings resolve to, each starting with ``prefix`` (any case)."""
+    wanted = prefix.upper()
+    pairs = list(UnitMapping.objects.values_list("currency", "per_unit"))
+    return {
+        "currencies": sorted({currency for currency, _ in pairs if currency.upper().startswith(wanted)}),
+        "units": sorted({unit for _, unit in pairs if unit.upper().startswith(wanted)}),
+    }
+
+
 def _block_rules(*, calendar: str, block: str) -> list[dict[str, list[Any]]]:
     found = (
         CalendarBlock.objects.filter(calendar_id=calendar.lower(), block=block.upper())
@@ -118,8 +187,8 @@ def _block_rules(*, calendar: str, block: str) -> list[dict[str, list[Any]]]:
     )
     if found is None:
         if not Calendar.objects.filter(name=calendar.lower()).exists():
-            raise CalendarBlock.DoesNotExist(f"There is no calendar {calendar!r}.")
-        raise CalendarBlock.DoesNotExist(f"Calendar {calendar!r} has no block {block!r}.")
+            raise NotFoundError(f"There is no calendar {calendar!r}.")
+        raise NotFoundError(f"Calendar {calendar!r} has no block {block!r}.")
     rules: list[dict[str, list[Any]]] = found
     return rules
 

@@ -3,7 +3,8 @@
 One cursor convention: a cursor carries the offset of the page it points to (``next_cursor`` the page after,
 ``prev_cursor`` the page before) and is signed and bound to the filters it was issued for
 (``aurum.api.cursors``). v1 also takes ``offset`` (not with a cursor) and ``since_cursor`` / ``prev_cursor``
-as names for a cursor; v2 takes ``cursor`` only.
+as names for a cursor; v2 takes ``cursor`` only, and refuses ``offset`` rather than ignore it (a client
+that sends one expects a page it would not get).
 
 A page is fetched with one row more than it shows: the extra row only says that more follow.
 """
@@ -19,6 +20,7 @@ from django.http import HttpRequest, QueryDict
 from rest_framework.request import Request
 
 from aurum.api.cursors import (
+    PaginationError,
     cursor_decode,
     cursor_encode,
     v1_paging_params,
@@ -28,6 +30,7 @@ from aurum.api.cursors import (
 from aurum.errors import InvalidInputError
 
 T = TypeVar("T")
+MSG_V2_OFFSET = "v2 pages by cursor only: follow links.next (or meta.next_cursor) instead of giving offset"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ def v2_page_request(
     request: HttpRequest | Request, *, filters: Mapping[str, Any], default: int = 10, maximum: int = 100
 ) -> PageRequest:
     """``limit`` (1..maximum) and the offset of ``cursor``, which must have been issued for ``filters``."""
+    if _query(request).get("offset") not in (None, ""):
+        raise PaginationError(MSG_V2_OFFSET)
     limit = limit_parse(request, maximum=maximum)
     token = _query(request).get("cursor")
     if token:

@@ -1,6 +1,7 @@
 """The API's responses: one v1 and one v2 list response, one object response, and pages already serialised
-as bytes (curve reads). Each sets ETag (over the content, never ``meta``), a private Cache-Control and, for
-v2 lists, ``links`` and the ``Link`` header; each answers the request's preconditions (304 / 412).
+as bytes (curve reads), paged or not. Each sets ETag (over the content, never ``meta``), a private
+Cache-Control and, for v2 lists, ``links`` and the ``Link`` header; each answers the request's preconditions
+(304 / 412).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 
 from aurum.api.conditional import cache_control, cached_response, etag_for_bytes, preconditions
 from aurum.api.context import request_context
-from aurum.api.envelope import envelope, envelope_v2, link_header
+from aurum.api.envelope import envelope, envelope_v2, link_header, page_url
 from aurum.api.paging import PageRequest, v1_page_meta, v2_page_cursors
 from aurum.observability.context import current_request_id
 from aurum.observability.middleware import request_elapsed_ms
@@ -74,13 +75,33 @@ def v1_list_response(
     return cached_response(request, body, ttl=ttl)
 
 
+def v2_meta(request: HttpRequest | Request, **fields: Any) -> dict[str, Any]:
+    """The v2 ``meta`` of a response (after ``request_id``): timings, tenant and version, then ``fields``
+    (``returned_count``, ``has_more``, ...)."""
+    took = elapsed_ms(request)
+    return {
+        "query_time_ms": round(took),
+        "processing_time_ms": round(took, 3),
+        "tenant_id": request_context(request).tenant.schema_name,
+        "version": "v2",
+        **fields,
+    }
+
+
 def object_response(
-    request: Request, data: Any, *, ttl: int = 0, status: int = 200, headers: Mapping[str, str] | None = None
+    request: Request,
+    data: Any,
+    *,
+    ttl: int = 0,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Response:
-    """One object as ``{meta, data}`` (v1 and v2 alike), with ETag and Cache-Control; a GET may get a 304."""
-    response = cached_response(
-        request, envelope(data, query_time_ms=elapsed_ms(request)), ttl=ttl, status_code=status
-    )
+    """One object as ``{meta, data}`` (v1 and v2 alike), with ETag and Cache-Control; a GET may get a 304.
+    ``meta`` adds fields to the envelope's (a v2 read passes ``v2_meta(request, ...)``)."""
+    body = envelope(data, query_time_ms=elapsed_ms(request))
+    body["meta"].update(meta or {})
+    response = cached_response(request, body, ttl=ttl, status_code=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -141,6 +162,59 @@ def csv_bytes_response(
         headers["X-Prev-Cursor"] = prev_cursor
     headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return HttpResponse(data, content_type=CSV, headers=headers)
+
+
+def v2_bytes_list_response(
+    request: HttpRequest | Request,
+    data: bytes,
+    *,
+    returned: int,
+    page: PageRequest,
+    has_more: bool,
+    filters: Mapping[str, Any],
+    ttl: int,
+) -> HttpResponse | Response:
+    """A v2 page already serialised as a JSON array of ``returned`` rows: the v2 meta, signed cursors bound
+    to ``filters``, ``links`` and the ``Link`` header, as ``v2_list_response`` gives for rows."""
+    next_cursor, prev_cursor = v2_page_cursors(page, has_more=has_more, filters=filters)
+    links = {
+        "self": request.build_absolute_uri(),
+        "next": page_url(request, cursor=next_cursor),
+        "prev": page_url(request, cursor=prev_cursor),
+    }
+    meta = v2_meta(request, returned_count=returned, has_more=has_more, limit=page.limit)
+    if next_cursor:
+        meta["next_cursor"] = next_cursor
+    if prev_cursor:
+        meta["prev_cursor"] = prev_cursor
+    return json_bytes_response(request, meta=meta, data=data, ttl=ttl, links=links)
+
+
+def v1_bytes_list_response(
+    request: HttpRequest | Request,
+    data: bytes,
+    *,
+    returned: int,
+    page: PageRequest,
+    has_more: bool,
+    filters: Mapping[str, Any],
+    ttl: int,
+    csv_filename: str | None = None,
+) -> HttpResponse | Response:
+    """A v1 page already serialised: JSON (``data`` a JSON array) with the v1 paging fields in ``meta``, or,
+    with ``csv_filename``, CSV with the cursors in ``X-Next-Cursor`` / ``X-Prev-Cursor``."""
+    paging = v1_page_meta(page, returned=returned, has_more=has_more, filters=filters)
+    if csv_filename is not None:
+        return csv_bytes_response(
+            request,
+            data=data,
+            filename=csv_filename,
+            ttl=ttl,
+            next_cursor=paging.get("next_cursor"),
+            prev_cursor=paging.get("prev_cursor"),
+        )
+    meta = {"query_time_ms": round(elapsed_ms(request)), **paging}
+    return json_bytes_response(request, meta=meta, data=data, ttl=ttl)
 
 
 def file_response(

@@ -125,3 +125,23 @@ def test_metadata_etag_and_304(get, api, world):
 
 def test_metadata_needs_a_credential(api):
     assert api.get("/api/v1/metadata/calendars").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        ("/v1/metadata/locations", 4),
+        ("/v1/metadata/units/mapping", 4),
+        ("/v1/metadata/calendars", 4),
+        ("/v1/metadata/calendars/pjm/blocks", 5),  # the calendar, then its blocks
+    ],
+)
+def test_metadata_lists_pin_their_queries(get, django_assert_num_queries, path, queries):
+    get("/v1/metadata/units")  # a token's first request of the minute stamps its last_used_at
+    # search_path to public, the token, search_path to the tenant's schema, then the catalog.
+    with django_assert_num_queries(queries):
+        response = get(path)
+
+    assert (
+        response.status_code == 200 and response.json()["meta"]["count"] == len(response.json()["data"]) > 0
+    )

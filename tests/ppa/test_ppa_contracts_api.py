@@ -63,6 +63,17 @@ def test_list_pages_with_cursor_links_newest_first_and_filters_by_counterparty(w
     assert [c["id"] for c in wind_1.json()["data"]] == [ids[1]]
 
 
+def test_a_page_with_a_next_page_keeps_its_etag_and_answers_304(world, api):
+    for i in range(3):
+        _create(api, world, terms={**TERMS, "counterparty": f"Tidal {i}"})
+
+    first = api.get(URL, {"limit": 2}, **world.acme.auth("viewer"))
+    again = api.get(URL, {"limit": 2}, HTTP_IF_NONE_MATCH=first["ETag"], **world.acme.auth("viewer"))
+
+    assert first.json()["links"]["next"]  # the next cursor is in the body the ETag covers
+    assert (again.status_code, again["ETag"], again["Link"]) == (304, first["ETag"], first["Link"])
+
+
 def test_a_cursor_only_pages_the_query_it_was_issued_for(world, api):
     for i in range(2):
         _create(api, world, terms={**TERMS, "counterparty": f"Hydro {i}"})

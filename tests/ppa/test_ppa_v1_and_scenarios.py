@@ -189,6 +189,33 @@ def test_v1_valuate_uses_the_scenarios_latest_run_and_stores_rows(world, api, ge
     assert other_scenario.json()["data"] == []
 
 
+def test_v1_valuate_with_an_idempotency_key_answers_the_stored_valuation_once(world, api, scenario_run):
+    contract_id = _create(api, world).json()["data"]["ppa_contract_id"]
+    body = {"ppa_contract_id": contract_id, "scenario_id": str(scenario_run.scenario_id)}
+
+    def valuate(**request: Any) -> Any:
+        return api.post(
+            f"{V1}/valuate",
+            request,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="nightly-7",
+            **world.acme.auth("analyst"),
+        )
+
+    first = valuate(**body)
+    again = valuate(**body)
+    changed = valuate(**body, options={"discount_rate": 0.2})
+
+    assert_contract("/v1/ppa/valuate", first, method="post")
+    assert_contract("/v1/ppa/valuate", again, method="post")
+    assert again.json()["data"] == first.json()["data"] and len(first.json()["data"]) == 14
+    assert again["Idempotent-Replayed"] == "true"
+    assert changed.status_code == 422
+    assert changed.json()["type"] == "https://aurum.dev/problems/idempotency-key-reused"
+    with schema_context("acme"):
+        assert PpaValuation.objects.filter(contract_id=contract_id).count() == 1
+
+
 def test_v2_values_a_scenario_run_by_id(world, api, german_power, scenario_run):
     created = api.post(
         "/api/v2/ppa/contracts", {"terms": TERMS}, format="json", **world.acme.auth("trader")

@@ -249,3 +249,78 @@ def test_viewers_cannot_value(world, api, german):
     response = api.post(f"{URL}/{contract['id']}/valuations", {}, format="json", **world.acme.auth("viewer"))
 
     assert response.status_code == 403
+
+
+def test_an_idempotency_key_replays_the_same_request_and_refuses_another(world, api, german):
+    contract = _contract(api, world, IN_THE_MONEY, curve_key=german.curve_key)
+    other_contract = _contract(api, world, IN_THE_MONEY, curve_key=german.curve_key)
+    body = {"asof": PPA_DAY.isoformat(), "options": {"discount_rate": 0.1}}
+
+    def value(contract_id: str, key: str, **request: Any) -> Any:
+        return api.post(
+            f"{URL}/{contract_id}/valuations",
+            request,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key,
+            **world.acme.auth("analyst"),
+        )
+
+    first = value(contract["id"], "val-2025-05-14", **body)
+    again = value(contract["id"], "val-2025-05-14", **body)
+    other_options = value(contract["id"], "val-2025-05-14", asof=PPA_DAY.isoformat())
+    other_contract_same_key = value(other_contract["id"], "val-2025-05-14", **body)
+    new_key = value(contract["id"], "val-2025-05-14-b", asof=PPA_DAY.isoformat())
+    malformed = value(contract["id"], "not a key!", **body)
+
+    assert (first.status_code, again.status_code, new_key.status_code) == (201, 200, 201)
+    assert again.json()["data"] == first.json()["data"]  # the stored valuation, cashflows read back
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert again["Location"] == first["Location"]
+    for refused in (other_options, other_contract_same_key):
+        assert refused.status_code == 422
+        assert refused["Content-Type"] == "application/problem+json"
+        problem = refused.json()
+        assert problem["type"] == "https://aurum.dev/problems/idempotency-key-reused"
+        assert problem["detail"] == (
+            "Idempotency-Key 'val-2025-05-14' was used for a different valuation request; send a new key "
+            "for new parameters."
+        )
+    assert malformed.status_code == 400
+    assert malformed.json()["errors"][0]["field"] == "Idempotency-Key"
+    with schema_context("acme"):
+        stored = PpaValuation.objects.filter(contract_id__in=[contract["id"], other_contract["id"]])
+        assert sorted(stored.values_list("idempotency_key", flat=True)) == [
+            "val-2025-05-14",
+            "val-2025-05-14-b",
+        ]
+        kept = stored.get(idempotency_key="val-2025-05-14")
+    assert str(kept.pk) == first.json()["data"]["id"] and len(kept.request_fingerprint) == 64
+    tenant = Tenant.objects.get(schema_name="acme")
+    rows = ppa_valuation_table(tenant).scan(row_filter=f"ppa_contract_id == '{contract['id']}'").to_arrow()
+    assert rows.num_rows == 17 * 2  # the replay appended nothing
+
+
+def test_contract_and_valuation_lists_pin_their_queries(world, api, german, django_assert_num_queries):
+    contract = _contract(api, world, IN_THE_MONEY, curve_key=german.curve_key)
+    for rate in (0.05, 0.06):
+        _value(api, world, contract["id"], asof=PPA_DAY.isoformat(), options={"discount_rate": rate})
+    auth = world.acme.auth("viewer")
+    api.get(URL, **auth)  # a token's first request of the minute stamps its last_used_at
+
+    # Each: search_path to public, the token, search_path to the tenant's schema, then the reads.
+    with django_assert_num_queries(4):  # the contracts
+        v2_contracts = api.get(URL, {"limit": 1}, **auth)
+    with django_assert_num_queries(4):
+        v1_contracts = api.get("/api/v1/ppa/contracts", {"limit": 1}, **auth)
+    with django_assert_num_queries(5):  # the contract, its valuations
+        v2_valuations = api.get(f"{URL}/{contract['id']}/valuations", {"limit": 1}, **auth)
+    with django_assert_num_queries(6):  # the contract, its valuation ids, the Iceberg table pointer
+        v1_valuations = api.get(f"/api/v1/ppa/contracts/{contract['id']}/valuations", {"limit": 5}, **auth)
+
+    assert [len(r.json()["data"]) for r in (v2_contracts, v1_contracts, v2_valuations, v1_valuations)] == [
+        1,
+        1,
+        1,
+        5,
+    ]
+    assert v2_valuations.json()["meta"]["has_more"] is True

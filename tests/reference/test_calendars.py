@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.reference.models import CalendarBlock
 from apps.reference.selectors import block_hour_count, calendar_block_hours, calendar_expand
+from aurum.errors import InvalidInputError, NotFoundError
 from tests.support.reference import ORIGINAL
 
 CALENDARS = json.loads((ORIGINAL / "calendars.json").read_text(encoding="utf-8"))
@@ -81,11 +81,14 @@ def test_names_are_matched_regardless_of_case(loaded):
     assert calendar_block_hours(calendar="PJM", block="on_peak", day=date(2024, 7, 3)) == list(range(7, 23))
 
 
-def test_an_unknown_calendar_or_block_is_an_error(loaded):
-    with pytest.raises(CalendarBlock.DoesNotExist, match="no calendar 'nowhere'"):
+def test_an_unknown_calendar_or_block_is_not_found(loaded):
+    with pytest.raises(NotFoundError) as no_calendar:
         calendar_block_hours(calendar="nowhere", block="ON_PEAK", day=date(2024, 7, 3))
-    with pytest.raises(CalendarBlock.DoesNotExist, match="'pjm' has no block 'PEAK'"):
+    with pytest.raises(NotFoundError) as no_block:
         calendar_block_hours(calendar="pjm", block="PEAK", day=date(2024, 7, 3))
+
+    assert (no_calendar.value.status, no_calendar.value.detail) == (404, "There is no calendar 'nowhere'.")
+    assert (no_block.value.status, no_block.value.detail) == (404, "Calendar 'pjm' has no block 'PEAK'.")
 
 
 @pytest.mark.parametrize(
@@ -141,6 +144,11 @@ def test_expanding_takes_two_queries_whatever_the_range(loaded):
     assert all("JOIN" not in sql for sql in reads)
 
 
-def test_a_range_that_ends_before_it_starts_is_an_error(loaded):
-    with pytest.raises(ValueError, match="before start"):
+def test_a_range_that_ends_before_it_starts_is_invalid(loaded):
+    with pytest.raises(InvalidInputError) as caught:
         calendar_expand(calendar="pjm", block="ON_PEAK", start=date(2024, 7, 3), end=date(2024, 7, 2))
+
+    assert caught.value.status == 400
+    assert [(i.field, i.message) for i in caught.value.issues] == [
+        ("end", "end 2024-07-02 is before start 2024-07-03.")
+    ]

@@ -26,6 +26,7 @@ from apps.reference.models import (
     UnitMapping,
 )
 from apps.reference.services import reference_load
+from aurum.errors import InvalidInputError
 from tests.support.reference import ORIGINAL, file_edit, reference_clear
 
 CATALOG_MODELS: dict[str, type[models.Model]] = {
@@ -255,6 +256,13 @@ def test_an_error_found_while_writing_rolls_back_the_catalogs_written_before_it(
         reference_load(source_dir=source_copy)
 
     assert f"product_catalog.csv, line {line}: product_name: " in str(caught.value)
+    # One of the project's errors: the same detail wherever it surfaces (command, API problem).
+    assert isinstance(caught.value, InvalidInputError)
+    assert (caught.value.status, caught.value.slug, caught.value.detail) == (
+        400,
+        "invalid-catalog-file",
+        str(caught.value),
+    )
     assert _snapshot() == before
     assert LogEntry.objects.count() == audit_entries
 

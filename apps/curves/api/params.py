@@ -1,4 +1,5 @@
-"""Query parameters shared by the curve reads (v1 and v2): dimension filters, vintages, limits."""
+"""Query parameters shared by the curve reads (v1 and v2): dimension filters, vintages; and the caller's
+licence (the datasets its tenant may read)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from aurum.api.context import request_context
 from aurum.lakehouse import queries
 from aurum.lakehouse.queries import CurveFilters
 from tenants.models import Tenant
@@ -40,6 +42,8 @@ V2_POINT_COLUMNS = (
     "dataset",
 )
 MAX_DIFF_DAYS = 365
+V2_DEFAULT_LIMIT = 100
+V2_MAX_LIMIT = 1000
 
 
 class DimensionFilters(serializers.Serializer):
@@ -115,16 +119,17 @@ def curve_filters(
 
 
 @dataclass(frozen=True)
-class Caller:
+class Licence:
+    """The market datasets a tenant may read: its plan's and its entitlements'."""
+
     tenant: Tenant
     datasets: frozenset[str]
 
 
-def caller(request: Request | HttpRequest) -> Caller:
-    """The resolved tenant and the datasets it is licensed for (one query for the entitlements)."""
-    raw = request._request if isinstance(request, Request) else request
-    tenant: Tenant = raw.aurum_membership.tenant  # type: ignore[attr-defined]
-    return Caller(tenant=tenant, datasets=tenant_datasets(tenant=tenant))
+def request_licence(request: Request | HttpRequest) -> Licence:
+    """The licence of the request's tenant (``request_context``; one query for the entitlements)."""
+    tenant = request_context(request).tenant
+    return Licence(tenant=tenant, datasets=tenant_datasets(tenant=tenant))
 
 
 def iso_date(value: date | None) -> str | None:

@@ -10,14 +10,13 @@ from datetime import date
 from typing import Any
 
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from apps.curves import selectors
 from apps.curves.api.params import (
     STRIP_TYPES,
-    Caller,
     DimensionFilters,
+    Licence,
     TwoVintages,
     Vintage,
     curve_filters,
@@ -25,6 +24,7 @@ from apps.curves.api.params import (
     iso_date,
     validated,
 )
+from aurum.errors import InvalidInputError
 from aurum.lakehouse.engines import QueryResult
 
 
@@ -39,30 +39,30 @@ def dims_of(request: Request) -> dict[str, Any]:
     return dimension_values(validated(DimensionFilters, request))
 
 
-def points_read(request: Request, who: Caller) -> PagedRead:
+def points_read(request: Request, licence: Licence) -> PagedRead:
     """Observations: latest (default), ``asof`` or ``as_known_at``."""
     dims = dims_of(request)
     vintage = validated(Vintage, request)
     asof, known = vintage.get("asof"), vintage.get("as_known_at")
 
     def fetch(rows: int, offset: int) -> QueryResult:
-        filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
+        filters = curve_filters(licence.datasets, dims, limit=rows, offset=offset)
         return selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
 
     return PagedRead(dims, {**dims, "asof": iso_date(asof), "as_known_at": iso_date(known)}, fetch)
 
 
-def diff_read(request: Request, who: Caller) -> PagedRead:
+def diff_read(request: Request, licence: Licence) -> PagedRead:
     """Two vintages per (curve_key, tenor_label); at least one filter, as the original refuses broad diffs."""
     vintages = validated(TwoVintages, request)
     dims = dims_of(request)
     if not dims:
-        raise ValidationError({"detail": "curves/diff needs at least one filter (e.g. curve_key or iso)."})
+        raise InvalidInputError.field(None, "curves/diff needs at least one filter (e.g. curve_key or iso).")
     asof_a: date = vintages["asof_a"]
     asof_b: date = vintages["asof_b"]
 
     def fetch(rows: int, offset: int) -> QueryResult:
-        filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
+        filters = curve_filters(licence.datasets, dims, limit=rows, offset=offset)
         return selectors.curve_diff_points(filters=filters, asof_a=asof_a, asof_b=asof_b)
 
     return PagedRead(dims, {**dims, "asof_a": asof_a.isoformat(), "asof_b": asof_b.isoformat()}, fetch)
@@ -73,7 +73,7 @@ class StripsQuery(serializers.Serializer):
     asof = serializers.DateField(required=False)
 
 
-def strips_read(request: Request, who: Caller) -> PagedRead:
+def strips_read(request: Request, licence: Licence) -> PagedRead:
     """Strip rows of one type (the strip type is the tenor type), the ``asof`` vintage or the latest."""
     query = validated(StripsQuery, request)
     dims = dims_of(request)
@@ -82,7 +82,7 @@ def strips_read(request: Request, who: Caller) -> PagedRead:
     asof: date | None = query.get("asof")
 
     def fetch(rows: int, offset: int) -> QueryResult:
-        filters = curve_filters(who.datasets, dims, limit=rows, offset=offset)
+        filters = curve_filters(licence.datasets, dims, limit=rows, offset=offset)
         return selectors.curve_strip_points(filters=filters, strip_type=strip_type, asof=asof)
 
     return PagedRead(dims, {**dims, "type": strip_type, "asof": iso_date(asof)}, fetch)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.curves.api import v2
+from apps.curves.api import curve, dimensions, exports, v2
 from apps.curves.api.views import CurveLineageApi
 
 urlpatterns = [
@@ -8,9 +8,9 @@ urlpatterns = [
     path("curves/diff", v2.CurveDiffApi.as_view(), name="v2-curves-diff"),
     path("curves/strips", v2.CurveStripsApi.as_view(), name="v2-curves-strips"),
     path("curves/movers", v2.CurveMoversApi.as_view(), name="v2-curves-movers"),
-    path("curves/export", v2.CurveExportApi.as_view(), name="v2-curves-export"),
-    path("curves/<str:curve_key>", v2.CurveDetailApi.as_view(), name="v2-curve"),
-    path("curves/<str:curve_key>/history", v2.CurveHistoryApi.as_view(), name="v2-curve-history"),
+    path("curves/export", exports.CurveExportApi.as_view(), name="v2-curves-export"),
+    path("curves/<str:curve_key>", curve.CurveDetailApi.as_view(), name="v2-curve"),
+    path("curves/<str:curve_key>/history", curve.CurveHistoryApi.as_view(), name="v2-curve-history"),
     path("curves/<str:curve_key>/lineage", CurveLineageApi.as_view(), name="curve-lineage"),
-    path("metadata/dimensions", v2.DimensionsApi.as_view(), name="v2-dimensions"),
+    path("metadata/dimensions", dimensions.DimensionsApi.as_view(), name="v2-dimensions"),
 ]

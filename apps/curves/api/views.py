@@ -1,4 +1,5 @@
-import time
+"""``/api/v2/curves/{curve_key}/lineage``: where one number came from."""
+
 from datetime import date
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -8,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.curves.selectors import curve_get_for_tenant, curve_point_lineage
-from aurum.api.envelope import envelope
+from aurum.api.context import request_context
 from aurum.api.permissions import Requires
+from aurum.api.responses import object_response
 
 
 class LineageQuery(serializers.Serializer):
@@ -48,11 +50,9 @@ class CurveLineageApi(APIView):
         ],
     )
     def get(self, request: Request, curve_key: str) -> Response:
-        started = time.perf_counter()
         query = LineageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tenant = request._request.aurum_membership.tenant  # type: ignore[attr-defined]
-        curve = curve_get_for_tenant(tenant=tenant, curve_key=curve_key)
+        curve = curve_get_for_tenant(tenant=request_context(request).tenant, curve_key=curve_key)
         asof = query.validated_data.get("asof") or curve.last_asof
         lineage = curve_point_lineage(curve=curve, tenor_label=query.validated_data["tenor_label"], asof=asof)
-        return Response(envelope(lineage, query_time_ms=(time.perf_counter() - started) * 1000))
+        return object_response(request, lineage)

@@ -1,10 +1,10 @@
 """v2 PPA endpoints: contracts CRUD, valuations (create against a scenario run or a base curve, list,
 detail). Cursor-only paging with ``links``; RFC 7807 errors; tenant-scoped (another tenant's objects are 404).
+Valuation POSTs take an ``Idempotency-Key``. Permissions as v1's (``apps.ppa.api.v1``).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -12,8 +12,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.ppa.api.access import DELETE, READ, RUN, WRITE
-from apps.ppa.api.paging import v2_page_cursors, v2_page_request
 from apps.ppa.api.serializers import (
     CashflowOutput,
     ContractInput,
@@ -41,10 +39,13 @@ from apps.ppa.services import (
     ppa_valuate_curve,
     ppa_valuate_scenario_run,
 )
-from aurum.api.conditional import cached_response
-from aurum.api.envelope import envelope, envelope_v2
-from aurum.api.permissions import request_membership
+from aurum.api.context import request_context
+from aurum.api.idempotency import HEADER, REPLAYED_HEADER, idempotency_key
+from aurum.api.paging import page_slice, v2_page_request
+from aurum.api.responses import object_response, v2_list_response
 from aurum.api.views import PermissionByMethodView
+
+READ, WRITE, DELETE, RUN = "scenarios:read", "scenarios:write", "scenarios:delete", "scenarios:run"
 
 TERMS_EXAMPLE = {
     "counterparty": "Solar Co",
@@ -116,15 +117,6 @@ TERMS_PROBLEM_EXAMPLE = {
 }
 
 
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
-def _list_response(request: Request, body: dict[str, Any]) -> Response:
-    # Tenant data that changes with every write: no-store, but the ETag answers If-None-Match (304).
-    return cached_response(request, body, ttl=0)
-
-
 class ContractListV2Api(PermissionByMethodView):
     needs = {"GET": READ, "POST": WRITE}
 
@@ -140,24 +132,11 @@ class ContractListV2Api(PermissionByMethodView):
         examples=[OpenApiExample("A page", value={"data": [CONTRACT_EXAMPLE]}, response_only=True)],
     )
     def get(self, request: Request) -> Response:
-        started = time.perf_counter()
         filters = {"counterparty": request.query_params.get("counterparty") or None}
         page = v2_page_request(request, filters=filters)
-        contracts = list(ppa_contract_list(**filters)[page.offset : page.offset + page.limit + 1])
-        has_more = len(contracts) > page.limit
-        next_cursor, prev_cursor = v2_page_cursors(page, has_more=has_more, filters=filters)
-        body = envelope_v2(
-            request,
-            list(ContractOutput(contracts[: page.limit], many=True).data),
-            tenant_id=request_membership(request).tenant.schema_name,
-            query_time_ms=_ms(started),
-            processing_time_ms=_ms(started),
-            next_cursor=next_cursor,
-            prev_cursor=prev_cursor,
-            has_more=has_more,
-            limit=page.limit,
-        )
-        return _list_response(request, body)
+        contracts, has_more = page_slice(ppa_contract_list(**filters), page)
+        data = list(ContractOutput(contracts, many=True).data)
+        return v2_list_response(request, data, page=page, has_more=has_more, filters=filters)
 
     @extend_schema(
         operation_id="ppa_contracts_create",
@@ -181,21 +160,23 @@ class ContractListV2Api(PermissionByMethodView):
         ],
     )
     def post(self, request: Request) -> Response:
-        started = time.perf_counter()
         data = ContractInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = request_membership(request)
+        context = request_context(request)
         contract = ppa_contract_create(
-            tenant=membership.tenant,
+            tenant=context.tenant,
             terms=data.validated_data["terms"],
             instrument_id=data.validated_data.get("instrument_id"),
             curve_key=data.validated_data.get("curve_key") or "",
-            actor=membership.user,
+            actor=context.user,
         )
-        body = envelope(ContractOutput(contract).data, query_time_ms=_ms(started))
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(f"/api/v2/ppa/contracts/{contract.pk}")
-        return response
+        location = request.build_absolute_uri(f"/api/v2/ppa/contracts/{contract.pk}")
+        return object_response(
+            request,
+            ContractOutput(contract).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
 
 
 class ContractDetailV2Api(PermissionByMethodView):
@@ -203,9 +184,8 @@ class ContractDetailV2Api(PermissionByMethodView):
 
     @extend_schema(operation_id="ppa_contracts_retrieve", responses=ContractOutput)
     def get(self, request: Request, contract_id: str) -> Response:
-        started = time.perf_counter()
         contract = ppa_contract_get(contract_id=contract_id)
-        return Response(envelope(ContractOutput(contract).data, query_time_ms=_ms(started)))
+        return object_response(request, ContractOutput(contract).data)
 
     @extend_schema(
         operation_id="ppa_contracts_update",
@@ -220,15 +200,14 @@ class ContractDetailV2Api(PermissionByMethodView):
         ],
     )
     def patch(self, request: Request, contract_id: str) -> Response:
-        started = time.perf_counter()
         contract = ppa_contract_get(contract_id=contract_id)
         data = ContractPatchInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        membership = request_membership(request)
+        context = request_context(request)
         contract = ppa_contract_update(
-            tenant=membership.tenant, contract=contract, actor=membership.user, **data.validated_data
+            tenant=context.tenant, contract=contract, actor=context.user, **data.validated_data
         )
-        return Response(envelope(ContractOutput(contract).data, query_time_ms=_ms(started)))
+        return object_response(request, ContractOutput(contract).data)
 
     @extend_schema(
         operation_id="ppa_contracts_destroy",
@@ -238,8 +217,8 @@ class ContractDetailV2Api(PermissionByMethodView):
     )
     def delete(self, request: Request, contract_id: str) -> Response:
         contract = ppa_contract_get(contract_id=contract_id)
-        membership = request_membership(request)
-        ppa_contract_delete(tenant=membership.tenant, contract=contract, actor=membership.user)
+        context = request_context(request)
+        ppa_contract_delete(tenant=context.tenant, contract=contract, actor=context.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -272,30 +251,26 @@ class ContractValuationListV2Api(PermissionByMethodView):
         ],
     )
     def get(self, request: Request, contract_id: str) -> Response:
-        started = time.perf_counter()
         contract = ppa_contract_get(contract_id=contract_id)
         filters = {"contract_id": str(contract.pk)}
         page = v2_page_request(request, filters=filters)
-        valuations = list(ppa_valuation_list(contract=contract)[page.offset : page.offset + page.limit + 1])
-        has_more = len(valuations) > page.limit
-        next_cursor, prev_cursor = v2_page_cursors(page, has_more=has_more, filters=filters)
-        body = envelope_v2(
-            request,
-            list(ValuationOutput(valuations[: page.limit], many=True).data),
-            tenant_id=request_membership(request).tenant.schema_name,
-            query_time_ms=_ms(started),
-            processing_time_ms=_ms(started),
-            next_cursor=next_cursor,
-            prev_cursor=prev_cursor,
-            has_more=has_more,
-            limit=page.limit,
-        )
-        return _list_response(request, body)
+        valuations, has_more = page_slice(ppa_valuation_list(contract=contract), page)
+        data = list(ValuationOutput(valuations, many=True).data)
+        return v2_list_response(request, data, page=page, has_more=has_more, filters=filters)
 
     @extend_schema(
         operation_id="ppa_valuations_create",
         request=ValuationInput,
-        responses={201: ValuationDetailOutput},
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="The same key with the same request answers the stored valuation (200, "
+                "`Idempotent-Replayed: true`); with a different request, 422.",
+            )
+        ],
+        responses={201: ValuationDetailOutput, 200: ValuationDetailOutput},
         description=(
             "Value the contract now and store the result. Either against a succeeded scenario run "
             "(`scenario_run_id`; its `mid` output, MONTHLY tenors) or against a base curve (`curve_key`, "
@@ -321,36 +296,44 @@ class ContractValuationListV2Api(PermissionByMethodView):
         ],
     )
     def post(self, request: Request, contract_id: str) -> Response:
-        started = time.perf_counter()
+        key = idempotency_key(request)
         contract = ppa_contract_get(contract_id=contract_id)
         data = ValuationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = request_membership(request)
+        context = request_context(request)
         values = data.validated_data
         if values.get("scenario_run_id"):
             valued = ppa_valuate_scenario_run(
-                tenant=membership.tenant,
+                tenant=context.tenant,
                 contract=contract,
                 run=scenario_run_get(run_id=values["scenario_run_id"]),
                 curve_key=values.get("curve_key"),
                 options=values.get("options"),
-                actor=membership.user,
+                actor=context.user,
+                idempotency_key=key,
             )
         else:
             valued = ppa_valuate_curve(
-                tenant=membership.tenant,
+                tenant=context.tenant,
                 contract=contract,
                 curve_key=values.get("curve_key"),
                 asof=values.get("asof"),
                 options=values.get("options"),
-                actor=membership.user,
+                actor=context.user,
+                idempotency_key=key,
             )
-        body = envelope(_valuation_body(valued), query_time_ms=_ms(started))
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(
+        location = request.build_absolute_uri(
             f"/api/v2/ppa/contracts/{contract.pk}/valuations/{valued.valuation.pk}"
         )
-        return response
+        if not valued.created:
+            headers = {"Location": location, REPLAYED_HEADER: "true"}
+            return object_response(request, _valuation_body(valued), headers=headers)
+        return object_response(
+            request,
+            _valuation_body(valued),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
 
 
 class ContractValuationDetailV2Api(PermissionByMethodView):
@@ -363,10 +346,9 @@ class ContractValuationDetailV2Api(PermissionByMethodView):
         examples=[OpenApiExample("Valuation", value={"data": VALUATION_EXAMPLE}, response_only=True)],
     )
     def get(self, request: Request, contract_id: str, valuation_id: str) -> Response:
-        started = time.perf_counter()
         contract = ppa_contract_get(contract_id=contract_id)
         valuation = ppa_valuation_get(contract=contract, valuation_id=valuation_id)
         rows = ppa_valuation_rows(
-            tenant=request_membership(request).tenant, contract=contract, valuation=valuation
+            tenant=request_context(request).tenant, contract=contract, valuation=valuation
         )
-        return Response(envelope(_valuation_body((valuation, rows)), query_time_ms=_ms(started)))
+        return object_response(request, _valuation_body((valuation, rows)))
