@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.selectors import api_token_list, membership_for
+from apps.accounts.selectors import api_token_list, membership_for, token_reach
+from aurum.api.context import request_context
 
 
 class LoginForm(forms.Form):
@@ -47,10 +48,13 @@ def home_view(request: HttpRequest) -> HttpResponse:
     if membership is None:
         logout(request)
         return redirect("portal-login")
+    credential = request_context(request)
+    manages_tokens = token_reach(credential.permissions) is not None
     context: dict[str, Any] = {
         "tenant": membership.tenant,
         "membership": membership,
-        "permissions": sorted(membership.permissions),
-        "tokens": api_token_list(membership=membership)[:20],
+        "permissions": sorted(credential.permissions),
+        "manages_tokens": manages_tokens,
+        "tokens": api_token_list(credential=credential)[:20] if manages_tokens else [],
     }
     return render(request, "portal/home.html", context)
