@@ -237,7 +237,8 @@ def test_the_token_list_is_a_v2_page_with_cursors(world, api, django_assert_num_
     with django_assert_num_queries(7):
         first = api.get("/api/v2/tokens?limit=3", HTTP_HOST=world.acme.host)
     second = api.get(first.json()["links"]["next"], HTTP_HOST=world.acme.host)
-    again = api.get("/api/v2/tokens?limit=3", HTTP_HOST=world.acme.host, HTTP_IF_NONE_MATCH=first["ETag"])
+    whole = api.get("/api/v2/tokens", HTTP_HOST=world.acme.host)
+    again = api.get("/api/v2/tokens", HTTP_HOST=world.acme.host, HTTP_IF_NONE_MATCH=whole["ETag"])
 
     assert [t["name"] for t in first.json()["data"]] == ["t3", "t2", "t1"]
     assert first.json()["meta"]["has_more"] is True
