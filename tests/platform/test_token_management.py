@@ -261,3 +261,21 @@ def test_the_member_list_is_a_v2_page(world, api):
     ]
     assert [m["email"] for m in second.json()["data"]] == ["viewer@acme.example"]
     assert first["ETag"] and first["Cache-Control"] == "private, no-cache"
+
+
+def test_the_admin_revokes_a_token_with_its_descendants_and_cannot_edit_revocation(world, api):
+    parent, _ = api_token_create(membership=_membership(world, "analyst"), name="parent")
+    child, _ = api_token_create(membership=_membership(world, "analyst"), name="child", parent=parent)
+    assert api.login(email=world.staff_email, password=world.staff_password)
+
+    form = api.get(f"/admin/accounts/apitoken/{parent.pk}/change/").context["adminform"].form
+    response = api.post(
+        "/admin/accounts/apitoken/",
+        {"action": "revoke", "_selected_action": [parent.pk]},
+    )
+
+    assert "revoked_at" not in form.fields and "parent" not in form.fields  # shown read-only
+    assert response.status_code == 302
+    revoked = dict(ApiToken.objects.filter(pk__in=[parent.pk, child.pk]).values_list("pk", "revoked_at"))
+    assert revoked[parent.pk] is not None
+    assert revoked[child.pk] == revoked[parent.pk]
