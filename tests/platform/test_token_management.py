@@ -62,22 +62,21 @@ def test_a_viewer_manages_no_tokens(world, api):
 
 
 def test_a_one_hour_token_mints_tokens_that_expire_with_it(world, api):
-    parent, raw = api_token_create(
-        membership=_membership(world, "analyst"), name="1h", expires_at=timezone.now() + timedelta(hours=1)
-    )
+    expiry = timezone.now() + timedelta(hours=1)
+    parent, raw = api_token_create(membership=_membership(world, "analyst"), name="1h", expires_at=expiry)
     count = ApiToken.objects.count()
 
     omitted = api.post("/api/v2/tokens", {"name": "no expiry"}, format="json", **_bearer(raw))
     null = api.post("/api/v2/tokens", {"name": "null", "expires_at": None}, format="json", **_bearer(raw))
     later = api.post(
         "/api/v2/tokens",
-        {"name": "later", "expires_at": (parent.expires_at + timedelta(seconds=1)).isoformat()},
+        {"name": "later", "expires_at": (expiry + timedelta(seconds=1)).isoformat()},
         format="json",
         **_bearer(raw),
     )
     sooner = api.post(
         "/api/v2/tokens",
-        {"name": "sooner", "expires_at": (parent.expires_at - timedelta(minutes=30)).isoformat()},
+        {"name": "sooner", "expires_at": (expiry - timedelta(minutes=30)).isoformat()},
         format="json",
         **_bearer(raw),
     )
@@ -85,18 +84,16 @@ def test_a_one_hour_token_mints_tokens_that_expire_with_it(world, api):
     assert omitted.status_code == null.status_code == sooner.status_code == 201
     for response in (omitted, null):
         child = ApiToken.objects.get(pk=response.json()["data"]["id"])
-        assert child.expires_at == parent.expires_at
+        assert child.expires_at == expiry
         assert child.parent_id == parent.pk
         assert response.json()["data"]["parent"] == parent.pk
-    assert ApiToken.objects.get(pk=sooner.json()["data"]["id"]).expires_at == parent.expires_at - timedelta(
-        minutes=30
-    )
+    assert ApiToken.objects.get(pk=sooner.json()["data"]["id"]).expires_at == expiry - timedelta(minutes=30)
     assert later.status_code == 400
     assert later.json()["errors"] == [
         {
             "field": "expires_at",
             "message": "A token cannot outlive the token that creates it "
-            f"(it expires at {parent.expires_at.isoformat()}).",
+            f"(it expires at {expiry.isoformat()}).",
             "code": "exceeds_parent",
         }
     ]
