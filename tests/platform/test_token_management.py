@@ -276,3 +276,17 @@ def test_the_admin_revokes_a_token_with_its_descendants_and_cannot_edit_revocati
     revoked = dict(ApiToken.objects.filter(pk__in=[parent.pk, child.pk]).values_list("pk", "revoked_at"))
     assert revoked[parent.pk] is not None
     assert revoked[child.pk] == revoked[parent.pk]
+
+
+def test_the_portal_shows_token_settings_only_to_members_who_manage_tokens(world, api):
+    pages = {}
+    for role in ("viewer", "analyst"):
+        member = world.acme.members[role]
+        api.post("/login/", {"email": member.email, "password": member.password}, HTTP_HOST=world.acme.host)
+        pages[role] = api.get("/", HTTP_HOST=world.acme.host).content.decode()
+        api.logout()
+
+    assert "API tokens" not in pages["viewer"]
+    assert "API tokens" in pages["analyst"]
+    assert "analyst@acme.example" in pages["analyst"]
+    assert "trader@acme.example" not in pages["analyst"]  # its own tokens only
