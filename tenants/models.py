@@ -1,8 +1,14 @@
 """Public-schema tenancy: who the tenants are, how they are reached, and what their plan allows."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+
+# A limit of 0 would stop the tenant altogether (or, in the rate bucket, divide by zero and leave it
+# unlimited): every limit is at least 1, checked by the field (admin, full_clean, plan_ensure) and in SQL.
+AT_LEAST_ONE = [MinValueValidator(1, "Must be at least 1.")]
+PLAN_LIMITS = ("requests_per_second", "burst", "rows_per_month", "concurrent_scenario_runs")
 
 
 class Plan(models.Model):  # type: ignore[django-manager-missing]  # django-stubs misses the reverse FK
@@ -10,11 +16,19 @@ class Plan(models.Model):  # type: ignore[django-manager-missing]  # django-stub
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
-    requests_per_second = models.PositiveIntegerField(default=10)
-    burst = models.PositiveIntegerField(default=20)
-    rows_per_month = models.PositiveBigIntegerField(default=10_000_000)
-    concurrent_scenario_runs = models.PositiveIntegerField(default=4)
+    requests_per_second = models.PositiveIntegerField(default=10, validators=AT_LEAST_ONE)
+    burst = models.PositiveIntegerField(default=20, validators=AT_LEAST_ONE)
+    rows_per_month = models.PositiveBigIntegerField(default=10_000_000, validators=AT_LEAST_ONE)
+    concurrent_scenario_runs = models.PositiveIntegerField(default=4, validators=AT_LEAST_ONE)
     datasets = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{limit}__gte": 1}), name=f"plan_{limit}_at_least_1"
+            )
+            for limit in PLAN_LIMITS
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
+from aurum.errors import InvalidInputError, Issue
 from aurum.lakehouse.catalog import namespace_ensure
 from aurum.tenancy.db import tenant_connection
-from tenants.models import Domain, Entitlement, Plan, Tenant
+from tenants.models import PLAN_LIMITS, Domain, Entitlement, Plan, Tenant
 
 SCHEMA_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SCHEMAS = {"public", "information_schema", settings.TENANT_BASE_SCHEMA, "market", "pg_catalog"}
@@ -106,7 +107,22 @@ def entitlement_grant(*, tenant: Tenant, dataset: str) -> Entitlement:
 
 
 def plan_ensure(*, code: str, name: str, datasets: Iterable[str] = (), **limits: int) -> Plan:
-    plan, _ = Plan.objects.update_or_create(
-        code=code, defaults={"name": name, "datasets": sorted(set(datasets)), **limits}
-    )
+    """Create or update the plan ``code``. Limits (``Plan``'s PLAN_LIMITS) must be at least 1, else
+    InvalidInputError naming each offending field; nothing is saved then."""
+    unknown = sorted(set(limits) - set(PLAN_LIMITS))
+    if unknown:
+        raise InvalidInputError.of(*(Issue(field, "Not a plan limit.", "unknown") for field in unknown))
+    fields = {"name": name, "datasets": sorted(set(datasets)), **limits}
+    try:
+        # code is checked by update_or_create's lookup; its uniqueness is not an error here.
+        Plan(code=code, **fields).full_clean(exclude=["code"])
+    except ValidationError as invalid:
+        raise InvalidInputError.of(
+            *(
+                Issue(field, message, "min_value" if field in PLAN_LIMITS else "invalid")
+                for field, messages in invalid.message_dict.items()
+                for message in messages
+            )
+        ) from invalid
+    plan, _ = Plan.objects.update_or_create(code=code, defaults=fields)
     return plan

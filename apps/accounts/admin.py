@@ -2,10 +2,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.models import ApiToken, Membership, User
-from apps.accounts.services import api_token_create
+from apps.accounts.services import api_token_create, api_token_revoke
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,7 +44,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "membership", "created", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["membership__tenant"]
     search_fields = ["name", "prefix", "membership__user__email"]
-    readonly_fields = ["prefix", "key_hash", "created", "last_used_at"]
+    # Revocation goes through the action (it revokes the tokens created from a token too), never an edit.
+    readonly_fields = ["prefix", "key_hash", "created", "last_used_at", "revoked_at", "parent"]
+    actions = ["revoke"]
 
     def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:  # type: ignore[override]
         if obj is None:
@@ -57,6 +60,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "expires_at",
             "last_used_at",
             "revoked_at",
+            "parent",
         ]
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
@@ -72,3 +76,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
         obj.pk = token.pk
         messages.warning(request, f"Token created. Copy it now, it is not shown again: {raw}")
+
+    @admin.action(description="Revoke selected tokens (and the tokens created from them)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            api_token_revoke(token=token)
+        messages.success(request, f"Revoked {queryset.count()} token(s) and their descendants.")

@@ -2,20 +2,20 @@
 
 from typing import Any
 
-from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.request import Request
+
+from aurum.api.context import request_context_or_none
 
 
 class ApiTokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer aurum_…``: the token the middleware resolved (and checked) for this request."""
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        django_request: HttpRequest = request._request
-        token = getattr(django_request, "aurum_token", None)
-        if token is None:
+        context = request_context_or_none(request)
+        if context is None or context.token is None:
             return None
-        return token.membership.user, token
+        return context.user, context.token
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="aurum"'
@@ -25,6 +25,7 @@ class TenantSessionAuthentication(SessionAuthentication):
     """A logged-in portal user; only counts when the middleware found their membership in the tenant."""
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        if getattr(request._request, "aurum_membership", None) is None:
+        context = request_context_or_none(request)
+        if context is None or context.token is not None:
             return None
         return super().authenticate(request)

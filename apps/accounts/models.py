@@ -80,6 +80,11 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The token that minted this one (None when a session, the admin or provisioning created it). A child
+    # never outlives its parent nor has wider scopes, is revoked with it, and goes when it is deleted.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
 
     class Meta:
         ordering = ["-created"]

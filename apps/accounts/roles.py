@@ -14,10 +14,15 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+# Managing API tokens (docs/decisions/0012): ``tokens:own`` covers a member's own tokens, ``tokens:manage``
+# every token of the tenant. Viewers get neither: the portal shows them no settings; an admin issues theirs.
+TOKENS_OWN = "tokens:own"
+TOKENS_MANAGE = "tokens:manage"
+
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
-_ANALYST = _VIEWER | {"scenarios:run"}
+_ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
 _TRADER = _ANALYST | {"curves:write", "scenarios:write", "scenarios:delete"}
-_ADMIN = _TRADER | {"admin:read", "admin:feature_flags", "admin:rate_limits", "admin:trino", "tokens:manage"}
+_ADMIN = _TRADER | {"admin:read", "admin:feature_flags", "admin:rate_limits", "admin:trino", TOKENS_MANAGE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: _VIEWER,

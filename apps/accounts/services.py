@@ -1,15 +1,34 @@
-"""Writes on identity: users, memberships, tokens."""
+"""Writes on identity: users, memberships, tokens.
+
+Token rules (docs/decisions/0012-token-management.md): a credential manages tokens only with ``tokens:own``
+(its member's tokens) or ``tokens:manage`` (the tenant's) in its effective permissions; a token never mints
+a token that outlives it or has wider scopes; a child records its parent and is revoked with it.
+"""
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.credentials import Credential
 from apps.accounts.models import ApiToken, Membership, User
-from apps.accounts.roles import Role, role_permissions
+from apps.accounts.roles import TOKENS_MANAGE, Role, role_permissions
+from apps.accounts.selectors import (
+    api_token_ancestry_state,
+    api_token_descendant_ids,
+    api_token_get_for_credential,
+    membership_get,
+    token_reach,
+)
 from apps.accounts.tokens import token_generate, token_hash, token_hash_matches, token_parse
+from aurum.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    Issue,
+    UnauthenticatedError,
+)
 from tenants.models import Tenant
 
 # last_used_at is refreshed at most this often, so authentication is not a write per request.
@@ -27,7 +46,10 @@ class TokenInvalidError(Exception):
 def user_create(*, email: str, password: str | None, full_name: str = "", is_staff: bool = False) -> User:
     email = email.strip().lower()
     if User.objects.filter(email=email).exists():
-        raise ValidationError({"email": "A user with this email already exists."})
+        raise ConflictError(
+            "A user with this email already exists.",
+            issues=[Issue("email", "A user with this email already exists.", "taken")],
+        )
     return User.objects.create_user(
         email, password, full_name=full_name, is_staff=is_staff, is_superuser=is_staff
     )
@@ -35,12 +57,18 @@ def user_create(*, email: str, password: str | None, full_name: str = "", is_sta
 
 def membership_create(*, user: User, tenant: Tenant, role: str) -> Membership:
     if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role '{role}'. Use one of {', '.join(Role.values)}."})
+        raise InvalidInputError.field("role", f"Unknown role '{role}'. Use one of {', '.join(Role.values)}.")
     membership, created = Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": role})
     if not created and membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Remove a member from the tenant: its tokens, and every token minted from them, go with it."""
+    Membership.objects.filter(pk=membership.pk).delete()
 
 
 @transaction.atomic
@@ -51,19 +79,48 @@ def api_token_create(
     scopes: Iterable[str] | None = None,
     expires_at: datetime | None = None,
     created_by: User | None = None,
+    parent: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its raw value, which is shown once and never stored."""
+    """Create a token of ``membership`` and return it with its raw value, shown once and never stored.
+
+    Scopes default to, and must lie within, what the member's role grants and, when a token mints it
+    (``parent``), the parent's effective permissions. A child's expiry defaults to the parent's and may not be
+    later. Callers acting for a request use ``api_token_create_as``; this is for the admin and provisioning.
+    """
+    issues: list[Issue] = []
+    now = timezone.now()
     granted = role_permissions(membership.role)
     requested = frozenset(scopes) if scopes is not None else granted
-    unknown = requested - granted
-    if unknown:
-        raise ValidationError(
-            {"scopes": f"The role '{membership.role}' cannot grant: {', '.join(sorted(unknown))}."}
+    if beyond_role := requested - granted:
+        issues.append(
+            Issue("scopes", f"The role '{membership.role}' cannot grant: {', '.join(sorted(beyond_role))}.")
         )
-    if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    if parent is not None:
+        parent = _parent_locked(parent=parent, membership=membership, now=now)
+        if scopes is None:
+            requested = requested & parent.permissions
+        elif beyond_parent := (requested & granted) - parent.permissions:
+            issues.append(
+                Issue("scopes", f"This credential cannot grant: {', '.join(sorted(beyond_parent))}.")
+            )
+        if parent.expires_at is not None:
+            if expires_at is None:
+                expires_at = parent.expires_at
+            elif expires_at > parent.expires_at:
+                issues.append(
+                    Issue(
+                        "expires_at",
+                        "A token cannot outlive the token that creates it "
+                        f"(it expires at {parent.expires_at.isoformat()}).",
+                        "exceeds_parent",
+                    )
+                )
+    if expires_at is not None and expires_at <= now:
+        issues.append(Issue("expires_at", "The expiry must be in the future."))
     if not name.strip():
-        raise ValidationError({"name": "A token needs a name."})
+        issues.append(Issue("name", "A token needs a name."))
+    if issues:
+        raise InvalidInputError.of(*issues)
     raw, parts = token_generate()
     token = ApiToken.objects.create(
         membership=membership,
@@ -73,15 +130,76 @@ def api_token_create(
         scopes=sorted(requested),
         expires_at=expires_at,
         created_by=created_by,
+        parent=parent,
     )
     return token, raw
 
 
+def _parent_locked(*, parent: ApiToken, membership: Membership, now: datetime) -> ApiToken:
+    """The parent row, locked so that a concurrent revocation waits for (and then includes) the child."""
+    locked = (
+        ApiToken.objects.select_for_update(of=("self",))
+        .select_related("membership__tenant")
+        .get(pk=parent.pk)
+    )
+    if locked.membership.tenant_id != membership.tenant_id:
+        raise ForbiddenError("A token cannot create tokens in another tenant.")
+    if not locked.is_usable(now):
+        raise UnauthenticatedError("The token that would create this one is no longer valid.")
+    return locked
+
+
+def api_token_create_as(
+    *,
+    credential: Credential,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    expires_at: datetime | None = None,
+    member_id: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token as the request's credential: for its own member (tokens:own or tokens:manage) or,
+    with tokens:manage, for the tenant's member ``member_id``. A token credential becomes its parent."""
+    reach = token_reach(credential.permissions)
+    if reach is None:
+        raise ForbiddenError(
+            "Creating API tokens needs the permission 'tokens:own' or 'tokens:manage'.",
+            slug="permission-denied",
+        )
+    owner = credential.membership
+    if member_id is not None and member_id != owner.pk:
+        if reach != "tenant":
+            raise ForbiddenError(
+                f"Creating a token for another member needs the permission '{TOKENS_MANAGE}'.",
+                slug="permission-denied",
+            )
+        owner = membership_get(tenant=credential.membership.tenant, membership_id=member_id)
+    return api_token_create(
+        membership=owner,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        created_by=credential.membership.user,
+        parent=credential.token,
+    )
+
+
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    """Revoke the token and every token minted from it, directly or not, in one transaction. Revoking again
+    changes nothing (earlier revocation times are kept)."""
+    with transaction.atomic():
+        now = timezone.now()
+        ids = api_token_descendant_ids(token_id=token.pk)
+        live = ApiToken.objects.select_for_update().filter(pk__in=ids, revoked_at__isnull=True).order_by("pk")
+        for row in live:
+            row.revoked_at = now
+            row.save(update_fields=["revoked_at"])  # one save each, so the audit log records every token
+    token.refresh_from_db(fields=["revoked_at"])
     return token
+
+
+def api_token_revoke_as(*, credential: Credential, token_id: int) -> ApiToken:
+    """Revoke a token the credential manages (403 without a token permission, 404 for one it may not see)."""
+    return api_token_revoke(token=api_token_get_for_credential(credential=credential, token_id=token_id))
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken:
@@ -97,13 +215,37 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
     if token is None or not token_hash_matches(parts.secret, token.key_hash):
         raise TokenInvalidError("unknown")
     now = timezone.now()
-    if token.revoked_at is not None:
-        raise TokenInvalidError("revoked")
-    if token.expires_at is not None and token.expires_at <= now:
-        raise TokenInvalidError("expired")
-    if not token.membership.user.is_active:
-        raise TokenInvalidError("user inactive")
+    _token_check(token, now)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def api_token_verify(*, token_id: int) -> ApiToken:
+    """The token by id if it is still live (an open websocket re-checking the token it connected with)."""
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
+        .filter(pk=token_id)
+        .first()
+    )
+    if token is None:
+        raise TokenInvalidError("unknown")
+    _token_check(token, timezone.now())
+    return token
+
+
+def _token_check(token: ApiToken, now: datetime) -> None:
+    if token.revoked_at is not None:
+        raise TokenInvalidError("revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenInvalidError("expired")
+    if token.parent_id is not None:
+        # Revocation cascades, and a child never outlives its parent; this also covers rows older code wrote.
+        revoked, expired = api_token_ancestry_state(parent_id=token.parent_id, now=now)
+        if revoked:
+            raise TokenInvalidError("parent revoked")
+        if expired:
+            raise TokenInvalidError("parent expired")
+    if not token.membership.user.is_active:
+        raise TokenInvalidError("user inactive")

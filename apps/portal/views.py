@@ -1,5 +1,6 @@
 """Server-rendered pages for tenant users, on the tenant's own host."""
 
+import math
 from typing import Any
 
 from django import forms
@@ -9,7 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.selectors import api_token_list, membership_for
+from apps.accounts.selectors import api_token_list, membership_for, token_reach
+from apps.portal.signin import signin_limits
+from aurum.api.context import request_context
+from aurum.api.throttling import limits_refusal, limits_take
 
 
 class LoginForm(forms.Form):
@@ -23,11 +27,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+        # Throttled before the password is checked: a locked-out guess learns nothing, right or wrong.
+        email = form.cleaned_data["email"]
+        limits = signin_limits(email=email, client_ip=request.META.get("REMOTE_ADDR", ""))
+        wait = limits_refusal(limits)
+        if wait is not None:
+            seconds = math.ceil(wait)
+            error = f"Too many failed sign-ins. Try again in {seconds} seconds."
+            response = render(
+                request, "portal/login.html", {"form": form, "error": error, "tenant": tenant}, status=429
+            )
+            response["Retry-After"] = str(seconds)
+            return response
+        user = authenticate(request, email=email, password=form.cleaned_data["password"])
         # A user of another tenant gets the same answer as a wrong password: nothing about who exists where.
         if user is not None and membership_for(user=user, tenant=tenant) is not None:  # type: ignore[arg-type]
             login(request, user)
             return redirect("portal-home")
+        limits_take(limits)
         error = "Email or password is not right for this workspace."
     status = 401 if error else 200
     return render(
@@ -47,10 +64,13 @@ def home_view(request: HttpRequest) -> HttpResponse:
     if membership is None:
         logout(request)
         return redirect("portal-login")
+    credential = request_context(request)
+    manages_tokens = token_reach(credential.permissions) is not None
     context: dict[str, Any] = {
         "tenant": membership.tenant,
         "membership": membership,
-        "permissions": sorted(membership.permissions),
-        "tokens": api_token_list(membership=membership)[:20],
+        "permissions": sorted(credential.permissions),
+        "manages_tokens": manages_tokens,
+        "tokens": api_token_list(credential=credential)[:20] if manages_tokens else [],
     }
     return render(request, "portal/home.html", context)

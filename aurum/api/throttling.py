@@ -1,12 +1,17 @@
-"""Per-tenant rate limits from the tenant's plan: a token bucket in Redis (``burst`` tokens, refilled at
-``requests_per_second``), shared by every worker. Every API response says where the caller stands
-(``X-RateLimit-Limit/Remaining/Reset``); a refusal is a 429 problem with ``Retry-After``.
+"""Token buckets in Redis, shared by every worker and host: the one rate-limit code of Aurum.
 
-If Redis is unreachable the limit is not enforced (logged): availability beats strictness for reads.
+- API: per tenant, from its plan (``burst`` tokens, refilled at ``requests_per_second``). Every API response
+  says where the caller stands (``X-RateLimit-Limit/Remaining/Reset``); a refusal is a 429 problem with
+  ``Retry-After``.
+- Portal sign-in (failures per email and per client IP) and websocket connects (per tenant and credential)
+  use the same buckets (``rate_take``, ``limits_refusal``, ``limits_take``).
+
+The bucket's clock is Redis's (``TIME`` inside the script): web hosts whose clocks disagree still share one
+bucket correctly. If Redis is unreachable no limit is enforced (logged): availability beats strictness.
 """
 
 import math
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,21 +21,30 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from aurum.api.context import request_context_or_none
+
 log = structlog.get_logger(__name__)
 
-# KEYS[1] bucket; ARGV: capacity, refill per second, now (s).
-# Returns {allowed, tokens left * 1000, ms until full}.
+# KEYS[1] bucket; ARGV: capacity, refill per second, cost (0 = only look: is a token there?).
+# Returns {allowed, tokens left * 1000, ms until full}. The clock is the server's, never the caller's.
 _TOKEN_BUCKET = """
+if redis.replicate_commands then redis.replicate_commands() end
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or capacity
 local at = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
 local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if cost == 0 then
+  if tokens >= 1 then allowed = 1 end
+  return {allowed, math.floor(tokens * 1000), math.ceil((capacity - tokens) / rate * 1000)}
+end
+if tokens >= cost then
+  tokens = tokens - cost
   allowed = 1
 end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
@@ -47,6 +61,15 @@ class RateState:
     retry_after: float | None
 
 
+@dataclass(frozen=True)
+class Limit:
+    """One bucket: ``burst`` tokens, refilled at ``per_second``."""
+
+    key: str
+    burst: int
+    per_second: float
+
+
 _clients: dict[str, redis.Redis] = {}
 
 
@@ -57,15 +80,17 @@ def _redis() -> redis.Redis:
     return _clients[url]
 
 
-def rate_take(*, key: str, burst: int, per_second: float) -> RateState | None:
-    """Take one token from ``key``'s bucket; None when Redis cannot be asked."""
+def rate_take(*, key: str, burst: int, per_second: float, cost: int = 1) -> RateState | None:
+    """Take ``cost`` tokens from ``key``'s bucket (``cost=0`` only looks); None when Redis cannot be asked."""
+    if burst < 1 or per_second <= 0:
+        raise ValueError(f"a bucket needs burst >= 1 and a positive rate (got {burst}, {per_second})")
     try:
-        allowed, left_milli, full_ms = _redis().eval(_TOKEN_BUCKET, 1, key, burst, per_second, time.time())
+        allowed, left_milli, full_ms = _redis().eval(_TOKEN_BUCKET, 1, key, burst, per_second, cost)
     except redis.RedisError as exc:
-        log.warning("rate limit not enforced: Redis unavailable", error=str(exc))
+        log.warning("rate limit not enforced: Redis unavailable", key=key, error=str(exc))
         return None
     tokens_left = int(left_milli) / 1000
-    retry = None if allowed else max(0.0, (1 - tokens_left) / per_second)  # until the next whole token
+    retry = None if allowed else max(0.0, (max(cost, 1) - tokens_left) / per_second)
     return RateState(
         limit=burst,
         remaining=int(tokens_left),
@@ -74,16 +99,34 @@ def rate_take(*, key: str, burst: int, per_second: float) -> RateState | None:
     )
 
 
+def limits_refusal(limits: Iterable[Limit]) -> float | None:
+    """Seconds until every bucket has a token again, or None when none is empty. Takes nothing."""
+    waits = [
+        state.retry_after
+        for limit in limits
+        if (state := rate_take(key=limit.key, burst=limit.burst, per_second=limit.per_second, cost=0))
+        is not None
+        and state.retry_after is not None
+    ]
+    return max(waits) if waits else None
+
+
+def limits_take(limits: Iterable[Limit]) -> None:
+    """Take one token from each bucket (an empty one stays empty)."""
+    for limit in limits:
+        rate_take(key=limit.key, burst=limit.burst, per_second=limit.per_second)
+
+
 class PlanRateThrottle(BaseThrottle):
     """The tenant's plan decides: ``burst`` requests at once, ``requests_per_second`` sustained."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        membership = getattr(request._request, "aurum_membership", None)
-        if membership is None:
+        context = request_context_or_none(request)
+        if context is None:
             return True  # unauthenticated requests are refused by authentication, not here
-        plan = membership.tenant.plan
+        plan = context.tenant.plan
         state = rate_take(
-            key=f"aurum:rate:{membership.tenant.schema_name}",
+            key=f"aurum:rate:{context.tenant.schema_name}",
             burst=plan.burst,
             per_second=float(plan.requests_per_second),
         )

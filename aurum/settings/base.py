@@ -233,3 +233,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AURUM_INGEST_MAX_BYTES = env.int("AURUM_INGEST_MAX_BYTES", default=50 * 1024 * 1024)
 AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "drop"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Throttles beside the plans' API limits (aurum/api/throttling.py; Redis down → not enforced, logged):
+# failed portal sign-ins per email and per client IP within a window, and websocket connects per tenant and
+# credential per minute. An open websocket re-checks its credential every AURUM_WS_RECHECK_SECONDS.
+AURUM_SIGNIN_FAILURES_PER_EMAIL = env.int("AURUM_SIGNIN_FAILURES_PER_EMAIL", default=10)
+AURUM_SIGNIN_FAILURES_PER_IP = env.int("AURUM_SIGNIN_FAILURES_PER_IP", default=30)
+AURUM_SIGNIN_WINDOW_SECONDS = env.int("AURUM_SIGNIN_WINDOW_SECONDS", default=300)
+AURUM_WS_CONNECTS_PER_MINUTE = env.int("AURUM_WS_CONNECTS_PER_MINUTE", default=30)
+AURUM_WS_RECHECK_SECONDS = env.float("AURUM_WS_RECHECK_SECONDS", default=15.0)

@@ -7,7 +7,7 @@ from apps.accounts.roles import role_permissions
 
 def test_roles_grant_the_original_permissions_cumulatively():
     viewer = {"curves:read", "scenarios:read"}
-    analyst = viewer | {"scenarios:run"}
+    analyst = viewer | {"scenarios:run", "tokens:own"}
     trader = analyst | {"curves:write", "scenarios:write", "scenarios:delete"}
     admin = trader | {
         "admin:read",
@@ -32,6 +32,6 @@ def test_member_list_needs_admin_read(world, api, role, status):
 
 
 def test_member_list_shows_only_this_tenants_members(world, api):
-    emails = {m["email"] for m in api.get("/api/v2/members", **world.globex.auth("admin")).json()}
+    emails = {m["email"] for m in api.get("/api/v2/members", **world.globex.auth("admin")).json()["data"]}
 
     assert emails == {f"{role}@globex.example" for role in ("admin", "trader", "analyst", "viewer")}

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from apps.accounts.services import api_token_create, membership_create, user_create
+from aurum.api.throttling import rate_take
 from tenants.services import plan_ensure, tenant_create
 
 
@@ -55,3 +56,24 @@ def test_requests_are_served_unthrottled_when_redis_is_down(api, tiny_tenant_tok
 
     assert {r.status_code for r in responses} == {200}
     assert "X-RateLimit-Limit" not in responses[0]
+
+
+def test_the_bucket_runs_on_redis_time_not_on_the_callers_clock(monkeypatch):
+    # Three web hosts share one bucket (burst 3, one token per 100 s): their clocks disagree by hours.
+    key = f"aurum:test:clock:{time.time_ns()}"
+    real_time = time.time
+
+    on_time = [rate_take(key=key, burst=3, per_second=0.01) for _ in range(3)]
+    monkeypatch.setattr(time, "time", lambda: real_time() + 3600)  # a host an hour ahead
+    ahead = rate_take(key=key, burst=3, per_second=0.01)
+    monkeypatch.setattr(time, "time", lambda: real_time() - 3600)  # a host an hour behind
+    behind = rate_take(key=key, burst=3, per_second=0.01)
+    monkeypatch.undo()
+    after = rate_take(key=key, burst=3, per_second=0.01)
+
+    assert [state.remaining if state else None for state in on_time] == [2, 1, 0]
+    # Neither a clock ahead (which refilled the bucket) nor one behind (which dated it back) frees a token.
+    for state in (ahead, behind, after):
+        assert state is not None
+        assert state.remaining == 0
+        assert state.retry_after is not None and 99 < state.retry_after <= 100

@@ -14,13 +14,15 @@ def test_token_is_stored_hashed_and_shown_once(world, api):
     created = api.post("/api/v2/tokens", {"name": "pricing bot"}, format="json", **world.acme.auth("trader"))
 
     assert created.status_code == 201
-    raw = created.json()["token"]
+    assert created["Cache-Control"] == "private, no-store"
+    raw = created.json()["data"]["token"]
     prefix, secret = raw.removeprefix("aurum_").split("_", 1)
-    row = ApiToken.objects.get(pk=created.json()["id"])
-    assert row.prefix == prefix == created.json()["prefix"]
+    row = ApiToken.objects.get(pk=created.json()["data"]["id"])
+    assert created["Location"] == f"/api/v2/tokens/{row.pk}"
+    assert row.prefix == prefix == created.json()["data"]["prefix"]
     assert row.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in row.key_hash and raw not in str(ApiToken.objects.filter(pk=row.pk).values().get())
-    listed = api.get("/api/v2/tokens", **world.acme.auth("trader")).json()
+    listed = api.get("/api/v2/tokens", **world.acme.auth("trader")).json()["data"]
     assert "token" not in listed[0]
     assert any(t["prefix"] == prefix for t in listed)
     # The new token works on its own.
@@ -28,9 +30,14 @@ def test_token_is_stored_hashed_and_shown_once(world, api):
 
 
 def test_default_scopes_are_the_roles_permissions(world, api):
-    created = api.post("/api/v2/tokens", {"name": "all"}, format="json", **world.acme.auth("analyst")).json()
+    created = api.post("/api/v2/tokens", {"name": "all"}, format="json", **world.acme.auth("analyst"))
 
-    assert created["scopes"] == ["curves:read", "scenarios:read", "scenarios:run"]
+    assert created.json()["data"]["scopes"] == [
+        "curves:read",
+        "scenarios:read",
+        "scenarios:run",
+        "tokens:own",
+    ]
 
 
 def test_token_scopes_narrow_what_it_may_do(world, api):
@@ -70,7 +77,7 @@ def test_unknown_scope_is_refused(world, api):
 
 def test_a_token_cannot_mint_a_broader_token(world, api):
     membership = Membership.objects.get(pk=world.acme.members["admin"].membership_id)
-    _, narrow = api_token_create(membership=membership, name="narrow", scopes=["curves:read"])
+    _, narrow = api_token_create(membership=membership, name="narrow", scopes=["curves:read", "tokens:own"])
 
     response = api.post(
         "/api/v2/tokens",
@@ -84,7 +91,7 @@ def test_a_token_cannot_mint_a_broader_token(world, api):
 
     assert response.status_code == 400
     assert default.status_code == 201
-    assert default.json()["scopes"] == ["curves:read"]
+    assert default.json()["data"]["scopes"] == ["curves:read", "tokens:own"]
 
 
 def test_expired_token_is_401(world, api):
@@ -112,7 +119,9 @@ def test_expiry_in_the_past_is_refused_at_creation(world, api):
 
 
 def test_revoked_token_is_401_and_revoking_twice_is_harmless(world, api):
-    created = api.post("/api/v2/tokens", {"name": "temp"}, format="json", **world.acme.auth("analyst")).json()
+    created = api.post(
+        "/api/v2/tokens", {"name": "temp"}, format="json", **world.acme.auth("analyst")
+    ).json()["data"]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {created['token']}"}
 
     first = api.delete(f"/api/v2/tokens/{created['id']}", **world.acme.auth("analyst"))
@@ -157,8 +166,8 @@ def test_last_used_time_is_recorded(world, api):
 
 
 def test_members_see_their_own_tokens_and_admins_see_all_of_the_tenant(world, api):
-    analyst = {t["owner"] for t in api.get("/api/v2/tokens", **world.acme.auth("analyst")).json()}
-    admin = {t["owner"] for t in api.get("/api/v2/tokens", **world.acme.auth("admin")).json()}
+    analyst = {t["owner"] for t in api.get("/api/v2/tokens", **world.acme.auth("analyst")).json()["data"]}
+    admin = {t["owner"] for t in api.get("/api/v2/tokens", **world.acme.auth("admin")).json()["data"]}
 
     assert analyst == {"analyst@acme.example"}
     assert admin == {f"{role}@acme.example" for role in ("admin", "trader", "analyst", "viewer")}

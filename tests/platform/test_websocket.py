@@ -1,42 +1,33 @@
 """/ws/events/ over a real websocket connection to a real ASGI server."""
 
 import asyncio
-import json
 
 import pytest
 import websockets
 
 from aurum.events.publish import event_publish
+from tests.support.websocket import recv_json, ws_url
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
-
-
-def _ws_url(asgi_server, token: str | None = None) -> str:
-    base = asgi_server.url.replace("http://", "ws://") + "/ws/events/"
-    return f"{base}?token={token}" if token else base
-
-
-async def _recv_json(ws, timeout: float = 5.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
 
 
 def test_connect_with_token_header_and_receive_only_own_tenant_events(world, asgi_server):
     async def scenario() -> tuple[list[dict], list[dict]]:
         acme_headers = {"Authorization": f"Bearer {world.acme.members['analyst'].token}"}
         async with (
-            websockets.connect(_ws_url(asgi_server), additional_headers=acme_headers) as acme,
-            websockets.connect(_ws_url(asgi_server, world.globex.members["viewer"].token)) as globex,
+            websockets.connect(ws_url(asgi_server), additional_headers=acme_headers) as acme,
+            websockets.connect(ws_url(asgi_server, world.globex.members["viewer"].token)) as globex,
         ):
-            acme_seen = [await _recv_json(acme)]
-            globex_seen = [await _recv_json(globex)]
+            acme_seen = [await recv_json(acme)]
+            globex_seen = [await recv_json(globex)]
             await asyncio.to_thread(
                 event_publish, schema_name="acme", event_type="test.ping", payload={"n": 1}
             )
             await asyncio.to_thread(
                 event_publish, schema_name="globex", event_type="test.ping", payload={"n": 2}
             )
-            acme_seen.append(await _recv_json(acme))
-            globex_seen.append(await _recv_json(globex))
+            acme_seen.append(await recv_json(acme))
+            globex_seen.append(await recv_json(globex))
             # Nothing else arrives: acme never gets globex's event, and vice versa.
             for ws in (acme, globex):
                 with pytest.raises(TimeoutError):
@@ -55,7 +46,7 @@ def test_connect_with_token_header_and_receive_only_own_tenant_events(world, asg
 @pytest.mark.parametrize("token", [None, "aurum_000000000000_nope", "garbage"])
 def test_connect_without_a_valid_credential_is_refused(world, asgi_server, token):
     async def attempt() -> int:
-        async with websockets.connect(_ws_url(asgi_server, token)) as ws:
+        async with websockets.connect(ws_url(asgi_server, token)) as ws:
             await ws.recv()
         return 0
 
@@ -86,8 +77,8 @@ def test_event_published_on_commit_is_not_sent_for_a_rolled_back_change(world, a
 
     async def scenario() -> list[dict]:
         token = world.acme.members["viewer"].token
-        async with websockets.connect(_ws_url(asgi_server, token)) as ws:
-            await _recv_json(ws)
+        async with websockets.connect(ws_url(asgi_server, token)) as ws:
+            await recv_json(ws)
 
             def rolled_back() -> None:
                 try:
@@ -99,7 +90,7 @@ def test_event_published_on_commit_is_not_sent_for_a_rolled_back_change(world, a
                 event_publish(schema_name="acme", event_type="after", payload={})
 
             await asyncio.to_thread(rolled_back)
-            return [await _recv_json(ws)]
+            return [await recv_json(ws)]
 
     seen = asyncio.run(scenario())
 

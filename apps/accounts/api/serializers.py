@@ -10,10 +10,17 @@ class TokenCreateInput(serializers.Serializer):
         child=serializers.ChoiceField(choices=sorted(ALL_PERMISSIONS)), required=False, max_length=32
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    member = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A member's id (from /api/v2/members) to issue the token to; needs tokens:manage.",
+    )
 
 
 class TokenOutput(serializers.ModelSerializer):
     owner = serializers.EmailField(source="membership.user.email")
+    member = serializers.IntegerField(source="membership_id")
     active = serializers.SerializerMethodField()
 
     class Meta:
@@ -23,6 +30,8 @@ class TokenOutput(serializers.ModelSerializer):
             "name",
             "prefix",
             "owner",
+            "member",
+            "parent",
             "scopes",
             "created",
             "expires_at",
@@ -30,6 +39,7 @@ class TokenOutput(serializers.ModelSerializer):
             "revoked_at",
             "active",
         ]
+        read_only_fields = fields  # "parent" renders as the parent token's id (null for none)
 
     def get_active(self, token: ApiToken) -> bool:
         return token.is_usable()

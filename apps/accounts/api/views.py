@@ -1,19 +1,24 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import MemberOutput, TokenCreateInput, TokenOutput
-from apps.accounts.models import ApiToken
-from apps.accounts.selectors import api_token_get_for_member, api_token_list, membership_list
-from apps.accounts.services import api_token_create, api_token_revoke
-from aurum.api.permissions import Requires, request_permissions
+from apps.accounts.selectors import api_token_get_for_credential, api_token_list, membership_list
+from apps.accounts.services import api_token_create_as, api_token_revoke_as
+from aurum.api.context import request_context
+from aurum.api.paging import page_slice, v2_page_request
+from aurum.api.permissions import Requires
+from aurum.api.responses import object_response, v2_list_response
 
-
-def _as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+# A cursor of one list is refused by the other.
+TOKEN_LIST_FILTERS = {"list": "tokens"}
+MEMBER_LIST_FILTERS = {"list": "members"}
+PAGING_PARAMETERS = [
+    OpenApiParameter("limit", int, description="1-100 (10)."),
+    OpenApiParameter("cursor", str, description="`meta.next_cursor` / `meta.prev_cursor` of a page."),
+]
 
 
 class MeApi(APIView):
@@ -43,7 +48,7 @@ class MeApi(APIView):
                         "status": "active",
                     },
                     "role": "analyst",
-                    "permissions": ["curves:read", "scenarios:read", "scenarios:run"],
+                    "permissions": ["curves:read", "scenarios:read", "scenarios:run", "tokens:own"],
                     "auth": "token",
                 },
                 response_only=True,
@@ -51,11 +56,11 @@ class MeApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        membership = request._request.aurum_membership  # type: ignore[attr-defined]
-        tenant = membership.tenant
+        context = request_context(request)
+        tenant = context.tenant
         return Response(
             {
-                "email": membership.user.email,
+                "email": context.user.email,
                 "tenant": {
                     "id": tenant.pk,
                     "name": tenant.name,
@@ -63,68 +68,82 @@ class MeApi(APIView):
                     "plan": tenant.plan.code,
                     "status": tenant.status,
                 },
-                "role": membership.role,
-                "permissions": sorted(request_permissions(request)),
-                "auth": "token" if isinstance(request.auth, ApiToken) else "session",
+                "role": context.membership.role,
+                "permissions": sorted(context.permissions),
+                "auth": context.credential,
             }
         )
 
 
 class TokenListCreateApi(APIView):
-    """The caller's API tokens (all of the tenant's for those with ``tokens:manage``); create one."""
+    """The tokens the credential manages (its member's with ``tokens:own``, the tenant's with
+    ``tokens:manage``); create one."""
 
-    @extend_schema(responses=TokenOutput(many=True))
+    @extend_schema(responses=TokenOutput(many=True), parameters=PAGING_PARAMETERS)
     def get(self, request: Request) -> Response:
-        membership = request._request.aurum_membership  # type: ignore[attr-defined]
-        return Response(TokenOutput(api_token_list(membership=membership), many=True).data)
+        page = v2_page_request(request, filters=TOKEN_LIST_FILTERS)
+        rows, has_more = page_slice(api_token_list(credential=request_context(request)), page)
+        return v2_list_response(
+            request,
+            list(TokenOutput(rows, many=True).data),
+            page=page,
+            has_more=has_more,
+            filters=TOKEN_LIST_FILTERS,
+        )
 
     @extend_schema(
         request=TokenCreateInput,
         responses={201: TokenOutput},
-        description="The response carries the raw token in `token`, shown this once and never again.",
+        description=(
+            "The response carries the raw token in `data.token`, shown this once and never again. A token "
+            "creating a token becomes its parent: the new token's scopes lie within the parent's, its expiry "
+            "defaults to the parent's and may not be later, and revoking the parent revokes it."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = request._request.aurum_membership  # type: ignore[attr-defined]
-        scopes = data.validated_data.get("scopes")
-        if isinstance(request.auth, ApiToken) and scopes is None:
-            scopes = sorted(request.auth.permissions)  # a token can only mint tokens within its own scopes
-        beyond = set(scopes or ()) - request.auth.permissions if isinstance(request.auth, ApiToken) else set()
-        if beyond:
-            raise serializers.ValidationError(
-                {"scopes": f"This credential cannot grant: {', '.join(sorted(beyond))}."}
-            )
-        try:
-            token, raw = api_token_create(
-                membership=membership,
-                name=data.validated_data["name"],
-                scopes=scopes,
-                expires_at=data.validated_data.get("expires_at"),
-                created_by=membership.user,
-            )
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc) from exc
-        return Response({**TokenOutput(token).data, "token": raw}, status=status.HTTP_201_CREATED)
+        token, raw = api_token_create_as(
+            credential=request_context(request),
+            name=data.validated_data["name"],
+            scopes=data.validated_data.get("scopes"),
+            expires_at=data.validated_data.get("expires_at"),
+            member_id=data.validated_data.get("member"),
+        )
+        return object_response(
+            request,
+            {**TokenOutput(token).data, "token": raw},
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v2/tokens/{token.pk}", "Cache-Control": "private, no-store"},
+        )
 
 
 class TokenDetailApi(APIView):
     @extend_schema(responses=TokenOutput)
     def get(self, request: Request, token_id: int) -> Response:
-        membership = request._request.aurum_membership  # type: ignore[attr-defined]
-        return Response(TokenOutput(api_token_get_for_member(membership=membership, token_id=token_id)).data)
+        token = api_token_get_for_credential(credential=request_context(request), token_id=token_id)
+        return object_response(request, TokenOutput(token).data)
 
-    @extend_schema(responses={204: None}, description="Revoke the token. Revoking twice is harmless.")
+    @extend_schema(
+        responses={204: None},
+        description="Revoke the token and every token created from it. Revoking twice is harmless.",
+    )
     def delete(self, request: Request, token_id: int) -> Response:
-        membership = request._request.aurum_membership  # type: ignore[attr-defined]
-        api_token_revoke(token=api_token_get_for_member(membership=membership, token_id=token_id))
+        api_token_revoke_as(credential=request_context(request), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MemberListApi(APIView):
     permission_classes = [Requires("admin:read")]
 
-    @extend_schema(responses=MemberOutput(many=True))
+    @extend_schema(responses=MemberOutput(many=True), parameters=PAGING_PARAMETERS)
     def get(self, request: Request) -> Response:
-        tenant = request._request.aurum_membership.tenant  # type: ignore[attr-defined]
-        return Response(MemberOutput(membership_list(tenant=tenant), many=True).data)
+        page = v2_page_request(request, filters=MEMBER_LIST_FILTERS)
+        rows, has_more = page_slice(membership_list(tenant=request_context(request).tenant), page)
+        return v2_list_response(
+            request,
+            list(MemberOutput(rows, many=True).data),
+            page=page,
+            has_more=has_more,
+            filters=MEMBER_LIST_FILTERS,
+        )
