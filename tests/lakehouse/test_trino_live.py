@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 import pytest
 
 from aurum.lakehouse import queries
-from aurum.lakehouse.queries import CurveFilters, CurveQuery
+from aurum.lakehouse.queries import CurveFilters
+from aurum.lakehouse.sql import TRINO_CATALOG, LakehouseQuery
 
 pytestmark = [
     pytest.mark.trino,
@@ -27,7 +28,7 @@ ASOF_A = date.fromisoformat(os.environ.get("AURUM_TRINO_TEST_ASOF_A", "2025-09-1
 ASOF_B = date.fromisoformat(os.environ.get("AURUM_TRINO_TEST_ASOF_B", "2025-09-12"))
 
 
-def trino_rows(query: CurveQuery) -> list[dict[str, Any]]:
+def trino_rows(query: LakehouseQuery) -> list[dict[str, Any]]:
     import trino
 
     url = urlparse(os.environ["AURUM_TRINO_URL"])
@@ -36,7 +37,7 @@ def trino_rows(query: CurveQuery) -> list[dict[str, Any]]:
         port=url.port or (443 if url.scheme == "https" else 8080),
         user=url.username or "aurum",
         http_scheme=url.scheme or "http",
-        catalog=queries.TRINO_CATALOG,
+        catalog=TRINO_CATALOG,
     )
     try:
         cursor = connection.cursor()
