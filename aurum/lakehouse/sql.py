@@ -5,10 +5,11 @@ bare table reference such as ``obs``), plus one ``ScanSpec`` per alias: the tabl
 that prunes files, and optionally a pinned snapshot. Filter values are literals in the tree (``literal``),
 which sqlglot's generator quotes and escapes. To run it, an engine replaces each alias's table *nodes*:
 
-- DuckDB: ``READ_PARQUET($obs_files, union_by_name = TRUE) AS obs``; the files pyiceberg planned are bound
-  to that parameter at each read, so the SQL renders once per query object (memoised on it: generating costs
-  ~3-5 ms, as much as a one-curve read). A scan with no files reads an empty relation of the table's schema
-  (``duckdb_sql``'s ``empty``), registered by the engine under a name derived from that schema.
+- DuckDB: ``READ_PARQUET($obs_files, union_by_name = TRUE, hive_partitioning = FALSE) AS obs``; the files
+  pyiceberg planned are bound to that parameter at each read, so the SQL renders once per query object
+  (memoised on it: generating costs ~3-5 ms, as much as a one-curve read). A scan with no files reads an
+  empty relation of the table's schema (``duckdb_sql``'s ``empty``), registered by the engine under a name
+  derived from that schema.
 - Trino: ``iceberg.<namespace>.<table> AS obs``, with ``FOR VERSION AS OF <snapshot>`` for a pinned scan.
 
 A value that reads like SQL (``x FROM "obs" y``, quotes, ``--``, ``;``) is a string literal node and is never
@@ -128,9 +129,14 @@ def duckdb_sql(query: LakehouseQuery, empty: Mapping[str, str] | None = None) ->
         def relation(scan: ScanSpec) -> exp.Expression:
             if scan.alias in empty:
                 return named_table(empty[scan.alias])
+            # Columns come from the files, never from their paths: Iceberg's partition folders
+            # (``metric=mid/``) look like Hive partitions, which DuckDB would add as columns.
+            options = [
+                exp.EQ(this=exp.var(name), expression=exp.Boolean(this=value))
+                for name, value in (("union_by_name", True), ("hive_partitioning", False))
+            ]
             files = exp.Placeholder(this=files_parameter(scan.alias))
-            union_by_name = exp.EQ(this=exp.var("union_by_name"), expression=exp.true())
-            return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[files, union_by_name]))
+            return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[files, *options]))
 
         sql = query.renders[key] = render(query, "duckdb", relation)
     return sql
