@@ -91,11 +91,11 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
 # --- curve points through the query engine ----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=512)
 def _built(build: Callable[..., LakehouseQuery], args: tuple[Any, ...]) -> LakehouseQuery:
     """Build a query once per (builder, arguments); the query object memoises its SQL per engine. sqlglot
     building and generation cost ~5 ms, as much as running a one-curve read (measured,
-    docs/performance.md)."""
+    docs/performance.md). A kept query holds its tree (~50-100 KB), hence 512 of them (~25-50 MB at most)."""
     return build(*args)
 
 

@@ -146,7 +146,7 @@ def ppa_rows_read(
     return cast(list[dict[str, Any]], result.table.to_pylist())
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=128)
 def ppa_rows_query(
     *,
     table: str,

@@ -2,7 +2,8 @@
 rows (a page of them, or all) and two runs compared. The engine renders them for DuckDB or Trino; a run's
 scan is pinned to the snapshot its rows were committed in, so Trino reads it ``FOR VERSION AS OF`` that.
 
-Builders take plain values and are memoised, so a page read again costs neither building nor rendering.
+Builders take plain values and are memoised, so a page read again costs neither building nor rendering (a
+kept query holds its tree, ~40 KB, so the caches stay small).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def run_output_scan(
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)
 def run_outputs_query(
     *,
     table: str,
@@ -84,7 +85,7 @@ def run_outputs_query(
     return LakehouseQuery(expression=paged(select, limit, offset), scans=(scan,))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def runs_compare_query(
     *,
     table: str,
