@@ -193,3 +193,38 @@ def test_trino_catalog_file_reads_aurums_catalog(settings) -> None:
     assert props["iceberg.security"] == "read_only"
     secrets = ("connection-url", "connection-user", "connection-password", "default-warehouse-dir")
     assert all(props[f"iceberg.jdbc-catalog.{key}"].startswith("${ENV:") for key in secrets)
+
+
+SQLISH = 'x FROM "obs" y\'; -- ;'
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_pinned_read_renders_for_version_as_of_on_trino(case: str) -> None:
+    build, _ = CASES[case]
+
+    sql = build(CurveFilters(datasets=ENTITLED)).pinned(8_123_456_789).sql("trino")
+
+    tables = list(sqlglot.parse_one(sql, read="trino").find_all(sqlglot.exp.Table))
+    assert tables
+    assert {table.args["version"].sql("trino") for table in tables} == {"FOR VERSION AS OF 8123456789"}
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "trino"])
+@pytest.mark.parametrize("case", [case for case in CASES if case != "history"])
+def test_a_sql_ish_value_is_one_literal_in_both_dialects(case: str, dialect: str) -> None:
+    build, _ = CASES[case]
+
+    sql = build(CurveFilters(datasets=ENTITLED, location=SQLISH)).sql(dialect)
+
+    parsed = sqlglot.parse_one(sql, read=dialect)
+    assert SQLISH in {literal.this for literal in parsed.find_all(sqlglot.exp.Literal) if literal.is_string}
+    relations = {table.sql(dialect) for table in parsed.find_all(sqlglot.exp.Table)}
+    assert len(relations) == 1
+    if dialect == "duckdb":
+        assert relations == {
+            'READ_PARQUET($obs_files, union_by_name = TRUE, hive_partitioning = FALSE) AS "obs"'
+        }
+    else:
+        assert relations <= {
+            f'"iceberg"."market"."{name}" AS "obs"' for name in ("curve_observation", "curve_latest")
+        }
