@@ -5,8 +5,10 @@ real EUGP days. The figure to watch is the one-curve latest read: decision 0009 
 Run: make bench BENCH=bench/lakehouse_reads.py    (needs ../shared/fixtures)
 """
 
+import atexit
 import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -17,7 +19,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
-os.environ.setdefault("AURUM_WAREHOUSE", Path(tempfile.mkdtemp(prefix="aurum-bench-wh-")).as_uri())
+if "AURUM_WAREHOUSE" not in os.environ:  # a throwaway warehouse, like the throwaway Postgres and Redis
+    WAREHOUSE = tempfile.mkdtemp(prefix="aurum-bench-wh-")
+    atexit.register(shutil.rmtree, WAREHOUSE, ignore_errors=True)
+    os.environ["AURUM_WAREHOUSE"] = Path(WAREHOUSE).as_uri()
 
 import django  # noqa: E402
 
