@@ -9,12 +9,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
 
 import django  # noqa: E402
+import sqlglot  # noqa: E402
+from sqlglot import exp  # noqa: E402
 
 django.setup()
 
@@ -23,7 +26,8 @@ from django.core.management import call_command  # noqa: E402
 
 from apps.curves.models import Curve  # noqa: E402
 from apps.ingestion.models import IngestRun  # noqa: E402
-from aurum.lakehouse.engines import DuckDBEngine, ScanSpec  # noqa: E402
+from aurum.lakehouse.engines import DuckDBEngine  # noqa: E402
+from aurum.lakehouse.sql import LakehouseQuery, ScanSpec  # noqa: E402
 from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_observation_table  # noqa: E402
 
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
@@ -65,13 +69,14 @@ def main() -> None:
 
 def timed(label: str, sql: str, row_filter: str) -> None:
     """``row_filter`` prunes the files pyiceberg plans and is applied again in SQL (``{where}``)."""
-    sql = sql.format(where=row_filter)
+    expression = cast(exp.Query, sqlglot.parse_one(sql.format(where=row_filter), read="duckdb"))
+    query = LakehouseQuery(expression, (ScanSpec(CURVE_OBSERVATION, "obs", row_filter=row_filter),))
     engine = DuckDBEngine()
-    engine.query(sql, [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=row_filter)])  # warm-up
+    engine.query(query)  # warm-up
     times, result = [], None
     for _ in range(5):
         started = time.perf_counter()
-        result = engine.query(sql, [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=row_filter)])
+        result = engine.query(query)
         times.append((time.perf_counter() - started) * 1000)
     assert result is not None
     print(

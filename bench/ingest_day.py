@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,6 +20,7 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
 
 import django  # noqa: E402
+from sqlglot import exp  # noqa: E402
 
 django.setup()
 
@@ -26,7 +28,8 @@ from django.core.management import call_command  # noqa: E402
 
 from apps.accounts.services import api_token_create, membership_create, user_create  # noqa: E402
 from aurum.devstack.services import free_port, port_open  # noqa: E402
-from aurum.lakehouse.engines import DuckDBEngine, ScanSpec  # noqa: E402
+from aurum.lakehouse.engines import DuckDBEngine  # noqa: E402
+from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, ascending, column, literal, scan_table  # noqa: E402
 from aurum.lakehouse.tables import CURVE_OBSERVATION  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
@@ -87,6 +90,19 @@ def wait(base: str, token: str, location: str) -> dict:
     raise TimeoutError(f"{location} did not finish in 120 s: {run}")
 
 
+def slice_counts(asof: str) -> LakehouseQuery:
+    """Rows per dataset in the ``asof`` vintage."""
+    select = (
+        exp.select(column("dataset"), exp.alias_(exp.Count(this=exp.Star()), "n"))
+        .from_(scan_table("obs"))
+        .where(column("asof_date").eq(literal(date.fromisoformat(asof))))
+        .group_by(column("dataset"))
+        .order_by(ascending(column("dataset")))
+    )
+    scan = ScanSpec(CURVE_OBSERVATION, "obs", row_filter=f"asof_date = '{asof}'")
+    return LakehouseQuery(expression=select, scans=(scan,))
+
+
 def main() -> None:
     token = operator_token()
     port = free_port()
@@ -132,14 +148,7 @@ def main() -> None:
             locations = [upload(base, token, f) for f in files]
             runs = [wait(base, token, loc) for loc in locations]
             asof = runs[0]["asof_date"]
-            counts = (
-                DuckDBEngine()
-                .query(
-                    "SELECT dataset, count(*) AS n FROM obs GROUP BY dataset ORDER BY dataset",
-                    [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=f"asof_date = '{asof}'")],
-                )
-                .table.to_pylist()
-            )
+            counts = DuckDBEngine().query(slice_counts(asof)).table.to_pylist()
             elapsed = time.perf_counter() - started
             timings.append(elapsed)
             print(

@@ -18,41 +18,12 @@ from apps.curves.models import Curve
 from apps.ingestion.models import IngestRun
 from aurum.errors import InvalidInputError, NotFoundError
 from aurum.lakehouse import queries
-from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
-from aurum.lakehouse.queries import CurveFilters, CurveQuery
-from aurum.lakehouse.tables import (
-    CURVE_OBSERVATION,
-    curve_latest_table,
-    curve_observation_table,
-    slice_filter,
-)
+from aurum.lakehouse.engines import QueryResult, get_engine
+from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
+from aurum.lakehouse.sql import LakehouseQuery
+from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_latest_table, curve_observation_table
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
-
-_POINT_COLUMNS = (
-    "curve_key",
-    "tenor_label",
-    "tenor_type",
-    "contract_month",
-    "asof_date",
-    "mid",
-    "bid",
-    "ask",
-    "value",
-    "price_type",
-    "units_raw",
-    "currency",
-    "per_unit",
-    "source_file",
-    "sheet_name",
-    "version_hash",
-    "_ingest_ts",
-    "dataset",
-    "ingest_run_id",
-    "rules_passed",
-    "is_derived",
-)
-
 
 _DATASET_TTL_SECONDS = 300.0
 _dataset_of: dict[str, tuple[str, float]] = {}
@@ -90,13 +61,7 @@ def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[
 def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:
     """Explain one number: the point, the file and sheet it came from, the run and snapshot that wrote it,
     and the quality rules it passed."""
-    columns = ", ".join(f'"{c}"' for c in _POINT_COLUMNS)
-    result = get_engine().query(
-        f"SELECT {columns} FROM obs "
-        "WHERE dataset = ? AND asof_date = ? AND curve_key = ? AND tenor_label = ?",
-        [ScanSpec(CURVE_OBSERVATION, "obs", row_filter=slice_filter(curve.dataset, asof))],
-        [curve.dataset, asof, curve.curve_key, tenor_label],
-    )
+    result = _run(queries.curve_point, curve.dataset, curve.curve_key, tenor_label, asof)
     rows = result.table.to_pylist()
     if not rows:
         raise NotFound(f"No point for tenor '{tenor_label}' of this curve on {asof.isoformat()}.")
@@ -104,7 +69,7 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
     run = IngestRun.objects.filter(pk=point["ingest_run_id"]).first()
     return {
         "point": {
-            k: point[k] for k in _POINT_COLUMNS if k not in ("rules_passed", "ingest_run_id", "dataset")
+            k: point[k] for k in POINT_COLUMNS if k not in ("rules_passed", "ingest_run_id", "dataset")
         },
         "source": {
             "file_name": point["source_file"],
@@ -128,27 +93,25 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
 # --- curve points through the query engine ----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
-def _prepared(
-    build: Callable[..., CurveQuery], args: tuple[Any, ...], dialect: str
-) -> tuple[str, tuple[ScanSpec, ...], tuple[object, ...]]:
-    """Build and render a query once per (builder, arguments, dialect): sqlglot building and generation cost
-    ~5 ms, as much as running a one-curve read (measured, docs/performance.md)."""
-    query = build(*args)
-    return query.sql(dialect), tuple(query.scans), tuple(query.params)
+@functools.lru_cache(maxsize=512)
+def _built(build: Callable[..., LakehouseQuery], args: tuple[Any, ...]) -> LakehouseQuery:
+    """Build a query once per (builder, arguments); the query object memoises its SQL per engine. sqlglot
+    building and generation cost ~5 ms, as much as running a one-curve read (measured,
+    docs/performance.md). A kept query holds its tree (~50-100 KB), hence 512 of them (~25-50 MB at most)."""
+    return build(*args)
 
 
-def _run(build: Callable[..., CurveQuery], *args: Any) -> QueryResult:
+def _run(build: Callable[..., LakehouseQuery], *args: Any) -> QueryResult:
     """Run a built query on the configured engine (``AURUM_QUERY_ENGINE``); a warehouse in which nothing was
     ingested yet has no tables, and reads as empty rather than failing."""
     engine = get_engine()
-    sql, scans, params = _prepared(build, args, engine.name)
+    query = _built(build, args)
     try:
-        return engine.query(sql, list(scans), list(params))
+        return engine.query(query)
     except NoSuchTableError:
         curve_observation_table()
         curve_latest_table()
-        return engine.query(sql, list(scans), list(params))
+        return engine.query(query)
 
 
 def curve_points(

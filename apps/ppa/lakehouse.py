@@ -2,11 +2,13 @@
 to their ``PpaValuation`` record and show the monthly inputs).
 
 Partitioned by contract (identity) and day(asof_date), as the spec says: a contract's rows are one partition
-prefix, so listing a contract's valuations and deleting a contract each touch only its own files.
+prefix, so listing a contract's valuations and deleting a contract each touch only its own files. Reads are
+lakehouse query trees (``ppa_rows_query``), rendered for DuckDB or Trino by the engine.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from typing import Any, cast
@@ -17,9 +19,22 @@ from django.utils import timezone
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import BooleanExpression, EqualTo
 from pyiceberg.table import Table
+from sqlglot import exp
 
-from aurum.lakehouse.engines import ScanSpec, get_engine
+from aurum.lakehouse.engines import get_engine
 from aurum.lakehouse.locks import advisory_xact_lock, table_lock_name
+from aurum.lakehouse.sql import (
+    LakehouseQuery,
+    ScanSpec,
+    ascending,
+    column,
+    descending,
+    equals,
+    literal,
+    one_of,
+    paged,
+    scan_table,
+)
 from aurum.lakehouse.tables import by_day, identity, table_ensure
 from tenants.models import Tenant
 
@@ -115,24 +130,47 @@ def ppa_rows_read(
     """A contract's rows of the given valuations, newest valuation first, then in row order."""
     if not valuation_ids:
         return []
-    conditions = ["ppa_contract_id = ?", f"valuation_id IN ({', '.join('?' for _ in valuation_ids)})"]
-    params: list[object] = [contract_id, *valuation_ids]
-    if scenario_id is not None:
-        conditions.append("scenario_id = ?")
-        params.append(scenario_id)
-    if metric is not None:
-        conditions.append("lower(metric) = lower(?)")
-        params.append(metric)
-    columns = ", ".join(f'"{name}"' for name in COLUMNS)
-    sql = (
-        f"SELECT {columns} FROM {_ALIAS} WHERE {' AND '.join(conditions)} "
-        'ORDER BY "_ingest_ts" DESC, valuation_id, seq'
+    query = ppa_rows_query(
+        table=ppa_valuation_table_name(tenant),
+        contract_id=contract_id,
+        valuation_ids=tuple(valuation_ids),
+        scenario_id=scenario_id,
+        metric=metric,
+        limit=limit,
+        offset=offset,
     )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    scan = ScanSpec(ppa_valuation_table_name(tenant), _ALIAS, row_filter=_contract_filter(contract_id))
     try:
-        result = get_engine().query(sql, [scan], params)
+        result = get_engine().query(query)
     except NoSuchTableError:
         return []  # nothing valued in this tenant yet
     return cast(list[dict[str, Any]], result.table.to_pylist())
+
+
+@functools.lru_cache(maxsize=128)
+def ppa_rows_query(
+    *,
+    table: str,
+    contract_id: str,
+    valuation_ids: tuple[str, ...],
+    scenario_id: str | None = None,
+    metric: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> LakehouseQuery:
+    """The read ``ppa_rows_read`` runs: every column, the metric matched ignoring case; pruned to the
+    contract's partitions."""
+    conditions = [equals("ppa_contract_id", contract_id), one_of("valuation_id", valuation_ids)]
+    if scenario_id is not None:
+        conditions.append(equals("scenario_id", scenario_id))
+    if metric is not None:
+        conditions.append(exp.Lower(this=column("metric")).eq(exp.Lower(this=literal(metric))))
+    select = (
+        exp.select(*(column(name) for name in COLUMNS))
+        .from_(scan_table(_ALIAS))
+        .where(exp.and_(*conditions))
+        .order_by(
+            descending(column("_ingest_ts")), ascending(column("valuation_id")), ascending(column("seq"))
+        )
+    )
+    scan = ScanSpec(table, _ALIAS, row_filter=_contract_filter(contract_id))
+    return LakehouseQuery(expression=paged(select, limit, offset), scans=(scan,))

@@ -22,15 +22,16 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from apps.scenarios.engine import CurveSet
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
-from apps.scenarios.outputs import output_table_name, run_row_filter
-from aurum.lakehouse.engines import QueryResult, ScanSpec, get_engine
+from apps.scenarios.output_queries import COMPARE_COLUMNS, run_outputs_query, runs_compare_query
+from apps.scenarios.outputs import output_table_name
+from aurum.lakehouse.engines import QueryResult, get_engine
 from aurum.lakehouse.queries import CurveFilters, curves_asof, curves_latest
+from aurum.lakehouse.sql import LakehouseQuery
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
 MAX_CURVES = 2000
 TENOR_TYPE_ORDER = {"MONTHLY": 0, "QUARTER": 1, "SEASON": 2, "CALENDAR": 3}
-OUTPUT_ORDER = ("curve_key", "tenor_label", "contract_month", "metric")
 OUTPUT_COLUMNS = (
     "asof_date",
     "scenario_id",
@@ -177,9 +178,8 @@ def run_base_curves(*, run: ScenarioRun, tenant: Tenant) -> BaseCurves:
 def _base_curves_read(run: ScenarioRun, filters: CurveFilters) -> BaseCurves:
     query = (
         curves_asof(filters, run.base_asof_requested) if run.base_asof_requested else curves_latest(filters)
-    )
-    scans = [dataclasses.replace(scan, snapshot_id=run.curve_snapshot_id) for scan in query.scans]
-    result: QueryResult = get_engine().query(query.sql("duckdb"), scans)
+    ).pinned(run.curve_snapshot_id)
+    result: QueryResult = get_engine().query(query)
     table = result.table.filter(pc.is_valid(result.table.column("mid")))
     if table.num_rows == 0:
         raise BaseCurvesError(
@@ -218,20 +218,11 @@ def _base_curves_read(run: ScenarioRun, filters: CurveFilters) -> BaseCurves:
     )
     asof = max(table.column("asof_date").to_pylist())
     return BaseCurves(
-        curves=curves, asof=asof, units=units, snapshot_id=result.snapshot_ids.get(scans[0].table)
+        curves=curves, asof=asof, units=units, snapshot_id=result.snapshot_ids.get(query.scans[0].table)
     )
 
 
 # --- outputs ---------------------------------------------------------------------------------------------
-
-
-def _output_scan(tenant: Tenant, run: ScenarioRun, alias: str, metric: str | None) -> ScanSpec:
-    return ScanSpec(
-        table=output_table_name(tenant.schema_name),
-        alias=alias,
-        row_filter=run_row_filter(scenario_id=str(run.scenario_id), run_id=str(run.pk), metric=metric),
-        snapshot_id=run.output_snapshot_id,
-    )
 
 
 def _empty_outputs() -> pa.Table:
@@ -240,13 +231,11 @@ def _empty_outputs() -> pa.Table:
     return SCENARIO_OUTPUT_SCHEMA.empty_table()
 
 
-def _outputs_query(
-    tenant: Tenant, run: ScenarioRun, sql: str, metric: str | None, params: list[object]
-) -> pa.Table:
-    """Run ``sql`` over the run's rows (scan alias ``so``); a tenant whose table does not exist yet has none.
-    The engine's cached table lookup answers that: no separate catalog load per request."""
+def _outputs_query(query: LakehouseQuery) -> pa.Table:
+    """Run a read of the tenant's outputs; a tenant whose table does not exist yet has none. The engine's
+    cached table lookup answers that: no separate catalog load per request."""
     try:
-        return get_engine().query(sql, [_output_scan(tenant, run, "so", metric)], params).table
+        return get_engine().query(query).table
     except NoSuchTableError:
         return _empty_outputs()
 
@@ -256,15 +245,14 @@ def run_output_table(*, tenant: Tenant, run: ScenarioRun, metric: str | None = "
     by curve_key, tenor_label, contract_month, metric; empty unless the run succeeded."""
     if run.status != ScenarioRun.Status.SUCCEEDED:
         return _empty_outputs()
-    sql = (
-        "SELECT * FROM so WHERE scenario_id = ? AND run_id = ?"
-        + (" AND metric = ?" if metric else "")
-        + f" ORDER BY {', '.join(OUTPUT_ORDER)}"
+    query = run_outputs_query(
+        table=output_table_name(tenant.schema_name),
+        scenario_id=str(run.scenario_id),
+        run_id=str(run.pk),
+        snapshot_id=run.output_snapshot_id,
+        metric=metric or None,
     )
-    params: list[object] = [str(run.scenario_id), str(run.pk)]
-    if metric:
-        params.append(metric)
-    return _outputs_query(tenant, run, sql, metric, params)
+    return _outputs_query(query)
 
 
 @dataclass(frozen=True)
@@ -280,33 +268,19 @@ def run_outputs_page(
     """A page of a run's output rows (``limit`` None: all of them), in the keyset order of spec 3.1."""
     if run.status != ScenarioRun.Status.SUCCEEDED:
         return _empty_outputs().select(list(OUTPUT_COLUMNS))
-    where = ["scenario_id = ?", "run_id = ?"]
-    params: list[object] = [str(run.scenario_id), str(run.pk)]
-    for name in ("metric", "tenor_type", "curve_key"):
-        value = getattr(filters, name)
-        if value is not None:
-            where.append(f"{name} = ?")
-            params.append(value)
-    sql = (
-        f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM so WHERE {' AND '.join(where)}"
-        f" ORDER BY {', '.join(OUTPUT_ORDER)}"
+    query = run_outputs_query(
+        table=output_table_name(tenant.schema_name),
+        scenario_id=str(run.scenario_id),
+        run_id=str(run.pk),
+        snapshot_id=run.output_snapshot_id,
+        columns=OUTPUT_COLUMNS,
+        metric=filters.metric,
+        tenor_type=filters.tenor_type,
+        curve_key=filters.curve_key,
+        limit=limit,
+        offset=offset,
     )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    return _outputs_query(tenant, run, sql, filters.metric, params).select(list(OUTPUT_COLUMNS))
-
-
-COMPARE_COLUMNS = (
-    "curve_key",
-    "tenor_label",
-    "tenor_type",
-    "contract_month",
-    "metric",
-    "value",
-    "other_value",
-    "delta",
-    "delta_pct",
-)
+    return _outputs_query(query).select(list(OUTPUT_COLUMNS))
 
 
 def runs_compare(*, tenant: Tenant, run: ScenarioRun, other: ScenarioRun, metric: str = "mid") -> pa.Table:
@@ -314,14 +288,10 @@ def runs_compare(*, tenant: Tenant, run: ScenarioRun, other: ScenarioRun, metric
     ``delta_pct = delta / value`` (a fraction; null when value is 0). Inner join: tenors both runs have."""
     if run.status != ScenarioRun.Status.SUCCEEDED or other.status != ScenarioRun.Status.SUCCEEDED:
         return pa.table({name: pa.array([], pa.string()) for name in COMPARE_COLUMNS})
-    sql = (
-        "SELECT a.curve_key, a.tenor_label, a.tenor_type, a.contract_month, a.metric, a.value,"
-        " b.value AS other_value, b.value - a.value AS delta,"
-        " (b.value - a.value) / NULLIF(a.value, 0) AS delta_pct"
-        " FROM a JOIN b ON a.curve_key = b.curve_key AND a.tenor_label = b.tenor_label"
-        " AND a.metric = b.metric"
-        " WHERE a.run_id = ? AND b.run_id = ? AND a.metric = ?"
-        " ORDER BY a.curve_key, a.tenor_label, a.contract_month"
+    query = runs_compare_query(
+        table=output_table_name(tenant.schema_name),
+        run=(str(run.scenario_id), str(run.pk), run.output_snapshot_id),
+        other=(str(other.scenario_id), str(other.pk), other.output_snapshot_id),
+        metric=metric,
     )
-    scans = [_output_scan(tenant, run, "a", metric), _output_scan(tenant, other, "b", metric)]
-    return get_engine().query(sql, scans, [str(run.pk), str(other.pk), metric]).table
+    return get_engine().query(query).table

@@ -1,13 +1,15 @@
-"""Query engines behind one small interface.
+"""Query engines behind one small interface: ``query(LakehouseQuery) -> QueryResult``.
 
-DuckDB (default, in-process) reads the Parquet data files that pyiceberg plans for a scan, so Iceberg's
-partition and column-statistics pruning decide which files are opened. Trino (at scale) will run the same
-queries over the same catalog.
+DuckDB (default, in-process) reads the Parquet data files that pyiceberg plans for each scan, so Iceberg's
+partition and column-statistics pruning decide which files are opened. Trino (at scale) runs the same query
+tree, rendered for Trino, over the same catalog. Both put their tables into the tree
+(``aurum.lakehouse.sql``); neither edits SQL text.
 """
 
+import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -16,21 +18,11 @@ import pyarrow as pa
 from django.conf import settings
 from django.db import connection
 from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.table import Table
 from sqlalchemy import text
 
 from aurum.lakehouse.catalog import get_catalog
-
-
-@dataclass(frozen=True)
-class ScanSpec:
-    """One Iceberg table to expose to a query, as ``alias``, restricted by a pruning filter."""
-
-    table: str
-    alias: str
-    row_filter: BooleanExpression | str = field(default_factory=AlwaysTrue)
-    snapshot_id: int | None = None
+from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, duckdb_sql, files_parameter, trino_sql
 
 
 @dataclass
@@ -43,7 +35,7 @@ class QueryResult:
 class QueryEngine(Protocol):
     name: str
 
-    def query(self, sql: str, scans: list[ScanSpec], params: list[object] | None = None) -> QueryResult: ...
+    def query(self, query: LakehouseQuery) -> QueryResult: ...
 
 
 _local = threading.local()
@@ -58,7 +50,20 @@ def duckdb_connection() -> duckdb.DuckDBPyConnection:
         # parallelism on 2 cores only made them contend.
         con = duckdb.connect(config={"enable_object_cache": True, "threads": 1})
         _local.connection = con
+        _local.empty_relations = set()
     return con
+
+
+def _empty_relation(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """The name of an empty Arrow relation with ``table``'s schema, registered once per connection: what a
+    scan whose plan has no files reads (``read_parquet`` of no files is an error). The name is derived from
+    the schema, so it is the same relation for every query of that schema."""
+    schema = table.schema().as_arrow()
+    name = "aurum_empty_" + hashlib.sha256(schema.serialize().to_pybytes()).hexdigest()[:16]
+    if name not in _local.empty_relations:
+        con.register(name, schema.empty_table())
+        _local.empty_relations.add(name)
+    return name
 
 
 # --- planning cache ------------------------------------------------------------------------------------
@@ -137,48 +142,36 @@ def _plan(table: Table, location: str | None, scan: ScanSpec, snapshot_id: int |
 class DuckDBEngine:
     name = "duckdb"
 
-    def query(self, sql: str, scans: list[ScanSpec], params: list[object] | None = None) -> QueryResult:
+    def query(self, query: LakehouseQuery) -> QueryResult:
+        """Plan each scan (cached per table metadata and filter), then run the query's DuckDB SQL (rendered
+        once per query object) with each scan's files bound to its parameter: no view is created, so no
+        later query can read this one's files."""
         catalog = get_catalog()
         con = duckdb_connection()
-        files_scanned = 0
+        files: dict[str, list[str]] = {}
+        empty: dict[str, str] = {}
         snapshots: dict[str, int | None] = {}
-        views: list[str] = []
-        try:
-            for scan in scans:
-                location, table = _table(catalog, scan.table)
-                snapshot_id = scan.snapshot_id
-                if snapshot_id is None and table.current_snapshot() is not None:
-                    snapshot_id = table.current_snapshot().snapshot_id  # type: ignore[union-attr]
-                snapshots[scan.table] = snapshot_id
-                paths = _plan(table, location, scan, snapshot_id)
-                files_scanned += len(paths)
-                reference = f'FROM "{scan.alias}"'
-                if paths and reference in sql:
-                    # Inline the scan (no view to create and drop: ~2.5 ms a read, measured).
-                    files = ", ".join("'" + path.replace("'", "''") + "'" for path in paths)
-                    sql = sql.replace(
-                        reference, f'FROM read_parquet([{files}], union_by_name = true) AS "{scan.alias}"'
-                    )
-                    continue
-                if paths:
-                    relation = con.read_parquet(paths, union_by_name=True)
-                else:
-                    relation = con.from_arrow(table.schema().as_arrow().empty_table())
-                relation.create_view(scan.alias, replace=True)
-                views.append(scan.alias)
-            result = con.sql(sql, params=params or None).to_arrow_table()
-        finally:
-            for alias in views:  # a later query must never read this query's files by accident
-                con.execute(f'DROP VIEW IF EXISTS "{alias}"')
+        for scan in query.scans:
+            location, table = _table(catalog, scan.table)
+            snapshot_id = scan.snapshot_id
+            if snapshot_id is None and table.current_snapshot() is not None:
+                snapshot_id = table.current_snapshot().snapshot_id  # type: ignore[union-attr]
+            snapshots[scan.table] = snapshot_id
+            paths = _plan(table, location, scan, snapshot_id)
+            if paths:
+                files[files_parameter(scan.alias)] = paths
+            else:
+                empty[scan.alias] = _empty_relation(con, table)
+        result = con.sql(duckdb_sql(query, empty), params=files or None).to_arrow_table()
+        files_scanned = sum(len(paths) for paths in files.values())
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
 
 
 class TrinoEngine:
     """The scale-out engine: the query's Trino rendering, run by a Trino cluster over the same Iceberg
     catalog (``deploy/trino/catalog/iceberg.properties``). Trino plans and prunes the files itself, so
-    ``files_scanned`` is unknown (-1) and the snapshot read is the table's current one (None here).
-
-    Reads pinned to a snapshot (scenario reproducibility) are not supported on Trino yet.
+    ``files_scanned`` is unknown (-1); a scan pinned to a snapshot reads it with ``FOR VERSION AS OF`` and
+    reports it, an unpinned scan reads the current snapshot and reports None (Trino does not say which).
     """
 
     name = "trino"
@@ -202,13 +195,11 @@ class TrinoEngine:
             catalog="iceberg",
         )
 
-    def query(self, sql: str, scans: list[ScanSpec], params: list[object] | None = None) -> QueryResult:
-        if any(scan.snapshot_id is not None for scan in scans):
-            raise NotImplementedError("snapshot-pinned reads run on the DuckDB engine only")
+    def query(self, query: LakehouseQuery) -> QueryResult:
         connection = self._connect()
         try:
             cursor = connection.cursor()
-            cursor.execute(sql, params or None)
+            cursor.execute(trino_sql(query))
             names = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
         finally:
@@ -217,7 +208,7 @@ class TrinoEngine:
         return QueryResult(
             table=pa.table(columns) if names else pa.table({}),
             files_scanned=-1,
-            snapshot_ids={scan.table: None for scan in scans},
+            snapshot_ids={scan.table: scan.snapshot_id for scan in query.scans},
         )
 
 

@@ -19,9 +19,12 @@ table existed).
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyiceberg.expressions import BooleanExpression, EqualTo
 
 from aurum.lakehouse import queries
 from aurum.lakehouse.tables import (
@@ -31,14 +34,16 @@ from aurum.lakehouse.tables import (
 )
 
 
-def _dataset_filter(dataset: str) -> str:
-    return "dataset = '{}'".format(dataset.replace("'", "''"))
+def _dataset_filter(dataset: str) -> BooleanExpression:
+    # pyiceberg predicates are pydantic models; (term, value) is their documented positional constructor.
+    return cast(BooleanExpression, cast(Any, EqualTo)("dataset", dataset))
 
 
 def _rank(rows: pa.Table, dataset: str) -> pa.Table:
-    """The rows ``curves_latest`` would pick: the same built query, run over ``rows``."""
+    """The rows ``curves_latest`` would pick: the same built query, run over ``rows`` (its scan's table
+    node replaced by the registered Arrow table on the tree)."""
     sql = queries.curves_latest(queries.CurveFilters(datasets=(dataset,))).sql(
-        "duckdb", {queries.OBS: "rows"}
+        "duckdb", tables={queries.OBS: "rows"}
     )
     con = duckdb.connect()
     try:

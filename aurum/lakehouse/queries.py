@@ -1,9 +1,10 @@
 """Every curve read, built once as a sqlglot expression and rendered for DuckDB or Trino.
 
-A builder returns a ``CurveQuery``: the expression (which names the table by its scan alias, ``obs``), the
-``ScanSpec`` the DuckDB engine registers under that alias with an Iceberg row filter for pruning, and no
-bind parameters: filter values are inlined as sqlglot literals, which the generator quotes and escapes.
-``render`` swaps the alias for the engine's table name (``iceberg.market.curve_observation`` in Trino).
+A builder returns a ``LakehouseQuery`` (``aurum.lakehouse.sql``): the expression, which reads the table
+through its scan alias ``obs``, and the ``ScanSpec`` of that alias with an Iceberg row filter for pruning.
+Filter values are sqlglot literals, which the generator quotes and escapes; each engine puts its own table
+(``read_parquet`` of the planned files, ``iceberg.market.curve_observation``) in place of the alias's table
+nodes on the tree.
 
 The row filter only prunes files; the SQL repeats every predicate, so a coarse (or absent) filter never
 changes a result. Entitlement (``dataset IN (...)``) and every dimension filter are applied *before* the
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import reduce
 from typing import Any, cast
@@ -30,11 +31,20 @@ from pyiceberg.expressions import (
 )
 from sqlglot import exp
 
-from aurum.lakehouse.engines import ScanSpec
+from aurum.lakehouse.sql import (
+    LakehouseQuery,
+    ScanSpec,
+    ascending,
+    column,
+    descending,
+    literal,
+    one_of,
+    paged,
+    scan_table,
+)
 from aurum.lakehouse.tables import CURVE_LATEST, CURVE_OBSERVATION, CURVE_OBSERVATION_ARROW
 
 OBS = "obs"
-TRINO_CATALOG = "iceberg"
 CURVE_COLUMNS: tuple[str, ...] = tuple(CURVE_OBSERVATION_ARROW.names)
 KEYSET_ORDER: tuple[str, ...] = ("curve_key", "tenor_label", "contract_month", "asof_date", "price_type")
 DIMENSIONS: tuple[str, ...] = (
@@ -75,6 +85,30 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "per_unit",
     "dataset",
 )
+# A point's lineage: the stored row with the file, sheet, run and quality rules that produced it.
+POINT_COLUMNS: tuple[str, ...] = (
+    "curve_key",
+    "tenor_label",
+    "tenor_type",
+    "contract_month",
+    "asof_date",
+    "mid",
+    "bid",
+    "ask",
+    "value",
+    "price_type",
+    "units_raw",
+    "currency",
+    "per_unit",
+    "source_file",
+    "sheet_name",
+    "version_hash",
+    "_ingest_ts",
+    "dataset",
+    "ingest_run_id",
+    "rules_passed",
+    "is_derived",
+)
 _RANK = "_rank"
 _TENOR = ("curve_key", "tenor_label")
 
@@ -99,89 +133,58 @@ class CurveFilters:
     offset: int = 0
 
 
-@dataclass(frozen=True)
-class CurveQuery:
-    expression: exp.Select
-    scans: list[ScanSpec]
-    params: list[object] = field(default_factory=list)
-
-    @property
-    def row_filter(self) -> BooleanExpression | str:
-        return self.scans[0].row_filter
-
-    def sql(self, dialect: str, table_names: dict[str, str] | None = None) -> str:
-        return render(self, dialect, table_names)
-
-
-def default_table_names(query: CurveQuery, dialect: str) -> dict[str, str]:
-    """The scan alias in DuckDB (the engine registers a view by that name); the catalog table in Trino."""
-    if dialect == "trino":
-        return {scan.alias: f"{TRINO_CATALOG}.{scan.table}" for scan in query.scans}
-    return {scan.alias: scan.alias for scan in query.scans}
-
-
-def render(query: CurveQuery, dialect: str, table_names: dict[str, str] | None = None) -> str:
-    """The query's SQL in ``dialect``, with each scan alias replaced by ``table_names[alias]``."""
-    names = default_table_names(query, dialect) if table_names is None else table_names
-
-    def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in names:
-            table = exp.to_table(names[node.name])
-            table.set("alias", node.args.get("alias"))
-            return table
-        return node
-
-    return query.expression.transform(swap).sql(dialect=dialect, identify=True)
-
-
 # --- reads ---------------------------------------------------------------------------------------------
 
 
-def curves_latest(filters: CurveFilters) -> CurveQuery:
+def curves_latest(filters: CurveFilters) -> LakehouseQuery:
     """Per (curve_key, tenor_label) the row with the greatest asof_date, then the greatest ``_ingest_ts``."""
     return _paged_read(filters, [], [])
 
 
-def curves_latest_materialised(filters: CurveFilters) -> CurveQuery:
+def curves_latest_materialised(filters: CurveFilters) -> LakehouseQuery:
     """``curves_latest`` read from ``market.curve_latest``, which already holds one row per (curve_key,
     tenor_label), so without the ranking window: the same rows, in the same order (tested against
     ``curves_latest`` over the vintages)."""
     select = (
-        exp.select(*(_col(name) for name in CURVE_COLUMNS))
-        .from_(exp.to_table(OBS))
+        exp.select(*(column(name) for name in CURVE_COLUMNS))
+        .from_(scan_table(OBS))
         .where(exp.and_(*_conditions(filters)))
-        .order_by(*(_asc(exp.column(name)) for name in KEYSET_ORDER))
+        .order_by(*(ascending(exp.column(name)) for name in KEYSET_ORDER))
     )
     return _query(_limit(select, filters), filters, [], table=CURVE_LATEST)
 
 
-def curves_asof(filters: CurveFilters, asof: date) -> CurveQuery:
+def curves_asof(filters: CurveFilters, asof: date) -> LakehouseQuery:
     """The ``asof`` vintage exactly (a re-ingest of that day wins over the earlier load)."""
     return _paged_read(
-        filters, [_col("asof_date").eq(_date(asof))], [_prune_eq("asof_date", asof.isoformat())]
+        filters, [column("asof_date").eq(literal(asof))], [_prune_eq("asof_date", asof.isoformat())]
     )
 
 
-def curves_as_known_at(filters: CurveFilters, known_at: date) -> CurveQuery:
+def curves_as_known_at(filters: CurveFilters, known_at: date) -> LakehouseQuery:
     """Per (curve_key, tenor_label) the latest vintage with asof_date on or before ``known_at``."""
     return _paged_read(
         filters,
-        [_col("asof_date") <= _date(known_at)],
+        [column("asof_date") <= literal(known_at)],
         [_prune_le("asof_date", known_at.isoformat())],
     )
 
 
-def curves_between(filters: CurveFilters, start: date, end: date) -> CurveQuery:
+def curves_between(filters: CurveFilters, start: date, end: date) -> LakehouseQuery:
     """Every vintage with ``start <= asof_date <= end``: one row per (curve_key, tenor_label, asof_date),
     the latest load of that day; ordered by curve_key, tenor_label, asof_date."""
-    conditions = [*_conditions(filters), _col("asof_date") >= _date(start), _col("asof_date") <= _date(end)]
+    conditions = [
+        *_conditions(filters),
+        column("asof_date") >= literal(start),
+        column("asof_date") <= literal(end),
+    ]
     ranked = _ranked(conditions, partition_by=(*_TENOR, "asof_date")).subquery("ranked")
     select = (
         exp.select(*(exp.column(name) for name in CURVE_COLUMNS))
         .from_(ranked)
         .where(exp.column(_RANK).eq(1))
         .order_by(
-            *(_asc(exp.column(name)) for name in ("curve_key", "tenor_label", "asof_date", "price_type"))
+            *(ascending(exp.column(name)) for name in ("curve_key", "tenor_label", "asof_date", "price_type"))
         )
     )
     prune = [
@@ -198,22 +201,26 @@ def strip_filters(filters: CurveFilters, strip_type: str) -> CurveFilters:
     return dataclasses.replace(filters, tenor_type=strip_type)
 
 
-def curves_diff(filters: CurveFilters, asof_a: date, asof_b: date) -> CurveQuery:
+def curves_diff(filters: CurveFilters, asof_a: date, asof_b: date) -> LakehouseQuery:
     """The two vintages inner-joined on (curve_key, tenor_label), with ``diff_abs = mid_b - mid_a`` and
     ``diff_pct = diff_abs / mid_a`` (a fraction; NULL when mid_a is 0 or NULL)."""
     select = _diff_select(filters, asof_a, asof_b)
     select = select.order_by(
-        *(_asc(exp.column(name)) for name in ("curve_key", "tenor_label", "contract_month"))
+        *(ascending(exp.column(name)) for name in ("curve_key", "tenor_label", "contract_month"))
     )
     return _query(
-        _limit(select, filters), filters, [_prune_in("asof_date", (asof_a.isoformat(), asof_b.isoformat()))]
+        _limit(select, filters),
+        filters,
+        [_pruneone_of("asof_date", (asof_a.isoformat(), asof_b.isoformat()))],
     )
 
 
 MOVER_RANKINGS = ("abs", "pct")
 
 
-def curves_movers(filters: CurveFilters, asof_a: date, asof_b: date, top: int, by: str = "abs") -> CurveQuery:
+def curves_movers(
+    filters: CurveFilters, asof_a: date, asof_b: date, top: int, by: str = "abs"
+) -> LakehouseQuery:
     """The ``top`` (curve, tenor) moves between two vintages, ranked by |diff_abs| (``by="abs"``) or by
     |diff_pct| (``by="pct"``); tenors without that measure are left out. ``filters.limit``/``offset`` do not
     apply."""
@@ -230,28 +237,48 @@ def curves_movers(filters: CurveFilters, asof_a: date, asof_b: date, top: int, b
         .where(exp.column(measure).is_(exp.null()).not_())
         .order_by(
             exp.Ordered(this=exp.Abs(this=exp.column(measure)), desc=True, nulls_first=False),
-            *(_asc(exp.column(name)) for name in ("curve_key", "tenor_label", "contract_month")),
+            *(ascending(exp.column(name)) for name in ("curve_key", "tenor_label", "contract_month")),
         )
         .limit(top)
     )
-    return _query(select, filters, [_prune_in("asof_date", (asof_a.isoformat(), asof_b.isoformat()))])
+    return _query(select, filters, [_pruneone_of("asof_date", (asof_a.isoformat(), asof_b.isoformat()))])
 
 
-def curve_history(curve_key: str, tenor_label: str, datasets: Sequence[str]) -> CurveQuery:
+def curve_history(curve_key: str, tenor_label: str, datasets: Sequence[str]) -> LakehouseQuery:
     """One tenor's prices across vintages (one row per asof_date, the latest load of it), oldest first."""
     filters = CurveFilters(datasets=tuple(datasets), curve_keys=(curve_key,))
-    conditions = [*_conditions(filters), _col("tenor_label").eq(exp.Literal.string(tenor_label))]
+    conditions = [*_conditions(filters), column("tenor_label").eq(literal(tenor_label))]
     ranked = _ranked(conditions, partition_by=("asof_date",)).subquery("ranked")
     select = (
         exp.select(*(exp.column(name) for name in HISTORY_COLUMNS))
         .from_(ranked)
         .where(exp.column(_RANK).eq(1))
-        .order_by(_asc(exp.column("asof_date")))
+        .order_by(ascending(exp.column("asof_date")))
     )
     return _query(select, filters, [_prune_eq("tenor_label", tenor_label)])
 
 
-def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQuery:
+def curve_point(dataset: str, curve_key: str, tenor_label: str, asof: date) -> LakehouseQuery:
+    """One tenor of one curve in the ``asof`` vintage with its lineage columns (``POINT_COLUMNS``), the
+    latest load first; pruned to the (dataset, as-of) partition and the curve's row groups."""
+    keys = {
+        "dataset": dataset,
+        "asof_date": asof.isoformat(),
+        "curve_key": curve_key,
+        "tenor_label": tenor_label,
+    }
+    conditions = [column(name).eq(literal(value)) for name, value in keys.items() if name != "asof_date"]
+    select = (
+        exp.select(*(column(name) for name in POINT_COLUMNS))
+        .from_(scan_table(OBS))
+        .where(exp.and_(*conditions, column("asof_date").eq(literal(asof))))
+        .order_by(descending(column("_ingest_ts")), ascending(column("price_type")))
+    )
+    prune = reduce(And, [_prune_eq(name, value) for name, value in keys.items()])
+    return LakehouseQuery(expression=select, scans=(ScanSpec(CURVE_OBSERVATION, OBS, row_filter=prune),))
+
+
+def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> LakehouseQuery:
     """Per dimension (``DIMENSIONS`` plus commodity) each distinct value and the number of curves with it,
     among the rows ``filters`` (and ``asof``, when given) select: ``(dimension, value, curves)``."""
     conditions = _conditions(filters)
@@ -259,19 +286,17 @@ def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQu
     table = CURVE_LATEST  # every curve's latest rows: each curve once, one file per dataset
     if asof is not None:
         table = CURVE_OBSERVATION
-        conditions.append(_col("asof_date").eq(_date(asof)))
+        conditions.append(column("asof_date").eq(literal(asof)))
         prune.append(_prune_eq("asof_date", asof.isoformat()))
     parts = [
         exp.select(
-            exp.alias_(exp.Literal.string(name), "dimension"),
-            exp.alias_(_col(name), "value"),
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[_col("curve_key")])), "curves"),
+            exp.alias_(literal(name), "dimension"),
+            exp.alias_(column(name), "value"),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[column("curve_key")])), "curves"),
         )
-        .from_(exp.to_table(OBS))
-        .where(
-            exp.and_(*conditions, _col(name).is_(exp.null()).not_(), _col(name).neq(exp.Literal.string("")))
-        )
-        .group_by(_col(name))
+        .from_(scan_table(OBS))
+        .where(exp.and_(*conditions, column(name).is_(exp.null()).not_(), column(name).neq(literal(""))))
+        .group_by(column(name))
         for name in FILTER_COLUMNS
     ]
     union: exp.Query = parts[0]
@@ -280,7 +305,7 @@ def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQu
     select = (
         exp.select("dimension", "value", "curves")
         .from_(union.subquery("dims"))
-        .order_by(_asc(exp.column("dimension")), _asc(exp.column("value")))
+        .order_by(ascending(exp.column("dimension")), ascending(exp.column("value")))
     )
     return _query(select, filters, prune, table=table)
 
@@ -290,9 +315,9 @@ def curve_dimensions(filters: CurveFilters, asof: date | None = None) -> CurveQu
 
 def _paged_read(
     filters: CurveFilters, extra: list[exp.Expression], extra_prune: list[BooleanExpression]
-) -> CurveQuery:
+) -> LakehouseQuery:
     select = _one_per_tenor([*_conditions(filters), *extra]).order_by(
-        *(_asc(exp.column(name)) for name in KEYSET_ORDER)
+        *(ascending(exp.column(name)) for name in KEYSET_ORDER)
     )
     return _query(_limit(select, filters), filters, extra_prune)
 
@@ -313,27 +338,27 @@ def _ranked(conditions: list[exp.Expression], partition_by: Iterable[str]) -> ex
     # dataset and price_type only make the choice deterministic if two rows tie on (asof_date, _ingest_ts).
     window = exp.Window(
         this=exp.RowNumber(),
-        partition_by=[_col(name) for name in partition_by],
+        partition_by=[column(name) for name in partition_by],
         order=exp.Order(
             expressions=[
-                _desc(_col("asof_date")),
-                _desc(_col("_ingest_ts")),
-                _asc(_col("dataset")),
-                _asc(_col("price_type")),
+                descending(column("asof_date")),
+                descending(column("_ingest_ts")),
+                ascending(column("dataset")),
+                ascending(column("price_type")),
             ]
         ),
     )
     return (
-        exp.select(*(_col(name) for name in CURVE_COLUMNS), exp.alias_(window, _RANK))
-        .from_(exp.to_table(OBS))
+        exp.select(*(column(name) for name in CURVE_COLUMNS), exp.alias_(window, _RANK))
+        .from_(scan_table(OBS))
         .where(exp.and_(*conditions))
     )
 
 
 def _diff_select(filters: CurveFilters, asof_a: date, asof_b: date) -> exp.Select:
     conditions = _conditions(filters)
-    side_a = _one_per_tenor([*conditions, _col("asof_date").eq(_date(asof_a))]).subquery("a")
-    side_b = _one_per_tenor([*conditions, _col("asof_date").eq(_date(asof_b))]).subquery("b")
+    side_a = _one_per_tenor([*conditions, column("asof_date").eq(literal(asof_a))]).subquery("a")
+    side_b = _one_per_tenor([*conditions, column("asof_date").eq(literal(asof_b))]).subquery("b")
     mid_a, mid_b = exp.column("mid", table="a"), exp.column("mid", table="b")
     diff = exp.Sub(this=mid_b.copy(), expression=mid_a.copy())
     pct = exp.Div(
@@ -360,13 +385,13 @@ def _diff_select(filters: CurveFilters, asof_a: date, asof_b: date) -> exp.Selec
 
 
 def _conditions(filters: CurveFilters) -> list[exp.Expression]:
-    conditions = [_in("dataset", filters.datasets)]
+    conditions = [one_of("dataset", filters.datasets)]
     for name in FILTER_COLUMNS:
         value = getattr(filters, name)
         if value is not None:
-            conditions.append(_col(name).eq(exp.Literal.string(value)))
+            conditions.append(column(name).eq(literal(value)))
     if filters.curve_keys:
-        conditions.append(_in("curve_key", filters.curve_keys))
+        conditions.append(one_of("curve_key", filters.curve_keys))
     return conditions
 
 
@@ -374,13 +399,13 @@ def _row_filter(filters: CurveFilters, extra: list[BooleanExpression]) -> Boolea
     """The Iceberg pruning filter: the same predicates as the SQL, minus the ranking."""
     if not filters.datasets:
         return AlwaysFalse()
-    parts: list[BooleanExpression] = [_prune_in("dataset", tuple(filters.datasets))]
+    parts: list[BooleanExpression] = [_pruneone_of("dataset", tuple(filters.datasets))]
     for name in FILTER_COLUMNS:
         value = getattr(filters, name)
         if value is not None:
             parts.append(_prune_eq(name, value))
     if filters.curve_keys:
-        parts.append(_prune_in("curve_key", tuple(filters.curve_keys)))
+        parts.append(_pruneone_of("curve_key", tuple(filters.curve_keys)))
     return reduce(And, [*parts, *extra])
 
 
@@ -394,7 +419,7 @@ def _prune_le(name: str, value: str) -> BooleanExpression:
     return cast(BooleanExpression, cast(Any, LessThanOrEqual)(name, value))
 
 
-def _prune_in(name: str, values: tuple[str, ...]) -> BooleanExpression:
+def _pruneone_of(name: str, values: tuple[str, ...]) -> BooleanExpression:
     return cast(BooleanExpression, cast(Any, In)(name, values))
 
 
@@ -403,36 +428,10 @@ def _query(
     filters: CurveFilters,
     extra_prune: list[BooleanExpression],
     table: str = CURVE_OBSERVATION,
-) -> CurveQuery:
+) -> LakehouseQuery:
     scan = ScanSpec(table=table, alias=OBS, row_filter=_row_filter(filters, extra_prune))
-    return CurveQuery(expression=select, scans=[scan])
+    return LakehouseQuery(expression=select, scans=(scan,))
 
 
 def _limit(select: exp.Select, filters: CurveFilters) -> exp.Select:
-    if filters.limit is not None:
-        select = select.limit(int(filters.limit))
-    if filters.offset:
-        select = select.offset(int(filters.offset))
-    return select
-
-
-def _in(name: str, values: Sequence[str]) -> exp.Expression:
-    if not values:
-        return exp.false()
-    return _col(name).isin(*(exp.Literal.string(value) for value in values))
-
-
-def _col(name: str) -> exp.Column:
-    return exp.column(name)
-
-
-def _date(value: date) -> exp.Expression:
-    return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
-
-
-def _asc(this: exp.Expression) -> exp.Ordered:
-    return exp.Ordered(this=this, desc=False, nulls_first=False)
-
-
-def _desc(this: exp.Expression) -> exp.Ordered:
-    return exp.Ordered(this=this, desc=True, nulls_first=False)
+    return paged(select, filters.limit, filters.offset)

@@ -1,55 +1,133 @@
 """The Trino engine against a stand-in for the cluster (no Trino is reachable here; the live tests in
-test_trino_live.py run when AURUM_TRINO_URL is set): what SQL it sends, where, and what it returns."""
+test_trino_live.py run when AURUM_TRINO_URL is set): what SQL every read path sends, where, and what the
+selectors make of the answer. Curves, lineage, scenario outputs (page, file, compare), the base curves a
+run reads at its pinned snapshot, PPA rows and the monthly prices PPA values against."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import sqlglot
 
 from apps.curves import selectors
-from aurum.lakehouse.engines import DuckDBEngine, ScanSpec, TrinoEngine, get_engine
-from aurum.lakehouse.queries import CurveFilters
+from apps.curves.models import Curve
+from apps.ppa.lakehouse import ppa_rows_read
+from apps.ppa.selectors import curve_monthly_prices, scenario_run_monthly_prices
+from apps.scenarios.models import ScenarioRun
+from apps.scenarios.selectors import (
+    OUTPUT_COLUMNS,
+    OutputFilters,
+    run_base_curves,
+    run_output_table,
+    run_outputs_page,
+    runs_compare,
+)
+from aurum.lakehouse.engines import DuckDBEngine, TrinoEngine, get_engine
+from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
+from tenants.models import Tenant
+
+D12 = datetime.date(2025, 9, 12)
+SQLISH = 'x FROM "obs" y\'; --'
+
+
+@dataclass
+class Cluster:
+    """What the engine sent (one entry per connection: ``connect`` arguments and ``sql``) and what the
+    cluster answers (``columns``, ``rows``)."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=lambda: ["curve_key", "asof_date", "mid"])
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def answer(self, rows: list[dict[str, Any]]) -> None:
+        self.columns = list(rows[0])
+        self.rows = [tuple(row.values()) for row in rows]
+
+    @property
+    def sql(self) -> str:
+        return str(self.sent[-1]["sql"])
 
 
 class FakeCursor:
-    def __init__(self, sent: list[dict[str, Any]]) -> None:
-        self.sent = sent
-        self.description = [("curve_key",), ("asof_date",), ("mid",)]
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.description = [(name,) for name in cluster.columns]
 
     def execute(self, sql: str, params: Any = None) -> None:
-        self.sent[-1]["sql"] = sql
+        self.cluster.sent[-1].update(sql=sql, params=params)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [("k1", datetime.date(2025, 9, 12), 41.5), ("k2", datetime.date(2025, 9, 12), None)]
+        return list(self.cluster.rows)
 
 
 class FakeConnection:
-    def __init__(self, sent: list[dict[str, Any]]) -> None:
-        self.sent = sent
-        self.closed = False
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
 
     def cursor(self) -> FakeCursor:
-        return FakeCursor(self.sent)
+        return FakeCursor(self.cluster)
 
     def close(self) -> None:
-        self.closed = True
+        self.cluster.sent[-1]["closed"] = True
 
 
 @pytest.fixture
-def trino_cluster(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def trino_cluster(monkeypatch: pytest.MonkeyPatch, settings) -> Cluster:
     import trino
 
-    sent: list[dict[str, Any]] = []
+    cluster = Cluster()
 
     def connect(**kwargs: Any) -> FakeConnection:
-        sent.append({"connect": kwargs})
-        return FakeConnection(sent)
+        cluster.sent.append({"connect": kwargs})
+        return FakeConnection(cluster)
 
     monkeypatch.setattr(trino.dbapi, "connect", connect)
-    return sent
+    settings.AURUM_QUERY_ENGINE = "trino"
+    settings.AURUM_TRINO_URL = "https://desk@trino.internal:8443"
+    return cluster
+
+
+def tables_read(sql: str) -> list[tuple[str, str | None]]:
+    """Each table the Trino SQL reads (parsed as Trino): its dotted name and its ``FOR VERSION AS OF``."""
+    parsed = sqlglot.parse_one(sql, read="trino")
+    found = []
+    for table in parsed.find_all(sqlglot.exp.Table):
+        version = table.args.get("version")
+        found.append(
+            (".".join(part.name for part in table.parts), version.expression.name if version else None)
+        )
+    return sorted(found)
+
+
+def output_row(run: ScenarioRun, month: datetime.date, value: float, curve_key: str = "k1") -> dict[str, Any]:
+    row: dict[str, Any] = {name: None for name in OUTPUT_COLUMNS}
+    row.update(
+        asof_date=D12,
+        scenario_id=str(run.scenario_id),
+        run_id=str(run.pk),
+        curve_key=curve_key,
+        tenor_type="MONTHLY",
+        contract_month=month,
+        tenor_label=month.strftime("%Y-%m"),
+        metric="mid",
+        value=value,
+    )
+    return row
+
+
+def a_run(snapshot: int | None = 77) -> ScenarioRun:
+    return ScenarioRun(
+        id=uuid.uuid4(),
+        scenario_id=uuid.uuid4(),
+        status=ScenarioRun.Status.SUCCEEDED,
+        output_snapshot_id=snapshot,
+        base_asof=D12,
+        curve_units={"k1": "EUR/MWh"},
+    )
 
 
 def test_engine_is_chosen_by_setting(settings) -> None:
@@ -66,30 +144,193 @@ def test_engine_is_chosen_by_setting(settings) -> None:
         get_engine()
 
 
-def test_a_latest_read_sends_trino_sql_on_the_latest_table_and_returns_arrow(settings, trino_cluster) -> None:
-    settings.AURUM_QUERY_ENGINE = "trino"
-    settings.AURUM_TRINO_URL = "https://desk@trino.internal:8443"
+def test_a_latest_read_sends_trino_sql_on_the_latest_table_and_returns_arrow(trino_cluster: Cluster) -> None:
+    trino_cluster.rows = [("k1", D12, 41.5), ("k2", D12, None)]
 
     result = selectors.curve_points(filters=CurveFilters(datasets=("vendor:EUGP",), curve_keys=("k1",)))
 
-    connect, sent = trino_cluster[0]["connect"], trino_cluster[0]["sql"]
+    connect = trino_cluster.sent[0]["connect"]
     assert (connect["host"], connect["port"], connect["user"], connect["http_scheme"]) == (
         "trino.internal",
         8443,
         "desk",
         "https",
     )
-    parsed = sqlglot.parse_one(sent, read="trino")
-    tables = {".".join(p.name for p in t.parts) for t in parsed.find_all(sqlglot.exp.Table)}
-    assert tables == {"iceberg.market.curve_latest"}
-    assert "'vendor:EUGP'" in sent and "'k1'" in sent
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_latest", None)]
+    assert "'vendor:EUGP'" in trino_cluster.sql and "'k1'" in trino_cluster.sql
+    assert trino_cluster.sent[0]["params"] is None and trino_cluster.sent[0]["closed"]
     assert result.table.column_names == ["curve_key", "asof_date", "mid"]
     assert result.table.column("mid").to_pylist() == [41.5, None]
     assert result.files_scanned == -1
 
 
-def test_snapshot_pinned_reads_are_refused_on_trino(settings, trino_cluster) -> None:
-    engine = TrinoEngine("http://trino:8080")
-    with pytest.raises(NotImplementedError):
-        engine.query("SELECT 1", [ScanSpec("market.curve_observation", "obs", snapshot_id=42)])
-    assert trino_cluster == []
+def test_a_sql_ish_filter_value_stays_one_literal(trino_cluster: Cluster) -> None:
+    selectors.curve_points(filters=CurveFilters(datasets=("vendor:EUGP",), location=SQLISH), asof=D12)
+
+    parsed = sqlglot.parse_one(trino_cluster.sql, read="trino")
+    literals = [node.this for node in parsed.find_all(sqlglot.exp.Literal) if node.is_string]
+    assert SQLISH in literals
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation", None)]
+
+
+def test_lineage_reads_the_point_on_trino(db, trino_cluster: Cluster) -> None:
+    point: dict[str, Any] = {name: None for name in POINT_COLUMNS}
+    point.update(curve_key="k1", tenor_label="2025-10", asof_date=D12, mid=42.5, source_file="EOD.xlsx")
+    point.update(sheet_name="Fixed Prices - Mid", dataset="vendor:EUGP", rules_passed="a|b", is_derived=False)
+    trino_cluster.answer([point])
+    curve = Curve(curve_key="k1", dataset="vendor:EUGP")
+
+    lineage = selectors.curve_point_lineage(curve=curve, tenor_label="2025-10", asof=D12)
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation", None)]
+    where = sqlglot.parse_one(trino_cluster.sql, read="trino").find(sqlglot.exp.Where)
+    assert where is not None
+    assert where.sql("trino") == (
+        "WHERE \"dataset\" = 'vendor:EUGP' AND \"curve_key\" = 'k1' AND \"tenor_label\" = '2025-10' "
+        "AND \"asof_date\" = CAST('2025-09-12' AS DATE)"
+    )
+    assert lineage["point"]["mid"] == 42.5
+    assert lineage["source"]["sheet_name"] == "Fixed Prices - Mid"
+    assert lineage["quality_rules_passed"] == ["a", "b"]
+    assert lineage["read_from_snapshot_id"] is None  # Trino does not say which snapshot it read
+
+
+def test_a_run_outputs_page_reads_the_runs_snapshot_on_trino(trino_cluster: Cluster) -> None:
+    run = a_run(snapshot=77)
+    trino_cluster.answer([output_row(run, datetime.date(2025, 10, 1), 50.0)])
+
+    page = run_outputs_page(
+        tenant=Tenant(schema_name="acme"), run=run, filters=OutputFilters(metric="mid"), limit=10, offset=20
+    )
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.t_acme.scenario_output", "77")]
+    parsed = sqlglot.parse_one(trino_cluster.sql, read="trino")
+    assert parsed.args["limit"].expression.name == "10" and parsed.args["offset"].expression.name == "20"
+    assert f"\"run_id\" = '{run.pk}'" in trino_cluster.sql and "\"metric\" = 'mid'" in trino_cluster.sql
+    assert page.column_names == list(OUTPUT_COLUMNS)
+    assert page.column("value").to_pylist() == [50.0]
+
+
+def test_a_runs_whole_output_reads_every_column_on_trino(trino_cluster: Cluster) -> None:
+    run = a_run(snapshot=78)
+    trino_cluster.answer([output_row(run, datetime.date(2025, 10, 1), 50.0)])
+
+    run_output_table(tenant=Tenant(schema_name="acme"), run=run, metric=None)
+
+    parsed = sqlglot.parse_one(trino_cluster.sql, read="trino")
+    assert tables_read(trino_cluster.sql) == [("iceberg.t_acme.scenario_output", "78")]
+    assert isinstance(parsed.expressions[0], sqlglot.exp.Star)
+    assert "metric" not in str(parsed.find(sqlglot.exp.Where))
+
+
+def test_two_runs_compared_each_at_their_snapshot_on_trino(trino_cluster: Cluster) -> None:
+    run, other = a_run(snapshot=5), a_run(snapshot=6)
+    trino_cluster.answer([{"curve_key": "k1", "delta": 1.5}])
+
+    table = runs_compare(tenant=Tenant(schema_name="acme"), run=run, other=other, metric="p90")
+
+    assert tables_read(trino_cluster.sql) == [
+        ("iceberg.t_acme.scenario_output", "5"),
+        ("iceberg.t_acme.scenario_output", "6"),
+    ]
+    assert f'"a"."run_id" = \'{run.pk}\'' in trino_cluster.sql
+    assert f'"b"."run_id" = \'{other.pk}\'' in trino_cluster.sql
+    assert table.column("delta").to_pylist() == [1.5]
+
+
+def test_a_runs_pinned_base_curves_read_on_trino(world, trino_cluster: Cluster) -> None:
+    """A run reads its curves at the snapshot recorded at submit: on Trino ``FOR VERSION AS OF`` (this read
+    used to be refused on Trino)."""
+    trino_cluster.answer(
+        [
+            {
+                "curve_key": key,
+                "tenor_label": label,
+                "tenor_type": "MONTHLY",
+                "contract_month": month,
+                "asof_date": D12,
+                "mid": mid,
+                "currency": "EUR",
+                "per_unit": "MWh",
+            }
+            for key, label, month, mid in (
+                ("k1", "2025-10", datetime.date(2025, 10, 1), 40.0),
+                ("k1", "2025-11", datetime.date(2025, 11, 1), 41.0),
+                ("k2", "2025-10", datetime.date(2025, 10, 1), 30.0),
+            )
+        ]
+    )
+    run = ScenarioRun(
+        id=uuid.uuid4(),
+        curve_snapshot_id=4242,
+        base_asof_requested=D12,
+        options={"inputs": {"curve_keys": ["k1", "k2"]}},
+    )
+
+    base = run_base_curves(run=run, tenant=Tenant.objects.get(pk=world.acme.pk))
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation", "4242")]
+    assert base.curves.curve_keys == ("k1", "k2")
+    assert base.curves.tenor_labels == ("2025-10", "2025-11")
+    assert base.curves.mid.tolist()[0] == [40.0, 41.0]
+    assert base.curves.mid.tolist()[1][0] == 30.0
+    assert base.units == {"k1": "EUR/MWh", "k2": "EUR/MWh"}
+    assert base.snapshot_id == 4242
+
+
+def test_ppa_rows_read_on_trino(trino_cluster: Cluster) -> None:
+    trino_cluster.answer([{"valuation_id": "v1", "metric": "NPV", "value": 12.5}])
+
+    rows = ppa_rows_read(
+        tenant=Tenant(schema_name="acme"), contract_id="c1", valuation_ids=["v1", "v2"], metric="npv", limit=5
+    )
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.t_acme.ppa_valuation", None)]
+    where = sqlglot.parse_one(trino_cluster.sql, read="trino").find(sqlglot.exp.Where)
+    assert where is not None
+    assert where.sql("trino") == (
+        "WHERE \"ppa_contract_id\" = 'c1' AND \"valuation_id\" IN ('v1', 'v2') "
+        "AND LOWER(\"metric\") = LOWER('npv')"
+    )
+    assert rows == [{"valuation_id": "v1", "metric": "NPV", "value": 12.5}]
+
+
+def test_ppa_monthly_prices_from_a_run_on_trino(trino_cluster: Cluster) -> None:
+    run = a_run(snapshot=90)
+    months = [datetime.date(2025, 11, 1), datetime.date(2025, 10, 1)]
+    trino_cluster.answer(
+        [output_row(run, month, value) for month, value in zip(months, (61.0, 60.0), strict=True)]
+    )
+
+    prices = scenario_run_monthly_prices(tenant=Tenant(schema_name="acme"), run=run, curve_key="k1")
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.t_acme.scenario_output", "90")]
+    assert "\"tenor_type\" = 'MONTHLY'" in trino_cluster.sql and "\"curve_key\" = 'k1'" in trino_cluster.sql
+    assert (prices.months, prices.prices, prices.currency) == (sorted(months), [60.0, 61.0], "EUR")
+
+
+def test_ppa_monthly_prices_from_a_curve_on_trino(world, trino_cluster: Cluster) -> None:
+    key = "trino-stand-in-curve"
+    Curve.objects.create(
+        curve_key=key,
+        dataset="vendor:EUGP",
+        vendor="EUGP",
+        asset_class="gas",
+        currency="EUR",
+        first_asof=D12,
+        last_asof=D12,
+    )
+    trino_cluster.answer(
+        [
+            {"contract_month": datetime.date(2025, 10 + i, 1), "mid": 30.0 + i, "curve_key": key}
+            for i in range(2)
+        ]
+    )
+
+    prices = curve_monthly_prices(tenant=Tenant.objects.get(pk=world.acme.pk), curve_key=key)
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation", None)]
+    sql = trino_cluster.sql
+    assert f"\"curve_key\" IN ('{key}')" in sql and "\"tenor_type\" = 'MONTHLY'" in sql
+    assert "\"asof_date\" = CAST('2025-09-12' AS DATE)" in sql
+    assert (prices.asof, prices.prices, prices.currency) == (D12, [30.0, 31.0], "EUR")

@@ -12,7 +12,8 @@ import pytest
 import sqlglot
 
 from aurum.lakehouse import queries
-from aurum.lakehouse.queries import CurveFilters, CurveQuery
+from aurum.lakehouse.queries import CurveFilters
+from aurum.lakehouse.sql import TRINO_CATALOG, LakehouseQuery
 from tests.support import sample
 from tests.support.query_cases import CASES, FILTERS, Row, approx_rows
 from tests.support.sample import D10, D11, D12, ENTITLED, K_PJM, K_RP
@@ -20,12 +21,12 @@ from tests.support.sample import D10, D11, D12, ENTITLED, K_PJM, K_RP
 INJECTION = "x' OR '1'='1"
 
 
-def run(query: CurveQuery) -> list[Row]:
+def run(query: LakehouseQuery) -> list[Row]:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.register("obs", sample.arrow_table())
-        return con.sql(query.sql("duckdb")).to_arrow_table().to_pylist()
+        con.register("sample", sample.arrow_table())
+        return con.sql(query.sql("duckdb", tables={"obs": "sample"})).to_arrow_table().to_pylist()
     finally:
         con.close()
 
@@ -158,10 +159,12 @@ def test_trino_rendering_parses_and_names_the_catalog_table(case: str) -> None:
 def test_render_takes_table_names() -> None:
     query = queries.curves_latest(CurveFilters(datasets=ENTITLED))
 
-    sql = queries.render(query, "trino", table_names={"obs": "lake.market.curve_observation"})
+    sql = query.sql("trino", tables={"obs": "lake.market.curve_observation"})
 
-    assert '"lake"."market"."curve_observation"' in sql
-    assert '"obs"' not in sql
+    parsed = sqlglot.parse_one(sql, read="trino")
+    assert [".".join(part.name for part in table.parts) for table in parsed.find_all(sqlglot.exp.Table)] == [
+        "lake.market.curve_observation"
+    ]
 
 
 def test_row_filter_prunes_to_the_vintages_read() -> None:
@@ -179,11 +182,7 @@ def test_trino_catalog_file_reads_aurums_catalog(settings) -> None:
     from pathlib import Path
 
     path = (
-        Path(__file__).resolve().parents[2]
-        / "deploy"
-        / "trino"
-        / "catalog"
-        / f"{queries.TRINO_CATALOG}.properties"
+        Path(__file__).resolve().parents[2] / "deploy" / "trino" / "catalog" / f"{TRINO_CATALOG}.properties"
     )
     lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
     props = dict(line.split("=", 1) for line in lines)
@@ -194,3 +193,38 @@ def test_trino_catalog_file_reads_aurums_catalog(settings) -> None:
     assert props["iceberg.security"] == "read_only"
     secrets = ("connection-url", "connection-user", "connection-password", "default-warehouse-dir")
     assert all(props[f"iceberg.jdbc-catalog.{key}"].startswith("${ENV:") for key in secrets)
+
+
+SQLISH = 'x FROM "obs" y\'; -- ;'
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_pinned_read_renders_for_version_as_of_on_trino(case: str) -> None:
+    build, _ = CASES[case]
+
+    sql = build(CurveFilters(datasets=ENTITLED)).pinned(8_123_456_789).sql("trino")
+
+    tables = list(sqlglot.parse_one(sql, read="trino").find_all(sqlglot.exp.Table))
+    assert tables
+    assert {table.args["version"].sql("trino") for table in tables} == {"FOR VERSION AS OF 8123456789"}
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "trino"])
+@pytest.mark.parametrize("case", [case for case in CASES if case != "history"])
+def test_a_sql_ish_value_is_one_literal_in_both_dialects(case: str, dialect: str) -> None:
+    build, _ = CASES[case]
+
+    sql = build(CurveFilters(datasets=ENTITLED, location=SQLISH)).sql(dialect)
+
+    parsed = sqlglot.parse_one(sql, read=dialect)
+    assert SQLISH in {literal.this for literal in parsed.find_all(sqlglot.exp.Literal) if literal.is_string}
+    relations = {table.sql(dialect) for table in parsed.find_all(sqlglot.exp.Table)}
+    assert len(relations) == 1
+    if dialect == "duckdb":
+        assert relations == {
+            'READ_PARQUET($obs_files, union_by_name = TRUE, hive_partitioning = FALSE) AS "obs"'
+        }
+    else:
+        assert relations <= {
+            f'"iceberg"."market"."{name}" AS "obs"' for name in ("curve_observation", "curve_latest")
+        }

@@ -42,19 +42,17 @@ def test_engine_over_iceberg_matches_python_semantics(
     filters = FILTERS[filters_name]
     query = build(filters)
 
-    result = DuckDBEngine().query(query.sql("duckdb"), query.scans, query.params)
+    result = DuckDBEngine().query(query)
 
     rows = result.table.to_pylist()
     assert rows == approx_rows(expected(filters))
 
 
 def test_asof_read_opens_only_its_partitions(sample_catalog: SqlCatalog) -> None:
-    every_file = DuckDBEngine().query(
-        "SELECT 1", [curves_latest(CurveFilters(datasets=("pw", "eugp", "rp"))).scans[0]]
-    )
+    every_file = DuckDBEngine().query(curves_latest(CurveFilters(datasets=("pw", "eugp", "rp"))))
     query = curves_asof(CurveFilters(datasets=("pw",)), D12)
 
-    result = DuckDBEngine().query(query.sql("duckdb"), query.scans)
+    result = DuckDBEngine().query(query)
 
     assert result.files_scanned == 1 < every_file.files_scanned
     assert {row["dataset"] for row in result.table.to_pylist()} == {"pw"}
@@ -63,7 +61,7 @@ def test_asof_read_opens_only_its_partitions(sample_catalog: SqlCatalog) -> None
 def test_entitlement_prunes_files_of_other_datasets(sample_catalog: SqlCatalog) -> None:
     query = curves_latest(CurveFilters(datasets=ENTITLED))
 
-    result = DuckDBEngine().query(query.sql("duckdb"), query.scans)
+    result = DuckDBEngine().query(query)
 
     table = sample_catalog.load_table("market.curve_observation")
     rp_files = [task.file.file_path for task in table.scan(row_filter="dataset = 'rp'").plan_files()]

@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 import pytest
 
 from aurum.lakehouse import queries
-from aurum.lakehouse.queries import CurveFilters, CurveQuery
+from aurum.lakehouse.queries import CurveFilters
+from aurum.lakehouse.sql import TRINO_CATALOG, LakehouseQuery
 
 pytestmark = [
     pytest.mark.trino,
@@ -27,7 +28,11 @@ ASOF_A = date.fromisoformat(os.environ.get("AURUM_TRINO_TEST_ASOF_A", "2025-09-1
 ASOF_B = date.fromisoformat(os.environ.get("AURUM_TRINO_TEST_ASOF_B", "2025-09-12"))
 
 
-def trino_rows(query: CurveQuery) -> list[dict[str, Any]]:
+def trino_rows(query: LakehouseQuery) -> list[dict[str, Any]]:
+    return trino_sql_rows(query.sql("trino"))
+
+
+def trino_sql_rows(sql: str) -> list[dict[str, Any]]:
     import trino
 
     url = urlparse(os.environ["AURUM_TRINO_URL"])
@@ -36,11 +41,11 @@ def trino_rows(query: CurveQuery) -> list[dict[str, Any]]:
         port=url.port or (443 if url.scheme == "https" else 8080),
         user=url.username or "aurum",
         http_scheme=url.scheme or "http",
-        catalog=queries.TRINO_CATALOG,
+        catalog=TRINO_CATALOG,
     )
     try:
         cursor = connection.cursor()
-        cursor.execute(query.sql("trino"))
+        cursor.execute(sql)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
@@ -86,3 +91,13 @@ def test_the_engine_behind_the_api_reads_latest_on_trino(settings) -> None:
 
     keys = [(row["curve_key"], row["tenor_label"]) for row in result.table.to_pylist()]
     assert len(keys) == len(set(keys))
+
+
+def test_a_read_pinned_to_the_current_snapshot_reads_what_the_unpinned_read_reads() -> None:
+    """``FOR VERSION AS OF`` on Trino (scenario runs read their curves at a recorded snapshot)."""
+    latest = trino_sql_rows(
+        'SELECT snapshot_id FROM iceberg.market."curve_latest$snapshots" ORDER BY committed_at DESC LIMIT 1'
+    )
+    query = queries.curves_latest_materialised(CurveFilters(datasets=DATASETS, limit=200))
+
+    assert trino_rows(query.pinned(int(latest[0]["snapshot_id"]))) == trino_rows(query)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from aurum.lakehouse import queries
-from aurum.lakehouse.queries import CurveFilters, CurveQuery
+from aurum.lakehouse.queries import CurveFilters
+from aurum.lakehouse.sql import LakehouseQuery
 from tests.support import sample
 from tests.support.sample import D10, D11, D12, ENTITLED, K_PJM, K_RP, K_TTF
 
@@ -20,7 +21,7 @@ def approx_rows(rows: list[Row]) -> list[Row]:
 
 
 # Every builder, with the filters each case uses, and its expectation in plain Python.
-Case = tuple[Callable[[CurveFilters], CurveQuery], Callable[[CurveFilters], list[Row]]]
+Case = tuple[Callable[[CurveFilters], LakehouseQuery], Callable[[CurveFilters], list[Row]]]
 CASES: dict[str, Case] = {
     "latest": (queries.curves_latest, sample.expected_read),
     "asof": (
