@@ -4,7 +4,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+# Never development settings by default: production refuses to start without its secrets.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
 # Under ASGI each request runs in a fresh thread context, so persistent connections are never reused and pile
 # up until Postgres refuses clients (seen under load). Close them at the end of every request instead.
 os.environ.setdefault("AURUM_DB_CONN_MAX_AGE", "0")

@@ -9,7 +9,8 @@ from typing import Any
 from celery.signals import setup_logging, task_postrun, task_prerun
 from tenant_schemas_celery.app import CeleryApp
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
+# Never development settings by default: production refuses to start without its secrets.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
 
 app = CeleryApp("aurum")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,3 +1,5 @@
+"""Routes every host serves: health, metrics (platform host or allow-list only), the APIs and their docs."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -6,7 +8,7 @@ from aurum.health import views as health
 shared_patterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", health.metrics, name="metrics"),
     path("api/v2/", include("apps.accounts.api.urls")),
     path("api/v2/", include("apps.ingestion.api.urls")),
     path("api/v2/", include("apps.curves.api.urls")),

@@ -3,6 +3,9 @@
 import multiprocessing
 import os
 
+# Never development settings by default: production refuses to start without its secrets.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
+
 bind = os.environ.get("AURUM_BIND", "0.0.0.0:8000")
 # Two processes per core with two threads each: with one process per core, keep-alive connections stick to
 # the worker that accepted them, and a load whose connections mostly landed on one worker ran on one GIL

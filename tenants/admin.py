@@ -1,11 +1,13 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from aurum.errors import ConflictError, InvalidInputError
 from tenants.models import Domain, Entitlement, Plan, Tenant
-from tenants.services import tenant_create, tenant_resume, tenant_suspend
+from tenants.services import tenant_create, tenant_create_check, tenant_resume, tenant_suspend
 
 
 class DomainInline(admin.TabularInline):
@@ -18,6 +20,24 @@ class EntitlementInline(admin.TabularInline):
     extra = 0
 
 
+class TenantAddForm(forms.ModelForm):
+    """A new tenant's names, refused on the form when tenant_create would refuse them (an existing schema)."""
+
+    class Meta:
+        model = Tenant
+        fields = ["name", "schema_name", "plan"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            try:
+                tenant_create_check(name=cleaned["name"], schema_name=cleaned["schema_name"])
+            except (InvalidInputError, ConflictError) as refused:
+                for issue in refused.issues:
+                    self.add_error(issue.field if issue.field in self.fields else None, issue.message)
+        return cleaned
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "schema_name", "plan", "status", "created"]
@@ -28,6 +48,13 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
         return ["schema_name", "status", "created", "suspended_at"] if obj else ["status", "created"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = TenantAddForm
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> list[Any]:
         return list(self.inlines) if obj else []

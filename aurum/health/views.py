@@ -1,6 +1,12 @@
-from django.http import HttpRequest, JsonResponse
+"""Liveness, readiness and Prometheus metrics."""
 
-from aurum.health.checks import run_checks
+import ipaddress
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django_prometheus.exports import ExportToDjangoView
+
+from aurum.health.checks import READINESS
 
 
 def live(request: HttpRequest) -> JsonResponse:
@@ -9,11 +15,35 @@ def live(request: HttpRequest) -> JsonResponse:
 
 
 def ready(request: HttpRequest) -> JsonResponse:
-    """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat); else 503."""
-    results = run_checks()
+    """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat); else 503.
+
+    Each check says ok or not with its latency and a short fixed reason; the answer may be a few seconds old.
+    """
+    results = READINESS.results()
     ok = all(r.ok for r in results)
     body = {
         "status": "ok" if ok else "unavailable",
         "checks": {r.name: {"ok": r.ok, "latency_ms": r.latency_ms, "detail": r.detail} for r in results},
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    """On a platform host (AURUM_PUBLIC_HOSTS), or from a client address in AURUM_METRICS_ALLOW (CIDRs).
+
+    The address is the connecting peer's (REMOTE_ADDR); forwarded headers are not trusted.
+    """
+    if request.get_host().split(":")[0].lower() in settings.AURUM_PUBLIC_HOSTS:
+        return True
+    try:
+        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(cidr, strict=False) for cidr in settings.AURUM_METRICS_ALLOW)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the platform host and the allow-list only; anywhere else nothing is here."""
+    if not metrics_allowed(request):
+        raise Http404("No metrics here.")
+    return ExportToDjangoView(request)

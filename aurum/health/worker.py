@@ -1,5 +1,6 @@
-"""A worker bootstep that writes a heartbeat key with a TTL, which /health/ready looks for."""
+"""A worker bootstep that records a heartbeat in one sorted set, which /health/ready counts."""
 
+import os
 import socket
 from typing import Any
 
@@ -7,7 +8,10 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 
-from aurum.health.checks import HEARTBEAT_KEY_PREFIX
+from aurum.health.checks import HEARTBEATS_KEY
+
+# Beats older than this are pruned by the workers themselves, so the set holds only recent workers.
+PRUNE_AFTER_SECONDS = 3600
 
 
 class HeartbeatStep(bootsteps.StartStopStep):
@@ -16,24 +20,28 @@ class HeartbeatStep(bootsteps.StartStopStep):
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
         self.tref: Any = None
-        self.key = HEARTBEAT_KEY_PREFIX + f"{socket.gethostname()}:{id(parent)}"
+        self.member = f"{socket.gethostname()}:{os.getpid()}:{id(parent)}"
 
     def start(self, parent: Any) -> None:
-        interval = settings.AURUM_WORKER_HEARTBEAT_SECONDS
-        self.client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-        self._beat(ttl=max(3 * interval, 3))
-        self.tref = parent.timer.call_repeatedly(interval, self._beat, kwargs={"ttl": max(3 * interval, 3)})
+        self.client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        self._beat()
+        self.tref = parent.timer.call_repeatedly(settings.AURUM_WORKER_HEARTBEAT_SECONDS, self._beat)
 
     def stop(self, parent: Any) -> None:
         if self.tref is not None:
             self.tref.cancel()
         try:
-            self.client.delete(self.key)
+            self.client.zrem(HEARTBEATS_KEY, self.member)
         except redis.RedisError:
-            pass
+            pass  # the beat ages out of the readiness window by itself
 
-    def _beat(self, ttl: int) -> None:
+    def _beat(self) -> None:
         try:
-            self.client.set(self.key, "1", ex=ttl)
+            seconds, microseconds = self.client.time()
+            now = seconds + microseconds / 1_000_000
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zadd(HEARTBEATS_KEY, {self.member: now})
+            pipe.zremrangebyscore(HEARTBEATS_KEY, "-inf", now - PRUNE_AFTER_SECONDS)
+            pipe.execute()
         except redis.RedisError:
             pass  # the heartbeat is missing then, which is exactly what readiness should see

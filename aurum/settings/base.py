@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs between machines comes from the environment.
 
-The one env reader is ``env`` below; ``production.py`` adds nothing but stricter defaults.
+The one env reader is ``env`` below; ``production.py`` adds nothing but stricter defaults. Entry points
+(wsgi, asgi, celery, gunicorn) default to ``aurum.settings.production``; the demo and the tests name theirs.
 """
 
 from pathlib import Path
@@ -12,7 +13,9 @@ VAR_DIR = Path(environ.Env().str("AURUM_VAR_DIR", default=str(BASE_DIR / "var"))
 
 env = environ.Env()
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="aurum-insecure-dev-key-change-me-in-production")
+# Known to everyone: local and test settings only. Production refuses it (aurum.settings.production).
+INSECURE_DEV_SECRET_KEY = "aurum-insecure-dev-key-change-me-in-production"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[".localhost", "localhost", "127.0.0.1"])
 # Hosts that serve the platform (public schema): the Django admin, health and metrics.
@@ -31,6 +34,8 @@ SHARED_APPS = [
     "django.contrib.admin",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI served from our own static files, never a CDN: Aurum works air-gapped.
+    "drf_spectacular_sidecar",
     "auditlog",
     "django_prometheus",
     "channels",
@@ -68,6 +73,8 @@ MIDDLEWARE = [
     "aurum.api.throttling.RateLimitHeadersMiddleware",
     "aurum.api.deprecation.V1DeprecationMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin CSS, the API docs UI) straight from the app server, before tenant resolution.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,6 +109,10 @@ DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURUM_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# libpq waits forever for an unreachable server by default; fail fast instead (seconds).
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+    "AURUM_DB_CONNECT_TIMEOUT", default=5
+)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
@@ -141,8 +152,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT: Path | None = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -165,6 +180,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v2",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise show a badge fetched from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Schema warnings are the API's to fix and test; `check --deploy` is about deployment safety.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # Celery: tasks carry the tenant schema (tenant-schemas-celery) and run inside it.
@@ -190,6 +212,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
+# /health/ready: each check's timeout, and how long one answer is reused (a load balancer polling it must not
+# turn it into load). /metrics: served on the platform hosts and to these client networks (CIDRs) only.
+AURUM_HEALTH_TIMEOUT_SECONDS = env.float("AURUM_HEALTH_TIMEOUT_SECONDS", default=2.0)
+AURUM_HEALTH_CACHE_SECONDS = env.float("AURUM_HEALTH_CACHE_SECONDS", default=5.0)
+AURUM_METRICS_ALLOW = env.list("AURUM_METRICS_ALLOW", default=[])
 
 # Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())

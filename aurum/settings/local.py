@@ -1,7 +1,8 @@
-"""Developer machine and ``make demo``.
+"""A developer's machine: ``manage.py`` in a checkout (DEBUG on unless DJANGO_DEBUG says otherwise).
 
-Commands run from this checkout while ``make demo`` serves (``manage.py ingest_eod …``) use the demo's stack:
-``var/demo.env`` names its database and Redis, unless DATABASE_URL / REDIS_URL are set.
+``make demo`` itself serves with the production settings (see ``aurum.devstack``). Commands run from this
+checkout while it serves (``manage.py ingest_eod …``) use the demo's stack: ``var/demo.env`` names its
+database and Redis, unless DATABASE_URL / REDIS_URL are set.
 """
 
 from pathlib import Path

@@ -12,3 +12,8 @@ AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "test-warehouse"
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 AURUM_WORKER_HEARTBEAT_SECONDS = 1
 AURUM_PUBLIC_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+# Static files straight from the apps' folders (no collectstatic in tests), and no STATIC_ROOT to look in.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None
+# Every readiness call runs its checks; the test of the cache turns it on.
+AURUM_HEALTH_CACHE_SECONDS = 0.0

@@ -1,36 +1,29 @@
-"""/health/live and /health/ready against the real services; a stopped Redis makes the platform not ready."""
+"""/health/live, /health/ready and /metrics against the real services.
 
+Readiness: a stopped or hung Redis makes the platform not ready, within a bound, saying only which check
+failed; answers are reused for a few seconds. Metrics: only on the platform host or to allow-listed clients.
+"""
+
+import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from aurum.devstack.services import free_port, port_open, redis_server_binary
+from aurum.health.checks import HEARTBEATS_KEY, READINESS
 
 
-def test_live_is_200_without_touching_dependencies(api):
-    response = api.get("/health/live")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+def _without_latency(body: dict) -> dict:
+    return {**body, "checks": {n: {"ok": c["ok"], "detail": c["detail"]} for n, c in body["checks"].items()}}
 
 
-@pytest.mark.live
-def test_ready_reports_every_dependency_with_latency(world, api, celery_worker):
-    response = api.get("/health/ready")
-
-    body = response.json()
-    assert response.status_code == 200, body
-    assert set(body["checks"]) == {"postgres", "redis", "warehouse", "worker"}
-    for name, check in body["checks"].items():
-        assert check["ok"] is True, name
-        assert isinstance(check["latency_ms"], float)
-        assert check["latency_ms"] >= 0
-    assert "1 worker(s) alive" in body["checks"]["worker"]["detail"]
-
-
-def test_ready_is_503_when_redis_stops(world, api, settings, tmp_path):
+@pytest.fixture
+def private_redis(tmp_path, settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis of the test's own (it may stop it) holding one live worker heartbeat, as settings.REDIS_URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -48,26 +41,92 @@ def test_ready_is_503_when_redis_stops(world, api, settings, tmp_path):
     )
     try:
         deadline = time.monotonic() + 10
-        while not port_open(port) and time.monotonic() < deadline:
+        while not port_open(port):
+            assert time.monotonic() < deadline, "the private Redis did not start"
             time.sleep(0.05)
+        client = redis.Redis(port=port)
+        seconds, _ = client.time()
+        client.zadd(HEARTBEATS_KEY, {"test-worker": seconds})
         settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
-        redis.Redis(port=port).set("aurum:worker-heartbeat:fake", "1")
-        up = api.get("/health/ready")
-        assert up.status_code == 200, up.json()
-        assert up.json()["checks"]["redis"]["ok"] is True
-
-        process.terminate()
-        process.wait(timeout=10)
-        down = api.get("/health/ready")
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait(timeout=10)
+
+
+def test_live_is_200_without_touching_dependencies(api):
+    response = api.get("/health/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.live
+def test_ready_reports_every_dependency_with_latency(world, api, celery_worker):
+    response = api.get("/health/ready")
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert _without_latency(body) == {
+        "status": "ok",
+        "checks": {
+            "postgres": {"ok": True, "detail": "ok"},
+            "redis": {"ok": True, "detail": "ok"},
+            "warehouse": {"ok": True, "detail": "writable"},
+            "worker": {"ok": True, "detail": "1 worker(s) alive"},
+        },
+    }
+    for check in body["checks"].values():
+        assert isinstance(check["latency_ms"], float)
+        assert check["latency_ms"] >= 0
+
+
+def test_ready_is_503_when_redis_stops_and_tells_no_exception_text(world, api, private_redis):
+    up = api.get("/health/ready")
+    assert up.status_code == 200, up.json()
+
+    private_redis.terminate()
+    private_redis.wait(timeout=10)
+    started = time.monotonic()
+    down = api.get("/health/ready")
+    elapsed = time.monotonic() - started
 
     assert down.status_code == 503
-    assert down.json()["status"] == "unavailable"
-    assert down.json()["checks"]["redis"]["ok"] is False
-    assert "Connection" in down.json()["checks"]["redis"]["detail"]
-    assert down.json()["checks"]["postgres"]["ok"] is True
+    assert _without_latency(down.json()) == {
+        "status": "unavailable",
+        "checks": {
+            "postgres": {"ok": True, "detail": "ok"},
+            "redis": {"ok": False, "detail": "unreachable"},
+            "warehouse": {"ok": True, "detail": "writable"},
+            "worker": {"ok": False, "detail": "unreachable"},
+        },
+    }
+    text = down.content.decode()
+    for leak in ("Error", "refused", "Connection", "127.0.0.1", "Traceback"):
+        assert leak not in text
+    assert elapsed < 2.5  # the default check timeout is 2 s; a refused connection answers at once
+
+
+def test_ready_is_bounded_when_redis_accepts_but_never_answers(world, api, settings):
+    # A listening socket nobody accepts from: connections succeed (the kernel's backlog), replies never come.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        settings.REDIS_URL = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        settings.AURUM_HEALTH_TIMEOUT_SECONDS = 0.5
+
+        started = time.monotonic()
+        response = api.get("/health/ready")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    checks = _without_latency(response.json())["checks"]
+    assert checks["redis"] == {"ok": False, "detail": "unreachable"}
+    assert checks["worker"] == {"ok": False, "detail": "unreachable"}
+    assert checks["postgres"] == {"ok": True, "detail": "ok"}
+    assert "Timeout" not in response.content.decode()
+    assert elapsed < 1.5  # 0.5 s per check, the checks side by side, one attempt each
 
 
 def test_ready_is_503_when_the_warehouse_is_not_writable(world, api, settings, tmp_path):
@@ -78,13 +137,66 @@ def test_ready_is_503_when_the_warehouse_is_not_writable(world, api, settings, t
     response = api.get("/health/ready")
 
     assert response.status_code == 503
-    assert response.json()["checks"]["warehouse"]["ok"] is False
+    assert response.json()["checks"]["warehouse"] == {
+        "ok": False,
+        "latency_ms": response.json()["checks"]["warehouse"]["latency_ms"],
+        "detail": "not writable",
+    }
+    assert str(tmp_path) not in response.content.decode()
 
 
-def test_metrics_are_exposed_for_prometheus(api):
+def _check_runs(api) -> dict[str, float]:
+    text = api.get("/metrics").content.decode()
+    family = next(f for f in text_string_to_metric_families(text) if f.name == "aurum_readiness_check_runs")
+    return {s.labels["check"]: s.value for s in family.samples if s.name.endswith("_total")}
+
+
+def test_ready_answers_are_reused_for_a_few_seconds(world, api, settings, private_redis):
+    settings.AURUM_HEALTH_CACHE_SECONDS = 60
+    READINESS.clear()
+    before = _check_runs(api)
+
+    first = api.get("/health/ready")
+    private_redis.terminate()  # a stopped Redis goes unseen while the answer is fresh
+    private_redis.wait(timeout=10)
+    second = api.get("/health/ready")
+
+    after = _check_runs(api)
+    assert {name: after[name] - before.get(name, 0) for name in after} == {
+        "postgres": 1,
+        "redis": 1,
+        "warehouse": 1,
+        "worker": 1,
+    }
+    assert first.status_code == second.status_code == 200
+    assert second.json() == first.json()
+    READINESS.clear()
+    assert api.get("/health/ready").status_code == 503
+
+
+def test_metrics_are_served_on_the_platform_host(api):
     api.get("/health/live")
 
     response = api.get("/metrics")
 
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+def test_metrics_are_not_found_on_a_tenant_host(world, api):
+    response = api.get("/metrics", HTTP_HOST=world.acme.host, REMOTE_ADDR="203.0.113.9")
+
+    assert response.status_code == 404
+    assert b"django_http" not in response.content
+
+
+def test_metrics_are_served_to_allow_listed_clients_on_any_host(world, api, settings):
+    settings.AURUM_METRICS_ALLOW = ["10.20.0.0/16", "2001:db8::/32"]
+
+    inside = api.get("/metrics", HTTP_HOST=world.acme.host, REMOTE_ADDR="10.20.3.4")
+    inside_v6 = api.get("/metrics", HTTP_HOST=world.acme.host, REMOTE_ADDR="2001:db8::7")
+    outside = api.get("/metrics", HTTP_HOST=world.acme.host, REMOTE_ADDR="10.21.0.1")
+
+    assert inside.status_code == inside_v6.status_code == 200
+    assert b"django_http_requests_total_by_method_total" in inside.content
+    assert outside.status_code == 404

@@ -1,20 +1,21 @@
 """Generated demo workbooks (for machines without the vendors' files) parse like the real ones."""
 
 import io
+import zipfile
 from datetime import date
 
 import pyarrow.compute as pc
-from django.core.management import call_command
 
-from apps.ingestion.demo_workbooks import (
+from apps.ingestion.models import IngestRun
+from apps.ingestion.parsers.workbook import parse_workbook
+from aurum.devstack.demo.ingest import demo_ingest
+from aurum.devstack.demo.workbooks import (
     EUGP_CURVES,
     RP_CURVES,
     business_days,
     eugp_demo_workbook,
     rp_demo_workbook,
 )
-from apps.ingestion.models import IngestRun
-from apps.ingestion.parsers.workbook import parse_workbook
 
 
 def test_generated_eugp_workbook_parses_in_the_real_layout():
@@ -56,13 +57,23 @@ def test_business_days_skip_weekends():
     assert business_days(date(2025, 9, 15), 3) == [date(2025, 9, 11), date(2025, 9, 12), date(2025, 9, 15)]
 
 
-def test_demo_ingest_generates_and_ingests_when_there_are_no_fixtures(world, monkeypatch, settings, tmp_path):
-    monkeypatch.setattr("apps.ingestion.management.commands.demo_ingest.FIXTURE_EOD", tmp_path / "absent")
-    settings.VAR_DIR = tmp_path
+def test_generated_workbooks_are_packaged_as_excel_writes_them():
+    """Shared strings, a theme and document properties, like the vendors' files (xlsxwriter), not the inline
+    strings of a hand-written package."""
+    package = zipfile.ZipFile(io.BytesIO(eugp_demo_workbook(date(2025, 9, 12), 0)))
+
+    assert {"xl/sharedStrings.xml", "xl/theme/theme1.xml", "docProps/app.xml"} <= set(package.namelist())
+    assert b"inlineStr" not in package.read("xl/worksheets/sheet1.xml")
+    assert b"<Application>Microsoft Excel</Application>" in package.read("docProps/app.xml")
+
+
+def test_demo_ingest_generates_and_ingests_when_there_are_no_fixtures(world, tmp_path):
     out = io.StringIO()
 
-    call_command("demo_ingest", "--days", "2", stdout=out)
+    files = demo_ingest(days=2, fixtures_dir=tmp_path / "absent", generated_dir=tmp_path / "eod", stdout=out)
 
     assert "generated workbooks" in out.getvalue()
-    assert len(list((tmp_path / "demo" / "generated-eod").glob("EOD_*.xlsx"))) == 4
-    assert IngestRun.objects.filter(status="succeeded", file_name__startswith="EOD_").count() >= 4
+    assert sorted(p.name.split("_")[1] for p in files) == ["EUGP", "EUGP", "RP", "RP"]
+    assert len(list((tmp_path / "eod").glob("EOD_*.xlsx"))) == 4
+    names = [p.name for p in files]
+    assert IngestRun.objects.filter(status="succeeded", file_name__in=names).count() == 4

@@ -5,15 +5,18 @@ For a demo on a machine without the vendors' files.
 Prices follow a seeded random walk from day to day, with a seasonal shape along the tenor axis, so diffs and
 movers have something to show. The layout (blank rows, ``Date:`` row, header rows with the label in column B,
 the ``Mid`` / ``Bid   /   Ask`` marker row, tenors from row 12) is the one the parsers read from real files.
+Written with xlsxwriter; dates are date-formatted numbers, as Excel writes them.
 """
 
-from collections.abc import Sequence
-from datetime import date, timedelta
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import xlsxwriter
 
-from apps.ingestion.xlsx_writer import Cell, write_xlsx
+Cell = str | float | date | None
 
 EUGP_CURVES = [  # (Location row, Product row, PEAK row, base price EUR/MWh)
     ("EU", "Dutch_TTF", "NA", 34.0),
@@ -35,6 +38,25 @@ RP_CURVES = [  # (region row, Location row, Product row, base price)
     ("AP", "Singapore", "Marine Fuel 0.5% FOB Singapore", 480.0),
     ("EU", "Rotterdam", "Rotterdam Barges Gasoline", 790.0),
 ]
+
+
+def workbook_bytes(sheets: Mapping[str, Sequence[Sequence[Cell]]]) -> bytes:
+    """One worksheet per entry, rows from A1; ``None`` and ``""`` leave a cell blank."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, date):
+                    sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), date_format)
+                else:
+                    sheet.write(r, c, value)
+    workbook.close()
+    return buffer.getvalue()
 
 
 def business_days(end: date, count: int) -> list[date]:
@@ -108,7 +130,7 @@ def eugp_demo_workbook(asof: date, day_index: int, *, months: int = 36) -> bytes
         "Strips - Mid": _sheet(headers, strip_labels, strips.tolist(), marker="Mid", asof=asof),
         "Strips - BidAsk": _sheet(headers, strip_labels, _bid_ask(strips), marker="Bid   /   Ask", asof=asof),
     }
-    return write_xlsx(None, sheets)
+    return workbook_bytes(sheets)
 
 
 def rp_demo_workbook(asof: date, day_index: int, *, months: int = 24) -> bytes:
@@ -129,7 +151,7 @@ def rp_demo_workbook(asof: date, day_index: int, *, months: int = 24) -> bytes:
             headers, calendars, blocks.tolist(), marker="Mid", asof=asof, unlabelled_above=regions
         ),
     }
-    return write_xlsx(None, sheets)
+    return workbook_bytes(sheets)
 
 
 def demo_workbooks_write(folder: Path, *, end: date, days: int) -> list[Path]:

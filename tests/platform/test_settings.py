@@ -1,0 +1,177 @@
+"""Safe defaults: every entry point starts on the production settings, which refuse to run without their
+secrets; TLS settings come from the environment; the system checks (deploy ones included) find nothing.
+
+Each case runs in a fresh interpreter, as a deployment would start, without the test run's settings.
+"""
+
+import os
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DEPLOYMENT_ENV = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "aurum.example,.aurum.example",
+    "AURUM_PUBLIC_HOSTS": "aurum.example",
+    "AURUM_BASE_DOMAIN": "aurum.example",
+}
+
+
+def _bare_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any Django settings choice or secret, plus ``extra``."""
+    dropped = ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "AURUM_PUBLIC_HOSTS")
+    return {**{k: v for k, v in os.environ.items() if k not in dropped}, **extra}
+
+
+def _run_all(
+    runs: dict[str, tuple[list[str], dict[str, str]]],
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Run (command, environment) pairs side by side (each starts Django: seconds apiece); their results."""
+    started = {
+        name: subprocess.Popen(
+            command, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for name, (command, env) in runs.items()
+    }
+    done = {}
+    for name, process in started.items():
+        out, err = process.communicate(timeout=120)
+        done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return done
+
+
+ENTRY_POINTS = {
+    "wsgi": [str(BIN / "python"), "-c", "import aurum.wsgi"],
+    "asgi": [str(BIN / "python"), "-c", "import aurum.asgi"],
+    "celery": [str(BIN / "python"), "-c", "from aurum.celery import app; app.conf.broker_url"],
+    "gunicorn": [
+        str(BIN / "gunicorn"),
+        "-c",
+        "deploy/gunicorn.conf.py",
+        "--check-config",
+        "aurum.wsgi:application",
+    ],
+}
+
+
+def test_every_entry_point_refuses_to_start_without_a_secret_key_or_with_the_development_one():
+    from aurum.settings.base import INSECURE_DEV_SECRET_KEY
+
+    dev_key = _bare_env(**{**DEPLOYMENT_ENV, "DJANGO_SECRET_KEY": INSECURE_DEV_SECRET_KEY})
+    runs = {
+        name: (command, dev_key if name == "wsgi" else _bare_env()) for name, command in ENTRY_POINTS.items()
+    }
+
+    results = _run_all(runs)
+
+    for name, result in results.items():
+        assert result.returncode != 0, name
+        assert "ImproperlyConfigured: aurum.settings.production needs DJANGO_SECRET_KEY" in result.stderr, (
+            name
+        )
+
+
+# One interpreter for the three Python entry points (the first import picks the settings for all three; each
+# names the same default), then the system checks, deploy ones included, on what they loaded.
+DEPLOYED_PROBE = """
+import aurum.wsgi, aurum.asgi
+from aurum.celery import app
+from django.conf import settings
+from django.core.management import call_command
+
+print(settings.SETTINGS_MODULE, settings.DEBUG, app.conf.broker_url == settings.REDIS_URL)
+call_command("check", deploy=True, fail_level="WARNING")
+"""
+
+
+def test_entry_points_start_on_production_settings_and_every_check_passes():
+    check = [str(BIN / "python"), "manage.py", "check", "--fail-level", "WARNING"]
+    results = _run_all(
+        {
+            "deployed": ([str(BIN / "python"), "-c", DEPLOYED_PROBE], _bare_env(**DEPLOYMENT_ENV)),
+            # manage.py's own default settings are a developer's (aurum.settings.local).
+            "local": (check, _bare_env()),
+        }
+    )
+    deployed, local = results["deployed"], results["local"]
+
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    # HSTS preload is the domain owner's decision (AURUM_HSTS_PRELOAD), so its reminder is the one silenced.
+    assert deployed.stdout.splitlines() == [
+        "aurum.settings.production False True",
+        "System check identified no issues (1 silenced).",
+    ]
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert local.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def _production_settings(monkeypatch, **env: str) -> dict[str, Any]:
+    """The production settings module evaluated afresh with DEPLOYMENT_ENV and ``env`` in the environment."""
+    for name, value in {**DEPLOYMENT_ENV, **env}.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(REPO / "aurum" / "settings" / "production.py"))
+
+
+def test_production_settings_refuse_a_missing_secret_key(monkeypatch):
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "aurum.example")
+
+    with pytest.raises(ImproperlyConfigured, match="needs DJANGO_SECRET_KEY"):
+        runpy.run_path(str(REPO / "aurum" / "settings" / "production.py"))
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, (31_536_000, True, False, True)),
+        (
+            {"AURUM_HSTS_SECONDS": "600", "AURUM_SSL_REDIRECT": "false", "AURUM_HSTS_PRELOAD": "true"},
+            (600, False, True, True),
+        ),
+        ({"AURUM_HSTS_SECONDS": "0", "AURUM_SECURE_COOKIES": "false"}, (0, True, False, False)),
+    ],
+)
+def test_hsts_tls_redirect_and_secure_cookies_come_from_the_environment(monkeypatch, env, expected):
+    production = _production_settings(monkeypatch, **env)
+
+    assert (
+        production["SECURE_HSTS_SECONDS"],
+        production["SECURE_SSL_REDIRECT"],
+        production["SECURE_HSTS_PRELOAD"],
+        production["SESSION_COOKIE_SECURE"],
+    ) == expected
+    assert production["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert production["DEBUG"] is False
+
+
+SECURITY_SETTINGS = (
+    "SECURE_SSL_REDIRECT",
+    "SECURE_REDIRECT_EXEMPT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_PROXY_SSL_HEADER",
+)
+
+
+def test_production_redirects_to_https_sends_hsts_and_lets_health_probes_through(monkeypatch, settings, api):
+    production = _production_settings(monkeypatch)
+    for name in SECURITY_SETTINGS:
+        setattr(settings, name, production[name])
+
+    plain = api.get("/api/v2/me")
+    probe = api.get("/health/live")
+    behind_tls = api.get("/health/live", HTTP_X_FORWARDED_PROTO="https")
+
+    assert (plain.status_code, plain["Location"]) == (301, "https://testserver/api/v2/me")
+    assert probe.status_code == 200
+    assert "Strict-Transport-Security" not in probe  # only ever sent over TLS
+    assert behind_tls["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
