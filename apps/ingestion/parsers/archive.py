@@ -43,6 +43,7 @@ DEFAULT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_CELLS = 2_000_000
 MAX_ARCHIVE_MEMBERS = 10_000
 DEFAULT_MAX_SHARED_STRINGS = 500_000  # the real workbooks hold at most 24,735
+DEFAULT_MAX_SHEET_BYTES = 64 * 1024 * 1024  # of one sheet's XML (the real workbooks' largest: 1.2 MB)
 MAX_PART_BYTES = 16 * 1024 * 1024  # any XML part but a sheet (the real workbooks' largest: 0.9 MB)
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -67,6 +68,7 @@ class Limits:
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
     max_cells: int = DEFAULT_MAX_CELLS
     max_shared_strings: int = DEFAULT_MAX_SHARED_STRINGS
+    max_sheet_bytes: int = DEFAULT_MAX_SHEET_BYTES
 
 
 def read_source(source: str | os.PathLike[str] | bytes, *, display_name: str, max_bytes: int) -> bytes:
@@ -122,9 +124,10 @@ class SafeWorkbook:
             missing = sorted(set(wanted) - set(targets))
             if missing:
                 raise CorruptWorkbookError(f"{name} is damaged: sheet {missing[0]!r} has no worksheet part.")
-            self._extents = self._measure(archive, {sheet: targets[sheet] for sheet in wanted})
             self.modified = _core_modified(archive)
-            rebuilt = self._rebuild(archive, {targets[sheet] for sheet in wanted}, set(targets.values()))
+            rebuilt, self._extents = self._rebuild(
+                archive, {targets[sheet]: sheet for sheet in wanted}, set(targets.values())
+            )
         finally:
             archive.close()
         try:
@@ -134,73 +137,92 @@ class SafeWorkbook:
                 f"{name} could not be read as a workbook: {exc}.", filename=name
             ) from exc
 
-    def _measure(self, archive: zipfile.ZipFile, parts: dict[str, str]) -> dict[str, Extent]:
-        """Each sheet's extent, streamed; refused as soon as the running total passes the cell limit."""
-        limit = self._limits.max_cells
-        extents: dict[str, Extent] = {}
-        for sheet, part in parts.items():
-            budget = limit - sum(extent.cells for extent in extents.values())
-            try:
-                extents[sheet] = sheet_extent(partial(archive.open, part), budget=max(budget, 0))
-            except UnsafeSheetError as exc:
-                raise CorruptWorkbookError(
-                    f"{self.name}: sheet {sheet!r} cannot be read safely: {exc}.", filename=self.name
-                ) from exc
-            except _ZIP_READ_ERRORS as exc:
-                raise CorruptWorkbookError(
-                    f"{self.name} is damaged: part {part} is unreadable ({exc}).", filename=self.name
-                ) from exc
-            if extents[sheet].cell_tags > limit:
-                raise ExpansionLimitError(
-                    f"{self.name}: sheet {sheet!r} holds more than {limit:,} cell tags; the limit is "
-                    f"{limit:,} cells.",
-                    filename=self.name,
-                )
-            total = sum(extent.cells for extent in extents.values())
-            if total > limit:
-                rows, cols = extents[sheet].rows, extents[sheet].columns
-                raise ExpansionLimitError(
-                    f"{self.name} would expand to {total:,} cells (sheet {sheet!r} spans {rows:,} rows x "
-                    f"{cols:,} columns); the limit is {limit:,}.",
-                    filename=self.name,
-                )
-        return extents
+    def _rebuild(
+        self, archive: zipfile.ZipFile, wanted: dict[str, str], sheet_parts: set[str]
+    ) -> tuple[bytes, dict[str, Extent]]:
+        """An uncompressed copy of the XML parts calamine reads, unwanted sheets replaced by empty stubs, and
+        the extent of each wanted sheet (``wanted``: part -> sheet name), measured before it is copied.
 
-    def _rebuild(self, archive: zipfile.ZipFile, wanted_parts: set[str], sheet_parts: set[str]) -> bytes:
-        """An uncompressed copy of the XML parts calamine reads, unwanted sheets replaced by empty stubs.
-
-        Parts are copied chunk by chunk. Any part but a measured sheet must fit MAX_PART_BYTES, and the shared
-        strings (which calamine loads whole, ~40 bytes of overhead each) must fit ``max_shared_strings``.
+        Parts are copied chunk by chunk. A sheet must fit ``max_sheet_bytes`` and is refused as soon as the
+        running total passes the cell limit; any other part must fit MAX_PART_BYTES, and the shared strings
+        (which calamine loads whole, ~40 bytes of overhead each) ``max_shared_strings``.
         """
+        extents: dict[str, Extent] = {}
+        copied: set[str] = set()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
             for info in archive.infolist():
                 member = info.filename
-                if info.is_dir() or not member.endswith((".xml", ".rels")):
+                if info.is_dir() or not member.endswith((".xml", ".rels")) or member in copied:
                     continue
-                if member in sheet_parts and member not in wanted_parts:
+                copied.add(member)
+                if member in sheet_parts and member not in wanted:
                     out.writestr(member, _EMPTY_SHEET)
                     continue
-                if member not in wanted_parts and info.file_size > MAX_PART_BYTES:
-                    raise ExpansionLimitError(
-                        f"{self.name}: part {member} is {info.file_size:,} bytes; the limit is "
-                        f"{MAX_PART_BYTES:,}.",
-                        filename=self.name,
-                    )
                 try:
-                    with archive.open(info) as source, out.open(member, "w") as target:
-                        strings = _copy_counting(source, target, b"si")
+                    if member in wanted:  # measured first: a poison sheet is refused before it is copied
+                        extents[wanted[member]] = self._measure(archive, info, wanted[member], extents)
+                    with out.open(member, "w") as target:
+                        self._copy_part(archive, info, target, sheet=member in wanted)
                 except _ZIP_READ_ERRORS as exc:
                     raise CorruptWorkbookError(
                         f"{self.name} is damaged: part {member} is unreadable ({exc}).", filename=self.name
                     ) from exc
-                limit = self._limits.max_shared_strings
-                if member.lower().endswith("sharedstrings.xml") and strings > limit:
-                    raise ExpansionLimitError(
-                        f"{self.name} holds {strings:,} shared strings; the limit is {limit:,}.",
-                        filename=self.name,
-                    )
-        return buffer.getvalue()
+        return buffer.getvalue(), extents
+
+    def _measure(
+        self,
+        archive: zipfile.ZipFile,
+        info: zipfile.ZipInfo,
+        sheet: str,
+        measured: dict[str, Extent],
+    ) -> Extent:
+        """Measure one sheet, streamed; refuse it once the running total is over the limit."""
+        if info.file_size > self._limits.max_sheet_bytes:
+            raise ExpansionLimitError(
+                f"{self.name}: sheet {sheet!r} is {info.file_size:,} bytes of XML; the limit is "
+                f"{self._limits.max_sheet_bytes:,}.",
+                filename=self.name,
+            )
+        limit = self._limits.max_cells
+        before = sum(extent.cells for extent in measured.values())
+        try:
+            extent = sheet_extent(partial(archive.open, info), budget=max(limit - before, 0))
+        except UnsafeSheetError as exc:
+            raise CorruptWorkbookError(
+                f"{self.name}: sheet {sheet!r} cannot be read safely: {exc}.", filename=self.name
+            ) from exc
+        if extent.cell_tags > limit:
+            raise ExpansionLimitError(
+                f"{self.name}: sheet {sheet!r} holds more than {limit:,} cell tags; the limit is {limit:,} "
+                "cells.",
+                filename=self.name,
+            )
+        if before + extent.cells > limit:
+            raise ExpansionLimitError(
+                f"{self.name} would expand to {before + extent.cells:,} cells (sheet {sheet!r} spans "
+                f"{extent.rows:,} rows x {extent.columns:,} columns); the limit is {limit:,}.",
+                filename=self.name,
+            )
+        return extent
+
+    def _copy_part(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: IO[bytes], *, sheet: bool
+    ) -> None:
+        if not sheet and info.file_size > MAX_PART_BYTES:
+            raise ExpansionLimitError(
+                f"{self.name}: part {info.filename} is {info.file_size:,} bytes; the limit is "
+                f"{MAX_PART_BYTES:,}.",
+                filename=self.name,
+            )
+        shared_strings = info.filename.lower().endswith("sharedstrings.xml")
+        with archive.open(info) as source:
+            strings = _copy_counting(source, target, b"si" if shared_strings else None)
+        limit = self._limits.max_shared_strings
+        if strings > limit:
+            raise ExpansionLimitError(
+                f"{self.name} holds {strings:,} shared strings; the limit is {limit:,}.", filename=self.name
+            )
 
     def rows(self, sheet_name: str) -> list[list[Cell]]:
         """Return the cells of `sheet_name` from A1 (leading blank rows and columns kept), row by row."""
@@ -219,16 +241,17 @@ class SafeWorkbook:
         self._book.close()
 
 
-def _copy_counting(source: IO[bytes], target: IO[bytes], tag: bytes) -> int:
+def _copy_counting(source: IO[bytes], target: IO[bytes], tag: bytes | None) -> int:
     """Copy ``source`` to ``target`` in chunks; return how many ``<tag>`` / ``<tag ...>`` elements passed
-    (prefixed ones counted with their end tags too: an overcount, never an undercount)."""
+    (prefixed ones counted with their end tags too: an overcount, never an undercount); 0 without a tag."""
     count, tail = 0, b""
-    forms = (b"<" + tag + b">", b"<" + tag + b" ", b":" + tag + b">", b":" + tag + b" ")
+    forms = (b"<" + tag + b">", b"<" + tag + b" ", b":" + tag + b">", b":" + tag + b" ") if tag else ()
     while chunk := source.read(CHUNK_BYTES):
         target.write(chunk)
-        window = tail + chunk
-        count += sum(window.count(form) for form in forms)
-        tail = window[-(len(tag) + 1) :]  # a form cut by the chunk boundary is counted in the next window
+        if forms:
+            window = tail + chunk
+            count += sum(window.count(form) for form in forms)
+            tail = window[-3:]  # a form (4 bytes) cut by the chunk boundary is counted in the next window
     return count
 
 

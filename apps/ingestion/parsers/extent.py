@@ -33,10 +33,14 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 
 _REF_WINDOW = 12  # letters (≤ 3) + digits (≤ 7) + the closing quote fit; longer means malformed
-_PAD = _REF_WINDOW + 8
+_NAME_WINDOW = 40  # a tag name longer than this (none in SpreadsheetML) sends the sheet to the careful reader
+_PAD = _REF_WINDOW + _NAME_WINDOW + 8
+_COLUMNS = np.arange(_REF_WINDOW)
 _QUOTE, _APOSTROPHE, _LT, _GT = ord('"'), ord("'"), ord("<"), ord(">")
-_SPACE = np.array([0x20, 0x0A, 0x09, 0x0D], dtype=np.uint8)
-_NAME_END = np.array([0x20, 0x0A, 0x09, 0x0D, ord("/"), _GT], dtype=np.uint8)
+_SPACE = np.zeros(256, dtype=bool)  # lookup tables: _SPACE[byte] is True for XML white space
+_SPACE[[0x20, 0x0A, 0x09, 0x0D]] = True
+_NAME_END = _SPACE.copy()  # what ends a tag name
+_NAME_END[[ord("/"), _GT]] = True
 _REF = re.compile(r"\s*([A-Za-z]{0,3})(\d{0,7})\s*")
 
 
@@ -113,7 +117,7 @@ class _FastReader:
         starts = np.flatnonzero(data == _LT)
         if np.any(padded[starts + 1] == ord("!")):
             raise UnsafeSheetError("it holds a DOCTYPE, comment or CDATA section")
-        cells, unknown = _cell_tags(data, padded, starts)
+        cells, unknown = _cell_tags(padded, starts)
         self.cell_tags += len(cells) + int(np.count_nonzero(unknown))
         refs, rows, columns, addresses = _references(data, padded)
         if len(refs):
@@ -123,16 +127,25 @@ class _FastReader:
             self.usual = False
 
 
-def _cell_tags(data: np.ndarray, padded: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``<c`` / ``<prefix:c`` start tags, and a mask of tags whose name does not end in ``data``
-    (only the last tag of the final buffer of a truncated sheet)."""
+def _cell_tags(padded: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``<c`` / ``<prefix:c`` start tags, and a mask of the tags whose name is longer than
+    _NAME_WINDOW (the careful reader then decides)."""
     opening = starts[padded[starts + 1] != ord("/")]
-    name_ends = np.flatnonzero(np.isin(data, _NAME_END))
-    at = np.searchsorted(name_ends, opening + 1)
-    ended = at < len(name_ends)
-    end = name_ends[np.minimum(at, len(name_ends) - 1)] if len(name_ends) else opening + 1
-    local_c = (padded[end - 1] == ord("c")) & ((end - 2 == opening) | (padded[end - 2] == ord(":")))
-    return opening[ended & local_c], ~ended
+    one_letter = _NAME_END[padded[opening + 2]]
+    cells = opening[one_letter & (padded[opening + 1] == ord("c"))]
+    longer = opening[~one_letter]  # <row, <sheetData, ...: a cell only as <prefix:c
+    window = padded[(longer + 1)[:, None] + np.arange(_NAME_WINDOW)]
+    ends = _NAME_END[window]
+    named = ends.any(axis=1)
+    end = np.argmax(ends, axis=1)
+    rows = np.arange(len(longer))
+    prefixed = (
+        named
+        & (end >= 2)
+        & (window[rows, np.maximum(end - 1, 0)] == ord("c"))
+        & (window[rows, np.maximum(end - 2, 0)] == ord(":"))
+    )
+    return np.sort(np.concatenate([cells, longer[prefixed]])), ~named
 
 
 def _references(
@@ -144,20 +157,23 @@ def _references(
     hand-made file has one, and it is then refused rather than trusted.
     """
     at = np.flatnonzero(data == ord("r"))
-    at = at[at > 0]
-    at = at[np.isin(padded[at - 1], _SPACE) & (padded[at + 1] == ord("=")) & (padded[at + 2] == _QUOTE)]
-    window = padded[(at + 3)[:, None] + np.arange(_REF_WINDOW)].astype(np.int32)
+    at = at[(padded[at + 1] == ord("=")) & (padded[at + 2] == _QUOTE)]
+    at = at[(at > 0) & _SPACE[padded[at - 1]]]
+    window = padded[(at + 3)[:, None] + _COLUMNS].astype(np.int32)
     upper = window & ~np.int32(0x20)  # ASCII letters to upper case; digits are checked on `window`
     is_letter = (upper >= ord("A")) & (upper <= ord("Z"))
     is_letter[:, -1] = False
     letters = np.argmin(is_letter, axis=1)
-    is_digit = (window >= ord("0")) & (window <= ord("9")) & (np.arange(_REF_WINDOW) >= letters[:, None])
+    in_letters = _COLUMNS < letters[:, None]
+    is_digit = (window >= ord("0")) & (window <= ord("9")) & ~in_letters
     is_digit[:, -1] = False
-    digits = np.argmin(is_digit | (np.arange(_REF_WINDOW) < letters[:, None]), axis=1) - letters
+    digits = np.argmin(is_digit | in_letters, axis=1) - letters
     column = np.zeros(len(at), dtype=np.int64)
     row = np.zeros(len(at), dtype=np.int64)
-    for k in range(_REF_WINDOW - 1):
-        column = np.where(k < letters, column * 26 + (upper[:, k] - 64), column)
+    longest = int((letters + digits).max(initial=0))
+    for k in range(min(longest, _REF_WINDOW - 1)):  # a longer run is malformed (well_formed below)
+        if k < 3:
+            column = np.where(k < letters, column * 26 + (upper[:, k] - 64), column)
         row = np.where((k >= letters) & (k < letters + digits), row * 10 + (window[:, k] - 48), row)
     closed = window[np.arange(len(at)), letters + digits] == _QUOTE
     well_formed = closed & (letters <= 3) & (digits <= 7) & ((digits > 0) | (letters == 0))
@@ -177,9 +193,10 @@ def _every_cell_addressed(data: np.ndarray, cells: np.ndarray, addresses: np.nda
         return False
     ends = closes[at_close]
     per_cell = np.searchsorted(addresses, ends) - np.searchsorted(addresses, cells)
-    apostrophes = np.concatenate([[0], np.cumsum(data == _APOSTROPHE)])
-    quoted = apostrophes[ends] - apostrophes[cells]
-    return bool(np.all(per_cell == 1) and not np.any(quoted))
+    if not np.all(per_cell == 1):
+        return False
+    apostrophes = np.flatnonzero(data == _APOSTROPHE)
+    return not np.any(np.searchsorted(apostrophes, ends) - np.searchsorted(apostrophes, cells))
 
 
 class _CarefulReader:
