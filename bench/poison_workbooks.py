@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -45,7 +46,7 @@ print(json.dumps({"outcome": outcome, "rss_kb": after - before, "traced": peak, 
 """
 
 
-def _child(path: Path, name: str, mode: str) -> dict[str, object]:
+def _child(path: Path, name: str, mode: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), name, mode],
         capture_output=True,

@@ -8,8 +8,9 @@ failing. Which of two workbooks for one (dataset, as-of) is published is decided
 (decision 0013).
 
 A file over ``AURUM_INGEST_MAX_BYTES`` is refused before a byte of it is read or stored
-(``ingest_size_check``); a run delivered more than ``MAX_DELIVERIES`` times without finishing (its worker
-killed each time, e.g. out of memory) is failed instead of being tried for ever.
+(``ingest_size_check``); a run delivered more than ``AURUM_INGEST_MAX_DELIVERIES`` times (4: the first and
+three redeliveries) without finishing, its worker killed each time (e.g. out of memory), is failed instead of
+being tried for ever.
 """
 
 from __future__ import annotations
@@ -51,8 +52,6 @@ from aurum.lakehouse.raw import raw_get, raw_put
 from aurum.lakehouse.versions import dataset_version_bump
 
 log = structlog.get_logger(__name__)
-
-MAX_DELIVERIES = 4  # the first delivery and three redeliveries; the next one fails the run
 
 
 class IngestTooLargeError(PayloadTooLargeError):
@@ -223,7 +222,7 @@ def _start(run_id: int) -> tuple[IngestRun, bool]:
         died = run.status == IngestRun.Status.RUNNING
         run.status, run.started_at, run.attempts = IngestRun.Status.RUNNING, timezone.now(), run.attempts + 1
         run.save(update_fields=["status", "started_at", "attempts"])
-    if died and run.attempts > MAX_DELIVERIES and not run_owns_its_slice(run):
+    if died and run.attempts > settings.AURUM_INGEST_MAX_DELIVERIES and not run_owns_its_slice(run):
         message = (
             f"Gave up on delivery {run.attempts}: the {run.attempts - 1} before it never finished (the "
             "worker died each time, e.g. killed for running out of memory). The file is kept; check it "

@@ -3,7 +3,7 @@
 An ingest retries transient failures (database, Iceberg commit races), and any failure once its rows are
 published (the run must converge, never be left failed with its data served). A delivery that finds its run
 still 'running' was redelivered after its worker died; ``ingest_run_execute`` stops that loop
-(``services.MAX_DELIVERIES``).
+(``AURUM_INGEST_MAX_DELIVERIES``).
 """
 
 from pathlib import Path

@@ -117,6 +117,11 @@ def test_a_request_body_far_over_the_limit_is_refused_before_it_is_parsed(world,
     assert not _raw_folder(data).exists()
 
 
+# search path (public), the token with its membership, user, tenant and plan, its last use, search path
+# (tenant), the page: the same for any page size
+QUERIES_PER_PAGE = 5
+
+
 def _raw_folder(data: bytes) -> Path:
     from django.conf import settings
 
@@ -223,3 +228,31 @@ def test_completed_ingest_is_announced_to_licensed_tenants_only(world, django_ca
     assert acme["event"]["data"]["dataset"] == "vendor:RP"
     assert ops["event"]["data"]["run_id"] == run.pk
     assert globex is None  # globex is licensed for EUGP only
+
+
+def test_the_runs_list_pages_with_cursors_an_etag_and_a_fixed_query_count(
+    world, api, django_assert_num_queries
+):
+    runs = [
+        ingest_run_create(
+            data=eugp_workbook(asof=date(2024, 4, 20 + n)),
+            file_name=f"EOD_EUGP_202404{20 + n}_1430.xlsx",
+            source="api",
+        ).run
+        for n in range(3)
+    ]
+    auth = world.ops.auth("viewer")
+
+    with django_assert_num_queries(QUERIES_PER_PAGE):
+        first = api.get("/api/v2/ingest/runs", {"limit": 2}, **auth)
+    second = api.get(first.json()["links"]["next"], **auth)
+    # One page of everything: its ETag covers no cursor (a cursor carries the time it was issued at).
+    whole = api.get("/api/v2/ingest/runs", {"limit": 100}, **auth)
+    again = api.get("/api/v2/ingest/runs", {"limit": 100}, HTTP_IF_NONE_MATCH=whole["ETag"], **auth)
+
+    newest_first = [run.pk for run in reversed(runs)]
+    assert [r["id"] for r in first.json()["data"]] == newest_first[:2]
+    assert second.json()["data"][0]["id"] == newest_first[2]
+    assert first["Cache-Control"].startswith("private")
+    assert 'rel="next"' in first["Link"]
+    assert again.status_code == 304

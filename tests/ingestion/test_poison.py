@@ -45,7 +45,10 @@ def _peak_while(call: Callable[[], object]) -> tuple[object, int]:
     [
         (POISONS["empty-cell-flood"], r"is 157,[\d,]+ bytes of XML; the limit is 67,108,864\.$"),
         (POISONS["far-cell-flood"], r"spans 1,048,576 rows x 16,384 columns\); the limit is 2,000,000\.$"),
-        (POISONS["far-cell-last"], r"to 17,179,869,184 cells \(sheet 'Fixed Prices - Mid' spans 1,048,576 rows"),
+        (
+            POISONS["far-cell-last"],
+            r"to 17,179,869,184 cells \(sheet 'Fixed Prices - Mid' spans 1,048,576 rows",
+        ),
         (POISONS["tag-flood"], r"sheet 'Fixed Prices - Mid' holds more than 2,000,000 cell tags"),
         (POISONS["unaddressed-flood"], r"spans [\d,]+ rows x 16,384 columns\); the limit is 2,000,000\.$"),
     ],

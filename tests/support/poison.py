@@ -44,8 +44,7 @@ def far_cell_last() -> bytes:
     def rows() -> Iterator[bytes]:
         for number in range(1, 1201):
             cells = (
-                f'<c r="{_column(random.randrange(1, 703))}{random.randrange(1, 2001)}"/>'
-                for _ in range(100)
+                f'<c r="{_column(random.randrange(1, 703))}{random.randrange(1, 2001)}"/>' for _ in range(100)
             )
             yield f'<row r="{number}">{"".join(cells)}</row>'.encode()
         yield b'<row r="1048576"><c r="XFD1048576"/></row>'
