@@ -91,7 +91,7 @@ def test_a_retry_after_a_transient_error_is_not_a_redelivery(world):
 
 # --- the real thing: a prefork worker whose child is killed with SIGKILL mid-task -----------------------
 # Each kill costs ~5 s (the prefork pool notices a lost child on its 5 s maintenance timer), so this worker
-# runs with AURUM_INGEST_MAX_DELIVERIES=2: two kills, and the third delivery gives up.
+# runs with AURUM_INGEST_MAX_DELIVERIES=1: one kill, and the redelivery gives up.
 
 
 def _children(pid: int) -> list[int]:
@@ -116,7 +116,7 @@ def prefork_worker(django_db_setup: None) -> Iterator[tuple[subprocess.Popen[byt
         **os.environ,
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "aurum.settings.test",
-        "AURUM_INGEST_MAX_DELIVERIES": "2",
+        "AURUM_INGEST_MAX_DELIVERIES": "1",
     }
     log = open(Path(settings.VAR_DIR) / f"{queue}.log", "wb")  # noqa: SIM115 - closed at teardown
     command = [str(Path(sys.executable).parent / "celery"), "-A", "aurum", "worker", "--pool", "prefork"]
@@ -142,30 +142,26 @@ def _wait_for(condition, what: str, timeout: float = 60.0):  # type: ignore[no-u
 
 
 @pytest.mark.live
-def test_a_worker_killed_mid_task_until_the_limit_fails_the_run_on_the_next_delivery(
+def test_a_worker_killed_mid_task_past_the_limit_fails_the_run_on_the_redelivery(
     committed_world, prefork_worker
 ):
     worker, queue = prefork_worker
     day = date(2024, 6, 6)
     run = _queued(day)
     try:
-        # The curve tables' lock, held here, stops every delivery just before it would write.
+        # The curve tables' lock, held here, stops the delivery just before it writes: it is killed there.
         with transaction.atomic():
             advisory_xact_lock(CURVE_TABLES_LOCK)
             ingest_run_execute_task.apply_async((run.pk,), queue=queue)
-            for delivery in (1, 2):
-                _wait_for(
-                    lambda n=delivery: IngestRun.objects.filter(
-                        pk=run.pk, attempts=n, status="running"
-                    ).exists(),
-                    f"delivery {delivery}",
-                )
-                child = _wait_for(lambda: _children(worker.pid), "the worker's child")[0]
-                os.kill(child, signal.SIGKILL)
+            _wait_for(
+                lambda: IngestRun.objects.filter(pk=run.pk, attempts=1, status="running").exists(),
+                "the first delivery",
+            )
+            os.kill(_wait_for(lambda: _children(worker.pid), "the worker's child")[0], signal.SIGKILL)
             failed = _wait_for(
                 lambda: IngestRun.objects.filter(pk=run.pk, status="failed").first(), "the run to fail"
             )
-        assert (failed.error_code, failed.attempts, failed.error_message) == ("redelivered", 3, _gave_up(3))
+        assert (failed.error_code, failed.attempts, failed.error_message) == ("redelivered", 2, _gave_up(2))
         assert _published(day) == 0
     finally:
         IngestRun.objects.filter(pk=run.pk).delete()
