@@ -106,7 +106,7 @@ class IngestRunListCreateApi(PermissionByMethodView):
         if not context.tenant.is_operator:
             raise ForbiddenError("Only the platform's market-data operators can load vendor datasets.")
         limit = settings.AURUM_INGEST_MAX_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + MULTIPART_ALLOWANCE_BYTES:
+        if _content_length(request) > limit + MULTIPART_ALLOWANCE_BYTES:
             raise PayloadTooLargeError(
                 f"The request body is larger than the {limit:,}-byte file limit allows.", limit_bytes=limit
             )
@@ -132,6 +132,14 @@ class IngestRunListCreateApi(PermissionByMethodView):
             status=status.HTTP_202_ACCEPTED if created.created else status.HTTP_200_OK,
             headers={"Location": reverse("ingest-run-detail", args=[created.run.pk])},
         )
+
+
+def _content_length(request: Request) -> int:
+    """The declared body size; 0 when absent or not a number (Django's parser then reads what comes)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
 
 
 class IngestRunDetailApi(PermissionByMethodView):
