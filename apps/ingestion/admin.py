@@ -10,6 +10,7 @@ class IngestRunAdmin(admin.ModelAdmin):
         "file_name",
         "dataset",
         "asof_date",
+        "file_stamp",
         "status",
         "rows_published",
         "rows_quarantined",

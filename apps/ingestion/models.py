@@ -1,4 +1,8 @@
-"""Ingest runs (public schema): one per workbook received, with its lineage and what each stage did."""
+"""Ingest runs (public schema): one per workbook received, with its lineage and what each stage did.
+
+For one (dataset, as-of) the workbook with the latest file stamp, then the later upload, owns the slice
+(decision 0013): a run that loses is ``superseded`` and changes no table.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +15,12 @@ class IngestRun(models.Model):
         SUCCEEDED = "succeeded"
         SUCCEEDED_WITH_QUARANTINE = "succeeded_with_quarantine"
         FAILED = "failed"
+        SUPERSEDED = "superseded"  # a later workbook owns the slice; this one changed no table
+
+    class StampSource(models.TextChoices):
+        FILE_NAME = "file_name"
+        CORE_PROPERTIES = "core_properties"
+        NONE = "", "none"
 
     class Source(models.TextChoices):
         API = "api"
@@ -18,7 +28,8 @@ class IngestRun(models.Model):
         DROP_FOLDER = "drop_folder"
         PORTAL = "portal"
 
-    FINISHED = (Status.SUCCEEDED, Status.SUCCEEDED_WITH_QUARANTINE, Status.FAILED)
+    FINISHED = (Status.SUCCEEDED, Status.SUCCEEDED_WITH_QUARANTINE, Status.FAILED, Status.SUPERSEDED)
+    PUBLISHED = (Status.SUCCEEDED, Status.SUCCEEDED_WITH_QUARANTINE)
 
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -39,12 +50,24 @@ class IngestRun(models.Model):
     stage_ms = models.JSONField(default=dict, help_text="milliseconds per stage")
     warnings = models.JSONField(default=list)
     snapshot_id = models.BigIntegerField(null=True, blank=True, help_text="Iceberg snapshot this run wrote")
+    file_stamp = models.DateTimeField(
+        null=True, blank=True, help_text="the workbook's publication time: orders two files of one slice"
+    )
+    file_stamp_source = models.CharField(max_length=16, choices=StampSource.choices, blank=True)
     replaced_run = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    superseded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the run that owns the slice this (older) workbook would have replaced",
+    )
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="executions started (deliveries)")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
-from rest_framework.exceptions import NotFound
 
 from apps.ingestion.models import IngestRun
+from aurum.errors import NotFoundError
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -15,7 +15,8 @@ def ingest_run_list(*, tenant: Tenant) -> QuerySet[IngestRun]:
 
 
 def ingest_run_get(*, tenant: Tenant, run_id: int) -> IngestRun:
+    """One run the tenant may see; NotFoundError otherwise, without saying whether it exists."""
     run = ingest_run_list(tenant=tenant).filter(pk=run_id).first()
     if run is None:
-        raise NotFound("No such ingest run.")
+        raise NotFoundError("No such ingest run.")
     return run

@@ -259,6 +259,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Ingestion
 AURUM_INGEST_MAX_BYTES = env.int("AURUM_INGEST_MAX_BYTES", default=50 * 1024 * 1024)
 AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "drop"))
+# Deliveries of one ingest run that may die (worker killed, e.g. out of memory) before the next one fails it.
+AURUM_INGEST_MAX_DELIVERIES = env.int("AURUM_INGEST_MAX_DELIVERIES", default=4)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Throttles beside the plans' API limits (aurum/api/throttling.py; Redis down → not enforced, logged):

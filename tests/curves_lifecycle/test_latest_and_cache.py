@@ -29,8 +29,9 @@ def test_a_corrected_latest_day_and_a_backfill_keep_the_latest_table_exact(
 ):
     with private_lake(tmp_path, [eod("EUGP", D1), eod("EUGP", D3)]) as lake:
         lake.ingest(eod("EUGP", D2))  # back-fill: older than the latest day, merge path
-        # A "corrected" D3: D1's numbers re-published as D3 (rebuild path: latest rows come from D3)
-        lake.ingest(eod("EUGP", D1), as_of=D3)
+        # A "corrected" D3: D1's numbers re-published as D3 later that day (rebuild path: latest rows come
+        # from D3; the later publication time makes it the day's owner, decision 0013)
+        lake.ingest(eod("EUGP", D1), as_of=D3, file_name=f"EOD_EUGP_{D3:%Y%m%d}_1800.xlsx")
         filters = CurveFilters(datasets=(EUGP,))
 
         fast = selectors.curve_points(filters=filters).table.to_pylist()

@@ -12,9 +12,8 @@ import pytest
 
 from apps.ingestion.parsers import errors
 from apps.ingestion.parsers.workbook import parse_workbook
-from apps.ingestion.xlsx_writer import write_xlsx
 from tests.support.paths import EOD_DIR
-from tests.support.workbooks import eugp_workbook
+from tests.support.workbooks import eugp_workbook, sheet_xml, with_parts, with_sheet_xml, write_workbook
 
 RP_FILE = EOD_DIR / "EOD_RP_20250912_1430.xlsx"
 EUGP_FILE = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"
@@ -29,16 +28,8 @@ def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> 
     return buffer.getvalue()
 
 
-def _sheet_xml(body: str) -> str:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}'
-        "</sheetData></worksheet>"
-    )
-
-
 def _crc_broken() -> bytes:
-    data = write_xlsx(None, {"Fixed Prices - Mid": [["Date:", date(2025, 9, 12)]]})
+    data = write_workbook({"Fixed Prices - Mid": [["Date:", date(2025, 9, 12)]]})
     stored = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
@@ -54,19 +45,15 @@ def _crc_broken() -> bytes:
 
 def _zip_bomb() -> bytes:
     """A 300 MB run of zeros that deflates to a few hundred KB, inside an otherwise valid workbook."""
-    data = write_xlsx(None, {"Fixed Prices - Mid": [["Date:", date(2025, 9, 12)]]})
-    buffer = io.BytesIO(data)
-    with (
-        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
-        archive.open("xl/media/zeros.bin", "w") as out,
-    ):
-        chunk = bytes(1024 * 1024)
-        for _ in range(300):
-            out.write(chunk)
-    return buffer.getvalue()
+    data = write_workbook({"Fixed Prices - Mid": [["Date:", date(2025, 9, 12)]]})
+    return with_parts(data, {"xl/media/zeros.bin": (bytes(1024 * 1024) for _ in range(300))})
 
 
-FAR_CELL = _sheet_xml(
+def _mid_sheet(xml: bytes) -> bytes:
+    return with_sheet_xml(write_workbook({"Fixed Prices - Mid": []}), {"Fixed Prices - Mid": xml})
+
+
+FAR_CELL = sheet_xml(
     '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>'
 )
 
@@ -106,14 +93,7 @@ CASES: list[tuple[str, Case, type[errors.WorkbookError], str]] = [
     ),
     (
         "broken sheet xml",
-        lambda: parse_workbook(
-            write_xlsx(
-                None,
-                {"Fixed Prices - Mid": []},
-                raw_sheet_xml={"Fixed Prices - Mid": "<worksheet><sheetData><row"},
-            ),
-            filename=EUGP_NAME,
-        ),
+        lambda: parse_workbook(_mid_sheet(b"<worksheet><sheetData><row"), filename=EUGP_NAME),
         errors.CorruptWorkbookError,
         "Fixed Prices - Mid",
     ),
@@ -131,10 +111,7 @@ CASES: list[tuple[str, Case, type[errors.WorkbookError], str]] = [
     ),
     (
         "far-away cell",
-        lambda: parse_workbook(
-            write_xlsx(None, {"Fixed Prices - Mid": []}, raw_sheet_xml={"Fixed Prices - Mid": FAR_CELL}),
-            filename=EUGP_NAME,
-        ),
+        lambda: parse_workbook(_mid_sheet(FAR_CELL), filename=EUGP_NAME),
         errors.ExpansionLimitError,
         "1,048,576 rows x 16,384 columns",
     ),
@@ -182,7 +159,7 @@ CASES: list[tuple[str, Case, type[errors.WorkbookError], str]] = [
     ),
     (
         "wrong sheets",
-        lambda: parse_workbook(write_xlsx(None, {"Sheet1": [["a"]]}), filename=EUGP_NAME),
+        lambda: parse_workbook(write_workbook({"Sheet1": [["a"]]}), filename=EUGP_NAME),
         errors.LayoutMismatchError,
         "there is no 'Fixed Prices - Mid' sheet (sheets found: 'Sheet1')",
     ),

@@ -1,13 +1,17 @@
 """Ways in: API upload (202, a real worker finishes it), ingest_eod command, drop folder; and the events."""
 
+import hashlib
 import io
+import os
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
+from apps.ingestion.api.views import MULTIPART_ALLOWANCE_BYTES
 from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_drop_folder_scan, ingest_run_create, ingest_run_execute
 from aurum.events.publish import tenant_group
@@ -30,22 +34,25 @@ def _upload(api, world_tenant, role, data: bytes, name: str, **extra):
 def test_upload_answers_202_and_a_real_worker_publishes_it(committed_world, api, celery_worker):
     data = eugp_workbook(asof=date(2024, 4, 2))
     response = _upload(api, committed_world.ops, "trader", data, "EOD_EUGP_20240402_1430.xlsx")
+    run_id = response.json().get("data", {}).get("id")
     try:
         assert response.status_code == 202, response.content
-        assert response["Location"] == f"/api/v2/ingest/runs/{response.json()['id']}"
-        assert response.json()["status"] == "queued"
+        assert response["Location"] == f"/api/v2/ingest/runs/{run_id}"
+        assert response.json()["data"]["status"] == "queued"
         deadline = time.monotonic() + 60
         while True:
-            run = api.get(response["Location"], **committed_world.ops.auth("viewer")).json()
+            run = api.get(response["Location"], **committed_world.ops.auth("viewer")).json()["data"]
             if run["status"] not in ("queued", "running") or time.monotonic() > deadline:
                 break
             time.sleep(0.3)
         assert run["status"] == "succeeded", run
         assert run["asof_date"] == "2024-04-02"
+        assert (run["file_stamp"], run["file_stamp_source"]) == ("2024-04-02T14:30:00Z", "file_name")
         assert run["rows_published"] > 0
         assert run["snapshot_id"] is not None
+        assert run["attempts"] == 1
     finally:
-        IngestRun.objects.filter(pk=response.json().get("id")).delete()
+        IngestRun.objects.filter(pk=run_id).delete()
 
 
 def test_only_operators_with_curves_write_may_upload(world, api):
@@ -56,6 +63,7 @@ def test_only_operators_with_curves_write_may_upload(world, api):
     viewer = _upload(api, world.ops, "viewer", data, name)
 
     assert customer.status_code == 403
+    assert customer["Content-Type"] == "application/problem+json"
     assert "operators" in customer.json()["detail"]
     assert viewer.status_code == 403
     assert not IngestRun.objects.filter(file_name=name).exists()
@@ -69,17 +77,56 @@ def test_upload_of_known_bytes_answers_200_with_the_earlier_run(world, api):
     response = _upload(api, world.ops, "trader", data, "EOD_EUGP_20240404_1430.xlsx")
 
     assert response.status_code == 200
-    assert response.json()["id"] == first.run.pk
+    assert response.json()["data"]["id"] == first.run.pk
 
 
-def test_upload_over_the_limit_is_a_400_problem(world, api, settings):
+def test_upload_over_the_limit_is_a_413_problem_refused_unread(world, api, settings):
     settings.AURUM_INGEST_MAX_BYTES = 100
-    response = _upload(api, world.ops, "trader", b"x" * 101, "EOD_EUGP_20240405_1430.xlsx")
+    data = b"x" * 101
+    response = _upload(api, world.ops, "trader", data, "EOD_EUGP_20240405_1430.xlsx")
 
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "file"
-    assert "limit is 100" in response.json()["errors"][0]["message"]
-    assert IngestRun.objects.get(file_name="EOD_EUGP_20240405_1430.xlsx").error_code == "file_too_large"
+    run = IngestRun.objects.get(file_name="EOD_EUGP_20240405_1430.xlsx")
+    problem = response.json()
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert problem["type"] == "https://aurum.dev/problems/file-too-large"
+    assert problem["detail"] == (
+        "'EOD_EUGP_20240405_1430.xlsx' is 101 bytes; the limit is 100 bytes. "
+        "It was refused unread and not kept."
+    )
+    assert (problem["run_id"], problem["limit_bytes"]) == (run.pk, 100)
+    assert (run.status, run.error_code, run.sha256, run.raw_uri, run.size_bytes) == (
+        "failed",
+        "file_too_large",
+        "",
+        "",
+        101,
+    )
+    assert not _raw_folder(data).exists()  # never stored
+
+
+def test_a_request_body_far_over_the_limit_is_refused_before_it_is_parsed(world, api, settings):
+    settings.AURUM_INGEST_MAX_BYTES = 100
+    data = b"x" * (100 + MULTIPART_ALLOWANCE_BYTES + 1)
+
+    response = _upload(api, world.ops, "trader", data, "EOD_EUGP_20240415_1430.xlsx")
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The request body is larger than the 100-byte file limit allows."
+    assert not IngestRun.objects.filter(file_name="EOD_EUGP_20240415_1430.xlsx").exists()
+    assert not _raw_folder(data).exists()
+
+
+# search path (public), the token with its membership, user, tenant and plan, its last use, search path
+# (tenant), the page: the same for any page size
+QUERIES_PER_PAGE = 5
+
+
+def _raw_folder(data: bytes) -> Path:
+    from django.conf import settings
+
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Path(settings.AURUM_WAREHOUSE.removeprefix("file://")) / "raw" / sha256[:2] / sha256
 
 
 def test_runs_are_visible_only_for_licensed_datasets(world, api):
@@ -88,8 +135,9 @@ def test_runs_are_visible_only_for_licensed_datasets(world, api):
         data=eugp_workbook(asof=date(2024, 4, 6)), file_name="EOD_EUGP_20240406_1430.xlsx", source="command"
     ).run
 
-    globex_ids = {r["id"] for r in api.get("/api/v2/ingest/runs", **world.globex.auth("viewer")).json()}
-    acme_ids = {r["id"] for r in api.get("/api/v2/ingest/runs", **world.acme.auth("viewer")).json()}
+    globex = api.get("/api/v2/ingest/runs", {"limit": 100}, **world.globex.auth("viewer")).json()["data"]
+    acme = api.get("/api/v2/ingest/runs", {"limit": 100}, **world.acme.auth("viewer")).json()["data"]
+    globex_ids, acme_ids = {r["id"] for r in globex}, {r["id"] for r in acme}
 
     assert eugp.pk in globex_ids and rp.pk not in globex_ids
     assert {eugp.pk, rp.pk} <= acme_ids
@@ -114,8 +162,6 @@ def test_drop_folder_files_are_queued_and_moved(world, tmp_path):
     good = tmp_path / "EOD_EUGP_20240407_1430.xlsx"
     good.write_bytes(eugp_workbook(asof=date(2024, 4, 7)))
     old = time.time() - 60
-    import os
-
     os.utime(good, (old, old))
     fresh = tmp_path / "EOD_EUGP_20240408_1430.xlsx"
     fresh.write_bytes(b"still being copied")
@@ -126,6 +172,28 @@ def test_drop_folder_files_are_queued_and_moved(world, tmp_path):
     assert (tmp_path / ".done" / good.name).exists()
     assert not good.exists()
     assert fresh.exists()  # written seconds ago: left for the next scan
+
+
+def test_a_dropped_file_over_the_limit_is_set_aside_unread(world, tmp_path, settings):
+    settings.AURUM_INGEST_MAX_BYTES = 1000
+    big = tmp_path / "EOD_EUGP_20240409_1430.xlsx"
+    big.write_bytes(b"x" * 1001)
+    old = time.time() - 60
+    os.utime(big, (old, old))
+
+    runs = ingest_drop_folder_scan(folder=tmp_path)
+
+    refused = IngestRun.objects.get(file_name=big.name)
+    assert runs == []
+    assert (refused.status, refused.error_code, refused.source, refused.raw_uri) == (
+        "failed",
+        "file_too_large",
+        "drop_folder",
+        "",
+    )
+    assert (tmp_path / ".failed" / big.name).read_bytes() == b"x" * 1001
+    assert (tmp_path / ".failed" / f"{big.name}.error").read_text() == refused.error_message
+    assert not _raw_folder(b"x" * 1001).exists()
 
 
 def test_completed_ingest_is_announced_to_licensed_tenants_only(world, django_capture_on_commit_callbacks):
@@ -160,3 +228,31 @@ def test_completed_ingest_is_announced_to_licensed_tenants_only(world, django_ca
     assert acme["event"]["data"]["dataset"] == "vendor:RP"
     assert ops["event"]["data"]["run_id"] == run.pk
     assert globex is None  # globex is licensed for EUGP only
+
+
+def test_the_runs_list_pages_with_cursors_an_etag_and_a_fixed_query_count(
+    world, api, django_assert_num_queries
+):
+    runs = [
+        ingest_run_create(
+            data=eugp_workbook(asof=date(2024, 4, 20 + n)),
+            file_name=f"EOD_EUGP_202404{20 + n}_1430.xlsx",
+            source="api",
+        ).run
+        for n in range(3)
+    ]
+    auth = world.ops.auth("viewer")
+
+    with django_assert_num_queries(QUERIES_PER_PAGE):
+        first = api.get("/api/v2/ingest/runs", {"limit": 2}, **auth)
+    second = api.get(first.json()["links"]["next"], **auth)
+    # One page of everything: its ETag covers no cursor (a cursor carries the time it was issued at).
+    whole = api.get("/api/v2/ingest/runs", {"limit": 100}, **auth)
+    again = api.get("/api/v2/ingest/runs", {"limit": 100}, HTTP_IF_NONE_MATCH=whole["ETag"], **auth)
+
+    newest_first = [run.pk for run in reversed(runs)]
+    assert [r["id"] for r in first.json()["data"]] == newest_first[:2]
+    assert second.json()["data"][0]["id"] == newest_first[2]
+    assert first["Cache-Control"].startswith("private")
+    assert 'rel="next"' in first["Link"]
+    assert again.status_code == 304

@@ -10,9 +10,17 @@ from apps.ingestion.parsers.enrichment import enrich
 from apps.ingestion.parsers.layout import classify_tenor, read_layout
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.workbook import parse_workbook
-from apps.ingestion.xlsx_writer import Cell, write_xlsx
 from tests.support.paths import UNITS_MAP
-from tests.support.workbooks import ASOF, MONTHS, eugp_workbook, pw_workbook, real_layout_sheet, rp_workbook
+from tests.support.workbooks import (
+    ASOF,
+    MONTHS,
+    Cell,
+    eugp_workbook,
+    pw_workbook,
+    real_layout_sheet,
+    rp_workbook,
+    write_workbook,
+)
 
 EUGP_NAME = "EOD_EUGP_20250912_1430.xlsx"
 
@@ -122,7 +130,8 @@ def test_missing_mid_is_filled_from_bid_and_ask_and_empty_cells_are_dropped() ->
 
 
 def test_non_numeric_cells_are_not_prices() -> None:
-    mids: list[list[Cell]] = [[30.0, "n/a"], ["#N/A", 41.0], [float("inf"), 42.0]]
+    # Excel cannot hold a non-finite number; "inf" as text must not become one either.
+    mids: list[list[Cell]] = [[30.0, "n/a"], ["#N/A", 41.0], ["inf", 42.0]]
     bid_asks = [["29.9 / 30.1", "x / y"], ["", "40.9 / 41.1 / 41.3"], ["", "41.9 / NA"]]
     data = eugp_workbook(mids=mids, bid_asks=bid_asks)
 
@@ -213,7 +222,7 @@ def test_unknown_header_rows_are_ignored_with_a_warning() -> None:
     headers = [("Location", ["EU"]), ("Product", ["TTF"]), ("Currency", ["EUR"]), ("PEAK", ["NA"])]
     sheet = real_layout_sheet(headers, MONTHS, [[1.0], [2.0], [3.0]], marker="Mid")
 
-    result = parse_workbook(write_xlsx(None, {"Fixed Prices - Mid": sheet}), filename=EUGP_NAME)
+    result = parse_workbook(write_workbook({"Fixed Prices - Mid": sheet}), filename=EUGP_NAME)
 
     assert "sheet 'Fixed Prices - Mid': ignored unknown header rows 'currency'" in result.warnings
     assert result.rows.num_rows == 3

@@ -166,19 +166,20 @@ def test_bad_input_fails_clearly_touches_nothing_and_keeps_the_raw_file(world, m
     assert raw_get(run.raw_uri) == data
 
 
-def test_a_file_over_the_size_limit_is_refused_recorded_and_kept(world, settings):
-    from apps.ingestion.services import IngestRejectedError
+def test_a_file_over_the_size_limit_is_refused_recorded_and_not_stored(world, settings):
+    from apps.ingestion.services import IngestTooLargeError
 
     settings.AURUM_INGEST_MAX_BYTES = 1000
     snapshot = _snapshot_id()
-    with pytest.raises(IngestRejectedError, match="limit is 1,000 bytes") as refused:
+    with pytest.raises(IngestTooLargeError, match="limit is 1,000 bytes") as refused:
         ingest_run_create(data=b"x" * 1001, file_name="EOD_EUGP_20230107_1430.xlsx", source="api")
 
     run = IngestRun.objects.get(pk=refused.value.run.pk)
+    assert refused.value.status == 413
     assert run.status == IngestRun.Status.FAILED
     assert run.error_code == "file_too_large"
-    assert "kept for review" in run.error_message
-    assert raw_get(run.raw_uri) == b"x" * 1001
+    assert "refused unread and not kept" in run.error_message
+    assert (run.raw_uri, run.sha256, run.size_bytes, run.dataset) == ("", "", 1001, "vendor:EUGP")
     assert _snapshot_id() == snapshot
 
 

@@ -34,12 +34,21 @@ class Lake:
     warehouse: Path
     run_ids: list[int] = field(default_factory=list)
 
-    def ingest(self, path: Path, *, data: bytes | None = None, as_of: date | None = None) -> int:
+    def ingest(
+        self,
+        path: Path,
+        *,
+        data: bytes | None = None,
+        as_of: date | None = None,
+        file_name: str | None = None,
+    ) -> int:
+        """Publish ``path`` (or ``data`` under its name); ``file_name`` stands for a re-publication (its
+        ``_HHMM`` orders it against the other workbooks of the day, decision 0013)."""
         from apps.ingestion.services import ingest_run_create, ingest_run_execute
 
         created = ingest_run_create(
             data=data if data is not None else path.read_bytes(),
-            file_name=path.name,
+            file_name=file_name or path.name,
             source="command",
             as_of=as_of,
         )

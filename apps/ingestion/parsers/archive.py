@@ -5,26 +5,26 @@ hundreds of GB and abort the whole process (not an exception). Declared ZIP size
 
 1. the file must fit `max_bytes`, start with the ZIP magic and hold `xl/workbook.xml`;
 2. the declared uncompressed total must fit `max_uncompressed_bytes`;
-3. every part calamine will read is inflated here by `zipfile`, which never yields more than the declared size
-   and checks the CRC; the extent of each needed sheet is measured from its cell references and the summed
-   dense size must fit `max_cells`;
-4. calamine then opens a rebuilt, uncompressed archive holding exactly those verified parts (unneeded sheets
-   are replaced by empty stubs), so it can never read more than was checked.
+3. the extent of each needed sheet is measured by streaming its XML out of `zipfile` (which never yields more
+   than the declared size and checks the CRC) in bounded memory (`extent`), and the summed dense size must fit
+   `max_cells`; a poison sheet is refused after its first chunk;
+4. calamine then opens a rebuilt, uncompressed archive holding exactly the checked parts, copied chunk by
+   chunk (unneeded sheets are replaced by empty stubs), so it can never read more than was checked.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
+from typing import IO
 from xml.etree import ElementTree
 
-import numpy as np
 from python_calamine import CalamineError, CalamineWorkbook
 
 from apps.ingestion.parsers.errors import (
@@ -34,6 +34,7 @@ from apps.ingestion.parsers.errors import (
     WorkbookNotFoundError,
     WorkbookTooLargeError,
 )
+from apps.ingestion.parsers.extent import CHUNK_BYTES, Extent, UnsafeSheetError, sheet_extent
 
 Cell = str | int | float | bool | date | datetime | time | timedelta
 
@@ -41,20 +42,22 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_CELLS = 2_000_000
 MAX_ARCHIVE_MEMBERS = 10_000
+DEFAULT_MAX_SHARED_STRINGS = 500_000  # the real workbooks hold at most 24,735
+DEFAULT_MAX_SHEET_BYTES = 64 * 1024 * 1024  # of one sheet's XML (the real workbooks' largest: 1.2 MB)
+MAX_PART_BYTES = 16 * 1024 * 1024  # any XML part but a sheet (the real workbooks' largest: 0.9 MB)
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _WORKBOOK_PART = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_CORE_PROPERTIES = "docProps/core.xml"
+_MAX_CORE_PROPERTIES_BYTES = 64 * 1024
+_DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
 _EMPTY_SHEET = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
 )
-_REF_WINDOW = 12
-_EXCEL_MAX_ROWS = 1_048_576
-_EXCEL_MAX_COLUMNS = 16_384
-_ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
-_ROW_END = re.compile(rb"</(?:\w+:)?row>")
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
     max_cells: int = DEFAULT_MAX_CELLS
+    max_shared_strings: int = DEFAULT_MAX_SHARED_STRINGS
+    max_sheet_bytes: int = DEFAULT_MAX_SHEET_BYTES
 
 
 def read_source(source: str | os.PathLike[str] | bytes, *, display_name: str, max_bytes: int) -> bytes:
@@ -94,69 +99,11 @@ def _too_large(name: str, size: int, limit: int) -> WorkbookTooLargeError:
     )
 
 
-def sheet_extent(xml: bytes) -> tuple[int, int]:
-    """Return (rows, columns) bounding the dense grid calamine would allocate for this sheet XML (1-based).
-
-    Vectorised over the raw bytes: every `r="..."` attribute (a cell reference like `NE83` or a row number) is
-    decoded with numpy, so a sheet of 25k cells is measured in a few milliseconds.
-    """
-    data = np.frombuffer(xml, dtype=np.uint8)
-    padded = np.concatenate([data, np.zeros(_REF_WINDOW + 4, dtype=np.uint8)])
-    # Candidates are every `r`; keep those written as an attribute named exactly `r`: ` r="`.
-    at = np.flatnonzero(data == ord("r"))
-    at = at[at > 0]
-    before = padded[at - 1]
-    at = at[
-        ((before == 0x20) | (before == 0x0A) | (before == 0x09) | (before == 0x0D))
-        & (padded[at + 1] == ord("="))
-        & (padded[at + 2] == ord('"'))
-    ]
-    window = padded[(at + 3)[:, None] + np.arange(_REF_WINDOW)].astype(np.int32)
-    upper = window & ~np.int32(0x20)  # ASCII letters to upper case; digits are checked on `window`
-    is_letter = (upper >= ord("A")) & (upper <= ord("Z"))
-    is_letter[:, -1] = False  # sentinel, so argmin always finds the end of the run
-    letters = np.argmin(is_letter, axis=1)
-    in_ref = (window >= ord("0")) & (window <= ord("9")) | (np.arange(_REF_WINDOW) < letters[:, None])
-    in_ref[:, -1] = False
-    digits = np.argmin(in_ref, axis=1) - letters
-    column = np.zeros(len(at), dtype=np.int64)
-    row = np.zeros(len(at), dtype=np.int64)
-    for k in range(_REF_WINDOW - 1):
-        column = np.where(k < letters, column * 26 + (upper[:, k] - 64), column)
-        row = np.where((k >= letters) & (k < letters + digits), row * 10 + (window[:, k] - 48), row)
-    # A reference longer than the window decodes to a truncated number; count it as the sheet maximum instead.
-    overflow = (letters > 3) | (digits > 7)
-    column = np.where(overflow, _EXCEL_MAX_COLUMNS, column)
-    row = np.where(overflow, _EXCEL_MAX_ROWS, row)
-    max_row = int(row.max(initial=0))
-    max_col = int(column.max(initial=0))
-    # Cells without an `r` reference sit after their left neighbour, so the widest row bounds the width.
-    cell_refs = int(np.count_nonzero((letters > 0) & (digits > 0)))
-    cells = _count_cell_tags(data, padded)
-    if cells > cell_refs:
-        widest = max((_count_cells(chunk) for chunk in _ROW_END.split(xml)), default=0)
-        max_col = max(max_col, widest)
-        max_row = max(max_row, xml.count(b"<row") + xml.count(b":row"))
-    return max_row, max_col
-
-
-def _count_cell_tags(data: np.ndarray, padded: np.ndarray) -> int:
-    """Count `<c ...>` tags, prefixed ones (`<x:c>`) included; a closing `</x:c>` also counts (an overcount
-    only makes the width bound more conservative)."""
-    at = np.flatnonzero(data == ord("c"))
-    at = at[at > 0]
-    before, after = padded[at - 1], padded[at + 1]
-    opens = (before == ord("<")) | (before == ord(":"))
-    ends = (after == 0x20) | (after == ord("/")) | (after == ord(">")) | (after == 0x0A) | (after == 0x09)
-    return int(np.count_nonzero(opens & (ends | (after == 0x0D))))
-
-
-def _count_cells(chunk: bytes) -> int:
-    return len(_ANY_CELL.findall(chunk))
-
-
 class SafeWorkbook:
-    """A workbook whose archive passed every check; its sheets are read through calamine."""
+    """A workbook whose archive passed every check; its sheets are read through calamine.
+
+    ``modified`` is the workbook's own last-modified time (``docProps/core.xml``), or None.
+    """
 
     def __init__(
         self,
@@ -172,12 +119,15 @@ class SafeWorkbook:
         archive = _open_zip(data, name, limits)
         try:
             self.sheet_names, targets = _sheet_targets(archive, name)
-            wanted = {sheet for sheet in wanted_sheets(self.sheet_names) if sheet in self.sheet_names}
-            missing = sorted(wanted - set(targets))
+            picked = dict.fromkeys(wanted_sheets(self.sheet_names))
+            wanted = [sheet for sheet in picked if sheet in self.sheet_names]
+            missing = sorted(set(wanted) - set(targets))
             if missing:
                 raise CorruptWorkbookError(f"{name} is damaged: sheet {missing[0]!r} has no worksheet part.")
-            self._extents: dict[str, tuple[int, int]] = {}
-            rebuilt = self._rebuild(archive, targets, wanted)
+            self.modified = _core_modified(archive)
+            rebuilt, self._extents = self._rebuild(
+                archive, {targets[sheet]: sheet for sheet in wanted}, set(targets.values())
+            )
         finally:
             archive.close()
         try:
@@ -187,32 +137,92 @@ class SafeWorkbook:
                 f"{name} could not be read as a workbook: {exc}.", filename=name
             ) from exc
 
-    def _rebuild(self, archive: zipfile.ZipFile, targets: dict[str, str], wanted: set[str]) -> bytes:
-        wanted_parts = {targets[sheet]: sheet for sheet in wanted}
-        stub_parts = set(targets.values()) - set(wanted_parts)
+    def _rebuild(
+        self, archive: zipfile.ZipFile, wanted: dict[str, str], sheet_parts: set[str]
+    ) -> tuple[bytes, dict[str, Extent]]:
+        """An uncompressed copy of the XML parts calamine reads, unwanted sheets replaced by empty stubs, and
+        the extent of each wanted sheet (``wanted``: part -> sheet name), measured before it is copied.
+
+        Parts are copied chunk by chunk. A sheet must fit ``max_sheet_bytes`` and is refused as soon as the
+        running total passes the cell limit; any other part must fit MAX_PART_BYTES, and the shared strings
+        (which calamine loads whole, ~40 bytes of overhead each) ``max_shared_strings``.
+        """
+        extents: dict[str, Extent] = {}
+        copied: set[str] = set()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
             for info in archive.infolist():
                 member = info.filename
-                if info.is_dir() or not member.endswith((".xml", ".rels")):
+                if info.is_dir() or not member.endswith((".xml", ".rels")) or member in copied:
                     continue
-                if member in stub_parts:
+                copied.add(member)
+                if member in sheet_parts and member not in wanted:
                     out.writestr(member, _EMPTY_SHEET)
                     continue
-                payload = _read_member(archive, member, self.name)
-                if member in wanted_parts:
-                    self._extents[wanted_parts[member]] = sheet_extent(payload)
-                out.writestr(member, payload)
-        total = sum(rows * cols for rows, cols in self._extents.values())
-        if total > self._limits.max_cells:
-            largest = max(self._extents, key=lambda sheet: self._extents[sheet][0] * self._extents[sheet][1])
-            rows, cols = self._extents[largest]
+                try:
+                    if member in wanted:  # measured first: a poison sheet is refused before it is copied
+                        extents[wanted[member]] = self._measure(archive, info, wanted[member], extents)
+                    with out.open(member, "w") as target:
+                        self._copy_part(archive, info, target, sheet=member in wanted)
+                except _ZIP_READ_ERRORS as exc:
+                    raise CorruptWorkbookError(
+                        f"{self.name} is damaged: part {member} is unreadable ({exc}).", filename=self.name
+                    ) from exc
+        return buffer.getvalue(), extents
+
+    def _measure(
+        self,
+        archive: zipfile.ZipFile,
+        info: zipfile.ZipInfo,
+        sheet: str,
+        measured: dict[str, Extent],
+    ) -> Extent:
+        """Measure one sheet, streamed; refuse it once the running total is over the limit."""
+        if info.file_size > self._limits.max_sheet_bytes:
             raise ExpansionLimitError(
-                f"{self.name} would expand to {total:,} cells (sheet {largest!r} spans {rows:,} rows x "
-                f"{cols:,} columns); the limit is {self._limits.max_cells:,}.",
+                f"{self.name}: sheet {sheet!r} is {info.file_size:,} bytes of XML; the limit is "
+                f"{self._limits.max_sheet_bytes:,}.",
                 filename=self.name,
             )
-        return buffer.getvalue()
+        limit = self._limits.max_cells
+        before = sum(extent.cells for extent in measured.values())
+        try:
+            extent = sheet_extent(partial(archive.open, info), budget=max(limit - before, 0))
+        except UnsafeSheetError as exc:
+            raise CorruptWorkbookError(
+                f"{self.name}: sheet {sheet!r} cannot be read safely: {exc}.", filename=self.name
+            ) from exc
+        if extent.cell_tags > limit:
+            raise ExpansionLimitError(
+                f"{self.name}: sheet {sheet!r} holds more than {limit:,} cell tags; the limit is {limit:,} "
+                "cells.",
+                filename=self.name,
+            )
+        if before + extent.cells > limit:
+            raise ExpansionLimitError(
+                f"{self.name} would expand to {before + extent.cells:,} cells (sheet {sheet!r} spans "
+                f"{extent.rows:,} rows x {extent.columns:,} columns); the limit is {limit:,}.",
+                filename=self.name,
+            )
+        return extent
+
+    def _copy_part(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: IO[bytes], *, sheet: bool
+    ) -> None:
+        if not sheet and info.file_size > MAX_PART_BYTES:
+            raise ExpansionLimitError(
+                f"{self.name}: part {info.filename} is {info.file_size:,} bytes; the limit is "
+                f"{MAX_PART_BYTES:,}.",
+                filename=self.name,
+            )
+        shared_strings = info.filename.lower().endswith("sharedstrings.xml")
+        with archive.open(info) as source:
+            strings = _copy_counting(source, target, b"si" if shared_strings else None)
+        limit = self._limits.max_shared_strings
+        if strings > limit:
+            raise ExpansionLimitError(
+                f"{self.name} holds {strings:,} shared strings; the limit is {limit:,}.", filename=self.name
+            )
 
     def rows(self, sheet_name: str) -> list[list[Cell]]:
         """Return the cells of `sheet_name` from A1 (leading blank rows and columns kept), row by row."""
@@ -229,6 +239,39 @@ class SafeWorkbook:
     def close(self) -> None:
         """Release calamine's buffers."""
         self._book.close()
+
+
+def _copy_counting(source: IO[bytes], target: IO[bytes], tag: bytes | None) -> int:
+    """Copy ``source`` to ``target`` in chunks; return how many ``<tag>`` / ``<tag ...>`` elements passed
+    (prefixed ones counted with their end tags too: an overcount, never an undercount); 0 without a tag."""
+    count, tail = 0, b""
+    forms = (b"<" + tag + b">", b"<" + tag + b" ", b":" + tag + b">", b":" + tag + b" ") if tag else ()
+    while chunk := source.read(CHUNK_BYTES):
+        target.write(chunk)
+        if forms:
+            window = tail + chunk
+            count += sum(window.count(form) for form in forms)
+            tail = window[-3:]  # a form (4 bytes) cut by the chunk boundary is counted in the next window
+    return count
+
+
+def _core_modified(archive: zipfile.ZipFile) -> datetime | None:
+    """``dcterms:modified`` of ``docProps/core.xml`` in UTC, or None (absent, oversized or unreadable)."""
+    info = archive.NameToInfo.get(_CORE_PROPERTIES)
+    if info is None or info.file_size > _MAX_CORE_PROPERTIES_BYTES:
+        return None
+    try:
+        data = archive.read(info)
+        root = _parse_xml(data, archive.filename or "workbook")
+    except (*_ZIP_READ_ERRORS, CorruptWorkbookError):
+        return None  # the time stamp is optional; the parts the prices come from are checked on their own
+    element = root.find(_DCTERMS_MODIFIED)
+    text = (element.text or "").strip() if element is not None else ""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _open_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
@@ -265,9 +308,15 @@ def _open_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
 
 
 def _read_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
+    """A part read whole to parse as a tree: refused over MAX_PART_BYTES."""
+    size = archive.getinfo(member).file_size
+    if size > MAX_PART_BYTES:
+        raise ExpansionLimitError(
+            f"{name}: part {member} is {size:,} bytes; the limit is {MAX_PART_BYTES:,}.", filename=name
+        )
     try:
         return archive.read(member)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+    except _ZIP_READ_ERRORS as exc:
         raise CorruptWorkbookError(
             f"{name} is damaged: part {member} is unreadable ({exc}).", filename=name
         ) from exc

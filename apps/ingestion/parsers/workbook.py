@@ -44,6 +44,7 @@ from apps.ingestion.parsers.identity import curve_key, version_hash
 from apps.ingestion.parsers.join import left_join
 from apps.ingestion.parsers.layout import SheetLayout, Tenor, read_layout
 from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA
+from apps.ingestion.parsers.stamp import FileStamp, file_stamp
 from apps.ingestion.parsers.vendor_spec import ColumnIdentity, VendorSpec
 
 VENDORS: dict[str, VendorSpec] = {spec.code: spec for spec in (pw.SPEC, eugp.SPEC, rp.SPEC, simple.SPEC)}
@@ -62,7 +63,8 @@ class ParseResult:
 
     `rows` has the `curve.observation.v1` columns in Avro order followed by `schema.EXTRA_FIELDS`.
     `sheet_counts` is the number of price cells read per sheet (Mid and BidAsk sheets alike); `timings` are in
-    milliseconds (`read`, `open`, `load`, `layout`, `build`, `total`).
+    milliseconds (`read`, `open`, `load`, `layout`, `build`, `total`). `stamp` orders two workbooks of one
+    (dataset, as-of): the file name's `_HHMM`, else the workbook's modified time (`parsers.stamp`).
     """
 
     vendor: str
@@ -73,6 +75,7 @@ class ParseResult:
     sheet_counts: dict[str, int]
     timings: dict[str, float]
     warnings: tuple[str, ...] = ()
+    stamp: FileStamp | None = None
 
     def rows_per_sheet(self) -> dict[str, int]:
         """Return the number of output rows per `sheet_name`, in first-seen order."""
@@ -134,6 +137,7 @@ def parse_workbook(
             file_name=source_file,
             text_sheets=lambda: (book.rows(name) for name in book.sheet_names[:TEXT_SCAN_SHEETS]),
         )
+        stamp = file_stamp(source_file, book.modified)
     finally:
         book.close()
 
@@ -160,6 +164,7 @@ def parse_workbook(
         sheet_counts=builder.sheet_counts,
         timings=timings,
         warnings=tuple(warnings + asof_warnings),
+        stamp=stamp,
     )
 
 

@@ -10,7 +10,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.ingestion.models import IngestRun
 from apps.ingestion.parsers.asof import asof_from_file_name
-from apps.ingestion.services import IngestRejectedError, ingest_run_create, ingest_run_execute
+from apps.ingestion.services import (
+    IngestTooLargeError,
+    ingest_run_create,
+    ingest_run_execute,
+    ingest_size_check,
+)
 
 
 def _workbooks(paths: list[str]) -> list[Path]:
@@ -53,14 +58,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         for index, path in enumerate(files, start=1):
             t0 = time.perf_counter()
+            source = IngestRun.Source.COMMAND
             try:
+                ingest_size_check(file_name=path.name, size_bytes=path.stat().st_size, source=source)
                 created = ingest_run_create(
-                    data=path.read_bytes(),
-                    file_name=path.name,
-                    source=IngestRun.Source.COMMAND,
-                    as_of=options["as_of"],
+                    data=path.read_bytes(), file_name=path.name, source=source, as_of=options["as_of"]
                 )
-            except IngestRejectedError as exc:
+            except IngestTooLargeError as exc:
                 totals["failed"] += 1
                 self._line(index, len(files), path.name, f"rejected: {exc}", t0)
                 continue
@@ -72,6 +76,10 @@ class Command(BaseCommand):
             if run.status == IngestRun.Status.FAILED:
                 totals["failed"] += 1
                 self._line(index, len(files), path.name, f"FAILED [{run.error_code}] {run.error_message}", t0)
+            elif run.status == IngestRun.Status.SUPERSEDED:
+                totals["skipped"] += 1
+                note = f"superseded by run {run.superseded_by_id}, a later workbook for {run.asof_date}"
+                self._line(index, len(files), path.name, note, t0)
             else:
                 totals["ok"] += 1
                 totals["rows"] += run.rows_published

@@ -1,0 +1,135 @@
+"""Publishing a run's (dataset, as-of) slice under the ordering rule of decision 0013.
+
+For one (dataset, as-of) the workbook with the latest file stamp, then the later upload, owns the slice,
+whatever order the runs finish in. The owner is the run whose id the published rows carry. The comparison and
+the write happen under the curve tables' lock, so of two runs racing for one day exactly one is the owner
+when both are done, and a run that finds a later workbook already published changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+from django.db import transaction
+from django.utils import timezone
+
+from apps.ingestion.models import IngestRun
+from aurum.lakehouse.latest import curve_latest_merge
+from aurum.lakehouse.locks import advisory_xact_lock
+from aurum.lakehouse.tables import (
+    CURVE_OBSERVATION_ARROW,
+    CURVE_QUARANTINE_ARROW,
+    CURVE_TABLES_LOCK,
+    SORT_COLUMNS,
+    curve_observation_table,
+    curve_quarantine_table,
+    slice_filter,
+)
+
+_NO_STAMP = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SliceWritten:
+    snapshot_id: int
+    replaced: IngestRun | None  # the run that owned the slice before, if it is still on record
+
+
+@dataclass(frozen=True)
+class SliceKept:
+    owner: IngestRun  # owns the slice with a later workbook: the run being published is superseded
+
+
+def run_order(run: IngestRun) -> tuple[bool, datetime, int]:
+    """Sort key of the workbooks for one slice: a stamped file after an unstamped one, then by stamp, then
+    by upload (the run's id grows with each upload)."""
+    return (run.file_stamp is not None, run.file_stamp or _NO_STAMP, run.pk)
+
+
+def slice_owner_id(*, dataset: str, asof: date) -> int | None:
+    """The id of the run whose rows the published (dataset, as-of) slice carries; None if none is.
+
+    A slice whose every row was quarantined is owned through the quarantine table.
+    """
+    for table in (curve_observation_table(), curve_quarantine_table()):
+        rows = table.scan(
+            row_filter=slice_filter(dataset, asof), selected_fields=("ingest_run_id",), limit=1
+        ).to_arrow()
+        if rows.num_rows:
+            return int(rows.column("ingest_run_id")[0].as_py())
+    return None
+
+
+def run_owns_its_slice(run: IngestRun) -> bool:
+    """True when the lakehouse already serves this run's rows for its (dataset, as-of)."""
+    if not run.dataset or run.asof_date is None:
+        return False
+    return slice_owner_id(dataset=run.dataset, asof=run.asof_date) == run.pk
+
+
+def slice_publish(
+    *,
+    run: IngestRun,
+    published: pa.Table,
+    quarantined: pa.Table,
+    after_write: Callable[[IngestRun], None] | None = None,
+) -> SliceWritten | SliceKept:
+    """Replace the run's slice in the observation and quarantine tables (``published`` and ``quarantined``
+    as ``published_rows`` and ``quarantined_rows`` make them) and merge it into the latest
+    table, unless a later workbook owns the slice. The run itself may own it already (a retry after a
+    failure past the commit): it then writes the same rows again.
+
+    ``after_write`` runs right after the observation table's commit, before the latest table's: tests use it
+    to fail at the worst moment.
+    """
+    assert run.asof_date is not None
+    where = slice_filter(run.dataset, run.asof_date)
+    with transaction.atomic():
+        advisory_xact_lock(CURVE_TABLES_LOCK)
+        owner_id = slice_owner_id(dataset=run.dataset, asof=run.asof_date)
+        owner = None if owner_id in (None, run.pk) else IngestRun.objects.filter(pk=owner_id).first()
+        if owner is not None and run_order(owner) > run_order(run):
+            return SliceKept(owner=owner)
+        curve_quarantine_table().overwrite(quarantined, overwrite_filter=where)
+        observations = curve_observation_table()
+        observations.overwrite(published, overwrite_filter=where)
+        snapshot = observations.current_snapshot()  # the commit updated the table object
+        if after_write is not None:
+            after_write(run)
+        # Same lock: the latest rows are derived from the vintages, so they must see writes in order.
+        curve_latest_merge(run.dataset, published)
+    assert snapshot is not None
+    return SliceWritten(snapshot_id=int(snapshot.snapshot_id), replaced=owner)
+
+
+def published_rows(clean: pa.Table, strips: pa.Table, run: IngestRun) -> pa.Table:
+    """The rows the observation table gets: clean rows and derived strips, with lineage, in sort order."""
+    both = pa.concat_tables([clean, strips], promote_options="permissive") if strips.num_rows else clean
+    table = _with_lineage(both, run, CURVE_OBSERVATION_ARROW)
+    return table.sort_by([(name, "ascending") for name in SORT_COLUMNS])
+
+
+def quarantined_rows(quarantined: pa.Table, run: IngestRun) -> pa.Table:
+    return _with_lineage(quarantined, run, CURVE_QUARANTINE_ARROW)
+
+
+def _with_lineage(table: pa.Table, run: IngestRun, schema: pa.Schema) -> pa.Table:
+    """Stamp load time, dataset and run id on every row and conform to the Iceberg table's schema."""
+    n = table.num_rows
+    stamped = {
+        "_ingest_ts": pa.array([timezone.now()] * n, pa.timestamp("us", tz="UTC")),
+        "dataset": pa.array([run.dataset] * n, pa.string()),
+        "ingest_run_id": pa.array([run.pk] * n, pa.int64()),
+    }
+    columns = [
+        stamped[f.name]
+        if f.name in stamped
+        else table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(n, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
