@@ -184,6 +184,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "scenarios-sweep": {"task": "scenarios.sweep", "schedule": 15.0},
 }
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
+# Scenario runs (docs/decisions/0014-scenario-run-limits.md). Budget: drivers x curve-tenors x paths per run;
+# the default fits the benchmark's runs (4 x 20 x 121 x 2,000 = 19.4M) ten times over.
+AURUM_SCENARIO_RUN_BUDGET = env.int("AURUM_SCENARIO_RUN_BUDGET", default=200_000_000)
+AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default="celery")
+# A running run whose worker has not beaten for this long is re-queued by the sweep.
+AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS = env.float("AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS", default=60.0)
+# A dispatched run no worker started this long after it was due is sent again by the sweep.
+AURUM_SCENARIO_STALE_DISPATCH_SECONDS = env.float("AURUM_SCENARIO_STALE_DISPATCH_SECONDS", default=120.0)
+# Longest lock wait of the sweep per tenant (then that tenant is skipped this round) and of a worker's commit.
+AURUM_SCENARIO_SWEEP_LOCK_TIMEOUT_SECONDS = env.float(
+    "AURUM_SCENARIO_SWEEP_LOCK_TIMEOUT_SECONDS", default=5.0
+)
+AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS = env.float(
+    "AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS", default=60.0
+)
 
 # Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())

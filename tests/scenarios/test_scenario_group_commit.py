@@ -31,20 +31,12 @@ from apps.scenarios.outputs import (
     run_row_filter,
 )
 from apps.scenarios.selectors import run_output_table
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    _start,
-    scenario_create,
-    scenario_delete,
-    scenario_outputs_commit,
-    scenario_run_cancel,
-    scenario_run_compute,
-    scenario_run_stage,
-    scenario_run_submit,
-    scenario_runs_submit_bulk,
-    scenario_runs_sweep,
-)
+from apps.scenarios.services.commit import scenario_outputs_commit, scenario_run_stage
+from apps.scenarios.services.execution import scenario_run_compute, scenario_run_start
+from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
+from apps.scenarios.services.scenarios import scenario_create, scenario_delete
+from apps.scenarios.services.sweep import scenario_runs_sweep
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.locks import advisory_lock_key, table_lock_name
 from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves
@@ -68,7 +60,7 @@ def _staged_run(tenant: Any, scenario: Scenario, seed: int) -> tuple[ScenarioRun
     submitted = scenario_run_submit(
         tenant=tenant, scenario=scenario, options=RunOptions(seed=seed), actor=None
     )
-    run = _start(str(submitted.run.pk))
+    run = scenario_run_start(str(submitted.run.pk))
     assert run is not None
     base, table = scenario_run_compute(run=run, tenant=tenant)
     assert scenario_run_stage(run=run, tenant=tenant, base=base, table=table)

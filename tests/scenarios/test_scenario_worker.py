@@ -16,15 +16,9 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from apps.scenarios.models import Scenario, ScenarioRun
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    scenario_create,
-    scenario_delete,
-    scenario_run_cancel,
-    scenario_run_submit,
-    scenario_runs_submit_bulk,
-)
+from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
+from apps.scenarios.services.scenarios import scenario_create, scenario_delete
 from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves
 
 pytestmark = pytest.mark.live
