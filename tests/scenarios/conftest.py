@@ -37,3 +37,21 @@ def in_schema(schema: str) -> Iterator[None]:
 def in_acme(acme: Any) -> Iterator[Any]:
     with schema_context("acme"):
         yield acme
+
+
+@pytest.fixture
+def acme_live(committed_world: Any, eugp_curves: Any) -> Iterator[tuple[Any, list[Any]]]:
+    """acme in its schema WITHOUT the test transaction (a real worker must see the rows): the test appends
+    the scenarios it creates, deleted (runs cascade) at the end; the plan's concurrency is restored."""
+    from apps.scenarios.services.scenarios import scenario_delete
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.select_related("plan").get(schema_name="acme")
+    cap = tenant.plan.concurrent_scenario_runs
+    created: list[Any] = []
+    with schema_context("acme"):
+        yield tenant, created
+        for scenario in created:
+            scenario_delete(scenario=scenario, tenant=tenant)
+    tenant.plan.concurrent_scenario_runs = cap
+    tenant.plan.save(update_fields=["concurrent_scenario_runs"])

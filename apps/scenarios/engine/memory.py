@@ -5,8 +5,10 @@ killed. The estimate follows the engine's arrays (tests/scenarios/test_scenario_
 the engine's measured numpy peak plus the Arrow output, and keeps it within 2x of it, never below):
 
 - Monte Carlo, per stochastic driver: the factors (tenor times x paths, float64), the moves derived from them
-  and the partition copy of the median: 3 x S x T x P values; the mixing blocks (at most ``block_elements``
-  values, twice: the block and its partition); the per-chunk normals and Brownian paths;
+  and the partition copy of the median: 3 x S x T x P values; the mixing blocks, three at a time (the block
+  and two temporaries), each at most ``block_elements`` values and at most groups x P, where cells sharing a
+  tenor time and a coefficient direction form a group (one driver: at most 2 directions per tenor; several:
+  up to one per cell, which overestimates drivers that share their base); the per-chunk normals;
 - the deterministic grid: base, value, band, attribution per label and their temporaries, per curve x tenor;
 - the output rows (per metric, one per quoted cell): their Arrow columns and the build's temporaries.
 """
@@ -21,9 +23,9 @@ from apps.scenarios.engine.types import EngineOptions
 
 FLOAT = 8
 GRID_ARRAYS = 12  # base, value, bands, path mean, masks and temporaries per cell, besides attribution
-ROW_BYTES = 280  # Arrow bytes of an output row without its attribution (measured: 258-299 with it)
-ROW_TEMPORARIES = 6 * FLOAT  # per row while building: taken indices, values, bands, hashes
-ROW_LABEL_BYTES = 12 + FLOAT  # per attribution entry: its Arrow bytes and the build's stacked value
+ROW_BYTES = 300  # Arrow bytes of an output row without its attribution (measured: 258-299 with it)
+ROW_TEMPORARIES = 8 * FLOAT  # per row while building: taken indices, values, bands, repeated-value lists
+ROW_LABEL_BYTES = 48  # per attribution entry: its Arrow bytes and the build's stacked values and masks
 
 
 def _leaves(node: Mapping[str, Any]) -> int:
@@ -68,9 +70,10 @@ def run_memory_bytes(
     monte_carlo = 0
     if stochastic:
         factors = stochastic * n_tenors * n_paths
-        blocks = min(options.block_elements, cells * n_paths)
+        groups = 2 * n_tenors if stochastic == 1 else cells
+        block = min(options.block_elements, min(groups, cells) * n_paths)
         chunks = stochastic * n_tenors * min(options.chunk_paths, n_paths) * 4
-        monte_carlo = FLOAT * (3 * factors + 2 * blocks + chunks)
+        monte_carlo = FLOAT * (3 * factors + 3 * block + chunks)
     grid = FLOAT * cells * (labels + GRID_ARRAYS)
     rows = cells * n_metrics
     output = rows * (ROW_BYTES + ROW_TEMPORARIES + labels * ROW_LABEL_BYTES)
