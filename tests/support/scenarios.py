@@ -147,7 +147,8 @@ def scenario_worker(queue: str) -> Iterator[subprocess.Popen[bytes]]:
     }
     log = open(Path(settings.VAR_DIR) / f"test-worker-{queue}.log", "wb")  # noqa: SIM115 - closed below
     command = [str(Path(sys.executable).parent / "celery"), "-A", "aurum", "worker", "--pool", "threads"]
-    command += ["--concurrency", "1", "-Q", queue, "-l", "INFO", "-n", f"{queue}@%h"]
+    command += ["--concurrency", "1", "-Q", queue, "--without-mingle", "--without-gossip"]
+    command += ["-l", "INFO", "-n", f"{queue}@%h"]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield process
