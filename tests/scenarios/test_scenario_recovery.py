@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.services.dispatch import runs_busy
@@ -105,6 +105,7 @@ def test_a_run_whose_worker_was_killed_is_requeued_by_the_sweep_and_finishes_on_
     assert _events(finished) == ["queued", "started", "worker_lost", "started", "succeeded"]
     assert finished.events.get(event_type="worker_lost").data["attempt"] == 1
     assert second.status == "succeeded"
+    assert second.started_at is not None and finished.completed_at is not None
     assert second.started_at >= finished.completed_at  # cap 1: the waiting run never ran beside it
 
 
@@ -121,19 +122,20 @@ def test_with_the_broker_down_a_submitted_run_is_201_and_the_sweep_sends_it_late
             format="json",
             **committed_world.acme.auth("trader"),
         )
-    connection.set_tenant(tenant)  # the request left the connection in the public schema
-    run = ScenarioRun.objects.get(scenario=scenario)
-    unsent = (run.status, run.dispatched_at is not None)
-    # nobody started it within the stale-dispatch window: the sweep sends it again
-    ScenarioRun.objects.filter(pk=run.pk).update(
-        dispatched_at=F("dispatched_at")
-        - timedelta(seconds=settings.AURUM_SCENARIO_STALE_DISPATCH_SECONDS + 1)
-    )
-    swept = scenario_runs_sweep(tenant=tenant)
-    wait_for(lambda: ScenarioRun.objects.get(pk=run.pk).status == "succeeded", 60, "the run to succeed")
+    with tenant_context(tenant):  # the request left the connection in the public schema
+        run = ScenarioRun.objects.get(scenario=scenario)
+        unsent = (run.status, run.dispatched_at is not None)
+        # nobody started it within the stale-dispatch window: the sweep sends it again
+        ScenarioRun.objects.filter(pk=run.pk).update(
+            dispatched_at=F("dispatched_at")
+            - timedelta(seconds=settings.AURUM_SCENARIO_STALE_DISPATCH_SECONDS + 1)
+        )
+        swept = scenario_runs_sweep(tenant=tenant)
+        wait_for(lambda: ScenarioRun.objects.get(pk=run.pk).status == "succeeded", 60, "the run to succeed")
+        resent_at = ScenarioRun.objects.get(pk=run.pk).dispatched_at
 
     assert answer.status_code == 201, answer.content
     assert answer.json()["data"]["id"] == str(run.pk) and answer.json()["data"]["status"] == "queued"
     assert unsent == ("queued", True)  # dispatched (its slot taken), never sent
     assert swept["resent"] == 1
-    assert ScenarioRun.objects.get(pk=run.pk).dispatched_at > timezone.now() - timedelta(minutes=1)
+    assert resent_at is not None and resent_at > timezone.now() - timedelta(minutes=1)

@@ -162,7 +162,7 @@ def scenario_run_compute(
     """The run's base curves and output rows (an Arrow table), computed from its frozen inputs on its
     recorded snapshot, after checking that they fit in its ``max_memory_mb``."""
     base = run_base_curves(run=run, tenant=tenant)
-    if watch is not None and not watch.beat():
+    if watch is not None and watch.should_cancel():
         raise RunCancelled
     run_memory_check(run=run, base=base)
     inputs = run.options["inputs"]
@@ -174,7 +174,7 @@ def scenario_run_compute(
         on_progress=watch.on_progress if watch else None,
     )
     result = run_scenario(base.curves, inputs["assumptions"], asof=base.asof, options=options)
-    if watch is not None and not watch.beat():
+    if watch is not None and watch.should_cancel():
         raise RunCancelled
     table = scenario_output_table(
         result,
