@@ -48,6 +48,7 @@ def acme_live(committed_world: Any, eugp_curves: Any) -> Iterator[tuple[Any, lis
     created: list[Any] = []
     with schema_context("acme"):
         yield tenant, created
+    with schema_context("acme"):  # again: a request made by the test leaves the connection in public
         for scenario in created:
             scenario_delete(scenario=scenario, tenant=tenant)
     tenant.plan.concurrent_scenario_runs = cap
