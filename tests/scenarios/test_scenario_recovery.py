@@ -9,7 +9,9 @@ scenario at the end):
 
 from __future__ import annotations
 
+import subprocess
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -55,58 +57,13 @@ def _events(run: ScenarioRun) -> list[str]:
     return list(run.events.values_list("event_type", flat=True))
 
 
-def test_a_run_whose_worker_was_killed_is_requeued_by_the_sweep_and_finishes_on_another(
-    acme_live, celery_worker, settings
-):
-    tenant, created = acme_live
-    tenant.plan.concurrent_scenario_runs = 1
-    tenant.plan.save(update_fields=["concurrent_scenario_runs"])
+@pytest.fixture(scope="module", autouse=True)
+def doomed_worker(django_db_setup: None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The worker the first test kills, on a queue of its own. Started with the module (autouse) so that it
+    boots while the other test runs: a worker takes seconds to import everything."""
     queue = f"doomed-{uuid.uuid4().hex[:8]}"
-    settings.AURUM_SCENARIO_RUN_QUEUE = queue  # the first send goes to the worker about to die
-    settings.AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS = 2.0
-    scenario = _scenario(tenant, created, [STOCHASTIC])
-    long = RunOptions(seed=1, parameters={"n_paths": 100_000})  # seconds of Monte Carlo: killed midway
-    killed_run = scenario_run_submit(tenant=tenant, scenario=scenario, options=long, actor=None).run
-    waiting = scenario_run_submit(
-        tenant=tenant, scenario=scenario, options=RunOptions(seed=2), actor=None
-    ).run
-    runs = ScenarioRun.objects.filter(scenario=scenario)
-
-    with scenario_worker(queue) as doomed:
-        wait_for(
-            lambda: runs.get(pk=killed_run.pk).status == "running", 60, "the doomed worker to start the run"
-        )
-        doomed.kill()  # SIGKILL: no cleanup, no acknowledgement, the run stays "running"
-        doomed.wait(timeout=10)
-    dead = runs.get(pk=killed_run.pk)
-    busy_while_dead = runs_busy()
-    waiting_while_dead = runs.get(pk=waiting.pk).dispatched_at
-    wait_for(
-        lambda: runs.filter(pk=killed_run.pk, heartbeat_at__lt=Now() - timedelta(seconds=2)).exists(),
-        10,
-        "the heartbeat to go stale",
-    )
-    settings.AURUM_SCENARIO_RUN_QUEUE = "celery"  # where the suite's worker listens
-    swept = scenario_runs_sweep(tenant=tenant)
-    requeued = runs.get(pk=killed_run.pk)
-    busy_after_sweep = runs_busy()
-    waiting_after_sweep = runs.get(pk=waiting.pk).dispatched_at
-    wait_for(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 90, "both runs to finish")
-
-    assert dead.status == "running" and dead.retry_count == 0 and dead.output_staged_uri == ""
-    assert busy_while_dead == 1 and waiting_while_dead is None  # the dead run still holds the only slot
-    assert (swept["requeued"], swept["dispatched"]) == (1, 1)
-    assert requeued.status == "queued" and requeued.retry_count == 1 and requeued.dispatched_at is not None
-    assert requeued.error_message == "worker lost: no heartbeat for more than 2 s"
-    assert busy_after_sweep == 1 and waiting_after_sweep is None  # the slot freed; the older run took it
-    finished = runs.get(pk=killed_run.pk)
-    second = runs.get(pk=waiting.pk)
-    assert (finished.status, finished.retry_count, finished.error_code) == ("succeeded", 1, "")
-    assert _events(finished) == ["queued", "started", "worker_lost", "started", "succeeded"]
-    assert finished.events.get(event_type="worker_lost").data["attempt"] == 1
-    assert second.status == "succeeded"
-    assert second.started_at is not None and finished.completed_at is not None
-    assert second.started_at >= finished.completed_at  # cap 1: the waiting run never ran beside it
+    with scenario_worker(queue) as process:
+        yield queue, process
 
 
 def test_with_the_broker_down_a_submitted_run_is_201_and_the_sweep_sends_it_later(
@@ -139,3 +96,54 @@ def test_with_the_broker_down_a_submitted_run_is_201_and_the_sweep_sends_it_late
     assert unsent == ("queued", True)  # dispatched (its slot taken), never sent
     assert swept["resent"] == 1
     assert resent_at is not None and resent_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_a_run_whose_worker_was_killed_is_requeued_by_the_sweep_and_finishes_on_another(
+    acme_live, celery_worker, doomed_worker, settings
+):
+    queue, doomed = doomed_worker
+    tenant, created = acme_live
+    tenant.plan.concurrent_scenario_runs = 1
+    tenant.plan.save(update_fields=["concurrent_scenario_runs"])
+    settings.AURUM_SCENARIO_RUN_QUEUE = queue  # the first send goes to the worker about to die
+    settings.AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS = 1.0
+    scenario = _scenario(tenant, created, [STOCHASTIC])
+    long = RunOptions(seed=1, parameters={"n_paths": 100_000})  # seconds of Monte Carlo: killed midway
+    killed_run = scenario_run_submit(tenant=tenant, scenario=scenario, options=long, actor=None).run
+    waiting = scenario_run_submit(
+        tenant=tenant, scenario=scenario, options=RunOptions(seed=2), actor=None
+    ).run
+    runs = ScenarioRun.objects.filter(scenario=scenario)
+
+    wait_for(lambda: runs.get(pk=killed_run.pk).status == "running", 60, "the doomed worker to start the run")
+    doomed.kill()  # SIGKILL: no cleanup, no acknowledgement, the run stays "running"
+    doomed.wait(timeout=10)
+    dead = runs.get(pk=killed_run.pk)
+    busy_while_dead = runs_busy()
+    waiting_while_dead = runs.get(pk=waiting.pk).dispatched_at
+    wait_for(
+        lambda: runs.filter(pk=killed_run.pk, heartbeat_at__lt=Now() - timedelta(seconds=1)).exists(),
+        10,
+        "the heartbeat to go stale",
+    )
+    settings.AURUM_SCENARIO_RUN_QUEUE = "celery"  # where the suite's worker listens
+    swept = scenario_runs_sweep(tenant=tenant)
+    requeued = runs.get(pk=killed_run.pk)
+    busy_after_sweep = runs_busy()
+    waiting_after_sweep = runs.get(pk=waiting.pk).dispatched_at
+    wait_for(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 90, "both runs to finish")
+
+    assert dead.status == "running" and dead.retry_count == 0 and dead.output_staged_uri == ""
+    assert busy_while_dead == 1 and waiting_while_dead is None  # the dead run still holds the only slot
+    assert (swept["requeued"], swept["dispatched"]) == (1, 1)
+    assert requeued.status == "queued" and requeued.retry_count == 1 and requeued.dispatched_at is not None
+    assert requeued.error_message == "worker lost: no heartbeat for more than 1 s"
+    assert busy_after_sweep == 1 and waiting_after_sweep is None  # the slot freed; the older run took it
+    finished = runs.get(pk=killed_run.pk)
+    second = runs.get(pk=waiting.pk)
+    assert (finished.status, finished.retry_count, finished.error_code) == ("succeeded", 1, "")
+    assert _events(finished) == ["queued", "started", "worker_lost", "started", "succeeded"]
+    assert finished.events.get(event_type="worker_lost").data["attempt"] == 1
+    assert second.status == "succeeded"
+    assert second.started_at is not None and finished.completed_at is not None
+    assert second.started_at >= finished.completed_at  # cap 1: the waiting run never ran beside it

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, timedelta
 
 import pytest
+from django.db.models import F
 
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.selectors import run_output_table, scenario_latest_succeeded_run
 from apps.scenarios.services.dispatch import scenario_runs_dispatch
-from apps.scenarios.services.execution import scenario_run_execute, scenario_run_reproduce
+from apps.scenarios.services.execution import (
+    RunWatch,
+    scenario_run_execute,
+    scenario_run_reproduce,
+    scenario_run_start,
+)
 from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.lifecycle import run_requeue_lost
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
 from apps.scenarios.services.scenarios import scenario_create, scenario_update
 from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
@@ -260,3 +268,30 @@ def test_a_rerun_on_the_recorded_snapshot_reproduces_the_outputs_after_a_correct
     assert fresh.created  # a new curve snapshot is a new input
     assert fresh_run is not None and fresh_run.status == "succeeded"
     assert fresh_run.output_hash != first.output_hash
+
+
+def test_a_worker_whose_run_was_handed_on_or_cancelled_stops_at_its_next_check(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    submitted = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+    run = scenario_run_start(str(submitted.run.pk))
+    assert run is not None
+    watch = RunWatch(run, "acme")
+    watch.last_beat = watch.last_progress = time.monotonic() - 1  # a check is due
+
+    alive = watch.should_cancel()
+    beating = run_requeue_lost(run, stale_seconds=60)  # it beat just now: not lost
+    ScenarioRun.objects.filter(pk=run.pk).update(heartbeat_at=F("heartbeat_at") - timedelta(seconds=61))
+    assert run_requeue_lost(run, stale_seconds=60)  # the sweep gives up on this worker: a new attempt
+    watch.last_progress = time.monotonic() - 1
+    watch.on_progress(0.5)  # this worker's progress tick matches nothing now (and counts as its beat)
+    stops = watch.should_cancel()
+
+    assert (alive, beating, stops) == (False, False, True)
+    run.refresh_from_db()
+    assert (run.status, run.retry_count, run.progress_percent) == ("queued", 1, 0.0)  # the tick wrote nothing
+    again = scenario_run_start(str(run.pk))
+    assert again is not None
+    fresh = RunWatch(again, "acme")
+    fresh.last_beat = time.monotonic() - 1
+    scenario_run_cancel(run=again, tenant=in_acme)
+    assert fresh.should_cancel() is True

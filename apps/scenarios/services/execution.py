@@ -102,6 +102,7 @@ class RunWatch:
         self.deadline = self.started + run.timeout_minutes * 60
         self.last_beat = self.started
         self.last_progress = 0.0
+        self.lost = False  # a beat matched nothing: cancelled, or handed to another worker
 
     def _mine(self) -> Any:
         return ScenarioRun.objects.filter(pk=self.run.pk, status=Status.RUNNING, retry_count=self.attempt)
@@ -109,14 +110,15 @@ class RunWatch:
     def beat(self) -> bool:
         """Record a heartbeat; False when the run is no longer this attempt's to compute."""
         self.last_beat = time.monotonic()
-        return bool(self._mine().update(heartbeat_at=Now()))
+        self.lost = self.lost or not self._mine().update(heartbeat_at=Now())
+        return not self.lost
 
     def should_cancel(self) -> bool:
         now = time.monotonic()
         if now > self.deadline:
             raise RunTimedOutError(f"no result within {self.run.timeout_minutes} minute(s)")
-        if now - self.last_beat < BEAT_EVERY_SECONDS:
-            return False
+        if self.lost or now - self.last_beat < BEAT_EVERY_SECONDS:
+            return self.lost
         return not self.beat()
 
     def on_progress(self, fraction: float) -> None:
@@ -125,7 +127,7 @@ class RunWatch:
             return  # the end is announced by the state change (succeeded, 100 %), not by a progress event
         self.last_progress = self.last_beat = now
         percent = round(min(fraction, 1.0) * 95.0, 1)  # the last 5 % are the write
-        self._mine().update(progress_percent=percent, heartbeat_at=Now())
+        self.lost = self.lost or not self._mine().update(progress_percent=percent, heartbeat_at=Now())
         self.run.progress_percent = percent
         event_publish(
             schema_name=self.schema_name,

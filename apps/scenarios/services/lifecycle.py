@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from apps.scenarios.models import ScenarioRun, ScenarioRunEvent
@@ -162,13 +164,24 @@ def run_retry_after_error(run: ScenarioRun, exc: BaseException, *, attempt: int)
         return countdown
 
 
+def heartbeat_lost(stale_seconds: float) -> Q:
+    """Running runs, not yet staged, whose worker has not beaten for ``stale_seconds`` (database time)."""
+    cutoff = ExpressionWrapper(Now() - Value(timedelta(seconds=stale_seconds)), output_field=DateTimeField())
+    beat_long_ago = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    return Q(status=ScenarioRun.Status.RUNNING, output_staged_uri="") & beat_long_ago
+
+
 def run_requeue_lost(run: ScenarioRun, *, stale_seconds: float) -> bool:
     """A running run whose worker stopped beating: back to the queue without its slot (the dispatcher hands
     it out again, oldest first), counting the attempt; failed (WORKER_LOST) when out of retries.
-    True when it was re-queued."""
+    True when it was re-queued; False when it beat meanwhile (checked again under the row lock)."""
     message = f"worker lost: no heartbeat for more than {stale_seconds:g} s"
     with transaction.atomic():
-        locked = _locked_attempt(run, run.retry_count)
+        locked = (
+            ScenarioRun.objects.select_for_update()
+            .filter(heartbeat_lost(stale_seconds), pk=run.pk, retry_count=run.retry_count)
+            .first()
+        )
         if locked is None:
             return False
         if locked.retry_count >= locked.max_retries:

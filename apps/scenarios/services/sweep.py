@@ -12,8 +12,7 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -21,8 +20,9 @@ from apps.scenarios.models import ScenarioRun
 from apps.scenarios.outputs import staged_output_delete, staged_output_files
 from apps.scenarios.services.commit import runs_staged_exist, scenario_outputs_commit
 from apps.scenarios.services.dispatch import run_send, scenario_runs_dispatch
-from apps.scenarios.services.lifecycle import run_fail, run_requeue_lost
+from apps.scenarios.services.lifecycle import heartbeat_lost, run_fail, run_requeue_lost
 from aurum.lakehouse.locks import LockTimeoutError
+from aurum.transient import TRANSIENT_ERRORS
 from tenants.models import Tenant
 
 log = structlog.get_logger(__name__)
@@ -30,10 +30,6 @@ log = structlog.get_logger(__name__)
 TIMEOUT_GRACE_SECONDS = 30
 STALE_STAGING_SECONDS = 600
 Status = ScenarioRun.Status
-
-
-def _database_time_ago(seconds: float) -> ExpressionWrapper:
-    return ExpressionWrapper(Now() - Value(timedelta(seconds=seconds)), output_field=DateTimeField())
 
 
 def _staging_clean(tenant: Tenant) -> int:
@@ -48,7 +44,13 @@ def _staging_clean(tenant: Tenant) -> int:
     cleaned = 0
     for uri, modified in staged_output_files(tenant.schema_name):
         if uri not in live and modified is not None and modified < cutoff:
-            staged_output_delete(uri)
+            try:
+                staged_output_delete(uri)
+            except OSError:  # this file only: the next sweep tries again
+                log.warning(
+                    "stale staging file not deleted", tenant=tenant.schema_name, uri=uri, exc_info=True
+                )
+                continue
             cleaned += 1
     return cleaned
 
@@ -67,12 +69,7 @@ def _time_out() -> int:
 
 def runs_heartbeat_lost(*, stale_seconds: float) -> list[ScenarioRun]:
     """Running runs (not yet staged) whose worker has not beaten for ``stale_seconds`` (database time)."""
-    cutoff = _database_time_ago(stale_seconds)
-    return list(
-        ScenarioRun.objects.filter(status=Status.RUNNING, output_staged_uri="")
-        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
-        .order_by("queued_at", "id")
-    )
+    return list(ScenarioRun.objects.filter(heartbeat_lost(stale_seconds)).order_by("queued_at", "id"))
 
 
 def _resend_stale_dispatches(stale_seconds: float) -> list[str]:
@@ -97,9 +94,16 @@ def _resend_stale_dispatches(stale_seconds: float) -> list[str]:
 def scenario_runs_sweep(*, tenant: Tenant, lock_timeout: float | None = None) -> dict[str, int]:
     """Housekeeping for one tenant (see the module). ``lock_timeout`` bounds each lock wait: LockTimeoutError
     (the caller skips the tenant this round) rather than a sweep stuck behind another tenant's holder."""
-    committed = (
-        len(scenario_outputs_commit(tenant=tenant, lock_timeout=lock_timeout)) if runs_staged_exist() else 0
-    )
+    committed = 0
+    if runs_staged_exist():
+        try:
+            committed = len(scenario_outputs_commit(tenant=tenant, lock_timeout=lock_timeout))
+        except LockTimeoutError:
+            raise  # the caller skips the tenant this round
+        except TRANSIENT_ERRORS:  # e.g. an Iceberg commit that lost a race: the rest of the round still runs
+            log.warning(
+                "staged scenario outputs not committed by the sweep", tenant=tenant.schema_name, exc_info=True
+            )
     cleaned = _staging_clean(tenant)
     timed_out = _time_out()
     stale_seconds = settings.AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS
