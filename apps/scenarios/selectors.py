@@ -1,5 +1,4 @@
-"""Scenario reads: scenarios and runs (tenant schema), the catalog size of a curve selection, and run
-outputs (the tenant's Iceberg table).
+"""Scenario reads: scenarios and runs (tenant schema) and their outputs (the tenant's Iceberg table).
 
 Another tenant's scenario or run is simply absent from this schema: every get raises NotFoundError.
 """
@@ -18,11 +17,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet
 from pyiceberg.exceptions import NoSuchTableError
 
-from apps.curves.models import Curve
-from apps.scenarios.engine import SCENARIO_OUTPUT_SCHEMA, CurveSet
+from apps.scenarios.engine import CurveSet
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
 from apps.scenarios.outputs import output_table_name, run_row_filter
 from aurum.errors import NotFoundError
@@ -138,37 +136,13 @@ def scenario_succeeded_runs(*, scenario: Scenario, limit: int) -> list[ScenarioR
     return list(runs.order_by("-completed_at", "-id")[:limit])
 
 
-# --- the size of a curve selection (the catalog, no lakehouse read) --------------------------------------
-
-# The catalog's identity columns a scenario's curve_filter may name (tenor_type is a property of points).
-CATALOG_DIMENSIONS = ("asset_class", "iso", "region", "location", "market", "product", "block")
-
-
-@dataclass(frozen=True)
-class SelectionSize:
-    curves: int
-    curve_tenors: int  # an upper bound of the (curve, tenor) cells a run of the selection computes
-
-
-def selection_size(
-    *, tenant: Tenant, curve_keys: tuple[str, ...], curve_filter: Mapping[str, str]
-) -> SelectionSize:
-    """How many curves a selection reads and how many (curve, tenor) cells, from the curve catalog.
-
-    The catalog's ``tenor_count`` is the quoted tenors of each curve's latest as-of; ingestion derives a
-    QUARTER strip per 3 complete months and a CALENDAR strip per 12, so a curve with t quoted tenors has at
-    most t + t // 3 + t // 12 tenors. A ``tenor_type`` filter is ignored (it can only make fewer)."""
-    curves = Curve.objects.filter(dataset__in=tenant_datasets(tenant=tenant))
-    if curve_keys:
-        curves = curves.filter(curve_key__in=curve_keys)
-    for name, value in curve_filter.items():
-        if name in CATALOG_DIMENSIONS:
-            curves = curves.filter(**{name: value})
-    tenors = ExpressionWrapper(  # integer division in SQL
-        F("tenor_count") + F("tenor_count") / 3 + F("tenor_count") / 12, output_field=IntegerField()
-    )
-    totals = curves.aggregate(curves=Count("pk"), curve_tenors=Sum(tenors))
-    return SelectionSize(curves=totals["curves"], curve_tenors=totals["curve_tenors"] or 0)
+def run_metric_mean(*, tenant: Tenant, run: ScenarioRun, metric: str) -> float | None:
+    """The mean of one metric over a succeeded run's rows; None without rows."""
+    table = run_output_table(tenant=tenant, run=run, metric=metric)
+    if table.num_rows == 0:
+        return None
+    value = pc.mean(table.column("value")).as_py()
+    return float(value) if value is not None else None
 
 
 # --- base curves (the run's input) ----------------------------------------------------------------------
@@ -286,6 +260,8 @@ def _output_scan(tenant: Tenant, run: ScenarioRun, alias: str, metric: str | Non
 
 
 def _empty_outputs() -> pa.Table:
+    from apps.scenarios.engine import SCENARIO_OUTPUT_SCHEMA
+
     return SCENARIO_OUTPUT_SCHEMA.empty_table()
 
 
@@ -343,15 +319,6 @@ def run_outputs_page(
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     return _outputs_query(tenant, run, sql, filters.metric, params).select(list(OUTPUT_COLUMNS))
-
-
-def run_metric_mean(*, tenant: Tenant, run: ScenarioRun, metric: str) -> float | None:
-    """The mean of one metric over a succeeded run's rows; None without rows."""
-    table = run_output_table(tenant=tenant, run=run, metric=metric)
-    if table.num_rows == 0:
-        return None
-    value = pc.mean(table.column("value")).as_py()
-    return float(value) if value is not None else None
 
 
 COMPARE_COLUMNS = (

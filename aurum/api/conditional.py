@@ -119,17 +119,10 @@ def preconditions(request: HttpRequest | Request, headers: dict[str, str]) -> Re
 
 
 def cached_response(
-    request: HttpRequest | Request,
-    response_body: dict[str, Any],
-    *,
-    ttl: int,
-    status_code: int = 200,
-    etag: str | None = None,
+    request: HttpRequest | Request, response_body: dict[str, Any], *, ttl: int, status_code: int = 200
 ) -> Response:
-    """``conditional_response`` if a precondition applies, else the full body with ETag/Cache-Control/Link.
-    ``etag``: when the body holds parts that change without the content changing (cursors with their issue
-    time), the caller's tag over what those parts stand for."""
-    headers = cache_headers(response_body, ttl=ttl, etag=etag)  # the body is hashed once
+    """``conditional_response`` if a precondition applies, else the full body with ETag/Cache-Control/Link."""
+    headers = cache_headers(response_body, ttl=ttl)  # the body is hashed once
     short = preconditions(request, headers)
     if short is not None:
         return short

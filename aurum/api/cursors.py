@@ -4,7 +4,9 @@ The original v1 cursor was signed with the first 8 hex characters of an *unkeyed
 anyone can recompute after editing the data. We keep the original envelope
 (URL-safe base64 of ``{"data": {offset, limit, timestamp, filters}, "sig": ...}``) but ``sig`` is an
 HMAC-SHA256 keyed with ``settings.SECRET_KEY``, so a cursor cannot be forged or edited by a client. v2 cursors
-(``{offset, limit, filters, ts}``) carry the same kind of keyed ``sig``.
+(``{offset, limit, filters}``) carry the same kind of keyed ``sig`` and no time: v2 cursors do not expire,
+and a v2 page's cursors are in its body (``links``), so a time stamp in them made every page that has a next
+or previous page a new ETag, and If-None-Match never matched. Cursors issued with a ``ts`` still decode.
 
 Every failure raises a ``CursorError`` (an ``aurum.errors.InvalidInputError``), a 400 problem with the
 message as ``detail``.
@@ -74,7 +76,6 @@ class V2CursorData:
     offset: int
     limit: int
     filters: dict[str, Any]
-    ts: float
 
 
 @dataclass(frozen=True)
@@ -249,16 +250,10 @@ def v1_paging_params(query: Mapping[str, Any]) -> V1PagingParams:
 # --- v2 ---------------------------------------------------------------------------------------------------
 
 
-def v2_cursor_encode(
-    *, offset: int, limit: int, filters: Mapping[str, Any], now: datetime | None = None
-) -> str:
-    """A signed v2 cursor ``{offset, limit, filters (non-null only), ts, sig}``."""
-    payload: dict[str, Any] = {
-        "offset": offset,
-        "limit": limit,
-        "filters": _normalized_filters(filters),
-        "ts": _now_seconds(now),
-    }
+def v2_cursor_encode(*, offset: int, limit: int, filters: Mapping[str, Any]) -> str:
+    """A signed v2 cursor ``{offset, limit, filters (non-null only), sig}``: the same page under the same
+    filters always has the same cursor."""
+    payload: dict[str, Any] = {"offset": offset, "limit": limit, "filters": _normalized_filters(filters)}
     token = _b64encode({**payload, "sig": _sign(_V2_SALT, payload)})
     _check_length(token)
     return token
@@ -275,19 +270,16 @@ def v2_cursor_decode(token: str, *, filters: Mapping[str, Any] | None = None) ->
     sig = payload.pop("sig", None)
     if not isinstance(sig, str) or not constant_time_compare(sig, _sign(_V2_SALT, payload)):
         raise CursorError(MSG_INVALID)
-    ts, cursor_filters = payload.get("ts"), payload.get("filters")
+    cursor_filters = payload.get("filters")
     if (
         not _non_negative_int(payload.get("offset"))
         or not _non_negative_int(payload.get("limit"))
-        or not isinstance(ts, int | float)
+        or not isinstance(payload.get("ts", 0), int | float)
         or not isinstance(cursor_filters, dict)
     ):
         raise CursorError(MSG_INVALID)
     if filters is not None and _canonical(cursor_filters) != _canonical(_normalized_filters(filters)):
         raise CursorError(MSG_FILTERS)
     return V2CursorData(
-        offset=payload["offset"],
-        limit=payload["limit"],
-        filters=cursor_value_decode(cursor_filters),
-        ts=float(ts),
+        offset=payload["offset"], limit=payload["limit"], filters=cursor_value_decode(cursor_filters)
     )

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from aurum.api.conditional import cache_control, cached_response, etag_for, etag_for_bytes, preconditions
+from aurum.api.conditional import cache_control, cached_response, etag_for_bytes, preconditions
 from aurum.api.context import request_context
 from aurum.api.envelope import envelope, envelope_v2, link_header
 from aurum.api.paging import PageRequest, v1_page_meta, v2_page_cursors
@@ -56,10 +56,7 @@ def v2_list_response(
         has_more=has_more,
         limit=page.limit,
     )
-    # links hold signed cursors stamped with their issue time (they expire), so they differ from one second
-    # to the next: the ETag covers what they stand for instead, the page's rows, position and "more follow".
-    etag = etag_for({"data": data, "offset": page.offset, "limit": page.limit, "has_more": has_more})
-    return cached_response(request, body, ttl=ttl, etag=etag)
+    return cached_response(request, body, ttl=ttl)
 
 
 def v1_list_response(

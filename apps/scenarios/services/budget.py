@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.scenarios.engine.memory import stochastic_count
-from apps.scenarios.selectors import SelectionSize
+from apps.scenarios.selection import SelectionSize
 from apps.scenarios.services.inputs import RunOptions
 from aurum.errors import UnprocessableError
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.scenarios.models import Scenario, ScenarioRun
-from apps.scenarios.selectors import selection_size
+from apps.scenarios.selection import selection_size
 from apps.scenarios.services.budget import RunSize, run_budget_check, run_size
 from apps.scenarios.services.dispatch import scenario_runs_dispatch
 from apps.scenarios.services.inputs import (
