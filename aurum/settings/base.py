@@ -184,8 +184,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "scenarios-sweep": {"task": "scenarios.sweep", "schedule": 15.0},
 }
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
+
+# Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.
+AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())
+# Name of pyiceberg's SQL catalog (its rows in iceberg_tables); Trino's jdbc-catalog.catalog-name must match.
+AURUM_ICEBERG_CATALOG = env.str("AURUM_ICEBERG_CATALOG", default="aurum")
+# Cache curve and dimension reads in Redis (keys versioned per dataset); off only to measure uncached reads.
+AURUM_READ_CACHE = env.bool("AURUM_READ_CACHE", default=True)
+# Largest curve export (rows) served in one file; larger requests are refused with a 400.
+AURUM_EXPORT_MAX_ROWS = env.int("AURUM_EXPORT_MAX_ROWS", default=1_000_000)
+AURUM_QUERY_ENGINE = env.str("AURUM_QUERY_ENGINE", default="duckdb")
+AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
+
 # Scenario runs (docs/decisions/0014-scenario-run-limits.md). Budget: drivers x curve-tenors x paths per run;
-# the default fits the benchmark's runs (4 x 20 x 121 x 2,000 = 19.4M) ten times over.
+# the default fits the benchmark's runs (4 drivers x 20 curves' 3,420 tenors x 2,000 paths = 27.4M) 7 times.
 AURUM_SCENARIO_RUN_BUDGET = env.int("AURUM_SCENARIO_RUN_BUDGET", default=200_000_000)
 AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default="celery")
 # A running run whose worker has not beaten for this long is re-queued by the sweep.
@@ -199,17 +211,6 @@ AURUM_SCENARIO_SWEEP_LOCK_TIMEOUT_SECONDS = env.float(
 AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS = env.float(
     "AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS", default=60.0
 )
-
-# Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.
-AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())
-# Name of pyiceberg's SQL catalog (its rows in iceberg_tables); Trino's jdbc-catalog.catalog-name must match.
-AURUM_ICEBERG_CATALOG = env.str("AURUM_ICEBERG_CATALOG", default="aurum")
-# Cache curve and dimension reads in Redis (keys versioned per dataset); off only to measure uncached reads.
-AURUM_READ_CACHE = env.bool("AURUM_READ_CACHE", default=True)
-# Largest curve export (rows) served in one file; larger requests are refused with a 400.
-AURUM_EXPORT_MAX_ROWS = env.int("AURUM_EXPORT_MAX_ROWS", default=1_000_000)
-AURUM_QUERY_ENGINE = env.str("AURUM_QUERY_ENGINE", default="duckdb")
-AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
 
 # Structured JSON logs (structlog) with request id, tenant and user on every line.
 AURUM_LOG_LEVEL = env.str("AURUM_LOG_LEVEL", default="INFO")
