@@ -1,10 +1,12 @@
-"""Errors worth retrying: the database or Redis briefly unreachable, an Iceberg commit that lost a race.
+"""Errors worth retrying: the database, Redis or the Celery broker briefly unreachable, an Iceberg commit that
+lost a race, a lock not granted in time.
 
 Tasks retry these with backoff and treat everything else as final (the one list every task uses).
 """
 
 from __future__ import annotations
 
+import kombu.exceptions
 import redis
 from django.db import InterfaceError, OperationalError
 from pyiceberg.exceptions import CommitFailedException
@@ -19,6 +21,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     redis.ConnectionError,
     redis.TimeoutError,
+    kombu.exceptions.OperationalError,  # what Celery raises when a task cannot be sent to the broker
     LockTimeoutError,
 )
 

@@ -30,12 +30,9 @@ from django_tenants.utils import tenant_context  # noqa: E402
 from apps.ingestion.services import ingest_run_create, ingest_run_execute  # noqa: E402
 from apps.scenarios.engine import CurveSet, EngineOptions, run_scenario  # noqa: E402
 from apps.scenarios.models import ScenarioRun  # noqa: E402
-from apps.scenarios.services import (  # noqa: E402
-    CurveSelection,
-    RunOptions,
-    scenario_create,
-    scenario_runs_submit_bulk,
-)
+from apps.scenarios.services.inputs import CurveSelection, RunOptions  # noqa: E402
+from apps.scenarios.services.runs import scenario_runs_submit_bulk  # noqa: E402
+from apps.scenarios.services.scenarios import scenario_create  # noqa: E402
 from aurum.lakehouse.tables import curve_observation_table, slice_filter  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402

@@ -87,6 +87,19 @@ class ScenarioRun(models.Model):
         HIGH = "high"
         CRITICAL = "critical"
 
+    class ErrorCode(models.TextChoices):
+        """Why a run ended failed or timed out (``error_code``); ``error_message`` says it in words."""
+
+        INVALID_ASSUMPTIONS = "INVALID_ASSUMPTIONS"
+        NO_CURVE_ROWS = "NO_CURVE_ROWS"
+        MEMORY_LIMIT_EXCEEDED = "MEMORY_LIMIT_EXCEEDED"
+        TIMED_OUT = "TIMED_OUT"
+        RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+        WORKER_LOST = "WORKER_LOST"
+        STAGED_OUTPUT_UNREADABLE = "STAGED_OUTPUT_UNREADABLE"
+        STAGED_OUTPUT_LOST = "STAGED_OUTPUT_LOST"
+        INTERNAL_ERROR = "INTERNAL_ERROR"
+
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT)
     # Runs with these states hold their input hash: the same inputs return them instead of a new run.
     REUSABLE = (Status.QUEUED, Status.RUNNING, Status.SUCCEEDED)
@@ -100,6 +113,12 @@ class ScenarioRun(models.Model):
     priority_rank = models.PositiveSmallIntegerField(default=2)
     input_hash = models.CharField(max_length=64, db_index=True)
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    idempotency_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="SHA-256 of the request made with idempotency_key (the key with another request: 422)",
+    )
     seed = models.BigIntegerField(default=0)
     code_version = models.CharField(max_length=40)
     options = models.JSONField(default=dict, help_text="parameters, environment, n_paths, metrics")
@@ -115,11 +134,18 @@ class ScenarioRun(models.Model):
     dispatched_at = models.DateTimeField(
         null=True, blank=True, help_text="handed to a worker; counts against the plan's concurrency cap"
     )
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="re-queued after a transient error: not to be sent again before this"
+    )
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="database time of the running worker's last sign of life"
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    error_code = models.CharField(max_length=40, blank=True, default="", choices=ErrorCode.choices)
     base_asof_requested = models.DateField(null=True, blank=True, help_text="null: latest")
     base_asof = models.DateField(null=True, blank=True, help_text="the newest as-of of the curves read")
     curve_snapshot_id = models.BigIntegerField(

@@ -40,6 +40,7 @@ COMMIT_SORT = ("run_id", *SORT_COLUMNS)
 COMMIT_ATTEMPTS = 5
 RUN_IDS_PROPERTY = "aurum.run-ids"  # snapshot summary: the comma-separated run ids the snapshot appended
 STAGING_FOLDER = "staging/scenario_output"
+QUARANTINE_FOLDER = "staging/.quarantine/scenario_output"
 
 _lock = threading.Lock()
 
@@ -116,13 +117,17 @@ class StagedOutput:
 _META_KEY = b"aurum.staged"
 
 
-def _warehouse() -> tuple[pafs.FileSystem, str, str]:
-    """(filesystem, its path of the staging folder, the folder's URI)."""
+class StagedOutputUnreadableError(Exception):
+    """A staging file that is not a staged run's rows (truncated, corrupt, or written by something else)."""
+
+
+def _warehouse(folder: str = STAGING_FOLDER) -> tuple[pafs.FileSystem, str, str]:
+    """(filesystem, its path of the warehouse's ``folder``, the folder's URI)."""
     filesystem, root = pafs.FileSystem.from_uri(settings.AURUM_WAREHOUSE)
     return (
         filesystem,
-        f"{root.rstrip('/')}/{STAGING_FOLDER}",
-        f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{STAGING_FOLDER}",
+        f"{root.rstrip('/')}/{folder}",
+        f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{folder}",
     )
 
 
@@ -146,19 +151,36 @@ def output_rows_stage(
 
 
 def staged_output_read(uri: str) -> StagedOutput | None:
-    """A staged file's rows and metadata, or None when the file is gone."""
+    """A staged file's rows and metadata, or None when the file is gone; StagedOutputUnreadableError when it
+    is there but cannot be read as a staged run's rows."""
     filesystem, path = pafs.FileSystem.from_uri(uri)
     try:
         table = pq.read_table(path, filesystem=filesystem)
     except FileNotFoundError:
         return None
-    meta = json.loads((table.schema.metadata or {})[_META_KEY])
-    return StagedOutput(
-        rows=table.replace_schema_metadata(None).cast(SCENARIO_OUTPUT_SCHEMA),
-        output_hash=meta["output_hash"],
-        base_asof=date.fromisoformat(meta["base_asof"]),
-        curve_units=dict(meta["curve_units"]),
-    )
+    except (pa.ArrowException, OSError) as exc:
+        raise StagedOutputUnreadableError(f"{uri}: {exc}") from exc
+    try:
+        meta = json.loads((table.schema.metadata or {})[_META_KEY])
+        return StagedOutput(
+            rows=table.replace_schema_metadata(None).cast(SCENARIO_OUTPUT_SCHEMA),
+            output_hash=meta["output_hash"],
+            base_asof=date.fromisoformat(meta["base_asof"]),
+            curve_units=dict(meta["curve_units"]),
+        )
+    except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:  # metadata or columns not ours
+        raise StagedOutputUnreadableError(f"{uri}: {type(exc).__name__}: {exc}") from exc
+
+
+def staged_output_quarantine(uri: str, schema_name: str) -> str:
+    """Move an unreadable staging file aside, to ``staging/.quarantine/scenario_output/<schema>/`` under the
+    warehouse (kept for inspection, never read or cleaned by the sweep); return its new URI."""
+    filesystem, path = pafs.FileSystem.from_uri(uri)
+    _, folder, folder_uri = _warehouse(QUARANTINE_FOLDER)
+    filesystem.create_dir(f"{folder}/{schema_name}", recursive=True)
+    name = path.rsplit("/", 1)[-1]
+    filesystem.move(path, f"{folder}/{schema_name}/{name}")
+    return f"{folder_uri}/{schema_name}/{name}"
 
 
 def staged_output_delete(uri: str) -> None:

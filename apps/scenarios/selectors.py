@@ -1,12 +1,13 @@
 """Scenario reads: scenarios and runs (tenant schema) and their outputs (the tenant's Iceberg table).
 
-Another tenant's scenario or run is simply absent from this schema: every get raises Http404.
+Another tenant's scenario or run is simply absent from this schema: every get raises NotFoundError.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,13 +18,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from pyiceberg.exceptions import NoSuchTableError
 
 from apps.scenarios.engine import CurveSet
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
 from apps.scenarios.output_queries import COMPARE_COLUMNS, run_outputs_query, runs_compare_query
 from apps.scenarios.outputs import output_table_name
+from aurum.errors import NotFoundError
 from aurum.lakehouse.engines import QueryResult, get_engine
 from aurum.lakehouse.queries import CurveFilters, curves_asof, curves_latest
 from aurum.lakehouse.sql import LakehouseQuery
@@ -79,36 +80,45 @@ def scenario_list(
     return scenarios.order_by("-created_at", "-id")
 
 
-def _uuid_or_404(value: str) -> str:
-    import uuid
-
+def _uuid_or_404(value: str, what: str) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise Http404("No such scenario or run.") from None
+        raise NotFoundError(f"No such {what}.") from None
 
 
 def scenario_get(*, scenario_id: str) -> Scenario:
-    scenario = scenario_list().filter(pk=_uuid_or_404(scenario_id)).first()
+    scenario = scenario_list().filter(pk=_uuid_or_404(scenario_id, "scenario")).first()
     if scenario is None:
-        raise Http404("No such scenario.")
+        raise NotFoundError("No such scenario.")
     return scenario
 
 
-def run_list(*, scenario: Scenario | None = None, status: str | None = None) -> QuerySet[ScenarioRun]:
+def run_list(
+    *,
+    scenario: Scenario | None = None,
+    status: str | None = None,
+    queued_after: datetime | None = None,
+    queued_before: datetime | None = None,
+) -> QuerySet[ScenarioRun]:
+    """Runs (of one scenario), newest first; ``status`` takes the v1 spelling ``timeout`` too."""
     runs = ScenarioRun.objects.all()
     if scenario is not None:
         runs = runs.filter(scenario=scenario)
     if status:
         status = status.lower()
         runs = runs.filter(status="timed_out" if status == "timeout" else status)
+    if queued_after:
+        runs = runs.filter(queued_at__gte=queued_after)
+    if queued_before:
+        runs = runs.filter(queued_at__lte=queued_before)
     return runs.order_by("-queued_at", "-id")
 
 
 def run_get(*, run_id: str, scenario: Scenario | None = None) -> ScenarioRun:
-    run = run_list(scenario=scenario).filter(pk=_uuid_or_404(run_id)).first()
+    run = run_list(scenario=scenario).filter(pk=_uuid_or_404(run_id, "run")).first()
     if run is None:
-        raise Http404("No such run.")
+        raise NotFoundError("No such run.")
     return run
 
 
@@ -119,6 +129,21 @@ def scenario_latest_succeeded_run(*, scenario: Scenario) -> ScenarioRun | None:
         .order_by("-completed_at", "-id")
         .first()
     )
+
+
+def scenario_succeeded_runs(*, scenario: Scenario, limit: int) -> list[ScenarioRun]:
+    """The scenario's latest ``limit`` succeeded runs, most recently completed first."""
+    runs = ScenarioRun.objects.filter(scenario=scenario, status=ScenarioRun.Status.SUCCEEDED)
+    return list(runs.order_by("-completed_at", "-id")[:limit])
+
+
+def run_metric_mean(*, tenant: Tenant, run: ScenarioRun, metric: str) -> float | None:
+    """The mean of one metric over a succeeded run's rows; None without rows."""
+    table = run_output_table(tenant=tenant, run=run, metric=metric)
+    if table.num_rows == 0:
+        return None
+    value = pc.mean(table.column("value")).as_py()
+    return float(value) if value is not None else None
 
 
 # --- base curves (the run's input) ----------------------------------------------------------------------

@@ -229,6 +229,22 @@ AURUM_EXPORT_MAX_ROWS = env.int("AURUM_EXPORT_MAX_ROWS", default=1_000_000)
 AURUM_QUERY_ENGINE = env.str("AURUM_QUERY_ENGINE", default="duckdb")
 AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
 
+# Scenario runs (docs/decisions/0014-scenario-run-limits.md). Budget: drivers x curve-tenors x paths per run;
+# the default fits the benchmark's runs (4 drivers x 20 curves' 3,420 tenors x 2,000 paths = 27.4M) 7 times.
+AURUM_SCENARIO_RUN_BUDGET = env.int("AURUM_SCENARIO_RUN_BUDGET", default=200_000_000)
+AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default="celery")
+# A running run whose worker has not beaten for this long is re-queued by the sweep.
+AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS = env.float("AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS", default=60.0)
+# A dispatched run no worker started this long after it was due is sent again by the sweep.
+AURUM_SCENARIO_STALE_DISPATCH_SECONDS = env.float("AURUM_SCENARIO_STALE_DISPATCH_SECONDS", default=120.0)
+# Longest lock wait of the sweep per tenant (then that tenant is skipped this round) and of a worker's commit.
+AURUM_SCENARIO_SWEEP_LOCK_TIMEOUT_SECONDS = env.float(
+    "AURUM_SCENARIO_SWEEP_LOCK_TIMEOUT_SECONDS", default=5.0
+)
+AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS = env.float(
+    "AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS", default=60.0
+)
+
 # Structured JSON logs (structlog) with request id, tenant and user on every line.
 AURUM_LOG_LEVEL = env.str("AURUM_LOG_LEVEL", default="INFO")
 AURUM_LOG_FORMAT = env.str("AURUM_LOG_FORMAT", default="json")

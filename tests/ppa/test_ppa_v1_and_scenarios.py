@@ -11,13 +11,10 @@ from django_tenants.utils import schema_context
 
 from apps.ppa.models import PpaValuation
 from apps.scenarios.models import ScenarioRun
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    scenario_create,
-    scenario_run_execute,
-    scenario_run_submit,
-)
+from apps.scenarios.services.execution import scenario_run_execute
+from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.runs import scenario_run_submit
+from apps.scenarios.services.scenarios import scenario_create
 from tests.support import ppa_expected as expected
 from tests.support.contract import assert_contract
 from tests.support.ppa import PPA_DAY

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from django_tenants.utils import schema_context
 
-from apps.scenarios.services import scenario_run_execute
+from apps.scenarios.services.execution import scenario_run_execute
 from tests.support.contract import assert_contract
 from tests.support.scenarios import POLICY
 
@@ -82,7 +82,7 @@ def test_v1_runs_are_idempotent_and_outputs_page_with_cursors_csv_and_etag(trade
     again = trader("post", f"/api/v1/scenarios/{scenario_id}/run", {"seed": 3, "priority": "high"})
     keyed = trader("post", f"/api/v1/scenarios/{scenario_id}/run", {"seed": 4}, HTTP_IDEMPOTENCY_KEY="abc-1")
     keyed_again = trader(
-        "post", f"/api/v1/scenarios/{scenario_id}/run", {"seed": 5, "idempotency_key": "abc-1"}
+        "post", f"/api/v1/scenarios/{scenario_id}/run", {"seed": 4, "idempotency_key": "abc-1"}
     )
     run_id = run.json()["data"]["id"]
     _execute(run_id)
@@ -249,3 +249,46 @@ def test_tenant_b_gets_404_for_tenant_a_scenario_runs_and_outputs(trader, api, w
         assert api.get(path, **globex).status_code == 404, path
     assert api.post(f"/api/v1/scenarios/runs/{run_id}/cancel", **globex).status_code == 404
     assert trader("get", f"/api/v2/scenario-runs/{run_id}").json()["data"]["status"] == "succeeded"
+
+
+# The token and the two search paths (3), then: the page of scenarios and their assumptions (2); or the
+# scenario with its assumptions and the page of runs (3). The same whatever the page size.
+QUERIES = {
+    "/api/v2/scenarios": 5,
+    "/api/v2/scenarios/{scenario_id}/runs": 6,
+    "/api/v1/scenarios": 5,
+    "/api/v1/scenarios/{scenario_id}/runs": 6,
+}
+LISTS = [
+    "/api/v2/scenarios",
+    "/api/v2/scenarios/{scenario_id}/runs",
+    "/api/v1/scenarios",
+    "/api/v1/scenarios/{scenario_id}/runs",
+]
+
+
+@pytest.mark.parametrize("route", LISTS)
+def test_scenario_and_run_lists_send_an_etag_answer_304_and_pin_their_queries(
+    route, trader, eugp_curves, django_assert_num_queries
+):
+    ids = [
+        trader("post", "/api/v1/scenarios", _body(eugp_curves, f"List {i}")).json()["data"]["id"]
+        for i in range(3)
+    ]
+    for seed in range(3):
+        trader("post", f"/api/v2/scenarios/{ids[0]}/runs", {"seed": seed})
+    path = route.format(scenario_id=ids[0])
+
+    with django_assert_num_queries(QUERIES[route]):
+        first = trader("get", path, {"limit": 2})
+    again = trader("get", path, {"limit": 2}, HTTP_IF_NONE_MATCH=first["ETag"])
+    for i in range(3, 6):  # more rows: the same queries
+        trader("post", "/api/v1/scenarios", _body(eugp_curves, f"List {i}"))
+        trader("post", f"/api/v2/scenarios/{ids[0]}/runs", {"seed": i})
+    with django_assert_num_queries(QUERIES[route]):
+        trader("get", path, {"limit": 5})
+
+    assert first.status_code == 200 and len(first.json()["data"]) == 2
+    assert first["ETag"].startswith('"') and first["Cache-Control"] == "private, no-cache"
+    assert first.json()["meta"]["has_more"] is True
+    assert again.status_code == 304 and again["ETag"] == first["ETag"]

@@ -8,19 +8,14 @@ the worker takes); the last test uses the real Celery worker (threads) and commi
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pytest
-from django_tenants.utils import schema_context
 
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
@@ -31,24 +26,20 @@ from apps.scenarios.outputs import (
     run_row_filter,
 )
 from apps.scenarios.selectors import run_output_table
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    _start,
-    scenario_create,
-    scenario_delete,
-    scenario_outputs_commit,
-    scenario_run_cancel,
-    scenario_run_compute,
-    scenario_run_stage,
-    scenario_run_submit,
-    scenario_runs_submit_bulk,
-    scenario_runs_sweep,
-)
+from apps.scenarios.services.commit import scenario_outputs_commit
+from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_runs_submit_bulk
+from apps.scenarios.services.scenarios import scenario_create
+from apps.scenarios.services.sweep import scenario_runs_sweep
 from aurum.lakehouse.catalog import get_catalog
-from aurum.lakehouse.locks import advisory_lock_key, table_lock_name
-from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves
-from tests.support.world import database_url
+from tests.support.scenarios import (
+    BASE_DAY,
+    POLICY,
+    fixed_price_curves,
+    output_table_locked,
+    staged_run,
+    wait_for,
+)
 
 RUN_IDS = "aurum.run-ids"
 
@@ -61,18 +52,6 @@ def _scenario(tenant: Any, curves: Any, assumptions: list[dict[str, Any]] | None
         assumptions=assumptions or [POLICY],
         selection=CurveSelection(curve_keys=curves.curve_keys, base_asof=curves.asof),
     )
-
-
-def _staged_run(tenant: Any, scenario: Scenario, seed: int) -> tuple[ScenarioRun, pa.Table]:
-    """A run taken by a worker (started, computed, staged) that has not committed yet."""
-    submitted = scenario_run_submit(
-        tenant=tenant, scenario=scenario, options=RunOptions(seed=seed), actor=None
-    )
-    run = _start(str(submitted.run.pk))
-    assert run is not None
-    base, table = scenario_run_compute(run=run, tenant=tenant)
-    assert scenario_run_stage(run=run, tenant=tenant, base=base, table=table)
-    return run, table
 
 
 def _exists(uri: str) -> bool:
@@ -101,7 +80,7 @@ def test_runs_staged_together_are_appended_in_one_snapshot_each_with_exactly_its
     in_acme, eugp_curves, django_capture_on_commit_callbacks
 ):
     scenario = _scenario(in_acme, eugp_curves)
-    staged = [_staged_run(in_acme, scenario, seed) for seed in range(3)]
+    staged = [staged_run(in_acme, scenario, seed) for seed in range(3)]
     uris = [run.output_staged_uri for run, _ in staged]
     assert all(_exists(uri) for uri in uris)
 
@@ -135,8 +114,8 @@ def test_a_run_cancelled_after_staging_is_not_committed_and_its_file_is_deleted(
     in_acme, eugp_curves, django_capture_on_commit_callbacks
 ):
     scenario = _scenario(in_acme, eugp_curves)
-    cancelled, _ = _staged_run(in_acme, scenario, seed=1)
-    kept, computed = _staged_run(in_acme, scenario, seed=2)
+    cancelled, _ = staged_run(in_acme, scenario, seed=1)
+    kept, computed = staged_run(in_acme, scenario, seed=2)
     uri = cancelled.output_staged_uri
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -161,7 +140,7 @@ def test_the_sweep_commits_a_staged_run_a_dead_worker_left_exactly_once(
     in_acme, eugp_curves, django_capture_on_commit_callbacks
 ):
     scenario = _scenario(in_acme, eugp_curves)
-    run, computed = _staged_run(in_acme, scenario, seed=7)  # ... and the worker dies here
+    run, computed = staged_run(in_acme, scenario, seed=7)  # ... and the worker dies here
     uri = run.output_staged_uri
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -183,7 +162,7 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
     in_acme, eugp_curves, django_capture_on_commit_callbacks
 ):
     scenario = _scenario(in_acme, eugp_curves)
-    run, computed = _staged_run(in_acme, scenario, seed=8)
+    run, computed = staged_run(in_acme, scenario, seed=8)
     # The dead holder appended the rows, then lost its database transaction: the run is still staged.
     snapshot_id = output_rows_append(output_table_ensure("acme"), computed, run_ids=[str(run.pk)])
     assert ScenarioRun.objects.get(pk=run.pk).status == "running"
@@ -201,41 +180,6 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
 # --- with the real worker ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _output_table_locked(schema: str) -> Iterator[None]:
-    """Hold the tenant's output-table lock from another session, as a long commit would."""
-    key = advisory_lock_key(table_lock_name(output_table_name(schema)))
-    with psycopg.connect(database_url().replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", [key])
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def acme_live(committed_world: Any, eugp_curves: Any) -> Iterator[tuple[Any, list[Scenario]]]:
-    from tenants.models import Tenant
-
-    tenant = Tenant.objects.select_related("plan").get(schema_name="acme")
-    cap = tenant.plan.concurrent_scenario_runs
-    created: list[Scenario] = []
-    with schema_context("acme"):
-        yield tenant, created
-        for scenario in created:
-            scenario_delete(scenario=scenario, tenant=tenant)
-    tenant.plan.concurrent_scenario_runs = cap
-    tenant.plan.save(update_fields=["concurrent_scenario_runs"])
-
-
 @pytest.mark.live
 def test_runs_finishing_together_under_a_real_worker_share_one_snapshot(acme_live, celery_worker):
     tenant, created = acme_live
@@ -250,16 +194,16 @@ def test_runs_finishing_together_under_a_real_worker_share_one_snapshot(acme_liv
     created.append(scenario)
     runs = ScenarioRun.objects.filter(scenario=scenario)
 
-    with _output_table_locked("acme"):  # a commit in progress: the four runs stage and wait behind it
+    with output_table_locked("acme"):  # a commit in progress: the four runs stage and wait behind it
         scenario_runs_submit_bulk(
             tenant=tenant,
             scenario=scenario,
             runs=[RunOptions(seed=i, parameters={"n_paths": 200}) for i in range(4)],
             actor=None,
         )
-        _wait(lambda: runs.exclude(output_staged_uri="").count() == 4, 60, "four staged runs")
+        wait_for(lambda: runs.exclude(output_staged_uri="").count() == 4, 60, "four staged runs")
         assert not runs.filter(status="succeeded").exists()
-    _wait(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 60, "all runs to finish")
+    wait_for(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 60, "all runs to finish")
 
     finished = list(runs)
     assert {r.status for r in finished} == {"succeeded"}

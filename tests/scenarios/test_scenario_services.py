@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, timedelta
 
 import pytest
+from django.db.models import F
 
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.selectors import run_output_table, scenario_latest_succeeded_run
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    ScenarioConflictError,
-    ScenarioInvalidError,
-    scenario_create,
-    scenario_run_cancel,
+from apps.scenarios.services.dispatch import scenario_runs_dispatch
+from apps.scenarios.services.execution import (
+    RunWatch,
     scenario_run_execute,
-    scenario_run_submit,
-    scenario_runs_dispatch,
-    scenario_runs_submit_bulk,
-    scenario_update,
+    scenario_run_reproduce,
+    scenario_run_start,
 )
+from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.lifecycle import run_requeue_lost
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
+from apps.scenarios.services.scenarios import scenario_create, scenario_update
+from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
 from tests.support.scenarios import POLICY
 
 
@@ -36,7 +37,7 @@ def _scenario(tenant, curves, name="Carbon 2027", assumptions=(POLICY,), **kwarg
 
 
 def test_create_validates_drivers_with_the_spec_result_shape(in_acme):
-    with pytest.raises(ScenarioInvalidError) as invalid:
+    with pytest.raises(InvalidInputError) as invalid:
         scenario_create(
             tenant=in_acme,
             name="Bad",
@@ -49,14 +50,14 @@ def test_create_validates_drivers_with_the_spec_result_shape(in_acme):
 
     issues = invalid.value.issues
     assert {
-        (i["severity"], i["code"], i["field_path"])
+        (i.severity, i.code, i.field)
         for i in issues
-        if i["code"] in ("UNSUPPORTED_DRIVER_TYPE", "MISSING_COMPONENT_DRIVER_TYPE")
+        if i.code in ("UNSUPPORTED_DRIVER_TYPE", "MISSING_COMPONENT_DRIVER_TYPE")
     } == {
         ("error", "UNSUPPORTED_DRIVER_TYPE", "assumptions[0].driver_type"),
         ("error", "MISSING_COMPONENT_DRIVER_TYPE", "assumptions[1].payload.components[0].driver_type"),
     }
-    assert next(i for i in issues if i["code"] == "UNSUPPORTED_DRIVER_TYPE")["suggestion"] == (
+    assert next(i for i in issues if i.code == "UNSUPPORTED_DRIVER_TYPE").suggestion == (
         "did you mean 'policy'?"
     )
     assert not Scenario.objects.filter(name="Bad").exists()
@@ -65,7 +66,7 @@ def test_create_validates_drivers_with_the_spec_result_shape(in_acme):
 def test_names_are_unique_ignoring_case_and_the_key_is_a_slug(in_acme, eugp_curves):
     scenario = _scenario(in_acme, eugp_curves, name="Carbon  Tax / 2027!")
 
-    with pytest.raises(ScenarioConflictError):
+    with pytest.raises(ConflictError):
         _scenario(in_acme, eugp_curves, name="carbon  tax / 2027!")
     assert scenario.unique_key == "acme:carbon-tax-2027"
     assert (scenario.status, scenario.version) == ("created", 1)
@@ -75,7 +76,7 @@ def test_update_bumps_the_version_and_revalidates(in_acme, eugp_curves):
     scenario = _scenario(in_acme, eugp_curves)
 
     scenario_update(scenario=scenario, tenant=in_acme, description="higher", tags=["carbon"])
-    with pytest.raises(ScenarioInvalidError):
+    with pytest.raises(InvalidInputError):
         scenario_update(scenario=scenario, tenant=in_acme, assumptions=[{"driver_type": "policy"}])
 
     scenario.refresh_from_db()
@@ -94,15 +95,19 @@ def test_same_inputs_or_key_return_the_existing_run(in_acme, eugp_curves):
         tenant=in_acme, scenario=scenario, options=RunOptions(seed=3, idempotency_key="k-1"), actor=None
     )
     same_key = scenario_run_submit(
-        tenant=in_acme, scenario=scenario, options=RunOptions(seed=4, idempotency_key="k-1"), actor=None
+        tenant=in_acme, scenario=scenario, options=RunOptions(seed=3, idempotency_key="k-1"), actor=None
     )
 
     assert first.created and not again.created and again.run.pk == first.run.pk
     assert reseeded.created and reseeded.run.input_hash != first.run.input_hash
     assert keyed.created and not same_key.created and same_key.run.pk == keyed.run.pk
-    with pytest.raises(ScenarioConflictError):
+    with pytest.raises(ConflictError):
         scenario_run_submit(
-            tenant=in_acme, scenario=other, options=RunOptions(idempotency_key="k-1"), actor=None
+            tenant=in_acme, scenario=other, options=RunOptions(seed=3, idempotency_key="k-1"), actor=None
+        )
+    with pytest.raises(UnprocessableError):  # the key with other parameters
+        scenario_run_submit(
+            tenant=in_acme, scenario=scenario, options=RunOptions(seed=4, idempotency_key="k-1"), actor=None
         )
     assert ScenarioRun.objects.filter(scenario=scenario).count() == 3
     assert first.run.status == "queued"
@@ -168,7 +173,7 @@ def test_bulk_reports_created_runs_and_duplicates(in_acme, eugp_curves):
         (0, str(existing.run.pk)),
         (3, result.data[0]["run_id"]),
     ]
-    with pytest.raises(ScenarioInvalidError):
+    with pytest.raises(InvalidInputError):
         scenario_runs_submit_bulk(
             tenant=in_acme, scenario=scenario, runs=[RunOptions(seed=s) for s in range(101)], actor=None
         )
@@ -202,16 +207,16 @@ def test_an_archived_scenario_cannot_run(in_acme, eugp_curves):
     scenario = _scenario(in_acme, eugp_curves)
     scenario_update(scenario=scenario, tenant=in_acme, status="archived")
 
-    with pytest.raises(ScenarioConflictError):
+    with pytest.raises(ConflictError):
         scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
 
 
 def test_a_scenario_without_curves_cannot_run(in_acme):
     scenario = scenario_create(tenant=in_acme, name="No curves", actor=None, assumptions=[POLICY])
 
-    with pytest.raises(ScenarioInvalidError) as invalid:
+    with pytest.raises(InvalidInputError) as invalid:
         scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
-    assert invalid.value.issues[0]["code"] == "NO_CURVES"
+    assert invalid.value.issues[0].code == "NO_CURVES"
 
 
 def test_no_rows_for_the_selection_fails_the_run_with_a_clear_message(in_acme, eugp_curves):
@@ -231,7 +236,6 @@ def test_no_rows_for_the_selection_fails_the_run_with_a_clear_message(in_acme, e
 
 
 def test_a_rerun_on_the_recorded_snapshot_reproduces_the_outputs_after_a_correction(in_acme):
-    from apps.scenarios.services import scenario_run_reproduce
     from tests.support.scenarios import EUGP_0911, EUGP_0912, fixed_price_curves
     from tests.support.slices import ingest_slice
 
@@ -264,3 +268,30 @@ def test_a_rerun_on_the_recorded_snapshot_reproduces_the_outputs_after_a_correct
     assert fresh.created  # a new curve snapshot is a new input
     assert fresh_run is not None and fresh_run.status == "succeeded"
     assert fresh_run.output_hash != first.output_hash
+
+
+def test_a_worker_whose_run_was_handed_on_or_cancelled_stops_at_its_next_check(in_acme, eugp_curves):
+    scenario = _scenario(in_acme, eugp_curves)
+    submitted = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+    run = scenario_run_start(str(submitted.run.pk))
+    assert run is not None
+    watch = RunWatch(run, "acme")
+    watch.last_beat = watch.last_progress = time.monotonic() - 1  # a check is due
+
+    alive = watch.should_cancel()
+    beating = run_requeue_lost(run, stale_seconds=60)  # it beat just now: not lost
+    ScenarioRun.objects.filter(pk=run.pk).update(heartbeat_at=F("heartbeat_at") - timedelta(seconds=61))
+    assert run_requeue_lost(run, stale_seconds=60)  # the sweep gives up on this worker: a new attempt
+    watch.last_progress = time.monotonic() - 1
+    watch.on_progress(0.5)  # this worker's progress tick matches nothing now (and counts as its beat)
+    stops = watch.should_cancel()
+
+    assert (alive, beating, stops) == (False, False, True)
+    run.refresh_from_db()
+    assert (run.status, run.retry_count, run.progress_percent) == ("queued", 1, 0.0)  # the tick wrote nothing
+    again = scenario_run_start(str(run.pk))
+    assert again is not None
+    fresh = RunWatch(again, "acme")
+    fresh.last_beat = time.monotonic() - 1
+    scenario_run_cancel(run=again, tenant=in_acme)
+    assert fresh.should_cancel() is True

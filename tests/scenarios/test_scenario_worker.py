@@ -6,26 +6,17 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django_tenants.utils import schema_context
 
 from apps.scenarios.models import Scenario, ScenarioRun
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    scenario_create,
-    scenario_delete,
-    scenario_run_cancel,
-    scenario_run_submit,
-    scenario_runs_submit_bulk,
-)
-from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves
+from apps.scenarios.services.inputs import CurveSelection, RunOptions
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
+from apps.scenarios.services.scenarios import scenario_create
+from tests.support.scenarios import BASE_DAY, POLICY, fixed_price_curves, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -54,21 +45,6 @@ SECOND_STOCHASTIC = {
 }
 
 
-@pytest.fixture
-def acme_live(committed_world: Any, eugp_curves: Any) -> Iterator[Any]:
-    from tenants.models import Tenant
-
-    tenant = Tenant.objects.select_related("plan").get(schema_name="acme")
-    cap = tenant.plan.concurrent_scenario_runs
-    created: list[Scenario] = []
-    with schema_context("acme"):
-        yield tenant, created
-        for scenario in created:
-            scenario_delete(scenario=scenario, tenant=tenant)
-    tenant.plan.concurrent_scenario_runs = cap
-    tenant.plan.save(update_fields=["concurrent_scenario_runs"])
-
-
 def _scenario(
     tenant: Any, created: list[Scenario], assumptions: list[dict[str, Any]], n_curves: int
 ) -> Scenario:
@@ -82,14 +58,6 @@ def _scenario(
     )
     created.append(scenario)
     return scenario
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
@@ -114,7 +82,7 @@ def test_the_plan_caps_concurrent_runs_the_rest_wait_and_all_finish(acme_live, c
         actor=None,
     )
     runs = ScenarioRun.objects.filter(scenario=scenario)
-    _wait(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 120, "all runs to finish")
+    wait_for(lambda: not runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 120, "all runs to finish")
 
     assert result.meta["successful_runs"] == 6
     assert set(runs.values_list("status", flat=True)) == {"succeeded"}
@@ -135,7 +103,7 @@ def test_higher_priority_starts_first_when_slots_are_scarce(acme_live, celery_wo
         options=RunOptions(seed=100, parameters={"n_paths": 100_000}),
         actor=None,
     ).run
-    _wait(lambda: ScenarioRun.objects.get(pk=blocker.pk).status != "queued", 30, "the first run to start")
+    wait_for(lambda: ScenarioRun.objects.get(pk=blocker.pk).status != "queued", 30, "the first run to start")
     order = ["low", "normal", "critical", "high"]
     runs = {
         p: scenario_run_submit(
@@ -144,14 +112,17 @@ def test_higher_priority_starts_first_when_slots_are_scarce(acme_live, celery_wo
         for i, p in enumerate(order)
     }
     all_runs = ScenarioRun.objects.filter(scenario=scenario)
-    _wait(lambda: not all_runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 120, "all runs to finish")
+    wait_for(
+        lambda: not all_runs.exclude(status__in=ScenarioRun.FINISHED).exists(), 120, "all runs to finish"
+    )
 
     starts = {p: ScenarioRun.objects.get(pk=run.pk).started_at for p, run in runs.items()}
     started = sorted(runs, key=lambda p: starts[p] or datetime.max.replace(tzinfo=UTC))
     assert started == ["critical", "high", "normal", "low"]
 
 
-def test_cancel_stops_a_running_computation_between_chunks(acme_live, celery_worker):
+def test_cancel_stops_a_running_computation_between_chunks(acme_live, celery_worker, settings):
+    settings.AURUM_SCENARIO_RUN_BUDGET = 10**10  # 2 drivers x 60 curves' tenors x 100k paths: a big run
     tenant, created = acme_live
     tenant.plan.concurrent_scenario_runs = 4
     tenant.plan.save(update_fields=["concurrent_scenario_runs"])
@@ -163,7 +134,7 @@ def test_cancel_stops_a_running_computation_between_chunks(acme_live, celery_wor
         options=RunOptions(seed=1, parameters={"n_paths": 100_000}),
         actor=None,
     ).run
-    _wait(lambda: ScenarioRun.objects.get(pk=run.pk).status == "running", 30, "the run to start")
+    wait_for(lambda: ScenarioRun.objects.get(pk=run.pk).status == "running", 30, "the run to start")
     time.sleep(0.5)
 
     log = Path(settings.VAR_DIR) / "test-worker.log"
@@ -171,7 +142,7 @@ def test_cancel_stops_a_running_computation_between_chunks(acme_live, celery_wor
     ended_before = len(task_end.findall(log.read_text(errors="replace")))  # earlier tests' cancelled tasks
     cancelled_at = time.monotonic()
     cancelled = scenario_run_cancel(run=run, tenant=tenant)
-    _wait(
+    wait_for(
         lambda: len(task_end.findall(log.read_text(errors="replace"))) > ended_before, 10, "this task to stop"
     )
     stopped_after = time.monotonic() - cancelled_at

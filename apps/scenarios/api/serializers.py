@@ -2,69 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework import serializers
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from apps.scenarios.engine.rows import METRICS
 from apps.scenarios.models import Scenario, ScenarioRun
-from apps.scenarios.services import (
-    CurveSelection,
-    RunOptions,
-    ScenarioConflictError,
-    ScenarioInvalidError,
-    validation_report,
-)
+from apps.scenarios.services.inputs import CurveSelection, RunOptions, validation_report
 from aurum.api.arrow import arrow_csv
-from aurum.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from tenants.models import Tenant
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-.:/]{1,255}$"
-
-
-class ScenarioConflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
-def invalid_response(request: Request, error: ScenarioInvalidError) -> Response:
-    """400 problem details whose ``errors`` are the validation results (field, message, code, severity,
-    suggestion): the spec's driver-validation shape inside RFC 7807."""
-    errors = [
-        {
-            "field": issue.get("field_path"),
-            "message": issue.get("message"),
-            "code": issue.get("code"),
-            "severity": issue.get("severity", "error"),
-            "suggestion": issue.get("suggestion"),
-        }
-        for issue in error.issues
-    ]
-    body = problem_body(
-        status_code=status.HTTP_400_BAD_REQUEST,
-        title="Bad Request",
-        detail="The scenario is not valid; see errors.",
-        instance=request.path,
-        slug="invalid-scenario",
-        errors=errors,
-    )
-    return Response(body, status=status.HTTP_400_BAD_REQUEST, content_type=PROBLEM_CONTENT_TYPE)
-
-
-def guarded(request: Request, call: Callable[[], Response]) -> Response:
-    """Run a view body that calls services: validation issues become a 400, conflicts a 409."""
-    try:
-        return call()
-    except ScenarioInvalidError as error:
-        return invalid_response(request, error)
-    except ScenarioConflictError as error:
-        raise ScenarioConflict(str(error)) from error
 
 
 class ScenarioInput(serializers.Serializer):
@@ -273,6 +225,7 @@ def run_v2(run: ScenarioRun) -> dict[str, Any]:
             "output_snapshot_id": run.output_snapshot_id,
             "output_rows": run.output_rows,
             "output_hash": run.output_hash or None,
+            "error_code": run.error_code or None,
         }
     )
     return body

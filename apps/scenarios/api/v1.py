@@ -3,25 +3,20 @@ offset cursors, run → 202. Outputs are those of the scenario's latest succeede
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.models import User
+from apps.scenarios.api.base import OUTPUTS_TTL, ScenarioView
 from apps.scenarios.api.serializers import (
     BulkRunsInput,
     OutputFiltersInput,
     RunOptionsInput,
     ScenarioInput,
     check_tenant_id,
-    guarded,
     header_idempotency_key,
     options_from,
     output_points_v1,
@@ -36,80 +31,24 @@ from apps.scenarios.selectors import (
     OutputFilters,
     run_get,
     run_list,
-    run_output_table,
+    run_metric_mean,
     run_outputs_page,
     scenario_get,
     scenario_latest_succeeded_run,
     scenario_list,
+    scenario_succeeded_runs,
 )
-from apps.scenarios.services import (
-    scenario_create,
-    scenario_delete,
-    scenario_run_cancel,
-    scenario_run_submit,
-    scenario_runs_submit_bulk,
-)
-from aurum.api.conditional import cached_response
-from aurum.api.cursors import cursor_decode, cursor_encode, v1_paging_params
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
+from apps.scenarios.services.scenarios import scenario_create, scenario_delete
+from aurum.api.conditional import cache_control, cached_response
+from aurum.api.context import request_context
 from aurum.api.envelope import envelope
-from aurum.api.permissions import request_membership
-from aurum.api.views import PermissionByMethodView
-from tenants.models import Tenant
+from aurum.api.paging import page_slice, v1_page_meta, v1_page_request
+from aurum.api.responses import csv_bytes_response, elapsed_ms, object_response, v1_list_response
+from aurum.errors import NotFoundError
 
-OUTPUTS_TTL = 30  # seconds: a newer run changes "the latest outputs"
-
-
-def _tenant(request: Request) -> Tenant:
-    return request_membership(request).tenant
-
-
-def _actor(request: Request) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
-@extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
-class _ByMethod(PermissionByMethodView):
-    """Scenario views: their responses are JSON objects in the OpenAPI document (the views build them by
-    hand; each documents itself with a description and examples)."""
-
-    default_need = "scenarios:read"
-
-
-class _Page(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-
-
-def _paged(
-    request: Request, items: QuerySet[Any], filters: dict[str, Any], max_limit: int = 200
-) -> tuple[list[Any], dict[str, Any]]:
-    """A page of ``items`` by the v1 rules: limit, offset (deprecated) or a signed cursor bound to filters."""
-    query = _Page(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    paging = v1_paging_params(request.query_params)
-    limit = min(query.validated_data["limit"], max_limit)
-    offset = paging.offset or 0
-    if paging.cursor:
-        decoded = cursor_decode(paging.cursor, filters=filters)
-        offset = decoded.offset
-        if paging.direction == "prev":
-            offset = max(decoded.offset - limit, 0)
-    rows = list(items[offset : offset + limit + 1])
-    more = len(rows) > limit
-    meta: dict[str, Any] = {
-        "limit": limit,
-        "offset": offset,
-        "count": min(len(rows), limit),
-        "has_more": more,
-    }
-    if more:
-        meta["next_cursor"] = cursor_encode(offset=offset + limit, limit=limit, filters=filters)
-    if offset > 0:
-        meta["prev_cursor"] = cursor_encode(offset=offset, limit=limit, filters=filters)
-    return rows[:limit], meta
+LIST_DEFAULT, LIST_MAX = 50, 200
+OUTPUTS_DEFAULT, OUTPUTS_MAX = 200, 500
 
 
 class ScenarioListQuery(serializers.Serializer):
@@ -120,84 +59,74 @@ class ScenarioListQuery(serializers.Serializer):
     created_before = serializers.DateTimeField(required=False)
 
 
-class ScenarioListApi(_ByMethod):
+class ScenarioListApi(ScenarioView):
     """``GET/POST /api/v1/scenarios``."""
 
     needs = {"GET": "scenarios:read", "POST": "scenarios:write"}
 
     def get(self, request: Request) -> Response:
-        started = time.perf_counter()
         query = ScenarioListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)
-        rows, meta = _paged(request, scenario_list(**filters), filters)
-        tenant = _tenant(request)
-        body = envelope([scenario_v1(s, tenant) for s in rows], query_time_ms=_ms(started))
-        body["meta"].update(meta)
-        return Response(body)
+        page = v1_page_request(request, filters=filters, default=LIST_DEFAULT, maximum=LIST_MAX)
+        rows, more = page_slice(scenario_list(**filters), page)
+        tenant = request_context(request).tenant
+        data = [scenario_v1(s, tenant) for s in rows]
+        return v1_list_response(request, data, page=page, has_more=more, filters=filters)
 
     def post(self, request: Request) -> Response:
-        started = time.perf_counter()
         data = ScenarioInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = _tenant(request)
-        check_tenant_id(data.validated_data, tenant)
-
-        def create() -> Response:
-            values = data.validated_data
-            scenario = scenario_create(
-                tenant=tenant,
-                name=values["name"],
-                actor=_actor(request),
-                description=values.get("description") or "",
-                assumptions=values["assumptions"],
-                parameters=values["parameters"],
-                tags=values["tags"],
-                selection=selection_from(values),
-            )
-            scenario = scenario_get(scenario_id=str(scenario.pk))
-            body = envelope(scenario_v1(scenario, tenant), query_time_ms=_ms(started))
-            return Response(body, status=status.HTTP_201_CREATED)
-
-        return guarded(request, create)
+        context = request_context(request)
+        check_tenant_id(data.validated_data, context.tenant)
+        values = data.validated_data
+        scenario = scenario_create(
+            tenant=context.tenant,
+            name=values["name"],
+            actor=context.user,
+            description=values.get("description") or "",
+            assumptions=values["assumptions"],
+            parameters=values["parameters"],
+            tags=values["tags"],
+            selection=selection_from(values),
+        )
+        scenario = scenario_get(scenario_id=str(scenario.pk))
+        return object_response(request, scenario_v1(scenario, context.tenant), status=status.HTTP_201_CREATED)
 
 
-class ScenarioDetailApi(_ByMethod):
+class ScenarioDetailApi(ScenarioView):
     """``GET/DELETE /api/v1/scenarios/{id}``."""
 
     needs = {"GET": "scenarios:read", "DELETE": "scenarios:delete"}
 
     def get(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
-        body = envelope(scenario_v1(scenario, _tenant(request)), query_time_ms=_ms(started))
-        return cached_response(request, body, ttl=0)
+        return object_response(request, scenario_v1(scenario, request_context(request).tenant))
 
     def delete(self, request: Request, scenario_id: str) -> Response:
-        scenario_delete(scenario=scenario_get(scenario_id=scenario_id), tenant=_tenant(request))
+        tenant = request_context(request).tenant
+        scenario_delete(scenario=scenario_get(scenario_id=scenario_id), tenant=tenant)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ScenarioRunApi(_ByMethod):
-    """``POST /api/v1/scenarios/{id}/run`` → 202 (the existing run for the same inputs or key)."""
+class ScenarioRunApi(ScenarioView):
+    """``POST /api/v1/scenarios/{id}/run`` → 202 (the existing run for the same inputs or key; 422 for a key
+    used with other parameters, or a run over the budget)."""
 
     needs = {"POST": "scenarios:run"}
 
     def post(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
         data = RunOptionsInput(data=request.data or {})
         data.is_valid(raise_exception=True)
-        key = header_idempotency_key(request)
-
-        def submit() -> Response:
-            submitted = scenario_run_submit(
-                tenant=_tenant(request), scenario=scenario, options=data.options(key), actor=_actor(request)
-            )
-            body = envelope(run_v1(submitted.run), query_time_ms=_ms(started))
-            return Response(body, status=status.HTTP_202_ACCEPTED)
-
-        return guarded(request, submit)
+        context = request_context(request)
+        submitted = scenario_run_submit(
+            tenant=context.tenant,
+            scenario=scenario,
+            options=data.options(header_idempotency_key(request)),
+            actor=context.user,
+        )
+        return object_response(request, run_v1(submitted.run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunListQuery(serializers.Serializer):
@@ -208,75 +137,70 @@ class RunListQuery(serializers.Serializer):
     created_before = serializers.DateTimeField(required=False)
 
 
-class ScenarioRunListApi(_ByMethod):
+class ScenarioRunListApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/runs``."""
 
     def get(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
         query = RunListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        filters = dict(query.validated_data)
-        runs = run_list(scenario=scenario, status=filters.get("state"))
-        if after := filters.get("created_after"):
-            runs = runs.filter(queued_at__gte=after)
-        if before := filters.get("created_before"):
-            runs = runs.filter(queued_at__lte=before)
-        rows, meta = _paged(request, runs, {"scenario_id": scenario_id, **filters})
-        body = envelope([run_v1(run) for run in rows], query_time_ms=_ms(started))
-        body["meta"].update(meta)
-        return Response(body)
+        values = query.validated_data
+        runs = run_list(
+            scenario=scenario,
+            status=values.get("state"),
+            queued_after=values.get("created_after"),
+            queued_before=values.get("created_before"),
+        )
+        filters = {"scenario_id": scenario_id, **values}
+        page = v1_page_request(request, filters=filters, default=LIST_DEFAULT, maximum=LIST_MAX)
+        rows, more = page_slice(runs, page)
+        return v1_list_response(
+            request, [run_v1(run) for run in rows], page=page, has_more=more, filters=filters
+        )
 
 
-class ScenarioRunDetailApi(_ByMethod):
+class ScenarioRunDetailApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/runs/{run_id}``."""
 
     def get(self, request: Request, scenario_id: str, run_id: str) -> Response:
-        started = time.perf_counter()
         run = run_get(run_id=run_id, scenario=scenario_get(scenario_id=scenario_id))
-        return cached_response(request, envelope(run_v1(run), query_time_ms=_ms(started)), ttl=0)
+        return object_response(request, run_v1(run))
 
 
-class RunCancelApi(_ByMethod):
+class RunCancelApi(ScenarioView):
     """``POST /api/v1/scenarios/runs/{run_id}/cancel``: idempotent; a finished run is returned as it is."""
 
     needs = {"POST": "scenarios:run"}
 
     def post(self, request: Request, run_id: str) -> Response:
-        started = time.perf_counter()
-        run = scenario_run_cancel(run=run_get(run_id=run_id), tenant=_tenant(request))
-        return Response(envelope(run_v1(run), query_time_ms=_ms(started)))
+        run = scenario_run_cancel(run=run_get(run_id=run_id), tenant=request_context(request).tenant)
+        return object_response(request, run_v1(run))
 
 
-class ScenarioBulkRunsApi(_ByMethod):
+class ScenarioBulkRunsApi(ScenarioView):
     """``POST /api/v1/scenarios/{id}/runs:bulk`` → 202 with ``data``, ``duplicates`` and ``meta`` counts."""
 
     needs = {"POST": "scenarios:run"}
 
     def post(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
         data = BulkRunsInput(data=request.data)
         data.is_valid(raise_exception=True)
-
-        def submit() -> Response:
-            result = scenario_runs_submit_bulk(
-                tenant=_tenant(request),
-                scenario=scenario,
-                runs=[options_from(item) for item in data.validated_data["runs"]],
-                actor=_actor(request),
-                idempotency_key=data.validated_data.get("idempotency_key") or header_idempotency_key(request),
-            )
-            body = envelope(result.data, query_time_ms=_ms(started))
-            body["duplicates"] = result.duplicates
-            body["meta"].update(result.meta)
-            return Response(body, status=status.HTTP_202_ACCEPTED)
-
-        return guarded(request, submit)
+        context = request_context(request)
+        result = scenario_runs_submit_bulk(
+            tenant=context.tenant,
+            scenario=scenario,
+            runs=[options_from(item) for item in data.validated_data["runs"]],
+            actor=context.user,
+            idempotency_key=data.validated_data.get("idempotency_key") or header_idempotency_key(request),
+        )
+        body = envelope(result.data, query_time_ms=elapsed_ms(request))
+        body["duplicates"] = result.duplicates
+        body["meta"].update(result.meta)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Cache-Control": cache_control(0)})
 
 
 class OutputsQuery(OutputFiltersInput):
-    limit = serializers.IntegerField(min_value=1, max_value=500, default=200)
     format = serializers.ChoiceField(choices=["json", "csv"], default="json")
     run_id = serializers.UUIDField(
         required=False, help_text="a run of the scenario; default its latest succeeded"
@@ -291,16 +215,15 @@ def _outputs_run(scenario_id: str, run_id: Any) -> ScenarioRun | None:
     return scenario_latest_succeeded_run(scenario=scenario)
 
 
-class ScenarioOutputsApi(_ByMethod):
+class ScenarioOutputsApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/outputs``: the latest succeeded run's rows as v1 points, paged by signed
     cursors bound to the filters; ``format=csv`` gives the curve-shaped rows; ETag/304."""
 
     def get(self, request: Request, scenario_id: str) -> Response | HttpResponse:
-        started = time.perf_counter()
         query = OutputsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
-        tenant = _tenant(request)
+        tenant = request_context(request).tenant
         check_tenant_id(values, tenant)
         run = _outputs_run(scenario_id, values.get("run_id"))
         filters = OutputFilters(values.get("metric"), values.get("tenor_type"), values.get("curve_key"))
@@ -309,42 +232,28 @@ class ScenarioOutputsApi(_ByMethod):
             "run_id": str(run.pk) if run else None,
             **{k: v for k, v in filters.__dict__.items() if v is not None},
         }
-        paging = v1_paging_params(request.query_params)
-        limit = values["limit"]
-        offset = paging.offset or 0
-        if paging.cursor:
-            decoded = cursor_decode(paging.cursor, filters=bound)
-            offset = decoded.offset if paging.direction == "next" else max(decoded.offset - limit, 0)
-        if run is None:
-            table = None
-            rows_count = 0
-        else:
-            table = run_outputs_page(tenant=tenant, run=run, filters=filters, limit=limit + 1, offset=offset)
-            rows_count = table.num_rows
-        more = rows_count > limit
-        next_cursor = cursor_encode(offset=offset + limit, limit=limit, filters=bound) if more else None
-        prev_cursor = cursor_encode(offset=offset, limit=limit, filters=bound) if offset > 0 else None
-        page = table.slice(0, limit) if table is not None else None
-        if values["format"] == "csv":
-            text = outputs_csv(page if page is not None else SCENARIO_OUTPUT_SCHEMA.empty_table())
-            response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="scenario_outputs.csv"'
-            if next_cursor:
-                response["X-Next-Cursor"] = next_cursor
-            if prev_cursor:
-                response["X-Prev-Cursor"] = prev_cursor
-            return response
-        data = output_points_v1(page, run) if page is not None and run is not None else []
-        body = envelope(
-            data,
-            query_time_ms=_ms(started),
-            next_cursor=next_cursor,
-            prev_cursor=prev_cursor,
-            has_more=more,
-            count=len(data),
-            limit=limit,
+        page = v1_page_request(request, filters=bound, default=OUTPUTS_DEFAULT, maximum=OUTPUTS_MAX)
+        table = (
+            run_outputs_page(
+                tenant=tenant, run=run, filters=filters, limit=page.limit + 1, offset=page.offset
+            )
+            if run is not None
+            else None
         )
-        return cached_response(request, body, ttl=OUTPUTS_TTL)
+        more = table is not None and table.num_rows > page.limit
+        rows = table.slice(0, page.limit) if table is not None else None
+        if values["format"] == "csv":
+            meta = v1_page_meta(page, returned=0, has_more=more, filters=bound)
+            return csv_bytes_response(
+                request,
+                data=outputs_csv(rows if rows is not None else SCENARIO_OUTPUT_SCHEMA.empty_table()),
+                filename="scenario_outputs.csv",
+                ttl=OUTPUTS_TTL,
+                next_cursor=meta.get("next_cursor"),
+                prev_cursor=meta.get("prev_cursor"),
+            )
+        data = output_points_v1(rows, run) if rows is not None and run is not None else []
+        return v1_list_response(request, data, page=page, has_more=more, filters=bound, ttl=OUTPUTS_TTL)
 
 
 class MetricsLatestQuery(serializers.Serializer):
@@ -352,24 +261,21 @@ class MetricsLatestQuery(serializers.Serializer):
     tenant_id = serializers.CharField(required=False)
 
 
-class ScenarioMetricsLatestApi(_ByMethod):
+class ScenarioMetricsLatestApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/metrics/latest``: one ``ScenarioMetricLatest`` (the contract's shape):
     the metric's mean over the latest succeeded run's rows, its trend against the previous succeeded run."""
 
     def get(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         query = MetricsLatestQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        tenant = _tenant(request)
+        tenant = request_context(request).tenant
         check_tenant_id(query.validated_data, tenant)
         metric = query.validated_data["metric"]
         scenario = scenario_get(scenario_id=scenario_id)
-        succeeded = list(run_list(scenario=scenario, status="succeeded").order_by("-completed_at", "-id")[:2])
+        succeeded = scenario_succeeded_runs(scenario=scenario, limit=2)
         if not succeeded:
-            from django.http import Http404
-
-            raise Http404("The scenario has no succeeded run yet.")
-        means = [_mean(tenant, run, metric) for run in succeeded]
+            raise NotFoundError("The scenario has no succeeded run yet.")
+        means = [run_metric_mean(tenant=tenant, run=run, metric=metric) for run in succeeded]
         latest = succeeded[0]
         change = None
         trend = None
@@ -386,16 +292,6 @@ class ScenarioMetricsLatestApi(_ByMethod):
             "trend": trend,
             "change_percent": change,
         }
-        body = envelope(data, query_time_ms=_ms(started))
+        body = envelope(data, query_time_ms=elapsed_ms(request))
         body["meta"].update({"run_id": str(latest.pk), "rows": latest.output_rows})
         return cached_response(request, body, ttl=OUTPUTS_TTL)
-
-
-def _mean(tenant: Tenant, run: ScenarioRun, metric: str) -> float | None:
-    import pyarrow.compute as pc
-
-    table = run_output_table(tenant=tenant, run=run, metric=metric)
-    if table.num_rows == 0:
-        return None
-    value = pc.mean(table.column("value")).as_py()
-    return float(value) if value is not None else None

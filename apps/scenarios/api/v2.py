@@ -3,22 +3,18 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.scenarios.api.base import ScenarioView
 from apps.scenarios.api.serializers import (
     OutputFiltersInput,
     RunOptionsInput,
     ScenarioInput,
     ScenarioUpdateInput,
-    guarded,
     header_idempotency_key,
     outputs_csv,
     rows_out,
@@ -26,7 +22,6 @@ from apps.scenarios.api.serializers import (
     scenario_v2,
     selection_from,
 )
-from apps.scenarios.api.v1 import _actor, _ByMethod, _ms, _tenant
 from apps.scenarios.engine.rows import METRICS
 from apps.scenarios.selectors import (
     COMPARE_COLUMNS,
@@ -39,18 +34,15 @@ from apps.scenarios.selectors import (
     scenario_get,
     scenario_list,
 )
-from apps.scenarios.services import (
-    CurveSelection,
-    scenario_create,
-    scenario_delete,
-    scenario_run_cancel,
-    scenario_run_submit,
-    scenario_update,
-)
+from apps.scenarios.services.inputs import CurveSelection
+from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit
+from apps.scenarios.services.scenarios import scenario_create, scenario_delete, scenario_update
 from aurum.api.arrow import arrow_parquet
 from aurum.api.conditional import cached_response
-from aurum.api.cursors import v2_cursor_decode, v2_cursor_encode
-from aurum.api.envelope import envelope, envelope_v2, link_header
+from aurum.api.context import request_context
+from aurum.api.envelope import envelope
+from aurum.api.paging import page_slice, v2_page_request
+from aurum.api.responses import elapsed_ms, file_response, object_response, v2_list_response
 
 RUN_EXAMPLE = {
     "id": "5b0c3f3e-8f7e-4d55-9a39-0d4f1f2d7c11",
@@ -81,53 +73,7 @@ SCENARIO_EXAMPLE = {
 }
 
 
-def _cursor_page(
-    request: Request, items: QuerySet[Any], filters: dict[str, Any], default: int = 10
-) -> tuple[list[Any], str | None, str | None, int]:
-    """A v2 page: ``limit`` 1-100 (10), a signed cursor bound to the filters."""
-    try:
-        limit = int(request.query_params.get("limit", default))
-    except ValueError:
-        raise serializers.ValidationError({"limit": "must be an integer 1-100"}) from None
-    if not 1 <= limit <= 100:
-        raise serializers.ValidationError({"limit": "must be an integer 1-100"})
-    offset = 0
-    if token := request.query_params.get("cursor"):
-        offset = v2_cursor_decode(token, filters=filters).offset
-    rows = list(items[offset : offset + limit + 1])
-    next_cursor = (
-        v2_cursor_encode(offset=offset + limit, limit=limit, filters=filters) if len(rows) > limit else None
-    )
-    prev_cursor = (
-        v2_cursor_encode(offset=max(offset - limit, 0), limit=limit, filters=filters) if offset else None
-    )
-    return rows[:limit], next_cursor, prev_cursor, limit
-
-
-def _list_response(
-    request: Request,
-    data: list[Any],
-    started: float,
-    next_cursor: str | None,
-    prev_cursor: str | None,
-    limit: int,
-) -> Response:
-    body = envelope_v2(
-        request,
-        data,
-        tenant_id=_tenant(request).schema_name,
-        query_time_ms=_ms(started),
-        processing_time_ms=_ms(started),
-        next_cursor=next_cursor,
-        prev_cursor=prev_cursor,
-        has_more=next_cursor is not None,
-        limit=limit,
-    )
-    link = link_header(body["links"])
-    return Response(body, headers={"Link": link} if link else None)
-
-
-class ScenariosApi(_ByMethod):
+class ScenariosApi(ScenarioView):
     """``/api/v2/scenarios``."""
 
     needs = {"GET": "scenarios:read", "POST": "scenarios:write"}
@@ -147,17 +93,16 @@ class ScenariosApi(_ByMethod):
         ],
     )
     def get(self, request: Request) -> Response:
-        started = time.perf_counter()
         filters = {
             "name_filter": request.query_params.get("name_filter"),
             "status": request.query_params.get("status"),
         }
+        page = v2_page_request(request, filters=filters)
         scenarios = scenario_list(name=filters["name_filter"], status=filters["status"])
-        rows, next_cursor, prev_cursor, limit = _cursor_page(request, scenarios, filters)
-        tenant = _tenant(request)
-        return _list_response(
-            request, [scenario_v2(s, tenant) for s in rows], started, next_cursor, prev_cursor, limit
-        )
+        rows, more = page_slice(scenarios, page)
+        tenant = request_context(request).tenant
+        data = [scenario_v2(s, tenant) for s in rows]
+        return v2_list_response(request, data, page=page, has_more=more, filters=filters)
 
     @extend_schema(
         request=ScenarioInput,
@@ -170,31 +115,25 @@ class ScenariosApi(_ByMethod):
         examples=[OpenApiExample("Carbon tax", value=SCENARIO_EXAMPLE, request_only=True)],
     )
     def post(self, request: Request) -> Response:
-        started = time.perf_counter()
         data = ScenarioInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = _tenant(request)
-
-        def create() -> Response:
-            values = data.validated_data
-            scenario = scenario_create(
-                tenant=tenant,
-                name=values["name"],
-                actor=_actor(request),
-                description=values.get("description") or "",
-                assumptions=values["assumptions"],
-                parameters=values["parameters"],
-                tags=values["tags"],
-                selection=selection_from(values),
-            )
-            scenario = scenario_get(scenario_id=str(scenario.pk))
-            body = envelope(scenario_v2(scenario, tenant), query_time_ms=_ms(started))
-            return Response(body, status=status.HTTP_201_CREATED)
-
-        return guarded(request, create)
+        context = request_context(request)
+        values = data.validated_data
+        scenario = scenario_create(
+            tenant=context.tenant,
+            name=values["name"],
+            actor=context.user,
+            description=values.get("description") or "",
+            assumptions=values["assumptions"],
+            parameters=values["parameters"],
+            tags=values["tags"],
+            selection=selection_from(values),
+        )
+        scenario = scenario_get(scenario_id=str(scenario.pk))
+        return object_response(request, scenario_v2(scenario, context.tenant), status=status.HTTP_201_CREATED)
 
 
-class ScenarioApi(_ByMethod):
+class ScenarioApi(ScenarioView):
     """``/api/v2/scenarios/{id}``."""
 
     needs = {"GET": "scenarios:read", "PATCH": "scenarios:write", "DELETE": "scenarios:delete"}
@@ -204,11 +143,8 @@ class ScenarioApi(_ByMethod):
         examples=[OpenApiExample("Scenario", value={"data": SCENARIO_EXAMPLE}, response_only=True)],
     )
     def get(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
-        return cached_response(
-            request, envelope(scenario_v2(scenario, _tenant(request)), query_time_ms=_ms(started)), ttl=0
-        )
+        return object_response(request, scenario_v2(scenario, request_context(request).tenant))
 
     @extend_schema(
         request=ScenarioUpdateInput,
@@ -216,11 +152,10 @@ class ScenarioApi(_ByMethod):
         examples=[OpenApiExample("Archive", value={"status": "archived"}, request_only=True)],
     )
     def patch(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
         data = ScenarioUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        tenant = _tenant(request)
+        tenant = request_context(request).tenant
         values = {
             k: v
             for k, v in data.validated_data.items()
@@ -231,20 +166,18 @@ class ScenarioApi(_ByMethod):
         if selection is not None and selection != current:
             values["selection"] = selection
 
-        def update() -> Response:
-            scenario_update(scenario=scenario, tenant=tenant, **values)
-            fresh = scenario_get(scenario_id=scenario_id)
-            return Response(envelope(scenario_v2(fresh, tenant), query_time_ms=_ms(started)))
-
-        return guarded(request, update)
+        scenario_update(scenario=scenario, tenant=tenant, **values)
+        fresh = scenario_get(scenario_id=scenario_id)
+        return object_response(request, scenario_v2(fresh, tenant))
 
     @extend_schema(description="Delete the scenario, its runs (unfinished ones are cancelled) and outputs.")
     def delete(self, request: Request, scenario_id: str) -> Response:
-        scenario_delete(scenario=scenario_get(scenario_id=scenario_id), tenant=_tenant(request))
+        tenant = request_context(request).tenant
+        scenario_delete(scenario=scenario_get(scenario_id=scenario_id), tenant=tenant)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ScenarioRunsApi(_ByMethod):
+class ScenarioRunsApi(ScenarioView):
     """``/api/v2/scenarios/{id}/runs``."""
 
     needs = {"GET": "scenarios:read", "POST": "scenarios:run"}
@@ -259,13 +192,12 @@ class ScenarioRunsApi(_ByMethod):
         examples=[OpenApiExample("Runs", value={"data": [RUN_EXAMPLE]}, response_only=True)],
     )
     def get(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
         filters = {"scenario_id": scenario_id, "status_filter": request.query_params.get("status_filter")}
-        runs = run_list(scenario=scenario, status=filters["status_filter"])
-        rows, next_cursor, prev_cursor, limit = _cursor_page(request, runs, filters)
-        return _list_response(
-            request, [run_v2(run) for run in rows], started, next_cursor, prev_cursor, limit
+        page = v2_page_request(request, filters=filters)
+        rows, more = page_slice(run_list(scenario=scenario, status=filters["status_filter"]), page)
+        return v2_list_response(
+            request, [run_v2(run) for run in rows], page=page, has_more=more, filters=filters
         )
 
     @extend_schema(
@@ -273,8 +205,12 @@ class ScenarioRunsApi(_ByMethod):
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         description=(
             "Queue a run → 201. The same inputs (input hash: assumptions, curves, base as-of and the curve "
-            "snapshot, seed, parameters, code version) or the same Idempotency-Key return the existing run "
-            "with 200. parameters.n_paths sets the Monte Carlo paths (default 1000, at most 100,000)."
+            "snapshot, seed, parameters, code version) or the same Idempotency-Key with the same request "
+            "return the existing run with 200; the key with other parameters is a 422 "
+            "(idempotency-key-reused). parameters.n_paths sets the Monte Carlo paths (default 1000, at most "
+            "100,000). A run over the budget (drivers x curve-tenors x paths) is a 422 (run-budget-exceeded) "
+            "naming the budget and the run's size; max_memory_mb caps the run's estimated memory (a run over "
+            "it fails with error_code MEMORY_LIMIT_EXCEEDED)."
         ),
         examples=[
             OpenApiExample(
@@ -288,23 +224,21 @@ class ScenarioRunsApi(_ByMethod):
         ],
     )
     def post(self, request: Request, scenario_id: str) -> Response:
-        started = time.perf_counter()
         scenario = scenario_get(scenario_id=scenario_id)
         data = RunOptionsInput(data=request.data or {})
         data.is_valid(raise_exception=True)
-        key = header_idempotency_key(request)
+        context = request_context(request)
+        submitted = scenario_run_submit(
+            tenant=context.tenant,
+            scenario=scenario,
+            options=data.options(header_idempotency_key(request)),
+            actor=context.user,
+        )
+        code = status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK
+        return object_response(request, run_v2(submitted.run), status=code)
 
-        def submit() -> Response:
-            submitted = scenario_run_submit(
-                tenant=_tenant(request), scenario=scenario, options=data.options(key), actor=_actor(request)
-            )
-            code = status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK
-            return Response(envelope(run_v2(submitted.run), query_time_ms=_ms(started)), status=code)
 
-        return guarded(request, submit)
-
-
-class RunApi(_ByMethod):
+class RunApi(ScenarioView):
     """``/api/v2/scenario-runs/{id}``."""
 
     @extend_schema(
@@ -312,13 +246,10 @@ class RunApi(_ByMethod):
         examples=[OpenApiExample("Run", value={"data": RUN_EXAMPLE}, response_only=True)],
     )
     def get(self, request: Request, run_id: str) -> Response:
-        started = time.perf_counter()
-        return cached_response(
-            request, envelope(run_v2(run_get(run_id=run_id)), query_time_ms=_ms(started)), ttl=0
-        )
+        return object_response(request, run_v2(run_get(run_id=run_id)))
 
 
-class RunCancelV2Api(_ByMethod):
+class RunCancelV2Api(ScenarioView):
     """``/api/v2/scenario-runs/{id}/cancel``."""
 
     needs = {"POST": "scenarios:run"}
@@ -333,9 +264,8 @@ class RunCancelV2Api(_ByMethod):
         ],
     )
     def post(self, request: Request, run_id: str) -> Response:
-        started = time.perf_counter()
-        run = scenario_run_cancel(run=run_get(run_id=run_id), tenant=_tenant(request))
-        return Response(envelope(run_v2(run), query_time_ms=_ms(started)))
+        run = scenario_run_cancel(run=run_get(run_id=run_id), tenant=request_context(request).tenant)
+        return object_response(request, run_v2(run))
 
 
 class RunOutputsQuery(OutputFiltersInput):
@@ -355,7 +285,7 @@ OUTPUT_EXAMPLE = {
 }
 
 
-class RunOutputsApi(_ByMethod):
+class RunOutputsApi(ScenarioView):
     """``/api/v2/scenario-runs/{id}/outputs``."""
 
     @extend_schema(
@@ -371,42 +301,33 @@ class RunOutputsApi(_ByMethod):
         examples=[OpenApiExample("Rows", value={"data": [OUTPUT_EXAMPLE]}, response_only=True)],
     )
     def get(self, request: Request, run_id: str) -> Response | HttpResponse:
-        started = time.perf_counter()
         run = run_get(run_id=run_id)
         query = RunOutputsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
         filters = OutputFilters(values.get("metric"), values.get("tenor_type"), values.get("curve_key"))
-        tenant = _tenant(request)
-        if values["format"] in ("csv", "parquet"):
+        tenant = request_context(request).tenant
+        if values["format"] == "csv":
             table = run_outputs_page(tenant=tenant, run=run, filters=filters, limit=None)
-            if values["format"] == "csv":
-                response = HttpResponse(outputs_csv(table), content_type="text/csv; charset=utf-8")
-                response["Content-Disposition"] = f'attachment; filename="scenario_run_{run.pk}.csv"'
-                return response
-            response = HttpResponse(
-                arrow_parquet(table, table.column_names), content_type="application/vnd.apache.parquet"
+            return file_response(
+                outputs_csv(table),
+                content_type="text/csv; charset=utf-8",
+                filename=f"scenario_run_{run.pk}.csv",
             )
-            response["Content-Disposition"] = f'attachment; filename="scenario_run_{run.pk}.parquet"'
-            return response
+        if values["format"] == "parquet":
+            table = run_outputs_page(tenant=tenant, run=run, filters=filters, limit=None)
+            return file_response(
+                arrow_parquet(table, table.column_names),
+                content_type="application/vnd.apache.parquet",
+                filename=f"scenario_run_{run.pk}.parquet",
+            )
         bound = {"run_id": str(run.pk), **{k: v for k, v in filters.__dict__.items() if v is not None}}
-        try:
-            limit = int(request.query_params.get("limit", 10))
-        except ValueError:
-            raise serializers.ValidationError({"limit": "must be an integer 1-100"}) from None
-        if not 1 <= limit <= 100:
-            raise serializers.ValidationError({"limit": "must be an integer 1-100"})
-        offset = 0
-        if token := request.query_params.get("cursor"):
-            offset = v2_cursor_decode(token, filters=bound).offset
-        table = run_outputs_page(tenant=tenant, run=run, filters=filters, limit=limit + 1, offset=offset)
-        more = table.num_rows > limit
-        next_cursor = v2_cursor_encode(offset=offset + limit, limit=limit, filters=bound) if more else None
-        prev_cursor = (
-            v2_cursor_encode(offset=max(offset - limit, 0), limit=limit, filters=bound) if offset else None
+        page = v2_page_request(request, filters=bound)
+        table = run_outputs_page(
+            tenant=tenant, run=run, filters=filters, limit=page.limit + 1, offset=page.offset
         )
-        data = rows_out(table.slice(0, limit).select(list(OUTPUT_COLUMNS)))
-        return _list_response(request, data, started, next_cursor, prev_cursor, limit)
+        data = rows_out(table.slice(0, page.limit).select(list(OUTPUT_COLUMNS)))
+        return v2_list_response(request, data, page=page, has_more=table.num_rows > page.limit, filters=bound)
 
 
 class CompareQuery(serializers.Serializer):
@@ -414,7 +335,7 @@ class CompareQuery(serializers.Serializer):
     metric = serializers.ChoiceField(choices=list(METRICS), default="mid")
 
 
-class RunCompareApi(_ByMethod):
+class RunCompareApi(ScenarioView):
     """``/api/v2/scenario-runs/{id}/compare?other=<run_id>``."""
 
     @extend_schema(
@@ -447,14 +368,16 @@ class RunCompareApi(_ByMethod):
         ],
     )
     def get(self, request: Request, run_id: str) -> Response:
-        started = time.perf_counter()
         run = run_get(run_id=run_id)
         query = CompareQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         other = run_get(run_id=str(query.validated_data["other"]))
         table = runs_compare(
-            tenant=_tenant(request), run=run, other=other, metric=query.validated_data["metric"]
+            tenant=request_context(request).tenant,
+            run=run,
+            other=other,
+            metric=query.validated_data["metric"],
         )
-        body = envelope(rows_out(table.select(list(COMPARE_COLUMNS))), query_time_ms=_ms(started))
+        body = envelope(rows_out(table.select(list(COMPARE_COLUMNS))), query_time_ms=elapsed_ms(request))
         body["meta"].update({"run_id": str(run.pk), "other_run_id": str(other.pk), "count": table.num_rows})
-        return Response(body)
+        return cached_response(request, body, ttl=0)

@@ -1,0 +1,398 @@
+"""Run submission (one run or up to 100 at once, idempotent, within the run budget) and cancellation.
+
+Two rules make a submit idempotent:
+- the same inputs (the input hash) return the live (queued, running or succeeded) run that has them;
+- the same ``Idempotency-Key`` returns the run made with it, if the request is the same: its fingerprint
+  (the scenario and every run option, defaults applied) is stored with the key, and the same key with another
+  request is a 422 (Stripe's rule). A key used for another scenario's run is a 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.scenarios.models import Scenario, ScenarioRun
+from apps.scenarios.selection import selection_size
+from apps.scenarios.services.budget import RunSize, run_budget_check, run_size
+from apps.scenarios.services.dispatch import scenario_runs_dispatch
+from apps.scenarios.services.inputs import (
+    CODE_VERSION,
+    IDEMPOTENCY_KEY_RE,
+    MAX_BULK_RUNS,
+    RunOptions,
+    assumptions_check,
+    invalid,
+    issue,
+    run_option_issues,
+)
+from apps.scenarios.services.lifecycle import run_event_record, run_finish
+from aurum.errors import ConflictError, UnprocessableError
+from aurum.lakehouse.tables import curve_observation_table
+from tenants.models import Tenant
+
+KEY_REUSED = "idempotency-key-reused"
+
+
+@dataclass(frozen=True)
+class RunSubmitted:
+    run: ScenarioRun
+    created: bool  # False: the same inputs or idempotency key returned this existing run
+
+
+def _canonical_hash(document: Mapping[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_input_hash(
+    *, tenant: Tenant, scenario: Scenario, inputs: Mapping[str, Any], fingerprint: Mapping[str, Any]
+) -> str:
+    """SHA-256 of the canonical (key-sorted) JSON of every input that can change a run's outputs."""
+    return _canonical_hash(
+        {"tenant": tenant.schema_name, "scenario_id": str(scenario.pk), **inputs, **fingerprint}
+    )
+
+
+def run_request_fingerprint(*, scenario: Scenario, options: RunOptions) -> str:
+    """SHA-256 of what a run request asks for (defaults applied, the key itself left out): two requests with
+    one idempotency key must have the same fingerprint. Server state (the scenario's version, the curves'
+    snapshot) is not part of it: an honest retry after a new ingest is still the same request."""
+    return _canonical_hash(
+        {
+            "scenario_id": str(scenario.pk),
+            "priority": options.priority,
+            "seed": 0 if options.seed is None else int(options.seed),
+            "code_version": options.code_version or CODE_VERSION,
+            "timeout_minutes": options.timeout_minutes,
+            "max_retries": options.max_retries,
+            "max_memory_mb": options.max_memory_mb,
+            "parameters": dict(options.parameters),
+            "environment": dict(options.environment),
+        }
+    )
+
+
+def _current_curve_snapshot() -> int | None:
+    snapshot = curve_observation_table().current_snapshot()
+    return snapshot.snapshot_id if snapshot is not None else None
+
+
+def _scenario_inputs(scenario: Scenario) -> dict[str, Any]:
+    """What a run computes from, frozen at submission (a later edit of the scenario does not change it)."""
+    return {
+        "scenario_version": scenario.version,
+        "unique_key": scenario.unique_key,
+        "assumptions": [a.as_node() for a in scenario.assumptions.all()],
+        "scenario_parameters": scenario.parameters,
+        "curve_keys": list(scenario.curve_keys),
+        "curve_filter": dict(scenario.curve_filter),
+        "base_asof": scenario.base_asof.isoformat() if scenario.base_asof else None,
+    }
+
+
+def _existing_for_key(scenario: Scenario, key: str | None, fingerprint: str) -> ScenarioRun | None:
+    """The run made with ``key``: 409 if it is another scenario's, 422 if it was another request."""
+    if key is None:
+        return None
+    existing = ScenarioRun.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.scenario_id != scenario.pk:
+        raise ConflictError(
+            f"Idempotency key '{key}' was used for another scenario's run.", slug="idempotency-key-conflict"
+        )
+    if existing.idempotency_fingerprint and existing.idempotency_fingerprint != fingerprint:
+        raise UnprocessableError(
+            f"Idempotency key '{key}' was used with other parameters; use a new key for a new request.",
+            slug=KEY_REUSED,
+            idempotency_key=key,
+            existing_run_id=str(existing.pk),
+        )
+    return existing
+
+
+def _submit_one(
+    *,
+    tenant: Tenant,
+    scenario: Scenario,
+    options: RunOptions,
+    actor: User | None,
+    inputs: Mapping[str, Any],
+    snapshot_id: int | None,
+) -> RunSubmitted:
+    fingerprint = run_request_fingerprint(scenario=scenario, options=options)
+    existing = _existing_for_key(scenario, options.idempotency_key, fingerprint)
+    if existing is not None:
+        return RunSubmitted(existing, created=False)
+    seed = 0 if options.seed is None else int(options.seed)
+    code_version = options.code_version or CODE_VERSION
+    hashed = {
+        "curve_snapshot_id": snapshot_id,
+        "seed": seed,
+        "code_version": code_version,
+        "parameters": dict(options.parameters),
+        "environment": dict(options.environment),
+    }
+    input_hash = run_input_hash(tenant=tenant, scenario=scenario, inputs=inputs, fingerprint=hashed)
+    live = ScenarioRun.objects.filter(
+        scenario=scenario, input_hash=input_hash, status__in=ScenarioRun.REUSABLE
+    )
+    if (same := live.first()) is not None:
+        return RunSubmitted(same, created=False)
+    try:
+        with transaction.atomic():
+            run = ScenarioRun.objects.create(
+                scenario=scenario,
+                priority=options.priority,
+                priority_rank=ScenarioRun.PRIORITY_RANK[ScenarioRun.Priority(options.priority)],
+                input_hash=input_hash,
+                idempotency_key=options.idempotency_key or "",
+                idempotency_fingerprint=fingerprint if options.idempotency_key else "",
+                seed=seed,
+                code_version=code_version,
+                options={
+                    "inputs": dict(inputs),
+                    "parameters": dict(options.parameters),
+                    "environment": dict(options.environment),
+                    "max_memory_mb": options.max_memory_mb,
+                },
+                timeout_minutes=options.timeout_minutes,
+                max_retries=options.max_retries,
+                requested_by=actor,
+                queued_at=timezone.now(),
+                base_asof_requested=scenario.base_asof,
+                curve_snapshot_id=snapshot_id,
+            )
+            run_event_record(run, "queued")
+    except IntegrityError:  # a concurrent submit of the same inputs or key won
+        again = _existing_for_key(scenario, options.idempotency_key, fingerprint) or live.first()
+        if again is None:
+            raise
+        return RunSubmitted(again, created=False)
+    return RunSubmitted(run, created=True)
+
+
+def scenario_runnable(scenario: Scenario) -> None:
+    """409 for an archived scenario; 400 for one without curves or with invalid assumptions."""
+    if scenario.status == Scenario.Status.ARCHIVED:
+        raise ConflictError("An archived scenario cannot be run.", slug="scenario-archived")
+    if not scenario.curve_keys and not scenario.curve_filter:
+        raise invalid(
+            [
+                issue(
+                    "NO_CURVES",
+                    "the scenario names no curves",
+                    "curve_keys",
+                    'set curve_keys or curve_filter (e.g. {"iso": "EU", "product": "Spark Spread"})',
+                )
+            ]
+        )
+    assumptions_check([a.as_node() for a in scenario.assumptions.all()])
+
+
+def _sizes(
+    tenant: Tenant, inputs: Mapping[str, Any], items: Sequence[tuple[int | None, RunOptions]]
+) -> list[tuple[int | None, RunSize]]:
+    selection = selection_size(
+        tenant=tenant, curve_keys=tuple(inputs["curve_keys"]), curve_filter=inputs["curve_filter"]
+    )
+    return [
+        (index, run_size(assumptions=inputs["assumptions"], selection=selection, options=options))
+        for index, options in items
+    ]
+
+
+def scenario_run_submit(
+    *, tenant: Tenant, scenario: Scenario, options: RunOptions, actor: User | None
+) -> RunSubmitted:
+    """Queue a run, or return the existing run with the same inputs (input hash) or idempotency key.
+
+    The hash covers the scenario's assumptions, parameters, curve selection and base as-of, the curve
+    table's current Iceberg snapshot (what the run will read), the seed, code version, run parameters and
+    environment. A failed, cancelled or timed-out run is not reused: submitting again makes a new run.
+    Raises InvalidInputError (400), ConflictError (409: archived scenario, key of another scenario) or
+    UnprocessableError (422: the key used with other parameters, the run over the budget).
+    """
+    issues = run_option_issues(options)
+    if issues:
+        raise invalid(issues)
+    scenario_runnable(scenario)
+    fingerprint = run_request_fingerprint(scenario=scenario, options=options)
+    existing = _existing_for_key(scenario, options.idempotency_key, fingerprint)
+    if existing is not None:
+        return RunSubmitted(existing, created=False)
+    inputs = _scenario_inputs(scenario)
+    run_budget_check(_sizes(tenant, inputs, [(None, options)]))
+    submitted = _submit_one(
+        tenant=tenant,
+        scenario=scenario,
+        options=options,
+        actor=actor,
+        inputs=inputs,
+        snapshot_id=_current_curve_snapshot(),
+    )
+    if submitted.created:
+        transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
+    return submitted
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    data: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]]
+    meta: dict[str, int]
+
+
+def _bulk_items(runs: Sequence[RunOptions], idempotency_key: str | None) -> list[RunOptions]:
+    """Item i without a key gets ``{bulk key}:{i}`` when the call has a key."""
+    return [
+        options
+        if options.idempotency_key or idempotency_key is None
+        else RunOptions(**{**options.__dict__, "idempotency_key": f"{idempotency_key}:{index}"})
+        for index, options in enumerate(runs)
+    ]
+
+
+def _bulk_keys_check(scenario: Scenario, items: Sequence[RunOptions]) -> set[int]:
+    """422 when any item's key was used with another request (nothing is created then); the indices of the
+    items whose key already made this very run (they are duplicates, not new runs)."""
+    keyed: dict[str, tuple[int, str]] = {}  # key -> (its first item, that item's fingerprint)
+    reused: list[dict[str, Any]] = []
+    for index, options in enumerate(items):
+        if options.idempotency_key is None:
+            continue
+        fingerprint = run_request_fingerprint(scenario=scenario, options=options)
+        first = keyed.setdefault(options.idempotency_key, (index, fingerprint))
+        if first[1] != fingerprint:  # one key, two different items in this very call
+            reused.append(
+                {"index": index, "idempotency_key": options.idempotency_key, "existing_run_id": None}
+            )
+    known: set[int] = set()
+    for run in ScenarioRun.objects.filter(idempotency_key__in=list(keyed), scenario=scenario):
+        index, fingerprint = keyed[run.idempotency_key]
+        if run.idempotency_fingerprint and run.idempotency_fingerprint != fingerprint:
+            reused.append(
+                {"index": index, "idempotency_key": run.idempotency_key, "existing_run_id": str(run.pk)}
+            )
+        else:
+            known.add(index)
+    if reused:
+        raise UnprocessableError(
+            f"{len(reused)} idempotency key(s) of this call were used with other parameters; use new keys "
+            "for new requests.",
+            slug=KEY_REUSED,
+            runs=sorted(reused, key=lambda item: item["index"]),
+        )
+    return known
+
+
+def scenario_runs_submit_bulk(
+    *,
+    tenant: Tenant,
+    scenario: Scenario,
+    runs: Sequence[RunOptions],
+    actor: User | None,
+    idempotency_key: str | None = None,
+) -> BulkResult:
+    """Up to 100 runs in one call. Each item is created, or reported in ``duplicates`` with the run that has
+    its inputs or key; an item whose key belongs to another scenario is reported with an ``error``.
+    A bulk ``idempotency_key`` gives item i without a key the key ``{bulk key}:{i}``. The call is refused as
+    a whole (nothing created) when an item is invalid (400), over the run budget or its key was used with
+    other parameters (422)."""
+    if not 1 <= len(runs) <= MAX_BULK_RUNS:
+        raise invalid([issue("INVALID_BULK_SIZE", f"1-{MAX_BULK_RUNS} runs per call", "runs")])
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+        raise invalid([issue("INVALID_IDEMPOTENCY_KEY", "invalid idempotency_key", "idempotency_key")])
+    items = _bulk_items(runs, idempotency_key)
+    issues = [
+        found
+        for index, options in enumerate(items)
+        for found in run_option_issues(options, f"runs[{index}].")
+    ]
+    if issues:
+        raise invalid(issues)
+    scenario_runnable(scenario)
+    known = _bulk_keys_check(scenario, items)
+    inputs, snapshot_id = _scenario_inputs(scenario), _current_curve_snapshot()
+    run_budget_check(
+        _sizes(tenant, inputs, [(i, options) for i, options in enumerate(items) if i not in known])
+    )
+    data: list[dict[str, Any]] = []
+    duplicates: list[dict[str, Any]] = []
+    created = failed = 0
+    for index, options in enumerate(items):
+        try:
+            submitted = _submit_one(
+                tenant=tenant,
+                scenario=scenario,
+                options=options,
+                actor=actor,
+                inputs=inputs,
+                snapshot_id=snapshot_id,
+            )
+        except ConflictError as exc:
+            failed += 1
+            data.append(
+                {
+                    "index": index,
+                    "idempotency_key": options.idempotency_key,
+                    "run_id": None,
+                    "status": "failed",
+                    "error": str(exc),
+                }
+            )
+            continue
+        run = submitted.run
+        if submitted.created:
+            created += 1
+            data.append(
+                {
+                    "index": index,
+                    "idempotency_key": options.idempotency_key,
+                    "run_id": str(run.pk),
+                    "status": run.status,
+                    "error": None,
+                }
+            )
+        else:
+            duplicates.append(
+                {
+                    "index": index,
+                    "idempotency_key": options.idempotency_key,
+                    "existing_run_id": str(run.pk),
+                    "existing_status": run.status,
+                    "created_at": run.created_at.isoformat(),
+                }
+            )
+    if created:
+        transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
+    meta = {
+        "total_runs": len(items),
+        "successful_runs": created,
+        "duplicate_runs": len(duplicates),
+        "failed_runs": failed,
+    }
+    return BulkResult(data=data, duplicates=duplicates, meta=meta)
+
+
+def scenario_run_cancel(*, run: ScenarioRun, tenant: Tenant) -> ScenarioRun:
+    """Cancel a queued or running run; a finished run is returned unchanged (idempotent).
+
+    A running computation sees the cancellation between two Monte Carlo chunks and stops without writing.
+    """
+    with transaction.atomic():
+        locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
+        if locked.is_finished:
+            return locked
+        run_finish(locked, ScenarioRun.Status.CANCELLED)
+        run_event_record(locked, "cancelled")
+        transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
+    return locked
