@@ -56,7 +56,7 @@ def german_power_curve() -> tuple[str, str]:
 
 def run_execute(world: World, run_id: str) -> None:
     """Execute a queued run in this process, as the worker would."""
-    from apps.scenarios.services import scenario_run_execute
+    from apps.scenarios.services.execution import scenario_run_execute
     from tenants.models import Tenant
 
     tenant = Tenant.objects.select_related("plan").get(pk=world.acme.pk)
