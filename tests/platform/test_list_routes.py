@@ -289,10 +289,12 @@ def acme(
 ) -> Callable[[ListCase], tuple[str, dict[str, str]]]:
     """Prepare a case: its rows grown, its path, and acme's admin token (its last use already stamped)."""
     auth = world.acme.auth("admin")
+    grown: set[Grow] = set()  # v1 and v2 lists of the same rows grow them once
 
     def prepare(case: ListCase) -> tuple[str, dict[str, str]]:
-        if case.grow is not None:
+        if case.grow is not None and case.grow not in grown:
             case.grow(api, world, acme_objects)
+            grown.add(case.grow)
         api.get("/api/v2/me", **auth)  # a token's first request of the minute stamps its last_used_at
         return case.path(acme_objects), auth
 
@@ -382,3 +384,23 @@ def test_a_list_pins_its_query_count(acme, api, settings, django_assert_num_quer
         assert _size(few.json()["data"]) == 1 < _size(many.json()["data"])
     elif case.sizes != ("", ""):
         assert _size(few.json()["data"]) < _size(many.json()["data"])
+
+
+def test_a_cursor_is_refused_by_every_other_list(acme, api):
+    """One cursor convention: a cursor is bound to the list and filters it was issued for."""
+    issued = {}
+    for pattern in PAGED:
+        case = LIST_CASES[pattern]
+        path, auth = acme(case)
+        meta = api.get(_with(path, limit=1), **auth).json()["meta"]
+        issued[pattern] = (case, path, meta["next_cursor"])
+
+    accepted = []
+    for pattern, (case, path, _) in issued.items():
+        for other, (other_case, _, cursor) in issued.items():
+            if other != pattern and other_case.kind == case.kind:
+                response = api.get(_with(path, cursor=cursor, limit=1), **auth)
+                if response.status_code != 400:
+                    accepted.append((other, pattern, response.status_code))
+
+    assert sorted(accepted) == []
