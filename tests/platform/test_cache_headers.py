@@ -3,8 +3,9 @@
 On a tenant's host, every GET route, with an API token and with a portal session, answers with a
 ``Cache-Control`` that is ``private`` (or ``no-store``) and never ``public``, and with ``Vary: Authorization,
 Cookie, X-Aurum-Tenant``: its 200 (a path naming acme's own object where the route takes one), its 304, and
-its error answers (an object it cannot see, no credential). On the platform host: health, metrics, the API
-schema and docs, the admin and the API's refusals are never ``public``.
+its error answers (an object it cannot see, no credential), and its files (CSV, Parquet, XLSX). On the
+platform host: health, metrics, the API schema and docs, the admin and the API's refusals are never
+``public``.
 
 A new GET route without a case here fails ``test_every_get_route_has_a_case``.
 """
@@ -97,6 +98,27 @@ def test_every_get_route_answers_privately(acme_objects, world, api, pattern, cr
         assert again.status_code == 304
         assert (again["ETag"], again["Cache-Control"]) == (response["ETag"], response["Cache-Control"])
         assert_private(again)
+
+
+# Files and other formats of GET routes: exports and scenario outputs were once `public`.
+FORMAT_PATHS = {
+    "v1 curves csv": lambda o: f"/api/v1/curves?curve_key={o.curve_key}&format=csv",
+    "v1 outputs csv": lambda o: f"/api/v1/scenarios/{o.scenario_id}/outputs?format=csv",
+    "v2 outputs csv": lambda o: f"/api/v2/scenario-runs/{o.run_id}/outputs?format=csv",
+    "v2 outputs parquet": lambda o: f"/api/v2/scenario-runs/{o.run_id}/outputs?format=parquet",
+    "export parquet": lambda o: f"/api/v2/curves/export?curve_key={o.curve_key}&format=parquet",
+    "export xlsx": lambda o: f"/api/v2/curves/export?curve_key={o.curve_key}&format=xlsx",
+}
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize("name", sorted(FORMAT_PATHS))
+def test_every_format_answers_privately(acme_objects, world, api, name, credential):
+    response = api.get(FORMAT_PATHS[name](acme_objects), **credentialed(api, world, credential))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] != "application/json"
+    assert_private(response)
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)

@@ -3,8 +3,9 @@
 Each list answers its envelope (``meta`` with ``request_id``; v2 ``links`` self/next/prev and a ``Link``
 header while a next page exists), pages round trip (follow next to the end and prev back to the start: the
 pages are disjoint and together are the whole list, in order), has an ETag that answers ``If-None-Match`` with
-a 304 and no body, a private Cache-Control, ``X-Request-Id`` and the rate-limit headers; and a page costs an
-exact number of queries that does not grow with the page size (limit=1 and limit=20 alike).
+a 304 and no body, a private Cache-Control, ``X-Request-Id`` and the rate-limit headers; a page costs an
+exact number of queries that does not grow with the page size (limit=1 and limit=20 alike); paging input it
+cannot honour is a 400 problem, and so is a cursor issued by any other list.
 
 Lists the original v1 contract does not page (reference catalogs, an hour expansion, movers, a curve's
 history, run comparisons, dimensions) answer whole: the same checks without paging; their query count does
@@ -384,6 +385,19 @@ def test_a_list_pins_its_query_count(acme, api, settings, django_assert_num_quer
         assert _size(few.json()["data"]) == 1 < _size(many.json()["data"])
     elif case.sizes != ("", ""):
         assert _size(few.json()["data"]) < _size(many.json()["data"])
+
+
+@pytest.mark.parametrize("pattern", PAGED)
+def test_a_list_refuses_paging_input_it_cannot_honour(acme, api, pattern):
+    case = LIST_CASES[pattern]
+    path, auth = acme(case)
+    offset = "5" if case.kind == "v2" else "-1"  # v2 pages by cursor only; v1 takes a whole offset
+    bad = [{"limit": "0"}, {"limit": "abc"}, {"limit": "100000"}, {"cursor": "garbage"}, {"offset": offset}]
+
+    answers = [api.get(_with(path, **params), **auth) for params in bad]
+
+    assert [a.status_code for a in answers] == [400] * len(bad)
+    assert {a["Content-Type"] for a in answers} == {"application/problem+json"}
 
 
 def test_a_cursor_is_refused_by_every_other_list(acme, api):
