@@ -2,8 +2,9 @@
 list routes).
 
 ``ROUTES`` names each API route and method with a path naming an object of globex (the victim of the
-isolation suite) where the route takes one. ``api_patterns`` and ``get_patterns`` walk the URLconf, so a
-suite can fail when a route has no case.
+isolation suite) where the route takes one; ``OWN_GET_PATHS`` names each GET route with a path naming acme's
+own object (``tests.support.acme``), so the caller gets 200. ``url_patterns``, ``api_patterns`` and
+``get_patterns`` walk a URLconf, so a suite fails when a route has no case.
 """
 
 from __future__ import annotations
