@@ -60,7 +60,7 @@ def _receive_all(server_url: str, schema: str, relay: Any, timeout: float = 3.0)
         channel = loop.run_until_complete(layer.new_channel())
         loop.run_until_complete(layer.group_add(tenant_group(schema), channel))
         relay()
-        seen = []
+        seen: list[dict[str, Any]] = []
         while True:
             try:
                 message = loop.run_until_complete(asyncio.wait_for(layer.receive(channel), timeout))
