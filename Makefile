@@ -34,6 +34,7 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
+	.venv/bin/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=aurum.settings.test .venv/bin/python manage.py makemigrations --check --dry-run
 
 # Benchmarks are run on demand, never in CI: make bench BENCH=bench/tenant_provisioning.py

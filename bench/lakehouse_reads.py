@@ -32,6 +32,7 @@ from django.core.management import call_command  # noqa: E402
 
 from apps.curves import selectors  # noqa: E402
 from apps.curves.models import Curve  # noqa: E402
+from apps.ingestion.selectors import curve_point_lineage  # noqa: E402
 from aurum.lakehouse.queries import CurveFilters  # noqa: E402
 
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
@@ -75,7 +76,7 @@ def main() -> None:
     tenor = selectors.curve_points(filters=filters).table.column("tenor_label")[0].as_py()
     timed(
         "one point's lineage",
-        lambda: selectors.curve_point_lineage(curve=curve, tenor_label=tenor, asof=curve.last_asof),
+        lambda: curve_point_lineage(curve=curve, tenor_label=tenor, asof=curve.last_asof),
     )
 
 

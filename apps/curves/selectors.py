@@ -12,16 +12,14 @@ from datetime import date
 from typing import Any
 
 from pyiceberg.exceptions import NoSuchTableError
-from rest_framework.exceptions import NotFound  # curve_point_lineage's (reworked with the lakehouse reads)
 
 from apps.curves.models import Curve
-from apps.ingestion.models import IngestRun
 from aurum.errors import InvalidInputError, NotFoundError
 from aurum.lakehouse import queries
 from aurum.lakehouse.engines import QueryResult, get_engine
-from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
+from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.sql import LakehouseQuery
-from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_latest_table, curve_observation_table
+from aurum.lakehouse.tables import curve_latest_table, curve_observation_table
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -58,36 +56,9 @@ def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[
     return curve
 
 
-def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:
-    """Explain one number: the point, the file and sheet it came from, the run and snapshot that wrote it,
-    and the quality rules it passed."""
-    result = _run(queries.curve_point, curve.dataset, curve.curve_key, tenor_label, asof)
-    rows = result.table.to_pylist()
-    if not rows:
-        raise NotFound(f"No point for tenor '{tenor_label}' of this curve on {asof.isoformat()}.")
-    point = rows[0]
-    run = IngestRun.objects.filter(pk=point["ingest_run_id"]).first()
-    return {
-        "point": {
-            k: point[k] for k in POINT_COLUMNS if k not in ("rules_passed", "ingest_run_id", "dataset")
-        },
-        "source": {
-            "file_name": point["source_file"],
-            "sha256": run.sha256 if run else None,
-            "sheet_name": point["sheet_name"],
-            "dataset": point["dataset"],
-            "version_hash": point["version_hash"],
-            "derived_from_monthly_points": bool(point["is_derived"]),
-        },
-        "ingest_run": {
-            "id": point["ingest_run_id"],
-            "status": run.status if run else None,
-            "finished_at": run.finished_at if run else None,
-            "snapshot_id": run.snapshot_id if run else None,
-        },
-        "quality_rules_passed": [r for r in (point["rules_passed"] or "").split("|") if r],
-        "read_from_snapshot_id": result.snapshot_ids.get(CURVE_OBSERVATION),
-    }
+def curve_point_read(*, curve: Curve, tenor_label: str, asof: date) -> QueryResult:
+    """One published point of a curve (every column, lineage included) on ``asof``; no row if none."""
+    return _run(queries.curve_point, curve.dataset, curve.curve_key, tenor_label, asof)
 
 
 # --- curve points through the query engine ----------------------------------------------------------------

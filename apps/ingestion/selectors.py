@@ -1,7 +1,14 @@
+from datetime import date
+from typing import Any
+
 from django.db.models import QuerySet
 
+from apps.curves.models import Curve
+from apps.curves.selectors import curve_point_read
 from apps.ingestion.models import IngestRun
 from aurum.errors import NotFoundError
+from aurum.lakehouse.queries import POINT_COLUMNS
+from aurum.lakehouse.tables import CURVE_OBSERVATION
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -20,3 +27,35 @@ def ingest_run_get(*, tenant: Tenant, run_id: int) -> IngestRun:
     if run is None:
         raise NotFoundError("No such ingest run.")
     return run
+
+
+def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:
+    """Explain one number: the point, the file and sheet it came from, the run and snapshot that wrote it,
+    and the quality rules it passed."""
+    result = curve_point_read(curve=curve, tenor_label=tenor_label, asof=asof)
+    rows = result.table.to_pylist()
+    if not rows:
+        raise NotFoundError(f"No point for tenor '{tenor_label}' of this curve on {asof.isoformat()}.")
+    point = rows[0]
+    run = IngestRun.objects.filter(pk=point["ingest_run_id"]).first()
+    return {
+        "point": {
+            k: point[k] for k in POINT_COLUMNS if k not in ("rules_passed", "ingest_run_id", "dataset")
+        },
+        "source": {
+            "file_name": point["source_file"],
+            "sha256": run.sha256 if run else None,
+            "sheet_name": point["sheet_name"],
+            "dataset": point["dataset"],
+            "version_hash": point["version_hash"],
+            "derived_from_monthly_points": bool(point["is_derived"]),
+        },
+        "ingest_run": {
+            "id": point["ingest_run_id"],
+            "status": run.status if run else None,
+            "finished_at": run.finished_at if run else None,
+            "snapshot_id": run.snapshot_id if run else None,
+        },
+        "quality_rules_passed": [r for r in (point["rules_passed"] or "").split("|") if r],
+        "read_from_snapshot_id": result.snapshot_ids.get(CURVE_OBSERVATION),
+    }

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.selectors import api_token_list, membership_for, token_reach
 from apps.portal.signin import signin_limits
-from aurum.api.context import request_context
+from aurum.api.context import request_context_or_none
 from aurum.api.throttling import limits_refusal, limits_take
 
 
@@ -60,11 +60,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
-    membership = request.aurum_membership  # type: ignore[attr-defined]
-    if membership is None:
+    credential = request_context_or_none(request)
+    if credential is None:  # signed in, but not a member of this tenant
         logout(request)
         return redirect("portal-login")
-    credential = request_context(request)
+    membership = credential.membership
     manages_tokens = token_reach(credential.permissions) is not None
     context: dict[str, Any] = {
         "tenant": membership.tenant,

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from aurum.api.context import request_context, request_context_or_none
+from aurum.api.context import request_context_or_none
 
 if TYPE_CHECKING:
-    from apps.accounts.models import Membership
+    pass
 
 
 def request_permissions(request: Request) -> frozenset[str]:
@@ -47,8 +47,3 @@ def Requires(permission: str) -> type[BasePermission]:  # noqa: N802 - reads lik
 
     _Requires.__name__ = f"Requires[{permission}]"
     return _Requires
-
-
-def request_membership(request: Request) -> Membership:
-    """The membership the tenant middleware resolved for this request (the views' permissions ensure one)."""
-    return request_context(request).membership

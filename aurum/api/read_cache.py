@@ -24,7 +24,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 
-from aurum.lakehouse.versions import _client, dataset_versions
+from aurum.lakehouse.versions import dataset_versions
+from aurum.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -97,7 +98,7 @@ def read_through(
         return hit, True
     lock = key + ":lock"
     try:
-        owner = bool(_client().set(lock, b"1", nx=True, px=LOCK_MS))
+        owner = bool(redis_client().set(lock, b"1", nx=True, px=LOCK_MS))
     except redis.RedisError:
         return compute(), False
     if not owner:
@@ -108,7 +109,7 @@ def read_through(
             if hit is not None:
                 return hit, True
             try:
-                if not _client().exists(lock):
+                if not redis_client().exists(lock):
                     # The owner finished (its result may have landed after our last look) or failed.
                     hit = cache.get(key)
                     if hit is not None:
@@ -124,6 +125,6 @@ def read_through(
     finally:
         if owner:
             try:
-                _client().delete(lock)
+                redis_client().delete(lock)
             except redis.RedisError:
                 pass

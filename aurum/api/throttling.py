@@ -17,11 +17,11 @@ from typing import Any
 
 import redis
 import structlog
-from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from aurum.api.context import request_context_or_none
+from aurum.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -70,22 +70,14 @@ class Limit:
     per_second: float
 
 
-_clients: dict[str, redis.Redis] = {}
-
-
-def _redis() -> redis.Redis:
-    url = settings.REDIS_URL
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.3, socket_timeout=0.3)
-    return _clients[url]
-
-
 def rate_take(*, key: str, burst: int, per_second: float, cost: int = 1) -> RateState | None:
     """Take ``cost`` tokens from ``key``'s bucket (``cost=0`` only looks); None when Redis cannot be asked."""
     if burst < 1 or per_second <= 0:
         raise ValueError(f"a bucket needs burst >= 1 and a positive rate (got {burst}, {per_second})")
     try:
-        allowed, left_milli, full_ms = _redis().eval(_TOKEN_BUCKET, 1, key, burst, per_second, cost)
+        allowed, left_milli, full_ms = redis_client(timeout=0.3).eval(
+            _TOKEN_BUCKET, 1, key, burst, per_second, cost
+        )
     except redis.RedisError as exc:
         log.warning("rate limit not enforced: Redis unavailable", key=key, error=str(exc))
         return None

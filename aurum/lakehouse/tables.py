@@ -16,8 +16,8 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 from pyiceberg.transforms import DayTransform, IdentityTransform, Transform
 
-from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA, QUARANTINE_REASON_FIELD, RULES_PASSED_FIELD
 from aurum.lakehouse.catalog import get_catalog, namespace_ensure
+from aurum.lakehouse.curve_schema import CURVE_TABLE_SCHEMA, QUARANTINE_REASON_FIELD, RULES_PASSED_FIELD
 from aurum.lakehouse.locks import table_lock_name
 
 MARKET = "market"

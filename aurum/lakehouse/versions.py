@@ -3,22 +3,11 @@ answer about that dataset stale at once, and nothing about other datasets."""
 
 import redis
 import structlog
-from django.conf import settings
+
+from aurum.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
 _PREFIX = "aurum:dataset-version:"
-
-
-_clients: dict[str, redis.Redis] = {}
-
-
-def _client() -> redis.Redis:
-    """One client (and connection pool) per Redis URL and process."""
-    client = _clients.get(settings.REDIS_URL)
-    if client is None:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
-        _clients[settings.REDIS_URL] = client
-    return client
 
 
 def dataset_versions(datasets: list[str]) -> dict[str, int] | None:
@@ -26,7 +15,7 @@ def dataset_versions(datasets: list[str]) -> dict[str, int] | None:
     if not datasets:
         return {}
     try:
-        values = _client().mget([_PREFIX + d for d in datasets])
+        values = redis_client().mget([_PREFIX + d for d in datasets])
     except redis.RedisError:
         return None
     return {d: int(v) if v else 0 for d, v in zip(datasets, values, strict=True)}
@@ -34,7 +23,7 @@ def dataset_versions(datasets: list[str]) -> dict[str, int] | None:
 
 def dataset_version(dataset: str) -> int:
     try:
-        value = _client().get(_PREFIX + dataset)
+        value = redis_client().get(_PREFIX + dataset)
     except redis.RedisError:
         return -1  # Redis down: callers skip caching
     return int(value) if value else 0
@@ -42,7 +31,7 @@ def dataset_version(dataset: str) -> int:
 
 def dataset_version_bump(dataset: str) -> int:
     try:
-        return int(_client().incr(_PREFIX + dataset))
+        return int(redis_client().incr(_PREFIX + dataset))
     except redis.RedisError as exc:
         # The data is written; caches expire by TTL. Say so loudly, do not fail the ingest.
         log.error(

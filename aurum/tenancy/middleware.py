@@ -62,8 +62,6 @@ class TenantResolutionMiddleware:
         connection.set_schema_to_public()
         # django-tenants' admin templates read request.tenant.schema_name even on the platform host.
         request.tenant = FakeTenant(schema_name="public")  # type: ignore[attr-defined]
-        request.aurum_token = None  # type: ignore[attr-defined]
-        request.aurum_membership = None  # type: ignore[attr-defined]
         request_context_set(request, None)
         if request.path.startswith(TENANTLESS_PATHS):
             self._route(request, None)
@@ -85,8 +83,6 @@ class TenantResolutionMiddleware:
             )
         if tenant is not None:
             request.tenant = tenant  # type: ignore[attr-defined]
-        request.aurum_membership = membership  # type: ignore[attr-defined]
-        request.aurum_token = token  # type: ignore[attr-defined]
         if tenant is not None and membership is not None:
             permissions = token.permissions if token is not None else membership.permissions
             request_context_set(

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from apps.ingestion.parsers.enrichment import enrich
-from apps.ingestion.parsers.schema import CURVE_OBSERVATION_FIELDS, EXTRA_FIELDS
 from apps.ingestion.parsers.workbook import parse_workbook
+from aurum.lakehouse.curve_schema import CURVE_OBSERVATION_FIELDS, EXTRA_FIELDS
 from tests.support.paths import ORIGINAL, UNITS_MAP
 
 

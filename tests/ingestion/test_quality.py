@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from apps.ingestion.parsers.quality import RULES, quarantine_split
-from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA
+from aurum.lakehouse.curve_schema import CURVE_TABLE_SCHEMA
 from tests.support.rows import curve_row, curve_table, month_row
 
 ALL_RULES = "ask_ge_bid|mid_within_bid_ask|no_duplicate_key|monthly_continuity"

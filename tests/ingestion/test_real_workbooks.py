@@ -13,8 +13,8 @@ import pytest
 from apps.ingestion.parsers.enrichment import enrich
 from apps.ingestion.parsers.identity import version_hash
 from apps.ingestion.parsers.quality import quarantine_split
-from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA
 from apps.ingestion.parsers.workbook import ParseResult, parse_workbook
+from aurum.lakehouse.curve_schema import CURVE_TABLE_SCHEMA
 from tests.support.cells import BID_ASK_TEXT, count_price_cells, sheet_cells
 from tests.support.paths import UNITS_MAP, eod_files
 

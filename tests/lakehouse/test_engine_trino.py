@@ -15,6 +15,7 @@ import sqlglot
 
 from apps.curves import selectors
 from apps.curves.models import Curve
+from apps.ingestion.selectors import curve_point_lineage
 from apps.ppa.lakehouse import ppa_rows_read
 from apps.ppa.selectors import curve_monthly_prices, scenario_run_monthly_prices
 from apps.scenarios.models import ScenarioRun
@@ -180,7 +181,7 @@ def test_lineage_reads_the_point_on_trino(db, trino_cluster: Cluster) -> None:
     trino_cluster.answer([point])
     curve = Curve(curve_key="k1", dataset="vendor:EUGP")
 
-    lineage = selectors.curve_point_lineage(curve=curve, tenor_label="2025-10", asof=D12)
+    lineage = curve_point_lineage(curve=curve, tenor_label="2025-10", asof=D12)
 
     assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation", None)]
     where = sqlglot.parse_one(trino_cluster.sql, read="trino").find(sqlglot.exp.Where)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 EOD_DIR = FIXTURES / "eod"
 ORIGINAL = FIXTURES / "aurum-original"

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from apps.ingestion.parsers.identity import curve_key, version_hash
-from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA
+from aurum.lakehouse.curve_schema import CURVE_TABLE_SCHEMA
 
 ASOF = date(2025, 9, 12)
 INGEST_TS = datetime(2025, 9, 12, 14, 45, tzinfo=UTC)

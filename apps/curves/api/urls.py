@@ -1,7 +1,6 @@
 from django.urls import path
 
 from apps.curves.api import curve, dimensions, exports, v2
-from apps.curves.api.views import CurveLineageApi
 
 urlpatterns = [
     path("curves", v2.CurvesApi.as_view(), name="v2-curves"),
@@ -11,6 +10,5 @@ urlpatterns = [
     path("curves/export", exports.CurveExportApi.as_view(), name="v2-curves-export"),
     path("curves/<str:curve_key>", curve.CurveDetailApi.as_view(), name="v2-curve"),
     path("curves/<str:curve_key>/history", curve.CurveHistoryApi.as_view(), name="v2-curve-history"),
-    path("curves/<str:curve_key>/lineage", CurveLineageApi.as_view(), name="curve-lineage"),
     path("metadata/dimensions", dimensions.DimensionsApi.as_view(), name="v2-dimensions"),
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from apps.ingestion.parsers.schema import CURVE_OBSERVATION_FIELDS, QUARANTINE_REASON_FIELD
+from aurum.lakehouse.curve_schema import CURVE_OBSERVATION_FIELDS, QUARANTINE_REASON_FIELD
 
 
 def csv_columns(table: pa.Table) -> list[str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from apps.ingestion.parsers.schema import UNITS_FROM_VENDOR_DEFAULT
 from apps.ingestion.parsers.units import default_units, load_units_map, units_key
+from aurum.lakehouse.curve_schema import UNITS_FROM_VENDOR_DEFAULT
 
 _INPUTS = ("units_raw", "iso", "region", "currency", "per_unit", "units_source")
 _NULL = "\x00"

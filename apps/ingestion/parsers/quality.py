@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from apps.ingestion.parsers.schema import (
+from aurum.lakehouse.curve_schema import (
     PRICE_TYPES,
     QUARANTINE_REASON_FIELD,
     RULE_WARNINGS_FIELD,

@@ -6,12 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from apps.ingestion.parsers.layout import UNITS_FIELD, SheetLayout
-from apps.ingestion.parsers.schema import (
+from apps.ingestion.parsers.units import embedded_units, normalise_units
+from aurum.lakehouse.curve_schema import (
     UNITS_FROM_COLUMN_NAME,
     UNITS_FROM_UNITS_ROW,
     UNITS_FROM_VENDOR_DEFAULT,
 )
-from apps.ingestion.parsers.units import embedded_units, normalise_units
 
 # The parsers always emit `power` (spec 2.1); the real commodity goes to the `commodity` column.
 ORIGINAL_ASSET_CLASS = "power"

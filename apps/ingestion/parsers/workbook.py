@@ -43,9 +43,9 @@ from apps.ingestion.parsers.errors import EmptyWorkbookError, LayoutMismatchErro
 from apps.ingestion.parsers.identity import curve_key, version_hash
 from apps.ingestion.parsers.join import left_join
 from apps.ingestion.parsers.layout import SheetLayout, Tenor, read_layout
-from apps.ingestion.parsers.schema import CURVE_TABLE_SCHEMA
 from apps.ingestion.parsers.stamp import FileStamp, file_stamp
 from apps.ingestion.parsers.vendor_spec import ColumnIdentity, VendorSpec
+from aurum.lakehouse.curve_schema import CURVE_TABLE_SCHEMA
 
 VENDORS: dict[str, VendorSpec] = {spec.code: spec for spec in (pw.SPEC, eugp.SPEC, rp.SPEC, simple.SPEC)}
 PRICE_TYPE = "MID"

@@ -8,15 +8,15 @@ from typing import Any
 
 import pyarrow as pa
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from apps.scenarios.engine.rows import METRICS
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.services.inputs import CurveSelection, RunOptions, validation_report
 from aurum.api.arrow import arrow_csv
+from aurum.api.idempotency import KEY_RE
 from tenants.models import Tenant
 
-IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-.:/]{1,255}$"
+IDEMPOTENCY_KEY_PATTERN = KEY_RE.pattern
 
 
 class ScenarioInput(serializers.Serializer):
@@ -124,17 +124,6 @@ class OutputFiltersInput(serializers.Serializer):
 class BulkRunsInput(serializers.Serializer):
     runs = serializers.ListField(child=RunOptionsInput(), min_length=1, max_length=100)
     idempotency_key = serializers.RegexField(IDEMPOTENCY_KEY_PATTERN, required=False, allow_null=True)
-
-
-def header_idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    field = serializers.RegexField(IDEMPOTENCY_KEY_PATTERN)
-    try:
-        return str(field.run_validation(key))
-    except serializers.ValidationError as exc:
-        raise serializers.ValidationError({"Idempotency-Key": exc.detail}) from exc
 
 
 # --- presenters ---------------------------------------------------------------------------------------------

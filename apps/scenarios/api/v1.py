@@ -17,7 +17,6 @@ from apps.scenarios.api.serializers import (
     RunOptionsInput,
     ScenarioInput,
     check_tenant_id,
-    header_idempotency_key,
     options_from,
     output_points_v1,
     outputs_csv,
@@ -43,6 +42,7 @@ from apps.scenarios.services.scenarios import scenario_create, scenario_delete
 from aurum.api.conditional import cache_control, cached_response
 from aurum.api.context import request_context
 from aurum.api.envelope import envelope
+from aurum.api.idempotency import idempotency_key
 from aurum.api.paging import page_slice, v1_page_meta, v1_page_request
 from aurum.api.responses import csv_bytes_response, elapsed_ms, object_response, v1_list_response
 from aurum.errors import NotFoundError
@@ -123,7 +123,7 @@ class ScenarioRunApi(ScenarioView):
         submitted = scenario_run_submit(
             tenant=context.tenant,
             scenario=scenario,
-            options=data.options(header_idempotency_key(request)),
+            options=data.options(idempotency_key(request)),
             actor=context.user,
         )
         return object_response(request, run_v1(submitted.run), status=status.HTTP_202_ACCEPTED)
@@ -192,7 +192,7 @@ class ScenarioBulkRunsApi(ScenarioView):
             scenario=scenario,
             runs=[options_from(item) for item in data.validated_data["runs"]],
             actor=context.user,
-            idempotency_key=data.validated_data.get("idempotency_key") or header_idempotency_key(request),
+            idempotency_key=data.validated_data.get("idempotency_key") or idempotency_key(request),
         )
         body = envelope(result.data, query_time_ms=elapsed_ms(request))
         body["duplicates"] = result.duplicates

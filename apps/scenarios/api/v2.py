@@ -15,7 +15,6 @@ from apps.scenarios.api.serializers import (
     RunOptionsInput,
     ScenarioInput,
     ScenarioUpdateInput,
-    header_idempotency_key,
     outputs_csv,
     rows_out,
     run_v2,
@@ -41,6 +40,7 @@ from aurum.api.arrow import arrow_parquet
 from aurum.api.conditional import cached_response
 from aurum.api.context import request_context
 from aurum.api.envelope import envelope
+from aurum.api.idempotency import idempotency_key
 from aurum.api.paging import page_slice, v2_page_request
 from aurum.api.responses import elapsed_ms, file_response, object_response, v2_list_response
 
@@ -231,7 +231,7 @@ class ScenarioRunsApi(ScenarioView):
         submitted = scenario_run_submit(
             tenant=context.tenant,
             scenario=scenario,
-            options=data.options(header_idempotency_key(request)),
+            options=data.options(idempotency_key(request)),
             actor=context.user,
         )
         code = status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK

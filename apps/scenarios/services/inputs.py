@@ -4,7 +4,6 @@ suggestion); the driver validator's results keep their severity and suggestion."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +13,7 @@ from apps.scenarios.drivers import validate_assumptions, validation_summary
 from apps.scenarios.drivers.base import ValidationResult, has_errors
 from apps.scenarios.engine.rows import METRICS
 from apps.scenarios.models import ScenarioRun
+from aurum.api.idempotency import KEY_RE
 from aurum.errors import InvalidInputError, Issue
 from aurum.lakehouse.queries import DIMENSIONS
 
@@ -25,7 +25,7 @@ MAX_CURVE_KEYS = 500
 MAX_BULK_RUNS = 100
 MAX_PATHS = 100_000
 DEFAULT_PATHS = 1000
-IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_\-.:/]{1,255}$")
+IDEMPOTENCY_KEY_RE = KEY_RE  # the API toolkit's rule for the header, applied to body fields too
 INVALID_SLUG = "invalid-scenario"
 
 

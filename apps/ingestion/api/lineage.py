@@ -8,7 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.curves.selectors import curve_get_for_tenant, curve_point_lineage
+from apps.curves.selectors import curve_get_for_tenant
+from apps.ingestion.selectors import curve_point_lineage
 from aurum.api.context import request_context
 from aurum.api.permissions import Requires
 from aurum.api.responses import object_response

@@ -1,6 +1,7 @@
-"""The canonical curve row's columns (`curve.observation.v1.avsc`) and Aurum's extra attribute columns.
+"""The canonical curve row's columns (`curve.observation.v1.avsc`) and Aurum's extra attribute columns: the
+schema of the lakehouse's curve tables, which the workbook parsers (apps.ingestion.parsers) produce.
 
-The first `CURVE_OBSERVATION_FIELDS` columns of every table this package returns are exactly the Avro record's
+The first `CURVE_OBSERVATION_FIELDS` columns of every table the parsers return are exactly the Avro record's
 fields, in the Avro order; the `EXTRA_FIELDS` follow. The extras carry the *corrected* meaning of a row (what
 the original identity mapping gets wrong, spec section 8.5) without touching the fields `curve_key` is hashed
 from.
