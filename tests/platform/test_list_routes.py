@@ -185,9 +185,10 @@ LIST_CASES: dict[str, ListCase] = {
     # the page (creators joined)
     "api/v1/ppa/contracts": ListCase(lambda o: "/api/v1/ppa/contracts", "v1", 4, _contracts),
     "api/v2/ppa/contracts": ListCase(lambda o: "/api/v2/ppa/contracts", "v2", 4, _contracts),
-    # the contract, its valuation ids, the valuation table's pointer (v1 rows carry the cash flows)
+    # the contract, its valuation ids, the valuation table's pointer (a row per metric and period: one NPV
+    # row per valuation)
     "api/v1/ppa/contracts/<str:contract_id>/valuations": ListCase(
-        lambda o: f"/api/v1/ppa/contracts/{o.contract_id}/valuations", "v1", 6, _valuations
+        lambda o: f"/api/v1/ppa/contracts/{o.contract_id}/valuations?metric=NPV", "v1", 6, _valuations
     ),
     # the contract, the page
     "api/v2/ppa/contracts/<str:contract_id>/valuations": ListCase(
