@@ -48,6 +48,13 @@ def world(db: None) -> World:
     return _WORLD
 
 
+@pytest.fixture(scope="session")
+def session_world(django_db_setup: None) -> World:
+    """The test world for module-scoped fixtures (each must roll back or remove what it creates)."""
+    assert _WORLD is not None
+    return _WORLD
+
+
 @pytest.fixture
 def committed_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """Database access WITHOUT the per-test transaction, for tests whose rows a real worker must see.

@@ -1,10 +1,11 @@
 """One v1 pager and one v2 pager for every list.
 
 One cursor convention: a cursor carries the offset of the page it points to (``next_cursor`` the page after,
-``prev_cursor`` the page before) and is signed and bound to the filters it was issued for
-(``aurum.api.cursors``). v1 also takes ``offset`` (not with a cursor) and ``since_cursor`` / ``prev_cursor``
-as names for a cursor; v2 takes ``cursor`` only, and refuses ``offset`` rather than ignore it (a client
-that sends one expects a page it would not get).
+``prev_cursor`` the page before) and is signed and bound to the list and the filters it was issued for
+(``aurum.api.cursors``): the list is the request's path, so a cursor of one list is refused by every other,
+even one with the same filters. v1 also takes ``offset`` (not with a cursor) and ``since_cursor`` /
+``prev_cursor`` as names for a cursor; v2 takes ``cursor`` only, and refuses ``offset`` rather than ignore it
+(a client that sends one expects a page it would not get).
 
 A page is fetched with one row more than it shows: the extra row only says that more follow.
 """
@@ -33,10 +34,20 @@ T = TypeVar("T")
 MSG_V2_OFFSET = "v2 pages by cursor only: follow links.next (or meta.next_cursor) instead of giving offset"
 
 
+# The key under which a cursor's filters hold the path of the list it was issued for.
+LIST_KEY = "__list__"
+
+
 @dataclass(frozen=True)
 class PageRequest:
     offset: int
     limit: int
+    list_path: str  # the list's path (the request's): the page's cursors are bound to it
+
+
+def list_bound(filters: Mapping[str, Any], *, list_path: str) -> dict[str, Any]:
+    """``filters`` and the list they page: what a cursor carries and is checked against."""
+    return {**filters, LIST_KEY: list_path}
 
 
 def _query(request: HttpRequest | Request) -> QueryDict:
@@ -61,9 +72,11 @@ def v1_page_request(
     limit = limit_parse(request, maximum=maximum)
     paging = v1_paging_params(_query(request))
     if paging.cursor:
-        data = cursor_decode(paging.cursor, filters=filters)
-        return PageRequest(offset=data.offset, limit=min(limit or data.limit, maximum))
-    return PageRequest(offset=paging.offset or 0, limit=limit or default)
+        data = cursor_decode(paging.cursor, filters=list_bound(filters, list_path=request.path))
+        return PageRequest(
+            offset=data.offset, limit=min(limit or data.limit, maximum), list_path=request.path
+        )
+    return PageRequest(offset=paging.offset or 0, limit=limit or default, list_path=request.path)
 
 
 def v1_page_meta(
@@ -93,9 +106,11 @@ def v2_page_request(
     limit = limit_parse(request, maximum=maximum)
     token = _query(request).get("cursor")
     if token:
-        data = v2_cursor_decode(token, filters=filters)
-        return PageRequest(offset=data.offset, limit=min(limit or data.limit, maximum))
-    return PageRequest(offset=0, limit=limit or default)
+        data = v2_cursor_decode(token, filters=list_bound(filters, list_path=request.path))
+        return PageRequest(
+            offset=data.offset, limit=min(limit or data.limit, maximum), list_path=request.path
+        )
+    return PageRequest(offset=0, limit=limit or default, list_path=request.path)
 
 
 def v2_page_cursors(
@@ -108,6 +123,7 @@ def v2_page_cursors(
 def _cursors(
     page: PageRequest, *, has_more: bool, filters: Mapping[str, Any], encode: Any
 ) -> tuple[str | None, str | None]:
+    filters = list_bound(filters, list_path=page.list_path)
     next_cursor = (
         encode(offset=page.offset + page.limit, limit=page.limit, filters=filters) if has_more else None
     )

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from aurum.api.cursors import cursor_encode
+from aurum.api.paging import list_bound
 from tests.support.contract import assert_contract
 from tests.support.curves import a_curve, parsed
 from tests.support.lake import EUGP_DAYS, RP_DAYS
@@ -80,7 +81,9 @@ def _tamper(token: str) -> str:
 
 
 def test_tampered_expired_and_mismatched_cursors_are_refused_with_the_spec_messages(get):
-    filters = {"tenor_type": "MONTHLY", "asof": None, "as_known_at": None}
+    filters = list_bound(
+        {"tenor_type": "MONTHLY", "asof": None, "as_known_at": None}, list_path="/api/v1/curves"
+    )
     good = cursor_encode(offset=50, limit=50, filters=filters)
     old = cursor_encode(offset=50, limit=50, filters=filters, now=datetime.now(UTC) - timedelta(hours=2))
 

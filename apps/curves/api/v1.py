@@ -5,6 +5,7 @@ responses validate against openapi-spec-v1.yaml). Paging is the toolkit's v1 pag
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpResponseBase
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from apps.curves.api.params import V1_POINT_COLUMNS, Licence, request_licence, validated
 from apps.curves.api.reads import PagedRead, diff_read, points_read, strips_read
 from apps.curves.api.respond import CURVES_TTL, Page, cached_page, page_of
-from aurum.api.paging import PageRequest, v1_page_request
+from aurum.api.paging import v1_page_request
 from aurum.api.permissions import Requires
 from aurum.api.responses import v1_bytes_list_response
 from aurum.errors import InvalidInputError
@@ -66,7 +67,7 @@ def _v1_read(
     read = parse(request, licence)
     fmt: str = validated(V1Format, request)["format"]
     asked = v1_page_request(request, filters=read.bound, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    page = PageRequest(offset=asked.offset, limit=served_limit(asked.limit, read.dims))
+    page = replace(asked, limit=served_limit(asked.limit, read.dims))
 
     def compute() -> Page:
         return page_of(read.fetch(page.limit + 1, page.offset), columns, page.limit, fmt)
