@@ -10,5 +10,7 @@ urlpatterns = [
 ]
 
 # API paths answer problem bodies, portal paths an error page; never Django's debug page or a traceback.
+handler400 = "aurum.api.problems.api_bad_request"
+handler403 = "aurum.api.problems.api_forbidden"
 handler404 = "aurum.api.problems.api_not_found"
 handler500 = "aurum.api.problems.api_server_error"

@@ -5,11 +5,14 @@
 - anything else is a 500 problem carrying the request id, never a traceback; it is logged with one.
 
 DRF views reach this through ``problem_exception_handler``; errors outside DRF (an unknown ``/api/`` path,
-a middleware failure) through ``api_not_found`` / ``api_server_error`` (``handler404`` / ``handler500``).
+a middleware failure, a CSRF or Host refusal) through the handlers below (``handler400`` to ``handler500``,
+``CSRF_FAILURE_VIEW``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -17,6 +20,7 @@ import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -173,3 +177,53 @@ def api_server_error(request: HttpRequest) -> HttpResponse:
         )
     # No request context in the template: whatever broke may break it again.
     return HttpResponse(loader.render_to_string("500.html", {"request_id": current_request_id()}), status=500)
+
+
+def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: a request Django refused before any view (a Host not allowed, a malformed body)."""
+    if _wants_problem(request):
+        return problem_response(
+            request, status_code=400, title="Bad Request", detail="The request could not be understood."
+        )
+    return HttpResponse(loader.render_to_string("400.html"), status=400)
+
+
+def api_forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler403``: a ``PermissionDenied`` raised outside DRF."""
+    if _wants_problem(request):
+        return problem_response(
+            request, status_code=403, title="Forbidden", detail="You may not do this here."
+        )
+    return HttpResponse(loader.render_to_string("403.html", request=request), status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: an unsafe request without its CSRF token (a form post from elsewhere)."""
+    if _wants_problem(request):
+        return problem_response(
+            request,
+            status_code=403,
+            title="Forbidden",
+            detail="CSRF check failed: send the form's CSRF token, or use a bearer token for the API.",
+            slug="csrf-failed",
+        )
+    return HttpResponse(loader.render_to_string("403.html", request=request), status=403)
+
+
+def safe_methods_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """A plain (non-DRF) read-only view: GET and HEAD; any other method is a 405 problem, CSRF aside."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = problem_response(
+                request,
+                status_code=405,
+                title="Method Not Allowed",
+                detail=f"{request.method} is not allowed here; use GET.",
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return csrf_exempt(wrapped)

@@ -6,14 +6,17 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 
+from aurum.api.problems import safe_methods_only
 from aurum.health.checks import READINESS
 
 
+@safe_methods_only
 def live(request: HttpRequest) -> JsonResponse:
     """The process is up and serving. No dependency is checked."""
     return JsonResponse({"status": "ok"})
 
 
+@safe_methods_only
 def ready(request: HttpRequest) -> JsonResponse:
     """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat); else 503.
 
@@ -42,6 +45,7 @@ def metrics_allowed(request: HttpRequest) -> bool:
     return any(client in ipaddress.ip_network(cidr, strict=False) for cidr in settings.AURUM_METRICS_ALLOW)
 
 
+@safe_methods_only
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics, for the platform host and the allow-list only; anywhere else nothing is here."""
     if not metrics_allowed(request):

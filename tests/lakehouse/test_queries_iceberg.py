@@ -4,7 +4,6 @@ returns what it returns over the whole table, while opening fewer files where th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pyiceberg.catalog.sql import SqlCatalog
@@ -18,18 +17,23 @@ from tests.support.query_cases import CASES, FILTERS, approx_rows
 from tests.support.sample import D12, ENTITLED
 
 
-@pytest.fixture
-def sample_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlCatalog]:
-    """A private SQL catalog (SQLite) holding the sample rows in a table built like the real one."""
+@pytest.fixture(scope="module")
+def sample_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlCatalog]:
+    """A private SQL catalog (SQLite) holding the sample rows in a table built like the real one.
+
+    Built once for the module: every test here only reads it.
+    """
+    tmp_path = tmp_path_factory.mktemp("sample-catalog")
     private = SqlCatalog("aurum", uri=f"sqlite:///{tmp_path}/catalog.db", warehouse=f"file://{tmp_path}/wh")
-    for module in (engines, tables, catalog_module):
-        monkeypatch.setattr(module, "get_catalog", lambda: private)
-    table = tables.curve_observation_table()
-    for dataset in ("pw", "eugp", "rp"):  # one commit per dataset, as ingestion writes them
-        rows = [row for row in sample.ROWS if row["dataset"] == dataset]
-        table.append(sample.arrow_table(rows))
-        latest.curve_latest_rebuild(dataset)  # reads without an as-of use market.curve_latest
-    yield private
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for module in (engines, tables, catalog_module):
+            monkeypatch.setattr(module, "get_catalog", lambda: private)
+        table = tables.curve_observation_table()
+        for dataset in ("pw", "eugp", "rp"):  # one commit per dataset, as ingestion writes them
+            rows = [row for row in sample.ROWS if row["dataset"] == dataset]
+            table.append(sample.arrow_table(rows))
+            latest.curve_latest_rebuild(dataset)  # reads without an as-of use market.curve_latest
+        yield private
     private.engine.dispose()
 
 

@@ -67,3 +67,55 @@ def test_the_portal_500_page_has_the_portal_look_and_the_request_id():
     assert "<h1>Something went wrong</h1>" in html
     assert "<header><strong>Aurum</strong><span></span></header>" in html
     assert "<title>Something went wrong · Aurum</title>" in html
+
+
+def test_a_write_to_a_health_or_metrics_endpoint_is_a_405_problem_not_a_csrf_page(world, api):
+    for path in ("/health/live", "/health/ready", "/metrics"):
+        response = api.post(path, HTTP_HOST="localhost")
+
+        assert response.status_code == 405, path
+        assert response["Content-Type"] == "application/problem+json"
+        assert response["Allow"] == "GET, HEAD"
+        assert response.json()["status"] == 405
+
+
+def test_a_portal_form_posted_without_its_csrf_token_is_the_portal_403_page(world):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/login/", {"email": "x@example.com", "password": "x"}, HTTP_HOST=world.acme.host
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>You may not do this</h1>" in html
+    assert "CSRF" not in html and "Traceback" not in html
+
+
+def test_a_json_client_refused_by_csrf_gets_a_problem(world):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/login/", {"email": "x@example.com"}, HTTP_HOST=world.acme.host, HTTP_ACCEPT="application/json"
+    )
+
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/csrf-failed")
+
+
+def test_a_host_not_allowed_is_a_400_problem_on_api_paths_and_a_page_elsewhere(settings, world):
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["acme.localhost"]
+    client = Client(raise_request_exception=False)
+
+    api_answer = client.get("/api/v2/curves", HTTP_HOST="evil.example")
+    page_answer = client.get("/", HTTP_HOST="evil.example")
+
+    assert api_answer.status_code == 400
+    assert api_answer["Content-Type"] == "application/problem+json"
+    assert api_answer.json()["title"] == "Bad Request"
+    assert page_answer.status_code == 400
+    assert "<h1>This request could not be understood</h1>" in page_answer.content.decode()

@@ -1,0 +1,144 @@
+"""No request is a server error, and every error is a problem body.
+
+Schemathesis generates requests from the original v1 contract (at the paths Aurum serves it, with the links
+its resources imply, followed by a stateful phase) and from Aurum's own schema, served at ``/api/v2/schema/``.
+The requests go to the real app, on the real database, as an acme admin (every permission, so the generated
+bodies reach the services and the lakehouse rather than stopping at a 403).
+
+``AURUM_FUZZ_EXAMPLES`` sets the examples per operation (default small, to keep the suite quick).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from django.db import transaction
+from hypothesis import HealthCheck, Phase, given, settings
+
+from tests.support.fuzz import (
+    EXAMPLES,
+    STATEFUL_EXAMPLES,
+    assert_answer_is_sound,
+    in_process_app,
+    v1_contract_as_served,
+    v1_contract_for_sequences,
+)
+from tests.support.world import World
+
+ACME = "http://acme.localhost"
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+v1 = schemathesis.openapi.from_dict(v1_contract_as_served())
+
+
+@pytest.fixture
+def app(world: World) -> Any:
+    with in_process_app() as handler:
+        yield handler
+
+
+def served_v2_schema(world: World, api: Any) -> Any:
+    response = api.get(
+        "/api/v2/schema/",
+        HTTP_HOST="acme.localhost",
+        HTTP_ACCEPT="application/vnd.oai.openapi+json",
+        **world.acme.auth("admin"),
+    )
+    assert response.status_code == 200, response.content[:300]
+    return schemathesis.openapi.from_dict(json.loads(response.content))
+
+
+def _headers(world: World) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.acme.members['admin'].token}"}
+
+
+@v1.parametrize()
+@FUZZ_SETTINGS
+def test_v1_contract_requests_never_fail_the_server(case: Any, world: World, app: Any) -> None:
+    response = case.call(app=app, base_url=ACME, headers=_headers(world))
+    assert_answer_is_sound(response, case)
+
+
+def test_v2_schema_requests_never_fail_the_server(world: World, api: Any) -> None:
+    """Every operation of the schema as served (schemathesis' lazy pytest loader does not run on pytest 9)."""
+    schema = served_v2_schema(
+        world, api
+    )  # before the app: Django's test client reconnects connection closing
+    headers = _headers(world)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 40, [op.label for op in operations]
+    failures: list[str] = []
+    with in_process_app() as app:
+        _fuzz_each(operations, app, headers, failures)
+    assert not failures, "\n".join(failures)
+
+
+def _fuzz_each(operations: list[Any], app: Any, headers: dict[str, str], failures: list[str]) -> None:
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @FUZZ_SETTINGS
+        def fuzz(case: Any) -> None:
+            assert_answer_is_sound(case.call(app=app, base_url=ACME, headers=headers), case)
+
+        try:
+            fuzz()
+        except AssertionError as failure:
+            failures.append(f"{operation.label}: {str(failure)[:600]}")
+
+
+def test_v1_stateful_sequences_never_fail_the_server(world: World, app: Any) -> None:
+    """Scenarios and PPA contracts created, then read, run, valued and deleted through the links."""
+    headers = _headers(world)
+    followed: list[str] = []
+
+    lifecycle = schemathesis.openapi.from_dict(v1_contract_for_sequences()).include(
+        path_regex="^/api/v1/(scenarios|ppa)"
+    )
+
+    class Sequences(lifecycle.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # Each sequence starts from the same database: what the previous one created is rolled back.
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self) -> None:
+            transaction.savepoint_rollback(self.savepoint)
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"app": app, "base_url": ACME, "headers": headers}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            followed.append(f"{case.method} {case.operation.path} {response.status_code}")
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            assert_answer_is_sound(response, case)
+
+    Sequences.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=8,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # The stateful phase did follow links from created objects, not only the entry points.
+    print("\n".join(sorted(set(followed))))
+    assert any(
+        step.startswith(
+            ("GET /api/v1/scenarios/{scenario_id} 2", "POST /api/v1/scenarios/{scenario_id}/run 2")
+        )
+        for step in followed
+    ), followed[:40]
