@@ -3,8 +3,35 @@
 ``make test`` starts throwaway ones.
 """
 
-from aurum.settings.base import *  # noqa: F403
-from aurum.settings.base import VAR_DIR, env
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+def _isolate_xdist_worker() -> None:
+    """Under pytest-xdist each worker gets its own Redis database, var directory and warehouse.
+
+    Postgres is already separate (pytest-django creates ``test_<name>_gwN``). Written to the environment
+    before the base settings read it, so the Celery worker and servers a test starts inherit the same values.
+    Idempotent: those subprocesses import these settings again with the same ``PYTEST_XDIST_WORKER``.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or os.environ.get("AURUM_XDIST_ISOLATED") == worker:
+        return
+    number = int(worker[2:])
+    redis = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    os.environ["REDIS_URL"] = urlunsplit(redis._replace(path=f"/{number + 1}"))
+    var_dir = Path(os.environ.get("AURUM_VAR_DIR", Path(__file__).resolve().parents[2] / "var")) / worker
+    var_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["AURUM_VAR_DIR"] = str(var_dir)
+    os.environ["AURUM_WAREHOUSE"] = (var_dir / "warehouse").as_uri()
+    os.environ["AURUM_XDIST_ISOLATED"] = worker
+
+
+_isolate_xdist_worker()
+
+from aurum.settings.base import *  # noqa: E402, F403
+from aurum.settings.base import VAR_DIR, env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
