@@ -36,8 +36,9 @@ def schema(session_world: World, django_db_blocker: Any) -> dict[str, Any]:
     module (generating it takes a second or two); whatever the request writes is rolled back."""
     from rest_framework.test import APIClient
 
+    client: Any = APIClient()
     with django_db_blocker.unblock(), transaction.atomic():
-        response = APIClient().get(
+        response = client.get(
             "/api/v2/schema/",
             HTTP_HOST="acme.localhost",
             HTTP_ACCEPT="application/vnd.oai.openapi+json",
