@@ -36,6 +36,7 @@ lint: install
 	.venv/bin/mypy .
 	.venv/bin/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=aurum.settings.test .venv/bin/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=aurum.settings.test .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 # Benchmarks are run on demand, never in CI: make bench BENCH=bench/tenant_provisioning.py
 bench: install

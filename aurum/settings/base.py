@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
     # `format=csv|parquet|xlsx` selects our own output formats (spec 3.1), not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "aurum.api.problems.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aurum.api.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -179,7 +179,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Energy-market intelligence: curves, scenarios, PPA valuation.",
     "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": r"/api/v2",
+    # Tags and operation ids come from the path after the version (v1's get a "v1" prefix: aurum.api.openapi).
+    "SCHEMA_PATH_PREFIX": r"/api/v[12]",
+    # Fields named "source" or "status" in several components: each enum is named after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ScenarioStatusEnum": "apps.scenarios.models.Scenario.Status",
+        "IngestRunSourceEnum": "apps.ingestion.models.IngestRun.Source",
+        "FileStampSourceEnum": "apps.ingestion.models.IngestRun.StampSource",
+        "ValuationSourceEnum": "apps.ppa.models.PpaValuation.Source",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

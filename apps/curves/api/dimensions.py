@@ -18,7 +18,7 @@ from apps.curves import selectors
 from apps.curves.api.params import curve_filters, iso_date, request_licence, validated
 from apps.curves.api.reads import dims_of
 from apps.curves.api.respond import METADATA_TTL
-from apps.curves.api.schema import FILTER_PARAMETERS
+from apps.curves.api.schema import FILTER_PARAMETERS, dimensions_response_shape
 from aurum.api.permissions import Requires
 from aurum.api.read_cache import read_through
 from aurum.api.responses import elapsed_ms, json_bytes_response, v2_meta
@@ -87,7 +87,13 @@ class DimensionsV1Api(APIView):
 
     permission_classes = [Requires("curves:read")]
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_metadata_dimensions",
+        parameters=[DimensionsQuery, *FILTER_PARAMETERS],
+        responses=dimensions_response_shape("DimensionsV1Response", V1_DIMENSIONS),
+        description="Distinct values of each curve dimension among licensed curves; counts (include_counts) "
+        "are numbers of curves.",
+    )
     def get(self, request: Request) -> HttpResponseBase:
         return dimensions_response(request, version="v1")
 

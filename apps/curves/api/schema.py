@@ -1,12 +1,16 @@
-"""The OpenAPI pieces the v2 curve reads share: query parameters and example bodies."""
+"""The OpenAPI pieces of the curve reads: the v2 reads' query parameters and example bodies, and the v1 rows
+in their ``{meta, data}`` pages (the contract's CurvePoint and CurveDiffPoint)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, inline_serializer
+from rest_framework import serializers
 
 from apps.curves.api.params import DIMENSION_PARAMS, V2_DEFAULT_LIMIT, V2_MAX_LIMIT
+from aurum.api.openapi import V1Meta, V1PageMeta, v1_envelope
 
 FILTER_PARAMETERS = [
     OpenApiParameter(name, str, description=f"equality filter on {name}")
@@ -56,3 +60,68 @@ LIST_EXAMPLE = OpenApiExample(
         "links": {"self": "https://…/api/v2/curves?limit=1", "next": "https://…&cursor=…", "prev": None},
     },
 )
+
+
+class CurvePointV1(serializers.Serializer):
+    curve_key = serializers.CharField()
+    tenor_label = serializers.CharField()
+    tenor_type = serializers.CharField(allow_null=True)
+    contract_month = serializers.DateField(allow_null=True)
+    asof_date = serializers.DateField()
+    mid = serializers.FloatField(allow_null=True)
+    bid = serializers.FloatField(allow_null=True)
+    ask = serializers.FloatField(allow_null=True)
+    price_type = serializers.CharField(allow_null=True)
+
+
+class CurveDiffPointV1(serializers.Serializer):
+    curve_key = serializers.CharField()
+    tenor_label = serializers.CharField()
+    tenor_type = serializers.CharField(allow_null=True)
+    contract_month = serializers.DateField(allow_null=True)
+    asof_a = serializers.DateField()
+    mid_a = serializers.FloatField(allow_null=True)
+    asof_b = serializers.DateField()
+    mid_b = serializers.FloatField(allow_null=True)
+    diff_abs = serializers.FloatField(allow_null=True, help_text="mid_b - mid_a")
+    diff_pct = serializers.FloatField(
+        allow_null=True, help_text="diff_abs / mid_a (a fraction); null when mid_a is 0"
+    )
+
+
+def _v1_page(name: str, rows: serializers.Serializer) -> dict[tuple[int, str], object]:
+    """A v1 page as JSON, or (``format=csv``) the same rows as CSV with the cursors in ``X-Next-Cursor`` /
+    ``X-Prev-Cursor``."""
+    return {
+        (200, "application/json"): v1_envelope(name, rows, V1PageMeta()),
+        (200, "text/csv"): OpenApiTypes.BINARY,
+    }
+
+
+V1_CURVES = _v1_page("CurveV1Response", CurvePointV1(many=True))  # points and strips alike
+V1_CURVE_DIFF = _v1_page("CurveDiffV1Response", CurveDiffPointV1(many=True))
+
+
+class DimensionValueCount(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField(help_text="curves with this value")
+
+
+def dimensions_response_shape(name: str, dimensions: tuple[str, ...]) -> serializers.Serializer:
+    """The component ``name``: ``{meta, data, counts}`` of ``/metadata/dimensions`` (``counts`` with
+    ``include_counts`` only)."""
+    values: dict[str, serializers.Field] = {
+        dimension: serializers.ListField(child=serializers.CharField()) for dimension in dimensions
+    }
+    counts: dict[str, serializers.Field] = {
+        dimension: DimensionValueCount(many=True) for dimension in dimensions
+    }
+    shape: serializers.Serializer = inline_serializer(
+        name=name,
+        fields={
+            "meta": V1Meta(),
+            "data": inline_serializer(name=f"{name}Data", fields=values),
+            "counts": inline_serializer(name=f"{name}Counts", fields=counts, required=False),
+        },
+    )
+    return shape

@@ -14,9 +14,19 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apps.curves.api.params import V1_POINT_COLUMNS, Licence, request_licence, validated
-from apps.curves.api.reads import PagedRead, diff_read, points_read, strips_read
+from apps.curves.api.params import (
+    V1_POINT_COLUMNS,
+    DimensionFilters,
+    Licence,
+    TwoVintages,
+    Vintage,
+    request_licence,
+    validated,
+)
+from apps.curves.api.reads import PagedRead, StripsQuery, diff_read, points_read, strips_read
 from apps.curves.api.respond import CURVES_TTL, Page, cached_page, page_of
+from apps.curves.api.schema import V1_CURVE_DIFF, V1_CURVES
+from aurum.api.openapi import v1_page_parameters
 from aurum.api.paging import v1_page_request
 from aurum.api.permissions import Requires
 from aurum.api.responses import v1_bytes_list_response
@@ -30,6 +40,13 @@ SERVED_LIMIT = 500
 
 class V1Format(serializers.Serializer):
     format = serializers.ChoiceField(choices=("json", "csv"), default="json")
+
+
+PAGE_PARAMETERS = v1_page_parameters(DEFAULT_LIMIT, MAX_LIMIT)
+BROAD_QUERIES = (
+    f" A limit above {SERVED_LIMIT} needs curve_key, one of iso/market/product and one of"
+    f" asset_class/location; at most {SERVED_LIMIT} rows are served a page."
+)
 
 
 def served_limit(limit: int, dims: dict[str, Any]) -> int:
@@ -91,7 +108,12 @@ class CurvesV1Api(APIView):
 
     permission_classes = [Requires("curves:read")]
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_curves_list",
+        parameters=[DimensionFilters, Vintage, V1Format, *PAGE_PARAMETERS],
+        responses=V1_CURVES,
+        description="Licensed curve observations: the latest (default), asof or as_known_at." + BROAD_QUERIES,
+    )
     def get(self, request: Request) -> HttpResponseBase:
         return _v1_read(
             request, points_read, scope="v1.curves", columns=V1_POINT_COLUMNS, filename="curves.csv"
@@ -103,7 +125,13 @@ class CurveDiffV1Api(APIView):
 
     permission_classes = [Requires("curves:read")]
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_curves_diff",
+        parameters=[TwoVintages, DimensionFilters, V1Format, *PAGE_PARAMETERS],
+        responses=V1_CURVE_DIFF,
+        description="Two vintages (at most 365 days apart) side by side; at least one filter."
+        + BROAD_QUERIES,
+    )
     def get(self, request: Request) -> HttpResponseBase:
         return _v1_read(request, diff_read, scope="v1.diff", columns=DIFF_COLUMNS, filename="curves_diff.csv")
 
@@ -113,7 +141,12 @@ class CurveStripsV1Api(APIView):
 
     permission_classes = [Requires("curves:read")]
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_curves_strips",
+        parameters=[StripsQuery, DimensionFilters, V1Format, *PAGE_PARAMETERS],
+        responses=V1_CURVES,
+        description="Quoted and derived strips of one type, the asof vintage or the latest." + BROAD_QUERIES,
+    )
     def get(self, request: Request) -> HttpResponseBase:
         return _v1_read(
             request, strips_read, scope="v1.strips", columns=V1_POINT_COLUMNS, filename="curves_strips.csv"

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.curves.selectors import curve_get_for_tenant
+from apps.ingestion.api.schema import LINEAGE
 from apps.ingestion.selectors import curve_point_lineage
 from aurum.api.context import request_context
 from aurum.api.permissions import Requires
@@ -32,6 +33,7 @@ class CurveLineageApi(APIView):
             OpenApiParameter("tenor_label", str, required=True, description="e.g. 2025-09 or Calendar 2026"),
             OpenApiParameter("asof", date, required=False),
         ],
+        responses=LINEAGE,
         description=(
             "Where a price point came from: source workbook and sha256, sheet, version hash, "
             "the ingest run and Iceberg snapshot that wrote it, and the quality rules it passed. "

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.ppa.api.schema import V1_CONTRACT, V1_CONTRACTS, V1_VALUATE, V1_VALUATIONS
 from apps.ppa.api.serializers import (
     ContractCreateV1Input,
     ContractUpdateV1Input,
@@ -31,6 +32,7 @@ from apps.ppa.services import (
 )
 from aurum.api.context import request_context
 from aurum.api.idempotency import REPLAYED_HEADER, idempotency_key
+from aurum.api.openapi import IDEMPOTENCY_KEY, v1_page_parameters
 from aurum.api.paging import page_slice, v1_page_request
 from aurum.api.responses import object_response, v1_list_response
 from aurum.api.views import PermissionByMethodView
@@ -39,7 +41,12 @@ from aurum.api.views import PermissionByMethodView
 class ContractListV1Api(PermissionByMethodView):
     needs = {"GET": "scenarios:read", "POST": "scenarios:write"}
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_ppa_contracts_list",
+        parameters=v1_page_parameters(50, 200),
+        responses=V1_CONTRACTS,
+        description="The tenant's PPA contracts, newest first.",
+    )
     def get(self, request: Request) -> Response:
         page = v1_page_request(request, filters={}, default=50, maximum=200)
         contracts, has_more = page_slice(ppa_contract_list(), page)
@@ -47,7 +54,11 @@ class ContractListV1Api(PermissionByMethodView):
         data = [contract_v1(contract, tenant_id=tenant) for contract in contracts]
         return v1_list_response(request, data, page=page, has_more=has_more, filters={})
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        request=ContractCreateV1Input,
+        responses={201: V1_CONTRACT},
+        description="Create a contract; an unknown field is a 400.",
+    )
     def post(self, request: Request) -> Response:
         data = ContractCreateV1Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -65,13 +76,18 @@ class ContractListV1Api(PermissionByMethodView):
 class ContractDetailV1Api(PermissionByMethodView):
     needs = {"GET": "scenarios:read", "PATCH": "scenarios:write", "DELETE": "scenarios:delete"}
 
-    @extend_schema(exclude=True)
+    @extend_schema(responses=V1_CONTRACT, description="One contract; another tenant's is 404.")
     def get(self, request: Request, contract_id: str) -> Response:
         contract = ppa_contract_get(contract_id=contract_id)
         tenant = request_context(request).tenant.schema_name
         return object_response(request, contract_v1(contract, tenant_id=tenant))
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_ppa_contracts_update",
+        request=ContractUpdateV1Input,
+        responses=V1_CONTRACT,
+        description="Change instrument_id or replace terms.",
+    )
     def patch(self, request: Request, contract_id: str) -> Response:
         contract = ppa_contract_get(contract_id=contract_id)
         data = ContractUpdateV1Input(data=request.data, partial=True)
@@ -82,7 +98,7 @@ class ContractDetailV1Api(PermissionByMethodView):
         )
         return object_response(request, contract_v1(contract, tenant_id=context.tenant.schema_name))
 
-    @extend_schema(exclude=True)
+    @extend_schema(responses={204: None}, description="Delete the contract.")
     def delete(self, request: Request, contract_id: str) -> Response:
         contract = ppa_contract_get(contract_id=contract_id)
         context = request_context(request)
@@ -93,7 +109,16 @@ class ContractDetailV1Api(PermissionByMethodView):
 class ContractValuationsV1Api(PermissionByMethodView):
     needs = {"GET": "scenarios:read"}
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="v1_ppa_valuations_list",
+        parameters=[
+            OpenApiParameter("scenario_id", str, description="valuations against this scenario only"),
+            OpenApiParameter("metric", str, description="e.g. NPV, IRR, cashflow"),
+            *v1_page_parameters(200, 500),
+        ],
+        responses=V1_VALUATIONS,
+        description="The contract's stored valuation rows.",
+    )
     def get(self, request: Request, contract_id: str) -> Response:
         contract = ppa_contract_get(contract_id=contract_id)
         filters: dict[str, Any] = {
@@ -117,7 +142,13 @@ class ContractValuationsV1Api(PermissionByMethodView):
 class ValuateV1Api(PermissionByMethodView):
     needs = {"POST": "scenarios:run"}
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        request=ValuateV1Input,
+        parameters=[IDEMPOTENCY_KEY],
+        responses=V1_VALUATE,
+        description="Value a contract against a scenario's latest succeeded run; a replay (same key) carries "
+        f"{REPLAYED_HEADER}: true. An undefined IRR is left out.",
+    )
     def post(self, request: Request) -> Response:
         key = idempotency_key(request)
         data = ValuateV1Input(data=request.data)

@@ -53,9 +53,15 @@ def _object(request: Request, data: Any) -> Response:
     return object_response(request, data, ttl=METADATA_TTL, meta=v2_meta(request, returned_count=returned))
 
 
-def _doc(description: str, example: Any, parameters: list[OpenApiParameter] | None = None) -> Any:
+def _doc(
+    description: str,
+    example: Any,
+    parameters: list[OpenApiParameter] | None = None,
+    operation_id: str | None = None,
+) -> Any:
     return extend_schema_view(
         get=extend_schema(
+            operation_id=operation_id,
             description=description,
             parameters=parameters or [],
             responses={200: OpenApiTypes.OBJECT},
@@ -72,6 +78,7 @@ def _doc(description: str, example: Any, parameters: list[OpenApiParameter] | No
     "ISO pricing locations (nodes, zones, hubs), by ISO and location id.",
     [{"iso": "PJM", "location_id": "51288", "location_name": "WESTERN HUB", "location_type": "HUB"}],
     [OpenApiParameter("iso", str), OpenApiParameter("prefix", str), *PAGE_PARAMETERS],
+    operation_id="metadata_locations_list",
 )
 class LocationListV2Api(APIView):
     def get(self, request: Request) -> Response:

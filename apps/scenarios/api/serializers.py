@@ -44,7 +44,7 @@ class ScenarioInput(serializers.Serializer):
 
 class ScenarioUpdateInput(ScenarioInput):
     name = serializers.CharField(max_length=255, required=False)
-    status = serializers.ChoiceField(choices=Scenario.Status.values, required=False)
+    status = serializers.ChoiceField(choices=Scenario.Status.choices, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     assumptions = serializers.ListField(child=serializers.DictField(), required=False)
     parameters = serializers.DictField(required=False)

@@ -6,11 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.scenarios.api.base import OUTPUTS_TTL, ScenarioView
+from apps.scenarios.api.schema import (
+    V1_BULK_RUNS,
+    V1_METRIC_LATEST,
+    V1_OUTPUTS,
+    V1_RUN,
+    V1_RUNS,
+    V1_SCENARIO,
+    V1_SCENARIOS,
+)
 from apps.scenarios.api.serializers import (
     BulkRunsInput,
     OutputFiltersInput,
@@ -43,6 +54,7 @@ from aurum.api.conditional import cache_control, cached_response
 from aurum.api.context import request_context
 from aurum.api.envelope import envelope
 from aurum.api.idempotency import idempotency_key
+from aurum.api.openapi import IDEMPOTENCY_KEY, v1_page_parameters
 from aurum.api.paging import page_slice, v1_page_meta, v1_page_request
 from aurum.api.responses import csv_bytes_response, elapsed_ms, object_response, v1_list_response
 from aurum.errors import NotFoundError
@@ -64,6 +76,12 @@ class ScenarioListApi(ScenarioView):
 
     needs = {"GET": "scenarios:read", "POST": "scenarios:write"}
 
+    @extend_schema(
+        operation_id="v1_scenarios_list",
+        parameters=[ScenarioListQuery, *v1_page_parameters(LIST_DEFAULT, LIST_MAX)],
+        responses=V1_SCENARIOS,
+        description="The tenant's scenarios, newest first.",
+    )
     def get(self, request: Request) -> Response:
         query = ScenarioListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -74,6 +92,11 @@ class ScenarioListApi(ScenarioView):
         data = [scenario_v1(s, tenant) for s in rows]
         return v1_list_response(request, data, page=page, has_more=more, filters=filters)
 
+    @extend_schema(
+        request=ScenarioInput,
+        responses={201: V1_SCENARIO},
+        description="Create a scenario; tenant_id, when given, must be the caller's tenant.",
+    )
     def post(self, request: Request) -> Response:
         data = ScenarioInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -99,10 +122,15 @@ class ScenarioDetailApi(ScenarioView):
 
     needs = {"GET": "scenarios:read", "DELETE": "scenarios:delete"}
 
+    @extend_schema(responses=V1_SCENARIO, description="One scenario; ETag/304.")
     def get(self, request: Request, scenario_id: str) -> Response:
         scenario = scenario_get(scenario_id=scenario_id)
         return object_response(request, scenario_v1(scenario, request_context(request).tenant))
 
+    @extend_schema(
+        responses={204: None},
+        description="Delete the scenario, its runs (unfinished ones are cancelled) and outputs.",
+    )
     def delete(self, request: Request, scenario_id: str) -> Response:
         tenant = request_context(request).tenant
         scenario_delete(scenario=scenario_get(scenario_id=scenario_id), tenant=tenant)
@@ -115,6 +143,12 @@ class ScenarioRunApi(ScenarioView):
 
     needs = {"POST": "scenarios:run"}
 
+    @extend_schema(
+        request=RunOptionsInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: V1_RUN},
+        description="Queue a run (the body may be empty); the same inputs or key answer the existing run.",
+    )
     def post(self, request: Request, scenario_id: str) -> Response:
         scenario = scenario_get(scenario_id=scenario_id)
         data = RunOptionsInput(data=request.data or {})
@@ -140,6 +174,12 @@ class RunListQuery(serializers.Serializer):
 class ScenarioRunListApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/runs``."""
 
+    @extend_schema(
+        operation_id="v1_scenarios_runs_list",
+        parameters=[RunListQuery, *v1_page_parameters(LIST_DEFAULT, LIST_MAX)],
+        responses=V1_RUNS,
+        description="The scenario's runs, newest first.",
+    )
     def get(self, request: Request, scenario_id: str) -> Response:
         scenario = scenario_get(scenario_id=scenario_id)
         query = RunListQuery(data=request.query_params)
@@ -162,6 +202,7 @@ class ScenarioRunListApi(ScenarioView):
 class ScenarioRunDetailApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/runs/{run_id}``."""
 
+    @extend_schema(responses=V1_RUN, description="One run of the scenario.")
     def get(self, request: Request, scenario_id: str, run_id: str) -> Response:
         run = run_get(run_id=run_id, scenario=scenario_get(scenario_id=scenario_id))
         return object_response(request, run_v1(run))
@@ -172,6 +213,7 @@ class RunCancelApi(ScenarioView):
 
     needs = {"POST": "scenarios:run"}
 
+    @extend_schema(request=None, responses=V1_RUN, description="Cancel a queued or running run; idempotent.")
     def post(self, request: Request, run_id: str) -> Response:
         run = scenario_run_cancel(run=run_get(run_id=run_id), tenant=request_context(request).tenant)
         return object_response(request, run_v1(run))
@@ -182,6 +224,14 @@ class ScenarioBulkRunsApi(ScenarioView):
 
     needs = {"POST": "scenarios:run"}
 
+    @extend_schema(
+        operation_id="v1_scenarios_runs_bulk_create",
+        request=BulkRunsInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: V1_BULK_RUNS},
+        description="Up to 100 runs in one call; the call's key (body or header) keys item i without one as "
+        "{key}:{i}. Nothing is created when an item is invalid (400) or over the run budget (422).",
+    )
     def post(self, request: Request, scenario_id: str) -> Response:
         scenario = scenario_get(scenario_id=scenario_id)
         data = BulkRunsInput(data=request.data)
@@ -219,6 +269,12 @@ class ScenarioOutputsApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/outputs``: the latest succeeded run's rows as v1 points, paged by signed
     cursors bound to the filters; ``format=csv`` gives the curve-shaped rows; ETag/304."""
 
+    @extend_schema(
+        parameters=[OutputsQuery, *v1_page_parameters(OUTPUTS_DEFAULT, OUTPUTS_MAX)],
+        responses={(200, "application/json"): V1_OUTPUTS, (200, "text/csv"): OpenApiTypes.BINARY},
+        description="The rows of the latest succeeded run (or run_id) as points; format=csv gives the "
+        "curve-shaped rows, with the cursors in X-Next-Cursor / X-Prev-Cursor.",
+    )
     def get(self, request: Request, scenario_id: str) -> Response | HttpResponse:
         query = OutputsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -265,6 +321,12 @@ class ScenarioMetricsLatestApi(ScenarioView):
     """``GET /api/v1/scenarios/{id}/metrics/latest``: one ``ScenarioMetricLatest`` (the contract's shape):
     the metric's mean over the latest succeeded run's rows, its trend against the previous succeeded run."""
 
+    @extend_schema(
+        parameters=[MetricsLatestQuery],
+        responses=V1_METRIC_LATEST,
+        description="The metric's mean over the latest succeeded run, and its trend against the run before; "
+        "404 before the first succeeded run.",
+    )
     def get(self, request: Request, scenario_id: str) -> Response:
         query = MetricsLatestQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

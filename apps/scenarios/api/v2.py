@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -79,6 +80,7 @@ class ScenariosApi(ScenarioView):
     needs = {"GET": "scenarios:read", "POST": "scenarios:write"}
 
     @extend_schema(
+        operation_id="scenarios_list",
         parameters=[
             OpenApiParameter("cursor", str, description="from links.next"),
             OpenApiParameter("limit", int, description="1-100, default 10"),
@@ -106,6 +108,7 @@ class ScenariosApi(ScenarioView):
 
     @extend_schema(
         request=ScenarioInput,
+        responses={201: OpenApiTypes.OBJECT},
         description=(
             "Create a scenario: driver assumptions, the curves they move (curve_keys or curve_filter) and "
             "the base as-of (omit for the latest). Invalid assumptions are a 400 whose errors carry each "
@@ -170,7 +173,10 @@ class ScenarioApi(ScenarioView):
         fresh = scenario_get(scenario_id=scenario_id)
         return object_response(request, scenario_v2(fresh, tenant))
 
-    @extend_schema(description="Delete the scenario, its runs (unfinished ones are cancelled) and outputs.")
+    @extend_schema(
+        responses={204: None},
+        description="Delete the scenario, its runs (unfinished ones are cancelled) and outputs.",
+    )
     def delete(self, request: Request, scenario_id: str) -> Response:
         tenant = request_context(request).tenant
         scenario_delete(scenario=scenario_get(scenario_id=scenario_id), tenant=tenant)
@@ -203,6 +209,7 @@ class ScenarioRunsApi(ScenarioView):
     @extend_schema(
         request=RunOptionsInput,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
         description=(
             "Queue a run → 201. The same inputs (input hash: assumptions, curves, base as-of and the curve "
             "snapshot, seed, parameters, code version) or the same Idempotency-Key with the same request "

@@ -1,0 +1,77 @@
+"""How the OpenAPI document (drf-spectacular) describes the API as a whole: v1 operations get tags
+``v1 <resource>`` and operation ids ``v1_…`` beside v2's ``<resource>`` and ``…``; the v1 ``{meta, data}``
+envelope, its paging parameters and the ``Idempotency-Key`` header, for views whose bodies are built by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
+
+from aurum.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+
+V1_PREFIX = "/api/v1/"
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, with v1 operations tagged and named apart from v2's (the settings'
+    ``SCHEMA_PATH_PREFIX`` strips both versions, so ``/api/v1/scenarios`` is ``scenarios`` before this)."""
+
+    def get_tags(self) -> list[str]:
+        tags = super().get_tags()
+        return [f"v1 {tag}" for tag in tags] if self.path.startswith(V1_PREFIX) else tags
+
+    def get_operation_id(self) -> str:
+        operation_id = super().get_operation_id()
+        return f"v1_{operation_id}" if self.path.startswith(V1_PREFIX) else operation_id
+
+
+class V1Meta(serializers.Serializer):
+    """``meta`` of every v1 body (and of a v2 single object)."""
+
+    request_id = serializers.CharField(help_text="also in the X-Request-Id header")
+    query_time_ms = serializers.IntegerField(min_value=0)
+
+
+class V1CountMeta(V1Meta):
+    """``meta`` of a v1 list answered whole (no paging)."""
+
+    count = serializers.IntegerField(min_value=0, help_text="items in data")
+
+
+class V1PageMeta(V1Meta):
+    """``meta`` of a v1 page: the cursors are signed and bound to the list and its filters."""
+
+    has_more = serializers.BooleanField()
+    count = serializers.IntegerField(min_value=0, help_text="items in data")
+    offset = serializers.IntegerField(min_value=0)
+    limit = serializers.IntegerField(min_value=1)
+    next_cursor = serializers.CharField(required=False, help_text="present when has_more")
+    prev_cursor = serializers.CharField(required=False, help_text="present after the first page")
+
+
+def v1_envelope(name: str, data: serializers.Field, meta: serializers.Field | None = None) -> Any:
+    """The component ``name``: ``{meta, data}`` (``meta`` a ``V1Meta`` unless given). Build each name once."""
+    return inline_serializer(name=name, fields={"meta": meta or V1Meta(), "data": data})
+
+
+def v1_page_parameters(default: int, maximum: int) -> list[OpenApiParameter]:
+    """The v1 pager's query parameters (``aurum.api.paging.v1_page_request``)."""
+    return [
+        OpenApiParameter("limit", int, description=f"1-{maximum}, default {default}"),
+        OpenApiParameter("cursor", str, description="meta.next_cursor of the previous page"),
+        OpenApiParameter("since_cursor", str, description="another name for cursor"),
+        OpenApiParameter("prev_cursor", str, description="meta.prev_cursor: the page before"),
+        OpenApiParameter("offset", int, description="rows to skip (not with a cursor)"),
+    ]
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="1-255 characters of A-Z a-z 0-9 _ - . : /; a retry with the same key answers the same",
+)
