@@ -90,7 +90,7 @@ def _examples_as_lists(node: Any) -> None:
 
 
 def v1_contract_for_sequences() -> dict[str, Any]:
-    """The served contract for the stateful phase, without the two foreign keys to what no operation creates.
+    """The served contract for the stateful phase: no foreign keys nobody creates; creatable scenarios.
 
     Schemathesis starts sequences only at operations whose inputs it can produce; ``tenant_id`` (always
     the caller's own tenant, a different one is refused) and a PPA contract's optional ``instrument_id``
@@ -101,6 +101,12 @@ def v1_contract_for_sequences() -> dict[str, Any]:
     schemas["CreateScenarioRequest"]["properties"].pop("tenant_id")
     schemas["CreateScenarioRequest"]["required"].remove("tenant_id")
     schemas["PpaContractCreate"]["properties"].pop("instrument_id")
+    # Sequences start from scenarios that can be created: a name, no assumptions (arbitrary assumption objects
+    # are refused, and that refusal is the stateless tests' subject), tags within their length.
+    create = schemas["CreateScenarioRequest"]["properties"]
+    create["name"].update(minLength=1, maxLength=200, pattern="^[A-Za-z0-9 ]+$")
+    create["assumptions"]["maxItems"] = 0
+    create["tags"].update(maxItems=3, items={"type": "string", "maxLength": 40})
     return spec
 
 
