@@ -27,8 +27,10 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "UI tests need chromium and chromium-driver (apt-get install chromium chromium-driver)"; fi
 
+# Two pytest-xdist workers, a test module each at a time (each its own database, Redis db, warehouse: decision 0020).
+TEST_WORKERS ?= 2
 test: install browser
-	.venv/bin/python -m aurum.devstack test $(PYTEST_ARGS)
+	.venv/bin/python -m aurum.devstack test -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

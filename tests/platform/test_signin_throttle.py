@@ -32,8 +32,10 @@ def test_ten_failures_lock_the_email_out_whatever_the_address(world, api, member
 
     assert [r.status_code for r in failures] == [401] * 10
     assert locked.status_code == 429
-    assert locked["Retry-After"] == "30"  # 10 failures per 300 s: the next attempt in 30 s
-    assert "Too many failed sign-ins. Try again in 30 seconds." in locked.content.decode()
+    # 10 failures per 300 s: the next attempt in 30 s, less the time the eleven sign-ins took (a busy machine).
+    wait = int(locked["Retry-After"])
+    assert 20 <= wait <= 30
+    assert f"Too many failed sign-ins. Try again in {wait} seconds." in locked.content.decode()
     assert api.get("/", HTTP_HOST=world.acme.host).status_code == 302  # not signed in
     # Another member signing in from the same address is not affected.
     other = world.acme.members["trader"]
@@ -50,7 +52,7 @@ def test_failures_from_one_address_lock_that_address_out(world, api, settings):
 
     assert [r.status_code for r in guesses] == [401] * 5
     assert from_there.status_code == 429
-    assert from_there["Retry-After"] == "60"  # 5 failures per 300 s
+    assert 50 <= int(from_there["Retry-After"]) <= 60  # 5 failures per 300 s: 60 s, less the time taken
     assert from_elsewhere.status_code == 302
 
 
