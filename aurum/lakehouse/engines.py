@@ -22,7 +22,14 @@ from pyiceberg.table import Table
 from sqlalchemy import text
 
 from aurum.lakehouse.catalog import get_catalog
-from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, duckdb_sql, files_parameter, trino_sql
+from aurum.lakehouse.sql import (
+    LakehouseQuery,
+    ScanSpec,
+    duckdb_sql,
+    files_parameter,
+    schema_parameter,
+    trino_sql,
+)
 
 
 @dataclass
@@ -139,16 +146,45 @@ def _plan(table: Table, location: str | None, scan: ScanSpec, snapshot_id: int |
     return paths
 
 
+_FieldIds = dict[str, list[Any]]
+_field_ids: dict[tuple[str, int], _FieldIds] = {}
+
+
+def _columns_by_field_id(con: duckdb.DuckDBPyConnection, table: Table) -> _FieldIds:
+    """``read_parquet``'s ``schema`` for ``table``'s current schema: field id -> name, DuckDB type, NULL
+    default. Iceberg resolves a file's columns by field id, not by name; reading with this map gives every
+    file the table's columns, so a file written before a column was added reads it as null (``union_by_name``
+    would drop the column from a read whose files all predate it). The DuckDB types are those DuckDB gives
+    the table's Arrow schema (the empty relation's), so the result types are what they were by name.
+    Memoised per (table, schema id): a schema id never changes meaning within a table."""
+    key = (str(table.metadata.table_uuid), table.metadata.current_schema_id)
+    with _cache_lock:
+        found = _field_ids.get(key)
+    if found is not None:
+        return found
+    described = con.sql(f'DESCRIBE "{_empty_relation(con, table)}"').fetchall()
+    types = {row[0]: row[1] for row in described}
+    fields = table.schema().fields
+    found = {
+        "key": [field.field_id for field in fields],
+        "value": [{"name": field.name, "type": types[field.name], "default_value": None} for field in fields],
+    }
+    with _cache_lock:
+        _field_ids[key] = found
+    return found
+
+
 class DuckDBEngine:
     name = "duckdb"
 
     def query(self, query: LakehouseQuery) -> QueryResult:
         """Plan each scan (cached per table metadata and filter), then run the query's DuckDB SQL (rendered
-        once per query object) with each scan's files bound to its parameter: no view is created, so no
-        later query can read this one's files."""
+        once per query object) with each scan's files and columns by field id bound to its parameters: no
+        view is created, so no later query can read this one's files."""
         catalog = get_catalog()
         con = duckdb_connection()
-        files: dict[str, list[str]] = {}
+        params: dict[str, Any] = {}
+        files_scanned = 0
         empty: dict[str, str] = {}
         snapshots: dict[str, int | None] = {}
         for scan in query.scans:
@@ -159,11 +195,12 @@ class DuckDBEngine:
             snapshots[scan.table] = snapshot_id
             paths = _plan(table, location, scan, snapshot_id)
             if paths:
-                files[files_parameter(scan.alias)] = paths
+                params[files_parameter(scan.alias)] = paths
+                params[schema_parameter(scan.alias)] = _columns_by_field_id(con, table)
+                files_scanned += len(paths)
             else:
                 empty[scan.alias] = _empty_relation(con, table)
-        result = con.sql(duckdb_sql(query, empty), params=files or None).to_arrow_table()
-        files_scanned = sum(len(paths) for paths in files.values())
+        result = con.sql(duckdb_sql(query, empty), params=params or None).to_arrow_table()
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
 
 

@@ -5,9 +5,11 @@ bare table reference such as ``obs``), plus one ``ScanSpec`` per alias: the tabl
 that prunes files, and optionally a pinned snapshot. Filter values are literals in the tree (``literal``),
 which sqlglot's generator quotes and escapes. To run it, an engine replaces each alias's table *nodes*:
 
-- DuckDB: ``READ_PARQUET($obs_files, union_by_name = TRUE, hive_partitioning = FALSE) AS obs``; the files
-  pyiceberg planned are bound to that parameter at each read, so the SQL renders once per query object
-  (memoised on it: generating costs ~3-5 ms, as much as a one-curve read). A scan with no files reads an
+- DuckDB: ``READ_PARQUET($obs_files, schema = $obs_schema, hive_partitioning = FALSE) AS obs``; the files
+  pyiceberg planned and the table's columns by Iceberg field id (``schema``: what makes a file written
+  before a column was added read that column as null) are bound to those parameters at each read, so the
+  SQL renders once per query object (memoised on it: generating costs ~3-5 ms, as much as a one-curve
+  read). A scan with no files reads an
   empty relation of the table's schema (``duckdb_sql``'s ``empty``), registered by the engine under a name
   derived from that schema.
 - Trino: ``iceberg.<namespace>.<table> AS obs``, with ``FOR VERSION AS OF <snapshot>`` for a pinned scan.
@@ -118,6 +120,11 @@ def files_parameter(alias: str) -> str:
     return f"{alias}_files"
 
 
+def schema_parameter(alias: str) -> str:
+    """The DuckDB parameter a scan's columns by Iceberg field id (``read_parquet``'s ``schema``) are bound to."""
+    return f"{alias}_schema"
+
+
 def duckdb_sql(query: LakehouseQuery, empty: Mapping[str, str] | None = None) -> str:
     """The DuckDB SQL: each scan reads ``$<alias>_files`` with ``read_parquet``, except the scans in
     ``empty`` (alias -> name of an empty relation of the table's schema)."""
@@ -129,11 +136,12 @@ def duckdb_sql(query: LakehouseQuery, empty: Mapping[str, str] | None = None) ->
         def relation(scan: ScanSpec) -> exp.Expression:
             if scan.alias in empty:
                 return named_table(empty[scan.alias])
-            # Columns come from the files, never from their paths: Iceberg's partition folders
-            # (``metric=mid/``) look like Hive partitions, which DuckDB would add as columns.
+            # Columns are the table's, matched by field id (a column missing from an older file reads as
+            # null), never taken from the files' paths: Iceberg's partition folders (``metric=mid/``) look
+            # like Hive partitions, which DuckDB would add as columns.
             options = [
-                exp.EQ(this=exp.var(name), expression=exp.Boolean(this=value))
-                for name, value in (("union_by_name", True), ("hive_partitioning", False))
+                exp.EQ(this=exp.var("schema"), expression=exp.Placeholder(this=schema_parameter(scan.alias))),
+                exp.EQ(this=exp.var("hive_partitioning"), expression=exp.Boolean(this=False)),
             ]
             files = exp.Placeholder(this=files_parameter(scan.alias))
             return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[files, *options]))
