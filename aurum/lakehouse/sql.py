@@ -121,7 +121,7 @@ def files_parameter(alias: str) -> str:
 
 
 def schema_parameter(alias: str) -> str:
-    """The DuckDB parameter a scan's columns by Iceberg field id (``read_parquet``'s ``schema``) are bound to."""
+    """The DuckDB parameter a scan's columns by Iceberg field id (``read_parquet``'s ``schema``) bind to."""
     return f"{alias}_schema"
 
 

@@ -126,7 +126,17 @@ def test_derived_strips_are_in_no_cell() -> None:
 
 @pytest.mark.parametrize(
     ("index", "letters"),
-    [(0, "A"), (2, "C"), (25, "Z"), (26, "AA"), (51, "AZ"), (52, "BA"), (701, "ZZ"), (702, "AAA"), (16383, "XFD")],
+    [
+        (0, "A"),
+        (2, "C"),
+        (25, "Z"),
+        (26, "AA"),
+        (51, "AZ"),
+        (52, "BA"),
+        (701, "ZZ"),
+        (702, "AAA"),
+        (16383, "XFD"),
+    ],
 )
 def test_column_letters(index: int, letters: str) -> None:
     assert column_letters(index) == letters

@@ -38,8 +38,8 @@ from apps.ingestion.parsers.archive import (
     read_source,
 )
 from apps.ingestion.parsers.asof import TEXT_SCAN_SHEETS, resolve_asof
-from apps.ingestion.parsers.cells import bid_ask_values, mid_values
 from apps.ingestion.parsers.cellref import cell_references
+from apps.ingestion.parsers.cells import bid_ask_values, mid_values
 from apps.ingestion.parsers.errors import EmptyWorkbookError, LayoutMismatchError, UnknownVendorError
 from apps.ingestion.parsers.identity import curve_key, version_hash
 from apps.ingestion.parsers.join import left_join
