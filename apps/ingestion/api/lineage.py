@@ -45,7 +45,12 @@ class CurveLineageApi(APIView):
                 "Fixed price point",
                 value={
                     "data": {
-                        "point": {"tenor_label": "2025-10", "mid": 31.705933683875706, "bid": 31.603},
+                        "point": {
+                            "tenor_label": "2025-09",
+                            "mid": 31.705933683875706,
+                            "bid": 31.603,
+                            "ask": 31.809,
+                        },
                         "source": {
                             "file_name": "EOD_EUGP_20250912_1430.xlsx",
                             "sheet_name": "Fixed Prices - Mid",
