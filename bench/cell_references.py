@@ -5,12 +5,14 @@ the size of one day's Parquet data file as ingestion writes it.
 
 `--source DIR` runs the same measurements on another source tree (e.g. a `git archive` of the commit
 before cell references: `git archive e25fead apps aurum | tar -x -C /tmp/before`), so before and after are
-measured by one script on the same machine. Parse: median and p90 wall ms of `parse_workbook` over
-`--repeat` runs after one warm-up, the median `build` stage, the Arrow size of the rows, and, in a fresh
-child process per tree, the tracemalloc peak and the growth of `ru_maxrss` during one parse. Parquet: the
+measured by one script on the same machine. Parse: median and p90 wall ms and median CPU ms of
+`parse_workbook` over `--repeat` runs after one warm-up, the median `build` stage, the Arrow size of the rows,
+and, in a fresh child process per tree, the tracemalloc peak of one parse and the process's peak RSS after
+the imports and after the parse. Parquet: the
 day's EUGP and RP rows, run through enrich, quarantine split and derived strips like ingestion, written by
 pyiceberg to a throwaway SQLite catalog with the real table definition (partitioning, sort, 8,192-row row
-groups, zstd), one data file per (dataset, day); sizes are those files' bytes.
+groups, zstd), one data file per (dataset, day); sizes are those files' bytes, and the compressed bytes of
+each cell column where it exists.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 EOD = FIXTURES / "eod"
 UNITS_MAP = FIXTURES / "aurum-original" / "units_map.csv"
+CELL_COLUMNS = ("source_cell", "bid_ask_sheet", "bid_ask_cell")
 
 _CHILD = """
 import json, resource, sys, time, tracemalloc
 from apps.ingestion.parsers import parse_workbook
 path = sys.argv[1]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()
 started = time.perf_counter()
 result = parse_workbook(path)
@@ -42,8 +45,8 @@ elapsed = (time.perf_counter() - started) * 1000
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"cold_ms": elapsed, "tracemalloc_peak": peak, "rss_growth_kb": after - before,
-                  "rows": result.rows.num_rows}))
+print(json.dumps({"cold_ms": elapsed, "tracemalloc_peak": peak, "max_rss_kb_after_import": imported,
+                  "max_rss_kb_after_parse": after, "rows": result.rows.num_rows}))
 """
 
 
@@ -55,11 +58,16 @@ def parse_cost(path: Path, repeat: int) -> dict[str, float]:
     from apps.ingestion.parsers import parse_workbook
 
     parse_workbook(path)  # warm-up: imports, caches
-    runs = [parse_workbook(path) for _ in range(repeat)]
+    runs, cpu = [], []
+    for _ in range(repeat):
+        started = time.process_time()
+        runs.append(parse_workbook(path))
+        cpu.append((time.process_time() - started) * 1000)
     totals = sorted(run.timings["total"] for run in runs)
     return {
         "median_ms": statistics.median(totals),
         "p90_ms": totals[min(len(totals) - 1, int(len(totals) * 0.9))],
+        "cpu_median_ms": statistics.median(cpu),
         "build_ms": statistics.median(run.timings["build"] for run in runs),
         "rows": runs[0].rows.num_rows,
         "arrow_bytes": runs[0].rows.nbytes,
@@ -75,6 +83,7 @@ def cold_parse(path: Path, source: Path) -> dict[str, float]:
 
 def day_parquet_bytes(day: date) -> dict[str, int]:
     import pyarrow as pa
+    import pyarrow.parquet as pq
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.transforms import DayTransform, IdentityTransform
 
@@ -115,6 +124,13 @@ def day_parquet_bytes(day: date) -> dict[str, int]:
             vendor = "EUGP" if "EUGP" in task.file.partition[0] else "RP"
             sizes[vendor] = int(task.file.file_size_in_bytes)
             sizes[f"{vendor}_rows"] = int(task.file.record_count)
+            metadata = pq.ParquetFile(task.file.file_path.removeprefix("file://")).metadata
+            for group in range(metadata.num_row_groups):
+                for index in range(metadata.num_columns):
+                    chunk = metadata.row_group(group).column(index)
+                    if chunk.path_in_schema in CELL_COLUMNS:
+                        key = f"{vendor}_{chunk.path_in_schema}"
+                        sizes[key] = sizes.get(key, 0) + int(chunk.total_compressed_size)
     return sizes
 
 
