@@ -7,8 +7,9 @@ the size of one day's Parquet data file as ingestion writes it.
 before cell references: `git archive e25fead apps aurum | tar -x -C /tmp/before`), so before and after are
 measured by one script on the same machine. Parse: median and p90 wall ms and median CPU ms of
 `parse_workbook` over `--repeat` runs after one warm-up, the median `build` stage, the Arrow size of the rows,
-and, in a fresh child process per tree, the tracemalloc peak of one parse and the process's peak RSS after
-the imports and after the parse. Parquet: the
+and, in a fresh child process per tree, one parse's peaks: Python's (tracemalloc), Arrow's memory pool
+(where the rows live; tracemalloc does not see it), and the process's peak RSS after the imports and after
+the parse. Parquet: the
 day's EUGP and RP rows, run through enrich, quarantine split and derived strips like ingestion, written by
 pyiceberg to a throwaway SQLite catalog with the real table definition (partitioning, sort, 8,192-row row
 groups, zstd), one data file per (dataset, day); sizes are those files' bytes, and the compressed bytes of
@@ -27,6 +28,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 EOD = FIXTURES / "eod"
@@ -35,6 +37,7 @@ CELL_COLUMNS = ("source_cell", "bid_ask_sheet", "bid_ask_cell")
 
 _CHILD = """
 import json, resource, sys, time, tracemalloc
+import pyarrow as pa
 from apps.ingestion.parsers import parse_workbook
 path = sys.argv[1]
 imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -46,7 +49,8 @@ peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"cold_ms": elapsed, "tracemalloc_peak": peak, "max_rss_kb_after_import": imported,
-                  "max_rss_kb_after_parse": after, "rows": result.rows.num_rows}))
+                  "max_rss_kb_after_parse": after, "arrow_pool_peak": pa.default_memory_pool().max_memory(),
+                  "arrow_pool_backend": pa.default_memory_pool().backend_name, "rows": result.rows.num_rows}))
 """
 
 
@@ -55,9 +59,24 @@ def _largest_workbook() -> Path:
 
 
 def parse_cost(path: Path, repeat: int) -> dict[str, float]:
-    from apps.ingestion.parsers import parse_workbook
+    from apps.ingestion.parsers import parse_workbook, workbook
 
+    # The reference-building step itself, timed by wrapping it where the tree has it (CPU time: the
+    # steadier figure on a shared machine).
+    step_cpu = [0.0]
+    build_references = getattr(workbook, "cell_references", None)
+    if build_references is not None:
+
+        def timed_references(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return build_references(*args, **kwargs)
+            finally:
+                step_cpu[0] += time.process_time() - started
+
+        workbook.cell_references = timed_references  # type: ignore[attr-defined]
     parse_workbook(path)  # warm-up: imports, caches
+    step_cpu[0] = 0.0
     runs, cpu = [], []
     for _ in range(repeat):
         started = time.process_time()
@@ -65,6 +84,7 @@ def parse_cost(path: Path, repeat: int) -> dict[str, float]:
         cpu.append((time.process_time() - started) * 1000)
     totals = sorted(run.timings["total"] for run in runs)
     return {
+        "cell_references_cpu_ms": step_cpu[0] * 1000 / repeat,
         "median_ms": statistics.median(totals),
         "p90_ms": totals[min(len(totals) - 1, int(len(totals) * 0.9))],
         "cpu_median_ms": statistics.median(cpu),
