@@ -222,8 +222,7 @@ def test_a_sql_ish_value_is_one_literal_in_both_dialects(case: str, dialect: str
     assert len(relations) == 1
     if dialect == "duckdb":
         assert relations == {
-            "READ_PARQUET($obs_files, schema = GETVARIABLE('obs_schema'), hive_partitioning = FALSE)"
-            ' AS "obs"'
+            'READ_PARQUET($obs_files, union_by_name = TRUE, hive_partitioning = FALSE) AS "obs"'
         }
     else:
         assert relations <= {

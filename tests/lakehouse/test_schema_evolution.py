@@ -19,7 +19,7 @@ from aurum.lakehouse.queries import CurveFilters, curve_point, curves_asof
 from aurum.lakehouse.tables import CURVE_OBSERVATION_ARROW, CURVE_QUARANTINE_ARROW
 from tests.support import sample
 from tests.support.query_cases import CASES, FILTERS, approx_rows
-from tests.support.sample import D11, D12, K_PJM
+from tests.support.sample import D11, D12, D13, K_PJM
 
 CELL_COLUMNS = ("source_cell", "bid_ask_sheet", "bid_ask_cell")
 
@@ -139,3 +139,24 @@ def test_a_new_table_is_created_with_every_column_and_never_evolved(private_cata
 
     assert table.schema().column_names == CURVE_OBSERVATION_ARROW.names
     assert len(table.metadata.schemas) == 1
+
+
+def test_only_a_read_of_files_that_predate_a_column_matches_by_field_id(private_catalog: SqlCatalog) -> None:
+    """Matching by name binds ~1.5 ms faster; field ids are needed only where a file lacks a column."""
+    _older_aurums_tables(private_catalog)
+    new_day = {**sample.ROWS[0], "asof_date": D13, "source_cell": "C12"}
+    tables.curve_observation_table().append(pa.Table.from_pylist([new_day], schema=CURVE_OBSERVATION_ARROW))
+    old_read = curves_asof(CurveFilters(datasets=("pw",)), D12)
+    new_read = curves_asof(CurveFilters(datasets=("pw",)), D13)
+
+    old_rows = DuckDBEngine().query(old_read).table.to_pylist()
+    new_rows = DuckDBEngine().query(new_read).table.to_pylist()
+
+    assert [row["source_cell"] for row in new_rows] == ["C12"]
+    assert {row["source_cell"] for row in old_rows} == {None}
+    assert [("GETVARIABLE" in sql, "UNION_BY_NAME" in sql.upper()) for sql in old_read.renders.values()] == [
+        (True, False)
+    ]
+    assert [("GETVARIABLE" in sql, "UNION_BY_NAME" in sql.upper()) for sql in new_read.renders.values()] == [
+        (False, True)
+    ]
