@@ -7,9 +7,9 @@ the size of one day's Parquet data file as ingestion writes it.
 before cell references: `git archive e25fead apps aurum | tar -x -C /tmp/before`), so before and after are
 measured by one script on the same machine. Parse: median and p90 wall ms and median CPU ms of
 `parse_workbook` over `--repeat` runs after one warm-up, the median `build` stage, the Arrow size of the rows,
-and, in a fresh child process per tree, one parse's peaks: Python's (tracemalloc), Arrow's memory pool
-(where the rows live; tracemalloc does not see it), and the process's peak RSS after the imports and after
-the parse. Parquet: the
+and, in a fresh child process per tree, one parse's peaks: Python's (tracemalloc) and Arrow's memory pool
+(where the rows live; tracemalloc does not see it). Not `ru_maxrss`: Linux keeps it across exec, so a child
+reports its parent's peak. Parquet: the
 day's EUGP and RP rows, run through enrich, quarantine split and derived strips like ingestion, written by
 pyiceberg to a throwaway SQLite catalog with the real table definition (partitioning, sort, 8,192-row row
 groups, zstd), one data file per (dataset, day); sizes are those files' bytes, and the compressed bytes of
@@ -36,21 +36,19 @@ UNITS_MAP = FIXTURES / "aurum-original" / "units_map.csv"
 CELL_COLUMNS = ("source_cell", "bid_ask_sheet", "bid_ask_cell")
 
 _CHILD = """
-import json, resource, sys, time, tracemalloc
+import json, sys, time, tracemalloc
 import pyarrow as pa
 from apps.ingestion.parsers import parse_workbook
 path = sys.argv[1]
-imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()
 started = time.perf_counter()
 result = parse_workbook(path)
 elapsed = (time.perf_counter() - started) * 1000
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"cold_ms": elapsed, "tracemalloc_peak": peak, "max_rss_kb_after_import": imported,
-                  "max_rss_kb_after_parse": after, "arrow_pool_peak": pa.default_memory_pool().max_memory(),
-                  "arrow_pool_backend": pa.default_memory_pool().backend_name, "rows": result.rows.num_rows}))
+pool = pa.default_memory_pool()
+print(json.dumps({"cold_ms": elapsed, "tracemalloc_peak": peak, "arrow_pool_peak": pool.max_memory(),
+                  "arrow_pool_backend": pool.backend_name, "rows": result.rows.num_rows}))
 """
 
 
