@@ -22,13 +22,7 @@ from pyiceberg.table import Table
 from sqlalchemy import text
 
 from aurum.lakehouse.catalog import get_catalog
-from aurum.lakehouse.sql import (
-    LakehouseQuery,
-    ScanSpec,
-    duckdb_sql,
-    files_parameter,
-    trino_sql,
-)
+from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, duckdb_sql, files_parameter, trino_sql
 
 
 @dataclass
