@@ -19,7 +19,7 @@ from aurum.lakehouse import queries
 from aurum.lakehouse.engines import QueryResult, get_engine
 from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.sql import LakehouseQuery
-from aurum.lakehouse.tables import curve_latest_table, curve_observation_table
+from aurum.lakehouse.tables import curve_latest_table, curve_observation_table, curve_tables_ensure
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -74,9 +74,11 @@ def _built(build: Callable[..., LakehouseQuery], args: tuple[Any, ...]) -> Lakeh
 
 def _run(build: Callable[..., LakehouseQuery], *args: Any) -> QueryResult:
     """Run a built query on the configured engine (``AURUM_QUERY_ENGINE``); a warehouse in which nothing was
-    ingested yet has no tables, and reads as empty rather than failing."""
+    ingested yet has no tables, and reads as empty rather than failing; one written by an older Aurum gains
+    its new columns first (null in its old rows)."""
     engine = get_engine()
     query = _built(build, args)
+    curve_tables_ensure()
     try:
         return engine.query(query)
     except NoSuchTableError:

@@ -29,9 +29,13 @@ def ingest_run_get(*, tenant: Tenant, run_id: int) -> IngestRun:
     return run
 
 
+_SOURCE_ONLY = ("rules_passed", "ingest_run_id", "dataset", "source_cell", "bid_ask_sheet", "bid_ask_cell")
+
+
 def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:
-    """Explain one number: the point, the file and sheet it came from, the run and snapshot that wrote it,
-    and the quality rules it passed."""
+    """Explain one number: the point, the file, sheet and cell it came from (and the cell of its bid / ask
+    quote), the run and snapshot that wrote it, and the quality rules it passed. The cells are null for a
+    point written before Aurum recorded them, and for a strip derived from monthly points."""
     result = curve_point_read(curve=curve, tenor_label=tenor_label, asof=asof)
     rows = result.table.to_pylist()
     if not rows:
@@ -39,13 +43,17 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
     point = rows[0]
     run = IngestRun.objects.filter(pk=point["ingest_run_id"]).first()
     return {
-        "point": {
-            k: point[k] for k in POINT_COLUMNS if k not in ("rules_passed", "ingest_run_id", "dataset")
-        },
+        "point": {k: point[k] for k in POINT_COLUMNS if k not in _SOURCE_ONLY},
         "source": {
             "file_name": point["source_file"],
             "sha256": run.sha256 if run else None,
             "sheet_name": point["sheet_name"],
+            "cell": point["source_cell"],
+            "bid_ask": (
+                {"sheet_name": point["bid_ask_sheet"], "cell": point["bid_ask_cell"]}
+                if point["bid_ask_cell"]
+                else None
+            ),
             "dataset": point["dataset"],
             "version_hash": point["version_hash"],
             "derived_from_monthly_points": bool(point["is_derived"]),

@@ -76,6 +76,12 @@ EXTRA_FIELDS: tuple[pa.Field, ...] = (
     pa.field("vendor_region", pa.string()),  # RP's unlabelled region row (US/EU/AP/ME)
     pa.field("units_source", pa.string()),  # one of the UNITS_FROM_* values
     pa.field("is_derived", pa.bool_()),  # True for strips averaged from monthly points
+    # Where the numbers were read in the workbook, as A1 references (`C12`): the mid's cell on `sheet_name`
+    # (null when the vendor left it blank and the mid is the average of bid and ask, and for derived strips),
+    # and the sheet and cell of the `bid / ask` quote (one cell holds both sides; null when there is none).
+    pa.field("source_cell", pa.string()),
+    pa.field("bid_ask_sheet", pa.string()),
+    pa.field("bid_ask_cell", pa.string()),
 )
 
 CURVE_OBSERVATION_SCHEMA = pa.schema([pa.field(name, _avro_type(name)) for name in CURVE_OBSERVATION_FIELDS])

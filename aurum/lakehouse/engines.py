@@ -51,6 +51,7 @@ def duckdb_connection() -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(config={"enable_object_cache": True, "threads": 1})
         _local.connection = con
         _local.empty_relations = set()
+        _local.schema_variables = set()
     return con
 
 
@@ -72,10 +73,17 @@ def _empty_relation(con: duckdb.DuckDBPyConnection, table: Table) -> str:
 # thing asked of the catalog per read is the current metadata location (one indexed row, ~0.5 ms), and the
 # table and its plans are reused while it is unchanged. Data written by another process is seen at once.
 
+
+@dataclass(frozen=True)
+class _Plan:
+    paths: list[str]
+    predates_columns: bool  # some file has no value counts for a column of the table's schema
+
+
 _PLAN_CACHE_SIZE = 1024
 _cache_lock = threading.Lock()
 _tables: dict[tuple[int, str], tuple[str, Table]] = {}
-_plans: OrderedDict[tuple[str, int | None, str], list[str]] = OrderedDict()
+_plans: OrderedDict[tuple[str, int | None, str], _Plan] = OrderedDict()
 
 
 _LOCATION_WHERE = "WHERE catalog_name = {} AND table_namespace = {} AND table_name = {}"
@@ -123,20 +131,69 @@ def _table(catalog: SqlCatalog, identifier: str) -> tuple[str | None, Table]:
     return location, table
 
 
-def _plan(table: Table, location: str | None, scan: ScanSpec, snapshot_id: int | None) -> list[str]:
+def _plan(table: Table, location: str | None, scan: ScanSpec, snapshot_id: int | None) -> _Plan:
     key = (location or "", snapshot_id, repr(scan.row_filter))
     with _cache_lock:
-        paths = _plans.get(key)
-        if paths is not None:
+        found = _plans.get(key)
+        if found is not None:
             _plans.move_to_end(key)
-            return paths
+            return found
     plan = table.scan(row_filter=scan.row_filter, snapshot_id=snapshot_id)
-    paths = [task.file.file_path for task in plan.plan_files()]
+    tasks = list(plan.plan_files())
+    # pyiceberg records value counts for every column of the schema it writes with, so a file without one
+    # for a field was written before that field was added (or without its metrics: then reading it by
+    # field id is merely slower, never wrong).
+    field_ids = {field.field_id for field in table.schema().fields}
+    found = _Plan(
+        paths=[task.file.file_path for task in tasks],
+        predates_columns=any(field_ids - set(task.file.value_counts or {}) for task in tasks),
+    )
     with _cache_lock:
-        _plans[key] = paths
+        _plans[key] = found
         while len(_plans) > _PLAN_CACHE_SIZE:
             _plans.popitem(last=False)
-    return paths
+    return found
+
+
+_schema_variables: dict[tuple[str, int], tuple[str, str]] = {}
+
+
+def _columns_by_field_id(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """The name of a DuckDB variable holding ``read_parquet``'s ``schema`` for ``table``'s current schema
+    (field id -> name, DuckDB type, NULL default), set once per connection.
+
+    Iceberg resolves a file's columns by field id, not by name; reading with this map gives every file the
+    table's columns, so a file written before a column was added reads it as null (``union_by_name`` drops
+    the column from a read whose files all predate it: a binder error). The DuckDB types are those DuckDB
+    gives the table's Arrow schema (the empty relation's), so the result types are what they are by name. A
+    variable, not a bound parameter: converting the map from Python at every read cost ~1.3 ms (measured).
+    Memoised per (table, schema id): a schema id never changes meaning within a table.
+    """
+    key = (str(table.metadata.table_uuid), table.metadata.current_schema_id)
+    with _cache_lock:
+        found = _schema_variables.get(key)
+    if found is None:
+        described = con.sql(f'DESCRIBE "{_empty_relation(con, table)}"').fetchall()
+        types = {row[0]: row[1] for row in described}
+        entries = ", ".join(
+            f"{field.field_id}: {{'name': {_quoted(field.name)}, 'type': {_quoted(types[field.name])}, "
+            "'default_value': NULL}"
+            for field in table.schema().fields
+        )
+        literal = f"MAP {{{entries}}}"
+        name = "aurum_schema_" + hashlib.sha256(literal.encode()).hexdigest()[:16]
+        found = (name, literal)
+        with _cache_lock:
+            _schema_variables[key] = found
+    name, literal = found
+    if name not in _local.schema_variables:
+        con.execute(f"SET VARIABLE {name} = {literal}")
+        _local.schema_variables.add(name)
+    return name
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class DuckDBEngine:
@@ -144,11 +201,14 @@ class DuckDBEngine:
 
     def query(self, query: LakehouseQuery) -> QueryResult:
         """Plan each scan (cached per table metadata and filter), then run the query's DuckDB SQL (rendered
-        once per query object) with each scan's files bound to its parameter: no view is created, so no
-        later query can read this one's files."""
+        once per query object) with each scan's files bound to its parameter (and, where a file predates a
+        column, the table's columns by field id in a variable): no view is created, so no later query can
+        read this one's files."""
         catalog = get_catalog()
         con = duckdb_connection()
-        files: dict[str, list[str]] = {}
+        params: dict[str, Any] = {}
+        by_field_id: dict[str, str] = {}
+        files_scanned = 0
         empty: dict[str, str] = {}
         snapshots: dict[str, int | None] = {}
         for scan in query.scans:
@@ -157,13 +217,15 @@ class DuckDBEngine:
             if snapshot_id is None and table.current_snapshot() is not None:
                 snapshot_id = table.current_snapshot().snapshot_id  # type: ignore[union-attr]
             snapshots[scan.table] = snapshot_id
-            paths = _plan(table, location, scan, snapshot_id)
-            if paths:
-                files[files_parameter(scan.alias)] = paths
+            plan = _plan(table, location, scan, snapshot_id)
+            if plan.paths:
+                params[files_parameter(scan.alias)] = plan.paths
+                if plan.predates_columns:
+                    by_field_id[scan.alias] = _columns_by_field_id(con, table)
+                files_scanned += len(plan.paths)
             else:
                 empty[scan.alias] = _empty_relation(con, table)
-        result = con.sql(duckdb_sql(query, empty), params=files or None).to_arrow_table()
-        files_scanned = sum(len(paths) for paths in files.values())
+        result = con.sql(duckdb_sql(query, empty, by_field_id), params=params or None).to_arrow_table()
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
 
 

@@ -85,7 +85,7 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "per_unit",
     "dataset",
 )
-# A point's lineage: the stored row with the file, sheet, run and quality rules that produced it.
+# A point's lineage: the stored row with the file, sheet, cells, run and quality rules that produced it.
 POINT_COLUMNS: tuple[str, ...] = (
     "curve_key",
     "tenor_label",
@@ -102,6 +102,9 @@ POINT_COLUMNS: tuple[str, ...] = (
     "per_unit",
     "source_file",
     "sheet_name",
+    "source_cell",
+    "bid_ask_sheet",
+    "bid_ask_cell",
     "version_hash",
     "_ingest_ts",
     "dataset",

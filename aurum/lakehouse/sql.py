@@ -7,7 +7,10 @@ which sqlglot's generator quotes and escapes. To run it, an engine replaces each
 
 - DuckDB: ``READ_PARQUET($obs_files, union_by_name = TRUE, hive_partitioning = FALSE) AS obs``; the files
   pyiceberg planned are bound to that parameter at each read, so the SQL renders once per query object
-  (memoised on it: generating costs ~3-5 ms, as much as a one-curve read). A scan with no files reads an
+  (memoised on it: generating costs ~3-5 ms, as much as a one-curve read). When a planned file predates a
+  column of the table, the scan reads ``schema = GETVARIABLE('aurum_schema_…')`` instead of
+  ``union_by_name``: the table's columns by Iceberg field id, so that file reads the column as null (a
+  variant rendered and memoised separately). A scan with no files reads an
   empty relation of the table's schema (``duckdb_sql``'s ``empty``), registered by the engine under a name
   derived from that schema.
 - Trino: ``iceberg.<namespace>.<table> AS obs``, with ``FOR VERSION AS OF <snapshot>`` for a pinned scan.
@@ -118,11 +121,22 @@ def files_parameter(alias: str) -> str:
     return f"{alias}_files"
 
 
-def duckdb_sql(query: LakehouseQuery, empty: Mapping[str, str] | None = None) -> str:
-    """The DuckDB SQL: each scan reads ``$<alias>_files`` with ``read_parquet``, except the scans in
-    ``empty`` (alias -> name of an empty relation of the table's schema)."""
+def duckdb_sql(
+    query: LakehouseQuery,
+    empty: Mapping[str, str] | None = None,
+    by_field_id: Mapping[str, str] | None = None,
+) -> str:
+    """The DuckDB SQL: each scan reads ``$<alias>_files`` with ``read_parquet``, its columns matched by name
+    (``union_by_name``), or, for the scans in ``by_field_id`` (alias -> name of a DuckDB variable holding
+    the table's columns by Iceberg field id), by field id; the scans in ``empty`` (alias -> name of an empty
+    relation of the table's schema) read that relation."""
     empty = empty or {}
-    key = ("duckdb", *sorted(empty.items()))
+    by_field_id = by_field_id or {}
+    key = (
+        "duckdb",
+        *sorted(empty.items()),
+        *(("id", alias, name) for alias, name in sorted(by_field_id.items())),
+    )
     sql = query.renders.get(key)
     if sql is None:
 
@@ -130,11 +144,19 @@ def duckdb_sql(query: LakehouseQuery, empty: Mapping[str, str] | None = None) ->
             if scan.alias in empty:
                 return named_table(empty[scan.alias])
             # Columns come from the files, never from their paths: Iceberg's partition folders
-            # (``metric=mid/``) look like Hive partitions, which DuckDB would add as columns.
-            options = [
-                exp.EQ(this=exp.var(name), expression=exp.Boolean(this=value))
-                for name, value in (("union_by_name", True), ("hive_partitioning", False))
-            ]
+            # (``metric=mid/``) look like Hive partitions, which DuckDB would add as columns. Matched by
+            # field id when some file predates a column of the table (it then reads as null), else by name
+            # (cheaper to bind: ~1.5 ms less per read, measured).
+            columns: exp.Expression
+            if scan.alias in by_field_id:
+                variable = exp.Literal.string(by_field_id[scan.alias])
+                columns = exp.EQ(
+                    this=exp.var("schema"),
+                    expression=exp.Anonymous(this="getvariable", expressions=[variable]),
+                )
+            else:
+                columns = exp.EQ(this=exp.var("union_by_name"), expression=exp.Boolean(this=True))
+            options = [columns, exp.EQ(this=exp.var("hive_partitioning"), expression=exp.Boolean(this=False))]
             files = exp.Placeholder(this=files_parameter(scan.alias))
             return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[files, *options]))
 

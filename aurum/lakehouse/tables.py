@@ -7,12 +7,14 @@ curve_key range covers it.
 """
 
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
-from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.table import Table
 from pyiceberg.transforms import DayTransform, IdentityTransform, Transform
 
@@ -38,6 +40,8 @@ SORT_COLUMNS = ("curve_key", "tenor_label")
 CURVE_TABLES_LOCK = table_lock_name(CURVE_OBSERVATION)
 
 _lock = threading.Lock()
+_EVOLVE_ATTEMPTS = 3
+_curve_tables_ensured: weakref.WeakSet[SqlCatalog] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,14 @@ def table_ensure(
     sort: Sequence[str] = (),
     properties: Mapping[str, str] = TABLE_PROPERTIES,
 ) -> Table:
-    """Load an Iceberg table, creating it (namespace, partition spec, sort order) on first use.
+    """Load an Iceberg table, creating it (namespace, partition spec, sort order) on first use, and adding
+    the columns of ``schema`` it lacks (a table written by an older Aurum; see ``columns_ensure``).
 
     The one way every Aurum table comes to exist: market curves, scenario outputs, PPA valuations.
     """
     catalog = get_catalog()
     try:
-        return catalog.load_table(identifier)
+        return columns_ensure(catalog.load_table(identifier), schema)
     except NoSuchTableError:
         pass
     with _lock:
@@ -87,6 +92,49 @@ def table_ensure(
                 for column in sort:
                     order.asc(column, IdentityTransform())
         return catalog.load_table(identifier)
+
+
+def columns_ensure(table: Table, schema: pa.Schema) -> Table:
+    """Add to ``table`` the top-level columns of ``schema`` it does not have, as optional columns, each
+    placed after the column it follows in ``schema`` (so an evolved table lists its columns in the same
+    order as a new one). Rows written before read as null: Iceberg resolves columns by field id, and a data
+    file without the new field has no value for it. Columns are only ever added, never dropped or retyped.
+
+    Idempotent and safe to race: a commit that loses to another process's evolution is retried on fresh
+    metadata, which then lacks nothing.
+    """
+    for attempt in range(_EVOLVE_ATTEMPTS):
+        present = set(table.schema().column_names)
+        missing = [field for field in schema if field.name not in present]
+        if not missing:
+            return table
+        try:
+            with table.update_schema() as update:
+                update.union_by_name(pa.schema(missing))
+                for field in missing:
+                    position = schema.get_field_index(field.name)
+                    if position == 0:
+                        update.move_first(field.name)
+                    else:
+                        update.move_after(field.name, schema.field(position - 1).name)
+        except CommitFailedException:
+            if attempt == _EVOLVE_ATTEMPTS - 1:
+                raise
+        table = table.refresh()
+    return table
+
+
+def curve_tables_ensure() -> None:
+    """Create or evolve the three curve tables, once per catalog per process. Reads select every column of
+    ``CURVE_OBSERVATION_ARROW``, so a warehouse written by an older Aurum must gain its new columns before
+    its first read, not only at its next ingest."""
+    catalog = get_catalog()
+    if catalog in _curve_tables_ensured:
+        return
+    curve_observation_table()
+    curve_latest_table()
+    curve_quarantine_table()
+    _curve_tables_ensured.add(catalog)
 
 
 def curve_observation_table() -> Table:

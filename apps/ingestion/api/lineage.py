@@ -35,16 +35,30 @@ class CurveLineageApi(APIView):
         ],
         responses=LINEAGE,
         description=(
-            "Where a price point came from: source workbook and sha256, sheet, version hash, "
-            "the ingest run and Iceberg snapshot that wrote it, and the quality rules it passed. "
-            "404 for curves outside the tenant's licensed datasets."
+            "Where a price point came from: source workbook and sha256, the sheet and cell (A1 reference, "
+            "e.g. `C12`) the mid was read from, the sheet and cell of its `bid / ask` quote (`bid_ask`, null "
+            "when the vendor quotes none), version hash, the ingest run and Iceberg snapshot that wrote it, "
+            "and the quality rules it passed. `cell` is null when the mid cell was blank and the mid is the "
+            "average of bid and ask, for strips derived from monthly points, and for points ingested before "
+            "Aurum recorded cells. 404 for curves outside the tenant's licensed datasets."
         ),
         examples=[
             OpenApiExample(
-                "Spark spread point",
+                "Fixed price point",
                 value={
                     "data": {
-                        "source": {"file_name": "EOD_EUGP_20250912_1430.xlsx", "sheet_name": "Spark Spread"},
+                        "point": {
+                            "tenor_label": "2025-09",
+                            "mid": 31.705933683875706,
+                            "bid": 31.603,
+                            "ask": 31.809,
+                        },
+                        "source": {
+                            "file_name": "EOD_EUGP_20250912_1430.xlsx",
+                            "sheet_name": "Fixed Prices - Mid",
+                            "cell": "C12",
+                            "bid_ask": {"sheet_name": "Fixed Prices - BidAsk", "cell": "C12"},
+                        },
                         "quality_rules_passed": ["ask_ge_bid"],
                     }
                 },

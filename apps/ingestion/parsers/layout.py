@@ -60,6 +60,7 @@ class SheetLayout:
     asof_cell: date | str | None = None
     tenors: list[Tenor] = field(default_factory=list)
     data_rows: list[Sequence[object]] = field(default_factory=list)
+    data_row_indices: list[int] = field(default_factory=list)  # the sheet row (A1 row - 1) of each data row
     value_columns: list[int] = field(default_factory=list)
 
     def header_value(self, header: str, column: int) -> str | None:
@@ -184,7 +185,7 @@ def read_layout(
         tenor_cell = row[TENOR_COLUMN] if len(row) > TENOR_COLUMN else None
         if data_started:
             if not _is_blank(tenor_cell):
-                _add_data_row(layout, row, tenor_cell)
+                _add_data_row(layout, index, row, tenor_cell)
             continue
         label = _row_label(row)
         if label == DATE_LABEL:
@@ -204,7 +205,7 @@ def read_layout(
             not _is_blank(tenor_cell) and any(_is_price_like(cell) for cell in values)
         ):
             data_started = True
-            _add_data_row(layout, row, tenor_cell)
+            _add_data_row(layout, index, row, tenor_cell)
             continue
         if label:
             layout.labels.append(label)
@@ -224,11 +225,12 @@ def _asof_cell(row: Sequence[object]) -> date | str | None:
     return texts[0] if texts else None
 
 
-def _add_data_row(layout: SheetLayout, row: Sequence[object], tenor_cell: object) -> None:
+def _add_data_row(layout: SheetLayout, index: int, row: Sequence[object], tenor_cell: object) -> None:
     tenor = classify_tenor(tenor_cell)
     if tenor is not None:
         layout.tenors.append(tenor)
         layout.data_rows.append(row)
+        layout.data_row_indices.append(index)
 
 
 def _value_columns(data_rows: Sequence[Sequence[object]], width: int) -> list[int]:

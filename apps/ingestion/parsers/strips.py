@@ -165,6 +165,10 @@ def derived_strips(table: pa.Table) -> pa.Table:
         "ask": periods.column("ask"),
         "version_hash": pa.array([hashes[key] for key in slices], pa.string()),
         "is_derived": pa.repeat(pa.scalar(True), count),
+        # An average of monthly points is in no cell; the months' rows keep their own references.
+        "source_cell": pa.nulls(count, pa.string()),
+        "bid_ask_sheet": pa.nulls(count, pa.string()),
+        "bid_ask_cell": pa.nulls(count, pa.string()),
     }
     for name, column in replacements.items():
         result = result.set_column(result.schema.get_field_index(name), name, column)

@@ -38,6 +38,7 @@ from apps.ingestion.parsers.archive import (
     read_source,
 )
 from apps.ingestion.parsers.asof import TEXT_SCAN_SHEETS, resolve_asof
+from apps.ingestion.parsers.cellref import cell_references
 from apps.ingestion.parsers.cells import bid_ask_values, mid_values
 from apps.ingestion.parsers.errors import EmptyWorkbookError, LayoutMismatchError, UnknownVendorError
 from apps.ingestion.parsers.identity import curve_key, version_hash
@@ -257,6 +258,16 @@ def _cells_by_curve(layout: SheetLayout) -> list[object]:
     ]
 
 
+@dataclass(frozen=True)
+class _Sources:
+    """Where each row's numbers were read: the mid's cell on the Mid sheet (null when the mid is the average
+    of bid and ask), and the BidAsk sheet and cell of its bid / ask quote (null when it has none)."""
+
+    mid_cell: pa.Array
+    bid_ask_sheet: pa.Array
+    bid_ask_cell: pa.Array
+
+
 @dataclass
 class _TableBuilder:
     """Joins each Mid sheet with its BidAsk sheet and keeps the resulting rows as Arrow tables."""
@@ -304,7 +315,7 @@ class _TableBuilder:
         identities, keys = self._curves(spec, mid)
         mids = mid_values(_cells_by_curve(mid))
         self.sheet_counts[mid.name] = int(np.count_nonzero(~np.isnan(mids)))
-        right_keys = np.empty(0, np.int64)
+        right_keys = quoted_at = np.empty(0, np.int64)
         bids = asks = np.empty(0, np.float64)
         if bid_ask is not None:
             _, bid_ask_keys = self._curves(spec, bid_ask)
@@ -313,17 +324,35 @@ class _TableBuilder:
             self.sheet_counts[bid_ask.name] = int(np.count_nonzero(quoted))
             right_keys = self._join_keys(bid_ask_keys, bid_ask.tenors)[quoted]
             bids, asks = bids[quoted], asks[quoted]
+            quoted_at = np.flatnonzero(quoted)
         left, right = left_join(self._join_keys(keys, mid.tenors), ~np.isnan(mids), right_keys)
         matched = right >= 0
         safe_right = np.where(matched, right, 0)
         row_bids = np.where(matched, bids[safe_right], np.nan) if len(bids) else np.full(len(left), np.nan)
         row_asks = np.where(matched, asks[safe_right], np.nan) if len(asks) else np.full(len(left), np.nan)
         row_mids = mids[left]
+        mid_cells = cell_references(mid, left, present=~np.isnan(row_mids))
         row_mids = np.where(np.isnan(row_mids), (row_bids + row_asks) / 2, row_mids)
+        sources = _Sources(mid_cells, pa.nulls(len(left), _STRING), pa.nulls(len(left), _STRING))
+        if bid_ask is not None and len(quoted_at):
+            bid_ask_at = np.where(matched, quoted_at[safe_right], -1)
+            sources = _Sources(
+                mid_cells,
+                pc.if_else(pa.array(matched), pa.scalar(bid_ask.name), pa.scalar(None, _STRING)),
+                cell_references(bid_ask, bid_ask_at),
+            )
         tenor_count = max(len(mid.tenors), 1)
         self._tables.append(
             self._sheet_table(
-                mid, identities, keys, left // tenor_count, left % tenor_count, row_mids, row_bids, row_asks
+                mid,
+                identities,
+                keys,
+                left // tenor_count,
+                left % tenor_count,
+                row_mids,
+                row_bids,
+                row_asks,
+                sources,
             )
         )
 
@@ -337,6 +366,7 @@ class _TableBuilder:
         mids: np.ndarray,
         bids: np.ndarray,
         asks: np.ndarray,
+        sources: _Sources,
     ) -> pa.Table:
         count = len(curve_at)
         curve_take = pa.array(curve_at, pa.int32())
@@ -371,6 +401,9 @@ class _TableBuilder:
             "version_hash": constant(version_hash(self.source_file, layout.name, self.asof)),
             "_ingest_ts": constant(self.ingest_ts, pa.timestamp("us", tz="UTC")),
             "is_derived": constant(False, pa.bool_()),
+            "source_cell": sources.mid_cell,
+            "bid_ask_sheet": sources.bid_ask_sheet,
+            "bid_ask_cell": sources.bid_ask_cell,
         }
         for name in _CURVE_ATTRIBUTES:
             columns[name] = per_curve([getattr(identity, name) for identity in identities])
