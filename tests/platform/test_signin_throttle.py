@@ -32,7 +32,7 @@ def test_ten_failures_lock_the_email_out_whatever_the_address(world, api, member
 
     assert [r.status_code for r in failures] == [401] * 10
     assert locked.status_code == 429
-    # 10 failures per 300 s: the next attempt in 30 s, less the time the eleven sign-ins took (a busy machine).
+    # 10 failures per 300 s: the next attempt in 30 s, less the time the eleven sign-ins took.
     wait = int(locked["Retry-After"])
     assert 20 <= wait <= 30
     assert f"Too many failed sign-ins. Try again in {wait} seconds." in locked.content.decode()
