@@ -1,6 +1,7 @@
 from django.urls import path
 
-from apps.portal.views import home_view, login_view, logout_view
+from apps.portal.home import home_view
+from apps.portal.views import login_view, logout_view
 
 urlpatterns = [
     path("", home_view, name="portal-home"),
