@@ -10,27 +10,28 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
+from django import forms
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from aurum.api.context import RequestContext, request_context_or_none
-from aurum.errors import AurumError, ForbiddenError, InvalidInputError, NotFoundError
+from aurum.errors import AurumError, ForbiddenError, InvalidInputError, Issue, NotFoundError
 
 P = ParamSpec("P")
-PortalView = Callable[Concatenate[HttpRequest, RequestContext, P], HttpResponse]
+PortalView = Callable[Concatenate[HttpRequest, RequestContext, P], HttpResponseBase]
 
 
 def portal_view(
     permission: str | None = None,
-) -> Callable[[PortalView[P]], Callable[Concatenate[HttpRequest, P], HttpResponse]]:
+) -> Callable[[PortalView[P]], Callable[Concatenate[HttpRequest, P], HttpResponseBase]]:
     """Wrap a view ``(request, ctx, **kwargs)``: sign-in, tenant membership and ``permission`` checked."""
 
-    def decorate(view: PortalView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    def decorate(view: PortalView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             ctx = request_context_or_none(request)
             if ctx is None or ctx.token is not None:
                 if request.user.is_authenticated:  # signed in, but not a member of this host's tenant
@@ -58,3 +59,13 @@ def problem_page(request: HttpRequest, error: AurumError, *, status: int) -> Htt
     """The portal's page for an error a user can act on: what went wrong and what to change."""
     context = {"title": error.title, "detail": error.detail, "issues": error.issues, "status": status}
     return render(request, "portal/problem.html", context, status=status)
+
+
+def form_invalid(form: forms.Form, *, hints: dict[str, str] | None = None) -> InvalidInputError:
+    """The error for a query form that did not validate: one issue per field, with its hint if given."""
+    issues = []
+    for name, errors in form.errors.items():
+        hint = (hints or {}).get(name, "")
+        message = " ".join(str(error) for error in errors)
+        issues.append(Issue(field=name, message=f"{name}: {message}{' ' + hint if hint else ''}"))
+    return InvalidInputError.of(*issues)

@@ -258,6 +258,19 @@ def curve_history(curve_key: str, tenor_label: str, datasets: Sequence[str]) -> 
     return _query(select, filters, [_prune_eq("tenor_label", tenor_label)])
 
 
+def curve_vintages(curve_key: str, datasets: Sequence[str]) -> LakehouseQuery:
+    """The as-of dates in which the curve has any row (``asof_date``), oldest first."""
+    filters = CurveFilters(datasets=tuple(datasets), curve_keys=(curve_key,))
+    select = (
+        exp.select(column("asof_date"))
+        .distinct()
+        .from_(scan_table(OBS))
+        .where(exp.and_(*_conditions(filters)))
+        .order_by(ascending(column("asof_date")))
+    )
+    return _query(select, filters, [])
+
+
 def curve_point(dataset: str, curve_key: str, tenor_label: str, asof: date) -> LakehouseQuery:
     """One tenor of one curve in the ``asof`` vintage with its lineage columns (``POINT_COLUMNS``), the
     latest load first; pruned to the (dataset, as-of) partition and the curve's row groups."""

@@ -5,7 +5,24 @@ import re
 
 import pytest
 
-PAGES = ["/"]
+from tests.support.curves import D1, D3, a_curve
+
+PAGES = ["home", "catalog", "curve", "compare", "lineage", "history", "movers"]
+
+
+def _path(page: str) -> str:
+    """The URL of each portal page this package tests (the other pages' helpers add theirs)."""
+    curve = a_curve("EUGP", D3)
+    return {
+        "home": "/",
+        "catalog": "/curves/?q=spark",
+        "curve": f"/curves/{curve}/?asof={D3}",
+        "compare": f"/curves/{curve}/?asof={D3}&compare={D1}&tenor=2026-01",
+        "lineage": f"/curves/{curve}/lineage/?asof={D3}&tenor=2026-01",
+        "history": f"/curves/{curve}/history/?tenor=2026-01",
+        "movers": f"/curves/movers/?asof_a={D1}&asof_b={D3}",
+    }[page]
+
 
 POLICY = {
     "default-src": "'self'",
@@ -25,7 +42,7 @@ def _policy(header: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_portal_page_sends_a_policy_that_keeps_requests_on_the_host(portal, path):
-    response = portal().get(path)
+    response = portal().get(_path(path))
 
     assert response.status_code == 200
     policy = _policy(response["Content-Security-Policy"])
@@ -34,7 +51,7 @@ def test_every_portal_page_sends_a_policy_that_keeps_requests_on_the_host(portal
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_portal_page_has_inline_script_or_style(portal, path):
-    html = portal().get(path).content.decode()
+    html = portal().get(_path(path)).content.decode()
 
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
     assert scripts, "the page loads its scripts"
