@@ -1,12 +1,20 @@
 /* Aurum portal behaviour: the navigation toggle, "copy" buttons, and charts ([data-chart], uPlot).
    Loaded with `defer` on every page; no inline script anywhere (Content-Security-Policy). Documented in
-   docs/portal.md. Everything is (re)initialised on page load and after every htmx swap. */
+   docs/portal.md. Everything is initialised on page load and on content htmx swaps in. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The elements matching ``selector`` in ``root``, ``root`` itself included (htmx:load names each
+  // top-level element it swapped in).
+  function each(root, selector, fn) {
+    if (root.nodeType !== 1 && root !== document) return;
+    if (root !== document && root.matches(selector)) fn(root);
+    root.querySelectorAll(selector).forEach(fn);
+  }
+
   function initNav(root) {
-    root.querySelectorAll(".nav-toggle").forEach(function (button) {
+    each(root, ".nav-toggle", function (button) {
       if (button.dataset.ready) return;
       button.dataset.ready = "1";
       var nav = document.getElementById(button.getAttribute("aria-controls"));
@@ -20,7 +28,7 @@
 
   // <button data-copy="#id">: copies the text of the element it names.
   function initCopy(root) {
-    root.querySelectorAll("[data-copy]").forEach(function (button) {
+    each(root, "[data-copy]", function (button) {
       if (button.dataset.ready) return;
       button.dataset.ready = "1";
       button.addEventListener("click", function () {
@@ -35,13 +43,13 @@
     });
   }
 
-  // <input type="range" data-scrub-labels="#json-id" data-scrub-output="#output-id">: shows the as-of the
+  // <input type="range" data-scrub-labels="[JSON list of labels]" data-scrub-output="#output-id">: shows the as-of the
   // slider points at while it moves; htmx (hx-get, debounced) re-renders the curve server-side.
   function initScrubbers(root) {
-    root.querySelectorAll("[data-scrub-labels]").forEach(function (input) {
+    each(root, "[data-scrub-labels]", function (input) {
       if (input.dataset.ready) return;
       input.dataset.ready = "1";
-      var labels = JSON.parse(document.querySelector(input.dataset.scrubLabels).textContent);
+      var labels = JSON.parse(input.dataset.scrubLabels);
       var output = document.querySelector(input.dataset.scrubOutput);
       input.addEventListener("input", function () {
         var label = labels[Number(input.value)];
@@ -66,12 +74,12 @@
     bar: function () { return { stroke: cssVar("--chart-1"), width: 2, points: { show: true, size: 6 } }; }
   };
 
-  // A chart: <div class="chart" data-chart="#spec-id"> and the spec in <script type="application/json">:
+  // A chart: <div class="chart" data-chart="{{ spec|json_attr }}"> (the spec as JSON in the attribute):
   // {x_labels: [...], series: [{label, role, values}], bands: [[upper, lower]], y_label,
   //  point_links: [url per x] (optional), point_target: "#selector" (optional)}.
   function renderChart(el) {
     if (typeof uPlot === "undefined") return;
-    var spec = JSON.parse(document.querySelector(el.dataset.chart).textContent);
+    var spec = JSON.parse(el.dataset.chart);
     var labels = spec.x_labels;
     var data = [labels.map(function (_, i) { return i; })];
     var series = [{ label: spec.x_title || "Tenor", value: function (u, v) { return v == null ? "" : labels[v]; } }];
@@ -125,7 +133,7 @@
   }
 
   function initCharts(root) {
-    root.querySelectorAll("[data-chart]").forEach(function (el) {
+    each(root, "[data-chart]", function (el) {
       if (el.dataset.ready) return;
       el.dataset.ready = "1";
       renderChart(el);
@@ -140,6 +148,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { init(event.target); });
+  // htmx:load fires on every piece of swapped-in content (the requesting element may have been replaced).
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
   window.aurumPortal = { init: init };
 })();

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from html import unescape
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -19,9 +20,10 @@ from tests.support.lake import RP_DAYS
 
 
 def _json_block(html: str, element_id: str) -> Any:
-    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, flags=re.S)
+    """The chart spec of the element with ``element_id`` (its data-chart attribute)."""
+    match = re.search(rf'id="{element_id}" data-chart="([^"]*)"', html)
     assert match is not None, element_id
-    return json.loads(match.group(1))
+    return json.loads(unescape(match.group(1)))
 
 
 def _table_rows(html: str) -> list[dict[str, Any]]:
