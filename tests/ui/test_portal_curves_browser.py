@@ -64,7 +64,8 @@ def _chart_ready(browser: Any, selector: str = "#curve-view [data-chart]") -> No
 def _table(browser: Any) -> dict[str, list[float | None]]:
     """The curve table: tenor -> the exact numbers of its cells (data-value), None for a blank."""
     rows = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#curve-table tbody tr[data-tenor]')).map(function (tr) {"
+        "return Array.from(document.querySelectorAll('#curve-table tbody tr[data-tenor]'))"
+        ".map(function (tr) {"
         " return [tr.dataset.tenor, Array.from(tr.querySelectorAll('[data-value]')).map(function (td) {"
         " return td.dataset.value; })]; });"
     )
