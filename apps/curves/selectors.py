@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from django.db.models import Count, Max, Q, QuerySet
 from pyiceberg.exceptions import NoSuchTableError
 
 from apps.curves.models import Curve
@@ -54,6 +55,61 @@ def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[
     if curve is None:
         raise NotFoundError("No such curve.")
     return curve
+
+
+CATALOG_FILTERS: tuple[str, ...] = ("iso", "market", "location", "product", "block", "commodity", "dataset")
+
+
+def curve_catalog_list(
+    *, datasets: frozenset[str], search: str = "", filters: dict[str, str] | None = None
+) -> QuerySet[Curve]:
+    """Licensed catalog entries matching every word of ``search`` (in any of the identity fields or the key
+    prefix) and the exact ``filters`` (``CATALOG_FILTERS``), ordered by location, product, block."""
+    curves = Curve.objects.filter(dataset__in=datasets)
+    for name, value in (filters or {}).items():
+        if name not in CATALOG_FILTERS:
+            raise InvalidInputError.field(name, f"Unknown filter '{name}'.")
+        curves = curves.filter(**{name: value})
+    for word in search.split()[:8]:
+        match = Q(curve_key__startswith=word.lower())
+        for name in _SEARCHED:
+            match |= Q(**{f"{name}__icontains": word})
+        curves = curves.filter(match)
+    return curves.order_by("location", "product", "block", "curve_key")
+
+
+_SEARCHED = ("location", "product", "market", "iso", "block", "commodity", "vendor", "region")
+
+
+def curve_catalog_facets(*, datasets: frozenset[str]) -> dict[str, list[str]]:
+    """Per catalog filter, the distinct non-empty values among the licensed curves (one query)."""
+    rows = Curve.objects.filter(dataset__in=datasets).values_list(*CATALOG_FILTERS).distinct()
+    values: dict[str, set[str]] = {name: set() for name in CATALOG_FILTERS}
+    for row in rows:
+        for name, value in zip(CATALOG_FILTERS, row, strict=True):
+            if value:
+                values[name].add(value)
+    return {name: sorted(found, key=str.casefold) for name, found in values.items()}
+
+
+def curve_dataset_summaries(*, datasets: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """Per licensed dataset with curves: its number of curves and its latest as-of (one query)."""
+    rows = (
+        Curve.objects.filter(dataset__in=datasets)
+        .values("dataset")
+        .annotate(curves=Count("id"), last_asof=Max("last_asof"))
+        .order_by("dataset")
+    )
+    return {row["dataset"]: {"curves": row["curves"], "last_asof": row["last_asof"]} for row in rows}
+
+
+def curve_vintage_points(*, curve: Curve, dates: tuple[date, ...]) -> dict[date, list[dict[str, Any]]]:
+    """Every point of ``curve`` in each of the vintages ``dates`` (one read), by as-of date."""
+    filters = CurveFilters(datasets=(curve.dataset,), curve_keys=(curve.curve_key,))
+    by_day: dict[date, list[dict[str, Any]]] = {day: [] for day in dates}
+    for row in _run(queries.curves_on, filters, tuple(sorted(set(dates)))).table.to_pylist():
+        by_day.setdefault(row["asof_date"], []).append(row)
+    return by_day
 
 
 def curve_point_read(*, curve: Curve, tenor_label: str, asof: date) -> QueryResult:

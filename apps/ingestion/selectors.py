@@ -1,7 +1,7 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
@@ -67,3 +67,43 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
         "quality_rules_passed": [r for r in (point["rules_passed"] or "").split("|") if r],
         "read_from_snapshot_id": result.snapshot_ids.get(CURVE_OBSERVATION),
     }
+
+
+def ingest_quarantine_summary(*, tenant: Tenant, since: datetime) -> dict[str, int]:
+    """Runs the tenant may see created since ``since``: how many quarantined rows, and in how many runs."""
+    totals = (
+        ingest_run_list(tenant=tenant)
+        .filter(created__gte=since, rows_quarantined__gt=0)
+        .aggregate(rows=Sum("rows_quarantined"), runs=Count("id"))
+    )
+    return {"rows": int(totals["rows"] or 0), "runs": int(totals["runs"] or 0)}
+
+
+def published_asof_dates(*, datasets: frozenset[str], limit: int) -> list[date]:
+    """The latest as-of dates published (a run succeeded) in any of ``datasets``, newest first."""
+    dates = (
+        IngestRun.objects.filter(
+            dataset__in=datasets, status__in=IngestRun.PUBLISHED, asof_date__isnull=False
+        )
+        .order_by("-asof_date")
+        .values_list("asof_date", flat=True)
+        .distinct()[:limit]
+    )
+    return [day for day in dates if day is not None]
+
+
+def curve_asof_dates(*, curve: Curve) -> list[date]:
+    """The as-of dates of ``curve``, oldest first: the days its dataset published between the curve's first
+    and last as-of (Postgres; a day the vendor left the curve out shows as a vintage without points)."""
+    dates = (
+        IngestRun.objects.filter(
+            dataset=curve.dataset,
+            status__in=IngestRun.PUBLISHED,
+            asof_date__gte=curve.first_asof,
+            asof_date__lte=curve.last_asof,
+        )
+        .order_by("asof_date")
+        .values_list("asof_date", flat=True)
+        .distinct()
+    )
+    return [day for day in dates if day is not None]

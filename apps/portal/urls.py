@@ -1,9 +1,20 @@
 from django.urls import path
 
-from apps.portal.views import home_view, login_view, logout_view
+from apps.portal.curve_catalog import curve_catalog_view
+from apps.portal.curve_detail import curve_detail_view
+from apps.portal.curve_parts import curve_export_view, curve_history_view, curve_lineage_view
+from apps.portal.home import home_view
+from apps.portal.movers import curve_movers_view
+from apps.portal.views import login_view, logout_view
 
 urlpatterns = [
     path("", home_view, name="portal-home"),
     path("login/", login_view, name="portal-login"),
     path("logout/", logout_view, name="portal-logout"),
+    path("curves/", curve_catalog_view, name="portal-curves"),
+    path("curves/movers/", curve_movers_view, name="portal-curve-movers"),
+    path("curves/<str:curve_key>/", curve_detail_view, name="portal-curve"),
+    path("curves/<str:curve_key>/lineage/", curve_lineage_view, name="portal-curve-lineage"),
+    path("curves/<str:curve_key>/history/", curve_history_view, name="portal-curve-history"),
+    path("curves/<str:curve_key>/export/", curve_export_view, name="portal-curve-export"),
 ]

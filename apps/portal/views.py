@@ -1,18 +1,16 @@
 """Server-rendered pages for tenant users, on the tenant's own host."""
 
 import math
-from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.selectors import api_token_list, membership_for, token_reach
+from apps.accounts.selectors import membership_for
 from apps.portal.signin import signin_limits
-from aurum.api.context import request_context_or_none
 from aurum.api.throttling import limits_refusal, limits_take
 
 
@@ -43,7 +41,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         # A user of another tenant gets the same answer as a wrong password: nothing about who exists where.
         if user is not None and membership_for(user=user, tenant=tenant) is not None:  # type: ignore[arg-type]
             login(request, user)
-            return redirect("portal-home")
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = "/"
+            return redirect(target)
         limits_take(limits)
         error = "Email or password is not right for this workspace."
     status = 401 if error else 200
@@ -56,21 +57,3 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("portal-login")
-
-
-@login_required
-def home_view(request: HttpRequest) -> HttpResponse:
-    credential = request_context_or_none(request)
-    if credential is None:  # signed in, but not a member of this tenant
-        logout(request)
-        return redirect("portal-login")
-    membership = credential.membership
-    manages_tokens = token_reach(credential.permissions) is not None
-    context: dict[str, Any] = {
-        "tenant": membership.tenant,
-        "membership": membership,
-        "permissions": sorted(credential.permissions),
-        "manages_tokens": manages_tokens,
-        "tokens": api_token_list(credential=credential)[:20] if manages_tokens else [],
-    }
-    return render(request, "portal/home.html", context)

@@ -197,6 +197,24 @@ def curves_between(filters: CurveFilters, start: date, end: date) -> LakehouseQu
     return _query(_limit(select, filters), filters, prune)
 
 
+def curves_on(filters: CurveFilters, dates: tuple[date, ...]) -> LakehouseQuery:
+    """The vintages of exactly ``dates``: one row per (curve_key, tenor_label, asof_date), the latest load of
+    that day; ordered by curve_key, tenor_label, asof_date (one read for a curve page and its overlay)."""
+    days = tuple(sorted(set(dates)))
+    conditions = [*_conditions(filters), one_of("asof_date", days)]
+    ranked = _ranked(conditions, partition_by=(*_TENOR, "asof_date")).subquery("ranked")
+    select = (
+        exp.select(*(exp.column(name) for name in CURVE_COLUMNS))
+        .from_(ranked)
+        .where(exp.column(_RANK).eq(1))
+        .order_by(
+            *(ascending(exp.column(name)) for name in ("curve_key", "tenor_label", "asof_date", "price_type"))
+        )
+    )
+    prune = [_pruneone_of("asof_date", tuple(day.isoformat() for day in days))]
+    return _query(_limit(select, filters), filters, prune)
+
+
 def strip_filters(filters: CurveFilters, strip_type: str) -> CurveFilters:
     """The filters of a strips read: strip rows (quoted or derived) are the rows of that tenor type."""
     if strip_type not in STRIP_TYPES:

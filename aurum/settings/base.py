@@ -39,6 +39,8 @@ SHARED_APPS = [
     "auditlog",
     "django_prometheus",
     "channels",
+    "django_htmx",
+    "csp",
     "aurum.events",
     "apps.accounts",
     "apps.reference",
@@ -83,6 +85,9 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The portal: `request.htmx` for partial page updates, and a policy that no request leaves the host.
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -96,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.portal.navigation.portal_navigation",
             ],
         },
     }
@@ -278,10 +284,32 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 CSRF_FAILURE_VIEW = "aurum.api.problems.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (docs/decisions/0019-portal-stack.md): nothing leaves the host, no inline script or
+# style. CSP3's 'self' covers ws:/wss: to the same host, so the portal's websockets need nothing more. The
+# API docs (Swagger UI's inline bootstrap) and the Django admin keep their own pages without the policy.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v2/docs/", "/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Ingestion
+# A dataset's vintage is late once its business day's deadline (UTC) has passed without it (portal home;
+# apps/ingestion/freshness.py). Per dataset: AURUM_PUBLICATION_DEADLINES=vendor:EUGP=17:00,vendor:RP=22:00.
+AURUM_PUBLICATION_DEADLINE_UTC = env.str("AURUM_PUBLICATION_DEADLINE_UTC", default="18:00")
+AURUM_PUBLICATION_DEADLINES: dict[str, str] = env.dict("AURUM_PUBLICATION_DEADLINES", default={})
 AURUM_INGEST_MAX_BYTES = env.int("AURUM_INGEST_MAX_BYTES", default=50 * 1024 * 1024)
 AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "drop"))
 # Deliveries of one ingest run that may die (worker killed, e.g. out of memory) before the next one fails it.

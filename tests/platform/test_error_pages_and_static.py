@@ -46,7 +46,7 @@ def test_an_unknown_portal_page_is_the_portal_404_page(world, api):
     assert response.status_code == 404
     assert response["Content-Type"] == "text/html; charset=utf-8"
     assert "<h1>Page not found</h1>" in html
-    assert "<header><strong>Aurum</strong><span>Acme Energy</span></header>" in html
+    assert '<span class="tenant-name">Acme Energy</span></header>' in html
     assert "<code>/no/such/page/</code>" in html
     assert "Traceback" not in html and "DEBUG" not in html and "URLconf" not in html
 
@@ -65,7 +65,7 @@ def test_the_portal_500_page_has_the_portal_look_and_the_request_id():
     html = response.content.decode()
     assert response.status_code == 500
     assert "<h1>Something went wrong</h1>" in html
-    assert "<header><strong>Aurum</strong><span></span></header>" in html
+    assert '<span class="tenant-name"></span></header>' in html
     assert "<title>Something went wrong · Aurum</title>" in html
 
 

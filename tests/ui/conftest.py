@@ -33,6 +33,8 @@ def browser() -> Iterator[webdriver.Chrome]:
         "--window-size=1280,900",
     ):
         options.add_argument(flag)
+    # Console messages (script errors, Content-Security-Policy violations) for get_log("browser").
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     yield driver

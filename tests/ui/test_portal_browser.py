@@ -30,7 +30,6 @@ def test_a_member_signs_in_and_sees_their_workspace(committed_world, asgi_server
     assert browser.current_url == acme + "/"
     assert "Acme Energy" in browser.title
     assert "You are analyst in Acme Energy" in body
-    assert "curves:read, scenarios:read, scenarios:run" in body
     browser.find_element(By.XPATH, "//button[text()='Sign out']").click()
     WebDriverWait(browser, 10).until(ec.url_to_be(acme + "/login/"))
 

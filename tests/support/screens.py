@@ -1,0 +1,35 @@
+"""Screenshots of portal pages for people to look at (``var/screenshots/``), and the browser console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.support.paths import REPO
+
+SCREENSHOTS = REPO / "var" / "screenshots"
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def screenshot(browser: Any, name: str) -> list[Path]:
+    """Save the whole page at 1280 px and at 390 px wide; the window is left at 1280 px."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for label, (width, height) in WIDTHS.items():
+        browser.set_window_size(width, height)
+        browser.set_window_size(width, height)
+        full = browser.execute_script(
+            "var f = document.querySelector('footer') || document.querySelector('main') || document.body;"
+            "return Math.ceil(f.getBoundingClientRect().bottom + window.scrollY);"
+        )
+        browser.set_window_size(width, min(max(int(full), height), 5000))
+        path = SCREENSHOTS / f"{name}-{label}.png"
+        browser.save_screenshot(str(path))
+        saved.append(path)
+    browser.set_window_size(*WIDTHS["desktop"])
+    return saved
+
+
+def console_errors(browser: Any) -> list[str]:
+    """Console errors since the last call (script errors, CSP violations, failed loads)."""
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
