@@ -152,3 +152,8 @@ def invitation_for_link(*, tenant: Tenant, token: str) -> Invitation:
     if not isinstance(invitation_id, int):
         raise NotFoundError("This invitation link is not valid. Check that it was copied whole.")
     return invitation_get(tenant=tenant, invitation_id=invitation_id)
+
+
+def user_has_account(*, email: str) -> bool:
+    """Whether an Aurum user has this email (an invitation then asks for their password, not a new one)."""
+    return User.objects.filter(email=email.strip().lower()).exists()
