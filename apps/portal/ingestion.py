@@ -46,6 +46,12 @@ def can_upload(ctx: RequestContext) -> bool:
     return bool(ctx.tenant.is_operator and ctx.can("curves:write"))
 
 
+def _htmx_target(request: HttpRequest) -> str | None:
+    """The id of the element an htmx request will swap (django-htmx's ``request.htmx``), else None."""
+    details = getattr(request, "htmx", None)
+    return details.target if details else None
+
+
 def _page(request: HttpRequest, items: Any, per_page: int) -> Page:  # type: ignore[type-arg]
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
@@ -62,7 +68,7 @@ def ingestion_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "can_upload": can_upload(ctx),
         "limit_bytes": settings.AURUM_INGEST_MAX_BYTES,
     }
-    if request.htmx and request.htmx.target == "runs":
+    if _htmx_target(request) == "runs":
         return render(request, "portal/ingestion/_runs.html", context)
     context["freshness"] = dataset_freshness_list(tenant=ctx.tenant, today=timezone.localdate())
     return render(request, "portal/ingestion/index.html", context)
@@ -153,7 +159,7 @@ def ingestion_run_view(request: HttpRequest, ctx: RequestContext, run_id: int) -
         "sheets": sorted(run.rows_per_sheet.items()),
         "reasons": sorted(run.quarantine_reasons.items(), key=lambda item: (-item[1], item[0])),
     }
-    if request.htmx and request.htmx.target == "run":
+    if _htmx_target(request) == "run":
         return render(request, "portal/ingestion/_run.html", context)
     return render(request, "portal/ingestion/run.html", context)
 

@@ -7,7 +7,7 @@ Every write is the service the API uses, acting as the session's credential: a s
 """
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -54,9 +54,11 @@ class TokenForm(forms.Form):
 
     def __init__(self, *args: Any, ctx: RequestContext, members: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = [(p, p) for p in sorted(ctx.permissions)]
+        cast(forms.ChoiceField, self.fields["scopes"]).choices = [(p, p) for p in sorted(ctx.permissions)]
         if token_reach(ctx.permissions) == "tenant":
-            self.fields["member"].choices = [(m.pk, f"{m.user.email} ({m.role})") for m in members]
+            cast(forms.ChoiceField, self.fields["member"]).choices = [
+                (m.pk, f"{m.user.email} ({m.role})") for m in members
+            ]
             self.fields["member"].initial = ctx.membership.pk
             self.fields[
                 "member"

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-PAGES = ["/"]
+PAGES = ["/", "/ingestion/", "/settings/"]
 
 POLICY = {
     "default-src": "'self'",
