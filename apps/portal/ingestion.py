@@ -68,9 +68,9 @@ def ingestion_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "can_upload": can_upload(ctx),
         "limit_bytes": settings.AURUM_INGEST_MAX_BYTES,
     }
-    if _htmx_target(request) == "runs":
-        return render(request, "portal/ingestion/_runs.html", context)
     context["freshness"] = dataset_freshness_list(tenant=ctx.tenant, today=timezone.localdate())
+    if _htmx_target(request) == "live":  # the polled part: datasets and runs
+        return render(request, "portal/ingestion/_live.html", context)
     return render(request, "portal/ingestion/index.html", context)
 
 

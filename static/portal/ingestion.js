@@ -13,9 +13,9 @@
   }
 
   function refreshRuns() {
-    var runs = document.getElementById("runs");
-    if (runs && window.htmx) {
-      window.htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#runs", swap: "outerHTML" });
+    var live = document.getElementById("live");
+    if (live && window.htmx) {
+      window.htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#live", swap: "outerHTML" });
     }
   }
 

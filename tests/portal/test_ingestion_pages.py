@@ -47,7 +47,9 @@ def test_another_tenant_sees_its_datasets_freshness_and_their_runs_but_no_upload
     assert set(_run_ids(html)) & set(lake.run_ids) == eugp  # RP is not licensed to globex
     assert 'id="upload-form"' not in html
     assert "/static/portal/ingestion.js" not in html
-    rows = re.findall(r"<tr>\s*<td>(vendor:\w+)</td>\s*<td>([^<]+)</td>", html)
+    rows = re.findall(
+        r'<td data-label="Dataset">(vendor:\w+)</td>\s*<td data-label="Latest as-of">([^<]+)</td>', html
+    )
     assert rows == [("vendor:EUGP", "2025-07-03")]  # globex licenses EUGP only
     assert '<span class="badge badge-warn">late</span>' in html
 
@@ -265,10 +267,11 @@ def test_quarantine_review_lists_each_row_with_its_reasons(portal, world, tmp_pa
 
 
 def test_the_ingestion_pages_answer_htmx_with_a_fragment(portal):
-    response = portal("ops", "trader").get("/ingestion/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="runs")
+    response = portal("ops", "trader").get("/ingestion/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="live")
 
     html = response.content.decode()
-    assert html.startswith('<div id="runs"') and "<html" not in html
+    assert html.startswith('<div id="live"') and "<html" not in html
+    assert 'id="datasets-title"' in html and '<div id="runs"' in html
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(world, client):

@@ -1,7 +1,7 @@
-"""The operations pages in a real browser against the live server and a real Celery worker: an operator uploads
-a real EOD workbook and watches its run succeed live; a viewer cannot reach settings; an admin invites a
-member, who accepts from the emailed link and signs in. Every page visited is saved under var/screenshots/
-at 1280 px and 390 px wide."""
+"""The operations pages in a real browser, against the live server and a real Celery worker: an operator
+uploads a real EOD workbook and watches its run succeed live; a viewer cannot reach settings; an admin
+invites a member, who accepts from the emailed link and signs in. Every page visited is saved under
+var/screenshots/ at 1280 px and 390 px wide."""
 
 import re
 import time
