@@ -188,9 +188,9 @@ def _stages(run: IngestRun) -> list[dict[str, Any]]:
 @portal_view("curves:read")
 def ingestion_quarantine_view(request: HttpRequest, ctx: RequestContext, run_id: int) -> HttpResponse:
     """Each row a run held back, with its reasons (operators' review); ``?reason=`` keeps one reason."""
+    run = ingest_run_get(tenant=ctx.tenant, run_id=run_id)
     if not ctx.tenant.is_operator:
         raise ForbiddenError("Quarantine review is for the platform's market-data operators.")
-    run = ingest_run_get(tenant=ctx.tenant, run_id=run_id)
     rows = ingest_run_quarantine_rows(run=run)
     reason = request.GET.get("reason", "")
     shown = [row for row in rows if reason in row["reasons"]] if reason else rows

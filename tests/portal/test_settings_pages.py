@@ -263,3 +263,20 @@ def _tenant(world):
 class _Credential:
     def __init__(self, membership: Membership) -> None:
         self.membership, self.token, self.permissions = membership, None, membership.permissions
+
+
+def test_the_settings_page_pins_its_queries(portal, world, django_assert_num_queries):
+    from apps.accounts.services import api_token_create
+
+    client = portal("acme", "admin")
+    client.get("/settings/")
+    for n in range(5):  # more tokens, same queries
+        api_token_create(
+            membership=Membership.objects.get(pk=world.acme.members["viewer"].membership_id), name=f"t{n}"
+        )
+
+    # 2 search paths, tenant, session, user, membership, members, tokens (with their owners), open invitations
+    with django_assert_num_queries(9):
+        response = client.get("/settings/")
+
+    assert response.status_code == 200

@@ -20,8 +20,20 @@ WORKBOOK = (EOD_DIR / "EOD_EUGP_20250821_1430.xlsx").resolve()  # a day no other
 SHOTS = REPO / "var" / "screenshots"  # the checkout's var/, not the test run's scratch folder
 
 
+def _console_errors(browser) -> list[str]:
+    """The browser console's errors since the last call (CSP violations, script errors, failed loads), but
+    the one a page answered with on purpose (the 403 a viewer gets)."""
+    return [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "status of 403" not in entry["message"]
+    ]
+
+
 def _shoot(browser, name: str) -> None:
-    """Save the whole page at 1280 px and at 390 px (a phone), then return to 1280 px."""
+    """Save the whole page at 1280 px and at 390 px (a phone), then return to 1280 px; the page logged no
+    error to the console."""
+    assert _console_errors(browser) == [], name
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 390):
         browser.set_window_size(width, 900)
