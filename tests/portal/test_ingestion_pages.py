@@ -99,6 +99,10 @@ def test_an_operator_uploads_a_workbook_and_gets_a_queued_run(portal, world):
     assert (result["created"], result["url"]) == (True, f"/ingestion/runs/{run.pk}/")
     assert (run.status, run.source, run.file_name) == ("queued", "portal", EOD_FILE.name)
     assert run.requested_by is not None and run.requested_by.email == world.ops.members["trader"].email
+    # Who at the operators uploaded it is theirs to know, not their customers'.
+    assert world.ops.members["trader"].email in portal("ops", "viewer").get("/ingestion/").content.decode()
+    for page in ("/ingestion/", result["url"]):
+        assert "@ops.example" not in portal("acme", "admin").get(page).content.decode()
 
 
 def test_the_same_bytes_twice_answer_the_earlier_run(portal, lake):
