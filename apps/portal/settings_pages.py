@@ -182,7 +182,9 @@ def member_invite_view(request: HttpRequest, ctx: RequestContext) -> HttpRespons
     except InvalidInputError as error:
         _issues_to_form(form, error, {"email": "email", "role": "role"})
         return _settings_page(request, ctx, invite_form=form, status=400)
-    messages.success(request, f"Invitation sent to {invitation.email} as {invitation.role}.")
+    messages.success(
+        request, f"Invitation sent to {invitation.email} as {invitation.role}.", extra_tags="members"
+    )
     return redirect("/settings/#members")
 
 
@@ -200,7 +202,7 @@ def member_role_view(request: HttpRequest, ctx: RequestContext, membership_id: i
         )
     except ConflictError as error:
         return _settings_page(request, ctx, member_errors={membership_id: error.detail}, status=409)
-    messages.success(request, f"{member.user.email} is now {member.role}.")
+    messages.success(request, f"{member.user.email} is now {member.role}.", extra_tags="members")
     return redirect("/settings/#members")
 
 
@@ -224,5 +226,9 @@ def member_remove_view(request: HttpRequest, ctx: RequestContext, membership_id:
 @portal_view(MEMBERS_MANAGE)
 def invitation_revoke_view(request: HttpRequest, ctx: RequestContext, invitation_id: int) -> HttpResponse:
     invitation = invitation_revoke_as(credential=ctx, invitation_id=invitation_id)
-    messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link no longer works.")
+    messages.success(
+        request,
+        f"The invitation of {invitation.email} is withdrawn; its link no longer works.",
+        extra_tags="members",
+    )
     return redirect("/settings/#members")
