@@ -1,11 +1,12 @@
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, Max, QuerySet
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
+from apps.ingestion.freshness import Freshness, dataset_freshness
 from apps.ingestion.models import IngestRun
 from aurum.errors import NotFoundError
 from aurum.lakehouse.queries import POINT_COLUMNS
@@ -72,43 +73,14 @@ def ingest_run_quarantine_rows(*, run: IngestRun) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class DatasetFreshness:
-    dataset: str
-    latest_asof: date | None  # the newest as-of of any of its curves; None: nothing ingested yet
-    expected_asof: date  # the business day whose workbook should be in by today
+class DatasetState:
+    freshness: Freshness  # latest as-of, expected as-of and lateness (apps.ingestion.freshness)
     curves: int
 
-    @property
-    def is_late(self) -> bool:
-        return self.latest_asof is None or self.latest_asof < self.expected_asof
 
-    @property
-    def business_days_behind(self) -> int | None:
-        if self.latest_asof is None:
-            return None
-        return business_days_between(self.latest_asof, self.expected_asof)
-
-
-def expected_asof(today: date) -> date:
-    """The as-of an end-of-day dataset should have reached by ``today``: the previous weekday (a vendor
-    publishes day D's workbook on the evening of D)."""
-    day = today - timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
-def business_days_between(start: date, end: date) -> int:
-    """Weekdays after ``start`` up to and including ``end`` (0 when ``start`` is not before ``end``)."""
-    days, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        days += day.weekday() < 5
-    return days
-
-
-def dataset_freshness_list(*, tenant: Tenant, today: date) -> list[DatasetFreshness]:
-    """Each dataset the tenant licenses, with its latest as-of and whether it is late (one query)."""
+def dataset_freshness_list(*, tenant: Tenant, now: datetime) -> list[DatasetState]:
+    """Each dataset the tenant licenses, with its latest as-of, whether it is late at ``now`` and how many
+    curves it has (one query)."""
     datasets = sorted(tenant_datasets(tenant=tenant))
     stats = {
         row["dataset"]: row
@@ -116,12 +88,11 @@ def dataset_freshness_list(*, tenant: Tenant, today: date) -> list[DatasetFreshn
         .values("dataset")
         .annotate(latest=Max("last_asof"), curves=Count("id"))
     }
-    expected = expected_asof(today)
     return [
-        DatasetFreshness(
-            dataset=dataset,
-            latest_asof=stats[dataset]["latest"] if dataset in stats else None,
-            expected_asof=expected,
+        DatasetState(
+            freshness=dataset_freshness(
+                dataset=dataset, last_asof=stats[dataset]["latest"] if dataset in stats else None, now=now
+            ),
             curves=stats[dataset]["curves"] if dataset in stats else 0,
         )
         for dataset in datasets

@@ -68,7 +68,7 @@ def ingestion_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "can_upload": can_upload(ctx),
         "limit_bytes": settings.AURUM_INGEST_MAX_BYTES,
     }
-    context["freshness"] = dataset_freshness_list(tenant=ctx.tenant, today=timezone.localdate())
+    context["freshness"] = dataset_freshness_list(tenant=ctx.tenant, now=timezone.now())
     if _htmx_target(request) == "live":  # the polled part: datasets and runs
         return render(request, "portal/ingestion/_live.html", context)
     return render(request, "portal/ingestion/index.html", context)

@@ -298,6 +298,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Ingestion
+# A dataset's vintage is late once its business day's deadline (UTC) has passed without it (portal home;
+# apps/ingestion/freshness.py). Per dataset: AURUM_PUBLICATION_DEADLINES=vendor:EUGP=17:00,vendor:RP=22:00.
+AURUM_PUBLICATION_DEADLINE_UTC = env.str("AURUM_PUBLICATION_DEADLINE_UTC", default="18:00")
+AURUM_PUBLICATION_DEADLINES: dict[str, str] = env.dict("AURUM_PUBLICATION_DEADLINES", default={})
 AURUM_INGEST_MAX_BYTES = env.int("AURUM_INGEST_MAX_BYTES", default=50 * 1024 * 1024)
 AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "drop"))
 # Deliveries of one ingest run that may die (worker killed, e.g. out of memory) before the next one fails it.

@@ -2,7 +2,7 @@
 the runs of the datasets it licenses; quarantine review lists each held-back row with its reasons."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -54,25 +54,23 @@ def test_another_tenant_sees_its_datasets_freshness_and_their_runs_but_no_upload
     assert '<span class="badge badge-warn">late</span>' in html
 
 
-def test_freshness_says_which_datasets_are_late_on_a_given_day(world, lake):
+def test_freshness_says_which_datasets_are_late_at_a_given_time(world, lake):
     from apps.ingestion.selectors import dataset_freshness_list
     from tenants.models import Tenant
 
     acme = Tenant.objects.get(schema_name="acme")
-    rows = {f.dataset: f for f in dataset_freshness_list(tenant=acme, today=date(2025, 7, 4))}
+    friday_noon = datetime(2025, 7, 4, 12, 0, tzinfo=UTC)  # before the day's 18:00 deadline
+    rows = {d.freshness.dataset: d for d in dataset_freshness_list(tenant=acme, now=friday_noon)}
 
     assert sorted(rows) == ["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"]
-    assert (rows["vendor:EUGP"].latest_asof, rows["vendor:EUGP"].is_late) == (date(2025, 7, 3), False)
-    assert (rows["vendor:RP"].latest_asof, rows["vendor:RP"].is_late) == (date(2025, 7, 2), True)
-    assert rows["vendor:RP"].business_days_behind == 1
-    assert (rows["vendor:PW"].latest_asof, rows["vendor:PW"].is_late, rows["vendor:PW"].curves) == (
-        None,
-        True,
-        0,
-    )
-    monday = {f.dataset: f for f in dataset_freshness_list(tenant=acme, today=date(2025, 7, 7))}
-    assert monday["vendor:EUGP"].expected_asof == date(2025, 7, 4)  # Friday's file, over the weekend
-    assert monday["vendor:EUGP"].business_days_behind == 1
+    eugp, rp, pw = (rows[f"vendor:{v}"].freshness for v in ("EUGP", "RP", "PW"))
+    assert (eugp.last_asof, eugp.expected_asof, eugp.late) == (date(2025, 7, 3), date(2025, 7, 3), False)
+    assert (rp.last_asof, rp.late, rp.business_days_late) == (date(2025, 7, 2), True, 1)
+    assert (pw.last_asof, pw.late, rows["vendor:PW"].curves) == (None, True, 0)
+    assert rows["vendor:EUGP"].curves > 0
+    monday = datetime(2025, 7, 7, 12, 0, tzinfo=UTC)
+    eugp_monday = next(d.freshness for d in dataset_freshness_list(tenant=acme, now=monday))
+    assert (eugp_monday.expected_asof, eugp_monday.business_days_late) == (date(2025, 7, 4), 1)  # Friday's
 
 
 def test_the_runs_list_pins_its_queries(portal, django_assert_num_queries):
