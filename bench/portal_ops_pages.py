@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.local")
@@ -40,7 +41,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
 DAYS = ("20250801", "20250804", "20250805")
 
 
-def timed(client: Client, label: str, path: str, **headers: str) -> None:
+def timed(client: Client, label: str, path: str, **headers: Any) -> None:
     assert client.get(path, **headers).status_code == 200, path  # warm
     samples = []
     for _ in range(ROUNDS):
@@ -101,6 +102,7 @@ def main() -> None:
     print(f"runs: {IngestRun.objects.count()}, quarantined rows in one run: {quarantined.rows_quarantined}")
 
     client = Client(HTTP_HOST=host)
+    assert admin is not None
     client.force_login(admin)
     timed(client, "/ingestion/", "/ingestion/")
     timed(
