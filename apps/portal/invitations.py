@@ -4,6 +4,8 @@ No sign-in needed: the signed link is the credential. A new user sets a password
 Aurum account (another workspace's member) confirms theirs. Then they are signed in here.
 """
 
+import math
+
 from django import forms
 from django.contrib.auth import login, logout
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.members import invitation_accept, invitation_closed_reason
 from apps.accounts.selectors import invitation_for_link, user_has_account
+from apps.portal.signin import signin_limits
+from aurum.api.throttling import limits_refusal, limits_take
 from aurum.errors import ConflictError, InvalidInputError, NotFoundError
 
 
@@ -54,6 +58,12 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     form = AcceptForm(request.POST or None, existing=existing)
     context.update(form=form, existing=existing)
     if request.method == "POST" and form.is_valid():
+        # Confirming an existing account's password is a sign-in: the same failure throttle applies.
+        limits = signin_limits(email=invitation.email, client_ip=request.META.get("REMOTE_ADDR", ""))
+        wait = limits_refusal(limits) if existing else None
+        if wait is not None:
+            form.add_error("password", f"Too many wrong passwords. Try again in {math.ceil(wait)} seconds.")
+            return render(request, "portal/settings/accept.html", context, status=429)
         try:
             membership = invitation_accept(
                 invitation=invitation,
@@ -61,6 +71,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 full_name=form.cleaned_data.get("full_name", ""),
             )
         except InvalidInputError as error:
+            if existing:
+                limits_take(limits)
             for issue in error.issues:
                 form.add_error("password" if issue.field == "password" else None, issue.message)
         except ConflictError as error:

@@ -280,3 +280,32 @@ def test_the_settings_page_pins_its_queries(portal, world, django_assert_num_que
         response = client.get("/settings/")
 
     assert response.status_code == 200
+
+
+def test_confirming_an_existing_account_is_throttled_like_a_sign_in(world, client, settings):
+    import uuid
+
+    from apps.accounts.members import invitation_create_as, invitation_link_token
+    from apps.accounts.selectors import membership_get
+    from apps.accounts.services import membership_create, user_create
+    from tenants.models import Tenant
+
+    settings.AURUM_SIGNIN_FAILURES_PER_EMAIL = 2
+    email = f"elsewhere-{uuid.uuid4().hex[:8]}@example.com"
+    user = user_create(email=email, password="the real passphrase")
+    membership_create(user=user, tenant=Tenant.objects.get(pk=world.globex.pk), role="viewer")
+    admin = membership_get(tenant=_tenant(world), membership_id=world.acme.members["admin"].membership_id)
+    invitation = invitation_create_as(
+        credential=_Credential(admin), email=email, role="viewer", accept_url_base="/"
+    )
+    url = f"/invitations/{invitation_link_token(invitation)}/"
+
+    page = client.get(url, HTTP_HOST=world.acme.host).content.decode()
+    wrong = [client.post(url, {"password": "guess"}, HTTP_HOST=world.acme.host) for _ in range(2)]
+    locked = client.post(url, {"password": "the real passphrase"}, HTTP_HOST=world.acme.host)
+
+    assert "You already have an Aurum account" in page and 'name="password_again"' not in page
+    assert [r.status_code for r in wrong] == [400, 400]
+    assert "already has an Aurum account: enter its password" in wrong[0].content.decode()
+    assert locked.status_code == 429 and "Too many wrong passwords" in locked.content.decode()
+    assert not Membership.objects.filter(user=user, tenant_id=world.acme.pk).exists()
