@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.accounts.models import ApiToken, Membership, User
+from apps.accounts.models import ApiToken, Invitation, Membership, User
 from apps.accounts.services import api_token_create, api_token_revoke
 
 
@@ -82,3 +82,27 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             api_token_revoke(token=token)
         messages.success(request, f"Revoked {queryset.count()} token(s) and their descendants.")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made, sent and accepted through the portal's settings."""
+
+    list_display = [
+        "email",
+        "tenant",
+        "role",
+        "invited_by",
+        "created",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = ["role", "tenant"]
+    search_fields = ["email", "tenant__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -10,8 +10,9 @@ class AccountsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from apps.accounts import schema  # noqa: F401 - registers the OpenAPI security schemes
-        from apps.accounts.models import ApiToken, Membership, User
+        from apps.accounts.models import ApiToken, Invitation, Membership, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(Membership)
         auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+        auditlog.register(Invitation)

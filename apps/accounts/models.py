@@ -100,3 +100,31 @@ class ApiToken(models.Model):
     def permissions(self) -> frozenset[str]:
         """What the token may do: its scopes, never more than its membership's role grants today."""
         return self.membership.permissions & frozenset(self.scopes)
+
+
+class Invitation(models.Model):
+    """An invitation to join a tenant with a role, sent by email as a signed link that expires.
+
+    The link carries the invitation's id signed with the secret key (``apps.accounts.invitations``); the row
+    says whether it is still open: accepting or revoking it closes it, so a link works once.
+    """
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["tenant", "email"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.tenant} ({self.role})"
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now

@@ -18,11 +18,20 @@ class Role(models.TextChoices):
 # every token of the tenant. Viewers get neither: the portal shows them no settings; an admin issues theirs.
 TOKENS_OWN = "tokens:own"
 TOKENS_MANAGE = "tokens:manage"
+# Inviting members, changing their roles and removing them (the portal's settings; decision 0022).
+MEMBERS_MANAGE = "members:manage"
 
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
 _ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
 _TRADER = _ANALYST | {"curves:write", "scenarios:write", "scenarios:delete"}
-_ADMIN = _TRADER | {"admin:read", "admin:feature_flags", "admin:rate_limits", "admin:trino", TOKENS_MANAGE}
+_ADMIN = _TRADER | {
+    "admin:read",
+    "admin:feature_flags",
+    "admin:rate_limits",
+    "admin:trino",
+    TOKENS_MANAGE,
+    MEMBERS_MANAGE,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: _VIEWER,

@@ -3,11 +3,13 @@
 
 from datetime import datetime
 
+from django.core import signing
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from apps.accounts.credentials import Credential
-from apps.accounts.models import ApiToken, Membership, User
+from apps.accounts.models import ApiToken, Invitation, Membership, User
 from apps.accounts.roles import TOKENS_MANAGE, TOKENS_OWN
 from aurum.errors import ForbiddenError, NotFoundError
 from tenants.models import Tenant
@@ -112,3 +114,46 @@ def api_token_ancestry_state(*, parent_id: int, now: datetime) -> tuple[bool, bo
         cursor.execute(_ANCESTRY.format(table=ApiToken._meta.db_table), [parent_id, now])
         revoked, expired = cursor.fetchone()
     return bool(revoked), bool(expired)
+
+
+INVITATION_SALT = "aurum.accounts.invitation"
+
+
+def invitation_list_open(*, tenant: Tenant) -> QuerySet[Invitation]:
+    """The tenant's invitations still waiting to be accepted (not accepted, withdrawn nor expired)."""
+    return (
+        Invitation.objects.select_related("invited_by")
+        .filter(
+            tenant=tenant, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created", "-id")
+    )
+
+
+def invitation_get(*, tenant: Tenant, invitation_id: int) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("tenant", "invited_by")
+        .filter(tenant=tenant, pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        raise NotFoundError("No such invitation.")
+    return invitation
+
+
+def invitation_for_link(*, tenant: Tenant, token: str) -> Invitation:
+    """The invitation an emailed link names, on the tenant's host. A forged or mangled link, or one for
+    another tenant, is 404; the caller checks ``is_open()`` (accepted, withdrawn and expired ones are closed).
+    """
+    try:
+        invitation_id = signing.loads(token, salt=INVITATION_SALT)
+    except signing.BadSignature:
+        raise NotFoundError("This invitation link is not valid. Check that it was copied whole.") from None
+    if not isinstance(invitation_id, int):
+        raise NotFoundError("This invitation link is not valid. Check that it was copied whole.")
+    return invitation_get(tenant=tenant, invitation_id=invitation_id)
+
+
+def user_has_account(*, email: str) -> bool:
+    """Whether an Aurum user has this email (an invitation then asks for their password, not a new one)."""
+    return User.objects.filter(email=email.strip().lower()).exists()

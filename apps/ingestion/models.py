@@ -85,3 +85,10 @@ class IngestRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def stage_seconds(self) -> float | None:
+        """Seconds the pipeline's stages took so far (None before the first one finished)."""
+        if not self.stage_ms:
+            return None
+        return round(sum(self.stage_ms.values()) / 1000, 1)

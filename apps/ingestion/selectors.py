@@ -1,21 +1,23 @@
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
+from apps.ingestion.freshness import Freshness, dataset_freshness
 from apps.ingestion.models import IngestRun
 from aurum.errors import NotFoundError
 from aurum.lakehouse.queries import POINT_COLUMNS
-from aurum.lakehouse.tables import CURVE_OBSERVATION
+from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_quarantine_table, slice_filter
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
 
 def ingest_run_list(*, tenant: Tenant) -> QuerySet[IngestRun]:
     """Runs the tenant may see: all for the platform's operators, else those of its licensed datasets."""
-    runs = IngestRun.objects.all()
+    runs = IngestRun.objects.select_related("requested_by")
     if not tenant.is_operator:
         runs = runs.filter(dataset__in=tenant_datasets(tenant=tenant))
     return runs.order_by("-created", "-id")
@@ -30,6 +32,74 @@ def ingest_run_get(*, tenant: Tenant, run_id: int) -> IngestRun:
 
 
 _SOURCE_ONLY = ("rules_passed", "ingest_run_id", "dataset", "source_cell", "bid_ask_sheet", "bid_ask_cell")
+
+
+def ingest_runs_active(*, tenant: Tenant) -> bool:
+    """Whether any run the tenant sees is still queued or running (the portal polls while one is)."""
+    active = (IngestRun.Status.QUEUED, IngestRun.Status.RUNNING)
+    return ingest_run_list(tenant=tenant).filter(status__in=active).exists()
+
+
+# What the quarantine review shows of each row: where it came from, what it says, and why it was held back.
+QUARANTINE_COLUMNS = (
+    "sheet_name",
+    "curve_key",
+    "location",
+    "product",
+    "block",
+    "tenor_label",
+    "contract_month",
+    "bid",
+    "ask",
+    "mid",
+    "value",
+    "units_raw",
+    "currency",
+    "quarantine_reason",
+)
+
+
+def ingest_run_quarantine_rows(*, run: IngestRun) -> list[dict[str, Any]]:
+    """The rows this run put in quarantine, each with its pipe-joined reasons split into ``reasons``, in
+    sheet, curve and tenor order. Empty when a later workbook of the same day replaced the slice."""
+    if not run.rows_quarantined or not run.dataset or run.asof_date is None:
+        return []
+    where = f"{slice_filter(run.dataset, run.asof_date)} AND ingest_run_id = {int(run.pk)}"
+    table = curve_quarantine_table().scan(row_filter=where, selected_fields=QUARANTINE_COLUMNS).to_arrow()
+    rows = table.sort_by(
+        [("sheet_name", "ascending"), ("curve_key", "ascending"), ("tenor_label", "ascending")]
+    )
+    return [
+        {**row, "reasons": [r for r in (row["quarantine_reason"] or "").split("|") if r]}
+        for row in rows.to_pylist()
+    ]
+
+
+@dataclass(frozen=True)
+class DatasetState:
+    freshness: Freshness  # latest as-of, expected as-of and lateness (apps.ingestion.freshness)
+    curves: int
+
+
+def dataset_freshness_list(*, tenant: Tenant, now: datetime) -> list[DatasetState]:
+    """Each dataset the tenant licenses, with its latest as-of, whether it is late at ``now`` and how many
+    curves it has (one query)."""
+    datasets = sorted(tenant_datasets(tenant=tenant))
+    stats = {
+        row["dataset"]: row
+        for row in Curve.objects.filter(dataset__in=datasets)
+        .values("dataset")
+        .annotate(latest=Max("last_asof"), curves=Count("id"))
+    }
+    return [
+        DatasetState(
+            freshness=dataset_freshness(
+                dataset=dataset, last_asof=stats[dataset]["latest"] if dataset in stats else None, now=now
+            ),
+            curves=stats[dataset]["curves"] if dataset in stats else 0,
+        )
+        for dataset in datasets
+    ]
 
 
 def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:

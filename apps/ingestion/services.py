@@ -155,9 +155,9 @@ def ingest_run_execute(*, run_id: int, after_write: Callable[[IngestRun], None] 
         return run
     stages: dict[str, float] = {}
     try:
-        with _stage(stages, "read"):
+        with _stage(stages, "read", run):
             data = raw_get(run.raw_uri)
-        with _stage(stages, "parse"):
+        with _stage(stages, "parse", run):
             parsed = parse_workbook(
                 data,
                 filename=run.file_name,
@@ -165,12 +165,12 @@ def ingest_run_execute(*, run_id: int, after_write: Callable[[IngestRun], None] 
                 max_bytes=settings.AURUM_INGEST_MAX_BYTES,
             )
         _record_identity(run, parsed)
-        with _stage(stages, "enrich"):
+        with _stage(stages, "enrich", run):
             enriched = enrich(parsed.rows, units_lookup())
-        with _stage(stages, "validate"):
+        with _stage(stages, "validate", run):
             clean, quarantined = quarantine_split(enriched)
             strips = derived_strips(clean)
-        with _stage(stages, "write"):
+        with _stage(stages, "write", run):
             published = published_rows(clean, strips, run)
             outcome = slice_publish(
                 run=run,
@@ -180,7 +180,7 @@ def ingest_run_execute(*, run_id: int, after_write: Callable[[IngestRun], None] 
             )
         if isinstance(outcome, SliceKept):
             return _supersede(run, stages, parsed=parsed, owner=outcome.owner)
-        with _stage(stages, "catalog"):
+        with _stage(stages, "catalog", run):
             curve_catalog_upsert(published=published, dataset=run.dataset, vendor=run.vendor)
     except WorkbookError as exc:
         return _fail(run, stages, code=exc.code, message=exc.message)
@@ -312,15 +312,19 @@ def _fail(run: IngestRun, stages: dict[str, float], *, code: str, message: str) 
     return run
 
 
-class _stage:  # noqa: N801 - reads as a statement: ``with _stage(stages, "parse"):``
-    def __init__(self, stages: dict[str, float], name: str) -> None:
-        self.stages, self.name = stages, name
+class _stage:  # noqa: N801 - reads as a statement: ``with _stage(stages, "parse", run):``
+    """Time a stage into ``stages`` and record the times so far on the run, so that the portal shows a run's
+    progress stage by stage while it works (one small UPDATE per stage)."""
+
+    def __init__(self, stages: dict[str, float], name: str, run: IngestRun) -> None:
+        self.stages, self.name, self.run = stages, name, run
 
     def __enter__(self) -> None:
         self.started = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
         self.stages[self.name] = round((time.perf_counter() - self.started) * 1000, 1)
+        IngestRun.objects.filter(pk=self.run.pk).update(stage_ms=self.stages)
 
 
 def _reason_counts(quarantined: pa.Table) -> dict[str, int]:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.portal.curve_catalog import curve_catalog_view
 from apps.portal.curve_detail import curve_detail_view
@@ -17,4 +17,5 @@ urlpatterns = [
     path("curves/<str:curve_key>/lineage/", curve_lineage_view, name="portal-curve-lineage"),
     path("curves/<str:curve_key>/history/", curve_history_view, name="portal-curve-history"),
     path("curves/<str:curve_key>/export/", curve_export_view, name="portal-curve-export"),
+    path("", include("apps.portal.urls_ops")),
 ]

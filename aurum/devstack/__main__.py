@@ -118,6 +118,9 @@ def demo_environment(*, demo_root: Path, port: int) -> dict[str, str]:
         "AURUM_HSTS_SECONDS": "0",
         "AURUM_SECURE_COOKIES": "false",
         "AURUM_LOG_FORMAT": "console",
+        # Invitations and other mail land as files in var/mail/ (one per message), not on an SMTP server.
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "AURUM_MAIL_DIR": str(demo_root.parent / "mail"),
     }
     return {**defaults, **os.environ, "AURUM_PORT": str(port)}
 

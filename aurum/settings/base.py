@@ -316,6 +316,19 @@ AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "
 AURUM_INGEST_MAX_DELIVERIES = env.int("AURUM_INGEST_MAX_DELIVERIES", default=4)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Mail (member invitations). The demo writes each message to a file under var/mail/ (DJANGO_EMAIL_BACKEND
+# filebased, set by aurum.devstack); tests use Django's in-memory outbox.
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env.str("AURUM_MAIL_DIR", default=str(VAR_DIR / "mail"))
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Aurum <no-reply@aurum.localhost>")
+# An invitation link works once, for this many days.
+AURUM_INVITATION_DAYS = env.int("AURUM_INVITATION_DAYS", default=7)
+
 # Throttles beside the plans' API limits (aurum/api/throttling.py; Redis down → not enforced, logged):
 # failed portal sign-ins per email and per client IP within a window, and websocket connects per tenant and
 # credential per minute. An open websocket re-checks its credential every AURUM_WS_RECHECK_SECONDS.

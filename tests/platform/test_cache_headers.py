@@ -46,6 +46,18 @@ SITE_PATHS = {
     "curves/<str:curve_key>/lineage/": "/curves/unknown/lineage/?asof=2025-07-01&tenor=2025-08",
     "curves/<str:curve_key>/history/": "/curves/unknown/history/?tenor=2025-08",
     "curves/<str:curve_key>/export/": "/curves/unknown/export/?asof=2025-07-01&format=csv",
+    "ingestion/": "/ingestion/",
+    "ingestion/upload/": "/ingestion/upload/",  # POST only: 405
+    "ingestion/runs/<int:run_id>/": "/ingestion/runs/999999999/",  # 404
+    "ingestion/runs/<int:run_id>/quarantine/": "/ingestion/runs/999999999/quarantine/",  # 404
+    "settings/": "/settings/",
+    "settings/tokens/": "/settings/tokens/",  # POST only: 405
+    "settings/tokens/<int:token_id>/revoke/": "/settings/tokens/1/revoke/",  # POST only: 405
+    "settings/members/invite/": "/settings/members/invite/",  # POST only: 405
+    "settings/members/<int:membership_id>/role/": "/settings/members/1/role/",  # POST only: 405
+    "settings/members/<int:membership_id>/remove/": "/settings/members/1/remove/",  # POST only: 405
+    "settings/invitations/<int:invitation_id>/revoke/": "/settings/invitations/1/revoke/",  # POST only: 405
+    "invitations/<str:token>/": "/invitations/not-a-signed-link/",  # 404
 }
 # The platform host's routes outside /api/ and /admin/.
 PLATFORM_PATHS = {"health/live": "/health/live", "health/ready": "/health/ready", "metrics": "/metrics"}

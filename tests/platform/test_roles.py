@@ -15,6 +15,7 @@ def test_roles_grant_the_original_permissions_cumulatively():
         "admin:rate_limits",
         "admin:trino",
         "tokens:manage",
+        "members:manage",
     }
 
     assert role_permissions("viewer") == viewer
