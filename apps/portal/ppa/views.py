@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from apps.portal.access import portal_view
-from apps.portal.ppa.forms import ContractForm, ValuationForm
+from apps.portal.ppa.forms import TERM_FIELDS, ContractForm, ValuationForm
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.ppa.selectors import (
     ppa_contract_get,
@@ -40,6 +40,13 @@ HISTORY = 20
 RUN_CHOICES = 50
 
 
+def terms_shown(terms: dict[str, Any]) -> dict[str, Any]:
+    """The terms with every key a page shows (absent ones None); the price whichever name it was given."""
+    shown: dict[str, Any] = {name: terms.get(name) for name in TERM_FIELDS}
+    shown["price"] = terms.get("price_usd_mwh", terms.get("ppa_price"))
+    return shown
+
+
 @require_safe
 @portal_view(READ)
 def ppa_contract_list_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
@@ -47,7 +54,7 @@ def ppa_contract_list_view(request: HttpRequest, ctx: RequestContext) -> HttpRes
     page = Paginator(ppa_contract_list(counterparty=q or None), PAGE_SIZE).get_page(request.GET.get("page"))
     contracts = list(page.object_list)
     latest = ppa_latest_valuations(contracts=contracts)
-    rows = [{"contract": c, "terms": c.terms, "latest": latest.get(c.pk)} for c in contracts]
+    rows = [{"contract": c, "terms": terms_shown(c.terms), "latest": latest.get(c.pk)} for c in contracts]
     return render(request, "portal/ppa/list.html", {"rows": rows, "page": page, "q": q})
 
 
@@ -121,7 +128,7 @@ def _contract_page(
     form.mark_errors()
     context = {
         "contract": contract,
-        "terms": contract.terms,
+        "terms": terms_shown(contract.terms),
         "form": form,
         "history": list(ppa_valuation_list(contract=contract)[:HISTORY]),
     }
@@ -216,6 +223,7 @@ def ppa_valuation_view(
     context = {
         "contract": contract,
         "valuation": valuation,
+        "terms_used": terms_shown(valuation.terms),
         "cashflows": cashflows,
         "irr_annual": irr_annual,
         "chart": cashflow_chart(cashflows, valuation.currency),

@@ -159,9 +159,9 @@ def scenario_compare_view(request: HttpRequest, ctx: RequestContext) -> HttpResp
     a_id, b_id = request.GET.get("a", ""), request.GET.get("b", "")
     context.update(a=a_id, b=b_id)
     if a_id and b_id:
-        if a_id == b_id:
-            raise InvalidInputError.field("b", "Choose two different runs to compare.")
         run_a, run_b = run_get(run_id=a_id), run_get(run_id=b_id)
+        if run_a.pk == run_b.pk:
+            raise InvalidInputError.field("b", "Choose two different runs to compare.")
         for run, name in ((run_a, "a"), (run_b, "b")):
             if run.status != ScenarioRun.Status.SUCCEEDED:
                 raise InvalidInputError.field(
