@@ -59,10 +59,10 @@ def ppa_contract_list_view(request: HttpRequest, ctx: RequestContext) -> HttpRes
 
 
 def _contract_form_page(
-    request: HttpRequest, form: ContractForm, contract: PpaContract | None, status: int = 200
+    request: HttpRequest, form: ContractForm, contract: PpaContract | None
 ) -> HttpResponse:
     form.mark_errors()
-    return render(request, "portal/ppa/form.html", {"form": form, "contract": contract}, status=status)
+    return render(request, "portal/ppa/form.html", {"form": form, "contract": contract})
 
 
 _CONTRACT_ALIASES = {"terms.ppa_price": "price_usd_mwh", "terms": "__all__"}
@@ -87,7 +87,7 @@ def ppa_contract_create_view(request: HttpRequest, ctx: RequestContext) -> HttpR
             form.attach_issues(error.issues, aliases=_CONTRACT_ALIASES)
         else:
             return redirect("portal-ppa-contract", contract_id=contract.pk)
-    return _contract_form_page(request, form, None, status=400)
+    return _contract_form_page(request, form, None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -112,7 +112,7 @@ def ppa_contract_edit_view(request: HttpRequest, ctx: RequestContext, contract_i
             form.attach_issues(error.issues, aliases=_CONTRACT_ALIASES)
         else:
             return redirect("portal-ppa-contract", contract_id=contract.pk)
-    return _contract_form_page(request, form, contract, status=400)
+    return _contract_form_page(request, form, contract)
 
 
 def _run_choices() -> list[tuple[str, str]]:
@@ -122,9 +122,7 @@ def _run_choices() -> list[tuple[str, str]]:
     ]
 
 
-def _contract_page(
-    request: HttpRequest, contract: PpaContract, form: ValuationForm, status: int = 200
-) -> HttpResponse:
+def _contract_page(request: HttpRequest, contract: PpaContract, form: ValuationForm) -> HttpResponse:
     form.mark_errors()
     context = {
         "contract": contract,
@@ -132,7 +130,7 @@ def _contract_page(
         "form": form,
         "history": list(ppa_valuation_list(contract=contract)[:HISTORY]),
     }
-    return render(request, "portal/ppa/detail.html", context, status=status)
+    return render(request, "portal/ppa/detail.html", context)
 
 
 @require_safe
@@ -188,7 +186,7 @@ def ppa_valuate_view(request: HttpRequest, ctx: RequestContext, contract_id: str
             form.add_error(None, error.detail)
         else:
             return redirect("portal-ppa-valuation", contract_id=contract.pk, valuation_id=valued.valuation.pk)
-    return _contract_page(request, contract, form, status=400)
+    return _contract_page(request, contract, form)
 
 
 def cashflow_chart(cashflows: list[dict[str, Any]], currency: str) -> dict[str, Any]:

@@ -46,11 +46,11 @@ def scenario_list_view(request: HttpRequest, ctx: RequestContext) -> HttpRespons
     return render(request, template, context)
 
 
-def _form_page(
-    request: HttpRequest, form: ScenarioForm, *, scenario: Scenario | None, status: int = 200
-) -> HttpResponse:
+def _form_page(request: HttpRequest, form: ScenarioForm, *, scenario: Scenario | None) -> HttpResponse:
+    # A form shown again with its messages answers 200, as Django's form views do: correcting a form is a
+    # normal step, not an error the browser should log.
     context = {"form": form, "scenario": scenario, "editing": scenario is not None}
-    return render(request, "portal/scenarios/form.html", context, status=status)
+    return render(request, "portal/scenarios/form.html", context)
 
 
 def _save(ctx: RequestContext, form: ScenarioForm, scenario: Scenario | None) -> Scenario | None:
@@ -102,7 +102,7 @@ def scenario_create_view(request: HttpRequest, ctx: RequestContext) -> HttpRespo
         return _form_page(request, form, scenario=None)
     saved = _save(ctx, form, None)
     if saved is None:
-        return _form_page(request, form, scenario=None, status=400)
+        return _form_page(request, form, scenario=None)
     return redirect("portal-scenario", scenario_id=saved.pk)
 
 
@@ -117,7 +117,7 @@ def scenario_edit_view(request: HttpRequest, ctx: RequestContext, scenario_id: s
         return _form_page(request, form, scenario=scenario)
     saved = _save(ctx, form, scenario)
     if saved is None:
-        return _form_page(request, form, scenario=scenario, status=400)
+        return _form_page(request, form, scenario=scenario)
     return redirect("portal-scenario", scenario_id=saved.pk)
 
 
@@ -205,4 +205,4 @@ def scenario_run_submit_view(request: HttpRequest, ctx: RequestContext, scenario
         "max_paths": MAX_PATHS,
     }
     context = _detail_context(scenario, run_form=run_form, run_error=run_error)
-    return render(request, "portal/scenarios/detail.html", context, status=400)
+    return render(request, "portal/scenarios/detail.html", context)
