@@ -11,8 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from apps.curves.selectors import curve_catalog_for_keys
 from apps.portal.access import portal_view
 from apps.portal.ppa.forms import TERM_FIELDS, ContractForm, ValuationForm
+from apps.portal.scenarios.runs import curve_label
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.ppa.selectors import (
     ppa_contract_get,
@@ -33,6 +35,7 @@ from apps.ppa.services import (
 from apps.scenarios.selectors import runs_succeeded_recent
 from aurum.api.context import RequestContext
 from aurum.errors import InvalidInputError, NotFoundError, UnprocessableError
+from tenants.models import Tenant
 
 READ, WRITE, RUN = "scenarios:read", "scenarios:write", "scenarios:run"
 PAGE_SIZE = 25
@@ -122,10 +125,14 @@ def _run_choices() -> list[tuple[str, str]]:
     ]
 
 
-def _contract_page(request: HttpRequest, contract: PpaContract, form: ValuationForm) -> HttpResponse:
+def _contract_page(
+    request: HttpRequest, tenant: Tenant, contract: PpaContract, form: ValuationForm
+) -> HttpResponse:
     form.mark_errors()
+    curves = curve_catalog_for_keys(tenant=tenant, curve_keys=[contract.curve_key])
     context = {
         "contract": contract,
+        "curve_name": curve_label(curves.get(contract.curve_key), contract.curve_key),
         "terms": terms_shown(contract.terms),
         "form": form,
         "history": list(ppa_valuation_list(contract=contract)[:HISTORY]),
@@ -140,7 +147,7 @@ def ppa_contract_detail_view(request: HttpRequest, ctx: RequestContext, contract
     form = ValuationForm(
         runs=_run_choices() if ctx.can(RUN) else [], initial={"curve_key": contract.curve_key}
     )
-    return _contract_page(request, contract, form)
+    return _contract_page(request, ctx.tenant, contract, form)
 
 
 _VALUATION_ALIASES = {"scenario_run_id": "run", "terms": "__all__"}
@@ -186,7 +193,7 @@ def ppa_valuate_view(request: HttpRequest, ctx: RequestContext, contract_id: str
             form.add_error(None, error.detail)
         else:
             return redirect("portal-ppa-valuation", contract_id=contract.pk, valuation_id=valued.valuation.pk)
-    return _contract_page(request, contract, form)
+    return _contract_page(request, ctx.tenant, contract, form)
 
 
 def cashflow_chart(cashflows: list[dict[str, Any]], currency: str) -> dict[str, Any]:
@@ -218,12 +225,15 @@ def ppa_valuation_view(
     rows = ppa_valuation_rows(tenant=ctx.tenant, contract=contract, valuation=valuation)
     cashflows = valuation_cashflows(rows)
     irr_annual = None if valuation.irr is None else (1.0 + valuation.irr) ** 12 - 1.0
+    curves = curve_catalog_for_keys(tenant=ctx.tenant, curve_keys=[valuation.curve_key])
     context = {
         "contract": contract,
         "valuation": valuation,
         "terms_used": terms_shown(valuation.terms),
         "cashflows": cashflows,
-        "irr_annual": irr_annual,
+        "irr_percent": None if valuation.irr is None else valuation.irr * 100,
+        "irr_annual_percent": None if irr_annual is None else irr_annual * 100,
+        "curve_name": curve_label(curves.get(valuation.curve_key), valuation.curve_key),
         "chart": cashflow_chart(cashflows, valuation.currency),
     }
     return render(request, "portal/ppa/valuation.html", context)

@@ -27,6 +27,7 @@ from aurum.lakehouse.queries import DIMENSIONS
 
 FILTER_DIMENSIONS: tuple[str, ...] = DIMENSIONS
 MAX_FORM_ASSUMPTIONS = 100
+_DIMENSION_LABELS = {"iso": "ISO", "asset_class": "Asset class", "tenor_type": "Tenor type"}
 _ISSUE_PATH = re.compile(r"^assumptions\[(\d+)\](?:\.(payload|driver_type|name))?(?:\.([A-Za-z0-9_]+))?")
 
 
@@ -89,7 +90,7 @@ class AssumptionForm:
     @property
     def docs(self) -> str:
         driver = get_driver(self.driver_type)
-        return driver.docs.strip().splitlines()[0] if driver and driver.docs.strip() else ""
+        return driver.docs.strip().splitlines()[0].replace("`", "") if driver and driver.docs.strip() else ""
 
     @property
     def prefix(self) -> str:
@@ -226,7 +227,12 @@ class ScenarioForm:
                 "one per line, from the curve catalog; or leave empty and filter below",
             ),
             filters=[
-                Input(f"filter-{dim}", dim.replace("_", " ").capitalize(), "text", str(filters.get(dim, "")))
+                Input(
+                    f"filter-{dim}",
+                    _DIMENSION_LABELS.get(dim, dim.capitalize()),
+                    "text",
+                    str(filters.get(dim, "")),
+                )
                 for dim in FILTER_DIMENSIONS
             ],
             base_asof=Input(
