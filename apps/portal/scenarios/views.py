@@ -6,6 +6,7 @@ budgets and isolation are the API's: another tenant's scenario is simply not in 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -13,8 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from apps.curves.selectors import curve_catalog_for_keys
 from apps.portal.access import portal_view
 from apps.portal.scenarios.forms import ScenarioForm
+from apps.portal.scenarios.runs import curve_label
 from apps.scenarios.models import Scenario
 from apps.scenarios.selectors import run_list, scenario_get, scenario_last_runs, scenario_list
 from apps.scenarios.services.inputs import DEFAULT_PATHS, MAX_PATHS, RunOptions, validation_report
@@ -25,6 +28,7 @@ from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
 
 PAGE_SIZE = 25
 RUNS_SHOWN = 20
+CURVES_SHOWN = 10
 READ, WRITE, RUN = "scenarios:read", "scenarios:write", "scenarios:run"
 
 
@@ -121,8 +125,16 @@ def scenario_edit_view(request: HttpRequest, ctx: RequestContext, scenario_id: s
     return redirect("portal-scenario", scenario_id=saved.pk)
 
 
-def _detail_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
+def _payload_shown(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (name, json.dumps(value) if isinstance(value, dict | list) else str(value))
+        for name, value in payload.items()
+    ]
+
+
+def _detail_context(ctx: RequestContext, scenario: Scenario, **extra: Any) -> dict[str, Any]:
     assumptions = list(scenario.assumptions.all())
+    catalog = curve_catalog_for_keys(tenant=ctx.tenant, curve_keys=list(scenario.curve_keys[:CURVES_SHOWN]))
     report = validation_report([a.as_node() for a in assumptions])
     notes: dict[int, list[dict[str, Any]]] = {}
     general = []
@@ -135,7 +147,12 @@ def _detail_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
     runs = list(run_list(scenario=scenario)[:RUNS_SHOWN])
     return {
         "scenario": scenario,
-        "assumptions": [{"assumption": a, "notes": notes.get(i, [])} for i, a in enumerate(assumptions)],
+        "assumptions": [
+            {"assumption": a, "payload": _payload_shown(a.payload), "notes": notes.get(i, [])}
+            for i, a in enumerate(assumptions)
+        ],
+        "curves_more": max(len(scenario.curve_keys) - CURVES_SHOWN, 0),
+        "curve_names": [curve_label(catalog.get(key), key) for key in scenario.curve_keys[:CURVES_SHOWN]],
         "general_notes": general,
         "report": report,
         "runs": runs,
@@ -149,7 +166,7 @@ def _detail_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
 @portal_view(READ)
 def scenario_detail_view(request: HttpRequest, ctx: RequestContext, scenario_id: str) -> HttpResponse:
     scenario = scenario_get(scenario_id=scenario_id)
-    return render(request, "portal/scenarios/detail.html", _detail_context(scenario))
+    return render(request, "portal/scenarios/detail.html", _detail_context(ctx, scenario))
 
 
 def _run_options(data: Any) -> tuple[RunOptions | None, dict[str, str]]:
@@ -204,5 +221,5 @@ def scenario_run_submit_view(request: HttpRequest, ctx: RequestContext, scenario
         "errors": errors,
         "max_paths": MAX_PATHS,
     }
-    context = _detail_context(scenario, run_form=run_form, run_error=run_error)
+    context = _detail_context(ctx, scenario, run_form=run_form, run_error=run_error)
     return render(request, "portal/scenarios/detail.html", context)
