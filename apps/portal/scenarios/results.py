@@ -12,6 +12,10 @@ from typing import Any
 TENOR_TYPE_ORDER = ("MONTHLY", "QUARTER", "SEASON", "CALENDAR")
 
 
+def _number(value: float | None, decimals: int = 3) -> str:
+    return "–" if value is None else f"{value:.{decimals}f}"
+
+
 @dataclass(frozen=True)
 class ResultRow:
     tenor_label: str
@@ -22,6 +26,12 @@ class ResultRow:
     p90: float | None
     deltas: dict[str, float]
     contributions: tuple[float | None, ...] = ()  # the deltas in the order of CurveResult.components
+
+    @property
+    def cells(self) -> list[str]:
+        """Base, P10, P50, P90 and each driver's delta, formatted (a long table renders fast)."""
+        values = (self.base, self.p10, self.p50, self.p90, *self.contributions)
+        return [_number(value) for value in values]
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,15 @@ class CompareRow:
     other_value: float
     delta: float
     delta_pct: float | None
+
+    @property
+    def cells(self) -> list[str]:
+        return [
+            _number(self.value),
+            _number(self.other_value),
+            _number(self.delta),
+            _number(self.delta_pct, 2),
+        ]
 
 
 def compare_rows(rows: Sequence[dict[str, Any]], *, curve_key: str, tenor_type: str) -> list[CompareRow]:
