@@ -23,6 +23,11 @@ urlpatterns = [
         name="portal-scenario-run-status",
     ),
     path(
+        "scenarios/<str:scenario_id>/runs/<str:run_id>/cancel/",
+        runs.scenario_run_cancel_view,
+        name="portal-scenario-run-cancel",
+    ),
+    path(
         "scenarios/<str:scenario_id>/runs/<str:run_id>/outputs.<str:fmt>",
         runs.scenario_run_outputs_view,
         name="portal-scenario-run-outputs",

@@ -374,3 +374,21 @@ def test_two_runs_compare_per_tenor(portal):
     assert all(row.delta == pytest.approx(row.other_value - row.value) for row in rows)
     assert [s["role"] for s in response.context["chart"]["series"]] == ["line", "compare"]
     assert portal("acme", "viewer").get(f"/scenarios/compare/?a={first.pk}&b={first.pk}").status_code == 400
+
+
+def test_a_live_run_can_be_cancelled_by_who_may_run_it(portal):
+    scenario = scenario_make("acme", "Carbon 2026")
+    client = portal("acme", "analyst")
+    page = client.post(f"/scenarios/{scenario.pk}/run/", {"n_paths": "10"})["Location"]
+    run_id = page.rstrip("/").rsplit("/", 1)[1]
+
+    refused = portal("acme", "viewer").post(f"{page}cancel/")
+    with schema_context("acme"):
+        assert ScenarioRun.objects.get(pk=run_id).status == "queued"
+    response = client.post(f"{page}cancel/")
+
+    with schema_context("acme"):
+        assert ScenarioRun.objects.get(pk=run_id).status == "cancelled"
+    assert refused.status_code == 403
+    assert response.status_code == 302 and response["Location"] == page
+    assert "This run cancelled" in _text(client.get(page))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_catalog_for_keys
@@ -29,13 +29,14 @@ from apps.scenarios.selectors import (
     runs_succeeded_recent,
     scenario_get,
 )
+from apps.scenarios.services.runs import scenario_run_cancel
 from aurum.api.arrow import arrow_parquet
 from aurum.api.context import RequestContext
 from aurum.api.responses import file_response
 from aurum.errors import InvalidInputError, NotFoundError
 from tenants.models import Tenant
 
-READ = "scenarios:read"
+READ, RUN = "scenarios:read", "scenarios:run"
 RUN_CHOICES = 50
 
 
@@ -109,6 +110,18 @@ def run_status(run: ScenarioRun) -> dict[str, Any]:
         "error_message": run.error_message or None,
         "error_code": run.error_code or None,
     }
+
+
+@require_POST
+@portal_view(RUN)
+def scenario_run_cancel_view(
+    request: HttpRequest, ctx: RequestContext, scenario_id: str, run_id: str
+) -> HttpResponse:
+    """Cancel a queued or running run (it stops between chunks and writes nothing); a finished run stays."""
+    scenario = scenario_get(scenario_id=scenario_id)
+    run = run_get(run_id=run_id, scenario=scenario)
+    scenario_run_cancel(run=run, tenant=ctx.tenant)
+    return redirect("portal-scenario-run", scenario_id=scenario.pk, run_id=run.pk)
 
 
 @require_safe
