@@ -61,6 +61,8 @@
         bar.textContent = value + " %";
         percent.textContent = value + " %";
         heading.textContent = LABELS[state.status] || state.status;
+        var badge = document.querySelector("#run-badge .badge");
+        if (badge) badge.textContent = state.status === "running" ? "running " + value + " %" : state.status;
         if (FINISHED.indexOf(state.status) >= 0) {
           done = true;
           if (timer) clearInterval(timer);
@@ -90,7 +92,7 @@
         startPolling("Live updates are unavailable.");
         return;
       }
-      socket.addEventListener("open", function () { opened = true; channel.textContent = "Live"; });
+      socket.addEventListener("open", function () { opened = true; channel.textContent = "Live updates on"; });
       socket.addEventListener("message", function (message) {
         var event = JSON.parse(message.data);
         if (event.type === "stream.ready") { poll(); return; } // catch up on what happened before it opened

@@ -171,7 +171,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
             time.sleep(0.1)
         print("live states seen:", seen)
         assert seen, "the run page showed no live progress"
-        assert any(channel == "Live" for _, _, channel in seen), seen  # the websocket carried it
+        assert any(channel == "Live updates on" for _, _, channel in seen), seen  # the websocket carried it
         WebDriverWait(browser, 10).until(
             lambda b: b.find_elements(By.CSS_SELECTOR, '[data-chart="#result-chart"] canvas')
         )
