@@ -101,6 +101,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
     acme = f"http://acme.localhost:{asgi_server.port}"
     globex = f"http://globex.localhost:{asgi_server.port}"
     name = f"Carbon tax {time.time_ns()}"
+    browser.get_log("browser")  # the session's browser: forget what earlier tests logged
     try:
         # --- a trader writes the scenario, driver by driver ---
         _sign_in(browser, acme, committed_world.acme.members["trader"])
