@@ -10,6 +10,7 @@ from datetime import date
 import pyarrow.compute as pc
 import pytest
 from django_tenants.utils import schema_context
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -153,11 +154,13 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         _submit(browser, "form[action$='/run/'] button")
         seen: list[tuple[str, str, str]] = []
         deadline = time.monotonic() + 120
-        while not browser.find_elements(By.ID, "result-chart"):
+        shot = False
+        while True:
             assert time.monotonic() < deadline, f"no result after 120 s; seen {seen}"
-            live = browser.find_elements(By.ID, "run-live")
-            if live:
-                try:
+            try:
+                if browser.find_elements(By.ID, "result-chart"):
+                    break
+                if browser.find_elements(By.ID, "run-live"):
                     seen.append(
                         (
                             browser.find_element(By.ID, "run-state").text,
@@ -165,10 +168,11 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
                             browser.find_element(By.ID, "run-channel").text,
                         )
                     )
-                except Exception:  # noqa: BLE001 - the page reloaded between two reads
-                    pass
-                if len(seen) == 1:
-                    shoot(browser, "work-run-live")
+                    if not shot:
+                        shoot(browser, "work-run-live")
+                        shot = True
+            except WebDriverException:  # the page reloaded between two reads
+                pass
             time.sleep(0.1)
         print("live states seen:", seen)
         assert seen, "the run page showed no live progress"
