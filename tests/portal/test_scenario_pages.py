@@ -90,6 +90,8 @@ def test_the_form_offers_a_fieldset_per_driver_type_built_from_its_schema(portal
     html = with_policy.content.decode()
 
     assert '<option value="stochastic">stochastic</option>' in blank and "No assumptions yet." in blank
+    # the curve filters suggest the values the licensed curves take
+    assert 'list="id_filter-location_list"' in blank and '<option value="German">German (' in blank
     assert with_policy.status_code == 200
     assert '<input type="hidden" name="a-0-driver_type" value="policy">' in html
     assert (

@@ -43,6 +43,7 @@ class Input:
     required: bool = False
     choices: tuple[str, ...] = ()
     errors: list[str] = field(default_factory=list)
+    suggestions: list[tuple[str, int]] = field(default_factory=list)  # a <datalist>: (value, curves)
 
     @property
     def id(self) -> str:
@@ -283,6 +284,11 @@ class ScenarioForm:
         return form
 
     # --- what the services take ------------------------------------------------------------------------
+
+    def suggest(self, values: Mapping[str, list[tuple[str, int]]]) -> None:
+        """Offer each filter input the values its dimension takes among the licensed curves."""
+        for item in self.filters:
+            item.suggestions = values.get(item.name.removeprefix("filter-"), [])
 
     def tag_list(self) -> list[str]:
         return [tag.strip() for tag in self.tags.value.split(",") if tag.strip()]

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from apps.curves.selectors import curve_catalog_for_keys
+from apps.curves.selectors import curve_catalog_for_keys, curve_dimension_values
 from apps.portal.access import portal_view
 from apps.portal.scenarios.forms import ScenarioForm
 from apps.portal.scenarios.runs import curve_label
@@ -25,10 +25,13 @@ from apps.scenarios.services.runs import scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create, scenario_update
 from aurum.api.context import RequestContext
 from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
+from aurum.lakehouse.queries import CurveFilters
+from tenants.selectors import tenant_datasets
 
 PAGE_SIZE = 25
 RUNS_SHOWN = 20
 CURVES_SHOWN = 10
+SUGGESTIONS = 300
 READ, WRITE, RUN = "scenarios:read", "scenarios:write", "scenarios:run"
 
 
@@ -50,9 +53,13 @@ def scenario_list_view(request: HttpRequest, ctx: RequestContext) -> HttpRespons
     return render(request, template, context)
 
 
-def _form_page(request: HttpRequest, form: ScenarioForm, *, scenario: Scenario | None) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, ctx: RequestContext, form: ScenarioForm, *, scenario: Scenario | None
+) -> HttpResponse:
     # A form shown again with its messages answers 200, as Django's form views do: correcting a form is a
     # normal step, not an error the browser should log.
+    licensed = CurveFilters(datasets=tuple(sorted(tenant_datasets(tenant=ctx.tenant))))
+    form.suggest(curve_dimension_values(filters=licensed, per_dim_limit=SUGGESTIONS))
     context = {"form": form, "scenario": scenario, "editing": scenario is not None}
     return render(request, "portal/scenarios/form.html", context)
 
@@ -100,13 +107,13 @@ def _save(ctx: RequestContext, form: ScenarioForm, scenario: Scenario | None) ->
 @portal_view(WRITE)
 def scenario_create_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
     if request.method == "GET":
-        return _form_page(request, ScenarioForm.blank(), scenario=None)
+        return _form_page(request, ctx, ScenarioForm.blank(), scenario=None)
     form = ScenarioForm.from_post(request.POST)
     if "save" not in request.POST:  # an assumption was added or removed: show the form again
-        return _form_page(request, form, scenario=None)
+        return _form_page(request, ctx, form, scenario=None)
     saved = _save(ctx, form, None)
     if saved is None:
-        return _form_page(request, form, scenario=None)
+        return _form_page(request, ctx, form, scenario=None)
     return redirect("portal-scenario", scenario_id=saved.pk)
 
 
@@ -115,13 +122,13 @@ def scenario_create_view(request: HttpRequest, ctx: RequestContext) -> HttpRespo
 def scenario_edit_view(request: HttpRequest, ctx: RequestContext, scenario_id: str) -> HttpResponse:
     scenario = scenario_get(scenario_id=scenario_id)
     if request.method == "GET":
-        return _form_page(request, ScenarioForm.blank(editing=scenario), scenario=scenario)
+        return _form_page(request, ctx, ScenarioForm.blank(editing=scenario), scenario=scenario)
     form = ScenarioForm.from_post(request.POST, editing=scenario)
     if "save" not in request.POST:
-        return _form_page(request, form, scenario=scenario)
+        return _form_page(request, ctx, form, scenario=scenario)
     saved = _save(ctx, form, scenario)
     if saved is None:
-        return _form_page(request, form, scenario=scenario)
+        return _form_page(request, ctx, form, scenario=scenario)
     return redirect("portal-scenario", scenario_id=saved.pk)
 
 
