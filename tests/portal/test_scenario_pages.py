@@ -11,7 +11,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.scenarios.models import Scenario, ScenarioRun
-from tests.support.portal_work import POLICY, german_power_keys, run_make, scenario_make
+from apps.scenarios.services.execution import scenario_run_execute
+from apps.scenarios.services.inputs import RunOptions
+from apps.scenarios.services.runs import scenario_run_submit
+from tests.support.portal_work import POLICY, german_power_keys, run_make, scenario_make, tenant
 
 
 def _text(response) -> str:
@@ -394,3 +397,40 @@ def test_a_live_run_can_be_cancelled_by_who_may_run_it(portal):
     assert refused.status_code == 403
     assert response.status_code == 302 and response["Location"] == page
     assert "This run cancelled" in _text(client.get(page))
+
+
+def test_the_validators_warnings_are_shown_beside_their_assumption(portal):
+    growth = {"driver_type": "load_growth", "payload": {"annual_growth_pct": 30}}
+    scenario = scenario_make("acme", "Boom", assumptions=[growth])
+
+    text = _text(portal("acme", "viewer").get(f"/scenarios/{scenario.pk}/"))
+
+    assert (
+        "Warning assumptions[0].payload.annual_growth_pct : 30% a year is far outside historical load growth"
+        " — annual_growth_pct is a percent: 2.5 means 2.5%" in text
+    )
+
+
+def test_a_failed_run_says_why_and_what_to_do_next(portal):
+    scenario = scenario_make("acme", "Too early")
+    with schema_context("acme"):
+        Scenario.objects.filter(pk=scenario.pk).update(base_asof="2020-01-02")
+        scenario.refresh_from_db()
+
+    with schema_context("acme"):
+        submitted = scenario_run_submit(
+            tenant=tenant("acme"), scenario=scenario, options=RunOptions(), actor=None
+        )
+        run = scenario_run_execute(run_id=str(submitted.run.pk), tenant=tenant("acme"))
+    assert run is not None and run.status == "failed"
+
+    text = _text(portal("acme", "viewer").get(f"/scenarios/{scenario.pk}/runs/{run.pk}/"))
+
+    assert "This run failed (NO_CURVE_ROWS)." in text
+    assert "change the curves or the base as-of , then run again" in text
+
+
+def test_compare_says_how_to_get_two_runs(portal):
+    text = _text(portal("acme", "viewer").get("/scenarios/compare/"))
+
+    assert "Two succeeded runs are needed." in text
