@@ -192,6 +192,11 @@ class ScenarioForm:
         return driver_names()
 
     @property
+    def filtering(self) -> bool:
+        """Whether the curves are chosen by filter (the filter inputs are shown open)."""
+        return any(item.value.strip() or item.errors for item in self.filters)
+
+    @property
     def has_errors(self) -> bool:
         inputs = [self.name, self.description, self.tags, self.curve_keys, self.base_asof, *self.filters]
         return bool(
