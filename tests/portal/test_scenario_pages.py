@@ -346,7 +346,7 @@ def test_a_succeeded_run_shows_the_band_chart_the_table_and_the_attribution(port
         assert row.deltas.get("carbon", 0.0) == pytest.approx(1.0 if row.contract_month.year >= 2026 else 0.0)
         assert row.p50 - row.base == pytest.approx(sum(row.deltas.values()))
     assert {a.component for a in response.context["result"].attribution} == {"carbon", "gas"}
-    assert 'data-chart="#result-chart"' in html and 'id="result-chart" type="application/json"' in html
+    assert 'data-chart="#result-chart"' in html and '<div hidden id="result-chart">' in html
     assert html.count('<tr><th scope="row">') >= len(rows)
     assert f'href="/scenarios/{scenario.pk}/runs/{run.pk}/outputs.csv"' in html
 
@@ -434,3 +434,17 @@ def test_compare_says_how_to_get_two_runs(portal):
     text = _text(portal("acme", "viewer").get("/scenarios/compare/"))
 
     assert "Two succeeded runs are needed." in text
+
+
+def test_choosing_another_tenor_type_swaps_the_result_only(portal):
+    scenario = scenario_make("acme", "Carbon 2026")
+    run = run_make("acme", scenario)
+    path = f"/scenarios/{scenario.pk}/runs/{run.pk}/"
+
+    fragment = portal("acme", "viewer").get(f"{path}?tenor=QUARTER", HTTP_HX_REQUEST="true")
+
+    html = fragment.content.decode()
+    rows = fragment.context["result"].rows
+    assert fragment.status_code == 200 and "<html" not in html and 'id="result-chart"' in html
+    assert fragment.context["tenor_type"] == "QUARTER" and rows
+    assert all(row.tenor_label.startswith("Q") or "Q" in row.tenor_label for row in rows)

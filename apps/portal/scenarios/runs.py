@@ -3,6 +3,7 @@ status as JSON for the page's script, its outputs as CSV or Parquet, and the com
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -77,6 +78,9 @@ def _result_context(request: HttpRequest, tenant: Tenant, run: ScenarioRun) -> d
         "result": result,
         "unit": unit,
         "chart": result.chart(unit=unit),
+        # In a hidden element, not json_script: htmx (allowScriptTags off) drops every <script> of a
+        # swapped fragment, JSON blocks included, and this fragment is swapped when the curve changes.
+        "chart_json": json.dumps(result.chart(unit=unit)),
     }
 
 
