@@ -102,7 +102,10 @@ class ValuationForm(_Accessible):
         choices=SOURCES, widget=forms.RadioSelect, initial="curve", label="Value against"
     )
     curve_key = forms.CharField(
-        label="Curve", max_length=64, required=False, help_text="Empty: the contract's curve."
+        label="Curve",
+        max_length=64,
+        required=False,
+        help_text="Empty: the contract's curve (with a run: the run's only curve, else the contract's).",
     )
     asof = forms.DateField(
         label="As-of",
