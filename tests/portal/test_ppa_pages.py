@@ -104,6 +104,15 @@ def test_each_terms_problem_is_said_next_to_its_field(portal):
         assert not PpaContract.objects.exists()
 
 
+def test_the_curve_field_suggests_licensed_power_curves_by_name(portal):
+    key = german_power_keys()[0]
+
+    html = portal("acme", "trader").get("/ppa/new/").content.decode()
+
+    assert 'list="curve-suggestions"' in html
+    assert f'<option value="{key}">German · fixed prices · BASE</option>' in html
+
+
 def test_an_unlicensed_or_unknown_curve_is_said_next_to_the_curve(portal):
     response = portal("acme", "trader").post("/ppa/new/", {**TERMS, "curve_key": "nope"})
 

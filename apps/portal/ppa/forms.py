@@ -71,7 +71,8 @@ class ContractForm(_Accessible):
         label="Curve",
         max_length=64,
         required=False,
-        help_text="The curve key valued against by default (from the curve catalog).",
+        help_text="The curve valued against by default: type a location or product to pick one.",
+        widget=forms.TextInput(attrs={"list": "curve-suggestions", "autocomplete": "off"}),
     )
     instrument_id = forms.CharField(label="Instrument id", max_length=64, required=False)
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from apps.curves.selectors import curve_catalog_for_keys
+from apps.curves.selectors import curve_catalog_for_keys, curve_catalog_power
 from apps.portal.access import portal_view
 from apps.portal.ppa.forms import TERM_FIELDS, ContractForm, ValuationForm
 from apps.portal.scenarios.runs import curve_label
@@ -41,6 +41,7 @@ READ, WRITE, RUN = "scenarios:read", "scenarios:write", "scenarios:run"
 PAGE_SIZE = 25
 HISTORY = 20
 RUN_CHOICES = 50
+SUGGESTIONS = 500
 
 
 def terms_shown(terms: dict[str, Any]) -> dict[str, Any]:
@@ -61,11 +62,19 @@ def ppa_contract_list_view(request: HttpRequest, ctx: RequestContext) -> HttpRes
     return render(request, "portal/ppa/list.html", {"rows": rows, "page": page, "q": q})
 
 
+def _curve_suggestions(tenant: Tenant) -> list[tuple[str, str]]:
+    return [
+        (c.curve_key, curve_label(c, c.curve_key))
+        for c in curve_catalog_power(tenant=tenant, limit=SUGGESTIONS)
+    ]
+
+
 def _contract_form_page(
-    request: HttpRequest, form: ContractForm, contract: PpaContract | None
+    request: HttpRequest, tenant: Tenant, form: ContractForm, contract: PpaContract | None
 ) -> HttpResponse:
     form.mark_errors()
-    return render(request, "portal/ppa/form.html", {"form": form, "contract": contract})
+    context = {"form": form, "contract": contract, "curves": _curve_suggestions(tenant)}
+    return render(request, "portal/ppa/form.html", context)
 
 
 _CONTRACT_ALIASES = {"terms.ppa_price": "price_usd_mwh", "terms": "__all__"}
@@ -76,7 +85,7 @@ _CONTRACT_ALIASES = {"terms.ppa_price": "price_usd_mwh", "terms": "__all__"}
 def ppa_contract_create_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
     form = ContractForm(request.POST or None)
     if request.method == "GET":
-        return _contract_form_page(request, form, None)
+        return _contract_form_page(request, ctx.tenant, form, None)
     if form.is_valid():
         try:
             contract = ppa_contract_create(
@@ -90,7 +99,7 @@ def ppa_contract_create_view(request: HttpRequest, ctx: RequestContext) -> HttpR
             form.attach_issues(error.issues, aliases=_CONTRACT_ALIASES)
         else:
             return redirect("portal-ppa-contract", contract_id=contract.pk)
-    return _contract_form_page(request, form, None)
+    return _contract_form_page(request, ctx.tenant, form, None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -100,7 +109,7 @@ def ppa_contract_edit_view(request: HttpRequest, ctx: RequestContext, contract_i
     initial = ContractForm.initial_for(contract.terms, contract.curve_key, contract.instrument_id)
     form = ContractForm(request.POST or None, initial=initial)
     if request.method == "GET":
-        return _contract_form_page(request, form, contract)
+        return _contract_form_page(request, ctx.tenant, form, contract)
     if form.is_valid():
         try:
             ppa_contract_update(
@@ -115,7 +124,7 @@ def ppa_contract_edit_view(request: HttpRequest, ctx: RequestContext, contract_i
             form.attach_issues(error.issues, aliases=_CONTRACT_ALIASES)
         else:
             return redirect("portal-ppa-contract", contract_id=contract.pk)
-    return _contract_form_page(request, form, contract)
+    return _contract_form_page(request, ctx.tenant, form, contract)
 
 
 def _run_choices() -> list[tuple[str, str]]:
