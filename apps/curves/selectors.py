@@ -236,3 +236,18 @@ def curve_dimension_values(
         if per_dim_limit is None or len(bucket) < per_dim_limit:
             bucket.append((str(value), int(curves)))
     return values
+
+
+def curve_catalog_for_keys(*, tenant: Tenant, curve_keys: list[str]) -> dict[str, Curve]:
+    """The catalog entries of ``curve_keys`` the tenant is licensed for (others left out), in one query."""
+    curves = Curve.objects.filter(curve_key__in=curve_keys, dataset__in=tenant_datasets(tenant=tenant))
+    return {curve.curve_key: curve for curve in curves}
+
+
+def curve_catalog_power(*, tenant: Tenant, limit: int) -> list[Curve]:
+    """The licensed power curves with monthly-style blocks (BASE, PEAK, OFFPEAK), by location and product: the
+    curves a PPA is usually valued against (the portal offers them as suggestions)."""
+    curves = Curve.objects.filter(
+        dataset__in=tenant_datasets(tenant=tenant), block__in=("BASE", "PEAK", "OFFPEAK")
+    )
+    return list(curves.order_by("location", "product", "block", "curve_key")[:limit])

@@ -18,4 +18,5 @@ urlpatterns = [
     path("curves/<str:curve_key>/history/", curve_history_view, name="portal-curve-history"),
     path("curves/<str:curve_key>/export/", curve_export_view, name="portal-curve-export"),
     path("", include("apps.portal.urls_ops")),
+    path("", include("apps.portal.urls_work")),
 ]

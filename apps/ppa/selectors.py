@@ -229,3 +229,13 @@ def scenario_run_monthly_prices(
         currency=_currency(units.get(key)),
         snapshot_id=run.output_snapshot_id,
     )
+
+
+def ppa_latest_valuations(*, contracts: list[PpaContract]) -> dict[uuid.UUID, PpaValuation]:
+    """The newest valuation of each of ``contracts``, keyed by contract id, in one query."""
+    valuations = (
+        PpaValuation.objects.filter(contract__in=[contract.pk for contract in contracts])
+        .order_by("contract_id", "-created_at", "-id")
+        .distinct("contract_id")
+    )
+    return {valuation.contract_id: valuation for valuation in valuations}

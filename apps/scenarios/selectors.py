@@ -320,3 +320,22 @@ def runs_compare(*, tenant: Tenant, run: ScenarioRun, other: ScenarioRun, metric
         metric=metric,
     )
     return get_engine().query(query).table
+
+
+# --- the portal's lists -----------------------------------------------------------------------------------
+
+
+def scenario_last_runs(*, scenarios: list[Scenario]) -> dict[uuid.UUID, ScenarioRun]:
+    """The newest run (by queue time) of each of ``scenarios``, keyed by scenario id, in one query."""
+    runs = (
+        ScenarioRun.objects.filter(scenario__in=[scenario.pk for scenario in scenarios])
+        .order_by("scenario_id", "-queued_at", "-id")
+        .distinct("scenario_id")
+    )
+    return {run.scenario_id: run for run in runs}
+
+
+def runs_succeeded_recent(*, limit: int = 50) -> list[ScenarioRun]:
+    """The tenant's latest ``limit`` succeeded runs (any scenario), newest first, with their scenario."""
+    runs = ScenarioRun.objects.filter(status=ScenarioRun.Status.SUCCEEDED).select_related("scenario")
+    return list(runs.order_by("-completed_at", "-id")[:limit])

@@ -31,6 +31,7 @@ from tests.support.routes import (
 from tests.support.world import World
 
 VARY = {"authorization", "cookie", "x-aurum-tenant"}
+NO_ID = "00000000-0000-0000-0000-000000000000"
 # The tenant URLconf's routes outside /api/, each with the path a GET asks for.
 SITE_PATHS = {
     "health/live": "/health/live",
@@ -58,6 +59,33 @@ SITE_PATHS = {
     "settings/members/<int:membership_id>/remove/": "/settings/members/1/remove/",  # POST only: 405
     "settings/invitations/<int:invitation_id>/revoke/": "/settings/invitations/1/revoke/",  # POST only: 405
     "invitations/<str:token>/": "/invitations/not-a-signed-link/",  # 404
+    # the portal's scenario and PPA pages (another tenant's or no object: 404; POST-only routes: 405)
+    **{
+        route: "/"
+        + route.replace("<str:scenario_id>", NO_ID)
+        .replace("<str:run_id>", NO_ID)
+        .replace("<str:contract_id>", NO_ID)
+        .replace("<str:valuation_id>", NO_ID)
+        .replace("<str:fmt>", "csv")
+        for route in (
+            "scenarios/",
+            "scenarios/new/",
+            "scenarios/compare/",
+            "scenarios/<str:scenario_id>/",
+            "scenarios/<str:scenario_id>/edit/",
+            "scenarios/<str:scenario_id>/run/",
+            "scenarios/<str:scenario_id>/runs/<str:run_id>/",
+            "scenarios/<str:scenario_id>/runs/<str:run_id>/status/",
+            "scenarios/<str:scenario_id>/runs/<str:run_id>/cancel/",
+            "scenarios/<str:scenario_id>/runs/<str:run_id>/outputs.<str:fmt>",
+            "ppa/",
+            "ppa/new/",
+            "ppa/<str:contract_id>/",
+            "ppa/<str:contract_id>/edit/",
+            "ppa/<str:contract_id>/value/",
+            "ppa/<str:contract_id>/valuations/<str:valuation_id>/",
+        )
+    },
 }
 # The platform host's routes outside /api/ and /admin/.
 PLATFORM_PATHS = {"health/live": "/health/live", "health/ready": "/health/ready", "metrics": "/metrics"}

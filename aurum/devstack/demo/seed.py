@@ -18,6 +18,7 @@ from apps.accounts.services import (
     membership_create,
     user_create,
 )
+from aurum.devstack.demo.work import demo_work_seed
 from tenants.models import Tenant
 from tenants.services import entitlement_grant, plan_ensure, tenant_create
 
@@ -80,6 +81,8 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
         for role in ("admin", "trader") if operator else ("admin", "analyst"):
             email = f"{role}@{schema}.example"
             result["users"].append(_demo_user(email=email, tenant=tenant, role=role, known=known_users))
+
+    demo_work_seed(tenant=Tenant.objects.select_related("plan").get(schema_name="acme"))
 
     staff_email = "platform@aurum.example"
     password = previous.get("platform_admin", {}).get("password") or secrets.token_urlsafe(12)
