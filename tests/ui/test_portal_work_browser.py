@@ -86,8 +86,8 @@ def _console_errors(browser) -> list[str]:
 
 def _chart_points(browser, spec_id: str) -> tuple[int, int]:
     """(x positions in the chart's spec, canvases uPlot drew) of one chart."""
-    spec = json.loads(browser.find_element(By.ID, spec_id).get_attribute("textContent"))
-    canvases = browser.find_elements(By.CSS_SELECTOR, f'[data-chart="#{spec_id}"] canvas')
+    spec = json.loads(browser.find_element(By.ID, spec_id).get_attribute("data-chart"))
+    canvases = browser.find_elements(By.CSS_SELECTOR, f"#{spec_id} canvas")
     return len(spec["x_labels"]), len(canvases)
 
 
@@ -173,7 +173,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         assert seen, "the run page showed no live progress"
         assert any(channel == "Live updates on" for _, _, channel in seen), seen  # the websocket carried it
         WebDriverWait(browser, 10).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, '[data-chart="#result-chart"] canvas')
+            lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas")
         )
         x_positions, canvases = _chart_points(browser, "result-chart")
         table_rows = browser.find_elements(By.CSS_SELECTOR, "#result-table tbody tr")
@@ -185,7 +185,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         Select(browser.find_element(By.ID, "tenor")).select_by_value("QUARTER")
         WebDriverWait(browser, 15).until(ec.staleness_of(result))
         WebDriverWait(browser, 10).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, '[data-chart="#result-chart"] canvas')
+            lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas")
         )
         quarters, _ = _chart_points(browser, "result-chart")
         assert "tenor=QUARTER" in browser.current_url
@@ -206,7 +206,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         irr = browser.find_element(By.ID, "irr").text
         assert npv and npv != "n/a" and irr
         WebDriverWait(browser, 10).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, '[data-chart="#cashflow-chart"] canvas')
+            lambda b: b.find_elements(By.CSS_SELECTOR, "#cashflow-chart canvas")
         )
         x_positions, _ = _chart_points(browser, "cashflow-chart")
         assert x_positions == len(browser.find_elements(By.CSS_SELECTOR, "#cashflow-table tbody tr")) == 12

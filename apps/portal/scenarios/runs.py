@@ -3,7 +3,6 @@ status as JSON for the page's script, its outputs as CSV or Parquet, and the com
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -77,10 +76,8 @@ def _result_context(request: HttpRequest, tenant: Tenant, run: ScenarioRun) -> d
         "tenor_type": tenor_type,
         "result": result,
         "unit": unit,
+        # The chart's spec travels in its data-chart attribute (docs/portal.md), as every portal chart's.
         "chart": result.chart(unit=unit),
-        # In a hidden element, not json_script: htmx (allowScriptTags off) drops every <script> of a
-        # swapped fragment, JSON blocks included, and this fragment is swapped when the curve changes.
-        "chart_json": json.dumps(result.chart(unit=unit)),
     }
 
 

@@ -40,7 +40,10 @@ def demo_curve(tenant: Tenant) -> Curve | None:
     """German baseload power (EUGP) when the demo loaded it, else the licensed curve with the most tenors."""
     licensed = Curve.objects.filter(dataset__in=tenant_datasets(tenant=tenant))
     german = licensed.filter(location="German", block="BASE", sheet_names__contains=["Fixed Prices - Mid"])
-    return german.order_by("curve_key").first() or licensed.order_by("-tenor_count", "curve_key").first()
+    return (
+        german.order_by("-last_asof", "curve_key").first()
+        or licensed.order_by("-last_asof", "-tenor_count", "curve_key").first()
+    )
 
 
 def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
@@ -78,7 +81,8 @@ def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
                 curve_key=curve.curve_key,
             )
         if not contract.valuations.exists():
-            ppa_valuate_curve(tenant=tenant, contract=contract)
+            # On the curve's own latest vintage: its dataset's latest day may not carry this curve.
+            ppa_valuate_curve(tenant=tenant, contract=contract, asof=curve.last_asof)
             if run.status == ScenarioRun.Status.SUCCEEDED:
                 ppa_valuate_scenario_run(tenant=tenant, contract=contract, run=run)
         return {"scenario": str(scenario.pk), "run": str(run.pk), "contract": str(contract.pk)}
