@@ -1,13 +1,12 @@
-"""End to end: members follow a curve, an operator uploads the next day, a real Celery worker ingests it, the
-outbox relay starts the watchlist fan-out, and each follower whose threshold the move crosses gets their notice
-over their own websocket; nobody else does (another member of the tenant, another tenant's member)."""
+"""End to end: members follow a curve, an operator uploads the next day, a real Celery worker ingests it,
+the outbox relay starts the watchlist fan-out, and each follower whose threshold the move crosses gets their
+notice over their own websocket; nobody else does (another member of the tenant, another tenant's member)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from datetime import date
 from typing import Any
 
 import pytest
@@ -15,22 +14,11 @@ import websockets
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from apps.curves.models import Curve
-from apps.ingestion.models import IngestRun
-from apps.ingestion.services import ingest_run_create, ingest_run_execute
-from apps.watchlists.models import Follow, Notice
+from apps.watchlists.models import Notice
+from tests.support.watch import DAY_B, watched_curve, watched_workbook
 from tests.support.websocket import ws_url
-from tests.support.workbooks import MONTHS, eugp_workbook
 
 pytestmark = [pytest.mark.live]
-
-DAY_A, DAY_B = date(2031, 1, 6), date(2031, 1, 7)
-LOCATION, PRODUCT = "EU", "Dutch_TTF"  # known to the units map: nothing quarantined
-
-
-def _workbook(asof: date, scale: float) -> bytes:
-    mids = [[round((30.0 + tenor / 10) * scale, 4)] for tenor in range(len(MONTHS))]
-    return eugp_workbook(locations=(LOCATION,), products=(PRODUCT,), blocks=("NA",), mids=mids, asof=asof)
 
 
 def _follow(api: Any, tenant: Any, role: str, curve_key: str, pct: float) -> None:
@@ -68,15 +56,7 @@ def test_a_new_vintage_reaches_each_follower_beyond_threshold_live_and_nobody_el
     committed_world, api, celery_worker, asgi_server
 ):
     w = committed_world
-    saved = list(Curve.objects.filter(dataset="vendor:EUGP", product__icontains="TTF"))  # restored after
-    first = ingest_run_create(
-        data=_workbook(DAY_A, 1.0), file_name="EOD_EUGP_20310106_1430.xlsx", source="command"
-    )
-    run = ingest_run_execute(run_id=first.run.pk)
-    run_ids = [run.pk]
-    assert run.status == "succeeded", (run.error_code, run.error_message)
-    curve_key = Curve.objects.get(dataset="vendor:EUGP", last_asof=DAY_A).curve_key
-    try:
+    with watched_curve() as (curve_key, run_ids):
         _follow(api, w.acme, "analyst", curve_key, 5)  # a 10 % move crosses it
         _follow(api, w.acme, "viewer", curve_key, 50)  # ... not this one
         _follow(api, w.globex, "analyst", curve_key, 1)  # another tenant's follower: their own notice
@@ -93,7 +73,7 @@ def test_a_new_vintage_reaches_each_follower_beyond_threshold_live_and_nobody_el
                 upload = await asyncio.to_thread(
                     api.post,
                     "/api/v2/ingest/runs",
-                    {"file": SimpleUploadedFile("EOD_EUGP_20310107_1430.xlsx", _workbook(DAY_B, 1.1))},
+                    {"file": SimpleUploadedFile("EOD_EUGP_20310107_1430.xlsx", watched_workbook(DAY_B, 1.1))},
                     format="multipart",
                     **w.ops.auth("trader"),
                 )
@@ -121,12 +101,3 @@ def test_a_new_vintage_reaches_each_follower_beyond_threshold_live_and_nobody_el
         assert theirs["tenant"] == "globex" and theirs["id"] != notice["id"]
         with schema_context("acme"):
             assert Notice.objects.filter(curve_key=curve_key).count() == 1
-    finally:
-        for schema in ("acme", "globex"):
-            with schema_context(schema):
-                Notice.objects.filter(curve_key=curve_key).delete()
-                Follow.objects.filter(curve_key=curve_key).delete()
-        IngestRun.objects.filter(pk__in=run_ids).delete()
-        Curve.objects.filter(pk__in=[curve.pk for curve in saved]).delete()
-        Curve.objects.filter(curve_key=curve_key).delete()
-        Curve.objects.bulk_create(saved)
