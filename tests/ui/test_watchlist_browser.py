@@ -1,6 +1,7 @@
 """An analyst follows a curve in a real browser; an operator uploads the next day, a real worker ingests it,
 and the notice banner appears on the analyst's home page without a reload, the watchlist panel shows the move
-and the notice, which the analyst marks read. Screenshots at 1280 and 390 px; no console error (the CSP holds)."""
+and the notice, which the analyst marks read. Screenshots at 1280 and 390 px; no console error (the CSP
+holds)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def test_follow_a_curve_then_the_next_day_s_notice_appears_live(
         assert "2031-01-06 → 2031-01-07" in panel_text and "(10.00 %)" in panel_text
         screenshot(browser, "watchlist-notice-live")
 
+        banner.find_element(By.TAG_NAME, "button").click()  # Dismiss
+        _wait(browser, ec.invisibility_of_element_located((By.CSS_SELECTOR, ".notice-banner")))
         browser.find_element(By.CSS_SELECTOR, "#watchlist-panel .notice form button").click()
         _wait(browser, lambda b: "unread" not in b.find_element(By.ID, "watchlist-panel").text)
 
