@@ -103,10 +103,13 @@ def curve_dataset_summaries(*, datasets: frozenset[str]) -> dict[str, dict[str, 
     return {row["dataset"]: {"curves": row["curves"], "last_asof": row["last_asof"]} for row in rows}
 
 
-def curve_vintages(*, curve: Curve) -> list[date]:
-    """The as-of dates in which ``curve`` has points, oldest first."""
-    table = _run(queries.curve_vintages, curve.curve_key, (curve.dataset,)).table
-    return list(table.column("asof_date").to_pylist())
+def curve_vintage_points(*, curve: Curve, dates: tuple[date, ...]) -> dict[date, list[dict[str, Any]]]:
+    """Every point of ``curve`` in each of the vintages ``dates`` (one read), by as-of date."""
+    filters = CurveFilters(datasets=(curve.dataset,), curve_keys=(curve.curve_key,))
+    by_day: dict[date, list[dict[str, Any]]] = {day: [] for day in dates}
+    for row in _run(queries.curves_on, filters, tuple(sorted(set(dates)))).table.to_pylist():
+        by_day.setdefault(row["asof_date"], []).append(row)
+    return by_day
 
 
 def curve_point_read(*, curve: Curve, tenor_label: str, asof: date) -> QueryResult:

@@ -82,3 +82,20 @@ def published_asof_dates(*, datasets: frozenset[str], limit: int) -> list[date]:
         .distinct()[:limit]
     )
     return [day for day in dates if day is not None]
+
+
+def curve_asof_dates(*, curve: Curve) -> list[date]:
+    """The as-of dates of ``curve``, oldest first: the days its dataset published between the curve's first
+    and last as-of (Postgres; a day the vendor left the curve out shows as a vintage without points)."""
+    dates = (
+        IngestRun.objects.filter(
+            dataset=curve.dataset,
+            status__in=IngestRun.PUBLISHED,
+            asof_date__gte=curve.first_asof,
+            asof_date__lte=curve.last_asof,
+        )
+        .order_by("asof_date")
+        .values_list("asof_date", flat=True)
+        .distinct()
+    )
+    return [day for day in dates if day is not None]

@@ -9,27 +9,33 @@ from __future__ import annotations
 import bisect
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_htmx.http import push_url
 
 from apps.curves.models import Curve
-from apps.curves.selectors import curve_get_for_tenant, curve_points, curve_vintages
+from apps.curves.selectors import curve_get_for_tenant, curve_vintage_points
+from apps.ingestion.selectors import curve_asof_dates
 from apps.portal.access import portal_view
 from apps.portal.curve_figures import (
     TenorRow,
     curve_chart_spec,
     default_tenor_type,
+    table_cells,
     tenor_rows,
     tenor_types,
 )
 from apps.portal.curve_state import CurveState
 from aurum.api.context import RequestContext
+from aurum.api.read_cache import read_through
 from aurum.errors import InvalidInputError
-from aurum.lakehouse.queries import CurveFilters
 from tenants.selectors import tenant_datasets
+
+PORTAL_READ_TTL = 120  # seconds, as the API's curve reads
 
 
 def curve_unit(curve: Curve) -> str:
@@ -42,11 +48,6 @@ def curve_title(curve: Curve) -> str:
     return (
         " · ".join(part for part in (curve.location, curve.product, curve.block) if part) or curve.curve_key
     )
-
-
-def vintage_points(curve: Curve, asof: date) -> list[dict[str, Any]]:
-    filters = CurveFilters(datasets=(curve.dataset,), curve_keys=(curve.curve_key,))
-    return list(curve_points(filters=filters, asof=asof).table.to_pylist())
 
 
 def _nearest(vintages: list[date], day: date) -> str:
@@ -70,7 +71,7 @@ def curve_detail_view(request: HttpRequest, ctx: RequestContext, curve_key: str)
     datasets = tenant_datasets(tenant=ctx.tenant)
     curve = curve_get_for_tenant(tenant=ctx.tenant, curve_key=curve_key, datasets=datasets)
     state = CurveState.from_query(curve_key, request.GET)
-    vintages = curve_vintages(curve=curve)
+    vintages = curve_asof_dates(curve=curve)
     if not vintages:
         return render(request, "portal/curves/detail.html", {"curve": curve, "title": curve_title(curve)})
     scrubbed = state.vintage is not None
@@ -84,13 +85,28 @@ def curve_detail_view(request: HttpRequest, ctx: RequestContext, curve_key: str)
     position = vintages.index(state.asof)
     previous = vintages[position - 1] if position > 0 else None
 
-    points = vintage_points(curve, state.asof)
+    # The previous vintage is ghosted behind the curve unless another vintage is compared explicitly.
+    other = state.compare if state.compare is not None else previous
+    dates = (state.asof,) if other is None else (state.asof, other)
+    # Cached like the API's reads: keyed by tenant, licence and the dataset's version (an ingest moves it).
+    read, _ = read_through(
+        scope="portal.curve",
+        tenant_id=ctx.tenant.pk,
+        datasets=datasets,
+        params={"curve_key": curve.curve_key, "dates": [d.isoformat() for d in dates]},
+        compute=lambda: curve_vintage_points(curve=curve, dates=dates),
+        ttl=PORTAL_READ_TTL,
+        versioned=frozenset({curve.dataset}),
+    )
+    points = read[state.asof]
     types = tenor_types(points)
     tenor_type = state.tenor_type if state.tenor_type in dict(types) else default_tenor_type(types) or ""
-    ghost = vintage_points(curve, previous) if previous is not None and previous != state.compare else None
-    compare = vintage_points(curve, state.compare) if state.compare is not None else None
+    ghost = read[previous] if previous is not None and state.compare is None else None
+    compare = read[state.compare] if state.compare is not None else None
     rows = tenor_rows(points, tenor_type=tenor_type, compare=compare, ghost=ghost)
     view_state = state.with_(tenor_type=tenor_type if tenor_type != default_tenor_type(types) else "")
+
+    history_base = reverse("portal-curve-history", args=[curve.curve_key]) + "?"
 
     def lineage_url(row: TenorRow) -> str:
         return view_state.url("portal-curve-lineage", tenor=row.tenor_label)
@@ -108,7 +124,18 @@ def curve_detail_view(request: HttpRequest, ctx: RequestContext, curve_key: str)
         "title": curve_title(curve),
         "unit": curve_unit(curve),
         "state": view_state,
-        "rows": [(row, lineage_url(row), view_state.with_(tenor=row.tenor_label).url()) for row in rows],
+        "rows": [
+            {
+                "tenor": row.tenor_label,
+                "month": row.contract_month.strftime("%b %Y") if row.contract_month else "—",
+                "cells": table_cells(row, compare=state.compare is not None),
+                "lineage_url": lineage_url(row),
+                "history_url": view_state.with_(tenor=row.tenor_label).url(),
+                "history_fragment": history_base + urlencode({"tenor": row.tenor_label}),
+                "selected": row.tenor_label == state.tenor,
+            }
+            for row in rows
+        ],
         "chart": chart,
         "vintages": [d.isoformat() for d in vintages],
         "position": position,

@@ -1,6 +1,7 @@
 """``/curves/movers/?asof_a=…&asof_b=…``: the largest moves between two vintages across the licensed curves,
 ranked, each linked to its curve compared on those two dates."""
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,8 +15,9 @@ from apps.curves.models import Curve
 from apps.curves.selectors import curve_movers
 from apps.ingestion.selectors import published_asof_dates
 from apps.portal.access import form_invalid, portal_view
-from apps.portal.curve_detail import curve_title
+from apps.portal.curve_detail import PORTAL_READ_TTL, curve_title
 from aurum.api.context import RequestContext
+from aurum.api.read_cache import read_through
 from aurum.errors import InvalidInputError
 from aurum.lakehouse.queries import MOVER_RANKINGS, CurveFilters
 from tenants.selectors import tenant_datasets
@@ -28,6 +30,15 @@ class MoversForm(forms.Form):
     asof_b = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     top = forms.TypedChoiceField(choices=[(n, n) for n in TOP_CHOICES], coerce=int, required=False)
     by = forms.ChoiceField(choices=[(b, b) for b in MOVER_RANKINGS], required=False)
+
+
+def _curve_link(move: dict[str, Any], *, asof_a: date, asof_b: date) -> dict[str, str]:
+    """The curve page's state for a move: the two vintages compared, the moved tenor chosen."""
+    link = {"asof": asof_b.isoformat(), "compare": asof_a.isoformat()}
+    if move["tenor_type"] != "MONTHLY":
+        link["tenor_type"] = move["tenor_type"]
+    link["tenor"] = move["tenor_label"]
+    return link
 
 
 @require_safe
@@ -51,12 +62,22 @@ def curve_movers_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse
     if asof_b <= asof_a:
         raise InvalidInputError.field("asof_b", "asof_b must be after asof_a.", code="order")
     filters = CurveFilters(datasets=tuple(sorted(datasets)))
-    moves = curve_movers(filters=filters, asof_a=asof_a, asof_b=asof_b, top=top, by=by).table.to_pylist()
+    moves, _ = read_through(
+        scope="portal.movers",
+        tenant_id=ctx.tenant.pk,
+        datasets=datasets,
+        params={"asof_a": asof_a.isoformat(), "asof_b": asof_b.isoformat(), "top": top, "by": by},
+        compute=lambda: curve_movers(
+            filters=filters, asof_a=asof_a, asof_b=asof_b, top=top, by=by
+        ).table.to_pylist(),
+        ttl=PORTAL_READ_TTL,
+    )
     curves = Curve.objects.in_bulk([m["curve_key"] for m in moves], field_name="curve_key")
     rows = [
         {
             **move,
-            "pct": move["diff_pct"] * 100 if move["diff_pct"] is not None else None,
+            # Relative to the size of the first mid, so a rise reads as a rise on a negative price too.
+            "pct": move["diff_abs"] / abs(move["mid_a"]) * 100 if move["mid_a"] else None,
             "curve": curves.get(move["curve_key"]),
             "title": curve_title(curves[move["curve_key"]])
             if move["curve_key"] in curves

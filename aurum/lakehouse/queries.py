@@ -194,6 +194,24 @@ def curves_between(filters: CurveFilters, start: date, end: date) -> LakehouseQu
     return _query(_limit(select, filters), filters, prune)
 
 
+def curves_on(filters: CurveFilters, dates: tuple[date, ...]) -> LakehouseQuery:
+    """The vintages of exactly ``dates``: one row per (curve_key, tenor_label, asof_date), the latest load of
+    that day; ordered by curve_key, tenor_label, asof_date (one read for a curve page and its overlay)."""
+    days = tuple(sorted(set(dates)))
+    conditions = [*_conditions(filters), one_of("asof_date", days)]
+    ranked = _ranked(conditions, partition_by=(*_TENOR, "asof_date")).subquery("ranked")
+    select = (
+        exp.select(*(exp.column(name) for name in CURVE_COLUMNS))
+        .from_(ranked)
+        .where(exp.column(_RANK).eq(1))
+        .order_by(
+            *(ascending(exp.column(name)) for name in ("curve_key", "tenor_label", "asof_date", "price_type"))
+        )
+    )
+    prune = [_pruneone_of("asof_date", tuple(day.isoformat() for day in days))]
+    return _query(_limit(select, filters), filters, prune)
+
+
 def strip_filters(filters: CurveFilters, strip_type: str) -> CurveFilters:
     """The filters of a strips read: strip rows (quoted or derived) are the rows of that tenor type."""
     if strip_type not in STRIP_TYPES:
@@ -256,19 +274,6 @@ def curve_history(curve_key: str, tenor_label: str, datasets: Sequence[str]) -> 
         .order_by(ascending(exp.column("asof_date")))
     )
     return _query(select, filters, [_prune_eq("tenor_label", tenor_label)])
-
-
-def curve_vintages(curve_key: str, datasets: Sequence[str]) -> LakehouseQuery:
-    """The as-of dates in which the curve has any row (``asof_date``), oldest first."""
-    filters = CurveFilters(datasets=tuple(datasets), curve_keys=(curve_key,))
-    select = (
-        exp.select(column("asof_date"))
-        .distinct()
-        .from_(scan_table(OBS))
-        .where(exp.and_(*_conditions(filters)))
-        .order_by(ascending(column("asof_date")))
-    )
-    return _query(select, filters, [])
 
 
 def curve_point(dataset: str, curve_key: str, tenor_label: str, asof: date) -> LakehouseQuery:

@@ -64,8 +64,8 @@
   }
 
   var ROLE_STYLE = {
-    line: function () { return { stroke: cssVar("--chart-1"), width: 2, points: { show: true, size: 5 } }; },
-    compare: function () { return { stroke: cssVar("--chart-2"), width: 2, dash: [6, 4], points: { show: true, size: 4 } }; },
+    line: function () { return { stroke: cssVar("--chart-1"), width: 2, points: { show: true, size: 5, fill: cssVar("--surface") } }; },
+    compare: function () { return { stroke: cssVar("--chart-2"), width: 2, dash: [6, 4], points: { show: true, size: 4, fill: cssVar("--surface") } }; },
     ghost: function () { return { stroke: cssVar("--chart-ghost"), width: 1.5, points: { show: false } }; },
     bid: function () { return { stroke: "transparent", width: 0, points: { show: false } }; },
     ask: function () { return { stroke: "transparent", width: 0, points: { show: false } }; },
@@ -113,6 +113,7 @@
       cursor: { points: { size: 8 } },
       legend: { live: true }
     };
+    if (el._aurumPlot) el._aurumPlot.destroy();
     el.textContent = "";
     var plot = new uPlot(opts, data, el);
     if (spec.point_links) {
@@ -127,8 +128,6 @@
       });
       plot.over.classList.add("clickable");
     }
-    var resize = function () { plot.setSize({ width: Math.max(el.clientWidth, 280), height: opts.height }); };
-    window.addEventListener("resize", resize);
     el._aurumPlot = plot;
   }
 
@@ -145,6 +144,18 @@
     initCopy(root);
     initScrubbers(root);
     initCharts(root);
+  }
+
+  // One listener for every chart: a resized window resizes them, a changed colour scheme redraws them.
+  window.addEventListener("resize", function () {
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el._aurumPlot && el.isConnected) el._aurumPlot.setSize({ width: Math.max(el.clientWidth, 280), height: el._aurumPlot.height });
+    });
+  });
+  if (window.matchMedia) {
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
+      document.querySelectorAll("[data-chart]").forEach(function (el) { if (el._aurumPlot) renderChart(el); });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -39,6 +39,13 @@ SITE_PATHS = {
     "": "/",
     "login/": "/login/",
     "logout/": "/logout/",  # POST only: 405
+    "curves/": "/curves/?q=spark",
+    "curves/movers/": "/curves/movers/",  # a redirect to the latest two vintages, or the page
+    # An unknown curve: the portal's 404 page, private like the rest (tests/portal reads the real ones).
+    "curves/<str:curve_key>/": "/curves/unknown/?asof=2025-07-01",
+    "curves/<str:curve_key>/lineage/": "/curves/unknown/lineage/?asof=2025-07-01&tenor=2025-08",
+    "curves/<str:curve_key>/history/": "/curves/unknown/history/?tenor=2025-08",
+    "curves/<str:curve_key>/export/": "/curves/unknown/export/?asof=2025-07-01&format=csv",
 }
 # The platform host's routes outside /api/ and /admin/.
 PLATFORM_PATHS = {"health/live": "/health/live", "health/ready": "/health/ready", "metrics": "/metrics"}

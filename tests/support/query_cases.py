@@ -64,6 +64,10 @@ CASES: dict[str, Case] = {
         lambda f: queries.curves_between(f, D10, D11),
         lambda f: sample.expected_between(f, D10, D11),
     ),
+    "on": (  # two vintages that are not adjacent: the one between is left out
+        lambda f: queries.curves_on(f, (D12, D10)),
+        lambda f: sample.expected_on(f, (D10, D12)),
+    ),
     "dimensions": (
         lambda f: queries.curve_dimensions(f),
         lambda f: sample.expected_dimensions(f),

@@ -257,7 +257,7 @@ ROUTES = [
         "get",
         lambda w: f"/api/v2/scenario-runs/{GLOBEX_RUN}/compare?other={GLOBEX_RUN}",
     ),
-    # Watchlists and notices (tenant schema, per member): globex's follow and notice exist (_globex_watchlist).
+    # Watchlists and notices (tenant schema, per member): globex has a follow and a notice.
     Route("api/v2/watchlist", "get", lambda w: "/api/v2/watchlist"),
     Route(
         "api/v2/watchlist",

@@ -211,6 +211,16 @@ def expected_between(filters: CurveFilters, start: date, end: date) -> list[Row]
     return _page(ordered, filters)
 
 
+def expected_on(filters: CurveFilters, days: tuple[date, ...]) -> list[Row]:
+    """The vintages of exactly ``days``: ``expected_between`` restricted to those days."""
+    rows = [row for row in ROWS if _visible(row, filters) and row["asof_date"] in days]
+    newest = _newest(rows, lambda row: (row["curve_key"], row["tenor_label"], row["asof_date"]))
+    ordered = sorted(
+        newest, key=lambda r: (r["curve_key"], r["tenor_label"], r["asof_date"], r["price_type"])
+    )
+    return _page(ordered, filters)
+
+
 def expected_dimensions(filters: CurveFilters) -> list[Row]:
     """(dimension, value, number of curves) over every visible row, dimensions plus commodity."""
     from aurum.lakehouse.queries import FILTER_COLUMNS

@@ -17,7 +17,11 @@ def screenshot(browser: Any, name: str) -> list[Path]:
     saved = []
     for label, (width, height) in WIDTHS.items():
         browser.set_window_size(width, height)
-        full = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, height)
+        full = browser.execute_script(
+            "var f = document.querySelector('footer') || document.querySelector('main') || document.body;"
+            "return Math.ceil(f.getBoundingClientRect().bottom + window.scrollY);"
+        )
         browser.set_window_size(width, min(max(int(full), height), 5000))
         path = SCREENSHOTS / f"{name}-{label}.png"
         browser.save_screenshot(str(path))

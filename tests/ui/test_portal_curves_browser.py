@@ -64,11 +64,28 @@ def _chart_ready(browser: Any, selector: str = "#curve-view [data-chart]") -> No
 def _table(browser: Any) -> dict[str, list[float | None]]:
     """The curve table: tenor -> the exact numbers of its cells (data-value), None for a blank."""
     rows = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#curve-table tbody tr[data-tenor]')).map(function (tr) {"
+        "return Array.from(document.querySelectorAll('#curve-table tbody tr[data-tenor]'))"
+        ".map(function (tr) {"
         " return [tr.dataset.tenor, Array.from(tr.querySelectorAll('[data-value]')).map(function (td) {"
         " return td.dataset.value; })]; });"
     )
     return {tenor: [None if v == "None" else float(v) for v in values] for tenor, values in rows}
+
+
+def _wider_than_a_phone(browser: Any) -> list[str]:
+    """Elements that stick out of a 390 px wide page (the page would scroll sideways)."""
+    browser.set_window_size(390, 844)
+    try:
+        return browser.execute_script(
+            "var w = document.documentElement.clientWidth; var out = [];"
+            "document.querySelectorAll('body *').forEach(function (e) {"
+            " if (e.closest('.table-wrap')) return;"  # tables scroll inside their own box
+            " var r = e.getBoundingClientRect(); if (r.right > w + 1 && e.offsetParent !== null)"
+            " out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right)); });"
+            "return document.documentElement.scrollWidth > w ? out.slice(0, 8) : [];"
+        )
+    finally:
+        browser.set_window_size(1280, 900)
 
 
 def _assert_clean_console(browser: Any, page: str) -> None:
@@ -124,6 +141,19 @@ def test_an_analyst_finds_a_curve_and_reads_what_the_workbook_says(
     assert mids == pytest.approx({t: r["mid"] for t, r in quoted.items()})
     screenshot(browser, "curve")
     _assert_clean_console(browser, "curve")
+    assert _wider_than_a_phone(browser) == []
+    dark = [{"name": "prefers-color-scheme", "value": "dark"}]
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": dark})
+    try:
+        background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 20, 27)"  # --bg of the dark scheme
+        _wait(
+            browser,
+            lambda b: b.execute_script("return document.querySelector('#curve-view .u-over') !== null"),
+        )
+        screenshot(browser, "curve-dark")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
     # Clicking a point of the chart shows its lineage.
     over = browser.find_element(By.CSS_SELECTOR, "#curve-view .u-over")
@@ -216,7 +246,7 @@ def _rows(path: Path, fmt: str) -> list[dict[str, Any]]:
         return list(csv.DictReader(io.StringIO(path.read_text())))
     if fmt == "xlsx":
         header, *data = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("curves").to_python()
-        return [dict(zip(header, row, strict=True)) for row in data]
+        return [dict(zip(map(str, header), row, strict=True)) for row in data]
     return pq.read_table(path).to_pylist()
 
 

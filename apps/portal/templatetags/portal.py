@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.filter
 def json_attr(value: Any) -> str:
-    """``value`` as JSON for an HTML attribute (``data-chart="{{ spec|json_attr }}"``; autoescaping quotes it).
+    """``value`` as JSON for an HTML attribute, ``data-chart="{{ spec|json_attr }}"``.
 
     Data for scripts travels in attributes, not in ``<script type="application/json">`` blocks: htmx drops
     every ``<script>`` of swapped-in content when it may not evaluate scripts (the CSP's setting)."""
