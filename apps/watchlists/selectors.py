@@ -14,7 +14,8 @@ from django.db.models import F, QuerySet
 
 from apps.accounts.models import Membership
 from apps.curves.models import Curve
-from apps.curves.selectors import curve_diff_points, curve_vintages
+from apps.curves.selectors import curve_diff_points
+from apps.ingestion.selectors import curve_asof_dates
 from apps.watchlists.models import FRONT, Follow, Notice
 from aurum.errors import NotFoundError
 from aurum.lakehouse.queries import CurveFilters
@@ -82,7 +83,7 @@ def notice_get_for_member(*, membership: Membership, notice_id: object) -> Notic
 def curve_move(*, curve: Curve, asof: date | None = None) -> CurveMove | None:
     """The curve's monthly tenors' moves from the vintage before ``asof`` (default: its latest) to ``asof``;
     None when there is no earlier vintage (or no such vintage)."""
-    vintages = curve_vintages(curve=curve)
+    vintages = curve_asof_dates(curve=curve)
     if asof is None:
         asof = vintages[-1] if vintages else None
     if asof is None or asof not in vintages:

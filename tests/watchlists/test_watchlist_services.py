@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django_tenants.utils import schema_context
@@ -73,6 +74,7 @@ def test_follow_records_the_latest_move_with_a_default_threshold_of_5_percent(wo
         follow, created = follow_create(tenant=member.tenant, membership=member, curve_key=ttf.curve_key)
 
     move = curve_move(curve=ttf, asof=DAY3)
+    assert move is not None
     largest = max(move.tenors, key=lambda tenor: abs(tenor.diff_abs))
     assert created and (follow.threshold_abs, follow.threshold_pct, follow.tenor) == (None, Decimal("5"), "")
     assert (follow.move_prev_asof, follow.move_asof, follow.move_tenor) == (DAY2, DAY3, largest.tenor)
@@ -82,6 +84,7 @@ def test_follow_records_the_latest_move_with_a_default_threshold_of_5_percent(wo
 def test_a_vintage_beyond_the_threshold_raises_one_notice_addressed_to_the_member(world, ttf):
     member, other = _member(world), _member(world, role="viewer")
     move = curve_move(curve=ttf, asof=DAY3)
+    assert move is not None
     largest = max(move.tenors, key=lambda tenor: abs(tenor.diff_abs))
     with schema_context("acme"):
         follow_create(
@@ -112,6 +115,7 @@ def test_a_vintage_beyond_the_threshold_raises_one_notice_addressed_to_the_membe
     events = OutboxEvent.objects.filter(event_type="watchlist.notice").order_by("id")
     assert events.count() == events_before + 1
     event = events.last()
+    assert event is not None
     assert (event.tenant_schema, event.membership_id) == ("acme", member.pk)
     assert event.payload["curve_key"] == ttf.curve_key and event.payload["tenor"] == largest.tenor
 
@@ -119,6 +123,7 @@ def test_a_vintage_beyond_the_threshold_raises_one_notice_addressed_to_the_membe
 def test_a_percent_threshold_and_a_tenor_focus(world, ttf):
     member = _member(world)
     move = curve_move(curve=ttf, asof=DAY3)
+    assert move is not None
     front = move.tenors[0]
     assert front.diff_pct is not None
     with schema_context("acme"):
@@ -141,6 +146,7 @@ def test_a_percent_threshold_and_a_tenor_focus(world, ttf):
 def test_another_tenant_s_followers_are_untouched_and_an_unlicensed_curve_is_404(world, ttf):
     acme, globex = _member(world), _member(world, "globex")
     rp_curve = Curve.objects.filter(dataset="vendor:RP").first()
+    assert rp_curve is not None
     with schema_context("acme"):
         follow_create(
             tenant=acme.tenant, membership=acme, curve_key=ttf.curve_key, threshold_abs=Decimal("0.0001")
@@ -160,12 +166,13 @@ def test_another_tenant_s_followers_are_untouched_and_an_unlicensed_curve_is_404
 def test_bad_thresholds_and_tenors_are_400s_naming_the_field(world, ttf):
     member = _member(world)
     with schema_context("acme"):
-        for kwargs, field in [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"threshold_abs": -1}, "threshold_abs"),
             ({"threshold_pct": 0}, "threshold_pct"),
             ({"threshold_pct": "abc"}, "threshold_pct"),
             ({"tenor": "2099-01"}, "tenor"),
-        ]:
+        ]
+        for kwargs, field in cases:
             with pytest.raises(InvalidInputError) as error:
                 follow_create(tenant=member.tenant, membership=member, curve_key=ttf.curve_key, **kwargs)
             assert error.value.issues[0].field == field
