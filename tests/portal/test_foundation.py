@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.curves import D1, D3, a_curve
 
-PAGES = ["home", "catalog", "curve", "compare", "lineage", "history", "movers"]
+PAGES = ["home", "catalog", "curve", "compare", "lineage", "history", "movers", "watchlist"]
 
 
 def _path(page: str) -> str:
@@ -21,6 +21,7 @@ def _path(page: str) -> str:
         "lineage": f"/curves/{curve}/lineage/?asof={D3}&tenor=2026-01",
         "history": f"/curves/{curve}/history/?tenor=2026-01",
         "movers": f"/curves/movers/?asof_a={D1}&asof_b={D3}",
+        "watchlist": "/watchlist/",
     }[page]
 
 
