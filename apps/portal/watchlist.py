@@ -4,6 +4,7 @@ knows about watchlists), and marking notices read. The live banner is ``static/p
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -36,15 +37,41 @@ def _rows(follows: list[Follow]) -> list[dict[str, Any]]:
     for follow in follows:
         curve = curves.get(follow.curve_key)
         title = curve_title(curve) if curve else follow.curve_key
-        rows.append({"follow": follow, "title": title, "unit": curve_unit(curve) if curve else ""})
+        rows.append(
+            {
+                "follow": follow,
+                "title": title,
+                "unit": curve_unit(curve) if curve else "",
+                "pct": _plain(follow.threshold_pct) if follow.threshold_pct is not None else "",
+                "abs": _plain(follow.threshold_abs) if follow.threshold_abs is not None else "",
+            }
+        )
     return rows
 
 
-def _control(request: HttpRequest, ctx: RequestContext, curve_key: str, **extra: Any) -> HttpResponse:
+def _plain(value: Decimal) -> str:
+    """2.500 -> "2.5", 10.000 -> "10" (no exponent)."""
+    return f"{value.normalize():f}"
+
+
+def threshold_text(follow: Follow) -> str:
+    """The follow's threshold as people say it: "2.5 %", "1.25" (curve units) or "2.5 % or 1.25"."""
+    parts = []
+    if follow.threshold_pct is not None:
+        parts.append(f"{_plain(follow.threshold_pct)} %")
+    if follow.threshold_abs is not None:
+        parts.append(_plain(follow.threshold_abs))
+    return " or ".join(parts)
+
+
+def _control(request: HttpRequest, ctx: RequestContext, curve_key: str) -> HttpResponse:
     follow = follow_list(membership=ctx.membership).filter(curve_key=curve_key).first()
-    return render(
-        request, "portal/watchlists/_follow_control.html", {"curve_key": curve_key, "follow": follow, **extra}
-    )
+    context = {
+        "curve_key": curve_key,
+        "follow": follow,
+        "threshold": threshold_text(follow) if follow else "",
+    }
+    return render(request, "portal/watchlists/_follow_control.html", context)
 
 
 @require_http_methods(["GET", "POST"])
