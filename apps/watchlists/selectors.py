@@ -84,31 +84,42 @@ def curve_move(*, curve: Curve, asof: date | None = None) -> CurveMove | None:
     """The curve's monthly tenors' moves from the vintage before ``asof`` (default: its latest) to ``asof``;
     None when there is no earlier vintage (or no such vintage)."""
     vintages = curve_asof_dates(curve=curve)
-    if asof is None:
-        asof = vintages[-1] if vintages else None
-    if asof is None or asof not in vintages:
+    day = asof if asof is not None else (vintages[-1] if vintages else None)
+    if day is None:
         return None
-    earlier = [vintage for vintage in vintages if vintage < asof]
-    if not earlier:
-        return None
-    prev_asof = earlier[-1]
-    filters = CurveFilters(datasets=(curve.dataset,), curve_keys=(curve.curve_key,), tenor_type=MONTHLY)
-    rows = curve_diff_points(filters=filters, asof_a=prev_asof, asof_b=asof).table.to_pylist()
-    tenors = sorted(
-        (
-            TenorMove(
-                tenor=row["tenor_label"],
-                contract_month=row["contract_month"],
-                mid=row["mid_b"],
-                diff_abs=float(row["diff_abs"]),
-                diff_pct=None if row["diff_pct"] is None else float(row["diff_pct"]) * 100,
+    return curve_moves(curves=[curve], asof=day).get(curve.curve_key)
+
+
+def curve_moves(*, curves: list[Curve], asof: date) -> dict[str, CurveMove | None]:
+    """``curve_move`` of each curve on ``asof``, by curve key, with one lakehouse read per (dataset, previous
+    vintage) rather than one per curve (a fan-out over many followed curves of a dataset reads once)."""
+    moves: dict[str, CurveMove | None] = {curve.curve_key: None for curve in curves}
+    groups: dict[tuple[str, date], list[str]] = {}
+    for curve in curves:
+        vintages = curve_asof_dates(curve=curve)
+        earlier = [vintage for vintage in vintages if vintage < asof]
+        if asof in vintages and earlier:
+            groups.setdefault((curve.dataset, earlier[-1]), []).append(curve.curve_key)
+    for (dataset, prev_asof), keys in groups.items():
+        filters = CurveFilters(datasets=(dataset,), curve_keys=tuple(sorted(keys)), tenor_type=MONTHLY)
+        rows = curve_diff_points(filters=filters, asof_a=prev_asof, asof_b=asof).table.to_pylist()
+        tenors: dict[str, list[TenorMove]] = {key: [] for key in keys}
+        for row in rows:
+            if row["diff_abs"] is None:
+                continue
+            tenors[row["curve_key"]].append(
+                TenorMove(
+                    tenor=row["tenor_label"],
+                    contract_month=row["contract_month"],
+                    mid=row["mid_b"],
+                    diff_abs=float(row["diff_abs"]),
+                    diff_pct=None if row["diff_pct"] is None else float(row["diff_pct"]) * 100,
+                )
             )
-            for row in rows
-            if row["diff_abs"] is not None
-        ),
-        key=lambda move: (move.contract_month or date.max, move.tenor),
-    )
-    return CurveMove(curve_key=curve.curve_key, asof=asof, prev_asof=prev_asof, tenors=tuple(tenors))
+        for key in keys:
+            ordered = sorted(tenors[key], key=lambda move: (move.contract_month or date.max, move.tenor))
+            moves[key] = CurveMove(curve_key=key, asof=asof, prev_asof=prev_asof, tenors=tuple(ordered))
+    return moves
 
 
 def crosses(follow: Follow, move: TenorMove) -> bool:

@@ -21,7 +21,15 @@ from apps.accounts.models import Membership
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_get_for_tenant
 from apps.watchlists.models import FRONT, Follow, Notice
-from apps.watchlists.selectors import CurveMove, TenorMove, crosses, curve_move, follow_curves, follow_move
+from apps.watchlists.selectors import (
+    CurveMove,
+    TenorMove,
+    crosses,
+    curve_move,
+    curve_moves,
+    follow_curves,
+    follow_move,
+)
 from aurum.errors import InvalidInputError
 from aurum.events.publish import event_publish_on_commit
 from tenants.models import Tenant
@@ -171,7 +179,7 @@ def watchlist_vintage_published(*, tenant: Tenant, dataset: str, asof: date) -> 
         Follow.objects.filter(curve_key__in=Curve.objects.filter(dataset=dataset).values("curve_key"))
     )
     curves = follow_curves(follows=follows)
-    moves = {key: curve_move(curve=curve, asof=asof) for key, curve in curves.items()}
+    moves = curve_moves(curves=list(curves.values()), asof=asof)
     created: list[Notice] = []
     with transaction.atomic():
         for follow in follows:
