@@ -46,6 +46,10 @@ SITE_PATHS = {
     "curves/<str:curve_key>/lineage/": "/curves/unknown/lineage/?asof=2025-07-01&tenor=2025-08",
     "curves/<str:curve_key>/history/": "/curves/unknown/history/?tenor=2025-08",
     "curves/<str:curve_key>/export/": "/curves/unknown/export/?asof=2025-07-01&format=csv",
+    "watchlist/": "/watchlist/",
+    "watchlist/panel/": "/watchlist/panel/",
+    "watchlist/notices/read/": "/watchlist/notices/read/",  # POST only: 405
+    "watchlist/follow/<str:curve_key>/": "/watchlist/follow/unknown/",  # an unknown curve: 404
 }
 # The platform host's routes outside /api/ and /admin/.
 PLATFORM_PATHS = {"health/live": "/health/live", "health/ready": "/health/ready", "metrics": "/metrics"}

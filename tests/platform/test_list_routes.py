@@ -105,7 +105,7 @@ def _follows(api: Any, world: World, o: AcmeObjects) -> None:
     from apps.curves.models import Curve
 
     keys = Curve.objects.filter(dataset="vendor:EUGP").exclude(curve_key=o.curve_key).order_by("curve_key")
-    for key in keys.values_list("curve_key", flat=True)[:2]:
+    for key in keys.values_list("curve_key", flat=True)[6:8]:  # not those _notices follows
         _post(api, world, "/api/v2/watchlist", {"curve_key": key, "threshold_pct": 1})
 
 
