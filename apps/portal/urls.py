@@ -6,6 +6,12 @@ from apps.portal.curve_parts import curve_export_view, curve_history_view, curve
 from apps.portal.home import home_view
 from apps.portal.movers import curve_movers_view
 from apps.portal.views import login_view, logout_view
+from apps.portal.watchlist import (
+    notices_read_view,
+    watchlist_follow_view,
+    watchlist_page_view,
+    watchlist_panel_view,
+)
 
 urlpatterns = [
     path("", home_view, name="portal-home"),
@@ -19,4 +25,8 @@ urlpatterns = [
     path("curves/<str:curve_key>/export/", curve_export_view, name="portal-curve-export"),
     path("", include("apps.portal.urls_ops")),
     path("", include("apps.portal.urls_work")),
+    path("watchlist/", watchlist_page_view, name="portal-watchlist"),
+    path("watchlist/panel/", watchlist_panel_view, name="portal-watchlist-panel"),
+    path("watchlist/notices/read/", notices_read_view, name="portal-notices-read"),
+    path("watchlist/follow/<str:curve_key>/", watchlist_follow_view, name="portal-watchlist-follow"),
 ]

@@ -45,12 +45,19 @@ def tenant_group(schema_name: str) -> str:
     return f"tenant.{schema_name}.events"
 
 
-def channel_send(*, schema_name: str, event: dict[str, Any]) -> None:
-    """Push ``event`` to every websocket of the tenant now; PublishError if the layer cannot take it."""
+def member_group(schema_name: str, membership_id: int) -> str:
+    """The sockets of one member of the tenant (events addressed to them only, such as their notices)."""
+    return f"tenant.{schema_name}.member.{membership_id}"
+
+
+def channel_send(*, schema_name: str, event: dict[str, Any], membership_id: int | None = None) -> None:
+    """Push ``event`` to every websocket of the tenant now (or of one member of it, ``membership_id``);
+    PublishError if the layer cannot take it."""
+    group = tenant_group(schema_name) if membership_id is None else member_group(schema_name, membership_id)
     try:
         loop, layer = _publisher_loop()
         message = {"type": "domain.event", "event": event}
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(tenant_group(schema_name), message), loop)
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception as exc:  # the layer raises Redis's, asyncio's and its own errors; all mean "not sent"
         raise PublishError(f"{type(exc).__name__}: {exc}") from exc

@@ -23,7 +23,7 @@ from aurum.events.auth import (
     SocketCredential,
     credential_refusal,
 )
-from aurum.events.channel import tenant_group
+from aurum.events.channel import member_group, tenant_group
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +34,7 @@ EVENT_RECHECK_SECONDS = 1.0
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     group: str | None = None
+    member: str | None = None
     credential: SocketCredential | None = None
     checked_at = 0.0
     closing = False
@@ -58,7 +59,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         self.credential = credential
         self.group = tenant_group(tenant.schema_name)
+        # The member's own group too: events addressed to one member (their notices) reach only their sockets.
+        self.member = member_group(tenant.schema_name, credential.membership.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.member, self.channel_name)
         await self.accept()
         self.checked_at = time.monotonic()
         await self.send_json({"type": "stream.ready", "tenant": tenant.schema_name})
@@ -111,3 +115,6 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.group is not None:
             group, self.group = self.group, None
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.member is not None:
+            member, self.member = self.member, None
+            await self.channel_layer.group_discard(member, self.channel_name)

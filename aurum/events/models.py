@@ -18,6 +18,8 @@ class OutboxEvent(models.Model):
     tenant_schema = models.CharField(max_length=63)
     event_type = models.CharField(max_length=100)
     payload = models.JSONField(encoder=DjangoJSONEncoder)
+    # An event for one member only (a watchlist notice): sent to that member's sockets, not the tenant's.
+    membership_id = models.BigIntegerField(null=True, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     # Not before this time: a failed relay backs off.
     available_at = models.DateTimeField(default=timezone.now)

@@ -25,8 +25,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aurum.celery import app as celery_app
 from aurum.events.channel import PublishError, channel_send
 from aurum.events.models import OutboxEvent
+from aurum.transient import TRANSIENT_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -40,13 +42,31 @@ class RelayResult:
     failed: int
 
 
-def outbox_append(*, schema_name: str, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Record an event for ``schema_name``'s tenant in the current transaction; relay it after commit."""
-    event = OutboxEvent.objects.create(tenant_schema=schema_name, event_type=event_type, payload=payload)
+def outbox_append(
+    *, schema_name: str, event_type: str, payload: dict[str, Any], membership_id: int | None = None
+) -> OutboxEvent:
+    """Record an event for ``schema_name``'s tenant (or one member of it) in the current transaction; relay
+    it after commit."""
+    event = OutboxEvent.objects.create(
+        tenant_schema=schema_name, event_type=event_type, payload=payload, membership_id=membership_id
+    )
     # robust: the change has committed, so nothing here may fail the request or task that made it; an
     # error is logged and the row stays due for the beat relay.
     transaction.on_commit(lambda: outbox_relay(ids=[event.pk]), robust=True)
     return event
+
+
+def event_tasks_send(event: OutboxEvent) -> None:
+    """Start the work ``AURUM_EVENT_TASKS`` names for the event's type: each task is sent in the event's
+    tenant schema with ``(event_id, payload)``; PublishError when the broker cannot take it. The event is
+    then retried, so such tasks must be idempotent (they may also run twice after a relay died)."""
+    for name in settings.AURUM_EVENT_TASKS.get(event.event_type, ()):
+        try:
+            celery_app.send_task(
+                name, args=(str(event.event_id), event.payload), headers={"_schema_name": event.tenant_schema}
+            )
+        except TRANSIENT_ERRORS as exc:
+            raise PublishError(f"task {name} not sent: {type(exc).__name__}: {exc}") from exc
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -69,7 +89,10 @@ def outbox_relay(*, ids: Sequence[int] | None = None, limit: int = RELAY_BATCH) 
         error = ""
         for event in events:
             try:
-                channel_send(schema_name=event.tenant_schema, event=event.message())
+                channel_send(
+                    schema_name=event.tenant_schema, event=event.message(), membership_id=event.membership_id
+                )
+                event_tasks_send(event)
             except PublishError as exc:
                 error = str(exc)[:500]
                 break

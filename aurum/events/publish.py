@@ -32,7 +32,12 @@ def event_publish(*, schema_name: str, event_type: str, payload: dict[str, Any])
     return True
 
 
-def event_publish_on_commit(*, schema_name: str, event_type: str, payload: dict[str, Any]) -> None:
+def event_publish_on_commit(
+    *, schema_name: str, event_type: str, payload: dict[str, Any], membership_id: int | None = None
+) -> None:
     """Record a domain event in the caller's transaction (the outbox); it is relayed once that commits and
-    retried until sent. Nothing is recorded for a rolled-back change."""
-    outbox_append(schema_name=schema_name, event_type=event_type, payload=payload)
+    retried until sent. Nothing is recorded for a rolled-back change. With ``membership_id`` the event goes
+    to that member's sockets only."""
+    outbox_append(
+        schema_name=schema_name, event_type=event_type, payload=payload, membership_id=membership_id
+    )

@@ -53,6 +53,7 @@ TENANT_APPS: list[str] = [
     "django.contrib.contenttypes",
     "apps.scenarios",
     "apps.ppa",
+    "apps.watchlists",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -223,6 +224,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "events-outbox-relay": {"task": "events.outbox_relay", "schedule": 5.0},
     "events-outbox-prune": {"task": "events.outbox_prune", "schedule": 3600.0},
 }
+# Domain events that start work: when the outbox relays an event of one of these types, it also sends each
+# named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
+# the event due, so the work is started at least once, only after the change committed.
+AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {"ingestion.completed": ("watchlists.vintage_published",)}
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)

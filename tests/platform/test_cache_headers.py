@@ -86,6 +86,10 @@ SITE_PATHS = {
             "ppa/<str:contract_id>/valuations/<str:valuation_id>/",
         )
     },
+    "watchlist/": "/watchlist/",
+    "watchlist/panel/": "/watchlist/panel/",
+    "watchlist/notices/read/": "/watchlist/notices/read/",  # POST only: 405
+    "watchlist/follow/<str:curve_key>/": "/watchlist/follow/unknown/",  # an unknown curve: 404
 }
 # The platform host's routes outside /api/ and /admin/.
 PLATFORM_PATHS = {"health/live": "/health/live", "health/ready": "/health/ready", "metrics": "/metrics"}

@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.routes import (
     DOCS_ROUTES,
+    GLOBEX_FOLLOWED_KEY,
+    GLOBEX_NOTICE,
     GLOBEX_PPA,
     GLOBEX_PPA_VALUATION,
     GLOBEX_RUN,
@@ -61,6 +63,29 @@ def _globex_ppa(db: None) -> None:
             asof=datetime.date(2025, 1, 1),
             npv=1,
             version_hash="globex",
+        )
+
+
+@pytest.fixture(autouse=True)
+def _globex_watchlist(world: Any) -> None:
+    import datetime
+
+    from django_tenants.utils import schema_context
+
+    from apps.watchlists.models import Follow, Notice
+
+    admin = world.globex.members["admin"].membership_id
+    day = datetime.date(2025, 1, 2)
+    with schema_context("globex"):
+        Follow.objects.create(membership_id=admin, curve_key=GLOBEX_FOLLOWED_KEY, threshold_pct=1)
+        Notice.objects.create(
+            pk=GLOBEX_NOTICE,
+            membership_id=admin,
+            curve_key=GLOBEX_FOLLOWED_KEY,
+            asof=day,
+            prev_asof=day - datetime.timedelta(days=1),
+            tenor="2025-02",
+            diff_abs=1.0,
         )
 
 

@@ -101,6 +101,29 @@ def _scenarios(api: Any, world: World, o: AcmeObjects) -> None:
         _post(api, world, "/api/v2/scenarios", body)
 
 
+def _follows(api: Any, world: World, o: AcmeObjects) -> None:
+    from apps.curves.models import Curve
+
+    keys = Curve.objects.filter(dataset="vendor:EUGP").exclude(curve_key=o.curve_key).order_by("curve_key")
+    for key in keys.values_list("curve_key", flat=True)[6:8]:  # not those _notices follows
+        _post(api, world, "/api/v2/watchlist", {"curve_key": key, "threshold_pct": 1})
+
+
+def _notices(api: Any, world: World, o: AcmeObjects) -> None:
+    from django_tenants.utils import schema_context
+
+    from apps.curves.models import Curve
+    from apps.watchlists.services import watchlist_vintage_published
+    from tenants.models import Tenant
+
+    keys = Curve.objects.filter(dataset="vendor:EUGP").exclude(curve_key=o.curve_key).order_by("curve_key")
+    for key in keys.values_list("curve_key", flat=True)[:6]:
+        _post(api, world, "/api/v2/watchlist", {"curve_key": key, "threshold_abs": 0.0001})
+    tenant = Tenant.objects.select_related("plan").get(pk=world.acme.pk)
+    with schema_context(tenant.schema_name):
+        assert len(watchlist_vintage_published(tenant=tenant, dataset="vendor:EUGP", asof=ASOF_B)) >= 2
+
+
 def _run(api: Any, world: World, o: AcmeObjects) -> None:
     _post(api, world, f"/api/v2/scenarios/{o.scenario_id}/runs", {"seed": 3})
 
@@ -204,6 +227,9 @@ LIST_CASES: dict[str, ListCase] = {
     "api/v2/scenarios/<str:scenario_id>/runs": ListCase(
         lambda o: f"/api/v2/scenarios/{o.scenario_id}/runs", "v2", 6, _run
     ),
+    # the page (one member's follows; their notices)
+    "api/v2/watchlist": ListCase(lambda o: "/api/v2/watchlist", "v2", 4, _follows),
+    "api/v2/notices": ListCase(lambda o: "/api/v2/notices", "v2", 4, _notices),
     # the scenario, its assumptions, its latest succeeded run, the output table's pointer
     "api/v1/scenarios/<str:scenario_id>/outputs": ListCase(
         lambda o: f"/api/v1/scenarios/{o.scenario_id}/outputs?metric=mid&tenor_type=CALENDAR", "v1", 7

@@ -7,7 +7,18 @@ import pytest
 
 from tests.support.curves import D1, D3, a_curve
 
-PAGES = ["home", "catalog", "curve", "compare", "lineage", "history", "movers", "ingestion", "settings"]
+PAGES = [
+    "home",
+    "catalog",
+    "curve",
+    "compare",
+    "lineage",
+    "history",
+    "movers",
+    "ingestion",
+    "settings",
+    "watchlist",
+]
 
 
 def _path(page: str) -> str:
@@ -23,6 +34,7 @@ def _path(page: str) -> str:
         "movers": f"/curves/movers/?asof_a={D1}&asof_b={D3}",
         "ingestion": "/ingestion/",
         "settings": "/settings/",
+        "watchlist": "/watchlist/",
     }[page]
 
 

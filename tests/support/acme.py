@@ -43,6 +43,7 @@ class AcmeObjects:
     other_run_id: str  # a second succeeded run of the scenario, for compare and metrics' trend
     contract_id: str
     valuation_id: str
+    notice_id: int  # a notice of acme's admin, who follows ``curve_key``
 
 
 def german_power_curve() -> tuple[str, str]:
@@ -101,6 +102,21 @@ def contract_with_valuation(api: Any, world: World, *, curve_key: str, asof: dat
     return contract_id, valuation.json()["data"]["id"]
 
 
+def followed_with_notice(api: Any, world: World, *, curve_key: str) -> int:
+    """Acme's admin follows ``curve_key`` with a tiny threshold; the ``ASOF_B`` vintage raises a notice."""
+    from apps.watchlists.services import watchlist_vintage_published
+    from tenants.models import Tenant
+
+    body = {"curve_key": curve_key, "threshold_abs": 0.0001}
+    followed = api.post("/api/v2/watchlist", body, format="json", **world.acme.auth("admin"))
+    assert followed.status_code == 201, followed.content
+    tenant = Tenant.objects.select_related("plan").get(pk=world.acme.pk)
+    with schema_context(tenant.schema_name):
+        notices = watchlist_vintage_published(tenant=tenant, dataset="vendor:EUGP", asof=ASOF_B)
+    assert len(notices) == 1
+    return notices[0].pk
+
+
 def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
     curve_key, tenor = german_power_curve()
     scenario_id, (run_id, other_run_id) = scenario_with_runs(
@@ -117,4 +133,5 @@ def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
         other_run_id=other_run_id,
         contract_id=contract_id,
         valuation_id=valuation_id,
+        notice_id=followed_with_notice(api, world, curve_key=curve_key),
     )

@@ -41,6 +41,9 @@ PPA_TERMS = {"counterparty": "Acme Solar", "price_usd_mwh": 40.0, "volume_mwh": 
 # A scenario of globex's and a (succeeded) run of it, created in globex's schema by _globex_scenario.
 GLOBEX_SCENARIO = "7b1c9f2e-0000-4000-8000-00000000b001"
 GLOBEX_RUN = "7b1c9f2e-0000-4000-8000-00000000b002"
+# A curve globex's admin follows and a notice of theirs, created in globex's schema by _globex_watchlist.
+GLOBEX_FOLLOWED_KEY = "9" * 64
+GLOBEX_NOTICE = 999_003
 
 
 ROUTES = [
@@ -254,6 +257,26 @@ ROUTES = [
         "get",
         lambda w: f"/api/v2/scenario-runs/{GLOBEX_RUN}/compare?other={GLOBEX_RUN}",
     ),
+    # Watchlists and notices (tenant schema, per member): globex has a follow and a notice.
+    Route("api/v2/watchlist", "get", lambda w: "/api/v2/watchlist"),
+    Route(
+        "api/v2/watchlist",
+        "post",
+        lambda w: "/api/v2/watchlist",
+        {"curve_key": UNLICENSED_CURVE_KEY},
+        allowed=(404,),
+    ),
+    Route("api/v2/watchlist/<str:curve_key>", "get", lambda w: f"/api/v2/watchlist/{GLOBEX_FOLLOWED_KEY}"),
+    Route(
+        "api/v2/watchlist/<str:curve_key>",
+        "patch",
+        lambda w: f"/api/v2/watchlist/{GLOBEX_FOLLOWED_KEY}",
+        {"threshold_pct": 1},
+    ),
+    Route("api/v2/watchlist/<str:curve_key>", "delete", lambda w: f"/api/v2/watchlist/{GLOBEX_FOLLOWED_KEY}"),
+    Route("api/v2/notices", "get", lambda w: "/api/v2/notices"),
+    Route("api/v2/notices/read", "post", lambda w: "/api/v2/notices/read", {"ids": [GLOBEX_NOTICE]}),
+    Route("api/v2/notices/<str:notice_id>", "get", lambda w: f"/api/v2/notices/{GLOBEX_NOTICE}"),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -382,6 +405,10 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/scenario-runs/<str:run_id>/compare": (
         lambda o: f"/api/v2/scenario-runs/{o.run_id}/compare?other={o.other_run_id}"
     ),
+    "api/v2/watchlist": lambda o: "/api/v2/watchlist",
+    "api/v2/watchlist/<str:curve_key>": lambda o: f"/api/v2/watchlist/{o.curve_key}",
+    "api/v2/notices": lambda o: "/api/v2/notices",
+    "api/v2/notices/<str:notice_id>": lambda o: f"/api/v2/notices/{o.notice_id}",
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",

@@ -172,9 +172,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         print("live states seen:", seen)
         assert seen, "the run page showed no live progress"
         assert any(channel == "Live updates on" for _, _, channel in seen), seen  # the websocket carried it
-        WebDriverWait(browser, 10).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas")
-        )
+        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas"))
         x_positions, canvases = _chart_points(browser, "result-chart")
         table_rows = browser.find_elements(By.CSS_SELECTOR, "#result-table tbody tr")
         assert canvases >= 1 and x_positions == len(table_rows) > 12
@@ -184,9 +182,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         result = browser.find_element(By.ID, "result-chart")
         Select(browser.find_element(By.ID, "tenor")).select_by_value("QUARTER")
         WebDriverWait(browser, 15).until(ec.staleness_of(result))
-        WebDriverWait(browser, 10).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas")
-        )
+        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas"))
         quarters, _ = _chart_points(browser, "result-chart")
         assert "tenor=QUARTER" in browser.current_url
         assert (
@@ -205,9 +201,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         npv = browser.find_element(By.ID, "npv").text
         irr = browser.find_element(By.ID, "irr").text
         assert npv and npv != "n/a" and irr
-        WebDriverWait(browser, 10).until(
-            lambda b: b.find_elements(By.CSS_SELECTOR, "#cashflow-chart canvas")
-        )
+        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#cashflow-chart canvas"))
         x_positions, _ = _chart_points(browser, "cashflow-chart")
         assert x_positions == len(browser.find_elements(By.CSS_SELECTOR, "#cashflow-table tbody tr")) == 12
         shoot(browser, "work-ppa-valuation")
