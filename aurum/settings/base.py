@@ -178,6 +178,11 @@ REST_FRAMEWORK = {
     # `format=csv|parquet|xlsx` selects our own output formats (spec 3.1), not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "aurum.api.problems.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "aurum.api.parsers.StorableJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "aurum.api.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -17,7 +17,7 @@ from tests.support.contract import contract_spec
 
 # Generated requests per operation; `make drills` (issue 14) raises it, the suite keeps it cheap.
 EXAMPLES = int(os.environ.get("AURUM_FUZZ_EXAMPLES", "4"))
-STATEFUL_EXAMPLES = int(os.environ.get("AURUM_FUZZ_STATEFUL_EXAMPLES", "20"))
+STATEFUL_EXAMPLES = int(os.environ.get("AURUM_FUZZ_STATEFUL_EXAMPLES", "12"))
 
 # Where Aurum serves what the original served at its root (the original's own paths come with issue 13).
 _ORIGINAL_TO_AURUM = {"/health": "/health/live", "/ready": "/health/ready"}

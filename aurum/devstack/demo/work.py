@@ -9,6 +9,7 @@ from typing import Any
 from django_tenants.utils import schema_context
 
 from apps.curves.models import Curve
+from apps.ingestion.selectors import curve_asof_dates
 from apps.ppa.models import PpaContract
 from apps.ppa.services import ppa_contract_create, ppa_valuate_curve, ppa_valuate_scenario_run
 from apps.scenarios.models import Scenario, ScenarioRun
@@ -16,6 +17,7 @@ from apps.scenarios.services.execution import scenario_run_execute
 from apps.scenarios.services.inputs import CurveSelection, RunOptions
 from apps.scenarios.services.runs import scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create
+from aurum.errors import NotFoundError
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -44,6 +46,17 @@ def demo_curve(tenant: Tenant) -> Curve | None:
         german.order_by("-last_asof", "curve_key").first()
         or licensed.order_by("-last_asof", "-tenor_count", "curve_key").first()
     )
+
+
+def _value_on_newest_vintage(*, tenant: Tenant, contract: PpaContract, curve: Curve) -> None:
+    """Value ``contract`` on the newest vintage that holds the curve's monthly prices (a day of its dataset
+    may leave the curve out)."""
+    for asof in reversed(curve_asof_dates(curve=curve)):
+        try:
+            ppa_valuate_curve(tenant=tenant, contract=contract, asof=asof)
+            return
+        except NotFoundError:
+            continue
 
 
 def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
@@ -81,8 +94,7 @@ def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
                 curve_key=curve.curve_key,
             )
         if not contract.valuations.exists():
-            # On the curve's own latest vintage: its dataset's latest day may not carry this curve.
-            ppa_valuate_curve(tenant=tenant, contract=contract, asof=curve.last_asof)
+            _value_on_newest_vintage(tenant=tenant, contract=contract, curve=curve)
             if run.status == ScenarioRun.Status.SUCCEEDED:
                 ppa_valuate_scenario_run(tenant=tenant, contract=contract, run=run)
         return {"scenario": str(scenario.pk), "run": str(run.pk), "contract": str(contract.pk)}
