@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from python_calamine import CalamineWorkbook
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -156,15 +157,23 @@ def test_an_analyst_finds_a_curve_and_reads_what_the_workbook_says(
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
     # Clicking a point of the chart shows its lineage.
-    over = browser.find_element(By.CSS_SELECTOR, "#curve-view .u-over")
-    x, y, width, height = browser.execute_script(
-        "var p=document.querySelector('#curve-view [data-chart]')._aurumPlot; var i=3;"
-        "var s=p.series.findIndex(function (s) { return s.label.indexOf('Mid') === 0; });"
-        "return [p.valToPos(i,'x'), p.valToPos(p.data[s][i],'y'), p.over.clientWidth, p.over.clientHeight];"
-    )
-    ActionChains(browser).move_to_element_with_offset(
-        over, int(x - width / 2), int(y - height / 2)
-    ).click().perform()
+    for attempt in range(3):  # the chart is redrawn when the colour scheme changes back: find it afresh
+        try:
+            over = browser.find_element(By.CSS_SELECTOR, "#curve-view .u-over")
+            x, y, width, height = browser.execute_script(
+                "var p=document.querySelector('#curve-view [data-chart]')._aurumPlot; var i=3;"
+                "var s=p.series.findIndex(function (s) { return s.label.indexOf('Mid') === 0; });"
+                "return [p.valToPos(i,'x'), p.valToPos(p.data[s][i],'y'), p.over.clientWidth,"
+                " p.over.clientHeight];"
+            )
+            ActionChains(browser).move_to_element_with_offset(
+                over, int(x - width / 2), int(y - height / 2)
+            ).click().perform()
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     third = sorted(quoted)[3]
     _wait(browser, ec.text_to_be_present_in_element((By.ID, "lineage"), f"{third} on {D3.isoformat()}"))
     assert f"EOD_EUGP_{D3:%Y%m%d}_1430.xlsx" in browser.find_element(By.ID, "lineage").text
