@@ -6,6 +6,7 @@ import glob
 import hashlib
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import stat
@@ -104,7 +105,28 @@ def cluster_root(var_dir: Path, name: str) -> Path:
     user = service_user()
     if user is None:
         return var_dir / name / "postgres"
-    return _service_base(var_dir, user) / name / "postgres"
+    cluster = _service_base(var_dir, user) / name / "postgres"
+    _pair_with_checkout(cluster, var_dir / name)
+    return cluster
+
+
+def _pair_with_checkout(cluster: Path, stack_dir: Path) -> None:
+    """Keep the cluster outside the checkout only while it belongs to this checkout's other state.
+
+    The folder is named after the checkout's path, so a clone deleted and made again at the same path would
+    find the old cluster, whose Iceberg catalog points at warehouse files that went with the old clone. A
+    token written on both sides pairs them; a cluster whose token the checkout does not hold is removed.
+    """
+    ours, theirs = stack_dir / ".cluster-token", cluster.parent / ".cluster-token"
+    token = ours.read_text().strip() if ours.exists() else ""
+    if not token or not theirs.exists() or theirs.read_text().strip() != token:
+        if cluster.exists():
+            shutil.rmtree(cluster)
+        token = secrets.token_hex(16)
+        stack_dir.mkdir(parents=True, exist_ok=True)
+        cluster.parent.mkdir(parents=True, exist_ok=True)
+        ours.write_text(token)
+        theirs.write_text(token)
 
 
 def _runs_as(user: str, program: Path) -> bool:
