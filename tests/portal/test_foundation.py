@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.support.curves import D1, D3, a_curve
+from tests.support.page_policy import POLICY, policy_of
 
 PAGES = [
     "home",
@@ -38,28 +39,12 @@ def _path(page: str) -> str:
     }[page]
 
 
-POLICY = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": "'self' data:",
-    "connect-src": "'self'",
-    "frame-ancestors": "'none'",
-    "form-action": "'self'",
-}
-
-
-def _policy(header: str) -> dict[str, str]:
-    directives = (part.strip().split(" ", 1) for part in header.split(";") if part.strip())
-    return {name: value for name, value in directives}
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_every_portal_page_sends_a_policy_that_keeps_requests_on_the_host(portal, path):
     response = portal().get(_path(path))
 
     assert response.status_code == 200
-    policy = _policy(response["Content-Security-Policy"])
+    policy = policy_of(response["Content-Security-Policy"])
     assert {name: policy.get(name) for name in POLICY} == POLICY
 
 

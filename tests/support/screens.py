@@ -33,3 +33,19 @@ def screenshot(browser: Any, name: str) -> list[Path]:
 def console_errors(browser: Any) -> list[str]:
     """Console errors since the last call (script errors, CSP violations, failed loads)."""
     return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def sign_in(browser: Any, url: str, email: str, password: str) -> None:
+    """Sign in on ``url``'s portal as a fresh session and wait for the answer page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url + "/login/")
+    browser.delete_all_cookies()
+    browser.get(url + "/login/")
+    browser.find_element(By.ID, "id_email").send_keys(email)
+    browser.find_element(By.ID, "id_password").send_keys(password)
+    form = browser.find_element(By.TAG_NAME, "form")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(ec.staleness_of(form))

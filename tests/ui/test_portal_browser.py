@@ -5,19 +5,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.screens import sign_in as _sign_in
+
 # django_db: pytest-django creates the test database only for sessions that have a test marked with it.
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
-
-
-def _sign_in(browser, url: str, email: str, password: str) -> None:
-    browser.get(url + "/login/")
-    browser.delete_all_cookies()
-    browser.get(url + "/login/")
-    browser.find_element(By.ID, "id_email").send_keys(email)
-    browser.find_element(By.ID, "id_password").send_keys(password)
-    form = browser.find_element(By.TAG_NAME, "form")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.staleness_of(form))  # the answer page has loaded
 
 
 def test_a_member_signs_in_and_sees_their_workspace(committed_world, asgi_server, browser):

@@ -25,6 +25,7 @@ from tests.support.cells import sheet_cells
 from tests.support.curves import D1, D2, D3, a_curve, parsed
 from tests.support.lake import EUGP_DAYS, RP_DAYS, Lake, eod, private_lake
 from tests.support.screens import console_errors, screenshot
+from tests.support.screens import sign_in as _sign_in
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
 
@@ -36,17 +37,6 @@ def lake(
     files = [eod("EUGP", d) for d in EUGP_DAYS] + [eod("RP", d) for d in RP_DAYS]
     with django_db_blocker.unblock(), private_lake(tmp_path_factory.mktemp("lake"), files) as private:
         yield private
-
-
-def _sign_in(browser: Any, url: str, email: str, password: str) -> None:
-    browser.get(url + "/login/")
-    browser.delete_all_cookies()
-    browser.get(url + "/login/")
-    browser.find_element(By.ID, "id_email").send_keys(email)
-    browser.find_element(By.ID, "id_password").send_keys(password)
-    form = browser.find_element(By.TAG_NAME, "form")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.staleness_of(form))
 
 
 def _wait(browser: Any, condition: Any, timeout: float = 10) -> Any:

@@ -12,12 +12,19 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.paths import EOD_DIR, REPO
+from tests.support.paths import EOD_DIR
+from tests.support.screens import screenshot
+from tests.support.screens import sign_in as _sign_in
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
 
 WORKBOOK = (EOD_DIR / "EOD_EUGP_20250821_1430.xlsx").resolve()  # a day no other test loads
-SHOTS = REPO / "var" / "screenshots"  # the checkout's var/, not the test run's scratch folder
+
+
+def _shoot(browser, name: str) -> None:
+    """Save the whole page at 1280 px and at 390 px (a phone); the page logged no error to the console."""
+    assert _console_errors(browser) == [], name
+    screenshot(browser, f"ops-{name}")
 
 
 def _console_errors(browser) -> list[str]:
@@ -28,30 +35,6 @@ def _console_errors(browser) -> list[str]:
         for entry in browser.get_log("browser")
         if entry["level"] == "SEVERE" and "status of 403" not in entry["message"]
     ]
-
-
-def _shoot(browser, name: str) -> None:
-    """Save the whole page at 1280 px and at 390 px (a phone), then return to 1280 px; the page logged no
-    error to the console."""
-    assert _console_errors(browser) == [], name
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        browser.set_window_size(width, 900)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(max(height + 140, 700), 5000))
-        browser.save_screenshot(str(SHOTS / f"ops-{name}-{width}.png"))
-    browser.set_window_size(1280, 900)
-
-
-def _sign_in(browser, url: str, email: str, password: str) -> None:
-    browser.get(url + "/login/")
-    browser.delete_all_cookies()
-    browser.get(url + "/login/")
-    browser.find_element(By.ID, "id_email").send_keys(email)
-    browser.find_element(By.ID, "id_password").send_keys(password)
-    form = browser.find_element(By.TAG_NAME, "form")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.staleness_of(form))
 
 
 def _sign_out(browser) -> None:

@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.paths import EOD_DIR
-from tests.support.screenshots import shoot
+from tests.support.screens import screenshot as shoot
 from tests.support.slices import ingest_slice, read_slice
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]

@@ -14,6 +14,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.screens import console_errors, screenshot
+from tests.support.screens import sign_in as _sign_in
 from tests.support.watch import DAY_B, watched_curve, watched_workbook
 
 pytestmark = [pytest.mark.live]
@@ -21,17 +22,6 @@ pytestmark = [pytest.mark.live]
 
 def _wait(browser: Any, condition: Any, timeout: float = 15) -> Any:
     return WebDriverWait(browser, timeout).until(condition)
-
-
-def _sign_in(browser: Any, url: str, email: str, password: str) -> None:
-    browser.get(url + "/login/")
-    browser.delete_all_cookies()
-    browser.get(url + "/login/")
-    browser.find_element(By.ID, "id_email").send_keys(email)
-    browser.find_element(By.ID, "id_password").send_keys(password)
-    form = browser.find_element(By.TAG_NAME, "form")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    _wait(browser, ec.staleness_of(form))
 
 
 def test_follow_a_curve_then_the_next_day_s_notice_appears_live(
