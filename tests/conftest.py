@@ -24,9 +24,25 @@ _WORLD: World | None = None
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """The test database, migrated, with the test world in it, for every session that needs it.
+
+    pytest-django's own fixture sets up only the databases that tests marked ``django_db`` (or taking
+    ``db``) ask for: a run of only live-server tests (which use ``session_world`` / ``asgi_server``) would
+    get an empty database. This one always sets up the default database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     global _WORLD
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose, interactive=False, aliases={"default"}
+        )
         _WORLD = build_world()
     yield
     from django.db import connection
@@ -40,6 +56,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture
