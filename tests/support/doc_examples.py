@@ -10,7 +10,8 @@ An example is a fenced code block right after a marker line naming it:
 ``doc_example(path, name)`` returns it (its language and code); the test runs it however its language needs
 (``example_run`` runs python, javascript (node) and bash blocks as separate processes with the environment the
 test gives; against the in-process server take ``asgi_server`` with ``committed_world``, which lets the
-server's thread reach the database). tests/docs/test_doc_examples_covered.py fails when an example of a doc is named by no test.
+server's thread reach the database). tests/docs/test_doc_examples_covered.py fails when an example of a doc
+is named by no test.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class Example:
 
 
 def doc_examples(path: str | Path) -> dict[str, Example]:
-    """Every named example of a doc (path relative to the repository), by name; a repeated name is an error."""
+    """Every named example of a doc (path relative to the repository), by name; a name used twice is an
+    error."""
     text = (REPO / path).read_text()
     found: dict[str, Example] = {}
     for match in _EXAMPLE.finditer(text):
