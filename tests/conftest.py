@@ -41,7 +41,7 @@ def django_db_setup(
     global _WORLD
     with django_db_blocker.unblock():
         db_cfg = setup_databases(
-            verbosity=request.config.option.verbose, interactive=False, aliases={"default"}
+            verbosity=request.config.option.verbose, interactive=False, aliases=dict.fromkeys(["default"])
         )
         _WORLD = build_world()
     yield
