@@ -75,3 +75,18 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="1-255 characters of A-Z a-z 0-9 _ - . : /; a retry with the same key answers the same",
 )
+
+
+# The original Aurum's paths (/v1/..., /health, /ready and their aliases) reach the same views as /api/v1/
+# and /health/*: the schema documents each view once, under Aurum's own paths.
+ORIGINAL_V1_PREFIX = "/v1/"
+ORIGINAL_PROBES = frozenset({"/health", "/healthz", "/live", "/livez", "/ready", "/readyz"})
+
+
+def original_aliases_excluded(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """drf-spectacular preprocessing hook: leave out the original's alias paths."""
+    return [
+        endpoint
+        for endpoint in endpoints
+        if not endpoint[0].startswith(ORIGINAL_V1_PREFIX) and endpoint[0] not in ORIGINAL_PROBES
+    ]

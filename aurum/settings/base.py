@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Tags and operation ids come from the path after the version (v1's get a "v1" prefix: aurum.api.openapi).
     "SCHEMA_PATH_PREFIX": r"/api/v[12]",
+    "PREPROCESSING_HOOKS": ["aurum.api.openapi.original_aliases_excluded"],
     # Fields named "source" or "status" in several components: each enum is named after its model.
     "ENUM_NAME_OVERRIDES": {
         "ScenarioStatusEnum": "apps.scenarios.models.Scenario.Status",
