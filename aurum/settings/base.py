@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from aurum.queues import DEFAULT_QUEUE, SCENARIOS, TASK_ROUTES
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("AURUM_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -222,6 +224,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# One queue per workload (aurum/queues.py): routed by task name; unrouted tasks go to "maintenance".
+CELERY_TASK_ROUTES = TASK_ROUTES
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingestion-drop-folder": {"task": "ingestion.drop_folder_scan", "schedule": 30.0},
     # Scenario runs: time out runs whose worker died, re-send lost dispatches, fill free slots.
@@ -257,7 +262,7 @@ AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
 # Scenario runs (docs/decisions/0014-scenario-run-limits.md). Budget: drivers x curve-tenors x paths per run;
 # the default fits the benchmark's runs (4 drivers x 20 curves' 3,420 tenors x 2,000 paths = 27.4M) 7 times.
 AURUM_SCENARIO_RUN_BUDGET = env.int("AURUM_SCENARIO_RUN_BUDGET", default=200_000_000)
-AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default="celery")
+AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default=SCENARIOS)
 # A running run whose worker has not beaten for this long is re-queued by the sweep.
 AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS = env.float("AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS", default=60.0)
 # A dispatched run no worker started this long after it was due is sent again by the sweep.
