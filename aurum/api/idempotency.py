@@ -1,5 +1,6 @@
 """The ``Idempotency-Key`` request header (Stripe's rule, decision 0027): a retry of a mutating v2 POST with
-the same key answers what the first request answered, with ``Idempotent-Replayed: true``, and does nothing again.
+the same key answers what the first request answered, with ``Idempotent-Replayed: true``, and does nothing
+again.
 
 ``IdempotentPostMixin`` (in every view through ``aurum.api.views.ApiView``) applies it to every POST under
 ``/api/v2/`` by default. It claims the key after authentication, permissions and throttling (so a refused
@@ -25,9 +26,10 @@ import json
 import re
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, QueryDict
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aurum.api.context import request_context_or_none
@@ -78,10 +80,13 @@ def _canonical_body(request: Request) -> bytes:
     content_type = (request.content_type or "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         digest = hashlib.sha256()
-        for name in sorted(request.data.keys()):
-            for value in request.data.getlist(name):
+        form = request.data
+        if not isinstance(form, QueryDict):  # DRF's multipart parser always answers one
+            raise TypeError(f"multipart data parsed as {type(form).__name__}")
+        for name in sorted(form.keys()):
+            for value in form.getlist(name):
                 digest.update(name.encode() + b"\0")
-                if hasattr(value, "chunks"):
+                if isinstance(value, UploadedFile):
                     digest.update(f"file:{value.name}:{value.size}\0".encode())
                     for chunk in value.chunks():
                         digest.update(chunk)
@@ -111,8 +116,10 @@ def request_fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def replay_response(answer: StoredAnswer) -> HttpResponse:
-    response = HttpResponse(answer.body, status=answer.status)
+def replay_response(answer: StoredAnswer) -> Response:
+    """The stored answer as it was sent: its bytes are the content (the response counts as rendered)."""
+    response = Response(status=answer.status)
+    response.content = answer.body
     for name, value in answer.headers.items():
         response[name] = value
     response[REPLAYED_HEADER] = "true"
@@ -120,7 +127,7 @@ def replay_response(answer: StoredAnswer) -> HttpResponse:
 
 
 class IdempotentReplay(Exception):  # noqa: N818 - not an error: the stored answer, raised out of ``initial``
-    def __init__(self, response: HttpResponse) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__("replay")
         self.response = response
 
@@ -151,14 +158,12 @@ class IdempotentPostMixin(APIView):
             raise IdempotentReplay(replay_response(outcome))
         self.idempotency_claim = outcome
 
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, IdempotentReplay):
             return exc.response
         return super().handle_exception(exc)
 
-    def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         claim, self.idempotency_claim = self.idempotency_claim, None
         if claim is None:
@@ -172,10 +177,11 @@ class IdempotentPostMixin(APIView):
         return response
 
 
-def _store(claim: Claim, response: HttpResponseBase) -> None:
+def _store(claim: Claim, response: Response) -> None:
     if getattr(response, "streaming", False):
         idempotent_request_release(claim=claim)  # a streamed body is not kept: the retry runs again
         return
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
-    body = response.content  # type: ignore[attr-defined]
-    idempotent_request_complete(claim=claim, status=response.status_code, headers=headers, body=bytes(body))
+    idempotent_request_complete(
+        claim=claim, status=response.status_code, headers=headers, body=bytes(response.content)
+    )

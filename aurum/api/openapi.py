@@ -97,8 +97,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 IDEMPOTENCY_DESCRIPTION = (
     "1-255 characters of A-Z a-z 0-9 _ - . : /. A retry with the same key and the same request (method, "
-    f"path, query, body) within 24 hours answers what the first answered, with `{REPLAYED_HEADER}: true`, and does "
-    "nothing again. Keys are per credential (token, or a portal session's user) and tenant."
+    "path, query, body) within 24 hours answers what the first answered, with "
+    f"`{REPLAYED_HEADER}: true`, and does nothing again. Keys are per credential (token, or a portal "
+    "session's user) and tenant."
 )
 IDEMPOTENCY_PARAMETER = {
     "in": "header",

@@ -215,10 +215,10 @@ class ScenarioRunsApi(ScenarioView):
             "Queue a run → 201. The same inputs (input hash: assumptions, curves, base as-of and the curve "
             "snapshot, seed, parameters, code version) or the same Idempotency-Key with the same request "
             "return the existing run with 200 (with `Idempotent-Replayed: true` for the key); the key with "
-            "other parameters is a 422 (idempotency-key-reused). parameters.n_paths sets the Monte Carlo paths (default 1000, at most "
-            "100,000). A run over the budget (drivers x curve-tenors x paths) is a 422 (run-budget-exceeded) "
-            "naming the budget and the run's size; max_memory_mb caps the run's estimated memory (a run over "
-            "it fails with error_code MEMORY_LIMIT_EXCEEDED)."
+            "other parameters is a 422 (idempotency-key-reused). parameters.n_paths sets the Monte Carlo "
+            "paths (default 1000, at most 100,000). A run over the budget (drivers x curve-tenors x paths) "
+            "is a 422 (run-budget-exceeded) naming the budget and the run's size; max_memory_mb caps the "
+            "run's estimated memory (a run over it fails with error_code MEMORY_LIMIT_EXCEEDED)."
         ),
         examples=[
             OpenApiExample(
