@@ -47,9 +47,9 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_RE = re.compile(r"^[A-Za-z0-9_\-.:/]{1,255}$")
 COVERED_PREFIX = "/api/v2/"
-# The headers of an answer that are part of it (the rest — request id, caching, rate limits — belong to the
+# The headers of an answer that are part of it (the rest — request id, Vary, rate limits — belong to the
 # request that gets it and are set again on a replay).
-STORED_HEADERS = ("Content-Type", "Location", "Content-Disposition", "ETag", "Last-Modified")
+STORED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Content-Disposition", "ETag", "Last-Modified")
 Mode = Literal["store", "service", "off"]
 
 
