@@ -56,6 +56,8 @@ TENANT_APPS: list[str] = [
     "apps.scenarios",
     "apps.ppa",
     "apps.watchlists",
+    # Stored answers of requests with an Idempotency-Key (decision 0027): tenant data, so in its schema.
+    "aurum.idempotency",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -234,6 +236,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Domain events whose immediate relay after commit failed (Redis down, a process died) are sent here.
     "events-outbox-relay": {"task": "events.outbox_relay", "schedule": 5.0},
     "events-outbox-prune": {"task": "events.outbox_prune", "schedule": 3600.0},
+    "idempotency-prune": {"task": "idempotency.prune", "schedule": 3600.0},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -241,6 +244,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {"ingestion.completed": ("watchlists.vintage_published",)}
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
+# Idempotency-Key (decision 0027): an answer is replayed for this long; a first request holds its key for at
+# most the lease (longer than any request may run), after which a retry may run it again; a concurrent
+# duplicate is told to retry after Retry-After seconds.
+AURUM_IDEMPOTENCY_TTL_SECONDS = env.int("AURUM_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+AURUM_IDEMPOTENCY_LEASE_SECONDS = env.int("AURUM_IDEMPOTENCY_LEASE_SECONDS", default=300)
+AURUM_IDEMPOTENCY_RETRY_AFTER_SECONDS = env.int("AURUM_IDEMPOTENCY_RETRY_AFTER_SECONDS", default=1)
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
 # /health/ready: each check's timeout, and how long one answer is reused (a load balancer polling it must not
 # turn it into load). /metrics: served on the platform hosts and to these client networks (CIDRs) only.

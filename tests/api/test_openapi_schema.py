@@ -136,3 +136,32 @@ def test_v1_bodies_are_described_in_their_envelope(schema):
         "$ref": "#/components/schemas/RunOptionsInput"
     }
     assert set(run["responses"]) == {"202"}
+
+
+def test_every_v2_post_names_the_idempotency_key_header_and_its_409_and_422(schema):
+    """Every v2 POST is covered by the Idempotency-Key layer (tests/platform/test_idempotency_routes.py);
+    the document says so on each, once."""
+    undocumented = []
+    for path, method, operation in operations(schema):
+        if method != "post" or not path.startswith("/api/v2/"):
+            continue
+        headers = [
+            p
+            for p in operation.get("parameters", [])
+            if (p["in"], p["name"]) == ("header", "Idempotency-Key")
+        ]
+        problems = [operation["responses"].get(code, {}).get("content", {}) for code in ("409", "422")]
+        if len(headers) != 1 or not all("application/problem+json" in content for content in problems):
+            undocumented.append(path)
+
+    assert undocumented == []
+    runs = schema["paths"]["/api/v2/scenarios"]["post"]
+    header = next(p for p in runs["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["schema"] == {"type": "string", "pattern": "^[A-Za-z0-9_\\-.:/]{1,255}$", "maxLength": 255}
+    assert "Idempotent-Replayed: true" in header["description"]
+    assert not any(
+        p["name"] == "Idempotency-Key"
+        for _, m, op in operations(schema)
+        if m == "get"
+        for p in op.get("parameters", [])
+    )
