@@ -19,6 +19,7 @@ from django_tenants.utils import get_public_schema_name, get_tenant_model, schem
 
 from aurum.errors import ConflictError, UnprocessableError
 from aurum.idempotency.models import IdempotentRequest
+from aurum.idempotency.sealing import UnsealError, answer_seal, answer_unseal
 
 KEY_REUSED = "idempotency-key-reused"
 IN_FLIGHT = "idempotency-request-in-flight"
@@ -92,10 +93,15 @@ def idempotent_request_begin(
                 idempotency_key=key,
             )
         if record.response_status is not None:
+            try:
+                body = answer_unseal(bytes(record.response_body))
+            except UnsealError:
+                # Sealed under a key this deployment no longer has: as if it had expired.
+                return _claim_again(record, fingerprint=fingerprint, method=method, path=path, now=now)
             return StoredAnswer(
                 status=record.response_status,
                 headers=dict(record.response_headers),
-                body=bytes(record.response_body),
+                body=body,
                 created_at=record.created_at,
             )
         if record.lease_until is not None and record.lease_until > now:
@@ -121,10 +127,10 @@ def _claim_again(
 
 
 def idempotent_request_complete(*, claim: Claim, status: int, headers: dict[str, str], body: bytes) -> bool:
-    """Store the answer of the claimed request; False when the claim was lost (its lease ran out and another
-    attempt took the key over), and nothing is stored."""
+    """Store the answer of the claimed request, sealed (aurum/idempotency/sealing.py); False when the claim
+    was lost (its lease ran out and another attempt took the key over), and nothing is stored."""
     stored = IdempotentRequest.objects.filter(pk=claim.record_id, attempt=claim.attempt).update(
-        response_status=status, response_headers=headers, response_body=body, lease_until=None
+        response_status=status, response_headers=headers, response_body=answer_seal(body), lease_until=None
     )
     return stored == 1
 

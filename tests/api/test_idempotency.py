@@ -282,3 +282,34 @@ def test_an_upload_replayed_with_its_key_makes_no_second_ingest_run(world, api):
     assert list(IngestRun.objects.filter(file_name=name).values_list("pk", flat=True)) == [
         first.json()["data"]["id"]
     ]
+
+
+def test_a_stored_answer_holding_a_secret_is_sealed_and_a_rotated_key_still_opens_it(world, api, settings):
+    """A new token's secret is in the answer a replay must give again: the row keeps it encrypted, never in
+    the clear, and a SECRET_KEY rotation (the old key in SECRET_KEY_FALLBACKS) still replays it."""
+    first = _post(api, world.acme, "admin", TOKENS, {"name": "sealed-token"}, "seal-1")
+    secret = first.json()["data"]["token"]
+    with schema_context("acme"):
+        stored = bytes(IdempotentRequest.objects.get(key="seal-1").response_body)
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-rotated-secret-key-" + "x" * 40
+    again = _post(api, world.acme, "admin", TOKENS, {"name": "sealed-token"}, "seal-1")
+
+    assert first.status_code == 201
+    assert secret.encode() not in stored and b"sealed-token" not in stored
+    assert again.status_code == 201 and again.content == first.content
+    assert _tokens("sealed-token") == 1
+
+
+def test_an_answer_sealed_under_a_key_no_longer_held_is_treated_as_expired(world, api, settings):
+    first = _post(api, world.acme, "admin", TOKENS, {"name": "lost-key-token"}, "seal-2")
+    # No fallback: the answer stored under the old key is unreadable now.
+    settings.SECRET_KEY = "another-secret-key-entirely-" + "y" * 40
+
+    again = _post(api, world.acme, "admin", TOKENS, {"name": "lost-key-token"}, "seal-2")
+
+    assert first.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in again
+    assert again.json()["data"]["id"] != first.json()["data"]["id"]
+    assert _tokens("lost-key-token") == 2

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import ApiToken
 from aurum.idempotency.models import IdempotentRequest
+from aurum.idempotency.sealing import answer_unseal
 from tests.support.doc_examples import doc_example, example_run
 from tests.support.world import World
 
@@ -83,4 +84,4 @@ def test_the_documented_curl_retry_is_a_replay(env):
         stored = IdempotentRequest.objects.get(
             path="/api/v2/tokens", response_status=201, key__startswith="docs-"
         )
-    assert json.loads(bytes(stored.response_body))["data"]["name"] == "curl-replay-example"
+    assert json.loads(answer_unseal(bytes(stored.response_body)))["data"]["name"] == "curl-replay-example"
