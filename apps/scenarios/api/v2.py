@@ -37,6 +37,7 @@ from apps.scenarios.selectors import (
 from apps.scenarios.services.inputs import CurveSelection
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create, scenario_delete, scenario_update
+from apps.usage.quotas import usage_credential
 from aurum.api.arrow import arrow_parquet
 from aurum.api.conditional import cached_response
 from aurum.api.context import request_context
@@ -240,6 +241,7 @@ class ScenarioRunsApi(ScenarioView):
             scenario=scenario,
             options=data.options(idempotency_key(request)),
             actor=context.user,
+            credential=usage_credential(context),
         )
         code = status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK
         return object_response(request, run_v2(submitted.run), status=code)
