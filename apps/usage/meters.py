@@ -11,6 +11,7 @@ Keys (``s`` the tenant schema):
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,11 +49,11 @@ end
 return {1, used, after}
 """
 
-# KEYS: month hash. ARGV: expire-at (epoch seconds), then metric, count pairs. Sets them only if absent.
+# KEYS: month hash. ARGV: time to live (seconds), then metric, count pairs. Sets them only if absent.
 _SEED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[1]))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
 """
 
@@ -129,9 +130,11 @@ def meter_take(
 
 
 def meter_seed(*, schema: str, month: date, totals: dict[str, int], expire_at: datetime) -> bool:
-    """Set the month's running totals unless they exist (a concurrent seeder was first)."""
+    """Set the month's running totals unless they exist (a concurrent seeder was first). They live until
+    ``expire_at``, and at least MONTH_GRACE_SECONDS (a month in the past, as tests set the clock)."""
     pairs = [str(x) for metric, count in sorted(totals.items()) for x in (metric, count)]
-    return bool(_client().eval(_SEED, 1, month_key(schema, month), int(expire_at.timestamp()), *pairs))
+    ttl = max(MONTH_GRACE_SECONDS, int(expire_at.timestamp() - time.time()))
+    return bool(_client().eval(_SEED, 1, month_key(schema, month), ttl, *pairs))
 
 
 def meter_month(*, schema: str, month: date) -> dict[str, int] | None:

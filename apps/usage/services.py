@@ -133,6 +133,9 @@ def usage_take(
     )
     if take.state == 0:
         raise quota_exceeded(state, asked=amount)
+    if take.state == -1:  # the running total vanished again at once (evicted): not counted
+        log.warning("usage not counted: the month's running total could not be kept", metric=metric)
+        return state
     if limit is not None and amount > 0:
         for percent in THRESHOLDS:
             bound = month.threshold_bound(limit, percent)
