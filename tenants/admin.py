@@ -7,7 +7,13 @@ from django.http import HttpRequest
 
 from aurum.errors import ConflictError, InvalidInputError
 from tenants.models import Domain, Entitlement, Plan, PlanRouteLimit, Tenant
-from tenants.services import tenant_create, tenant_create_check, tenant_resume, tenant_suspend
+from tenants.services import (
+    plan_route_limits_changed,
+    tenant_create,
+    tenant_create_check,
+    tenant_resume,
+    tenant_suspend,
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -104,6 +110,11 @@ class PlanAdmin(admin.ModelAdmin):
         "export_rows_per_month",
     ]
     inlines = [PlanRouteLimitInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            plan_route_limits_changed(plan=form.instance)
 
 
 @admin.register(Domain)

@@ -52,6 +52,9 @@ class Plan(models.Model):  # type: ignore[django-manager-missing]  # django-stub
         help_text="Quota: rows in curve exports per calendar month (UTC). Empty: unlimited.",
     )
     datasets = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    # Bumped by plan_route_limits_changed whenever the plan's PlanRouteLimits change: 0 means none, so the
+    # throttle reads them only for plans that have some, once per process and version (no query per request).
+    route_limits_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [
@@ -67,7 +70,9 @@ class Plan(models.Model):  # type: ignore[django-manager-missing]  # django-stub
 
 class PlanRouteLimit(models.Model):
     """A plan's own token bucket for some routes: requests matching ``route`` take from this bucket instead
-    of the plan's. ``route`` is a URL name (``curves-export``) or a path pattern (``/api/v2/curves/*``)."""
+    of the plan's. ``route`` is a URL name (``curves-export``) or a path pattern (``/api/v2/curves/*``).
+    Written through ``tenants.services.plan_route_limit_set`` or the plan's admin page, which bump
+    ``Plan.route_limits_version`` (a row saved otherwise is not seen until the next bump)."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="route_limits")
     route = models.CharField(

@@ -73,18 +73,20 @@ def quota_exceeded(state: QuotaState, *, asked: int) -> RateLimitedError:
     )
 
 
-def _month_seed(tenant: Tenant, month: Month) -> None:
-    """Start the month's running totals from Postgres plus the counts not yet flushed."""
+def _month_seed(tenant: Tenant, month: Month) -> dict[str, int] | None:
+    """Start the month's running totals from Postgres plus the counts not yet flushed; the totals if this
+    call set them, None if a concurrent call was first."""
     totals = usage_flushed_month(tenant=tenant, month=month.start)
     for (_, _, metric), count in usage_unflushed(tenant=tenant, prefix=f"{month.start:%Y-%m}").items():
         if metric in totals:
             totals[metric] += count
-    meters.meter_seed(
+    seeded = meters.meter_seed(
         schema=tenant.schema_name,
         month=month.start,
         totals=totals,
         expire_at=month.resets_at + timedelta(seconds=meters.MONTH_GRACE_SECONDS),
     )
+    return totals if seeded else None
 
 
 def usage_take(
@@ -117,10 +119,10 @@ def usage_take(
         "mode": mode,
     }
     try:
-        take, seeded = meters.meter_take(**ask), False
+        take, seed = meters.meter_take(**ask), None
         if take.state == -1:
-            _month_seed(tenant, month)
-            take, seeded = meters.meter_take(**ask), True
+            seed = _month_seed(tenant, month)
+            take = meters.meter_take(**ask)
     except redis.RedisError as exc:
         log.warning("usage not counted, quota not enforced: Redis unavailable", metric=metric, error=str(exc))
         return None
@@ -139,8 +141,10 @@ def usage_take(
     if limit is not None and amount > 0:
         for percent in THRESHOLDS:
             bound = month.threshold_bound(limit, percent)
-            # Exactly one take moves the running total across a bound; after a re-seed the DB row dedupes.
-            if take.after >= bound and (take.before < bound or seeded):
+            # Exactly one take moves the running total across a bound. A month seeded already beyond it
+            # (Redis lost its keys) is announced by the take that seeded it; the unique row dedupes.
+            crossed = take.before < bound or (seed is not None and seed.get(metric, 0) >= bound)
+            if take.after >= bound and crossed:
                 quota_threshold_record(
                     tenant=tenant, metric=metric, month=month, threshold=percent, limit=limit,
                     used=take.after, now=now,

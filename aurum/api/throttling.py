@@ -13,7 +13,6 @@ bucket correctly. If Redis is unreachable no limit is enforced (logged): availab
 import fnmatch
 import math
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +29,6 @@ log = structlog.get_logger(__name__)
 
 RATE_ATTRIBUTE = "aurum_rate"  # the request's RateState (None: not limited)
 QUOTA_HEADERS_ATTRIBUTE = "aurum_quota_headers"  # X-Quota-* of the API-request quota (apps.usage)
-# A plan's per-route limits are read from the database at most this often per process: an admin edit takes
-# effect within this many seconds, and a request costs no query for them.
-ROUTE_LIMITS_TTL_SECONDS = 10.0
 
 # KEYS[1] bucket; ARGV: capacity, refill per second, cost (0 = only look: is a token there?).
 # Returns {allowed, tokens left * 1000, ms until full}. The clock is the server's, never the caller's.
@@ -134,16 +130,19 @@ class RouteLimit:
 
 
 _route_limits_lock = threading.Lock()
-_route_limits: dict[int, tuple[float, tuple[RouteLimit, ...]]] = {}
+_route_limits: dict[tuple[int, int], tuple[RouteLimit, ...]] = {}
 
 
 def plan_route_limits(plan: Any) -> tuple[RouteLimit, ...]:
-    """The plan's per-route limits (``Plan.route_limits``), cached per process for a few seconds. URL names
-    first, then path patterns, longest first: the most specific match wins."""
-    now = time.monotonic()
-    cached = _route_limits.get(plan.pk)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    """The plan's per-route limits (``Plan.route_limits``): URL names first, then path patterns, longest
+    first (the most specific match wins). Read once per process and ``plan.route_limits_version`` (bumped
+    on every change); a plan without any (version 0) costs nothing."""
+    version = plan.route_limits_version
+    if not version:
+        return ()
+    cached = _route_limits.get((plan.pk, version))
+    if cached is not None:
+        return cached
     found = sorted(
         (
             RouteLimit(pk=r.pk, route=r.route, burst=r.burst, per_second=float(r.requests_per_second))
@@ -152,14 +151,10 @@ def plan_route_limits(plan: Any) -> tuple[RouteLimit, ...]:
         key=lambda r: (r.route.startswith("/"), -len(r.route), r.route),
     )
     with _route_limits_lock:
-        _route_limits[plan.pk] = (now + ROUTE_LIMITS_TTL_SECONDS, tuple(found))
+        for stale in [key for key in _route_limits if key[0] == plan.pk]:
+            del _route_limits[stale]
+        _route_limits[(plan.pk, version)] = tuple(found)
     return tuple(found)
-
-
-def plan_route_limits_forget() -> None:
-    """Drop the cached per-route limits (tests, and an admin save in this process)."""
-    with _route_limits_lock:
-        _route_limits.clear()
 
 
 class PlanRateThrottle(BaseThrottle):

@@ -48,7 +48,7 @@ def test_requests_of_two_tokens_are_counted_exactly_per_credential_and_shown_bef
             {"day": today, "credential": admin, "api_requests": 4, **zero},
             {"day": today, "credential": analyst, "api_requests": 2, **zero},
         ],
-        key=lambda row: row["credential"],
+        key=lambda row: str(row["credential"]),
     )
     assert before.json()["data"]["days"] == expected
     assert _stored(quota.tenant) == {

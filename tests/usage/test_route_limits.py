@@ -3,15 +3,13 @@ matching route takes from its own bucket, every other route from the plan's."""
 
 from __future__ import annotations
 
-from aurum.api.throttling import plan_route_limits_forget
-from tenants.models import PlanRouteLimit
+from tenants.services import plan_route_limit_set
 from tests.support.usage import quota_tenant
 
 
 def test_a_route_limit_throttles_that_route_and_not_another(api, world):
     quota = quota_tenant()
-    PlanRouteLimit.objects.create(plan=quota.plan, route="me", requests_per_second=1, burst=2)
-    plan_route_limits_forget()
+    plan_route_limit_set(plan=quota.plan, route="me", requests_per_second=1, burst=2)
 
     me = [api.get("/api/v2/me", **quota.auth()) for _ in range(3)]
     usage = [api.get("/api/v2/usage", **quota.auth()) for _ in range(3)]
@@ -25,8 +23,7 @@ def test_a_route_limit_throttles_that_route_and_not_another(api, world):
 
 def test_a_path_pattern_limits_every_route_under_it(api, world):
     quota = quota_tenant()
-    PlanRouteLimit.objects.create(plan=quota.plan, route="/api/v2/usa*", requests_per_second=1, burst=1)
-    plan_route_limits_forget()
+    plan_route_limit_set(plan=quota.plan, route="/api/v2/usa*", requests_per_second=1, burst=1)
 
     usage = [api.get("/api/v2/usage", **quota.auth()) for _ in range(2)]
     me = api.get("/api/v2/me", **quota.auth())
@@ -70,3 +67,4 @@ def test_the_plan_page_in_the_admin_shows_and_saves_route_limits(api, world):
     assert list(quota.plan.route_limits.values_list("route", "requests_per_second", "burst")) == [
         ("curves-export", 1, 3)
     ]
+    assert quota.plan.route_limits_version == 1

@@ -1,4 +1,4 @@
-"""``GET /api/v2/usage``: admins only (``usage:read``), a bounded range of days, and one tenant's usage only."""
+"""``GET /api/v2/usage``: admins only (``usage:read``), a bounded range of days, one tenant's usage only."""
 
 from __future__ import annotations
 
