@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from apps.usage.api.serializers import UsageOutput, UsageQueryInput
 from apps.usage.selectors import usage_report
 from aurum.api.context import request_context
-from aurum.api.responses import object_response
+from aurum.api.envelope import envelope
+from aurum.api.responses import elapsed_ms
 from aurum.api.views import PermissionByMethodView
 
 USAGE_READ = "usage:read"
@@ -66,4 +67,6 @@ class UsageV2Api(PermissionByMethodView):
             end=query.validated_data["end"],
             now=now,
         )
-        return object_response(request, UsageOutput(report).data)
+        # No ETag: the report counts the very request asking for it, so no two answers are the same.
+        body = envelope(UsageOutput(report).data, query_time_ms=elapsed_ms(request))
+        return Response(body, headers={"Cache-Control": "private, no-store"})
