@@ -21,10 +21,6 @@ def _env(server: Any, token: str) -> dict[str, str]:
     return {"AURUM_URL": server.url, "AURUM_HOST": "acme.localhost", "AURUM_TOKEN": token}
 
 
-def _documented(name: str) -> dict[str, Any]:
-    return json.loads(doc_example(DOC, name).code)
-
-
 def test_the_documented_headers_show_the_rate_limit_and_the_quota(
     asgi_server: Any, committed_world: World
 ) -> None:
@@ -100,10 +96,10 @@ def test_the_documented_bodies_are_the_apis(api: Any, world: World) -> None:
         tenant_schema=quota.tenant.schema_name, event_type="quota.threshold"
     ).first()
 
-    for documented, real in (
-        (_documented("rate-limit-429-body"), rate),
-        (_documented("quota-429-body"), refused),
-    ):
+    documented_rate = json.loads(doc_example(DOC, "rate-limit-429-body").code)
+    documented_quota = json.loads(doc_example(DOC, "quota-429-body").code)
+    documented_event = json.loads(doc_example(DOC, "quota-threshold-event-data").code)
+    for documented, real in ((documented_rate, rate), (documented_quota, refused)):
         assert sorted(documented) == sorted(real)
         assert (documented["type"], documented["title"], documented["status"]) == (
             real["type"],
@@ -111,6 +107,6 @@ def test_the_documented_bodies_are_the_apis(api: Any, world: World) -> None:
             real["status"],
         )
     assert refused["quota"]["metric"] == "api_requests"
-    assert sorted(_documented("quota-429-body")["quota"]) == sorted(refused["quota"])
+    assert sorted(documented_quota["quota"]) == sorted(refused["quota"])
     assert event is not None
-    assert sorted(_documented("quota-threshold-event-data")) == sorted(event.payload)
+    assert sorted(documented_event) == sorted(event.payload)
