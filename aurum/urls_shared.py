@@ -36,6 +36,7 @@ shared_patterns = [
     # The original's paths first: reverse() names the last pattern of a name, so links stay under /api/v1.
     *(path("v1/", include(urlconf)) for urlconf in V1_URLCONFS),
     *(path("api/v1/", include(urlconf)) for urlconf in V1_URLCONFS),
+    path("api/v2/", include("apps.usage.api.urls_v2")),
     path("api/v2/schema/", SpectacularAPIView.as_view(), name="api-v2-schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="api-v2-schema"), name="api-v2-docs"),
 ]

@@ -6,8 +6,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from aurum.errors import ConflictError, InvalidInputError
-from tenants.models import Domain, Entitlement, Plan, Tenant
-from tenants.services import tenant_create, tenant_create_check, tenant_resume, tenant_suspend
+from tenants.models import Domain, Entitlement, Plan, PlanRouteLimit, Tenant
+from tenants.services import (
+    plan_route_limits_changed,
+    tenant_create,
+    tenant_create_check,
+    tenant_resume,
+    tenant_suspend,
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -83,6 +89,13 @@ class TenantAdmin(admin.ModelAdmin):
         messages.success(request, f"Resumed {queryset.count()} tenant(s).")
 
 
+class PlanRouteLimitInline(admin.TabularInline):
+    """Per-route rate limits of the plan (decision 0026): a matching request takes from this bucket."""
+
+    model = PlanRouteLimit
+    extra = 0
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = [
@@ -92,7 +105,16 @@ class PlanAdmin(admin.ModelAdmin):
         "burst",
         "rows_per_month",
         "concurrent_scenario_runs",
+        "api_requests_per_month",
+        "scenario_runs_per_month",
+        "export_rows_per_month",
     ]
+    inlines = [PlanRouteLimitInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            plan_route_limits_changed(plan=form.instance)
 
 
 @admin.register(Domain)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
@@ -14,7 +15,7 @@ from aurum.errors import ConflictError, InvalidInputError, Issue
 from aurum.lakehouse.catalog import namespace_ensure
 from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.tenancy.db import tenant_connection
-from tenants.models import PLAN_LIMITS, Domain, Entitlement, Plan, Tenant
+from tenants.models import PLAN_LIMITS, Domain, Entitlement, Plan, PlanRouteLimit, Tenant
 
 SCHEMA_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SCHEMAS = {"public", "information_schema", settings.TENANT_BASE_SCHEMA, "market", "pg_catalog"}
@@ -146,3 +147,32 @@ def plan_ensure(*, code: str, name: str, datasets: Iterable[str] = (), **limits:
         ) from invalid
     plan, _ = Plan.objects.update_or_create(code=code, defaults=fields)
     return plan
+
+
+@transaction.atomic
+def plan_route_limits_changed(*, plan: Plan) -> Plan:
+    """Tell every web process that the plan's per-route limits changed (they re-read them once)."""
+    Plan.objects.filter(pk=plan.pk).update(route_limits_version=F("route_limits_version") + 1)
+    plan.refresh_from_db(fields=["route_limits_version"])
+    return plan
+
+
+@transaction.atomic
+def plan_route_limit_set(*, plan: Plan, route: str, requests_per_second: int, burst: int) -> PlanRouteLimit:
+    """Create or change the plan's own bucket for ``route`` (a URL name or a path pattern)."""
+    limit = PlanRouteLimit(plan=plan, route=route, requests_per_second=requests_per_second, burst=burst)
+    try:
+        limit.full_clean(exclude=["plan"], validate_unique=False)
+    except ValidationError as invalid:
+        raise InvalidInputError.of(
+            *(
+                Issue(field, message, "min_value" if field != "route" else "invalid")
+                for field, messages in invalid.message_dict.items()
+                for message in messages
+            )
+        ) from invalid
+    saved, _ = PlanRouteLimit.objects.update_or_create(
+        plan=plan, route=route, defaults={"requests_per_second": requests_per_second, "burst": burst}
+    )
+    plan_route_limits_changed(plan=plan)
+    return saved

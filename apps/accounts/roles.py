@@ -20,6 +20,8 @@ TOKENS_OWN = "tokens:own"
 TOKENS_MANAGE = "tokens:manage"
 # Inviting members, changing their roles and removing them (the portal's settings; decision 0022).
 MEMBERS_MANAGE = "members:manage"
+# Reading the tenant's usage and quota standing (/api/v2/usage; decision 0026): a commercial matter, admins.
+USAGE_READ = "usage:read"
 
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
 _ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
@@ -31,6 +33,7 @@ _ADMIN = _TRADER | {
     "admin:trino",
     TOKENS_MANAGE,
     MEMBERS_MANAGE,
+    USAGE_READ,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

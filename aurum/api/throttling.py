@@ -10,7 +10,9 @@ The bucket's clock is Redis's (``TIME`` inside the script): web hosts whose cloc
 bucket correctly. If Redis is unreachable no limit is enforced (logged): availability beats strictness.
 """
 
+import fnmatch
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,9 @@ from aurum.api.context import request_context_or_none
 from aurum.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
+
+RATE_ATTRIBUTE = "aurum_rate"  # the request's RateState (None: not limited)
+QUOTA_HEADERS_ATTRIBUTE = "aurum_quota_headers"  # X-Quota-* of the API-request quota (apps.usage)
 
 # KEYS[1] bucket; ARGV: capacity, refill per second, cost (0 = only look: is a token there?).
 # Returns {allowed, tokens left * 1000, ms until full}. The clock is the server's, never the caller's.
@@ -109,20 +114,74 @@ def limits_take(limits: Iterable[Limit]) -> None:
         rate_take(key=limit.key, burst=limit.burst, per_second=limit.per_second)
 
 
+@dataclass(frozen=True)
+class RouteLimit:
+    """A plan's own bucket for the routes ``route`` names: a URL name or a path pattern (``*`` wildcards)."""
+
+    pk: int
+    route: str
+    burst: int
+    per_second: float
+
+    def matches(self, url_name: str | None, path: str) -> bool:
+        if self.route.startswith("/"):
+            return fnmatch.fnmatchcase(path, self.route)
+        return url_name == self.route
+
+
+_route_limits_lock = threading.Lock()
+_route_limits: dict[tuple[int, int], tuple[RouteLimit, ...]] = {}
+
+
+def plan_route_limits(plan: Any) -> tuple[RouteLimit, ...]:
+    """The plan's per-route limits (``Plan.route_limits``): URL names first, then path patterns, longest
+    first (the most specific match wins). Read once per process and ``plan.route_limits_version`` (bumped
+    on every change); a plan without any (version 0) costs nothing."""
+    version = plan.route_limits_version
+    if not version:
+        return ()
+    cached = _route_limits.get((plan.pk, version))
+    if cached is not None:
+        return cached
+    found = sorted(
+        (
+            RouteLimit(pk=r.pk, route=r.route, burst=r.burst, per_second=float(r.requests_per_second))
+            for r in plan.route_limits.all()
+        ),
+        key=lambda r: (r.route.startswith("/"), -len(r.route), r.route),
+    )
+    with _route_limits_lock:
+        for stale in [key for key in _route_limits if key[0] == plan.pk]:
+            del _route_limits[stale]
+        _route_limits[(plan.pk, version)] = tuple(found)
+    return tuple(found)
+
+
 class PlanRateThrottle(BaseThrottle):
-    """The tenant's plan decides: ``burst`` requests at once, ``requests_per_second`` sustained."""
+    """The tenant's plan decides: ``burst`` requests at once, ``requests_per_second`` sustained; a route the
+    plan has its own limit for (``PlanRouteLimit``) takes from that route's bucket instead."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
         context = request_context_or_none(request)
         if context is None:
             return True  # unauthenticated requests are refused by authentication, not here
         plan = context.tenant.plan
-        state = rate_take(
-            key=f"aurum:rate:{context.tenant.schema_name}",
-            burst=plan.burst,
-            per_second=float(plan.requests_per_second),
-        )
-        request._request.aurum_rate = state  # type: ignore[attr-defined]
+        match = request.resolver_match
+        url_name = match.url_name if match is not None else None
+        override = next((r for r in plan_route_limits(plan) if r.matches(url_name, request.path)), None)
+        if override is not None:
+            state = rate_take(
+                key=f"aurum:rate:{context.tenant.schema_name}:route:{override.pk}",
+                burst=override.burst,
+                per_second=override.per_second,
+            )
+        else:
+            state = rate_take(
+                key=f"aurum:rate:{context.tenant.schema_name}",
+                burst=plan.burst,
+                per_second=float(plan.requests_per_second),
+            )
+        setattr(request._request, RATE_ATTRIBUTE, state)
         self.state = state
         return state is None or state.retry_after is None
 
@@ -132,16 +191,19 @@ class PlanRateThrottle(BaseThrottle):
 
 
 class RateLimitHeadersMiddleware:
-    """Copies the request's rate-limit state onto the response (2xx, 4xx and 429 alike)."""
+    """Copies the request's rate-limit state, and where it stands against the API-request quota, onto the
+    response (2xx, 4xx and 429 alike)."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
         response = self.get_response(request)
-        state: RateState | None = getattr(request, "aurum_rate", None)
+        state: RateState | None = getattr(request, RATE_ATTRIBUTE, None)
         if state is not None:
             response["X-RateLimit-Limit"] = str(state.limit)
             response["X-RateLimit-Remaining"] = str(state.remaining)
             response["X-RateLimit-Reset"] = str(state.reset_seconds)
+        for name, value in getattr(request, QUOTA_HEADERS_ATTRIBUTE, {}).items():
+            response.setdefault(name, value)
         return response

@@ -49,6 +49,7 @@ SHARED_APPS = [
     "apps.portal",
     "apps.curves",
     "apps.ingestion",
+    "apps.usage",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -177,7 +178,11 @@ REST_FRAMEWORK = {
         "apps.accounts.authentication.TenantSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["aurum.api.permissions.IsTenantMember"],
-    "DEFAULT_THROTTLE_CLASSES": ["aurum.api.throttling.PlanRateThrottle"],
+    # The rate limit first: a request it refuses is not counted against the monthly quota.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "aurum.api.throttling.PlanRateThrottle",
+        "apps.usage.api.throttling.PlanQuotaThrottle",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # `format=csv|parquet|xlsx` selects our own output formats (spec 3.1), not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
@@ -237,6 +242,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "events-outbox-relay": {"task": "events.outbox_relay", "schedule": 5.0},
     "events-outbox-prune": {"task": "events.outbox_prune", "schedule": 3600.0},
     "idempotency-prune": {"task": "idempotency.prune", "schedule": 3600.0},
+    # Usage counts from Redis to Postgres (decision 0026): what Redis loses is at most this long's counts.
+    "usage-flush": {"task": "usage.flush", "schedule": 60.0},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps

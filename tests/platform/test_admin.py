@@ -78,6 +78,8 @@ def test_changing_a_plan_and_suspending_in_the_admin_are_audited_with_before_and
         "rows_per_month": plan.rows_per_month,
         "concurrent_scenario_runs": plan.concurrent_scenario_runs,
         "datasets": "",
+        "route_limits-TOTAL_FORMS": 0,  # the plan's per-route limits (an inline)
+        "route_limits-INITIAL_FORMS": 0,
     }
 
     api.post(f"/admin/tenants/plan/{plan.pk}/change/", change)

@@ -277,6 +277,8 @@ ROUTES = [
     Route("api/v2/notices", "get", lambda w: "/api/v2/notices"),
     Route("api/v2/notices/read", "post", lambda w: "/api/v2/notices/read", {"ids": [GLOBEX_NOTICE]}),
     Route("api/v2/notices/<str:notice_id>", "get", lambda w: f"/api/v2/notices/{GLOBEX_NOTICE}"),
+    # Usage (public schema, per tenant): names no object; the answer must hold no globex credential.
+    Route("api/v2/usage", "get", lambda w: "/api/v2/usage"),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -443,6 +445,7 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/watchlist/<str:curve_key>": lambda o: f"/api/v2/watchlist/{o.curve_key}",
     "api/v2/notices": lambda o: "/api/v2/notices",
     "api/v2/notices/<str:notice_id>": lambda o: f"/api/v2/notices/{o.notice_id}",
+    "api/v2/usage": lambda o: "/api/v2/usage",
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",

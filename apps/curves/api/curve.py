@@ -104,6 +104,7 @@ class CurveDetailApi(APIView):
             return Page(body=body, count=result.table.num_rows, has_more=False)
 
         page = cached_page(
+            request=request,
             scope="v2.curve",
             licence=licence,
             params={"curve_key": curve_key, "asof": iso_date(asof), "as_known_at": iso_date(known)},
@@ -157,6 +158,7 @@ class CurveHistoryApi(APIView):
             )
 
         page = cached_page(
+            request=request,
             scope="v2.history",
             licence=licence,
             params={"curve_key": curve.curve_key, "tenor_label": tenor},

@@ -18,8 +18,12 @@ from apps.curves import selectors
 from apps.curves.api.params import V2_POINT_COLUMNS, Vintage, curve_filters, request_licence, validated
 from apps.curves.api.reads import dims_of
 from apps.curves.api.schema import FILTER_PARAMETERS, VINTAGE_PARAMETERS
+from apps.usage.models import Metric
+from apps.usage.quotas import usage_credential
+from apps.usage.services import usage_take
 from aurum.api.arrow import arrow_csv_chunks, arrow_parquet, arrow_xlsx
 from aurum.api.conditional import cache_control
+from aurum.api.context import request_context
 from aurum.api.permissions import Requires
 from aurum.errors import InvalidInputError
 
@@ -68,7 +72,9 @@ class CurveExportApi(APIView):
             "A file of observations: latest (default), `asof`, `as_known_at`, or every vintage from "
             "`start` to `end`. CSV is streamed in 10,000-row chunks; Parquet (zstd) and XLSX are sent "
             "whole. At most AURUM_EXPORT_MAX_ROWS rows (1,000,000 by default; XLSX 1,048,575): larger "
-            "exports are refused with 400 — narrow the filters or the range."
+            "exports are refused with 400 — narrow the filters or the range. The file's rows count against "
+            "the plan's monthly `export_rows` quota: an export that would go beyond it is refused with a "
+            "429 problem naming the quota."
         ),
     )
     def get(self, request: Request) -> HttpResponseBase:
@@ -83,6 +89,13 @@ class CurveExportApi(APIView):
             end=query.get("end"),
             max_rows=settings.AURUM_EXPORT_MAX_ROWS,
         ).table
+        context = request_context(request)
+        usage_take(
+            tenant=context.tenant,
+            credential=usage_credential(context),
+            metric=Metric.EXPORT_ROWS,
+            amount=table.num_rows,
+        )
         if query.get("start"):
             label = f"{query['start']:%Y%m%d}_{query['end']:%Y%m%d}"
         else:

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from apps.curves.api.params import Licence
+from apps.usage.models import Metric
+from apps.usage.quotas import usage_credential
+from apps.usage.services import usage_take
 from aurum.api.arrow import arrow_csv, arrow_json
+from aurum.api.context import request_context
 from aurum.api.read_cache import read_through
 from aurum.lakehouse.engines import QueryResult
 
@@ -40,6 +46,7 @@ def page_of(result: QueryResult, columns: Sequence[str], limit: int, fmt: str = 
 
 def cached_page(
     *,
+    request: Request | HttpRequest,
     scope: str,
     licence: Licence,
     params: dict[str, Any],
@@ -55,5 +62,14 @@ def cached_page(
         compute=compute,
         ttl=ttl,
         versioned=versioned,
+    )
+    # The page's rows count against the plan's rows_served quota. Refused (429) once the quota is reached; a
+    # page that starts under it is served whole (decision 0026).
+    usage_take(
+        tenant=licence.tenant,
+        credential=usage_credential(request_context(request)),
+        metric=Metric.ROWS_SERVED,
+        amount=page.count,
+        mode="soft",
     )
     return page

@@ -90,7 +90,7 @@ def _v1_read(
         return page_of(read.fetch(page.limit + 1, page.offset), columns, page.limit, fmt)
 
     params = {**read.bound, "offset": page.offset, "limit": page.limit, "format": fmt}
-    computed = cached_page(scope=scope, licence=licence, params=params, compute=compute)
+    computed = cached_page(request=request, scope=scope, licence=licence, params=params, compute=compute)
     return v1_bytes_list_response(
         request,
         computed.body,

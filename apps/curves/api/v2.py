@@ -57,7 +57,7 @@ def _paged_v2(
         return page_of(read.fetch(page.limit + 1, page.offset), columns, page.limit)
 
     params = {**read.bound, "offset": page.offset, "limit": page.limit}
-    computed = cached_page(scope=scope, licence=licence, params=params, compute=compute)
+    computed = cached_page(request=request, scope=scope, licence=licence, params=params, compute=compute)
     return v2_bytes_list_response(
         request,
         computed.body,
@@ -206,6 +206,8 @@ class CurveMoversApi(APIView):
                 body=arrow_json(result.table, DIFF_COLUMNS), count=result.table.num_rows, has_more=False
             )
 
-        page = cached_page(scope="v2.movers", licence=licence, params=params, compute=compute)
+        page = cached_page(
+            request=request, scope="v2.movers", licence=licence, params=params, compute=compute
+        )
         meta = v2_meta(request, returned_count=page.count)
         return json_bytes_response(request, meta=meta, data=page.body, ttl=CURVES_TTL)

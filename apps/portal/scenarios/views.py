@@ -23,8 +23,9 @@ from apps.scenarios.selectors import run_list, scenario_get, scenario_last_runs,
 from apps.scenarios.services.inputs import DEFAULT_PATHS, MAX_PATHS, RunOptions, validation_report
 from apps.scenarios.services.runs import scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create, scenario_update
+from apps.usage.quotas import usage_credential
 from aurum.api.context import RequestContext
-from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
+from aurum.errors import ConflictError, InvalidInputError, RateLimitedError, UnprocessableError
 from aurum.lakehouse.queries import CurveFilters
 from tenants.selectors import tenant_datasets
 
@@ -208,7 +209,11 @@ def scenario_run_submit_view(request: HttpRequest, ctx: RequestContext, scenario
     if options is not None:
         try:
             submitted = scenario_run_submit(
-                tenant=ctx.tenant, scenario=scenario, options=options, actor=ctx.user
+                tenant=ctx.tenant,
+                scenario=scenario,
+                options=options,
+                actor=ctx.user,
+                credential=usage_credential(ctx),
             )
         except InvalidInputError as error:
             for issue in error.issues:
@@ -218,7 +223,7 @@ def scenario_run_submit_view(request: HttpRequest, ctx: RequestContext, scenario
                 else:
                     run_error = " ".join(filter(None, [run_error, issue.message, issue.suggestion or ""]))
             run_error = run_error or ("" if errors else error.detail)
-        except (ConflictError, UnprocessableError) as error:
+        except (ConflictError, UnprocessableError, RateLimitedError) as error:
             run_error = error.detail
         else:
             return redirect("portal-scenario-run", scenario_id=scenario.pk, run_id=submitted.run.pk)

@@ -50,6 +50,7 @@ from apps.scenarios.selectors import (
 )
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
 from apps.scenarios.services.scenarios import scenario_create, scenario_delete
+from apps.usage.quotas import usage_credential
 from aurum.api.conditional import cache_control, cached_response
 from aurum.api.context import request_context
 from aurum.api.envelope import envelope
@@ -159,6 +160,7 @@ class ScenarioRunApi(ScenarioView):
             scenario=scenario,
             options=data.options(idempotency_key(request)),
             actor=context.user,
+            credential=usage_credential(context),
         )
         return object_response(request, run_v1(submitted.run), status=status.HTTP_202_ACCEPTED)
 
@@ -242,6 +244,7 @@ class ScenarioBulkRunsApi(ScenarioView):
             scenario=scenario,
             runs=[options_from(item) for item in data.validated_data["runs"]],
             actor=context.user,
+            credential=usage_credential(context),
             idempotency_key=data.validated_data.get("idempotency_key") or idempotency_key(request),
         )
         body = envelope(result.data, query_time_ms=elapsed_ms(request))

@@ -37,6 +37,7 @@ from apps.scenarios.selectors import (
 from apps.scenarios.services.inputs import CurveSelection
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create, scenario_delete, scenario_update
+from apps.usage.quotas import usage_credential
 from aurum.api.arrow import arrow_parquet
 from aurum.api.conditional import cached_response
 from aurum.api.context import request_context
@@ -238,7 +239,11 @@ class ScenarioRunsApi(ScenarioView):
         context = request_context(request)
         key = idempotency_key(request)
         submitted = scenario_run_submit(
-            tenant=context.tenant, scenario=scenario, options=data.options(key), actor=context.user
+            tenant=context.tenant,
+            scenario=scenario,
+            options=data.options(key),
+            actor=context.user,
+            credential=usage_credential(context),
         )
         if submitted.created:
             return object_response(request, run_v2(submitted.run), status=status.HTTP_201_CREATED)

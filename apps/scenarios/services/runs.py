@@ -34,6 +34,8 @@ from apps.scenarios.services.inputs import (
     run_option_issues,
 )
 from apps.scenarios.services.lifecycle import run_event_record, run_finish
+from apps.usage.models import Metric
+from apps.usage.services import SYSTEM_CREDENTIAL, usage_take
 from aurum.errors import ConflictError, UnprocessableError
 from aurum.lakehouse.tables import curve_observation_table
 from tenants.models import Tenant
@@ -210,16 +212,36 @@ def _sizes(
     ]
 
 
+def _runs_reserve(tenant: Tenant, credential: str, count: int) -> None:
+    """Count ``count`` runs against the plan's monthly scenario_runs quota before creating them: 429
+    (RateLimitedError) when they do not fit. Runs not created after all are given back."""
+    if count > 0:
+        usage_take(tenant=tenant, credential=credential, metric=Metric.SCENARIO_RUNS, amount=count)
+
+
+def _runs_release(tenant: Tenant, credential: str, count: int) -> None:
+    if count > 0:
+        usage_take(
+            tenant=tenant, credential=credential, metric=Metric.SCENARIO_RUNS, amount=-count, mode="none"
+        )
+
+
 def scenario_run_submit(
-    *, tenant: Tenant, scenario: Scenario, options: RunOptions, actor: User | None
+    *,
+    tenant: Tenant,
+    scenario: Scenario,
+    options: RunOptions,
+    actor: User | None,
+    credential: str = SYSTEM_CREDENTIAL,
 ) -> RunSubmitted:
     """Queue a run, or return the existing run with the same inputs (input hash) or idempotency key.
 
     The hash covers the scenario's assumptions, parameters, curve selection and base as-of, the curve
     table's current Iceberg snapshot (what the run will read), the seed, code version, run parameters and
     environment. A failed, cancelled or timed-out run is not reused: submitting again makes a new run.
-    Raises InvalidInputError (400), ConflictError (409: archived scenario, key of another scenario) or
-    UnprocessableError (422: the key used with other parameters, the run over the budget).
+    Raises InvalidInputError (400), ConflictError (409: archived scenario, key of another scenario),
+    UnprocessableError (422: the key used with other parameters, the run over the budget) or
+    RateLimitedError (429: the plan's monthly scenario_runs quota is used up; ``credential`` is counted).
     """
     issues = run_option_issues(options)
     if issues:
@@ -231,14 +253,21 @@ def scenario_run_submit(
         return RunSubmitted(existing, created=False)
     inputs = _scenario_inputs(scenario)
     run_budget_check(_sizes(tenant, inputs, [(None, options)]))
-    submitted = _submit_one(
-        tenant=tenant,
-        scenario=scenario,
-        options=options,
-        actor=actor,
-        inputs=inputs,
-        snapshot_id=_current_curve_snapshot(),
-    )
+    _runs_reserve(tenant, credential, 1)
+    created = False
+    try:
+        submitted = _submit_one(
+            tenant=tenant,
+            scenario=scenario,
+            options=options,
+            actor=actor,
+            inputs=inputs,
+            snapshot_id=_current_curve_snapshot(),
+        )
+        created = submitted.created
+    finally:
+        if not created:
+            _runs_release(tenant, credential, 1)
     if submitted.created:
         transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
     return submitted
@@ -301,6 +330,7 @@ def scenario_runs_submit_bulk(
     runs: Sequence[RunOptions],
     actor: User | None,
     idempotency_key: str | None = None,
+    credential: str = SYSTEM_CREDENTIAL,
 ) -> BulkResult:
     """Up to 100 runs in one call. Each item is created, or reported in ``duplicates`` with the run that has
     its inputs or key; an item whose key belongs to another scenario is reported with an ``error``.
@@ -325,6 +355,25 @@ def scenario_runs_submit_bulk(
     run_budget_check(
         _sizes(tenant, inputs, [(i, options) for i, options in enumerate(items) if i not in known])
     )
+    reserved = len(items) - len(known)
+    _runs_reserve(tenant, credential, reserved)
+    try:
+        return _bulk_create(tenant, scenario, items, actor, inputs, snapshot_id, reserved, credential)
+    except BaseException:
+        _runs_release(tenant, credential, reserved)
+        raise
+
+
+def _bulk_create(
+    tenant: Tenant,
+    scenario: Scenario,
+    items: Sequence[RunOptions],
+    actor: User | None,
+    inputs: Mapping[str, Any],
+    snapshot_id: int | None,
+    reserved: int,
+    credential: str,
+) -> BulkResult:
     data: list[dict[str, Any]] = []
     duplicates: list[dict[str, Any]] = []
     created = failed = 0
@@ -372,6 +421,7 @@ def scenario_runs_submit_bulk(
                     "created_at": run.created_at.isoformat(),
                 }
             )
+    _runs_release(tenant, credential, reserved - created)
     if created:
         transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
     meta = {
