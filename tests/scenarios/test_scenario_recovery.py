@@ -27,6 +27,7 @@ from apps.scenarios.services.inputs import CurveSelection, RunOptions
 from apps.scenarios.services.runs import scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create
 from apps.scenarios.services.sweep import scenario_runs_sweep
+from aurum.queues import SCENARIOS
 from tests.support.scenarios import (
     BASE_DAY,
     POLICY,
@@ -126,7 +127,7 @@ def test_a_run_whose_worker_was_killed_is_requeued_by_the_sweep_and_finishes_on_
         10,
         "the heartbeat to go stale",
     )
-    settings.AURUM_SCENARIO_RUN_QUEUE = "celery"  # where the suite's worker listens
+    settings.AURUM_SCENARIO_RUN_QUEUE = SCENARIOS  # where the suite's worker listens (it serves every queue)
     swept = scenario_runs_sweep(tenant=tenant)
     requeued = runs.get(pk=killed_run.pk)
     busy_after_sweep = runs_busy()
