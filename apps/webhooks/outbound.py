@@ -22,7 +22,9 @@ from aurum.errors import InvalidInputError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Cloud metadata services (also covered by link-local and unique-local, named for clarity).
-METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
 USER_AGENT = "Aurum-Webhooks/1"
 
 
@@ -79,7 +81,9 @@ def url_check(url: str) -> None:
     if parts.scheme == "http" and not settings.AURUM_WEBHOOK_ALLOW_HTTP:
         raise InvalidInputError.field("url", "Webhook URLs must use https://.", code="https_required")
     if parts.username or parts.password:
-        raise InvalidInputError.field("url", "Leave credentials out of the URL; verify our signature instead.")
+        raise InvalidInputError.field(
+            "url", "Leave credentials out of the URL; verify our signature instead."
+        )
     try:
         port = _port(parts)
         addresses = webhook_resolve(parts.hostname, port)
@@ -141,7 +145,9 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> SendResul
     try:
         with (
             httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream("POST", target, content=body, headers=request_headers, extensions=extensions) as answer,
+            client.stream(
+                "POST", target, content=body, headers=request_headers, extensions=extensions
+            ) as answer,
         ):
             read = bytearray()
             for chunk in answer.iter_bytes():

@@ -220,7 +220,9 @@ def _record(claim: Claim, sent: list[Sent]) -> SweepResult:
                     tally.retrying += 1
                 elif outcome == Outcome.RETRY:  # the retry window is over
                     outcome, message.state = Outcome.FAILED, State.DEAD
-                    message.last_error = f"gave up after {message.attempts} attempts; {message.last_error}"[:500]
+                    message.last_error = f"gave up after {message.attempts} attempts; {message.last_error}"[
+                        :500
+                    ]
                     tally.failed += 1
                 else:
                     message.state = State.FAILED
@@ -276,8 +278,12 @@ def _disable(endpoint: WebhookEndpoint) -> None:
     }
     event_publish_on_commit(schema_name=schema, event_type=ENDPOINT_DISABLED, payload=payload)
     url, reason = endpoint.url, endpoint.disabled_reason
-    transaction.on_commit(lambda: endpoint_disabled_mail(schema_name=schema, url=url, reason=reason), robust=True)
-    log.warning("webhook endpoint disabled", endpoint_id=str(endpoint.pk), failures=endpoint.consecutive_failures)
+    transaction.on_commit(
+        lambda: endpoint_disabled_mail(schema_name=schema, url=url, reason=reason), robust=True
+    )
+    log.warning(
+        "webhook endpoint disabled", endpoint_id=str(endpoint.pk), failures=endpoint.consecutive_failures
+    )
 
 
 def endpoint_disabled_mail(*, schema_name: str, url: str, reason: str) -> int:

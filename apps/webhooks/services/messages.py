@@ -67,7 +67,12 @@ def message_body(
 
 
 def _message_add(
-    *, endpoint_id: uuid.UUID, event_id: uuid.UUID, event_type: str, occurred_at: datetime, data: dict[str, Any]
+    *,
+    endpoint_id: uuid.UUID,
+    event_id: uuid.UUID,
+    event_type: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
 ) -> WebhookMessage | None:
     """The endpoint's message for the event, numbered under the endpoint's lock; None if it exists."""
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
@@ -77,7 +82,11 @@ def _message_add(
     endpoint.save(update_fields=["sequence"])
     now = timezone.now()
     body = message_body(
-        event_id=event_id, event_type=event_type, occurred_at=occurred_at, sequence=endpoint.sequence, data=data
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=occurred_at,
+        sequence=endpoint.sequence,
+        data=data,
     )
     return WebhookMessage.objects.create(
         endpoint=endpoint,
