@@ -1,37 +1,76 @@
-"""Django admin for webhook endpoints and their delivery log (tenant schema: the platform admin shows the
-tenant its schema is set to). Actions call the services; nothing here writes rows itself."""
+"""Django admin for webhook endpoints and their delivery log. The admin runs on the platform host (public
+schema) and these rows live in each tenant's schema: the lists show one tenant at a time (``?tenant=<schema>``,
+remembered in the session; the first active tenant by default) and are rendered inside its schema. Lists
+and actions only (enable, redeliver): actions call the services; nothing here writes rows itself."""
 
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django_tenants.utils import schema_context
 
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
 from apps.webhooks.services.endpoints import webhook_endpoint_enable
 from apps.webhooks.services.messages import webhook_message_redeliver
+from tenants.models import Tenant
+
+TENANT_PARAM = "tenant"
+SESSION_KEY = "webhooks_admin_tenant"
+
+
+class TenantSchemaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A list of a tenant-schema model: rendered in the chosen tenant's schema."""
+
+    list_display_links = None
+
+    def _tenant(self, request: HttpRequest) -> str | None:
+        active = list(
+            Tenant.objects.filter(status=Tenant.Status.ACTIVE)
+            .order_by("schema_name")
+            .values_list("schema_name", flat=True)
+        )
+        chosen = request.GET.get(TENANT_PARAM) or request.session.get(SESSION_KEY)
+        schema = chosen if chosen in active else (active[0] if active else None)
+        request.session[SESSION_KEY] = schema
+        return schema
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        schema = self._tenant(request)
+        if TENANT_PARAM in request.GET:
+            request.GET = request.GET.copy()
+            request.GET.pop(TENANT_PARAM)
+        context = {**(extra_context or {}), "title": f"{self.model._meta.verbose_name_plural} of {schema}"}
+        with schema_context(schema or "public"):
+            response = super().changelist_view(request, extra_context=context)
+            if isinstance(response, TemplateResponse):
+                response.render()  # inside the schema: the list's queries run here
+        return response
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        changelist = [url for url in super().get_urls() if url.name and url.name.endswith("_changelist")]
+        return changelist
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WebhookEndpointAdmin(TenantSchemaAdmin):
     list_display = ("url", "description", "is_enabled", "consecutive_failures", "sequence", "created_at")
     list_filter = ("is_enabled",)
     search_fields = ("url", "description")
     exclude = ("secret", "previous_secret")  # never shown after creation
-    readonly_fields = (
-        "sequence",
-        "consecutive_failures",
-        "failing_since",
-        "disabled_reason",
-        "disabled_at",
-        "lease_until",
-        "previous_secret_expires_at",
-        "created_by_membership_id",
-    )
     actions = ["enable"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # created through the API or the portal, which show the secret once
 
     @admin.action(description="Enable the selected endpoints (deliver what they hold)")
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
@@ -41,21 +80,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WebhookDeliveryAdmin(TenantSchemaAdmin):
     list_display = ("attempted_at", "endpoint", "message", "attempt", "outcome", "status_code", "duration_ms")
     list_filter = ("outcome", "endpoint")
     list_select_related = ("endpoint", "message")
     search_fields = ("message__event_type", "error")
     actions = ["redeliver"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in WebhookDelivery._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Redeliver the messages of the selected attempts")
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
