@@ -1,5 +1,5 @@
 """Django admin for webhook endpoints and their delivery log. The admin runs on the platform host (public
-schema) and these rows live in each tenant's schema: the lists show one tenant at a time (``?tenant=<schema>``,
+schema) and these rows live in each tenant's schema: the lists show one tenant at a time (``?tenant=<name>``,
 remembered in the session; the first active tenant by default) and are rendered inside its schema. Lists
 and actions only (enable, redeliver): actions call the services; nothing here writes rows itself."""
 
@@ -41,8 +41,9 @@ class TenantSchemaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> HttpResponse:
         schema = self._tenant(request)
         if TENANT_PARAM in request.GET:
-            request.GET = request.GET.copy()
-            request.GET.pop(TENANT_PARAM)
+            query = request.GET.copy()
+            query.pop(TENANT_PARAM)
+            request.GET = query  # type: ignore[assignment]  # the admin validates every other parameter
         context = {**(extra_context or {}), "title": f"{self.model._meta.verbose_name_plural} of {schema}"}
         with schema_context(schema or "public"):
             response = super().changelist_view(request, extra_context=context)

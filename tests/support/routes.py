@@ -44,7 +44,7 @@ GLOBEX_RUN = "7b1c9f2e-0000-4000-8000-00000000b002"
 # A curve globex's admin follows and a notice of theirs, created in globex's schema by _globex_watchlist.
 GLOBEX_FOLLOWED_KEY = "9" * 64
 GLOBEX_NOTICE = 999_003
-# A webhook endpoint of globex's and one delivery attempt of it, created in globex's schema by _globex_webhook.
+# A webhook endpoint of globex's and one delivery attempt of it, created in its schema by _globex_webhook.
 GLOBEX_WEBHOOK = "8c2d0a3f-0000-4000-8000-00000000d001"
 GLOBEX_WEBHOOK_DELIVERY = 999_004
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}

@@ -6,6 +6,7 @@ delay another endpoint."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from django.core import mail
 from django.utils import timezone
@@ -42,12 +43,12 @@ def _deliver():
 
 def _message(endpoint_id: str, sequence: int = 1) -> WebhookMessage:
     with schema_context("acme"):
-        return WebhookMessage.objects.get(endpoint_id=endpoint_id, sequence=sequence)
+        return WebhookMessage.objects.get(endpoint_id=UUID(endpoint_id), sequence=sequence)
 
 
 def _make_due(endpoint_id: str) -> None:
     with schema_context("acme"):
-        WebhookMessage.objects.filter(endpoint_id=endpoint_id).update(next_attempt_at=timezone.now())
+        WebhookMessage.objects.filter(endpoint_id=UUID(endpoint_id)).update(next_attempt_at=timezone.now())
 
 
 def test_an_event_is_delivered_signed_with_its_sequence(world, endpoint_create):

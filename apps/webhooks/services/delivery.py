@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,14 +55,14 @@ MAX_MESSAGES_PER_ENDPOINT = 20
 class Outgoing:
     """A message as the sending thread needs it (no database access there)."""
 
-    message_id: object
+    message_id: uuid.UUID
     webhook_id: str
     body: bytes
 
 
 @dataclass
 class Claim:
-    endpoint_id: object
+    endpoint_id: uuid.UUID
     url: str
     secrets: list[str]
     messages: list[Outgoing]
@@ -126,7 +127,7 @@ def _next_attempt(item: Sent, *, attempts: int) -> datetime:
     return item.at + timedelta(seconds=wait if wait is not None else backoff_seconds(attempts))
 
 
-def _claim(*, now: datetime, endpoint_ids: list[object] | None) -> list[Claim]:
+def _claim(*, now: datetime, endpoint_ids: list[uuid.UUID] | None) -> list[Claim]:
     """Take the leases of up to MAX_ENDPOINTS_PER_SWEEP enabled endpoints with due messages (skipping those
     another sweep holds) and mark their due messages delivering."""
     due = WebhookMessage.objects.filter(
@@ -303,7 +304,7 @@ def endpoint_disabled_mail(*, schema_name: str, url: str, reason: str) -> int:
     return len(emails)
 
 
-def webhook_deliver_due(*, endpoint_ids: list[object] | None = None) -> SweepResult:
+def webhook_deliver_due(*, endpoint_ids: list[uuid.UUID] | None = None) -> SweepResult:
     """Deliver the current tenant's due messages (or only those of ``endpoint_ids``): every claimed endpoint
     on its own thread, each finished endpoint recorded at once."""
     claims = _claim(now=timezone.now(), endpoint_ids=endpoint_ids)
