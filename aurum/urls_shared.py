@@ -1,26 +1,42 @@
-"""Routes every host serves: health, metrics (platform host or allow-list only), the APIs and their docs."""
+"""Routes every host serves: health, metrics (platform host or allow-list only), the APIs and their docs.
+
+The v1 API is served twice: under ``/api/v1/`` (Aurum's layout) and at the original Aurum's own paths
+(``/v1/...``, with ``/health`` and ``/ready`` and their aliases), so integrators of the original keep their
+URLs. Both prefixes reach the same views.
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from aurum.health import views as health
 
+V1_URLCONFS = (
+    "apps.reference.api.urls",
+    "apps.curves.api.urls_v1",
+    "apps.ppa.api.urls_v1",
+    "apps.scenarios.api.urls_v1",
+)
+# The original Aurum's probes (spec "Health"): /health, /healthz, /live, /livez and /ready, /readyz.
+ORIGINAL_LIVE_PATHS = ("health", "healthz", "live", "livez")
+ORIGINAL_READY_PATHS = ("ready", "readyz")
+
 shared_patterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    *(path(p, health.live, name=f"original-{p}") for p in ORIGINAL_LIVE_PATHS),
+    *(path(p, health.ready, name=f"original-{p}") for p in ORIGINAL_READY_PATHS),
     path("metrics", health.metrics, name="metrics"),
     path("api/v2/", include("apps.accounts.api.urls")),
     path("api/v2/", include("apps.ingestion.api.urls")),
     path("api/v2/", include("apps.curves.api.urls")),
-    path("api/v1/", include("apps.reference.api.urls")),
-    path("api/v1/", include("apps.curves.api.urls_v1")),
     path("api/v2/", include("apps.reference.api.urls_v2")),
-    path("api/v1/", include("apps.ppa.api.urls_v1")),
     path("api/v2/", include("apps.ppa.api.urls_v2")),
-    path("api/v1/", include("apps.scenarios.api.urls_v1")),
     path("api/v2/", include("apps.scenarios.api.urls_v2")),
     path("api/v2/", include("apps.watchlists.api.urls_v2")),
     path("api/v2/", include("apps.webhooks.api.urls_v2")),
+    # The original's paths first: reverse() names the last pattern of a name, so links stay under /api/v1.
+    *(path("v1/", include(urlconf)) for urlconf in V1_URLCONFS),
+    *(path("api/v1/", include(urlconf)) for urlconf in V1_URLCONFS),
     path("api/v2/schema/", SpectacularAPIView.as_view(), name="api-v2-schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="api-v2-schema"), name="api-v2-docs"),
 ]

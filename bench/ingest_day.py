@@ -31,6 +31,7 @@ from aurum.devstack.services import free_port, port_open  # noqa: E402
 from aurum.lakehouse.engines import DuckDBEngine  # noqa: E402
 from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, ascending, column, literal, scan_table  # noqa: E402
 from aurum.lakehouse.tables import CURVE_OBSERVATION  # noqa: E402
+from aurum.queues import worker_queues_arg  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 
@@ -130,7 +131,18 @@ def main() -> None:
     )
     worker_log = open(Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
-        [str(bindir / "celery"), "-A", "aurum", "worker", "--concurrency", "2", "-l", "WARNING"],
+        [
+            str(bindir / "celery"),
+            "-A",
+            "aurum",
+            "worker",
+            "-Q",
+            worker_queues_arg(),
+            "--concurrency",
+            "2",
+            "-l",
+            "WARNING",
+        ],
         cwd=REPO,
         env=env,
         stdout=worker_log,

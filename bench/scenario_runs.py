@@ -34,6 +34,7 @@ from apps.scenarios.services.inputs import CurveSelection, RunOptions  # noqa: E
 from apps.scenarios.services.runs import scenario_runs_submit_bulk  # noqa: E402
 from apps.scenarios.services.scenarios import scenario_create  # noqa: E402
 from aurum.lakehouse.tables import curve_observation_table, slice_filter  # noqa: E402
+from aurum.queues import worker_queues_arg  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 
@@ -108,6 +109,8 @@ def start_workers() -> list[subprocess.Popen[bytes]]:
                 "-A",
                 "aurum",
                 "worker",
+                "-Q",
+                worker_queues_arg(),
                 "--pool",
                 "threads",
                 "--concurrency",

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from aurum.queues import worker_queues_arg
 from tests.support.world import LiveServer, World, build_world, database_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def django_db_setup(
     global _WORLD
     with django_db_blocker.unblock():
         db_cfg = setup_databases(
-            verbosity=request.config.option.verbose, interactive=False, aliases={"default"}
+            verbosity=request.config.option.verbose, interactive=False, aliases=dict.fromkeys(["default"])
         )
         _WORLD = build_world()
     yield
@@ -111,6 +112,8 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
             "-A",
             "aurum",
             "worker",
+            "-Q",
+            worker_queues_arg(),
             "--pool",
             "threads",
             "--concurrency",

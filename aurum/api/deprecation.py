@@ -1,4 +1,5 @@
-"""Deprecation headers on every ``/api/v1/`` response (spec 3.1): v1 is sunset at the end of 2025."""
+"""Deprecation headers on every v1 response (``/api/v1/`` and the original's ``/v1/``; spec 3.1): v1 is
+sunset at the end of 2025."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 V1_PREFIX = "/api/v1/"
+ORIGINAL_V1_PREFIX = "/v1/"
 V2_DOCS_PATH = "/api/v2/docs/"
 MIGRATION_GUIDE_PATH = "/docs/api/v1-to-v2-migration/"
 SUNSET = "Wed, 31 Dec 2025 23:59:59 GMT"
@@ -29,7 +31,7 @@ V1_DEPRECATION_HEADERS = {
 
 
 def is_v1_path(path: str) -> bool:
-    return path.startswith(V1_PREFIX) or path == V1_PREFIX.rstrip("/")
+    return path.startswith((V1_PREFIX, ORIGINAL_V1_PREFIX)) or path in (V1_PREFIX.rstrip("/"), "/v1")
 
 
 def add_v1_deprecation_headers(response: HttpResponseBase) -> None:

@@ -12,6 +12,8 @@ from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 from aurum.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from aurum.api.idempotency import KEY_RE, REPLAYED_HEADER, idempotency_mode
+from aurum.api.problems import PROBLEM_CONTENT_TYPE
 
 V1_PREFIX = "/api/v1/"
 
@@ -27,6 +29,23 @@ class AutoSchema(openapi.AutoSchema):
     def get_operation_id(self) -> str:
         operation_id = super().get_operation_id()
         return f"v1_{operation_id}" if self.path.startswith(V1_PREFIX) else operation_id
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        """Every operation the ``Idempotency-Key`` layer covers names the header and its 409 and 422
+        (``aurum.api.idempotency``): added here, once, rather than on each view."""
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        if (
+            operation is None
+            or idempotency_mode(type(self.view), path=self.path, method=self.method) == "off"
+        ):
+            return operation
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
+            parameters.append(IDEMPOTENCY_PARAMETER)
+        responses = operation.setdefault("responses", {})
+        responses.setdefault("409", _problem(IN_FLIGHT_DESCRIPTION))
+        responses.setdefault("422", _problem(KEY_REUSED_DESCRIPTION))
+        return operation
 
 
 class V1Meta(serializers.Serializer):
@@ -75,3 +94,55 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="1-255 characters of A-Z a-z 0-9 _ - . : /; a retry with the same key answers the same",
 )
+
+
+# The original Aurum's paths (/v1/..., /health, /ready and their aliases) reach the same views as /api/v1/
+# and /health/*: the schema documents each view once, under Aurum's own paths.
+ORIGINAL_V1_PREFIX = "/v1/"
+ORIGINAL_PROBES = frozenset({"/health", "/healthz", "/live", "/livez", "/ready", "/readyz"})
+
+
+def original_aliases_excluded(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """drf-spectacular preprocessing hook: leave out the original's alias paths."""
+    return [
+        endpoint
+        for endpoint in endpoints
+        if not endpoint[0].startswith(ORIGINAL_V1_PREFIX) and endpoint[0] not in ORIGINAL_PROBES
+    ]
+
+
+IDEMPOTENCY_DESCRIPTION = (
+    "1-255 characters of A-Z a-z 0-9 _ - . : /. A retry with the same key and the same request (method, "
+    "path, query, body) within 24 hours answers what the first answered, with "
+    f"`{REPLAYED_HEADER}: true`, and does nothing again. Keys are per credential (token, or a portal "
+    "session's user) and tenant."
+)
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": IDEMPOTENCY_HEADER,
+    "required": False,
+    "schema": {"type": "string", "pattern": KEY_RE.pattern, "maxLength": 255},
+    "description": IDEMPOTENCY_DESCRIPTION,
+}
+IN_FLIGHT_DESCRIPTION = (
+    "A request with this Idempotency-Key is still being processed (problem `idempotency-request-in-flight`); "
+    "retry after `Retry-After` seconds."
+)
+KEY_REUSED_DESCRIPTION = (
+    "The Idempotency-Key was used for a different request (problem `idempotency-key-reused`), or the request "
+    "breaks a rule; use a new key for a new request."
+)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    """An RFC 7807 problem answer."""
+    properties = {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+    }
+    schema = {"type": "object", "properties": properties, "required": ["type", "title", "status", "detail"]}
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": schema}}}

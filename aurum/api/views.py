@@ -6,10 +6,17 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from aurum.api.idempotency import IdempotentPostMixin
 from aurum.api.permissions import Requires
 
 
-class PermissionByMethodView(APIView):
+class ApiView(IdempotentPostMixin, APIView):
+    """The base of every tenant API view: DRF's APIView with ``Idempotency-Key`` on its v2 POSTs
+    (``aurum.api.idempotency``; a view opts out with ``idempotency = "off"`` and a line in
+    tests/platform/test_idempotency_routes.py saying why)."""
+
+
+class PermissionByMethodView(ApiView):
     """A view whose methods need different permissions: ``needs = {"GET": "scenarios:read", ...}``.
 
     HEAD needs what GET needs; OPTIONS, and any method not listed, need what GET needs, else the first listed

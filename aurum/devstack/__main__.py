@@ -32,6 +32,7 @@ from aurum.devstack.services import (
     free_port,
     port_open,
 )
+from aurum.queues import worker_queues_arg
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
@@ -189,6 +190,8 @@ def run_demo() -> int:
                     "-A",
                     "aurum",
                     "worker",
+                    "-Q",
+                    worker_queues_arg(),
                     "-l",
                     "INFO",
                     "--concurrency",

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 
 from aurum.api.problems import safe_methods_only
-from aurum.health.checks import READINESS
+from aurum.health.checks import CHECKS, READINESS
 
 
 @safe_methods_only
@@ -21,8 +21,19 @@ def ready(request: HttpRequest) -> JsonResponse:
     """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat); else 503.
 
     Each check says ok or not with its latency and a short fixed reason; the answer may be a few seconds old.
+    ``?skip=worker`` leaves checks out: a web server's readiness probe must not take it out of service because
+    the workers are down (deploy/k8s).
     """
-    results = READINESS.results()
+    skip = {name for name in request.GET.get("skip", "").split(",") if name}
+    if skip - set(CHECKS):
+        return JsonResponse(
+            {
+                "status": "unknown-check",
+                "detail": f"skip names checks this server has not: {sorted(skip - set(CHECKS))}",
+            },
+            status=400,
+        )
+    results = [r for r in READINESS.results() if r.name not in skip]
     ok = all(r.ok for r in results)
     body = {
         "status": "ok" if ok else "unavailable",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from aurum.queues import DEFAULT_QUEUE, SCENARIOS, TASK_ROUTES
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("AURUM_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -55,6 +57,8 @@ TENANT_APPS: list[str] = [
     "apps.ppa",
     "apps.watchlists",
     "apps.webhooks",
+    # Stored answers of requests with an Idempotency-Key (decision 0027): tenant data, so in its schema.
+    "aurum.idempotency",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -194,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Tags and operation ids come from the path after the version (v1's get a "v1" prefix: aurum.api.openapi).
     "SCHEMA_PATH_PREFIX": r"/api/v[12]",
+    "PREPROCESSING_HOOKS": ["aurum.api.openapi.original_aliases_excluded"],
     # Fields named "source" or "status" in several components: each enum is named after its model.
     "ENUM_NAME_OVERRIDES": {
         "ScenarioStatusEnum": "apps.scenarios.models.Scenario.Status",
@@ -222,6 +227,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# One queue per workload (aurum/queues.py): routed by task name; unrouted tasks go to "maintenance".
+CELERY_TASK_ROUTES = TASK_ROUTES
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingestion-drop-folder": {"task": "ingestion.drop_folder_scan", "schedule": 30.0},
     # Scenario runs: time out runs whose worker died, re-send lost dispatches, fill free slots.
@@ -231,6 +239,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "events-outbox-prune": {"task": "events.outbox_prune", "schedule": 3600.0},
     # Webhook messages whose time has come (retries; anything the delivery after a fan-out missed).
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 5.0},
+    "idempotency-prune": {"task": "idempotency.prune", "schedule": 3600.0},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -263,6 +272,12 @@ AURUM_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("AURUM_WEBHOOK_DISABLE_AFTER_FAIL
 AURUM_WEBHOOK_DISABLE_AFTER_HOURS = env.float("AURUM_WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
+# Idempotency-Key (decision 0027): an answer is replayed for this long; a first request holds its key for at
+# most the lease (longer than any request may run), after which a retry may run it again; a concurrent
+# duplicate is told to retry after Retry-After seconds.
+AURUM_IDEMPOTENCY_TTL_SECONDS = env.int("AURUM_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+AURUM_IDEMPOTENCY_LEASE_SECONDS = env.int("AURUM_IDEMPOTENCY_LEASE_SECONDS", default=300)
+AURUM_IDEMPOTENCY_RETRY_AFTER_SECONDS = env.int("AURUM_IDEMPOTENCY_RETRY_AFTER_SECONDS", default=1)
 AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", default=10)
 # /health/ready: each check's timeout, and how long one answer is reused (a load balancer polling it must not
 # turn it into load). /metrics: served on the platform hosts and to these client networks (CIDRs) only.
@@ -284,7 +299,7 @@ AURUM_TRINO_URL = env.str("AURUM_TRINO_URL", default="")
 # Scenario runs (docs/decisions/0014-scenario-run-limits.md). Budget: drivers x curve-tenors x paths per run;
 # the default fits the benchmark's runs (4 drivers x 20 curves' 3,420 tenors x 2,000 paths = 27.4M) 7 times.
 AURUM_SCENARIO_RUN_BUDGET = env.int("AURUM_SCENARIO_RUN_BUDGET", default=200_000_000)
-AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default="celery")
+AURUM_SCENARIO_RUN_QUEUE = env.str("AURUM_SCENARIO_RUN_QUEUE", default=SCENARIOS)
 # A running run whose worker has not beaten for this long is re-queued by the sweep.
 AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS = env.float("AURUM_SCENARIO_HEARTBEAT_STALE_SECONDS", default=60.0)
 # A dispatched run no worker started this long after it was due is sent again by the sweep.

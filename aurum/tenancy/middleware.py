@@ -28,6 +28,8 @@ from tenants.selectors import tenant_for_host
 TENANT_HEADER = "X-Aurum-Tenant"
 # Paths that never depend on a tenant, and answer even for suspended or unknown ones.
 TENANTLESS_PATHS = ("/health/", "/metrics")
+# The original Aurum's probes (aurum/urls_shared.py), answered without a tenant like /health/*.
+ORIGINAL_PROBES = frozenset({"/health", "/healthz", "/live", "/livez", "/ready", "/readyz"})
 
 
 class TenantRefusedError(Exception):
@@ -63,7 +65,7 @@ class TenantResolutionMiddleware:
         # django-tenants' admin templates read request.tenant.schema_name even on the platform host.
         request.tenant = FakeTenant(schema_name="public")  # type: ignore[attr-defined]
         request_context_set(request, None)
-        if request.path.startswith(TENANTLESS_PATHS):
+        if request.path.startswith(TENANTLESS_PATHS) or request.path in ORIGINAL_PROBES:
             self._route(request, None)
             return self.get_response(request)
         try:
@@ -147,7 +149,7 @@ class TenantResolutionMiddleware:
     def _resolve_session_on_platform_host(
         request: HttpRequest,
     ) -> tuple[Tenant | None, Membership | None, None]:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith(("/api/", "/v1/")):
             return None, None, None
         memberships = list(
             Membership.objects.select_related("tenant__plan", "user").filter(user=cast(User, request.user))

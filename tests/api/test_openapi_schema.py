@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from tests.support.routes import DOCS_ROUTES, api_patterns, url_patterns, view_methods
+from tests.support.routes import DOCS_ROUTES, api_patterns, canonical_pattern, url_patterns, view_methods
 from tests.support.world import World
 
 pytestmark = pytest.mark.django_db  # the test database is created for sessions that have a database test
@@ -55,7 +55,8 @@ def test_every_v1_and_v2_route_is_documented_with_each_method_its_view_answers(s
     views = url_patterns("aurum.urls_tenant")
     served = {
         (openapi_path(route), method)
-        for route in api_patterns() - DOCS_ROUTES
+        # The original's /v1/ paths are the /api/v1/ views again, documented once under /api/v1/.
+        for route in {canonical_pattern(route) for route in api_patterns()} - DOCS_ROUTES
         for method in view_methods(views[route]) or {"get"}
     }
 
@@ -135,3 +136,32 @@ def test_v1_bodies_are_described_in_their_envelope(schema):
         "$ref": "#/components/schemas/RunOptionsInput"
     }
     assert set(run["responses"]) == {"202"}
+
+
+def test_every_v2_post_names_the_idempotency_key_header_and_its_409_and_422(schema):
+    """Every v2 POST is covered by the Idempotency-Key layer (tests/platform/test_idempotency_routes.py);
+    the document says so on each, once."""
+    undocumented = []
+    for path, method, operation in operations(schema):
+        if method != "post" or not path.startswith("/api/v2/"):
+            continue
+        headers = [
+            p
+            for p in operation.get("parameters", [])
+            if (p["in"], p["name"]) == ("header", "Idempotency-Key")
+        ]
+        problems = [operation["responses"].get(code, {}).get("content", {}) for code in ("409", "422")]
+        if len(headers) != 1 or not all("application/problem+json" in content for content in problems):
+            undocumented.append(path)
+
+    assert undocumented == []
+    runs = schema["paths"]["/api/v2/scenarios"]["post"]
+    header = next(p for p in runs["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["schema"] == {"type": "string", "pattern": "^[A-Za-z0-9_\\-.:/]{1,255}$", "maxLength": 255}
+    assert "Idempotent-Replayed: true" in header["description"]
+    assert not any(
+        p["name"] == "Idempotency-Key"
+        for _, m, op in operations(schema)
+        if m == "get"
+        for p in op.get("parameters", [])
+    )

@@ -33,9 +33,12 @@ from tests.support.world import World
 VARY = {"authorization", "cookie", "x-aurum-tenant"}
 NO_ID = "00000000-0000-0000-0000-000000000000"
 # The tenant URLconf's routes outside /api/, each with the path a GET asks for.
+# The original Aurum's probes (/health, /healthz, /live, /livez, /ready, /readyz): like /health/*.
+ORIGINAL_PROBES = {probe: f"/{probe}" for probe in ("health", "healthz", "live", "livez", "ready", "readyz")}
 SITE_PATHS = {
     "health/live": "/health/live",
     "health/ready": "/health/ready",
+    **ORIGINAL_PROBES,
     "metrics": "/metrics",  # not served on a tenant's host: 404
     "": "/",
     "login/": "/login/",
@@ -92,7 +95,12 @@ SITE_PATHS = {
     "watchlist/follow/<str:curve_key>/": "/watchlist/follow/unknown/",  # an unknown curve: 404
 }
 # The platform host's routes outside /api/ and /admin/.
-PLATFORM_PATHS = {"health/live": "/health/live", "health/ready": "/health/ready", "metrics": "/metrics"}
+PLATFORM_PATHS = {
+    "health/live": "/health/live",
+    "health/ready": "/health/ready",
+    "metrics": "/metrics",
+    **ORIGINAL_PROBES,
+}
 CREDENTIALS = ("token", "session")
 TENANTLESS = ("health/", "metrics")  # the same answer on every host, whoever asks
 
@@ -209,7 +217,7 @@ def test_the_site_without_a_credential_is_never_public(world, api, pattern):
     response = api.get(SITE_PATHS[pattern], HTTP_HOST=world.acme.host)
 
     assert_never_public(response)
-    if not pattern.startswith(TENANTLESS):
+    if not pattern.startswith(TENANTLESS) and pattern not in ORIGINAL_PROBES:
         assert_private(response)  # the tenant's own pages (sign-in): its name, its form
 
 

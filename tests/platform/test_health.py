@@ -200,3 +200,44 @@ def test_metrics_are_served_to_allow_listed_clients_on_any_host(world, api, sett
     assert inside.status_code == inside_v6.status_code == 200
     assert b"django_http_requests_total_by_method_total" in inside.content
     assert outside.status_code == 404
+
+
+def test_ready_without_the_worker_check_is_200_when_no_worker_beats(world, api, settings, tmp_path):
+    """A web server's readiness probe (deploy/k8s: ?skip=worker) keeps it in service with workers down."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not port_open(port):
+            assert time.monotonic() < deadline, "the private Redis did not start"
+            time.sleep(0.05)
+        settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"  # a Redis no worker has beaten in
+        READINESS.clear()
+
+        everything = api.get("/health/ready")
+        without_worker = api.get("/health/ready?skip=worker")
+        unknown = api.get("/health/ready?skip=worker,dns")
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        READINESS.clear()
+
+    assert everything.status_code == 503
+    assert everything.json()["checks"]["worker"]["ok"] is False
+    assert without_worker.status_code == 200
+    assert set(without_worker.json()["checks"]) == {"postgres", "redis", "warehouse"}
+    assert unknown.status_code == 400
+    assert "dns" in unknown.json()["detail"]

@@ -28,7 +28,7 @@ import pytest
 
 from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, PPA_TERMS, AcmeObjects, webhook_endpoint
 from tests.support.lake import EUGP_DAYS, eod
-from tests.support.routes import OWN_GET_PATHS
+from tests.support.routes import OWN_GET_PATHS, canonical_pattern
 from tests.support.world import World
 
 MAX_PAGES = 30  # every case's list is a few pages long; more means a cursor that does not move on
@@ -366,12 +366,13 @@ def test_every_list_route_has_a_case(acme_objects, world, api):
         response = api.get(path(acme_objects), **auth)
         body = response.json() if response["Content-Type"] == "application/json" else {}
         if isinstance(body, list):  # a bare list: a list route outside the envelope
-            lists.add(pattern)
+            lists.add(canonical_pattern(pattern))
             continue
         meta = body.get("meta")
         paged = isinstance(meta, dict) and "has_more" in meta
         if isinstance(body.get("data"), list) or "links" in body or paged:
-            lists.add(pattern)
+            # An original /v1/ path is its /api/v1/ route's view: that route's case covers it.
+            lists.add(canonical_pattern(pattern))
 
     assert lists <= set(LIST_CASES)
     assert set(LIST_CASES) <= set(OWN_GET_PATHS)

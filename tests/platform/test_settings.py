@@ -169,9 +169,12 @@ def test_production_redirects_to_https_sends_hsts_and_lets_health_probes_through
 
     plain = api.get("/api/v2/me")
     probe = api.get("/health/live")
+    # The original Aurum's probes (aurum/urls_shared.py) come over plain HTTP too.
+    original_probes = {path: api.get(path).status_code for path in ("/health", "/healthz", "/live", "/livez")}
     behind_tls = api.get("/health/live", HTTP_X_FORWARDED_PROTO="https")
 
     assert (plain.status_code, plain["Location"]) == (301, "https://testserver/api/v2/me")
     assert probe.status_code == 200
+    assert original_probes == {"/health": 200, "/healthz": 200, "/live": 200, "/livez": 200}
     assert "Strict-Transport-Security" not in probe  # only ever sent over TLS
     assert behind_tls["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

@@ -323,6 +323,40 @@ ROUTES = [
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
+# The original Aurum's paths: every /api/v1/ route is served at /v1/ too (aurum/urls_shared.py), so every case
+# of an /api/v1/ route is also run at its /v1/ path.
+ORIGINAL_V1 = ("api/v1/", "v1/")
+
+
+def original_path(path: str) -> str:
+    """``/api/v1/x?q`` → ``/v1/x?q``."""
+    return "/" + ORIGINAL_V1[1] + path.removeprefix("/" + ORIGINAL_V1[0])
+
+
+def canonical_pattern(pattern: str) -> str:
+    """An original ``v1/`` route's ``api/v1/`` twin (the same view); any other route itself."""
+    return (
+        ORIGINAL_V1[0] + pattern.removeprefix(ORIGINAL_V1[1])
+        if pattern.startswith(ORIGINAL_V1[1])
+        else pattern
+    )
+
+
+def _original_route(route: Route) -> Route:
+    def path(world: World, inner: Callable[[World], str] = route.path) -> str:
+        return original_path(inner(world))
+
+    return Route(
+        ORIGINAL_V1[1] + route.pattern.removeprefix(ORIGINAL_V1[0]),
+        route.method,
+        path,
+        route.body,
+        route.allowed,
+    )
+
+
+ROUTES += [_original_route(route) for route in ROUTES if route.pattern.startswith(ORIGINAL_V1[0])]
+
 
 def url_patterns(urlconf: str) -> dict[str, Any]:
     """Every route of ``urlconf`` (its full pattern, e.g. ``api/v2/tokens/<int:token_id>``) and its view."""
@@ -341,8 +375,8 @@ def _walk(resolver: URLResolver, prefix: str) -> dict[str, Any]:
 
 
 def api_patterns(urlconf: str = TENANT_URLCONF) -> set[str]:
-    """The routes under ``api/`` of ``urlconf``."""
-    return {route for route in url_patterns(urlconf) if route.startswith("api/")}
+    """The routes under ``api/`` of ``urlconf``, and the original's ``v1/`` paths."""
+    return {route for route in url_patterns(urlconf) if route.startswith(("api/", ORIGINAL_V1[1]))}
 
 
 def view_methods(view: Any) -> set[str] | None:
@@ -459,4 +493,15 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",
+}
+
+
+def _original_get_path(inner: Callable[[AcmeObjects], str]) -> Callable[[AcmeObjects], str]:
+    return lambda objects: original_path(inner(objects))
+
+
+OWN_GET_PATHS |= {
+    ORIGINAL_V1[1] + pattern.removeprefix(ORIGINAL_V1[0]): _original_get_path(path)
+    for pattern, path in list(OWN_GET_PATHS.items())
+    if pattern.startswith(ORIGINAL_V1[0])
 }

@@ -2,7 +2,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import MemberOutput, TokenCreateInput, TokenOutput
 from apps.accounts.selectors import api_token_get_for_credential, api_token_list, membership_list
@@ -11,6 +10,7 @@ from aurum.api.context import request_context
 from aurum.api.paging import page_slice, v2_page_request
 from aurum.api.permissions import Requires
 from aurum.api.responses import object_response, v2_list_response
+from aurum.api.views import ApiView
 
 # A cursor of one list is refused by the other.
 TOKEN_LIST_FILTERS = {"list": "tokens"}
@@ -21,7 +21,7 @@ PAGING_PARAMETERS = [
 ]
 
 
-class MeApi(APIView):
+class MeApi(ApiView):
     """Who the caller is in the tenant this request resolved to."""
 
     @extend_schema(
@@ -75,7 +75,7 @@ class MeApi(APIView):
         )
 
 
-class TokenListCreateApi(APIView):
+class TokenListCreateApi(ApiView):
     """The tokens the credential manages (its member's with ``tokens:own``, the tenant's with
     ``tokens:manage``); create one."""
 
@@ -118,7 +118,7 @@ class TokenListCreateApi(APIView):
         )
 
 
-class TokenDetailApi(APIView):
+class TokenDetailApi(ApiView):
     @extend_schema(responses=TokenOutput)
     def get(self, request: Request, token_id: int) -> Response:
         token = api_token_get_for_credential(credential=request_context(request), token_id=token_id)
@@ -133,7 +133,7 @@ class TokenDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberListApi(APIView):
+class MemberListApi(ApiView):
     permission_classes = [Requires("admin:read")]
 
     @extend_schema(responses=MemberOutput(many=True), parameters=PAGING_PARAMETERS)

@@ -232,6 +232,8 @@ def _valuation_body(valued: PpaValued | tuple[PpaValuation, list[dict[str, Any]]
 
 class ContractValuationListV2Api(PermissionByMethodView):
     needs = {"GET": READ, "POST": RUN}
+    # The valuation keeps its key (decision 0011): a replay answers it with 200, tenant-wide, without expiry.
+    idempotency = "service"
 
     @extend_schema(
         operation_id="ppa_valuations_list",

@@ -41,7 +41,7 @@ from aurum.api.arrow import arrow_parquet
 from aurum.api.conditional import cached_response
 from aurum.api.context import request_context
 from aurum.api.envelope import envelope
-from aurum.api.idempotency import idempotency_key
+from aurum.api.idempotency import REPLAYED_HEADER, idempotency_key
 from aurum.api.paging import page_slice, v2_page_request
 from aurum.api.responses import elapsed_ms, file_response, object_response, v2_list_response
 
@@ -187,6 +187,8 @@ class ScenarioRunsApi(ScenarioView):
     """``/api/v2/scenarios/{id}/runs``."""
 
     needs = {"GET": "scenarios:read", "POST": "scenarios:run"}
+    # The run keeps its key (decision 0010): a replay answers the run with 200, tenant-wide, without expiry.
+    idempotency = "service"
 
     @extend_schema(
         parameters=[
@@ -208,16 +210,15 @@ class ScenarioRunsApi(ScenarioView):
 
     @extend_schema(
         request=RunOptionsInput,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
         description=(
             "Queue a run → 201. The same inputs (input hash: assumptions, curves, base as-of and the curve "
             "snapshot, seed, parameters, code version) or the same Idempotency-Key with the same request "
-            "return the existing run with 200; the key with other parameters is a 422 "
-            "(idempotency-key-reused). parameters.n_paths sets the Monte Carlo paths (default 1000, at most "
-            "100,000). A run over the budget (drivers x curve-tenors x paths) is a 422 (run-budget-exceeded) "
-            "naming the budget and the run's size; max_memory_mb caps the run's estimated memory (a run over "
-            "it fails with error_code MEMORY_LIMIT_EXCEEDED)."
+            "return the existing run with 200 (with `Idempotent-Replayed: true` for the key); the key with "
+            "other parameters is a 422 (idempotency-key-reused). parameters.n_paths sets the Monte Carlo "
+            "paths (default 1000, at most 100,000). A run over the budget (drivers x curve-tenors x paths) "
+            "is a 422 (run-budget-exceeded) naming the budget and the run's size; max_memory_mb caps the "
+            "run's estimated memory (a run over it fails with error_code MEMORY_LIMIT_EXCEEDED)."
         ),
         examples=[
             OpenApiExample(
@@ -235,14 +236,14 @@ class ScenarioRunsApi(ScenarioView):
         data = RunOptionsInput(data=request.data or {})
         data.is_valid(raise_exception=True)
         context = request_context(request)
+        key = idempotency_key(request)
         submitted = scenario_run_submit(
-            tenant=context.tenant,
-            scenario=scenario,
-            options=data.options(idempotency_key(request)),
-            actor=context.user,
+            tenant=context.tenant, scenario=scenario, options=data.options(key), actor=context.user
         )
-        code = status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK
-        return object_response(request, run_v2(submitted.run), status=code)
+        if submitted.created:
+            return object_response(request, run_v2(submitted.run), status=status.HTTP_201_CREATED)
+        replayed = {REPLAYED_HEADER: "true"} if key is not None else {}
+        return object_response(request, run_v2(submitted.run), headers=replayed)
 
 
 class RunApi(ScenarioView):

@@ -1,0 +1,59 @@
+"""Celery queues per workload (docs/decisions/0030-queues-per-workload.md).
+
+A task goes to the queue of the first part of its name (``ingestion.run_execute`` → ``ingest``); what no rule
+names (the outbox relay, watchlist fan-out, health) goes to ``maintenance``. Each queue has its own workers in
+production (deploy/: one worker process group per queue, sized for its work), so a burst of scenario runs
+never delays an ingest or a webhook delivery. The demo and the tests run one worker serving every queue.
+
+Plain constants: the devstack and deploy checks read them without Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INGEST = "ingest"
+SCENARIOS = "scenarios"
+WEBHOOKS = "webhooks"
+FEEDS = "feeds"
+MAINTENANCE = "maintenance"
+QUEUES: tuple[str, ...] = (INGEST, SCENARIOS, WEBHOOKS, FEEDS, MAINTENANCE)
+
+# Task name glob → queue (Celery's task_routes); the first matching rule wins.
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "ingestion.*": {"queue": INGEST},
+    "scenarios.*": {"queue": SCENARIOS},
+    "webhooks.*": {"queue": WEBHOOKS},
+    "feeds.*": {"queue": FEEDS},
+}
+DEFAULT_QUEUE = MAINTENANCE
+
+
+@dataclass(frozen=True)
+class WorkerProfile:
+    """How a queue's workers run: ``pool`` (prefork for CPU-bound work, threads for waiting on the network),
+    ``concurrency`` per process (``AURUM_WORKER_CONCURRENCY`` overrides), and ``max_tasks_per_child`` (a
+    prefork child is replaced after that many tasks, returning memory a big workbook or run left behind)."""
+
+    pool: str
+    concurrency: int
+    max_tasks_per_child: int | None = None
+
+
+WORKER_PROFILES: dict[str, WorkerProfile] = {
+    # Parsing workbooks and Iceberg writes: CPU and memory; a child per core, recycled.
+    INGEST: WorkerProfile(pool="prefork", concurrency=2, max_tasks_per_child=50),
+    # Monte Carlo paths: CPU; each run bounds its own memory (decision 0014).
+    SCENARIOS: WorkerProfile(pool="prefork", concurrency=2, max_tasks_per_child=100),
+    # Outbound HTTP to receivers: waiting, not computing; many at once.
+    WEBHOOKS: WorkerProfile(pool="threads", concurrency=32),
+    # Provider APIs: waiting, and each provider's own rate limit.
+    FEEDS: WorkerProfile(pool="threads", concurrency=8),
+    # Outbox relay, sweeps, fan-outs, lakehouse maintenance: short tasks.
+    MAINTENANCE: WorkerProfile(pool="threads", concurrency=4),
+}
+
+
+def worker_queues_arg(queues: tuple[str, ...] = QUEUES) -> str:
+    """The value of a worker's ``-Q`` serving ``queues``."""
+    return ",".join(queues)
