@@ -22,6 +22,8 @@ TOKENS_MANAGE = "tokens:manage"
 MEMBERS_MANAGE = "members:manage"
 # Reading the tenant's usage and quota standing (/api/v2/usage; decision 0026): a commercial matter, admins.
 USAGE_READ = "usage:read"
+# Creating, changing and deleting the tenant's webhook endpoints and reading their delivery log (0025).
+WEBHOOKS_MANAGE = "webhooks:manage"
 
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
 _ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
@@ -34,6 +36,7 @@ _ADMIN = _TRADER | {
     TOKENS_MANAGE,
     MEMBERS_MANAGE,
     USAGE_READ,
+    WEBHOOKS_MANAGE,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

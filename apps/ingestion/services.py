@@ -205,6 +205,17 @@ def ingest_run_execute(*, run_id: int, after_write: Callable[[IngestRun], None] 
         dataset_event_publish_on_commit(
             dataset=run.dataset, event_type="ingestion.completed", payload=ingest_run_event_payload(run)
         )
+        # Which curves of the dataset got a new vintage (webhooks' curve.published).
+        dataset_event_publish_on_commit(
+            dataset=run.dataset,
+            event_type="curve.published",
+            payload={
+                "run_id": run.pk,
+                "dataset": run.dataset,
+                "asof_date": run.asof_date.isoformat() if run.asof_date else None,
+                "curve_keys": sorted(set(published.column("curve_key").to_pylist())),
+            },
+        )
     log.info(
         "ingest run finished", run_id=run.pk, status=run.status, rows=run.rows_published, stage_ms=stages
     )

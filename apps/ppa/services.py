@@ -41,6 +41,7 @@ from apps.ppa.valuation import TermsError, to_decimal6, validate_terms, value_pp
 from apps.ppa.valuation import ppa_valuation_rows as build_rows
 from apps.scenarios.models import ScenarioRun
 from aurum.errors import InvalidInputError, Issue, UnprocessableError
+from aurum.events.publish import event_publish_on_commit
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -407,6 +408,20 @@ def _valuate(
                 )
             valuation.snapshot_id = ppa_rows_append(tenant=tenant, rows=rows)
             valuation.save(update_fields=["snapshot_id"])
+            event_publish_on_commit(
+                schema_name=tenant.schema_name,
+                event_type="ppa.valuation.completed",
+                payload={
+                    "contract_id": str(contract.pk),
+                    "valuation_id": str(valuation.pk),
+                    "source": source,
+                    "scenario_run_id": run_id,
+                    "curve_key": prices.curve_key,
+                    "asof": str(prices.asof),
+                    "currency": valuation.currency,
+                    "npv": str(valuation.npv),
+                },
+            )
     except IntegrityError:
         # A request with the same idempotency key recorded its valuation while this one computed (the
         # insert waited for it): answer that one, or 422 if it asked for something else.

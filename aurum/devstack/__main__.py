@@ -122,6 +122,9 @@ def demo_environment(*, demo_root: Path, port: int) -> dict[str, str]:
         # Invitations and other mail land as files in var/mail/ (one per message), not on an SMTP server.
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "AURUM_MAIL_DIR": str(demo_root.parent / "mail"),
+        # Webhook receivers of a demo run on this machine (http://localhost:…): allowed here only.
+        "AURUM_WEBHOOK_ALLOW_PRIVATE": "true",
+        "AURUM_WEBHOOK_ALLOW_HTTP": "true",
     }
     return {**defaults, **os.environ, "AURUM_PORT": str(port)}
 

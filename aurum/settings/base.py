@@ -57,6 +57,7 @@ TENANT_APPS: list[str] = [
     "apps.scenarios",
     "apps.ppa",
     "apps.watchlists",
+    "apps.webhooks",
     # Stored answers of requests with an Idempotency-Key (decision 0027): tenant data, so in its schema.
     "aurum.idempotency",
 ]
@@ -241,6 +242,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Domain events whose immediate relay after commit failed (Redis down, a process died) are sent here.
     "events-outbox-relay": {"task": "events.outbox_relay", "schedule": 5.0},
     "events-outbox-prune": {"task": "events.outbox_prune", "schedule": 3600.0},
+    # Webhook messages whose time has come (retries; anything the delivery after a fan-out missed).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 5.0},
     "idempotency-prune": {"task": "idempotency.prune", "schedule": 3600.0},
     # Usage counts from Redis to Postgres (decision 0026): what Redis loses is at most this long's counts.
     "usage-flush": {"task": "usage.flush", "schedule": 60.0},
@@ -248,7 +251,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
 # the event due, so the work is started at least once, only after the change committed.
-AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {"ingestion.completed": ("watchlists.vintage_published",)}
+AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {
+    "ingestion.completed": ("watchlists.vintage_published", "webhooks.event_fanout"),
+    # Every event type an endpoint may subscribe to (apps/webhooks/event_types.py) fans out to webhooks.
+    **{
+        event_type: ("webhooks.event_fanout",)
+        for event_type in (
+            "ingestion.failed",
+            "curve.published",
+            "scenario.run.succeeded",
+            "scenario.run.failed",
+            "scenario.run.cancelled",
+            "ppa.valuation.completed",
+            "webhook.endpoint.disabled",
+        )
+    },
+}
+# Webhooks (docs/decisions/0025): outbound safety, timeouts, retries and when an endpoint is disabled.
+# Private, loopback, link-local and metadata addresses are refused unless ALLOW_PRIVATE (tests, the demo).
+AURUM_WEBHOOK_ALLOW_PRIVATE = env.bool("AURUM_WEBHOOK_ALLOW_PRIVATE", default=False)
+AURUM_WEBHOOK_ALLOW_HTTP = env.bool("AURUM_WEBHOOK_ALLOW_HTTP", default=False)
+AURUM_WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("AURUM_WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+AURUM_WEBHOOK_TIMEOUT_SECONDS = env.float("AURUM_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+AURUM_WEBHOOK_RESPONSE_MAX_BYTES = env.int("AURUM_WEBHOOK_RESPONSE_MAX_BYTES", default=4096)
+AURUM_WEBHOOK_RETRY_HOURS = env.float("AURUM_WEBHOOK_RETRY_HOURS", default=72.0)
+AURUM_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("AURUM_WEBHOOK_DISABLE_AFTER_FAILURES", default=50)
+AURUM_WEBHOOK_DISABLE_AFTER_HOURS = env.float("AURUM_WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
 # Idempotency-Key (decision 0027): an answer is replayed for this long; a first request holds its key for at

@@ -44,3 +44,8 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
 # Every readiness call runs its checks; the test of the cache turns it on.
 AURUM_HEALTH_CACHE_SECONDS = 0.0
+# Receivers in tests are http servers on loopback; a hanging one must not cost long.
+AURUM_WEBHOOK_ALLOW_PRIVATE = True
+AURUM_WEBHOOK_ALLOW_HTTP = True
+AURUM_WEBHOOK_CONNECT_TIMEOUT_SECONDS = 1.0
+AURUM_WEBHOOK_TIMEOUT_SECONDS = 2.0

@@ -16,6 +16,8 @@ from tests.support.routes import (
     GLOBEX_PPA_VALUATION,
     GLOBEX_RUN,
     GLOBEX_SCENARIO,
+    GLOBEX_WEBHOOK,
+    GLOBEX_WEBHOOK_DELIVERY,
     PPA_TERMS,
     ROUTES,
     UNLICENSED_CURVE_KEY,
@@ -86,6 +88,43 @@ def _globex_watchlist(world: Any) -> None:
             prev_asof=day - datetime.timedelta(days=1),
             tenor="2025-02",
             diff_abs=1.0,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _globex_webhook(db: None) -> None:
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from apps.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+
+    now = timezone.now()
+    with schema_context("globex"):
+        endpoint = WebhookEndpoint.objects.create(
+            pk=GLOBEX_WEBHOOK,
+            url="https://globex.example.com/hook",
+            events=["scenario.run.succeeded"],
+            secret="whsec_Z2xvYmV4",
+            sequence=1,
+        )
+        message = WebhookMessage.objects.create(
+            endpoint=endpoint,
+            event_id="8c2d0a3f-0000-4000-8000-00000000d002",
+            event_type="scenario.run.succeeded",
+            sequence=1,
+            payload={"tenant": "globex"},
+            retry_until=now,
+        )
+        WebhookDelivery.objects.create(
+            pk=GLOBEX_WEBHOOK_DELIVERY,
+            endpoint=endpoint,
+            message=message,
+            attempt=1,
+            attempted_at=now,
+            outcome="succeeded",
+            status_code=200,
+            duration_ms=5,
+            response_body="globex",
         )
 
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, PPA_TERMS, AcmeObjects
+from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, PPA_TERMS, AcmeObjects, webhook_endpoint
 from tests.support.lake import EUGP_DAYS, eod
 from tests.support.routes import OWN_GET_PATHS, canonical_pattern
 from tests.support.world import World
@@ -107,6 +107,24 @@ def _follows(api: Any, world: World, o: AcmeObjects) -> None:
     keys = Curve.objects.filter(dataset="vendor:EUGP").exclude(curve_key=o.curve_key).order_by("curve_key")
     for key in keys.values_list("curve_key", flat=True)[6:8]:  # not those _notices follows
         _post(api, world, "/api/v2/watchlist", {"curve_key": key, "threshold_pct": 1})
+
+
+def _webhooks(api: Any, world: World, o: AcmeObjects) -> None:
+    for port in (10, 11, 12, 13):
+        webhook_endpoint(api, world, url=f"http://127.0.0.1:{port}/hook")
+
+
+def _webhook_attempts(api: Any, world: World, o: AcmeObjects) -> None:
+    """Six pings to acme's endpoint (sequences 1-6), each with one attempt (nobody listens: a retry)."""
+    from django_tenants.utils import schema_context
+
+    from apps.webhooks.services.delivery import webhook_deliver_due
+
+    for _ in range(6):
+        ping = api.post(f"/api/v2/webhooks/{o.webhook_id}/ping", **world.acme.auth("admin"))
+        assert ping.status_code == 202, ping.content
+        with schema_context("acme"):
+            assert webhook_deliver_due().retrying == 1
 
 
 def _notices(api: Any, world: World, o: AcmeObjects) -> None:
@@ -230,6 +248,15 @@ LIST_CASES: dict[str, ListCase] = {
     # the page (one member's follows; their notices)
     "api/v2/watchlist": ListCase(lambda o: "/api/v2/watchlist", "v2", 4, _follows),
     "api/v2/notices": ListCase(lambda o: "/api/v2/notices", "v2", 4, _notices),
+    # the page (webhook endpoints); the endpoint, then the page (its attempts with their messages; its
+    # messages after a sequence)
+    "api/v2/webhooks": ListCase(lambda o: "/api/v2/webhooks", "v2", 4, _webhooks),
+    "api/v2/webhooks/<str:endpoint_id>/deliveries": ListCase(
+        lambda o: f"/api/v2/webhooks/{o.webhook_id}/deliveries", "v2", 5, _webhook_attempts
+    ),
+    "api/v2/webhooks/<str:endpoint_id>/events": ListCase(
+        lambda o: f"/api/v2/webhooks/{o.webhook_id}/events?after_sequence=1", "v2", 5, _webhook_attempts
+    ),
     # the scenario, its assumptions, its latest succeeded run, the output table's pointer
     "api/v1/scenarios/<str:scenario_id>/outputs": ListCase(
         lambda o: f"/api/v1/scenarios/{o.scenario_id}/outputs?metric=mid&tenor_type=CALENDAR", "v1", 7

@@ -17,6 +17,7 @@ def test_roles_grant_the_original_permissions_cumulatively():
         "tokens:manage",
         "members:manage",
         "usage:read",
+        "webhooks:manage",
     }
 
     assert role_permissions("viewer") == viewer

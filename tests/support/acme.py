@@ -44,6 +44,7 @@ class AcmeObjects:
     contract_id: str
     valuation_id: str
     notice_id: int  # a notice of acme's admin, who follows ``curve_key``
+    webhook_id: str  # an endpoint of acme's (nobody listens at its URL)
 
 
 def german_power_curve() -> tuple[str, str]:
@@ -117,6 +118,14 @@ def followed_with_notice(api: Any, world: World, *, curve_key: str) -> int:
     return notices[0].pk
 
 
+def webhook_endpoint(api: Any, world: World, *, url: str = "http://127.0.0.1:9/hook") -> str:
+    """An endpoint of acme's for scenario runs, created through the API."""
+    body = {"url": url, "events": ["scenario.run.succeeded"]}
+    created = api.post("/api/v2/webhooks", body, format="json", **world.acme.auth("admin"))
+    assert created.status_code == 201, created.content
+    return str(created.json()["data"]["id"])
+
+
 def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
     curve_key, tenor = german_power_curve()
     scenario_id, (run_id, other_run_id) = scenario_with_runs(
@@ -134,4 +143,5 @@ def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
         contract_id=contract_id,
         valuation_id=valuation_id,
         notice_id=followed_with_notice(api, world, curve_key=curve_key),
+        webhook_id=webhook_endpoint(api, world),
     )

@@ -44,6 +44,10 @@ GLOBEX_RUN = "7b1c9f2e-0000-4000-8000-00000000b002"
 # A curve globex's admin follows and a notice of theirs, created in globex's schema by _globex_watchlist.
 GLOBEX_FOLLOWED_KEY = "9" * 64
 GLOBEX_NOTICE = 999_003
+# A webhook endpoint of globex's and one delivery attempt of it, created in its schema by _globex_webhook.
+GLOBEX_WEBHOOK = "8c2d0a3f-0000-4000-8000-00000000d001"
+GLOBEX_WEBHOOK_DELIVERY = 999_004
+WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}
 
 
 ROUTES = [
@@ -279,6 +283,45 @@ ROUTES = [
     Route("api/v2/notices/<str:notice_id>", "get", lambda w: f"/api/v2/notices/{GLOBEX_NOTICE}"),
     # Usage (public schema, per tenant): names no object; the answer must hold no globex credential.
     Route("api/v2/usage", "get", lambda w: "/api/v2/usage"),
+    # Webhooks (tenant schema): globex has an endpoint with one delivery attempt.
+    Route("api/v2/webhooks", "get", lambda w: "/api/v2/webhooks"),
+    Route("api/v2/webhooks", "post", lambda w: "/api/v2/webhooks", WEBHOOK_BODY, allowed=(201,)),
+    Route("api/v2/webhooks/<str:endpoint_id>", "get", lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}"),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>",
+        "patch",
+        lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}",
+        {"description": "mine now"},
+    ),
+    Route("api/v2/webhooks/<str:endpoint_id>", "delete", lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}"),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>/rotate-secret",
+        "post",
+        lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/rotate-secret",
+    ),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>/ping", "post", lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/ping"
+    ),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>/enable",
+        "post",
+        lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/enable",
+    ),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>/deliveries",
+        "get",
+        lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/deliveries",
+    ),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>/deliveries/<str:delivery_id>/redeliver",
+        "post",
+        lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/deliveries/{GLOBEX_WEBHOOK_DELIVERY}/redeliver",
+    ),
+    Route(
+        "api/v2/webhooks/<str:endpoint_id>/events",
+        "get",
+        lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/events",
+    ),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -446,6 +489,10 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/notices": lambda o: "/api/v2/notices",
     "api/v2/notices/<str:notice_id>": lambda o: f"/api/v2/notices/{o.notice_id}",
     "api/v2/usage": lambda o: "/api/v2/usage",
+    "api/v2/webhooks": lambda o: "/api/v2/webhooks",
+    "api/v2/webhooks/<str:endpoint_id>": lambda o: f"/api/v2/webhooks/{o.webhook_id}",
+    "api/v2/webhooks/<str:endpoint_id>/deliveries": lambda o: f"/api/v2/webhooks/{o.webhook_id}/deliveries",
+    "api/v2/webhooks/<str:endpoint_id>/events": lambda o: f"/api/v2/webhooks/{o.webhook_id}/events",
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",
