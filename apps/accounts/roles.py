@@ -20,6 +20,8 @@ TOKENS_OWN = "tokens:own"
 TOKENS_MANAGE = "tokens:manage"
 # Inviting members, changing their roles and removing them (the portal's settings; decision 0022).
 MEMBERS_MANAGE = "members:manage"
+# Reading and exporting the tenant's audit ledger (docs/decisions/0028).
+AUDIT_READ = "audit:read"
 
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
 _ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
@@ -31,6 +33,7 @@ _ADMIN = _TRADER | {
     "admin:trino",
     TOKENS_MANAGE,
     MEMBERS_MANAGE,
+    AUDIT_READ,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -16,6 +16,7 @@ def test_roles_grant_the_original_permissions_cumulatively():
         "admin:trino",
         "tokens:manage",
         "members:manage",
+        "audit:read",
     }
 
     assert role_permissions("viewer") == viewer
