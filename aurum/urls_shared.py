@@ -20,6 +20,7 @@ shared_patterns = [
     path("api/v1/", include("apps.scenarios.api.urls_v1")),
     path("api/v2/", include("apps.scenarios.api.urls_v2")),
     path("api/v2/", include("apps.watchlists.api.urls_v2")),
+    path("api/v2/", include("apps.audit.api.urls_v2")),
     path("api/v2/schema/", SpectacularAPIView.as_view(), name="api-v2-schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="api-v2-schema"), name="api-v2-docs"),
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 import structlog
 from django.db import transaction
@@ -47,7 +48,7 @@ def audit_append(
     *,
     action: str,
     resource_type: str,
-    resource_id: str | int,
+    resource_id: str | int | UUID,
     changes: Mapping[str, Any] | None = None,
     actor: AuditActor | None = None,
     schema_name: str | None = None,
@@ -132,3 +133,14 @@ def audit_verify_and_alert(*, schema_name: str) -> ChainReport:
                 },
             )
     return report
+
+
+def audit_export_record(*, export_format: str) -> AuditEntry:
+    """Record that the current tenant's ledger is being exported (the export then ends with this entry)."""
+    with transaction.atomic():
+        return audit_append(
+            action="audit.export",
+            resource_type="audit_ledger",
+            resource_id="",
+            changes={"format": export_format},
+        )
