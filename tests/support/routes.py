@@ -277,6 +277,10 @@ ROUTES = [
     Route("api/v2/notices", "get", lambda w: "/api/v2/notices"),
     Route("api/v2/notices/read", "post", lambda w: "/api/v2/notices/read", {"ids": [GLOBEX_NOTICE]}),
     Route("api/v2/notices/<str:notice_id>", "get", lambda w: f"/api/v2/notices/{GLOBEX_NOTICE}"),
+    # The audit ledger (tenant schema): globex's holds its members' token entries (their emails say globex).
+    Route("api/v2/audit", "get", lambda w: "/api/v2/audit?limit=100"),
+    Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export"),
+    Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export?format=csv"),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -409,6 +413,8 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/watchlist/<str:curve_key>": lambda o: f"/api/v2/watchlist/{o.curve_key}",
     "api/v2/notices": lambda o: "/api/v2/notices",
     "api/v2/notices/<str:notice_id>": lambda o: f"/api/v2/notices/{o.notice_id}",
+    "api/v2/audit": lambda o: "/api/v2/audit",
+    "api/v2/audit/export": lambda o: "/api/v2/audit/export",
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",
