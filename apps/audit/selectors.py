@@ -41,11 +41,14 @@ def audit_entry_list(
     actor: str = "",
     action: str = "",
     resource: str = "",
+    before_sequence: int | None = None,
 ) -> QuerySet[AuditEntry]:
     """The current tenant's entries, newest first. ``start``/``end``: ``at`` in [start, end); ``actor``:
     ``kind`` or ``kind:id``; ``action``: exact, or a prefix ending in ``.`` (``scenario.``); ``resource``:
-    ``type`` or ``type:id``."""
+    ``type`` or ``type:id``; ``before_sequence``: older entries only (the portal's keyset pages)."""
     entries = AuditEntry.objects.all()
+    if before_sequence is not None:
+        entries = entries.filter(sequence__lt=before_sequence)
     if start is not None:
         entries = entries.filter(at__gte=start)
     if end is not None:
