@@ -74,6 +74,6 @@ def test_the_export_link_works_for_the_signed_in_admin(world):
     response = _signed_in(world, "admin").get("/api/v2/audit/export?format=csv")
 
     assert response.status_code == 200
-    rows = b"".join(response.streaming_content).decode().splitlines()
+    rows = response.getvalue().decode().splitlines()
     assert rows[0].startswith("sequence,at,actor_kind")
     assert ",audit.export," in rows[-1] and ",user," in rows[-1]

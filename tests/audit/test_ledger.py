@@ -174,3 +174,31 @@ def test_a_rolled_back_change_leaves_no_entry(world):
         1 / 0  # noqa: B018
 
     assert head_sequence("acme") == before
+
+
+def test_auditlog_row_history_of_a_token_request_is_in_the_tenant_schema_with_its_actor(world, api):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from apps.scenarios.models import Scenario
+
+    public_before = LogEntry.objects.count()
+
+    response = api.post(
+        "/api/v2/scenarios",
+        {"name": "Row history"},
+        format="json",
+        HTTP_X_REQUEST_ID="req-rows-1",
+        REMOTE_ADDR="198.51.100.8",
+        **world.acme.auth("trader"),
+    )
+
+    scenario_id = response.json()["data"]["id"]
+    with schema_context("acme"):
+        [row] = LogEntry.objects.filter(object_pk=scenario_id)
+        assert row.content_type == ContentType.objects.get_for_model(Scenario)
+    assert row.actor.email == "trader@acme.example"
+    assert (row.cid, row.remote_addr) == ("req-rows-1", "198.51.100.8")
+    assert LogEntry.objects.count() == public_before  # nothing in the public table
+    with schema_context("globex"):
+        assert not LogEntry.objects.filter(object_pk=scenario_id).exists()
