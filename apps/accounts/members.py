@@ -21,6 +21,8 @@ from apps.accounts.models import Invitation, Membership, User
 from apps.accounts.roles import MEMBERS_MANAGE, Role
 from apps.accounts.selectors import INVITATION_SALT, invitation_get, membership_get
 from apps.accounts.services import membership_remove
+from apps.audit.context import actor_for_user
+from apps.audit.services import audit_append
 from aurum.errors import ConflictError, ForbiddenError, InvalidInputError, Issue
 from tenants.models import Tenant
 
@@ -64,6 +66,13 @@ def membership_role_change_as(*, credential: Credential, membership_id: int, rol
     if role != Role.ADMIN:
         _keeps_an_admin(membership=membership, acting=credential.membership)
     if membership.role != role:
+        audit_append(
+            action="member.role_change",
+            resource_type="membership",
+            resource_id=membership.pk,
+            changes={"email": membership.user.email, "from": membership.role, "to": role},
+            schema_name=membership.tenant.schema_name,
+        )
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
@@ -116,6 +125,13 @@ def invitation_create_as(
             invited_by=credential.membership.user,
             expires_at=now + timedelta(days=settings.AURUM_INVITATION_DAYS),
         )
+        audit_append(
+            action="member.invite",
+            resource_type="invitation",
+            resource_id=invitation.pk,
+            changes={"email": email, "role": role, "expires_at": invitation.expires_at},
+            schema_name=tenant.schema_name,
+        )
         link = f"{accept_url_base}{invitation_link_token(invitation)}/"
         transaction.on_commit(lambda: invitation_email_send(invitation=invitation, link=link))
     return invitation
@@ -143,6 +159,13 @@ def invitation_revoke_as(*, credential: Credential, invitation_id: int) -> Invit
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit_append(
+            action="member.invite_revoke",
+            resource_type="invitation",
+            resource_id=invitation.pk,
+            changes={"email": invitation.email},
+            schema_name=invitation.tenant.schema_name,
+        )
     return invitation
 
 
@@ -170,6 +193,14 @@ def invitation_accept(*, invitation: Invitation, password: str, full_name: str =
     )
     locked.accepted_at = timezone.now()
     locked.save(update_fields=["accepted_at"])
+    audit_append(
+        action="member.join",
+        resource_type="membership",
+        resource_id=membership.pk,
+        changes={"email": user.email, "role": membership.role, "invitation": locked.pk},
+        actor=actor_for_user(user),
+        schema_name=locked.tenant.schema_name,
+    )
     return membership
 
 

@@ -24,6 +24,8 @@ MEMBERS_MANAGE = "members:manage"
 USAGE_READ = "usage:read"
 # Creating, changing and deleting the tenant's webhook endpoints and reading their delivery log (0025).
 WEBHOOKS_MANAGE = "webhooks:manage"
+# Reading and exporting the tenant's audit ledger (docs/decisions/0028).
+AUDIT_READ = "audit:read"
 
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
 _ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
@@ -37,6 +39,7 @@ _ADMIN = _TRADER | {
     MEMBERS_MANAGE,
     USAGE_READ,
     WEBHOOKS_MANAGE,
+    AUDIT_READ,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -22,6 +22,7 @@ from apps.accounts.selectors import (
     token_reach,
 )
 from apps.accounts.tokens import token_generate, token_hash, token_hash_matches, token_parse
+from apps.audit.services import audit_append
 from aurum.errors import (
     ConflictError,
     ForbiddenError,
@@ -68,6 +69,13 @@ def membership_create(*, user: User, tenant: Tenant, role: str) -> Membership:
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
     """Remove a member from the tenant: its tokens, and every token minted from them, go with it."""
+    audit_append(
+        action="member.remove",
+        resource_type="membership",
+        resource_id=membership.pk,
+        changes={"email": membership.user.email, "role": membership.role},
+        schema_name=membership.tenant.schema_name,
+    )
     Membership.objects.filter(pk=membership.pk).delete()
 
 
@@ -132,6 +140,20 @@ def api_token_create(
         created_by=created_by,
         parent=parent,
     )
+    audit_append(
+        action="token.create",
+        resource_type="api_token",
+        resource_id=token.pk,
+        changes={
+            "name": token.name,
+            "prefix": token.prefix,
+            "member": membership.user.email,
+            "scopes": token.scopes,
+            "expires_at": expires_at,
+            "parent": parent.pk if parent else None,
+        },
+        schema_name=membership.tenant.schema_name,
+    )
     return token, raw
 
 
@@ -189,10 +211,22 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     with transaction.atomic():
         now = timezone.now()
         ids = api_token_descendant_ids(token_id=token.pk)
-        live = ApiToken.objects.select_for_update().filter(pk__in=ids, revoked_at__isnull=True).order_by("pk")
+        live = (
+            ApiToken.objects.select_for_update(of=("self",))
+            .select_related("membership__tenant")
+            .filter(pk__in=ids, revoked_at__isnull=True)
+            .order_by("pk")
+        )
         for row in live:
             row.revoked_at = now
             row.save(update_fields=["revoked_at"])  # one save each, so the audit log records every token
+            audit_append(
+                action="token.revoke",
+                resource_type="api_token",
+                resource_id=row.pk,
+                changes={"name": row.name, "prefix": row.prefix, "cascade_from": token.pk},
+                schema_name=row.membership.tenant.schema_name,
+            )
     token.refresh_from_db(fields=["revoked_at"])
     return token
 

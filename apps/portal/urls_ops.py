@@ -1,7 +1,9 @@
-"""The operations pages: ingestion (upload, runs, quarantine) and settings (tokens, members, invitations)."""
+"""The operations pages: ingestion (upload, runs, quarantine) and settings (tokens, members, invitations,
+the audit log)."""
 
 from django.urls import path
 
+from apps.portal.audit_page import audit_view
 from apps.portal.ingestion import (
     ingestion_quarantine_view,
     ingestion_run_view,
@@ -31,6 +33,7 @@ urlpatterns = [
 ]
 urlpatterns += [
     path("settings/", settings_view, name="portal-settings"),
+    path("settings/audit/", audit_view, name="portal-audit"),
     path("settings/tokens/", token_create_view, name="portal-token-create"),
     path("settings/tokens/<int:token_id>/revoke/", token_revoke_view, name="portal-token-revoke"),
     path("settings/members/invite/", member_invite_view, name="portal-member-invite"),

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.curves.models import Curve
+from apps.ppa.audit import ppa_contract_audit, ppa_valuation_audit
 from apps.ppa.lakehouse import ppa_rows_append, ppa_rows_delete
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.ppa.selectors import (
@@ -105,9 +106,11 @@ def ppa_contract_create(
     _terms_check(terms)
     _curve_key_check(tenant=tenant, curve_key=curve_key)
     with _audited_as(actor):
-        return PpaContract.objects.create(
+        contract = PpaContract.objects.create(
             terms=dict(terms), instrument_id=instrument_id or "", curve_key=curve_key, created_by=actor
         )
+    ppa_contract_audit("create", contract, fields=["terms", "instrument_id", "curve_key"])
+    return contract
 
 
 _UNSET: Any = object()
@@ -138,6 +141,7 @@ def ppa_contract_update(
         fields.append("curve_key")
     with _audited_as(actor):
         contract.save(update_fields=fields)
+    ppa_contract_audit("update", contract, fields=[field for field in fields if field != "updated_at"])
     return contract
 
 
@@ -150,6 +154,7 @@ def ppa_contract_delete(*, tenant: Tenant, contract: PpaContract, actor: User | 
         contract.delete()
     if had_valuations:  # inside the transaction: if the Iceberg delete fails, the contract stays
         ppa_rows_delete(tenant=tenant, contract_id=contract_id)
+    ppa_contract_audit("delete", contract, fields=["instrument_id"], contract_id=contract_id)
 
 
 # --- valuation -------------------------------------------------------------------------------------------
@@ -422,6 +427,7 @@ def _valuate(
                     "npv": str(valuation.npv),
                 },
             )
+            ppa_valuation_audit(valuation)
     except IntegrityError:
         # A request with the same idempotency key recorded its valuation while this one computed (the
         # insert waited for it): answer that one, or 422 if it asked for something else.

@@ -7,6 +7,7 @@ The one env reader is ``env`` below; ``production.py`` adds nothing but stricter
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from aurum.queues import DEFAULT_QUEUE, SCENARIOS, TASK_ROUTES
 
@@ -24,6 +25,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[".localhost", "localho
 # Tenants live on subdomains of AURUM_BASE_DOMAIN.
 AURUM_PUBLIC_HOSTS = env.list("AURUM_PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])
 AURUM_BASE_DOMAIN = env.str("AURUM_BASE_DOMAIN", default="localhost")
+# Networks (CIDRs) of the reverse proxies in front of Aurum: X-Forwarded-For is believed only for hops from
+# them (aurum/observability/client_address.py). Empty: the header is ignored, the client is REMOTE_ADDR.
+AURUM_TRUSTED_PROXIES = env.list("AURUM_TRUSTED_PROXIES", default=[])
 
 SHARED_APPS = [
     "django_tenants",
@@ -54,6 +58,10 @@ SHARED_APPS = [
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
     "django.contrib.contenttypes",
+    # django-auditlog's row history lives in each tenant's schema too (its entries carry their tenant by
+    # where they are; the public table keeps only the platform admin's changes): docs/decisions/0028.
+    "auditlog",
+    "apps.audit",
     "apps.scenarios",
     "apps.ppa",
     "apps.watchlists",
@@ -89,7 +97,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "aurum.tenancy.middleware.TenantResolutionMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # Who acts (token or user), request id and client address: the audit ledger's and auditlog's context.
+    "apps.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The portal: `request.htmx` for partial page updates, and a policy that no request leaves the host.
@@ -247,6 +256,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "idempotency-prune": {"task": "idempotency.prune", "schedule": 3600.0},
     # Usage counts from Redis to Postgres (decision 0026): what Redis loses is at most this long's counts.
     "usage-flush": {"task": "usage.flush", "schedule": 60.0},
+    # Every tenant's audit chain, recomputed nightly; a broken chain logs an error and raises
+    # `audit.chain.broken` (apps/audit/tasks.py).
+    "audit-verify-nightly": {"task": "audit.verify_all", "schedule": crontab(hour=2, minute=17)},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -397,3 +409,6 @@ AURUM_SIGNIN_FAILURES_PER_IP = env.int("AURUM_SIGNIN_FAILURES_PER_IP", default=3
 AURUM_SIGNIN_WINDOW_SECONDS = env.int("AURUM_SIGNIN_WINDOW_SECONDS", default=300)
 AURUM_WS_CONNECTS_PER_MINUTE = env.int("AURUM_WS_CONNECTS_PER_MINUTE", default=30)
 AURUM_WS_RECHECK_SECONDS = env.float("AURUM_WS_RECHECK_SECONDS", default=15.0)
+
+# django-auditlog's row history: its correlation id is the request id (X-Request-Id).
+AUDITLOG_CID_GETTER = "aurum.observability.context.current_request_id"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.doc_examples import REPO, doc_examples
 
-DOCS = ["docs/integrations.md"]
+DOCS = ["docs/integrations.md", "docs/audit.md"]
 
 
 @pytest.mark.parametrize("doc", DOCS)

@@ -71,6 +71,16 @@ def _members(api: Any, world: World, o: AcmeObjects) -> None:
         membership_create(user=user, tenant=tenant, role="viewer")
 
 
+def _audit_entries(api: Any, world: World, o: AcmeObjects) -> None:
+    from django_tenants.utils import schema_context
+
+    from apps.audit.services import audit_append
+
+    with schema_context(world.acme.schema):
+        for n in range(5):
+            audit_append(action="test.listed", resource_type="test", resource_id=str(n))
+
+
 def _ingest_run(api: Any, world: World, o: AcmeObjects) -> None:
     from apps.ingestion.services import ingest_run_create
 
@@ -257,6 +267,8 @@ LIST_CASES: dict[str, ListCase] = {
     "api/v2/webhooks/<str:endpoint_id>/events": ListCase(
         lambda o: f"/api/v2/webhooks/{o.webhook_id}/events?after_sequence=1", "v2", 5, _webhook_attempts
     ),
+    # the tenant's audit ledger (the filter keeps to the rows grown here)
+    "api/v2/audit": ListCase(lambda o: "/api/v2/audit?action=test.listed", "v2", 4, _audit_entries),
     # the scenario, its assumptions, its latest succeeded run, the output table's pointer
     "api/v1/scenarios/<str:scenario_id>/outputs": ListCase(
         lambda o: f"/api/v1/scenarios/{o.scenario_id}/outputs?metric=mid&tenor_type=CALENDAR", "v1", 7

@@ -18,6 +18,7 @@ def test_roles_grant_the_original_permissions_cumulatively():
         "members:manage",
         "usage:read",
         "webhooks:manage",
+        "audit:read",
     }
 
     assert role_permissions("viewer") == viewer

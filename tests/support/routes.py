@@ -322,6 +322,10 @@ ROUTES = [
         "get",
         lambda w: f"/api/v2/webhooks/{GLOBEX_WEBHOOK}/events",
     ),
+    # The audit ledger (tenant schema): globex's holds its members' token entries (their emails say globex).
+    Route("api/v2/audit", "get", lambda w: "/api/v2/audit?limit=100"),
+    Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export"),
+    Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export?format=csv"),
 ]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
@@ -493,6 +497,8 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/webhooks/<str:endpoint_id>": lambda o: f"/api/v2/webhooks/{o.webhook_id}",
     "api/v2/webhooks/<str:endpoint_id>/deliveries": lambda o: f"/api/v2/webhooks/{o.webhook_id}/deliveries",
     "api/v2/webhooks/<str:endpoint_id>/events": lambda o: f"/api/v2/webhooks/{o.webhook_id}/events",
+    "api/v2/audit": lambda o: "/api/v2/audit",
+    "api/v2/audit/export": lambda o: "/api/v2/audit/export",
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",

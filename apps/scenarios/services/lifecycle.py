@@ -1,5 +1,6 @@
-"""A run's state changes after submission (finish, fail, re-queue): each records its audit row and its domain
-event in the caller's transaction, and drops staged rows the run will never commit.
+"""A run's state changes after submission (finish, fail, re-queue): each records its audit rows (the ledger
+entry of a finish or cancel in ``run_finish``) and its domain event in the caller's transaction, and drops
+staged rows the run will never commit.
 
 An *attempt* is one start of a run (``retry_count`` when it started). A worker that lost its run (re-queued by
 the sweep after its heartbeat stopped, or cancelled) must not finish, fail or re-queue the run's next
@@ -18,6 +19,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from apps.audit.services import audit_append
 from apps.scenarios.models import ScenarioRun, ScenarioRunEvent
 from apps.scenarios.outputs import staged_output_delete
 from aurum.events.publish import event_publish_on_commit
@@ -94,6 +96,19 @@ def run_finish(
             "output_staged_uri",
             *fields,
         ]
+    )
+    # A worker or the sweep finishing a run acts as "system"; a cancel acts as whoever asked for it.
+    audit_append(
+        action="run.cancel" if status == ScenarioRun.Status.CANCELLED else "run.finish",
+        resource_type="scenario_run",
+        resource_id=run.pk,
+        changes={
+            "scenario": str(run.scenario_id),
+            "status": str(status),
+            "error_code": code,
+            "output_rows": run.output_rows,
+            "output_hash": run.output_hash,
+        },
     )
 
 

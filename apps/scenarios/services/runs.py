@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.services import audit_append
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.selection import selection_size
 from apps.scenarios.services.budget import RunSize, run_budget_check, run_size
@@ -174,6 +175,19 @@ def _submit_one(
                 curve_snapshot_id=snapshot_id,
             )
             run_event_record(run, "queued")
+            audit_append(
+                action="run.submit",
+                resource_type="scenario_run",
+                resource_id=run.pk,
+                changes={
+                    "scenario": str(scenario.pk),
+                    "scenario_version": scenario.version,
+                    "priority": run.priority,
+                    "input_hash": input_hash,
+                    "seed": seed,
+                    "idempotency_key": run.idempotency_key,
+                },
+            )
     except IntegrityError:  # a concurrent submit of the same inputs or key won
         again = _existing_for_key(scenario, options.idempotency_key, fingerprint) or live.first()
         if again is None:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.services import audit_append
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
 from apps.scenarios.outputs import scenario_outputs_delete
 from apps.scenarios.services.inputs import (
@@ -56,6 +57,21 @@ def _assumptions_replace(scenario: Scenario, assumptions: Sequence[Mapping[str, 
     )
 
 
+def _audited_fields(scenario: Scenario, *, assumptions: int) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "status": scenario.status,
+        "version": scenario.version,
+        "tags": list(scenario.tags),
+        "parameters": dict(scenario.parameters),
+        "curve_keys": len(scenario.curve_keys),
+        "curve_filter": dict(scenario.curve_filter),
+        "base_asof": scenario.base_asof,
+        "assumptions": assumptions,
+    }
+
+
 def _name_taken(name: str, exclude: Scenario | None = None) -> bool:
     others = Scenario.objects.filter(name__iexact=name)
     if exclude is not None:
@@ -97,6 +113,12 @@ def scenario_create(
                 created_by=actor,
             )
             _assumptions_replace(scenario, assumptions)
+            audit_append(
+                action="scenario.create",
+                resource_type="scenario",
+                resource_id=scenario.pk,
+                changes=_audited_fields(scenario, assumptions=len(assumptions)),
+            )
     except IntegrityError as exc:  # a concurrent create of the same name
         raise _name_taken_error(name) from exc
     return scenario
@@ -157,6 +179,24 @@ def scenario_update(
         scenario.save()
         if assumptions is not _UNSET:
             _assumptions_replace(scenario, new_assumptions)
+        given = {
+            "name": name,
+            "description": description,
+            "status": status,
+            "parameters": parameters,
+            "tags": tags,
+            "selection": selection,
+            "assumptions": assumptions,
+        }
+        audit_append(
+            action="scenario.update",
+            resource_type="scenario",
+            resource_id=scenario.pk,
+            changes={
+                "fields": sorted(field for field, value in given.items() if value is not _UNSET),
+                **_audited_fields(scenario, assumptions=len(new_assumptions)),
+            },
+        )
     return scenario
 
 
@@ -166,5 +206,11 @@ def scenario_delete(*, scenario: Scenario, tenant: Tenant) -> None:
     for run in scenario.runs.exclude(status__in=ScenarioRun.FINISHED):
         scenario_run_cancel(run=run, tenant=tenant)
     with transaction.atomic():
+        audit_append(
+            action="scenario.delete",
+            resource_type="scenario",
+            resource_id=scenario_id,
+            changes={"name": scenario.name},
+        )
         scenario.delete()
         transaction.on_commit(lambda: scenario_outputs_delete(tenant.schema_name, scenario_id))

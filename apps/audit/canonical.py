@@ -1,0 +1,71 @@
+"""The ledger's canonical form: one JSON text per entry, the same in Aurum and in an auditor's script.
+
+Canonical JSON: keys sorted, no whitespace, UTF-8 (no ``\\u`` escapes), datetimes as ISO 8601 in UTC,
+dates ISO, decimals and UUIDs as strings. An entry's hash is ``sha256(prev_hash + canonical(body))`` in hex,
+where ``body`` holds every recorded field except the two hashes (``entry_body``). The first entry's
+``prev_hash`` is ``GENESIS_HASH``. docs/audit.md repeats this, with a script that checks an export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+GENESIS_HASH = "0" * 64
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return timestamp_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form")
+
+
+def canonical_json(value: object) -> str:
+    """``value`` as canonical JSON text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def timestamp_text(value: datetime) -> str:
+    """A timestamp's canonical text: UTC, ISO 8601, microseconds always written."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_body(
+    *,
+    sequence: int,
+    at: str,
+    actor_kind: str,
+    actor_id: str,
+    actor_display: str,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    changes: Any,
+    request_id: str,
+    remote_addr: str,
+) -> dict[str, Any]:
+    """The hashed fields of one entry, in the shape exports write them (``changes`` parsed)."""
+    return {
+        "sequence": sequence,
+        "at": at,
+        "actor": {"kind": actor_kind, "id": actor_id, "display": actor_display},
+        "action": action,
+        "resource": {"type": resource_type, "id": resource_id},
+        "changes": changes,
+        "request_id": request_id,
+        "remote_addr": remote_addr,
+    }
+
+
+def entry_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
