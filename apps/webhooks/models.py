@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from aurum.sealing import SealedTextField
+
 
 class WebhookEndpoint(models.Model):
     """Where a tenant wants events of some types POSTed, signed with its secret(s).
@@ -31,8 +33,9 @@ class WebhookEndpoint(models.Model):
     is_enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=1000, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
-    secret = models.CharField(max_length=100)
-    previous_secret = models.CharField(max_length=100, blank=True, default="")
+    # Sealed at rest (aurum/sealing.py): the signing needs them in the clear, a database dump must not.
+    secret = SealedTextField()
+    previous_secret = SealedTextField(blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     # The last sequence number given to a message of this endpoint (assigned under the row's lock).
     sequence = models.BigIntegerField(default=0)

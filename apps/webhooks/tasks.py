@@ -1,12 +1,12 @@
 """Thin tasks: the fan-out of a domain event (started by the outbox relay, in the event's tenant schema),
-delivery of one tenant's due messages (after a fan-out, ping, redelivery or enable), and the beat's sweep
-over every tenant (public schema)."""
+delivery of one tenant's due messages (after a fan-out, ping, redelivery or enable, or sent by the sweep),
+and the beat's sweep (public schema), which sends a delivery task per tenant with messages due."""
 
 from typing import Any
 
 from celery import shared_task
 
-from apps.webhooks.services.delivery import webhook_deliver_due, webhook_deliver_due_tenants
+from apps.webhooks.services.delivery import webhook_deliver_due, webhook_sweep_dispatch
 from apps.webhooks.services.messages import DELIVER_TASK, FANOUT_TASK, SWEEP_TASK, webhook_event_fanout
 from aurum.transient import TRANSIENT_ERRORS
 
@@ -24,6 +24,6 @@ def webhook_deliver_task() -> dict[str, int]:
 
 
 @shared_task(name=SWEEP_TASK, ignore_result=True)
-def webhook_sweep_task() -> dict[str, int]:
-    tally = webhook_deliver_due_tenants()
-    return {"endpoints": tally.endpoints, "succeeded": tally.succeeded, "retrying": tally.retrying}
+def webhook_sweep_task() -> list[str]:
+    """One delivery task per tenant with messages due (the schemas)."""
+    return webhook_sweep_dispatch()

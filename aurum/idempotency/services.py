@@ -19,7 +19,7 @@ from django_tenants.utils import get_public_schema_name, get_tenant_model, schem
 
 from aurum.errors import ConflictError, UnprocessableError
 from aurum.idempotency.models import IdempotentRequest
-from aurum.idempotency.sealing import UnsealError, answer_seal, answer_unseal
+from aurum.sealing import UnsealError, answer_seal, answer_unseal
 
 KEY_REUSED = "idempotency-key-reused"
 IN_FLIGHT = "idempotency-request-in-flight"
@@ -127,7 +127,7 @@ def _claim_again(
 
 
 def idempotent_request_complete(*, claim: Claim, status: int, headers: dict[str, str], body: bytes) -> bool:
-    """Store the answer of the claimed request, sealed (aurum/idempotency/sealing.py); False when the claim
+    """Store the answer of the claimed request, sealed (aurum/sealing.py); False when the claim
     was lost (its lease ran out and another attempt took the key over), and nothing is stored."""
     stored = IdempotentRequest.objects.filter(pk=claim.record_id, attempt=claim.attempt).update(
         response_status=status, response_headers=headers, response_body=answer_seal(body), lease_until=None

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import ApiToken
 from aurum.idempotency.models import IdempotentRequest
-from aurum.idempotency.sealing import answer_unseal
+from aurum.sealing import answer_unseal
 from tests.support.doc_examples import doc_example, example_run
 from tests.support.world import World
 

@@ -35,9 +35,12 @@ from apps.accounts.roles import Role
 from apps.webhooks.event_types import ENDPOINT_DISABLED
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from apps.webhooks.outbound import SendResult, webhook_post
+from apps.webhooks.services.messages import DELIVER_TASK
 from apps.webhooks.signing import signed_headers
+from aurum.celery import app as celery_app
 from aurum.events.publish import event_publish_on_commit
 from aurum.tenancy.db import tenant_connection
+from aurum.transient import TRANSIENT_ERRORS
 from tenants.models import Tenant
 
 log = structlog.get_logger(__name__)
@@ -318,13 +321,27 @@ def webhook_deliver_due(*, endpoint_ids: list[uuid.UUID] | None = None) -> Sweep
     return tally
 
 
-def webhook_deliver_due_tenants() -> SweepResult:
-    """The beat's sweep: every active tenant's due messages; one tenant's trouble never stops the others."""
-    tally = SweepResult()
+def webhook_due_exists(*, now: datetime | None = None) -> bool:
+    """Whether the current tenant has a message due on an enabled endpoint (one indexed query)."""
+    return WebhookMessage.objects.filter(
+        state__in=[State.PENDING, State.DELIVERING],
+        next_attempt_at__lte=now or timezone.now(),
+        endpoint__is_enabled=True,
+    ).exists()
+
+
+def webhook_sweep_dispatch() -> list[str]:
+    """The beat's sweep: one delivery task (``webhooks`` queue) per active tenant with messages due; the
+    schemas it was sent for. The sweep itself sends nothing, so a tenant whose receiver hangs never delays
+    another tenant: each tenant's delivery runs on its own worker slot (and each endpoint on its own thread
+    within it). Two deliveries of one tenant never send one message twice: endpoints are leased."""
+    dispatched: list[str] = []
     for tenant in Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("schema_name"):
         try:
             with tenant_context(tenant):
-                tally.add(webhook_deliver_due())
-        except Exception:  # isolation: this tenant's failure is logged, the next tenant is swept
-            log.exception("webhook sweep failed for a tenant", tenant=tenant.schema_name)
-    return tally
+                if webhook_due_exists():
+                    celery_app.send_task(DELIVER_TASK)  # carries the tenant's schema (tenant-schemas-celery)
+                    dispatched.append(tenant.schema_name)
+        except TRANSIENT_ERRORS:  # the broker or this schema is unreachable now: the next sweep tries again
+            log.warning("webhook sweep: tenant not dispatched", tenant=tenant.schema_name, exc_info=True)
+    return dispatched

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.services import audit_append
 from apps.webhooks.event_types import EVENT_TYPES
 from apps.webhooks.models import WebhookEndpoint, WebhookMessage
 from apps.webhooks.outbound import url_check
@@ -43,13 +44,15 @@ def webhook_endpoint_create(
     url_check(url)
     subscribed = _events_check(events)
     with transaction.atomic():
-        return WebhookEndpoint.objects.create(
+        endpoint = WebhookEndpoint.objects.create(
             url=url,
             events=subscribed,
             description=description,
             secret=secret_generate(),
             created_by_membership_id=membership_id,
         )
+        _audit("webhook.create", endpoint, {"url": url, "events": subscribed, "description": description})
+        return endpoint
 
 
 def webhook_endpoint_update(
@@ -73,12 +76,15 @@ def webhook_endpoint_update(
         if description is not _UNSET:
             locked.description = description
         locked.save()
+        changed = {"url": url, "events": subscribed, "description": description}
+        _audit("webhook.update", locked, {k: v for k, v in changed.items() if v is not _UNSET})
         if enabled is True and not locked.is_enabled:
             locked = webhook_endpoint_enable(endpoint=locked)
         elif enabled is False and locked.is_enabled:
             locked.is_enabled, locked.disabled_at = False, timezone.now()
             locked.disabled_reason = "Paused by a member."
             locked.save(update_fields=["is_enabled", "disabled_at", "disabled_reason"])
+            _audit("webhook.pause", locked, {})
     return locked
 
 
@@ -86,6 +92,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint with its messages and delivery log."""
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+        _audit("webhook.delete", endpoint, {"url": endpoint.url})
 
 
 def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
@@ -97,6 +104,10 @@ def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         locked.previous_secret_expires_at = timezone.now() + ROTATION_OVERLAP
         locked.secret = secret_generate()
         locked.save(update_fields=["previous_secret", "previous_secret_expires_at", "secret", "updated_at"])
+        # Never the secrets: only that one was made, and until when the old one signs.
+        _audit(
+            "webhook.rotate_secret", locked, {"previous_secret_expires_at": locked.previous_secret_expires_at}
+        )
     return locked
 
 
@@ -113,5 +124,11 @@ def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         WebhookMessage.objects.filter(
             endpoint=locked, state__in=[WebhookMessage.State.PENDING, WebhookMessage.State.DELIVERING]
         ).update(state=WebhookMessage.State.PENDING, next_attempt_at=now, retry_until=now + retry_window())
+        _audit("webhook.enable", locked, {})
         deliver_soon()
     return locked
+
+
+def _audit(action: str, endpoint: WebhookEndpoint, changes: dict[str, object]) -> None:
+    """The change's entry in the tenant's audit ledger, in the same transaction (docs/audit.md)."""
+    audit_append(action=action, resource_type="webhook_endpoint", resource_id=endpoint.pk, changes=changes)
