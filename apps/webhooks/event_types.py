@@ -13,6 +13,8 @@ RUN_FAILED = "scenario.run.failed"
 RUN_CANCELLED = "scenario.run.cancelled"
 VALUATION_COMPLETED = "ppa.valuation.completed"
 ENDPOINT_DISABLED = "webhook.endpoint.disabled"
+# 80 % or 100 % of a monthly quota reached (apps/usage, decision 0026).
+QUOTA_THRESHOLD = "quota.threshold"
 # Sent on request to one endpoint (POST …/ping); never subscribed to.
 PING = "webhook.ping"
 
@@ -25,6 +27,7 @@ EVENT_TYPES: tuple[str, ...] = (
     RUN_CANCELLED,
     VALUATION_COMPLETED,
     ENDPOINT_DISABLED,
+    QUOTA_THRESHOLD,
 )
 
 
@@ -39,6 +42,8 @@ def resource_url(event_type: str, data: dict[str, Any]) -> str | None:
         return f"/api/v2/scenario-runs/{data['run_id']}"
     if event_type == VALUATION_COMPLETED and data.get("contract_id") and data.get("valuation_id"):
         return f"/api/v2/ppa/contracts/{data['contract_id']}/valuations/{data['valuation_id']}"
+    if event_type == QUOTA_THRESHOLD:
+        return "/api/v2/usage"
     if event_type.startswith("webhook.") and data.get("endpoint_id"):
         return f"/api/v2/webhooks/{data['endpoint_id']}"
     return None

@@ -276,6 +276,7 @@ AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {
             "scenario.run.cancelled",
             "ppa.valuation.completed",
             "webhook.endpoint.disabled",
+            "quota.threshold",
         )
     },
 }

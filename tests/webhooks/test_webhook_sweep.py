@@ -108,3 +108,33 @@ def test_endpoint_changes_are_in_the_audit_ledger_without_secrets(world, api):
     assert {entry.actor_kind for entry in entries} == {"token"}
     stored = " ".join(entry.changes for entry in entries)
     assert created["secret"] not in stored and rotated["secret"] not in stored
+
+
+def test_every_subscribable_event_type_fans_out_to_webhooks(settings):
+    from apps.webhooks.event_types import EVENT_TYPES
+
+    fanned = {t for t, tasks in settings.AURUM_EVENT_TASKS.items() if "webhooks.event_fanout" in tasks}
+
+    assert fanned == set(EVENT_TYPES)
+    assert "quota.threshold" in fanned
+
+
+def test_a_quota_threshold_event_reaches_a_subscribed_endpoint_linking_to_usage(world, api):
+    answer = api.post(
+        "/api/v2/webhooks",
+        {"url": "http://127.0.0.1:9/hook", "events": ["quota.threshold"]},
+        format="json",
+        **world.acme.auth("admin"),
+    )
+    event = outbox_append(
+        schema_name="acme",
+        event_type="quota.threshold",
+        payload={"metric": "api_requests", "threshold": 80, "limit": 1000, "used": 800},
+    )
+    with schema_context("acme"):
+        [message] = webhook_event_fanout(event_id=str(event.event_id))
+
+    assert answer.status_code == 201
+    assert message.payload["type"] == "quota.threshold"
+    assert message.payload["data"]["url"] == "/api/v2/usage"
+    assert message.payload["data"]["threshold"] == 80
