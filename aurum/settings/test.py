@@ -44,3 +44,5 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
 # Every readiness call runs its checks; the test of the cache turns it on.
 AURUM_HEALTH_CACHE_SECONDS = 0.0
+# Every scrape computes its gauges.
+AURUM_METRICS_SCRAPE_CACHE_SECONDS = 0.0
