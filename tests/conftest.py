@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 
 from aurum.queues import worker_queues_arg
+from tests.support.observability import WORKER_METRICS_PORT, worker_spans_path
 from tests.support.world import LiveServer, World, build_world, database_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,8 +104,16 @@ def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveS
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
-    """A real worker process on the test database and the test Redis."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "aurum.settings.test"}
+    """A real worker process on the test database and the test Redis, serving its metrics on
+    ``WORKER_METRICS_PORT`` and writing its spans to ``worker_spans_path()`` (JSON lines)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "aurum.settings.test",
+        "AURUM_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
+        "AURUM_OTEL_EXPORTER": f"file:{worker_spans_path()}",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
     log = open(Path(settings.VAR_DIR) / "test-worker.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [
