@@ -100,6 +100,10 @@ def gauge_register(
     _gauges[name] = ScrapeGauge(name, documentation, read, tuple(labels))
 
 
+def gauge_unregister(name: str) -> None:
+    _gauges.pop(name, None)
+
+
 def registered_gauges() -> list[str]:
     return sorted(_gauges)
 
