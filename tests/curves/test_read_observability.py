@@ -11,7 +11,7 @@ from tests.support.observability import read_spans, scrape, tracing_to, value
 
 def test_a_repeated_read_counts_one_miss_then_one_hit(api, read_world):
     key = a_curve("RP", RP_DAYS[-1])
-    cache.delete_pattern("aurum:read:v2.curve:*")  # what earlier tests cached of this read
+    cache.delete_pattern("aurum:read:v2.curve:*")  # type: ignore[attr-defined]  # django-redis; earlier tests
     before = scrape(api)
 
     first = api.get(f"/api/v2/curves/{key}", **read_world.acme.auth("viewer"))
