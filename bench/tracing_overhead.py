@@ -45,13 +45,19 @@ def seed() -> tuple[str, str]:
     if not Curve.objects.filter(dataset="vendor:EUGP").exists():
         call_command("ingest_eod", str(sorted(EOD.glob("EOD_EUGP_*.xlsx"))[0]), stdout=io.StringIO())
     plan = plan_ensure(
-        code="bench-trace", name="Bench tracing", requests_per_second=10**6, burst=10**6, datasets=["vendor:EUGP"]
+        code="bench-trace",
+        name="Bench tracing",
+        requests_per_second=10**6,
+        burst=10**6,
+        datasets=["vendor:EUGP"],
     )
     tenant = Tenant.objects.filter(schema_name="traceco").first() or tenant_create(
         name="Trace Co", schema_name="traceco", plan=plan
     )
     user = user_create(email=f"reader{time.time_ns()}@traceco.example", password=None)
-    token = api_token_create(membership=membership_create(user=user, tenant=tenant, role="analyst"), name="t")[1]
+    token = api_token_create(
+        membership=membership_create(user=user, tenant=tenant, role="analyst"), name="t"
+    )[1]
     curves = Curve.objects.filter(dataset="vendor:EUGP").order_by("curve_key")
     curve = min(curves, key=lambda c: (abs(c.tenor_count - 121), c.curve_key))
     return token, curve.curve_key
@@ -91,7 +97,9 @@ def main() -> None:
     spans = sum(1 for _ in SPANS.open()) if SPANS.exists() else 0
     print(f"curve {key}, {REQUESTS} requests x {ROUNDS} rounds each way")
     print(f"tracing off: {summary(off)}")
-    print(f"tracing on (file exporter): {summary(on)}; {spans / (REQUESTS + 10) / ROUNDS:.1f} spans per request")
+    print(
+        f"tracing on (file exporter): {summary(on)}; {spans / (REQUESTS + 10) / ROUNDS:.1f} spans per request"
+    )
     print(f"median overhead: {statistics.median(on) / statistics.median(off) - 1:+.1%}")
 
 

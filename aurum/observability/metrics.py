@@ -37,7 +37,6 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from aurum.health.checks import READINESS
 from aurum.queues import QUEUES
 
 log = structlog.get_logger(__name__)
@@ -131,22 +130,11 @@ def celery_queue_depths() -> dict[tuple[str, ...], float]:
     return {(queue,): float(sum(lengths[i * step : (i + 1) * step])) for i, queue in enumerate(QUEUES)}
 
 
-def readiness_by_check() -> dict[tuple[str, ...], float]:
-    """1 for each readiness check that passes, 0 for one that fails (the same answer as /health/ready)."""
-    return {(result.name,): 1.0 if result.ok else 0.0 for result in READINESS.results()}
-
-
 gauge_register(
     "aurum_celery_queue_depth",
     "Messages waiting in a Celery queue (Redis LLEN), by queue",
     celery_queue_depths,
     labels=("queue",),
-)
-gauge_register(
-    "aurum_readiness_ok",
-    "1 when the readiness check passes, 0 when it fails (/health/ready), by check",
-    readiness_by_check,
-    labels=("check",),
 )
 
 
