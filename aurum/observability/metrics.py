@@ -209,7 +209,12 @@ def metrics_exposition(*, with_state: bool = True) -> bytes:
 def worker_metrics_serve(port: int) -> None:
     """Serve this worker's events on ``port`` (``AURUM_WORKER_METRICS_PORT``): a worker is not an HTTP server,
     and its tasks' counters live in its own processes. The state gauges are the web's to serve."""
-    start_http_server(port, registry=events_registry())
+    try:
+        start_http_server(port, registry=events_registry())
+    except OSError as exc:
+        # SystemExit, not an exception Celery's signal dispatch would log and swallow: a worker told to serve
+        # metrics that cannot must not run unseen (or beside another process answering on its port).
+        raise SystemExit(f"AURUM_WORKER_METRICS_PORT={port}: cannot serve metrics ({exc})") from exc
     log.info("worker metrics served", port=port, multiprocess=bool(os.environ.get(MULTIPROC_ENV)))
 
 

@@ -8,6 +8,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-# The session's test worker (tests/conftest.py celery_worker) serves its metrics here.
-WORKER_METRICS_PORT = free_port()
+@dataclass
+class WorkerMetrics:
+    """Where the session's test worker (tests/conftest.py celery_worker) serves its metrics: a port chosen
+    when the worker starts (one chosen earlier may meanwhile be some connection's local port)."""
+
+    port: int = 0
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/metrics"
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url(), timeout=2) as answer:
+                return bool(answer.status == 200 and b"aurum_ingest_rows" in answer.read())
+        except OSError:
+            return False
+
+
+WORKER_METRICS = WorkerMetrics()
 
 
 def worker_spans_path() -> Path:
@@ -51,7 +69,7 @@ def scrape(api: Any) -> Samples:
 
 
 def scrape_worker() -> Samples:
-    with urllib.request.urlopen(f"http://127.0.0.1:{WORKER_METRICS_PORT}/metrics", timeout=10) as answer:
+    with urllib.request.urlopen(WORKER_METRICS.url(), timeout=10) as answer:
         return parse_exposition(answer.read().decode())
 
 
