@@ -198,15 +198,15 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_tracer = trace.get_tracer("aurum.lakehouse")
-
-
 def _traced(engine: str, run: Callable[[LakehouseQuery], QueryResult], query: LakehouseQuery) -> QueryResult:
     """Run ``query`` inside a ``lakehouse.query`` span (a no-op while tracing is off) with its engine, tables
     and, once answered, rows and files scanned."""
     tables = sorted({scan.table for scan in query.scans})
     attributes = {"db.system": engine, "aurum.lakehouse.engine": engine, "aurum.lakehouse.table": tables}
-    with _tracer.start_as_current_span("lakehouse.query", attributes=attributes) as span:
+    # The tracer is looked up per query, not kept: a tracer obtained before a provider was installed (or from
+    # one since shut down, in tests) would keep sending spans nowhere.
+    tracer = trace.get_tracer("aurum.lakehouse")
+    with tracer.start_as_current_span("lakehouse.query", attributes=attributes) as span:
         result = run(query)
         span.set_attribute("aurum.lakehouse.rows", result.table.num_rows)
         span.set_attribute("aurum.lakehouse.files_scanned", result.files_scanned)
