@@ -76,6 +76,9 @@ def uploaded(
                 break
             time.sleep(0.3)
         try:
+            # The run's row is saved before the task returns, and it counts the run on its way out: scrape
+            # once the task's last log line is written.
+            _task_log_lines(request_id)
             yield Uploaded(request_id, run, web_spans, before, scrape_worker())
         finally:
             IngestRun.objects.filter(pk=run["id"]).delete()
