@@ -1,12 +1,23 @@
 """The Celery app.
 
-Tasks carry the tenant schema they were sent from (tenant-schemas-celery) and run inside it.
+Tasks carry the tenant schema they were sent from (tenant-schemas-celery) and run inside it, and the request
+id (and tenant) of the request that sent them: every log line of the task carries that request's id. With
+tracing on, the trace context travels in the headers too (OpenTelemetry's Celery instrumentation).
+
+Imports inside the signal handlers: this module is imported with the ``aurum`` package, before Django's setup.
 """
 
 import os
 from typing import Any
 
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import (
+    before_task_publish,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_shutdown,
+)
 from tenant_schemas_celery.app import CeleryApp
 
 # Never development settings by default: production refuses to start without its secrets.
@@ -28,6 +39,25 @@ def _use_django_logging(**_: Any) -> None:
     logging.config.dictConfig(settings.LOGGING)
 
 
+# Message headers that carry the sender's log context into the task.
+REQUEST_ID_HEADER = "aurum_request_id"
+TENANT_HEADER = "aurum_tenant"
+
+
+@before_task_publish.connect
+def _carry_request_context(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Put the current request id and tenant (of the request, or of the task sending this one) into the
+    message's headers."""
+    import structlog
+
+    if headers is None:
+        return
+    bound = structlog.contextvars.get_contextvars()
+    for header, key in ((REQUEST_ID_HEADER, "request_id"), (TENANT_HEADER, "tenant")):
+        if bound.get(key) is not None and header not in headers:
+            headers[header] = str(bound[key])
+
+
 @task_prerun.connect
 def _bind_task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     from tenant_schemas_celery.app import get_schema_name_from_task
@@ -36,7 +66,13 @@ def _bind_task_context(task_id: str | None = None, task: Any = None, **_: Any) -
 
     context_clear()
     schema = get_schema_name_from_task(task, {}) if task is not None else None
-    context_bind(task_id=task_id, task=getattr(task, "name", None), tenant=schema or "public")
+    request = getattr(task, "request", None)
+    context_bind(
+        task_id=task_id,
+        task=getattr(task, "name", None),
+        tenant=schema or getattr(request, TENANT_HEADER, None) or "public",
+        request_id=getattr(request, REQUEST_ID_HEADER, None),
+    )
 
 
 @task_postrun.connect
@@ -44,6 +80,29 @@ def _clear_task_context(**_: Any) -> None:
     from aurum.observability.context import context_clear
 
     context_clear()
+
+
+@worker_init.connect
+def _worker_observability(**_: Any) -> None:
+    """Tracing (``AURUM_OTEL_EXPORTER``) and the worker's metrics endpoint (``AURUM_WORKER_METRICS_PORT``),
+    in the worker's main process: forked pool children inherit both."""
+    from django.conf import settings
+
+    from aurum.observability.metrics import worker_metrics_serve
+    from aurum.observability.tracing import tracing_configure
+
+    tracing_configure("worker")
+    if settings.AURUM_WORKER_METRICS_PORT:
+        worker_metrics_serve(settings.AURUM_WORKER_METRICS_PORT)
+
+
+@worker_process_shutdown.connect
+def _worker_process_metrics_dead(pid: int | None = None, **_: Any) -> None:
+    import os
+
+    from aurum.observability.metrics import process_dead
+
+    process_dead(pid or os.getpid())
 
 
 def _install_worker_steps() -> None:

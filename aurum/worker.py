@@ -4,12 +4,16 @@ the tests run one worker serving every queue instead.
 
 ``AURUM_WORKER_CONCURRENCY`` overrides the profile's concurrency (size it to the pod's CPU or the receivers'
 count); any further arguments go to ``celery worker`` as they are (e.g. ``-l WARNING``).
+
+With ``AURUM_WORKER_METRICS_PORT`` set, a prefork worker's children count into a shared folder
+(``PROMETHEUS_MULTIPROC_DIR``, a fresh temporary one unless given) so the endpoint adds them up.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 from aurum.queues import QUEUES, WORKER_PROFILES
 
@@ -43,6 +47,9 @@ def main(args: list[str]) -> None:
         argv = worker_argv(args[0], args[1:])
     except ValueError as exc:
         sys.exit(str(exc))
+    if os.environ.get("AURUM_WORKER_METRICS_PORT", "0") not in ("", "0"):
+        # Before prometheus_client is imported: it picks its value store when imported.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aurum-worker-metrics-"))
     from aurum.celery import app
 
     app.worker_main(argv)

@@ -4,6 +4,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from aurum.observability.tracing import tracing_configure
+
 # Never development settings by default: production refuses to start without its secrets.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
+# Before the handler loads its middleware: the Django instrumentation adds its own to the settings.
+tracing_configure("web")
 application = get_wsgi_application()

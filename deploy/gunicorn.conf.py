@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import tempfile
 
 # Never development settings by default: production refuses to start without its secrets.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
@@ -20,6 +21,17 @@ keepalive = 5
 max_requests = 200_000
 max_requests_jitter = 20_000
 accesslog = None  # the app writes its own structured access log
+# Several processes serve /metrics: each keeps its counters in this folder and a scrape adds them all up
+# (prometheus_client's multiprocess mode; aurum.observability.metrics). A fresh folder per server start, set
+# before any worker imports prometheus_client.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aurum-web-metrics-"))
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker process ended: its live gauges are dropped, its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
 
 
 def post_worker_init(worker: object) -> None:

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 
 from aurum.queues import worker_queues_arg
+from tests.support.observability import WORKER_METRICS, free_port, worker_spans_path
 from tests.support.world import LiveServer, World, build_world, database_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,11 +102,17 @@ def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveS
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
-    """A real worker process on the test database and the test Redis."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "aurum.settings.test"}
-    log = open(Path(settings.VAR_DIR) / "test-worker.log", "wb")  # noqa: SIM115 - closed at teardown
+def _worker_start() -> tuple[subprocess.Popen[bytes], Any]:
+    WORKER_METRICS.port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "aurum.settings.test",
+        "AURUM_WORKER_METRICS_PORT": str(WORKER_METRICS.port),
+        "AURUM_OTEL_EXPORTER": f"file:{worker_spans_path()}",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    log = open(Path(settings.VAR_DIR) / "test-worker.log", "ab")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
@@ -128,15 +135,31 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    return process, log
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker process on the test database and the test Redis, serving its metrics on
+    ``WORKER_METRICS.port`` and writing its spans to ``worker_spans_path()`` (JSON lines). Started again on
+    another port if the one chosen was taken meanwhile (the worker exits then)."""
     from aurum.health.checks import check_worker
 
-    deadline = time.monotonic() + 60
+    (Path(settings.VAR_DIR) / "test-worker.log").unlink(missing_ok=True)
+    process, log = _worker_start()
+    attempts, deadline = 1, time.monotonic() + 60
     while True:
         try:
             check_worker()
+            if not WORKER_METRICS.answers():
+                raise RuntimeError("the worker's metrics endpoint does not answer yet")
             break
         except RuntimeError:
-            if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is not None and attempts < 3:
+                log.close()
+                process, log = _worker_start()
+                attempts += 1
+            elif process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("Celery worker did not start; see test-worker.log") from None
             time.sleep(0.2)
     yield process

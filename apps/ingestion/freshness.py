@@ -10,7 +10,7 @@ late until the next day's file arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 
@@ -36,6 +36,17 @@ class Freshness:
             for n in range(1, (self.expected_asof - self.last_asof).days + 1)
             if (self.last_asof + timedelta(days=n)).weekday() < 5
         )
+
+    def seconds_late(self, now: datetime) -> float:
+        """How long ago the deadline of the first business day without a vintage passed (0 when not late,
+        or when the dataset has no vintage at all: nothing to be late against)."""
+        if self.last_asof is None or not self.late:
+            return 0.0
+        missing = self.last_asof + timedelta(days=1)
+        while missing.weekday() >= 5:
+            missing += timedelta(days=1)
+        due = datetime.combine(missing, self.deadline, tzinfo=UTC)
+        return max(0.0, (now - due).total_seconds())
 
 
 def publication_deadline(dataset: str) -> time:

@@ -102,6 +102,18 @@ def dataset_freshness_list(*, tenant: Tenant, now: datetime) -> list[DatasetStat
     ]
 
 
+def dataset_lateness_seconds(*, now: datetime) -> dict[tuple[str, ...], float]:
+    """Seconds each dataset of the curve catalog is late at ``now`` (0 when on time), keyed by ``(dataset,)``
+    for the ``aurum_dataset_late_seconds`` gauge (one query)."""
+    latest = Curve.objects.values("dataset").annotate(latest=Max("last_asof")).order_by("dataset")
+    return {
+        (row["dataset"],): dataset_freshness(
+            dataset=row["dataset"], last_asof=row["latest"], now=now
+        ).seconds_late(now)
+        for row in latest
+    }
+
+
 def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:
     """Explain one number: the point, the file, sheet and cell it came from (and the cell of its bid / ask
     quote), the run and snapshot that wrote it, and the quality rules it passed. The cells are null for a

@@ -50,6 +50,7 @@ from aurum.errors import PayloadTooLargeError
 from aurum.events.fanout import dataset_event_publish_on_commit
 from aurum.lakehouse.raw import raw_get, raw_put
 from aurum.lakehouse.versions import dataset_version_bump
+from aurum.observability.metrics import INGEST_DURATION, INGEST_ROWS, INGEST_ROWS_QUARANTINED
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +154,28 @@ def ingest_run_execute(*, run_id: int, after_write: Callable[[IngestRun], None] 
     run, started = _start(run_id)
     if not started:
         return run
+    began = time.perf_counter()
+    try:
+        run = _execute(run, after_write)
+    except BaseException:
+        ingest_run_observe(run, seconds=time.perf_counter() - began, outcome="error")
+        raise
+    ingest_run_observe(run, seconds=time.perf_counter() - began, outcome=str(run.status))
+    return run
+
+
+def ingest_run_observe(run: IngestRun, *, seconds: float, outcome: str) -> None:
+    """Count a finished delivery of ``run`` in the ingest metrics (aurum.observability.metrics); rows only
+    for a run that published them."""
+    dataset = run.dataset or "unknown"
+    INGEST_DURATION.labels(dataset=dataset, outcome=outcome).observe(seconds)
+    published = outcome in (IngestRun.Status.SUCCEEDED, IngestRun.Status.SUCCEEDED_WITH_QUARANTINE)
+    INGEST_ROWS.labels(dataset=dataset, outcome=outcome).inc(run.rows_published if published else 0)
+    if published and run.rows_quarantined:
+        INGEST_ROWS_QUARANTINED.labels(dataset=dataset).inc(run.rows_quarantined)
+
+
+def _execute(run: IngestRun, after_write: Callable[[IngestRun], None] | None) -> IngestRun:
     stages: dict[str, float] = {}
     try:
         with _stage(stages, "read", run):

@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 
 from aurum.lakehouse.versions import dataset_versions
+from aurum.observability.metrics import READ_CACHE_REQUESTS
 from aurum.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
@@ -85,35 +86,59 @@ def read_through(
     """``(value, from_cache)``. ``compute`` runs at most once per key across processes while it runs.
 
     ``AURUM_READ_CACHE=false`` turns the cache off (every call computes): for measuring the uncached path.
+    Each call counts as a hit, a miss or a bypass (cache off or Redis down) in ``aurum_read_cache_requests``.
     """
+    value, from_cache, result = _read_through(
+        scope=scope,
+        tenant_id=tenant_id,
+        datasets=datasets,
+        params=params,
+        compute=compute,
+        ttl=ttl,
+        versioned=versioned,
+    )
+    READ_CACHE_REQUESTS.labels(scope=scope, result=result).inc()
+    return value, from_cache
+
+
+def _read_through(
+    *,
+    scope: str,
+    tenant_id: int,
+    datasets: Iterable[str],
+    params: Mapping[str, Any],
+    compute: Callable[[], T],
+    ttl: int,
+    versioned: Iterable[str] | None,
+) -> tuple[T, bool, str]:
     if not settings.AURUM_READ_CACHE:
-        return compute(), False
+        return compute(), False, "bypass"
     key = read_cache_key(
         scope=scope, tenant_id=tenant_id, datasets=datasets, params=params, versioned=versioned
     )
     if key is None:
-        return compute(), False
+        return compute(), False, "bypass"
     hit = cache.get(key)
     if hit is not None:
-        return hit, True
+        return hit, True, "hit"
     lock = key + ":lock"
     try:
         owner = bool(redis_client().set(lock, b"1", nx=True, px=LOCK_MS))
     except redis.RedisError:
-        return compute(), False
+        return compute(), False, "bypass"
     if not owner:
         deadline = time.monotonic() + LOCK_MS / 1000
         while time.monotonic() < deadline:
             time.sleep(WAIT_STEP_S)
             hit = cache.get(key)
             if hit is not None:
-                return hit, True
+                return hit, True, "hit"
             try:
                 if not redis_client().exists(lock):
                     # The owner finished (its result may have landed after our last look) or failed.
                     hit = cache.get(key)
                     if hit is not None:
-                        return hit, True
+                        return hit, True, "hit"
                     break
             except redis.RedisError:
                 break
@@ -121,7 +146,7 @@ def read_through(
     try:
         value = compute()
         cache.set(key, value, timeout=ttl)
-        return value, False
+        return value, False, "miss"
     finally:
         if owner:
             try:

@@ -25,6 +25,8 @@ from prometheus_client import Counter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from aurum.observability.metrics import gauge_register
+
 log = structlog.get_logger(__name__)
 
 # Workers' heartbeats: a sorted set of worker name → time of its last beat (Redis server time, so the clocks
@@ -179,3 +181,16 @@ class ReadinessCache:
 
 
 READINESS = ReadinessCache()
+
+
+def readiness_by_check() -> dict[tuple[str, ...], float]:
+    """1 for each readiness check that passes, 0 for one that fails (the same answer as /health/ready)."""
+    return {(result.name,): 1.0 if result.ok else 0.0 for result in READINESS.results()}
+
+
+gauge_register(
+    "aurum_readiness_ok",
+    "1 when the readiness check passes, 0 when it fails (/health/ready), by check",
+    readiness_by_check,
+    labels=("check",),
+)

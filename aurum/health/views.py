@@ -4,10 +4,11 @@ import ipaddress
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from aurum.api.problems import safe_methods_only
 from aurum.health.checks import CHECKS, READINESS
+from aurum.observability.metrics import metrics_exposition
 
 
 @safe_methods_only
@@ -58,7 +59,10 @@ def metrics_allowed(request: HttpRequest) -> bool:
 
 @safe_methods_only
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus metrics, for the platform host and the allow-list only; anywhere else nothing is here."""
+    """Prometheus metrics, for the platform host and the allow-list only; anywhere else nothing is here.
+
+    The counters and histograms of every process of this server (multiprocess mode under gunicorn), then the
+    gauges read at scrape time (aurum.observability.metrics)."""
     if not metrics_allowed(request):
         raise Http404("No metrics here.")
-    return ExportToDjangoView(request)
+    return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)

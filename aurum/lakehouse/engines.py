@@ -9,6 +9,7 @@ tree, rendered for Trino, over the same catalog. Both put their tables into the 
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -17,6 +18,7 @@ import duckdb
 import pyarrow as pa
 from django.conf import settings
 from django.db import connection
+from opentelemetry import trace
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.table import Table
 from sqlalchemy import text
@@ -196,10 +198,28 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _traced(engine: str, run: Callable[[LakehouseQuery], QueryResult], query: LakehouseQuery) -> QueryResult:
+    """Run ``query`` inside a ``lakehouse.query`` span (a no-op while tracing is off) with its engine, tables
+    and, once answered, rows and files scanned."""
+    tables = sorted({scan.table for scan in query.scans})
+    attributes = {"db.system": engine, "aurum.lakehouse.engine": engine, "aurum.lakehouse.table": tables}
+    # The tracer is looked up per query, not kept: a tracer obtained before a provider was installed (or from
+    # one since shut down, in tests) would keep sending spans nowhere.
+    tracer = trace.get_tracer("aurum.lakehouse")
+    with tracer.start_as_current_span("lakehouse.query", attributes=attributes) as span:
+        result = run(query)
+        span.set_attribute("aurum.lakehouse.rows", result.table.num_rows)
+        span.set_attribute("aurum.lakehouse.files_scanned", result.files_scanned)
+        return result
+
+
 class DuckDBEngine:
     name = "duckdb"
 
     def query(self, query: LakehouseQuery) -> QueryResult:
+        return _traced(self.name, self._query, query)
+
+    def _query(self, query: LakehouseQuery) -> QueryResult:
         """Plan each scan (cached per table metadata and filter), then run the query's DuckDB SQL (rendered
         once per query object) with each scan's files bound to its parameter (and, where a file predates a
         column, the table's columns by field id in a variable): no view is created, so no later query can
@@ -258,6 +278,9 @@ class TrinoEngine:
         )
 
     def query(self, query: LakehouseQuery) -> QueryResult:
+        return _traced(self.name, self._query, query)
+
+    def _query(self, query: LakehouseQuery) -> QueryResult:
         connection = self._connect()
         try:
             cursor = connection.cursor()

@@ -304,6 +304,13 @@ AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", defau
 AURUM_HEALTH_TIMEOUT_SECONDS = env.float("AURUM_HEALTH_TIMEOUT_SECONDS", default=2.0)
 AURUM_HEALTH_CACHE_SECONDS = env.float("AURUM_HEALTH_CACHE_SECONDS", default=5.0)
 AURUM_METRICS_ALLOW = env.list("AURUM_METRICS_ALLOW", default=[])
+# Gauges read at scrape time (queue depth, backlogs, lateness, readiness) are reused this long per process.
+AURUM_METRICS_SCRAPE_CACHE_SECONDS = env.float("AURUM_METRICS_SCRAPE_CACHE_SECONDS", default=5.0)
+# A Celery worker serves its own counters on this port (0: off); PROMETHEUS_MULTIPROC_DIR for forked children.
+AURUM_WORKER_METRICS_PORT = env.int("AURUM_WORKER_METRICS_PORT", default=0)
+# OpenTelemetry traces (decision 0031): none (default: no tracer provider at all), otlp (OTEL_EXPORTER_OTLP_*
+# variables), console, or file:<path> (JSON lines). OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER: OpenTelemetry's.
+AURUM_OTEL_EXPORTER = env.str("AURUM_OTEL_EXPORTER", default="none")
 
 # Lakehouse: pyiceberg SQL catalog in the same Postgres; warehouse folder or s3:// URL.
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())

@@ -23,6 +23,7 @@ from apps.audit.services import audit_append
 from apps.scenarios.models import ScenarioRun, ScenarioRunEvent
 from apps.scenarios.outputs import staged_output_delete
 from aurum.events.publish import event_publish_on_commit
+from aurum.observability.metrics import SCENARIO_RUN_DURATION
 from aurum.tenancy.db import tenant_connection
 from aurum.transient import backoff_seconds
 
@@ -78,7 +79,8 @@ def run_finish(
     run.status = status
     run.completed_at = now
     if run.started_at is not None:
-        run.duration_seconds = (now - run.started_at).total_seconds()
+        run.duration_seconds = duration = (now - run.started_at).total_seconds()
+        transaction.on_commit(lambda: SCENARIO_RUN_DURATION.labels(outcome=status).observe(duration))
     if status == ScenarioRun.Status.CANCELLED:
         run.cancelled_at = now
     run.error_message = error[:4000]
