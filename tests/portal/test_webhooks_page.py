@@ -6,6 +6,7 @@ endpoint is 404 on every route; errors stay next to their field with the form as
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.test import Client
@@ -20,6 +21,10 @@ from tests.support.page_policy import assert_page_keeps_the_policy
 from tests.support.webhooks import Answer, Receiver, verified
 
 RUNS = "scenario.run.succeeded"
+# A signed-in member's page costs 6 queries before the view's own (session, sign-in, tenant, membership); the
+# list adds one (the endpoints, each with its newest attempt), an endpoint's page two (it, its attempts).
+LIST_QUERIES = 7
+DETAIL_QUERIES = 8
 
 
 def _signed_in(world: Any, role: str = "admin", tenant: str = "acme") -> Client:
@@ -136,7 +141,7 @@ def test_adding_an_endpoint_shows_its_secret_once_and_that_secret_signs(world):
     for path in ("/settings/webhooks/", f"/settings/webhooks/{endpoint.pk}/"):
         later = client.get(path)
         assert later.status_code == 200 and secret not in later.content.decode()
-        assert "whsec_" not in later.content.decode()
+        assert _secret_in(later.content.decode()) is None
 
 
 def test_a_refused_address_is_shown_next_to_the_url_and_nothing_is_lost(world, settings):
@@ -195,6 +200,7 @@ def test_rotating_shows_the_new_secret_once_and_the_old_one_signs_24_hours_more(
     before = timezone.now()
 
     response = client.post(f"/settings/webhooks/{endpoint['id']}/rotate-secret/")
+    after = timezone.now()
 
     html = response.content.decode()
     new = _secret_in(html)
@@ -203,9 +209,8 @@ def test_rotating_shows_the_new_secret_once_and_the_old_one_signs_24_hours_more(
     assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
     assert new is not None and new == rotated.secret and new != endpoint["secret"]
     assert rotated.previous_secret == endpoint["secret"]
-    assert rotated.previous_secret_expires_at is not None
-    overlap = rotated.previous_secret_expires_at - before
-    assert 24 * 3600 - 5 < overlap.total_seconds() <= 24 * 3600
+    expires = rotated.previous_secret_expires_at
+    assert expires is not None and before + timedelta(hours=24) <= expires <= after + timedelta(hours=24)
     assert "The old secret keeps signing too for 24 hours" in html
     assert new not in client.get(f"/settings/webhooks/{endpoint['id']}/").content.decode()
 
@@ -318,7 +323,3 @@ def test_the_pages_pin_their_query_count(world, api, django_assert_num_queries):
 
     assert listed.content.decode().count('<tr id="endpoint-') == 3
     assert detail.content.decode().count('<tr id="delivery-') == 2
-
-
-LIST_QUERIES = 99
-DETAIL_QUERIES = 99
