@@ -73,6 +73,7 @@ def test_an_admin_adds_an_endpoint_pings_it_and_sees_the_attempt(committed_world
             row = _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, "#delivery-rows tbody tr")))
             assert "webhook.ping" in row.text and "200" in row.text and "Redeliver" in row.text
             assert browser.find_elements(By.ID, "new-secret") == []
+            browser.execute_script("window.scrollTo(0, 0);")
             screenshot(browser, "settings-webhook-detail")
 
             browser.get(acme + "/settings/webhooks/")
