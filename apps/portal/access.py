@@ -69,3 +69,12 @@ def form_invalid(form: forms.Form, *, hints: dict[str, str] | None = None) -> In
         message = " ".join(str(error) for error in errors)
         issues.append(Issue(field=name, message=f"{name}: {message}{' ' + hint if hint else ''}"))
     return InvalidInputError.of(*issues)
+
+
+def form_add_issues(form: forms.Form, error: InvalidInputError, fields: dict[str, str]) -> None:
+    """Put each of a service's issues next to its form field (``fields`` maps the service's names to the
+    form's; an issue of another field, or an error without issues, goes above the form)."""
+    for issue in error.issues or ():
+        form.add_error(fields.get(issue.field or "", None), issue.message)  # type: ignore[arg-type]
+    if not error.issues:
+        form.add_error(None, error.detail)

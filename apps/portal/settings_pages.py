@@ -1,5 +1,5 @@
 """The portal's ``/settings/``: API tokens (own, or every member's with ``tokens:manage``), members and
-invitations (``members:manage``), and room for webhooks and single sign-on.
+invitations (``members:manage``), links to the webhooks and audit pages, and room for single sign-on.
 
 Only members who manage tokens open it (``tokens:own`` or ``tokens:manage``; never viewers, decision 0012).
 Every write is the service the API uses, acting as the session's credential: a session creates root tokens
@@ -22,7 +22,7 @@ from apps.accounts.members import (
     membership_role_change_as,
 )
 from apps.accounts.models import ApiToken
-from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, Role
+from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, WEBHOOKS_MANAGE, Role
 from apps.accounts.selectors import (
     api_token_list,
     invitation_list_open,
@@ -31,7 +31,7 @@ from apps.accounts.selectors import (
     token_reach,
 )
 from apps.accounts.services import api_token_create_as, api_token_revoke_as
-from apps.portal.access import portal_view
+from apps.portal.access import form_add_issues, portal_view
 from aurum.api.context import RequestContext
 from aurum.errors import ConflictError, ForbiddenError, InvalidInputError
 
@@ -85,14 +85,6 @@ def _require_settings(ctx: RequestContext) -> None:
         raise ForbiddenError("Settings are for members who manage API tokens; viewers ask an admin.")
 
 
-def _issues_to_form(form: forms.Form, error: InvalidInputError, fields: dict[str, str]) -> None:
-    """Put each issue next to its field (``fields`` maps the service's names to the form's)."""
-    for issue in error.issues or ():
-        form.add_error(fields.get(issue.field or "", None), issue.message)  # type: ignore[arg-type]
-    if not error.issues:
-        form.add_error(None, error.detail)
-
-
 def _settings_page(
     request: HttpRequest,
     ctx: RequestContext,
@@ -122,6 +114,7 @@ def _settings_page(
         "roles": Role.choices,
         "member_errors": member_errors or {},
         "can_read_audit": ctx.can(AUDIT_READ),
+        "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
     }
     response = render(request, "portal/settings/index.html", context, status=status)
     if created is not None:
@@ -153,7 +146,7 @@ def token_create_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse
             member_id=form.cleaned_data.get("member"),
         )
     except InvalidInputError as error:
-        _issues_to_form(form, error, {"name": "name", "scopes": "scopes", "expires_at": "expires_on"})
+        form_add_issues(form, error, {"name": "name", "scopes": "scopes", "expires_at": "expires_on"})
         return _settings_page(request, ctx, token_form=form, status=400)
     return _settings_page(request, ctx, created=created, status=201)
 
@@ -181,7 +174,7 @@ def member_invite_view(request: HttpRequest, ctx: RequestContext) -> HttpRespons
             accept_url_base=request.build_absolute_uri("/invitations/"),
         )
     except InvalidInputError as error:
-        _issues_to_form(form, error, {"email": "email", "role": "role"})
+        form_add_issues(form, error, {"email": "email", "role": "role"})
         return _settings_page(request, ctx, invite_form=form, status=400)
     messages.success(
         request, f"Invitation sent to {invitation.email} as {invitation.role}.", extra_tags="members"

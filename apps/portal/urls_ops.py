@@ -1,5 +1,5 @@
 """The operations pages: ingestion (upload, runs, quarantine) and settings (tokens, members, invitations,
-the audit log)."""
+the audit log, webhooks)."""
 
 from django.urls import path
 
@@ -19,6 +19,17 @@ from apps.portal.settings_pages import (
     settings_view,
     token_create_view,
     token_revoke_view,
+)
+from apps.portal.webhooks.views import (
+    webhook_create_view,
+    webhook_delete_view,
+    webhook_detail_view,
+    webhook_enable_view,
+    webhook_ping_view,
+    webhook_redeliver_view,
+    webhook_rotate_view,
+    webhook_update_view,
+    webhooks_view,
 )
 
 urlpatterns = [
@@ -45,4 +56,20 @@ urlpatterns += [
         name="portal-invitation-revoke",
     ),
     path("invitations/<str:token>/", invitation_accept_view, name="portal-invitation-accept"),
+]
+WEBHOOK = "settings/webhooks/<str:endpoint_id>/"
+urlpatterns += [
+    path("settings/webhooks/", webhooks_view, name="portal-webhooks"),
+    path("settings/webhooks/create/", webhook_create_view, name="portal-webhook-create"),
+    path(WEBHOOK, webhook_detail_view, name="portal-webhook"),
+    path(f"{WEBHOOK}edit/", webhook_update_view, name="portal-webhook-edit"),
+    path(f"{WEBHOOK}rotate-secret/", webhook_rotate_view, name="portal-webhook-rotate"),
+    path(f"{WEBHOOK}ping/", webhook_ping_view, name="portal-webhook-ping"),
+    path(f"{WEBHOOK}enable/", webhook_enable_view, name="portal-webhook-enable"),
+    path(f"{WEBHOOK}delete/", webhook_delete_view, name="portal-webhook-delete"),
+    path(
+        f"{WEBHOOK}deliveries/<int:delivery_id>/redeliver/",
+        webhook_redeliver_view,
+        name="portal-webhook-redeliver",
+    ),
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from aurum.errors import NotFoundError
@@ -23,6 +23,18 @@ def _uuid(value: object) -> uuid.UUID | None:
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
     """The tenant's endpoints, oldest first."""
     return WebhookEndpoint.objects.order_by("created_at", "id")
+
+
+def webhook_endpoint_list_with_last_delivery() -> QuerySet[WebhookEndpoint]:
+    """The tenant's endpoints, oldest first, each annotated with its newest attempt (``last_attempted_at``,
+    ``last_outcome``, ``last_status_code``, ``last_error``; None when it has none), in one query."""
+    newest = WebhookDelivery.objects.filter(endpoint=OuterRef("pk")).order_by("-attempted_at", "-id")[:1]
+    return webhook_endpoint_list().annotate(
+        **{
+            f"last_{name}": Subquery(newest.values(name))
+            for name in ("attempted_at", "outcome", "status_code", "error")
+        }
+    )
 
 
 def webhook_endpoint_get(*, endpoint_id: object) -> WebhookEndpoint:

@@ -63,6 +63,23 @@ SITE_PATHS = {
     "settings/members/<int:membership_id>/remove/": "/settings/members/1/remove/",  # POST only: 405
     "settings/invitations/<int:invitation_id>/revoke/": "/settings/invitations/1/revoke/",  # POST only: 405
     "invitations/<str:token>/": "/invitations/not-a-signed-link/",  # 404
+    "settings/webhooks/": "/settings/webhooks/",
+    "settings/webhooks/create/": "/settings/webhooks/create/",  # POST only: 405
+    # no endpoint with that id: 404 (tests/portal/test_webhooks_page.py reads acme's own); POST only: 405
+    **{
+        f"settings/webhooks/<str:endpoint_id>/{tail}": f"/settings/webhooks/{NO_ID}/{tail}".replace(
+            "<int:delivery_id>", "1"
+        )
+        for tail in (
+            "",
+            "edit/",
+            "rotate-secret/",
+            "ping/",
+            "enable/",
+            "delete/",
+            "deliveries/<int:delivery_id>/redeliver/",
+        )
+    },
     # the portal's scenario and PPA pages (another tenant's or no object: 404; POST-only routes: 405)
     **{
         route: "/"
