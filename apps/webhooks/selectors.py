@@ -8,9 +8,11 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django_tenants.utils import tenant_context
 
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from aurum.errors import NotFoundError
+from tenants.models import Tenant
 
 
 def _uuid(value: object) -> uuid.UUID | None:
@@ -70,3 +72,16 @@ def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id: object) -> W
 def webhook_message_list(*, endpoint: WebhookEndpoint, after_sequence: int = 0) -> QuerySet[WebhookMessage]:
     """The endpoint's messages after ``after_sequence``, in sequence order (a receiver's catch-up)."""
     return WebhookMessage.objects.filter(endpoint=endpoint, sequence__gt=after_sequence).order_by("sequence")
+
+
+def webhook_backlog_by_tenant() -> dict[tuple[str, ...], float]:
+    """Messages waiting to be delivered (pending or being delivered) per active tenant: the
+    ``aurum_webhook_backlog`` gauge (one small count per tenant schema, read at scrape time)."""
+    backlog: dict[tuple[str, ...], float] = {}
+    for tenant in Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("schema_name"):
+        with tenant_context(tenant):
+            waiting = WebhookMessage.objects.filter(
+                state__in=[WebhookMessage.State.PENDING, WebhookMessage.State.DELIVERING]
+            ).count()
+        backlog[(tenant.schema_name,)] = float(waiting)
+    return backlog

@@ -16,6 +16,7 @@ from apps.webhooks.models import WebhookEndpoint, WebhookMessage
 from apps.webhooks.services.delivery import webhook_due_exists, webhook_sweep_dispatch
 from apps.webhooks.services.messages import webhook_event_fanout
 from aurum.events.outbox import outbox_append
+from tests.support.observability import scrape, value
 from tests.support.webhooks import Answer, Receiver
 
 SUCCEEDED = "scenario.run.succeeded"
@@ -138,3 +139,19 @@ def test_a_quota_threshold_event_reaches_a_subscribed_endpoint_linking_to_usage(
     assert message.payload["type"] == "quota.threshold"
     assert message.payload["data"]["url"] == "/api/v2/usage"
     assert message.payload["data"]["threshold"] == 80
+
+
+def test_the_backlog_gauge_counts_each_tenants_messages_waiting(world, api):
+    before = scrape(api)
+    with Receiver() as receiver:
+        _endpoint(api, world.acme, receiver.url)
+        _due_message("acme")
+        during = scrape(api)
+
+    assert (
+        value(during, "aurum_webhook_backlog", tenant="acme")
+        == value(before, "aurum_webhook_backlog", tenant="acme") + 1
+    )
+    assert value(during, "aurum_webhook_backlog", tenant="globex") == value(
+        before, "aurum_webhook_backlog", tenant="globex"
+    )
