@@ -22,8 +22,13 @@ from aurum.errors import InvalidInputError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Cloud metadata services (also covered by link-local and unique-local, named for clarity).
+# Refused even where private addresses are allowed.
 METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+    {
+        ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
+        ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
+        ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    }
 )
 USER_AGENT = "Aurum-Webhooks/1"
 
@@ -52,14 +57,16 @@ def webhook_resolve(host: str, port: int) -> list[str]:
 
 def address_refusal(address: str) -> str | None:
     """Why Aurum may not connect to ``address`` (None: it may): private, loopback, link-local, multicast,
-    reserved, unspecified or a metadata address; an IPv4-mapped IPv6 address is judged by its IPv4 one."""
-    if settings.AURUM_WEBHOOK_ALLOW_PRIVATE:
-        return None
+    reserved, unspecified or a metadata address; an IPv4-mapped IPv6 address is judged by its IPv4 one.
+    ``AURUM_WEBHOOK_ALLOW_PRIVATE`` (receivers on loopback in tests and the demo) lifts every refusal but the
+    metadata addresses: their credentials are never a receiver's to have."""
     ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip in METADATA_ADDRESSES:
         return f"{ip} is a cloud metadata address"
+    if settings.AURUM_WEBHOOK_ALLOW_PRIVATE:
+        return None
     for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
         if getattr(ip, f"is_{kind}"):
             return f"{ip} is a {kind.replace('_', '-')} address"

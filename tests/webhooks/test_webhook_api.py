@@ -148,3 +148,20 @@ def test_a_token_without_the_webhooks_scope_is_refused(world, api):
     granted = api.get("/api/v2/webhooks", HTTP_AUTHORIZATION=f"Bearer {allowed}")
 
     assert (refused.status_code, granted.status_code) == (403, 200)
+
+
+def test_metadata_addresses_are_refused_even_where_private_receivers_are_allowed(world, api, settings):
+    settings.AURUM_WEBHOOK_ALLOW_PRIVATE = True  # as in the tests and the demo: loopback receivers are fine
+    auth = world.acme.auth("admin")
+
+    answers = {
+        url: api.post("/api/v2/webhooks", {"url": url, "events": EVENTS}, format="json", **auth)
+        for url in ("http://169.254.169.254/latest", "http://[fd00:ec2::254]/", "http://100.100.100.200/")
+    }
+    loopback = api.post(
+        "/api/v2/webhooks", {"url": "http://127.0.0.1:9/", "events": EVENTS}, format="json", **auth
+    )
+
+    assert {url: answer.status_code for url, answer in answers.items()} == dict.fromkeys(answers, 400)
+    assert all("cloud metadata address" in a.json()["errors"][0]["message"] for a in answers.values())
+    assert loopback.status_code == 201
