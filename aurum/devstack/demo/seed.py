@@ -56,6 +56,10 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
         requests_per_second=10,
         burst=20,
         concurrent_scenario_runs=4,
+        # Monthly quotas, so the demo shows X-Quota-* headers and /api/v2/usage standing (decision 0026).
+        api_requests_per_month=100_000,
+        scenario_runs_per_month=500,
+        export_rows_per_month=5_000_000,
     )
     plans = {"enterprise": enterprise, "standard": standard}
     base = f"http://localhost:{port}"
