@@ -88,6 +88,7 @@ def test_an_admin_sees_each_endpoint_with_its_last_delivery(world, api):
         "scenario.run.cancelled",
         "ppa.valuation.completed",
         "webhook.endpoint.disabled",
+        "quota.threshold",
     ]
     assert 'href="/api/v2/docs/"' in html and "webhook-signature" in html
 
