@@ -47,6 +47,7 @@ SHARED_APPS = [
     "apps.portal",
     "apps.curves",
     "apps.ingestion",
+    "apps.feeds",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -326,6 +327,15 @@ AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "
 # Deliveries of one ingest run that may die (worker killed, e.g. out of memory) before the next one fails it.
 AURUM_INGEST_MAX_DELIVERIES = env.int("AURUM_INGEST_MAX_DELIVERIES", default=4)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Market fundamentals feeds (apps/feeds, decision 0029): provider keys; a fetch without its key fails with
+# the status "no_api_key" on its run. Retries on 429/5xx back off exponentially from the base delay.
+AURUM_EIA_API_KEY = env.str("AURUM_EIA_API_KEY", default="")
+AURUM_FRED_API_KEY = env.str("AURUM_FRED_API_KEY", default="")
+AURUM_NOAA_TOKEN = env.str("AURUM_NOAA_TOKEN", default="")
+AURUM_FEEDS_RETRIES = env.int("AURUM_FEEDS_RETRIES", default=3)
+AURUM_FEEDS_BACKOFF_SECONDS = env.float("AURUM_FEEDS_BACKOFF_SECONDS", default=1.0)
+AURUM_FEEDS_TIMEOUT_SECONDS = env.float("AURUM_FEEDS_TIMEOUT_SECONDS", default=30.0)
 
 # Mail (member invitations). The demo writes each message to a file under var/mail/ (DJANGO_EMAIL_BACKEND
 # filebased, set by aurum.devstack); tests use Django's in-memory outbox.

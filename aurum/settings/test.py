@@ -44,3 +44,4 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
 # Every readiness call runs its checks; the test of the cache turns it on.
 AURUM_HEALTH_CACHE_SECONDS = 0.0
+AURUM_FEEDS_BACKOFF_SECONDS = 0.0  # retries in tests do not wait

@@ -1,0 +1,64 @@
+"""Feeds in tests: the real adapters run on the recorded responses (``apps.feeds.recorded``) through an
+``httpx.MockTransport``, with test API keys; the catalog from the original's catalog files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from django.test import override_settings
+
+from tests.support.paths import ORIGINAL
+
+KEYS = {
+    "AURUM_EIA_API_KEY": "eia-test-key",
+    "AURUM_FRED_API_KEY": "fred-test-key",
+    "AURUM_NOAA_TOKEN": "noaa-test",
+}
+FEED_LICENCES = ["feed:eia", "feed:fred", "feed:noaa", "iso:caiso", "iso:miso", "feed:drought"]
+
+
+def recorded(provider: str, dataset: str) -> object:
+    from apps.feeds.recorded import RECORDED_FETCHES
+
+    return next(f for f in RECORDED_FETCHES if (f.provider, f.dataset) == (provider, dataset))
+
+
+def fetch_recorded(
+    provider: str,
+    dataset: str,
+    *,
+    seen: list[httpx.Request] | None = None,
+    answer: Callable[[httpx.Request], str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    **keys: str,
+) -> object:
+    """Fetch the recorded window of (provider, dataset) through the adapter; the FetchRun (None: claimed)."""
+    from apps.feeds.recorded import recorded_transport
+    from apps.feeds.services import feed_fetch
+
+    fetch = recorded(provider, dataset)
+    transport = transport or recorded_transport(answer or fetch.answer, seen=seen)  # type: ignore[attr-defined]
+    with override_settings(**{**KEYS, **keys}):
+        return feed_fetch(provider=provider, dataset=dataset, window=fetch.window, transport=transport)  # type: ignore[attr-defined]
+
+
+def feeds_load() -> list[object]:
+    """The catalog and every recorded fetch (plus MISO's second interval), as the demo loads them."""
+    from apps.feeds.adapters.base import Window
+    from apps.feeds.recorded import RECORDED_FETCHES, recorded_transport
+    from apps.feeds.services import catalog_load, feed_fetch
+
+    catalog_load(source_dir=ORIGINAL)
+    runs = [fetch_recorded(f.provider, f.dataset) for f in RECORDED_FETCHES]
+    second = Window.days("2024-01-15", "2024-01-15")
+    with override_settings(**KEYS):
+        runs.append(
+            feed_fetch(
+                provider="MISO",
+                dataset="LMP:RT",
+                window=Window(second.start.replace(hour=7, minute=30), second.end),
+                transport=recorded_transport(lambda r: "miso/getlmpconsolidatedtable_0230.json"),
+            )
+        )
+    return runs
