@@ -15,6 +15,7 @@ V1_URLCONFS = (
     "apps.curves.api.urls_v1",
     "apps.ppa.api.urls_v1",
     "apps.scenarios.api.urls_v1",
+    "apps.feeds.api.urls_v1",
 )
 # The original Aurum's probes (spec "Health"): /health, /healthz, /live, /livez and /ready, /readyz.
 ORIGINAL_LIVE_PATHS = ("health", "healthz", "live", "livez")

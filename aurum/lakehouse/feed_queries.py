@@ -130,12 +130,12 @@ def _select(
     offset: int = 0,
     desc: bool = False,
 ) -> LakehouseQuery:
-    direction = descending if desc else ascending
+    first = descending if desc else ascending  # newest first: the leading column only
     select = (
         exp.select(*(column(name) for name in columns))
         .from_(exp.table_(SCAN))
         .where(where.where())
-        .order_by(*(direction(exp.column(name)) for name in order))
+        .order_by(first(exp.column(order[0])), *(ascending(exp.column(name)) for name in order[1:]))
     )
     return LakehouseQuery(expression=paged(select, limit, offset), scans=(where.scan(table),))
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from tests.support.feeds import FEED_LICENCES
 from tests.support.paths import FIXTURES
 
 
@@ -60,7 +61,7 @@ def build_world() -> World:
     enterprise = plan_ensure(
         code="enterprise",
         name="Enterprise",
-        datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"],
+        datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE", *FEED_LICENCES],
         **limits,
     )
     standard = plan_ensure(code="standard", name="Standard", datasets=[], **limits)

@@ -53,5 +53,6 @@ def fetch(client: FeedClient, dataset: FeedDataset, window: Window) -> list[dict
             "statisticsType": 1,
         }
         response, recorded = client.get(BASE_URL, params, headers={"Accept": "application/json"})
-        rows.extend(parse(json_body(response, "USDM"), dataset, recorded, BASE_URL))
+        parsed = parse(json_body(response, "USDM"), dataset, recorded, BASE_URL)
+        rows.extend(row for row in parsed if aoi == "TOTAL" or row["region_id"] == aoi)
     return [row for row in rows if window.start.date() <= row["valid_date"] < window.end.date()]
