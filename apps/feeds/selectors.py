@@ -137,9 +137,9 @@ def lmp_point_rows(filters: q.LmpFilters, *, limit: int, offset: int = 0) -> lis
     return lake_rows(q.lmp_points(filters, limit=limit, offset=offset))
 
 
-def drought_usdm_rows(filters: q.DroughtFilters, *, limit: int) -> list[dict[str, Any]]:
-    return lake_rows(q.drought_usdm(filters, limit=limit))
+def drought_usdm_rows(filters: q.DroughtFilters, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    return lake_rows(q.drought_usdm(filters, limit=limit, offset=offset))
 
 
-def drought_index_rows(filters: q.DroughtFilters, *, limit: int) -> list[dict[str, Any]]:
-    return lake_rows(q.drought_indices(filters, limit=limit))
+def drought_index_rows(filters: q.DroughtFilters, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    return lake_rows(q.drought_indices(filters, limit=limit, offset=offset))

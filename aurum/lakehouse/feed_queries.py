@@ -157,9 +157,12 @@ class SeriesFilters:
     canonical_currency: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    with_value: bool = False  # leave out observations without a value (FRED's ".")
 
     def conditions(self) -> Conditions:
         where = Conditions().licensed("provider", self.providers)
+        if self.with_value:
+            where.sql.append(column("value").is_(exp.null()).not_())
         where.equal("provider", self.provider).equal("dataset", self.dataset).equal(
             "series_id", self.series_id
         )
@@ -340,7 +343,7 @@ class DroughtFilters:
         return where.since("valid_date", self.start).until("valid_date", self.end)
 
 
-def drought_usdm(filters: DroughtFilters, *, limit: int) -> LakehouseQuery:
+def drought_usdm(filters: DroughtFilters, *, limit: int, offset: int = 0) -> LakehouseQuery:
     """USDM area fractions, newest week first, by region."""
     return _select(
         DROUGHT_USDM,
@@ -348,11 +351,12 @@ def drought_usdm(filters: DroughtFilters, *, limit: int) -> LakehouseQuery:
         filters.conditions(with_index=False),
         ("valid_date", "region_type", "region_id"),
         limit=limit,
+        offset=offset,
         desc=True,
     )
 
 
-def drought_indices(filters: DroughtFilters, *, limit: int) -> LakehouseQuery:
+def drought_indices(filters: DroughtFilters, *, limit: int, offset: int = 0) -> LakehouseQuery:
     """Index values, newest first, by series."""
     return _select(
         DROUGHT_INDEX,
@@ -360,5 +364,6 @@ def drought_indices(filters: DroughtFilters, *, limit: int) -> LakehouseQuery:
         filters.conditions(with_index=True),
         ("valid_date", "series_id"),
         limit=limit,
+        offset=offset,
         desc=True,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from typing import Any
 
 from rest_framework import serializers
@@ -28,8 +28,8 @@ def utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.combine(value, time.min, tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.min, tzinfo=UTC)
 
 
 class Format(serializers.Serializer):
@@ -151,7 +151,7 @@ def lmp_point(row: dict[str, Any]) -> dict[str, Any]:
 
 def lmp_aggregate(row: dict[str, Any]) -> dict[str, Any]:
     start = row["interval_start"]
-    return {**row, "interval_start": start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start}
+    return {**row, "interval_start": start.replace(tzinfo=UTC) if start.tzinfo is None else start}
 
 
 def eia_point(row: dict[str, Any]) -> dict[str, Any]:

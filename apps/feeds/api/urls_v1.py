@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.feeds.api import v1
+from apps.feeds.api import v1, v1_drought
 
 urlpatterns = [
     path("iso/lmp/last-24h", v1.LmpLast24hV1Api.as_view(), name="v1-iso-lmp-last-24h"),
@@ -21,17 +21,17 @@ urlpatterns = [
         name="v1-external-observations",
     ),
     path("metadata/external", v1.ExternalMetadataV1Api.as_view(), name="v1-metadata-external"),
-    path("drought/dimensions", v1.DroughtDimensionsV1Api.as_view(), name="v1-drought-dimensions"),
-    path("drought/indices", v1.DroughtIndicesV1Api.as_view(), name="v1-drought-indices"),
-    path("drought/usdm", v1.DroughtUsdmV1Api.as_view(), name="v1-drought-usdm"),
+    path("drought/dimensions", v1_drought.DroughtDimensionsV1Api.as_view(), name="v1-drought-dimensions"),
+    path("drought/indices", v1_drought.DroughtIndicesV1Api.as_view(), name="v1-drought-indices"),
+    path("drought/usdm", v1_drought.DroughtUsdmV1Api.as_view(), name="v1-drought-usdm"),
     path(
         "drought/info/<str:dataset>/<str:index>/<str:timescale>",
-        v1.DroughtInfoV1Api.as_view(),
+        v1_drought.DroughtInfoV1Api.as_view(),
         name="v1-drought-info",
     ),
     path(
         "drought/tiles/<str:dataset>/<str:index>/<str:timescale>/<int:z>/<int:x>/<int:y>.png",
-        v1.DroughtTileV1Api.as_view(),
+        v1_drought.DroughtTileV1Api.as_view(),
         name="v1-drought-tile",
     ),
 ]

@@ -4,23 +4,19 @@ licensed per provider (decision 0029): what the tenant's licence lacks is filter
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponseBase
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.curves.api.params import request_licence
 from apps.feeds.api import schema
 from apps.feeds.api import serializers as s
+from apps.feeds.api.respond import FeedView, as_csv, whole
 from apps.feeds.selectors import (
-    drought_index_rows,
-    drought_licensed,
-    drought_usdm_rows,
     eia_dataset_get,
     eia_dataset_list,
     iso_providers,
@@ -35,44 +31,10 @@ from apps.feeds.selectors import (
     series_providers,
 )
 from aurum.api.conditional import cached_response
-from aurum.api.envelope import envelope
 from aurum.api.openapi import v1_page_parameters
 from aurum.api.paging import v1_page_request
-from aurum.api.responses import csv_bytes_response, elapsed_ms, object_response, v1_list_response
-from aurum.api.views import PermissionByMethodView
-from aurum.errors import AurumError
-from aurum.lakehouse.feed_queries import DroughtFilters, LmpFilters, SeriesFilters
-
-READ = "curves:read"  # market data: the permission every curve read needs
-DROUGHT = {
-    "datasets": ["nclimgrid", "acis", "cpc", "prism", "eddi"],
-    "indices": ["SPI", "SPEI", "EDDI", "PDSI", "QuickDRI", "VHI"],
-    "timescales": ["1M", "3M", "6M", "9M", "12M", "24M", "1W", "2W", "4W"],
-    "layers": ["usdm", "qpf", "ahps_flood", "aqi", "wildfire"],
-    "region_types": ["ISO_NODE", "ISO_ZONE", "STATE", "COUNTY", "HUC2", "HUC8"],
-}
-
-
-class FeedView(PermissionByMethodView):
-    needs = {"GET": READ}
-
-
-def whole(request: Request, data: list[Any], *, ttl: int) -> Response:
-    """A list the contract does not page (``limit`` only): ``meta.count``."""
-    return cached_response(
-        request, envelope(data, query_time_ms=elapsed_ms(request), count=len(data)), ttl=ttl
-    )
-
-
-def as_csv(request: Request, rows: list[dict[str, Any]], *, filename: str, ttl: int) -> HttpResponseBase:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(
-            buffer, fieldnames=[k for k in rows[0] if k != "metadata"], extrasaction="ignore"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
-    return csv_bytes_response(request, data=buffer.getvalue().encode(), filename=filename, ttl=ttl)
+from aurum.api.responses import object_response, v1_list_response
+from aurum.lakehouse.feed_queries import LmpFilters, SeriesFilters
 
 
 def _lmp(
@@ -341,11 +303,12 @@ class ExternalObservationsV1Api(FeedView):
             providers=(series.provider,),
             provider=series.provider,
             series_id=series.series_id,
+            with_value=True,
             start=s.utc(query.get("start_date")),
             end=s.utc(query.get("end_date")),
         )
         rows = series_observation_rows(filters, limit=page.limit + 1, offset=page.offset)
-        data = [s.observation(r, series.key) for r in rows[: page.limit] if r["value"] is not None]
+        data = [s.observation(r, series.key) for r in rows[: page.limit]]
         if query["format"] == "csv":
             return as_csv(request, data, filename="observations.csv", ttl=s.SERIES_TTL)
         return v1_list_response(
@@ -375,115 +338,3 @@ class ExternalMetadataV1Api(FeedView):
             "last_updated": max(updated) if updated else None,
         }
         return cached_response(request, body, ttl=s.METADATA_TTL)
-
-
-class DroughtDimensionsV1Api(FeedView):
-    @extend_schema(
-        operation_id="v1_drought_dimensions",
-        responses=schema.V1_DROUGHT_DIMENSIONS,
-        description="The drought datasets, indices, timescales, layers and region types.",
-    )
-    def get(self, request: Request) -> Response:
-        return object_response(request, DROUGHT, ttl=s.METADATA_TTL)
-
-
-def _drought(request: Request, serializer: type[Any]) -> tuple[DroughtFilters, int]:
-    query = s.validated(serializer, request)
-    names = ("region_type", "region_id", "start", "end", "dataset", "index", "timescale")
-    filters = DroughtFilters(
-        licensed=drought_licensed(request_licence(request).datasets), **{n: query.get(n) for n in names}
-    )
-    return filters, query.get("limit", 250)
-
-
-class DroughtIndicesV1Api(FeedView):
-    @extend_schema(
-        operation_id="v1_drought_indices",
-        parameters=[s.DroughtIndexQuery],
-        responses=schema.V1_DROUGHT_INDICES,
-        description="Drought index values (needs feed:drought), newest first. No index source is "
-        "fetched yet: the table is empty until one is.",
-    )
-    def get(self, request: Request) -> Response:
-        filters, limit = _drought(request, s.DroughtIndexQuery)
-        return whole(
-            request, [s.index_point(r) for r in drought_index_rows(filters, limit=limit)], ttl=s.METADATA_TTL
-        )
-
-
-class DroughtUsdmV1Api(FeedView):
-    @extend_schema(
-        operation_id="v1_drought_usdm",
-        parameters=[s.RegionQuery],
-        responses=schema.V1_DROUGHT_USDM,
-        description="U.S. Drought Monitor area fractions per region and week (needs feed:drought).",
-    )
-    def get(self, request: Request) -> Response:
-        filters, limit = _drought(request, s.RegionQuery)
-        return whole(
-            request, [s.usdm_point(r) for r in drought_usdm_rows(filters, limit=limit)], ttl=s.METADATA_TTL
-        )
-
-
-class DroughtInfoV1Api(FeedView):
-    @extend_schema(
-        operation_id="v1_drought_info",
-        parameters=[s.ValidDate],
-        responses=schema.V1_DROUGHT_INFO,
-        description="What Aurum holds for a raster (dataset, index, timescale, valid date): the "
-        "regions with values, and that no tiles are served.",
-    )
-    def get(self, request: Request, dataset: str, index: str, timescale: str) -> Response:
-        valid = s.validated(s.ValidDate, request)["valid_date"]
-        filters = DroughtFilters(
-            licensed=drought_licensed(request_licence(request).datasets),
-            dataset=dataset,
-            index=index,
-            timescale=timescale,
-            start=valid,
-            end=valid,
-        )
-        rows = drought_index_rows(filters, limit=1000)
-        values = [r["value"] for r in rows if r["value"] is not None]
-        data = {
-            "dataset": dataset,
-            "index": index,
-            "timescale": timescale,
-            "valid_date": valid.isoformat(),
-            "regions": len(rows),
-            "min": min(values, default=None),
-            "max": max(values, default=None),
-            "tiles_available": False,
-        }
-        return object_response(request, data, ttl=s.METADATA_TTL)
-
-
-class DroughtTileUnavailableError(AurumError):
-    status = 501
-    title = "Not Implemented"
-    slug = "drought-tiles-unavailable"
-
-
-class DroughtTileV1Api(FeedView):
-    @extend_schema(
-        operation_id="v1_drought_tile",
-        parameters=[s.ValidDate],
-        responses={501: schema.PROBLEM},
-        examples=[
-            OpenApiExample(
-                "No raster source",
-                status_codes=["501"],
-                response_only=True,
-                value={
-                    "type": "https://aurum.example/problems/drought-tiles-unavailable",
-                    "title": "Not Implemented",
-                    "status": 501,
-                    "detail": "Aurum has no drought raster source; tiles are not served.",
-                },
-            )
-        ],
-        description="Drought map tiles: Aurum has no raster source, so this answers 501 with a "
-        "problem body (docs/api.md, Market fundamentals).",
-    )
-    def get(self, request: Request, **path: Any) -> Response:
-        raise DroughtTileUnavailableError("Aurum has no drought raster source; tiles are not served.")
