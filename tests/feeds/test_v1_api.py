@@ -236,3 +236,25 @@ def test_invalid_parameters_are_400(acme, api, path):
     response = api.get(path, **acme)
 
     assert response.status_code == 400
+
+
+def test_drought_info_of_a_written_index_and_of_an_unknown_raster(acme, api):
+    from tests.support.feeds import drought_indices_write
+
+    drought_indices_write()
+
+    info = api.get("/v1/drought/info/nclimgrid/SPI/3M", {"valid_date": "2024-01-09"}, **acme)
+    unknown = api.get("/v1/drought/info/nosuch/SPI/3M", {"valid_date": "2024-01-09"}, **acme)
+    indices = api.get("/v1/drought/indices", {"region": "STATE:TX"}, **acme)
+
+    assert_contract("/v1/drought/info/{dataset}/{index}/{timescale}", info)
+    assert_contract("/v1/drought/indices", indices)
+    assert (info.json()["data"]["regions"], info.json()["data"]["min"], info.json()["data"]["max"]) == (
+        3,
+        -1.31,
+        0.25,
+    )
+    assert unknown.status_code == 404
+    assert [(r["series_id"], r["value"]) for r in indices.json()["data"]] == [
+        ("nclimgrid:SPI:3M:STATE:TX", -1.31)
+    ]

@@ -63,7 +63,9 @@ def test_eia_datasets_and_drought(acme, api):
         "natural-gas/pri/sum",
     ]
     assert one["data"]["data_columns"] == ["value"]
-    assert [(u["region_id"], u["valid_date"], u["d4_frac"]) for u in usdm["data"]] == [("TX", "2024-01-09", 0.0203)]
+    assert [(u["region_id"], u["valid_date"], u["d4_frac"]) for u in usdm["data"]] == [
+        ("TX", "2024-01-09", 0.0203)
+    ]
 
 
 def test_unlicensed_series_is_a_404_problem_and_lists_are_empty(loaded, world, api):

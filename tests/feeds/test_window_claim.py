@@ -56,7 +56,9 @@ def test_two_workers_never_fetch_the_same_window(committed_world: Any, tmp_path:
             assert sorted(results) == ["a", "b"]
             assert len(runs) == 1 and runs[0].status == "succeeded"
             assert len(requests) == 1
-            assert list(FetchRun.objects.filter(provider="FRED").values_list("status", flat=True)) == ["succeeded"]
+            assert list(FetchRun.objects.filter(provider="FRED").values_list("status", flat=True)) == [
+                "succeeded"
+            ]
     finally:
         FetchRun.objects.filter(provider="FRED", dataset="DGS10").delete()
         Watermark.objects.filter(provider="FRED", dataset="DGS10").delete()

@@ -62,3 +62,40 @@ def feeds_load() -> list[object]:
             )
         )
     return runs
+
+
+def drought_indices_write() -> int:
+    """Three SPI values written to the drought index table as an index source would (none is fetched yet),
+    so the drought index reads have rows to page through."""
+    from datetime import date, datetime, timezone
+
+    import pyarrow as pa
+
+    from aurum.lakehouse.feed_tables import DROUGHT_INDEX_ARROW, drought_index_table
+
+    rows = [
+        {
+            "series_id": f"nclimgrid:SPI:3M:STATE:{state}",
+            "dataset": "nclimgrid",
+            "index": "SPI",
+            "timescale": "3M",
+            "region_type": "STATE",
+            "region_id": state,
+            "region_name": state,
+            "valid_date": date(2024, 1, 9),
+            "value": value,
+            "unit": "z",
+            "poc": None,
+            "source_url": None,
+            "fetch_run_id": None,
+            "request_url": None,
+            "response_sha256": None,
+            "fetched_at": datetime(2024, 1, 10, tzinfo=timezone.utc),
+        }
+        for state, value in (("CA", -0.42), ("TX", -1.31), ("NY", 0.25))
+    ]
+    table = pa.table(
+        {name: [row[name] for row in rows] for name in DROUGHT_INDEX_ARROW.names}, schema=DROUGHT_INDEX_ARROW
+    )
+    drought_index_table().append(table)
+    return table.num_rows

@@ -92,12 +92,13 @@ class DroughtInfoV1Api(FeedView):
         parameters=[s.ValidDate],
         responses=schema.V1_DROUGHT_INFO,
         description="What Aurum holds for a raster (dataset, index, timescale, valid date): the "
-        "regions with values, and that no tiles are served.",
+        "regions with values, and that no tiles are served; 404 for an unknown or unlicensed raster.",
     )
     def get(self, request: Request, dataset: str, index: str, timescale: str) -> Response:
+        licensed = _raster(request, dataset, index, timescale)
         valid = s.validated(s.ValidDate, request)["valid_date"]
         filters = DroughtFilters(
-            licensed=drought_licensed(request_licence(request).datasets),
+            licensed=licensed,
             dataset=dataset,
             index=index,
             timescale=timescale,
