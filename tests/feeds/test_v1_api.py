@@ -182,7 +182,7 @@ def test_external_series_and_observations(acme, api):
 def test_drought_routes(acme, api):
     dimensions = api.get("/v1/drought/dimensions", **acme)
     usdm = api.get("/v1/drought/usdm", {"region": "STATE:CA"}, **acme)
-    indices = api.get("/v1/drought/indices", {"index": "SPI"}, **acme)
+    indices = api.get("/v1/drought/indices", {"index": "VHI"}, **acme)
     info = api.get("/v1/drought/info/nclimgrid/SPI/3M", {"valid_date": "2024-01-09"}, **acme)
     tile = api.get("/v1/drought/tiles/nclimgrid/SPI/3M/4/3/5.png", {"valid_date": "2024-01-09"}, **acme)
 
