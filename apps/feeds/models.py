@@ -103,7 +103,8 @@ class FetchRun(models.Model):
         indexes = [models.Index(fields=["provider", "dataset", "window_start"])]
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.dataset} [{self.window_start:%Y-%m-%d %H:%M}, {self.window_end:%Y-%m-%d %H:%M})"
+        window = f"[{self.window_start:%Y-%m-%d %H:%M}, {self.window_end:%Y-%m-%d %H:%M})"
+        return f"{self.provider} {self.dataset} {window}"
 
 
 class Watermark(models.Model):

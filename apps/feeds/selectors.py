@@ -55,8 +55,8 @@ def series_get(*, providers: tuple[str, ...], key: str) -> Series:
 
 def provider_list(*, providers: tuple[str, ...]) -> list[dict[str, Any]]:
     """The licensed series providers with their series count and newest catalog update (one query)."""
-    stats = {
-        row["provider"]: row
+    stats: dict[str, dict[str, Any]] = {
+        row["provider"]: dict(row)
         for row in Series.objects.filter(provider__in=providers)
         .values("provider")
         .annotate(series_count=Count("id"), last_updated=Max("updated_at"))

@@ -113,11 +113,12 @@ class Conditions:
         return self
 
     def scan(self, table: str) -> ScanSpec:
-        row_filter = reduce(And, self.prune) if len(self.prune) > 1 else (self.prune or [None])[0]
-        return ScanSpec(table=table, alias=SCAN, **({"row_filter": row_filter} if row_filter else {}))
+        if not self.prune:
+            return ScanSpec(table=table, alias=SCAN)
+        return ScanSpec(table=table, alias=SCAN, row_filter=reduce(And, self.prune))
 
     def where(self) -> exp.Expression:
-        return exp.and_(*self.sql) if self.sql else exp.true()
+        return cast(exp.Expression, exp.and_(*self.sql)) if self.sql else exp.true()
 
 
 def _select(
@@ -196,7 +197,9 @@ def series_dimensions(filters: SeriesFilters) -> LakehouseQuery:
         .where(exp.and_(where.where(), column(name).is_(exp.null()).not_(), column(name).neq(literal(""))))
         for name in SERIES_DIMENSIONS
     ]
-    union: exp.Query = reduce(lambda a, b: exp.union(a, b, distinct=False), parts[1:], parts[0])  # type: ignore[arg-type]
+    union: exp.Query = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
     select = (
         exp.select("dimension", "value")
         .from_(union.subquery("dims"))

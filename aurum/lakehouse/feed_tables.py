@@ -6,7 +6,8 @@
 - ``market.iso_lmp``: one row per (iso_code, market, location_id, interval_start), partitioned by iso_code
   and day(interval_start): the v1 LMP reads are per ISO and a few days.
 - ``market.drought_usdm``: the U.S. Drought Monitor's weekly area fractions per region.
-- ``market.drought_index``: drought indices per region (no source is fetched yet; read by /v1/drought/indices).
+- ``market.drought_index``: drought indices per region (no source is fetched yet; /v1/drought/indices
+  reads it).
 
 Every row carries its lineage: the fetch run that wrote it, the request URL (without secrets), the sha256 of
 the response body it was parsed from and when it was fetched. A fetch of a window replaces exactly that

@@ -29,7 +29,7 @@ import pytest
 from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, PPA_TERMS, AcmeObjects
 from tests.support.lake import EUGP_DAYS, eod
 from tests.support.routes import OWN_GET_PATHS, canonical_pattern
-from tests.support.routes_feeds import FEED_LIST_CASES
+from tests.support.routes_feeds import FEED_LIST_CASES, fixed
 from tests.support.world import World
 
 MAX_PAGES = 30  # every case's list is a few pages long; more means a cursor that does not move on
@@ -245,7 +245,7 @@ LIST_CASES: dict[str, ListCase] = {
     ),
 }
 LIST_CASES |= {
-    pattern: ListCase(lambda o, p=path: p, kind, queries, limit=limit, sizes=sizes)
+    pattern: ListCase(fixed(path), kind, queries, limit=limit, sizes=sizes)
     for pattern, (path, kind, queries, limit, sizes) in FEED_LIST_CASES.items()
 }
 PAGED = sorted(pattern for pattern, case in LIST_CASES.items() if case.kind != "whole")

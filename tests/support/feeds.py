@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 import httpx
+import pyarrow as pa
 from django.test import override_settings
 
 from tests.support.paths import ORIGINAL
+
+if TYPE_CHECKING:
+    from apps.feeds.models import FetchRun
 
 KEYS = {
     "AURUM_EIA_API_KEY": "eia-test-key",
@@ -18,7 +24,7 @@ KEYS = {
 FEED_LICENCES = ["feed:eia", "feed:fred", "feed:noaa", "iso:caiso", "iso:miso", "feed:drought"]
 
 
-def recorded(provider: str, dataset: str) -> object:
+def recorded(provider: str, dataset: str) -> Any:
     from apps.feeds.recorded import RECORDED_FETCHES
 
     return next(f for f in RECORDED_FETCHES if (f.provider, f.dataset) == (provider, dataset))
@@ -32,25 +38,27 @@ def fetch_recorded(
     answer: Callable[[httpx.Request], str] | None = None,
     transport: httpx.BaseTransport | None = None,
     **keys: str,
-) -> object:
-    """Fetch the recorded window of (provider, dataset) through the adapter; the FetchRun (None: claimed)."""
+) -> FetchRun:
+    """Fetch the recorded window of (provider, dataset) through the adapter: its FetchRun."""
     from apps.feeds.recorded import recorded_transport
     from apps.feeds.services import feed_fetch
 
     fetch = recorded(provider, dataset)
-    transport = transport or recorded_transport(answer or fetch.answer, seen=seen)  # type: ignore[attr-defined]
+    transport = transport or recorded_transport(answer or fetch.answer, seen=seen)
     with override_settings(**{**KEYS, **keys}):
-        return feed_fetch(provider=provider, dataset=dataset, window=fetch.window, transport=transport)  # type: ignore[attr-defined]
+        run = feed_fetch(provider=provider, dataset=dataset, window=fetch.window, transport=transport)
+    assert run is not None, "the window is claimed"
+    return run
 
 
-def feeds_load() -> list[object]:
+def feeds_load() -> list[FetchRun | None]:
     """The catalog and every recorded fetch (plus MISO's second interval), as the demo loads them."""
     from apps.feeds.adapters.base import Window
     from apps.feeds.recorded import RECORDED_FETCHES, recorded_transport
     from apps.feeds.services import catalog_load, feed_fetch
 
     catalog_load(source_dir=ORIGINAL)
-    runs = [fetch_recorded(f.provider, f.dataset) for f in RECORDED_FETCHES]
+    runs: list[FetchRun | None] = [fetch_recorded(f.provider, f.dataset) for f in RECORDED_FETCHES]
     second = Window.days("2024-01-15", "2024-01-15")
     with override_settings(**KEYS):
         runs.append(
@@ -67,10 +75,6 @@ def feeds_load() -> list[object]:
 def drought_indices_write() -> int:
     """Three SPI values written to the drought index table as an index source would (none is fetched yet),
     so the drought index reads have rows to page through."""
-    from datetime import date, datetime, timezone
-
-    import pyarrow as pa
-
     from aurum.lakehouse.feed_tables import DROUGHT_INDEX_ARROW, drought_index_table
 
     rows = [
@@ -90,7 +94,7 @@ def drought_indices_write() -> int:
             "fetch_run_id": None,
             "request_url": None,
             "response_sha256": None,
-            "fetched_at": datetime(2024, 1, 10, tzinfo=timezone.utc),
+            "fetched_at": datetime(2024, 1, 10, tzinfo=UTC),
         }
         for state, value in (("CA", -0.42), ("TX", -1.31), ("NY", 0.25))
     ]

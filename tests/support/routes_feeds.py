@@ -34,9 +34,15 @@ _V1_LISTS = (
 )
 _V2_LISTS = ("series", "iso/lmp", "iso/lmp/aggregates", "eia/datasets", "drought/usdm", "drought/indices")
 
+
+def fixed(path: str) -> Callable[[Any], str]:
+    """A case's path that names no object of its own (acme's objects are not needed)."""
+    return lambda objects: path
+
+
 FEED_ROUTES: list[RouteCase] = [
-    *((V1 + p, "get", (lambda w, p=p: f"/{V1}{p}")) for p in _V1_LISTS),
-    *((V2 + p, "get", (lambda w, p=p: f"/{V2}{p}")) for p in _V2_LISTS),
+    *((V1 + p, "get", fixed(f"/{V1}{p}")) for p in _V1_LISTS),
+    *((V2 + p, "get", fixed(f"/{V2}{p}")) for p in _V2_LISTS),
     (
         V1 + "metadata/eia/datasets/<path:dataset_path>",
         "get",
@@ -85,8 +91,8 @@ _OWN_V2: dict[str, str] = {
     "drought/indices": "drought/indices",
 }
 FEED_GET_PATHS: dict[str, Callable[[Any], str]] = {
-    **{V1 + pattern: (lambda o, p=path: f"/{V1}{p}") for pattern, path in _OWN.items()},
-    **{V2 + pattern: (lambda o, p=path: f"/{V2}{p}") for pattern, path in _OWN_V2.items()},
+    **{V1 + pattern: fixed(f"/{V1}{path}") for pattern, path in _OWN.items()},
+    **{V2 + pattern: fixed(f"/{V2}{path}") for pattern, path in _OWN_V2.items()},
 }
 # Drought tiles answer 501 (no raster source) where every other GET route answers acme 200.
 OWN_GET_STATUS = {V1 + TILE: 501, "v1/" + TILE: 501}

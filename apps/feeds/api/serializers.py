@@ -60,7 +60,14 @@ class EiaSeriesQuery(serializers.Serializer):
     unit = serializers.CharField(max_length=64, required=False)
     canonical_unit = serializers.CharField(max_length=64, required=False)
     canonical_currency = serializers.CharField(max_length=8, required=False)
-    source = serializers.CharField(max_length=32, required=False, help_text="EIA (the only source)")
+    # "source" is also Field.source (the attribute a field reads): declared through the fields mapping.
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["source"] = serializers.CharField(
+            max_length=32, required=False, help_text="EIA (the only source)"
+        )
+        return fields
 
 
 class EiaSeriesRange(EiaSeriesQuery):

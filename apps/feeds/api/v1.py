@@ -5,7 +5,7 @@ licensed per provider (decision 0029): what the tenant's licence lacks is filter
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpResponseBase
 from drf_spectacular.utils import extend_schema
@@ -184,7 +184,7 @@ def _eia_filters(request: Request, query: dict[str, Any]) -> SeriesFilters:
         provider="EIA",
         start=s.utc(query.get("start")),
         end=s.utc(query.get("end")),
-        **{n: query.get(n) for n in names},
+        **cast(dict[str, Any], {n: query.get(n) for n in names}),
     )
 
 

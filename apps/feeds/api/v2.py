@@ -341,7 +341,8 @@ class DroughtIndicesV2Api(FeedView):
         operation_id="drought_indices_list",
         parameters=[s.DroughtIndexQuery, *CURSOR],
         responses=PAGE,
-        description="Drought index values, newest first (feed:drought); empty until an index source is fetched.",
+        description="Drought index values, newest first (feed:drought); empty until an index source "
+        "is fetched.",
         examples=[OpenApiExample("No source yet", value={"data": []}, response_only=True)],
     )
     def get(self, request: Request) -> Response:
