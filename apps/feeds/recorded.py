@@ -15,6 +15,8 @@ import httpx
 from django.conf import settings
 
 from apps.feeds.adapters.base import Window
+from apps.feeds.models import FetchRun
+from apps.feeds.services import catalog_load, feed_fetch
 
 RECORDED_DIR = Path(settings.BASE_DIR) / "tests" / "feeds" / "recorded"
 
@@ -31,6 +33,13 @@ def _by_offset(pattern: str, default: str) -> Callable[[httpx.Request], str]:
     return lambda request: pattern.format(offset=request.url.params.get("offset", default))
 
 
+MISO_DAY = Window.days("2024-01-15", "2024-01-15")
+# Stand-in keys: a replay sends them to no one.
+REPLAY_KEYS = {
+    "AURUM_EIA_API_KEY": "recorded",
+    "AURUM_FRED_API_KEY": "recorded",
+    "AURUM_NOAA_TOKEN": "recorded",
+}
 RECORDED_FETCHES = (
     RecordedFetch(
         "EIA",
@@ -56,11 +65,18 @@ RECORDED_FETCHES = (
         Window.days("2024-01-15", "2024-01-15"),
         lambda r: "caiso/PRC_LMP_DAM_20240115.zip",
     ),
+    # The Data Broker answers the interval current at the time: two calls, two intervals.
     RecordedFetch(
         "MISO",
         "LMP:RT",
-        Window.days("2024-01-15", "2024-01-15"),
+        Window(MISO_DAY.start, MISO_DAY.start.replace(hour=7, minute=30)),
         lambda r: "miso/getlmpconsolidatedtable_0215.json",
+    ),
+    RecordedFetch(
+        "MISO",
+        "LMP:RT",
+        Window(MISO_DAY.start.replace(hour=7, minute=30), MISO_DAY.end),
+        lambda r: "miso/getlmpconsolidatedtable_0230.json",
     ),
     RecordedFetch(
         "USDM",
@@ -89,3 +105,20 @@ def recorded_transport(
         return httpx.Response(200, content=path.read_bytes(), headers={"Content-Type": content_type})
 
     return httpx.MockTransport(handler)
+
+
+def recorded_load(*, catalog_dir: Path | None = None) -> list[FetchRun | None]:
+    """The catalog (the original's catalog files in ``catalog_dir``, else the copy beside the recordings)
+    and every recorded fetch, through the real adapters: what the demo serves without network or keys."""
+    source = catalog_dir if catalog_dir is not None and catalog_dir.is_dir() else RECORDED_DIR / "catalog"
+    catalog_load(source_dir=source)
+    return [
+        feed_fetch(
+            provider=fetch.provider,
+            dataset=fetch.dataset,
+            window=fetch.window,
+            transport=recorded_transport(fetch.answer),
+            keys=REPLAY_KEYS,
+        )
+        for fetch in RECORDED_FETCHES
+    ]

@@ -56,22 +56,31 @@ def fetch_run_claim(*, provider: str, dataset: str, window: Window) -> FetchRun 
 
 
 def feed_fetch(
-    *, provider: str, dataset: str, window: Window, transport: httpx.BaseTransport | None = None
+    *,
+    provider: str,
+    dataset: str,
+    window: Window,
+    transport: httpx.BaseTransport | None = None,
+    keys: dict[str, str] | None = None,
 ) -> FetchRun | None:
-    """Claim and fetch one window; None when it is claimed already."""
+    """Claim and fetch one window; None when it is claimed already. ``transport`` and ``keys`` stand in for
+    the outside world (a replay of recorded responses); by default the providers are asked with the
+    settings' keys."""
     run = fetch_run_claim(provider=provider, dataset=dataset, window=window)
     if run is None:
         log.info(
             "feed window already claimed", provider=provider, dataset=dataset, start=window.start.isoformat()
         )
         return None
-    return fetch_run_execute(run=run, transport=transport)
+    return fetch_run_execute(run=run, transport=transport, keys=keys)
 
 
-def fetch_run_execute(*, run: FetchRun, transport: httpx.BaseTransport | None = None) -> FetchRun:
+def fetch_run_execute(
+    *, run: FetchRun, transport: httpx.BaseTransport | None = None, keys: dict[str, str] | None = None
+) -> FetchRun:
     feed = feed_dataset_get(provider=run.provider, dataset=run.dataset)
     window = Window(run.window_start, run.window_end)
-    client = FeedClient(run.provider, transport=transport)
+    client = FeedClient(run.provider, transport=transport, keys=keys)
     try:
         rows = ADAPTERS[run.provider].fetch(client, feed, window)
         table = _arrow_rows(feed, rows, run)

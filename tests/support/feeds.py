@@ -52,24 +52,10 @@ def fetch_recorded(
 
 
 def feeds_load() -> list[FetchRun | None]:
-    """The catalog and every recorded fetch (plus MISO's second interval), as the demo loads them."""
-    from apps.feeds.adapters.base import Window
-    from apps.feeds.recorded import RECORDED_FETCHES, recorded_transport
-    from apps.feeds.services import catalog_load, feed_fetch
+    """The catalog (the original's catalog files) and every recorded fetch, as the demo loads them."""
+    from apps.feeds.recorded import recorded_load
 
-    catalog_load(source_dir=ORIGINAL)
-    runs: list[FetchRun | None] = [fetch_recorded(f.provider, f.dataset) for f in RECORDED_FETCHES]
-    second = Window.days("2024-01-15", "2024-01-15")
-    with override_settings(**KEYS):
-        runs.append(
-            feed_fetch(
-                provider="MISO",
-                dataset="LMP:RT",
-                window=Window(second.start.replace(hour=7, minute=30), second.end),
-                transport=recorded_transport(lambda r: "miso/getlmpconsolidatedtable_0230.json"),
-            )
-        )
-    return runs
+    return recorded_load(catalog_dir=ORIGINAL)
 
 
 def drought_indices_write() -> int:

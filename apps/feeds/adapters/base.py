@@ -121,8 +121,15 @@ class FeedClient:
     """HTTP for one provider: its rate-limit bucket (Redis, shared by every worker), transport retries on
     connection errors, and retries with exponential backoff on 429 and 5xx (``Retry-After`` honoured)."""
 
-    def __init__(self, provider: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        keys: Mapping[str, str] | None = None,
+    ) -> None:
         self.provider = provider
+        self.keys = dict(keys or {})  # a replay's stand-in keys; otherwise the settings' (AURUM_EIA_API_KEY…)
         self.limits = PROVIDER_LIMITS.get(provider, ProviderLimits(1, 1.0))
         self.recorded: list[Recorded] = []
         self.client = httpx.Client(
@@ -131,6 +138,13 @@ class FeedClient:
             follow_redirects=True,
             headers={"User-Agent": "Aurum feeds (+https://aurum.example)"},
         )
+
+    def key(self, setting: str) -> str:
+        """The provider's API key (``setting`` names it); a FetchError "no_api_key" when there is none."""
+        key: str = self.keys.get(setting) or getattr(settings, setting, "") or ""
+        if not key:
+            raise FetchError("no_api_key", f"{self.provider}: no API key configured ({setting})")
+        return key
 
     def close(self) -> None:
         self.client.close()
@@ -208,13 +222,6 @@ def number(raw: Any) -> float | None:
         return float(text)
     except ValueError:
         return None
-
-
-def require_key(setting: str, provider: str) -> str:
-    key: str = getattr(settings, setting, "") or ""
-    if not key:
-        raise FetchError("no_api_key", f"{provider}: no API key configured ({setting})")
-    return key
 
 
 def ordered(rows: Sequence[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from apps.feeds.adapters.base import (
     json_body,
     lineage,
     number,
-    require_key,
 )
 
 BASE_URL = "https://api.eia.gov/v2"
@@ -100,7 +99,7 @@ def parse(body: Any, dataset: FeedDataset, recorded: Any) -> tuple[list[dict[str
 
 
 def fetch(client: FeedClient, dataset: FeedDataset, window: Window) -> list[dict[str, Any]]:
-    key = require_key("AURUM_EIA_API_KEY", "EIA")
+    key = client.key("AURUM_EIA_API_KEY")
     url = f"{BASE_URL}/{dataset.params['route'].strip('/')}/data/"
     length = int(dataset.params.get("page_length", PAGE_LENGTH))
     rows: list[dict[str, Any]] = []

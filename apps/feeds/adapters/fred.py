@@ -18,7 +18,6 @@ from apps.feeds.adapters.base import (
     json_body,
     lineage,
     number,
-    require_key,
 )
 
 BASE_URL = "https://api.stlouisfed.org/fred"
@@ -62,7 +61,7 @@ def parse(body: Any, dataset: FeedDataset, recorded: Any) -> tuple[list[dict[str
 
 
 def fetch(client: FeedClient, dataset: FeedDataset, window: Window) -> list[dict[str, Any]]:
-    key = require_key("AURUM_FRED_API_KEY", "FRED")
+    key = client.key("AURUM_FRED_API_KEY")
     rows: list[dict[str, Any]] = []
     offset = 0
     while True:

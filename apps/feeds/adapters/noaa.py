@@ -19,7 +19,6 @@ from apps.feeds.adapters.base import (
     json_body,
     lineage,
     number,
-    require_key,
 )
 
 BASE_URL = "https://www.ncei.noaa.gov/cdo-web/api/v2"
@@ -73,7 +72,7 @@ def parse(body: Any, dataset: FeedDataset, recorded: Any) -> tuple[list[dict[str
 
 
 def fetch(client: FeedClient, dataset: FeedDataset, window: Window) -> list[dict[str, Any]]:
-    token = require_key("AURUM_NOAA_TOKEN", "NOAA")
+    token = client.key("AURUM_NOAA_TOKEN")
     limit = int(dataset.params.get("page_limit", PAGE_LIMIT))
     rows: list[dict[str, Any]] = []
     offset = 1
