@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from django.test import override_settings
 
+from apps.feeds.adapters.base import Window
 from tests.support.feeds import fetch_recorded
 
 
@@ -176,3 +178,51 @@ def test_a_body_the_adapter_cannot_parse_fails_the_run(feed_lake, body):
     )
 
     assert (run.status, run.error_code) == ("failed", "parse")
+
+
+def test_the_watermark_advances_on_success_only_and_never_back(feed_lake):
+    from apps.feeds.models import Watermark
+    from apps.feeds.recorded import recorded_transport
+    from apps.feeds.services import feed_fetch
+    from tests.support.feeds import KEYS, recorded
+
+    fetch = recorded("FRED", "DGS10")
+    older = Window.days("2024-04-01", "2024-04-05")
+    fetch_recorded("FRED", "DGS10")
+    with override_settings(**KEYS):
+        again = feed_fetch(
+            provider="FRED", dataset="DGS10", window=older, transport=recorded_transport(fetch.answer)
+        )
+    failed = fetch_recorded("FRED", "DGS10", transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+
+    mark = Watermark.objects.get(provider="FRED", dataset="DGS10")
+    assert again is not None and again.status == "succeeded"
+    assert failed.status == "failed"
+    assert mark.fetched_until == datetime(2024, 5, 4, tzinfo=UTC)
+
+
+def test_the_task_reports_a_failed_fetch_without_raising(feed_lake, settings):
+    from apps.feeds.models import FetchRun
+    from apps.feeds.tasks import feed_fetch_task
+
+    settings.AURUM_NOAA_TOKEN = ""
+
+    run_id = feed_fetch_task.run("NOAA", "GHCND", "2024-01-15T00:00:00+00:00", "2024-01-17T00:00:00+00:00")
+
+    run = FetchRun.objects.get(pk=run_id)
+    assert (run.status, run.error_code) == ("failed", "no_api_key")
+
+
+def test_the_catalog_command_loads_the_original_catalogs(db, capsys):
+    from django.core.management import call_command
+
+    from apps.feeds.models import EiaDataset, Series
+    from tests.support.paths import ORIGINAL
+
+    call_command("feeds_catalog_load", "--source", str(ORIGINAL))
+
+    assert EiaDataset.objects.count() == 230
+    assert Series.objects.get(provider="EIA", series_id="NG.RNGWHHD.D").unit_code == "USD"
+    assert Series.objects.get(provider="FRED", series_id="DGS10").frequency_code == "DAILY"
+    assert Series.objects.filter(provider="NOAA").count() == 90
+    assert capsys.readouterr().out == f"96 series, 230 EIA datasets from {ORIGINAL}\n"
