@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pyarrow as pa
 import structlog
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 
@@ -46,6 +47,7 @@ def fetch_run_claim(*, provider: str, dataset: str, window: Window) -> FetchRun 
     """A running FetchRun for the window, or None when another worker holds it (the partial unique
     constraint on running windows decides; the loser's insert rolls back its savepoint only)."""
     feed_dataset_get(provider=provider, dataset=dataset)
+    _stale_claims_expire(provider=provider.upper(), dataset=dataset, window=window)
     try:
         with transaction.atomic():
             return FetchRun.objects.create(
@@ -53,6 +55,25 @@ def fetch_run_claim(*, provider: str, dataset: str, window: Window) -> FetchRun 
             )
     except IntegrityError:
         return None
+
+
+def _stale_claims_expire(*, provider: str, dataset: str, window: Window) -> int:
+    """A running claim older than ``AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS`` is a worker that died mid-fetch: it
+    fails (``claim_expired``) so the window can be claimed again."""
+    cutoff = dj_timezone.now() - timedelta(seconds=settings.AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS)
+    return FetchRun.objects.filter(
+        provider=provider,
+        dataset=dataset,
+        window_start=window.start,
+        window_end=window.end,
+        status=FetchRun.Status.RUNNING,
+        started_at__lt=cutoff,
+    ).update(
+        status=FetchRun.Status.FAILED,
+        error_code="claim_expired",
+        error="The fetch did not finish in time (its worker died?)",
+        finished_at=dj_timezone.now(),
+    )
 
 
 def feed_fetch(

@@ -289,6 +289,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
         "uvicorn.access": {"level": "WARNING"},
+        # httpx logs each request's full URL at INFO: EIA and FRED take their API key in the query string.
+        # The feeds log the URL without it themselves (apps/feeds/adapters/base.py).
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -336,6 +339,8 @@ AURUM_NOAA_TOKEN = env.str("AURUM_NOAA_TOKEN", default="")
 AURUM_FEEDS_RETRIES = env.int("AURUM_FEEDS_RETRIES", default=3)
 AURUM_FEEDS_BACKOFF_SECONDS = env.float("AURUM_FEEDS_BACKOFF_SECONDS", default=1.0)
 AURUM_FEEDS_TIMEOUT_SECONDS = env.float("AURUM_FEEDS_TIMEOUT_SECONDS", default=30.0)
+# A fetch still running after this long lost its worker: its window may be claimed again.
+AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS", default=1800)
 
 # Mail (member invitations). The demo writes each message to a file under var/mail/ (DJANGO_EMAIL_BACKEND
 # filebased, set by aurum.devstack); tests use Django's in-memory outbox.

@@ -226,3 +226,13 @@ def test_the_catalog_command_loads_the_original_catalogs(db, capsys):
     assert Series.objects.get(provider="FRED", series_id="DGS10").frequency_code == "DAILY"
     assert Series.objects.filter(provider="NOAA").count() == 90
     assert capsys.readouterr().out == f"96 series, 230 EIA datasets from {ORIGINAL}\n"
+
+
+def test_the_api_key_is_never_logged(feed_lake, caplog):
+    caplog.set_level("DEBUG")
+
+    run = fetch_recorded("EIA", "natural-gas/pri/fut")
+
+    assert run.status == "succeeded"
+    assert "eia-test-key" not in caplog.text
+    assert all("eia-test-key" not in entry["url"] for entry in run.requests)

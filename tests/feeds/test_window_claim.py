@@ -77,3 +77,25 @@ def test_a_finished_window_can_be_claimed_again(feed_lake: Any) -> None:
     third = fetch_run_claim(provider="FRED", dataset="DGS10", window=fetch.window)
 
     assert third is not None and third.pk != first.pk
+
+
+def test_a_claim_whose_worker_died_expires(feed_lake: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.feeds.models import FetchRun
+    from apps.feeds.services import fetch_run_claim
+
+    fetch: Any = recorded("FRED", "DGS10")
+    dead = fetch_run_claim(provider="FRED", dataset="DGS10", window=fetch.window)
+    assert dead is not None
+    FetchRun.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(minutes=29))
+    assert fetch_run_claim(provider="FRED", dataset="DGS10", window=fetch.window) is None
+
+    FetchRun.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(minutes=31))
+    again = fetch_run_claim(provider="FRED", dataset="DGS10", window=fetch.window)
+
+    dead.refresh_from_db()
+    assert again is not None and again.pk != dead.pk
+    assert (dead.status, dead.error_code) == ("failed", "claim_expired")
