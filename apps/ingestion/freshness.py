@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 
-
 EOD_PREFIX = "vendor:"
 
 

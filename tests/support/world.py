@@ -1,8 +1,8 @@
 """The test world's people and tenants, built once per test session, and the real processes tests start.
 
-acme: plan "enterprise" (every vendor dataset and every feed); globex: plan "standard" plus an EUGP entitlement; ops: the
-platform's market-data operators. Each has an admin, a trader, an analyst and a viewer, each with a
-full-scope token.
+acme: plan "enterprise" (every vendor dataset and every feed); globex: plan "standard" plus an EUGP
+entitlement; ops: the platform's market-data operators. Each has an admin, a trader, an analyst and a
+viewer, each with a full-scope token.
 """
 
 from __future__ import annotations
