@@ -20,6 +20,8 @@ VOLATILE_META = ("request_id", "query_time_ms", "next_cursor", "prev_cursor")
 
 
 def comparable(response: Any) -> Any:
+    if response["Content-Type"] == "application/problem+json":
+        return {k: v for k, v in response.json().items() if k not in ("instance", "request_id", "timestamp")}
     if response["Content-Type"] != "application/json":
         return response.content
     body = response.json()
