@@ -11,11 +11,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aurum.api.conditional import cached_response
+from aurum.api.context import request_context
 from aurum.api.envelope import envelope
 from aurum.api.responses import csv_bytes_response, elapsed_ms
 from aurum.api.views import PermissionByMethodView
+from tenants.selectors import tenant_datasets
 
 READ = "curves:read"  # market data: the permission every curve read needs
+
+
+def licensed_datasets(request: Request) -> frozenset[str]:
+    """The dataset codes the request's tenant may read (its plan's and entitlements': one query)."""
+    return tenant_datasets(tenant=request_context(request).tenant)
 
 
 class FeedView(PermissionByMethodView):

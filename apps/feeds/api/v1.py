@@ -12,10 +12,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.curves.api.params import request_licence
 from apps.feeds.api import schema
 from apps.feeds.api import serializers as s
-from apps.feeds.api.respond import FeedView, as_csv, whole
+from apps.feeds.api.respond import FeedView, as_csv, licensed_datasets, whole
 from apps.feeds.selectors import (
     eia_dataset_get,
     eia_dataset_list,
@@ -48,7 +47,7 @@ def _lmp(
 ) -> HttpResponseBase:
     query = s.validated(s.LmpRangeQuery if ranged else s.LmpQuery, request)
     filters = LmpFilters(
-        isos=iso_providers(request_licence(request).datasets),
+        isos=iso_providers(licensed_datasets(request)),
         iso_code=query.get("iso_code"),
         market=query.get("market"),
         location_id=query.get("location_id"),
@@ -166,7 +165,7 @@ class EiaDatasetDetailV1Api(FeedView):
 
 
 def _eia_filters(request: Request, query: dict[str, Any]) -> SeriesFilters:
-    providers = tuple(p for p in series_providers(request_licence(request).datasets) if p == "EIA")
+    providers = tuple(p for p in series_providers(licensed_datasets(request)) if p == "EIA")
     if query.get("source") and query["source"].upper() != "EIA":
         providers = ()
     names = (
@@ -250,7 +249,7 @@ class ExternalProvidersV1Api(FeedView):
         description="Series providers the tenant's licence covers, with their series counts.",
     )
     def get(self, request: Request) -> Response:
-        providers = provider_list(providers=series_providers(request_licence(request).datasets))
+        providers = provider_list(providers=series_providers(licensed_datasets(request)))
         return _page_meta_list(
             request, providers, {}, lambda rows: rows, default=100, maximum=1000, ttl=s.METADATA_TTL
         )
@@ -265,7 +264,7 @@ class ExternalSeriesV1Api(FeedView):
     )
     def get(self, request: Request) -> Response:
         query = s.validated(s.ExternalSeriesQuery, request)
-        providers = series_providers(request_licence(request).datasets)
+        providers = series_providers(licensed_datasets(request))
         items = series_list(
             providers=providers, provider=query.get("provider"), frequency=query.get("frequency")
         )
@@ -294,7 +293,7 @@ class ExternalObservationsV1Api(FeedView):
         "the contract's value is a number); 404 for a series unknown or not licensed.",
     )
     def get(self, request: Request, series_id: str) -> HttpResponseBase:
-        providers = series_providers(request_licence(request).datasets)
+        providers = series_providers(licensed_datasets(request))
         series = series_get(providers=providers, key=series_id)
         query = s.validated(s.ObservationsQuery, request)
         bound = {k: str(v) for k, v in query.items() if k != "format"}
@@ -326,7 +325,7 @@ class ExternalMetadataV1Api(FeedView):
     )
     def get(self, request: Request) -> Response:
         query = s.validated(s.MetadataExternalQuery, request)
-        providers = provider_list(providers=series_providers(request_licence(request).datasets))
+        providers = provider_list(providers=series_providers(licensed_datasets(request)))
         if query.get("provider"):
             providers = [p for p in providers if p["id"] == query["provider"].upper()]
         updated = [p["last_updated"] for p in providers if p["last_updated"]]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.curves.api.params import request_licence
 from apps.feeds.api import schema
 from apps.feeds.api import serializers as s
-from apps.feeds.api.respond import FeedView, whole
+from apps.feeds.api.respond import FeedView, licensed_datasets, whole
 from apps.feeds.selectors import drought_index_rows, drought_licensed, drought_usdm_rows
 from aurum.api.responses import object_response
 from aurum.errors import AurumError, NotFoundError
@@ -41,7 +41,7 @@ def _drought(request: Request, serializer: type[Any]) -> tuple[DroughtFilters, i
     query = s.validated(serializer, request)
     names = ("region_type", "region_id", "start", "end", "dataset", "index", "timescale")
     filters = DroughtFilters(
-        licensed=drought_licensed(request_licence(request).datasets), **{n: query.get(n) for n in names}
+        licensed=drought_licensed(licensed_datasets(request)), **{n: query.get(n) for n in names}
     )
     return filters, query.get("limit", 250)
 
@@ -77,7 +77,7 @@ class DroughtUsdmV1Api(FeedView):
 
 def _raster(request: Request, dataset: str, index: str, timescale: str) -> bool:
     """A raster Aurum knows of and the caller may read; 404 otherwise (licence or name, not saying which)."""
-    licensed = drought_licensed(request_licence(request).datasets)
+    licensed = drought_licensed(licensed_datasets(request))
     known = (
         dataset in DROUGHT["datasets"] and index in DROUGHT["indices"] and timescale in DROUGHT["timescales"]
     )
@@ -130,7 +130,7 @@ class DroughtTileV1Api(FeedView):
     @extend_schema(
         operation_id="v1_drought_tile",
         parameters=[s.ValidDate],
-        responses={501: schema.PROBLEM},
+        responses={(200, "image/png"): OpenApiTypes.BINARY, 501: schema.PROBLEM},
         examples=[
             OpenApiExample(
                 "No raster source",
@@ -144,8 +144,9 @@ class DroughtTileV1Api(FeedView):
                 },
             )
         ],
-        description="Drought map tiles: Aurum has no raster source, so a known raster answers 501 "
-        "with a problem body; an unknown or unlicensed one 404 (docs/api.md, Market fundamentals).",
+        description="Drought map tiles (a PNG, as the original proxied): Aurum has no raster source "
+        "yet, so a known raster answers 501 with a problem body, never the PNG; an unknown or unlicensed "
+        "one 404 (docs/api.md, Market fundamentals).",
     )
     def get(
         self, request: Request, dataset: str, index: str, timescale: str, z: int, x: int, y: int

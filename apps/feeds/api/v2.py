@@ -11,9 +11,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.curves.api.params import request_licence
 from apps.feeds.api import serializers as s
-from apps.feeds.api.respond import FeedView
+from apps.feeds.api.respond import FeedView, licensed_datasets
 from apps.feeds.models import Series
 from apps.feeds.selectors import (
     drought_index_rows,
@@ -100,7 +99,7 @@ class SeriesListV2Api(FeedView):
     def get(self, request: Request) -> Response:
         query = s.validated(s.ExternalSeriesQuery, request)
         query.pop("asof", None)
-        providers = series_providers(request_licence(request).datasets)
+        providers = series_providers(licensed_datasets(request))
         page = v2_page_request(request, filters=_bound(query))
         items, has_more = page_slice(series_list(providers=providers, **query), page)
         data = [series_out(item) for item in items]
@@ -117,7 +116,7 @@ class SeriesDetailV2Api(FeedView):
         examples=[OpenApiExample("DGS10", value={"data": SERIES_EXAMPLE}, response_only=True)],
     )
     def get(self, request: Request, series_id: str) -> Response:
-        series = series_get(providers=series_providers(request_licence(request).datasets), key=series_id)
+        series = series_get(providers=series_providers(licensed_datasets(request)), key=series_id)
         return object_response(request, series_out(series), ttl=s.METADATA_TTL, meta=v2_meta(request))
 
 
@@ -160,7 +159,7 @@ class SeriesObservationsV2Api(FeedView):
         ],
     )
     def get(self, request: Request, series_id: str) -> Response:
-        series = series_get(providers=series_providers(request_licence(request).datasets), key=series_id)
+        series = series_get(providers=series_providers(licensed_datasets(request)), key=series_id)
         query = s.validated(ObservationRange, request)
         filters = SeriesFilters(
             providers=(series.provider,),
@@ -193,7 +192,7 @@ LMP_EXAMPLE = {
 
 def _lmp_filters(request: Request, query: dict[str, Any]) -> LmpFilters:
     return LmpFilters(
-        isos=iso_providers(request_licence(request).datasets),
+        isos=iso_providers(licensed_datasets(request)),
         iso_code=query.get("iso_code"),
         market=query.get("market"),
         location_id=query.get("location_id"),
@@ -296,7 +295,7 @@ class EiaDatasetV2Api(FeedView):
 def _drought_filters(request: Request, query: dict[str, Any]) -> DroughtFilters:
     names = ("region_type", "region_id", "start", "end", "dataset", "index", "timescale")
     return DroughtFilters(
-        licensed=drought_licensed(request_licence(request).datasets), **{n: query.get(n) for n in names}
+        licensed=drought_licensed(licensed_datasets(request)), **{n: query.get(n) for n in names}
     )
 
 
