@@ -30,7 +30,13 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from apps.feeds import selectors  # noqa: E402
-from apps.feeds.recorded import RECORDED_FETCHES, REPLAY_KEYS, recorded_load, recorded_transport  # noqa: E402
+from apps.feeds.recorded import (  # noqa: E402
+    RECORDED_FETCHES,
+    REPLAY_KEYS,
+    RecordedFetch,
+    recorded_load,
+    recorded_transport,
+)
 from apps.feeds.services import feed_fetch  # noqa: E402
 from aurum.lakehouse.feed_queries import LmpFilters, SeriesFilters  # noqa: E402
 
@@ -49,22 +55,26 @@ def timed(name: str, work: Callable[[], object], runs: int = RUNS) -> None:
     print(f"{name:36} median {statistics.median(wall):7.1f} ms   p90 {wall[int(len(wall) * 0.9)]:7.1f} ms")
 
 
+def replay(fetch: RecordedFetch) -> Callable[[], object]:
+    def run() -> object:
+        transport = recorded_transport(fetch.answer)
+        return feed_fetch(
+            provider=fetch.provider,
+            dataset=fetch.dataset,
+            window=fetch.window,
+            transport=transport,
+            keys=REPLAY_KEYS,
+        )
+
+    return run
+
+
 def main() -> None:
     call_command("platform_migrate", verbosity=0)
     call_command("load_reference", verbosity=0)
     recorded_load()
     for fetch in RECORDED_FETCHES[:2]:
-        timed(
-            f"fetch {fetch.provider} {fetch.dataset} (replay)",
-            lambda f=fetch: feed_fetch(
-                provider=f.provider,
-                dataset=f.dataset,
-                window=f.window,
-                transport=recorded_transport(f.answer),
-                keys=REPLAY_KEYS,
-            ),
-            runs=20,
-        )
+        timed(f"fetch {fetch.provider} {fetch.dataset} (replay)", replay(fetch), runs=20)
     eia = SeriesFilters(providers=("EIA",), provider="EIA")
     fred = SeriesFilters(providers=("FRED",), provider="FRED", series_id="DGS10", with_value=True)
     lmp = LmpFilters(isos=("CAISO", "MISO"), iso_code="CAISO")
