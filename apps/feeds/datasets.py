@@ -80,8 +80,10 @@ DATASETS: dict[tuple[str, str], FeedDataset] = {
         "series",
         {"datasetid": "GHCND", "stations": list(NOAA_STATIONS), "datatypes": ["TMAX", "TMIN", "PRCP"]},
     ),
-    ("CAISO", "PRC_LMP:DAM"): FeedDataset("CAISO", "PRC_LMP:DAM", "lmp", {"market_run_id": "DAM"}),
-    ("MISO", "LMP:RT"): FeedDataset("MISO", "LMP:RT", "lmp", {}),
+    ("CAISO", "PRC_LMP:DAM"): FeedDataset(
+        "CAISO", "PRC_LMP:DAM", "lmp", {"market_run_id": "DAM", "market": "DAY_AHEAD"}
+    ),
+    ("MISO", "LMP:RT"): FeedDataset("MISO", "LMP:RT", "lmp", {"market": "REAL_TIME"}),
     ("USDM", "StateStatistics"): FeedDataset("USDM", "StateStatistics", "usdm", {"aoi": ["CA", "TX"]}),
 }
 

@@ -204,7 +204,7 @@ def _window_replace(feed: FeedDataset, window: Window, rows: pa.Table) -> int | 
         )
     elif feed.kind == "lmp":
         identifier, table = ISO_LMP, iso_lmp_table()
-        market = {"DAM": "DAY_AHEAD"}.get(feed.params.get("market_run_id", ""), "REAL_TIME")
+        market = feed.params["market"]  # the market its rows carry: a re-fetch replaces exactly them
         where = window_filter(
             {"iso_code": feed.provider, "market": market}, "interval_start", window.start, window.end
         )

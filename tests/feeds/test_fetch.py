@@ -16,7 +16,9 @@ from tests.support.feeds import fetch_recorded
 
 def _rows(table: str) -> list[dict]:
     from aurum.lakehouse.catalog import get_catalog
+    from aurum.lakehouse.feed_tables import feed_tables_ensure
 
+    feed_tables_ensure()  # a fetch that wrote nothing created no table
     return sorted(
         get_catalog().load_table(table).scan().to_arrow().to_pylist(),
         key=lambda r: (
@@ -129,6 +131,7 @@ def test_no_api_key_is_a_failed_run_and_the_watermark_stays(feed_lake):
     assert "AURUM_EIA_API_KEY" in run.error
     assert seen == []
     assert not Watermark.objects.filter(provider="EIA").exists()
+    assert _rows("market.series_observation") == []
 
 
 def test_no_network_is_a_failed_run(feed_lake):
@@ -236,3 +239,12 @@ def test_the_api_key_is_never_logged(feed_lake, caplog):
     assert run.status == "succeeded"
     assert "eia-test-key" not in caplog.text
     assert all("eia-test-key" not in entry["url"] for entry in run.requests)
+
+
+def test_refetching_an_lmp_window_replaces_its_rows(feed_lake):
+    fetch_recorded("CAISO", "PRC_LMP:DAM")
+    second = fetch_recorded("CAISO", "PRC_LMP:DAM")
+
+    rows = _rows("market.iso_lmp")
+    assert len(rows) == 5
+    assert {r["fetch_run_id"] for r in rows} == {second.pk}

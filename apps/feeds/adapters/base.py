@@ -63,6 +63,7 @@ class FeedDataset:
     provider: str  # EIA, FRED, NOAA, CAISO, MISO, USDM
     dataset: str  # the watermark's key: an EIA route, a FRED series, a NOAA dataset, an OASIS query…
     kind: str  # "series", "lmp" or "usdm": the table it lands in
+    # LMP datasets name the ``market`` their rows carry (DAY_AHEAD…): a window's rows are (iso, market, time)
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
