@@ -15,6 +15,7 @@ V1_URLCONFS = (
     "apps.curves.api.urls_v1",
     "apps.ppa.api.urls_v1",
     "apps.scenarios.api.urls_v1",
+    "apps.feeds.api.urls_v1",
 )
 # The original Aurum's probes (spec "Health"): /health, /healthz, /live, /livez and /ready, /readyz.
 ORIGINAL_LIVE_PATHS = ("health", "healthz", "live", "livez")
@@ -34,6 +35,7 @@ shared_patterns = [
     path("api/v2/", include("apps.scenarios.api.urls_v2")),
     path("api/v2/", include("apps.watchlists.api.urls_v2")),
     path("api/v2/", include("apps.webhooks.api.urls_v2")),
+    path("api/v2/", include("apps.feeds.api.urls_v2")),
     # The original's paths first: reverse() names the last pattern of a name, so links stay under /api/v1.
     *(path("v1/", include(urlconf)) for urlconf in V1_URLCONFS),
     *(path("api/v1/", include(urlconf)) for urlconf in V1_URLCONFS),

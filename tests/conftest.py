@@ -1,7 +1,7 @@
 """Test world: two tenants created once per session (committed), each test rolled back.
 
-acme: plan "enterprise" (every vendor dataset); globex: plan "standard" plus an EUGP entitlement.
-Each has an admin, an analyst and a viewer, each with a full-scope token.
+acme: plan "enterprise" (every vendor dataset and every feed); globex: plan "standard" plus an EUGP
+entitlement. Each has an admin, an analyst and a viewer, each with a full-scope token.
 """
 
 from __future__ import annotations

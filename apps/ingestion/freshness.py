@@ -14,6 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 
+EOD_PREFIX = "vendor:"
+
+
+def eod_datasets(datasets: frozenset[str] | set[str]) -> list[str]:
+    """The vendor EOD datasets among a licence's (``vendor:EUGP``…), sorted: the ones this deadline applies
+    to. Feed licences (``feed:fred``, ``iso:caiso``; apps/feeds) publish by their own calendars."""
+    return sorted(dataset for dataset in datasets if dataset.startswith(EOD_PREFIX))
+
 
 @dataclass(frozen=True)
 class Freshness:

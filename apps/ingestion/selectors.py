@@ -6,7 +6,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
-from apps.ingestion.freshness import Freshness, dataset_freshness
+from apps.ingestion.freshness import Freshness, dataset_freshness, eod_datasets
 from apps.ingestion.models import IngestRun
 from aurum.errors import NotFoundError
 from aurum.lakehouse.queries import POINT_COLUMNS
@@ -84,7 +84,7 @@ class DatasetState:
 def dataset_freshness_list(*, tenant: Tenant, now: datetime) -> list[DatasetState]:
     """Each dataset the tenant licenses, with its latest as-of, whether it is late at ``now`` and how many
     curves it has (one query)."""
-    datasets = sorted(tenant_datasets(tenant=tenant))
+    datasets = eod_datasets(tenant_datasets(tenant=tenant))
     stats = {
         row["dataset"]: row
         for row in Curve.objects.filter(dataset__in=datasets)

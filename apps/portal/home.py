@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from apps.accounts.selectors import api_token_list, token_reach
 from apps.curves.selectors import curve_dataset_summaries
-from apps.ingestion.freshness import dataset_freshness
+from apps.ingestion.freshness import dataset_freshness, eod_datasets
 from apps.ingestion.selectors import ingest_quarantine_summary
 from apps.portal.access import portal_view
 from apps.scenarios.selectors import run_list
@@ -36,7 +36,7 @@ def home_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
                 dataset=name, last_asof=summaries.get(name, {}).get("last_asof"), now=now
             ),
         }
-        for name in sorted(licensed)
+        for name in eod_datasets(licensed)
     ]
     manages_tokens = token_reach(ctx.permissions) is not None
     context: dict[str, Any] = {

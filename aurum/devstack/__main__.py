@@ -166,6 +166,7 @@ def run_demo() -> int:
         subprocess.run([*manage, "load_reference"], env=env, check=True, cwd=ROOT)
         days = os.environ.get("AURUM_DEMO_DAYS", "10")
         subprocess.run([*demo, "ingest", "--days", days], env=env, check=True, cwd=ROOT)
+        subprocess.run([*demo, "feeds"], env=env, check=True, cwd=ROOT)
         # A warehouse loaded before market.curve_latest existed gets it built once.
         subprocess.run([*manage, "curve_latest_rebuild", "--if-missing"], env=env, check=True, cwd=ROOT)
         # Last, so the credentials are what the terminal shows.

@@ -54,6 +54,7 @@ SHARED_APPS = [
     "apps.curves",
     "apps.ingestion",
     "apps.usage",
+    "apps.feeds",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -357,6 +358,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
         "uvicorn.access": {"level": "WARNING"},
+        # httpx logs each request's full URL at INFO: EIA and FRED take their API key in the query string.
+        # The feeds log the URL without it themselves (apps/feeds/adapters/base.py).
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -395,6 +399,17 @@ AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "
 # Deliveries of one ingest run that may die (worker killed, e.g. out of memory) before the next one fails it.
 AURUM_INGEST_MAX_DELIVERIES = env.int("AURUM_INGEST_MAX_DELIVERIES", default=4)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Market fundamentals feeds (apps/feeds, decision 0029): provider keys; a fetch without its key fails with
+# the status "no_api_key" on its run. Retries on 429/5xx back off exponentially from the base delay.
+AURUM_EIA_API_KEY = env.str("AURUM_EIA_API_KEY", default="")
+AURUM_FRED_API_KEY = env.str("AURUM_FRED_API_KEY", default="")
+AURUM_NOAA_TOKEN = env.str("AURUM_NOAA_TOKEN", default="")
+AURUM_FEEDS_RETRIES = env.int("AURUM_FEEDS_RETRIES", default=3)
+AURUM_FEEDS_BACKOFF_SECONDS = env.float("AURUM_FEEDS_BACKOFF_SECONDS", default=1.0)
+AURUM_FEEDS_TIMEOUT_SECONDS = env.float("AURUM_FEEDS_TIMEOUT_SECONDS", default=30.0)
+# A fetch still running after this long lost its worker: its window may be claimed again.
+AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS", default=1800)
 
 # Mail (member invitations). The demo writes each message to a file under var/mail/ (DJANGO_EMAIL_BACKEND
 # filebased, set by aurum.devstack); tests use Django's in-memory outbox.

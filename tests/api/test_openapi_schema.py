@@ -87,8 +87,12 @@ def test_v1_operations_are_tagged_apart_from_v2_by_resource(schema):
     assert all(operation["tags"] for _, _, operation in operations(schema))
     assert {tag for version, tag in tags if version == "v1"} == {
         "v1 curves",
+        "v1 drought",
+        "v1 external",
+        "v1 iso",
         "v1 metadata",
         "v1 ppa",
+        "v1 ref",
         "v1 scenarios",
     }
     assert not any(tag.startswith("v1") for version, tag in tags if version == "v2")

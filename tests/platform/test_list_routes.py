@@ -29,6 +29,7 @@ import pytest
 from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, PPA_TERMS, AcmeObjects, webhook_endpoint
 from tests.support.lake import EUGP_DAYS, eod
 from tests.support.routes import OWN_GET_PATHS, canonical_pattern
+from tests.support.routes_feeds import FEED_LIST_CASES, fixed
 from tests.support.world import World
 
 MAX_PAGES = 30  # every case's list is a few pages long; more means a cursor that does not move on
@@ -281,6 +282,10 @@ LIST_CASES: dict[str, ListCase] = {
     "api/v2/scenario-runs/<str:run_id>/compare": ListCase(
         lambda o: f"/api/v2/scenario-runs/{o.run_id}/compare?other={o.other_run_id}", "whole", 7
     ),
+}
+LIST_CASES |= {
+    pattern: ListCase(fixed(path), kind, queries, limit=limit, sizes=sizes)
+    for pattern, (path, kind, queries, limit, sizes) in FEED_LIST_CASES.items()
 }
 PAGED = sorted(pattern for pattern, case in LIST_CASES.items() if case.kind != "whole")
 

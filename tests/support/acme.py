@@ -13,6 +13,7 @@ from typing import Any
 
 from django_tenants.utils import schema_context
 
+from tests.support.feeds import drought_indices_write, feeds_load
 from tests.support.lake import EUGP_DAYS, Lake
 from tests.support.world import World
 
@@ -127,6 +128,8 @@ def webhook_endpoint(api: Any, world: World, *, url: str = "http://127.0.0.1:9/h
 
 
 def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
+    feeds_load()  # the fundamentals routes' data: every recorded fetch, into the caller's lakehouse
+    drought_indices_write()
     curve_key, tenor = german_power_curve()
     scenario_id, (run_id, other_run_id) = scenario_with_runs(
         api, world, curve_keys=[curve_key], name="Acme own", runs=2

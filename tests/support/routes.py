@@ -16,6 +16,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, LOCATION, AcmeObjects
+from tests.support.routes_feeds import FEED_GET_PATHS, FEED_ROUTES, OWN_GET_STATUS
 from tests.support.world import World
 
 TENANT_URLCONF = "aurum.urls_tenant"
@@ -327,6 +328,7 @@ ROUTES = [
     Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export"),
     Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export?format=csv"),
 ]
+ROUTES += [Route(pattern, method, path) for pattern, method, path in FEED_ROUTES]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 
 # The original Aurum's paths: every /api/v1/ route is served at /v1/ too (aurum/urls_shared.py), so every case
@@ -503,6 +505,10 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",
 }
+
+
+OWN_GET_PATHS |= FEED_GET_PATHS
+__all__ = ["OWN_GET_STATUS"]  # re-exported for the suites: a GET route's status for acme when not 200
 
 
 def _original_get_path(inner: Callable[[AcmeObjects], str]) -> Callable[[AcmeObjects], str]:

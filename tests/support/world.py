@@ -1,8 +1,8 @@
 """The test world's people and tenants, built once per test session, and the real processes tests start.
 
-acme: plan "enterprise" (every vendor dataset); globex: plan "standard" plus an EUGP entitlement; ops: the
-platform's market-data operators. Each has an admin, a trader, an analyst and a viewer, each with a
-full-scope token.
+acme: plan "enterprise" (every vendor dataset and every feed); globex: plan "standard" plus an EUGP
+entitlement; ops: the platform's market-data operators. Each has an admin, a trader, an analyst and a
+viewer, each with a full-scope token.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from tests.support.feeds import FEED_LICENCES
 from tests.support.paths import FIXTURES
 
 
@@ -60,7 +61,7 @@ def build_world() -> World:
     enterprise = plan_ensure(
         code="enterprise",
         name="Enterprise",
-        datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"],
+        datasets=["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE", *FEED_LICENCES],
         **limits,
     )
     standard = plan_ensure(code="standard", name="Standard", datasets=[], **limits)

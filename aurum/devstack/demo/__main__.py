@@ -1,4 +1,4 @@
-"""``python -m aurum.devstack.demo ingest [--days N]`` and ``python -m aurum.devstack.demo seed [--port P]``.
+"""``python -m aurum.devstack.demo ingest [--days N]``, ``… demo feeds`` and ``… demo seed [--port P]``.
 
 Run by ``python -m aurum.devstack demo`` (``make demo``) with the demo's environment; by hand, the settings
 default to a developer's (``aurum.settings.local``), as for manage.py.
@@ -16,6 +16,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from aurum.devstack.demo.feeds import demo_feeds_load  # noqa: E402
 from aurum.devstack.demo.ingest import demo_ingest  # noqa: E402
 from aurum.devstack.demo.seed import demo_json_path, demo_seed  # noqa: E402
 
@@ -41,6 +42,7 @@ def main() -> int:
         "ingest", help="ingest the demo's EOD workbooks (fixture days, or generated ones)"
     )
     ingest.add_argument("--days", type=int, default=10, help="business days to load (0: every fixture day)")
+    sub.add_parser("feeds", help="load the feeds' catalog and replay the recorded provider responses")
     seeding = sub.add_parser(
         "seed", help="create (or reuse) the demo tenants, users and tokens; write demo.json"
     )
@@ -53,6 +55,9 @@ def main() -> int:
             generated_dir=Path(settings.VAR_DIR) / "demo" / "generated-eod",
             stdout=sys.stdout,
         )
+    elif args.command == "feeds":
+        catalog = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "aurum-original"
+        demo_feeds_load(catalog_dir=catalog, stdout=sys.stdout)
     else:
         seed(args.port)
     return 0

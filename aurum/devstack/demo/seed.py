@@ -18,6 +18,7 @@ from apps.accounts.services import (
     membership_create,
     user_create,
 )
+from aurum.devstack.demo.feeds import FEED_DATASETS
 from aurum.devstack.demo.work import demo_work_seed
 from tenants.models import Tenant
 from tenants.services import entitlement_grant, plan_ensure, tenant_create
@@ -44,7 +45,7 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
     enterprise = plan_ensure(
         code="enterprise",
         name="Enterprise",
-        datasets=VENDOR_DATASETS,
+        datasets=VENDOR_DATASETS + FEED_DATASETS,
         requests_per_second=50,
         burst=100,
         concurrent_scenario_runs=10,
@@ -74,6 +75,7 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
             tenant.save(update_fields=["is_operator"])
         if schema == "globex":
             entitlement_grant(tenant=tenant, dataset="vendor:EUGP")
+            entitlement_grant(tenant=tenant, dataset="feed:fred")  # one feed licensed on its own
         host = tenant.get_primary_domain().domain
         result["tenants"][schema] = {
             "id": tenant.pk,
