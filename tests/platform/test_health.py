@@ -22,8 +22,8 @@ def _without_latency(body: dict) -> dict:
 
 
 @pytest.fixture
-def private_redis(tmp_path, settings) -> Iterator[subprocess.Popen[bytes]]:
-    """A Redis of the test's own (it may stop it) holding one live worker heartbeat, as settings.REDIS_URL."""
+def empty_redis(tmp_path, settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis of the test's own (it may stop it), no worker ever beat in it, as settings.REDIS_URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -44,15 +44,21 @@ def private_redis(tmp_path, settings) -> Iterator[subprocess.Popen[bytes]]:
         while not port_open(port):
             assert time.monotonic() < deadline, "the private Redis did not start"
             time.sleep(0.05)
-        client = redis.Redis(port=port)
-        seconds, _ = client.time()
-        client.zadd(HEARTBEATS_KEY, {"test-worker": seconds})
         settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
         yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(empty_redis, settings) -> subprocess.Popen[bytes]:
+    """``empty_redis`` holding one live worker heartbeat."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    seconds, _ = client.time()
+    client.zadd(HEARTBEATS_KEY, {"test-worker": seconds})
+    return empty_redis
 
 
 def test_live_is_200_without_touching_dependencies(api):
@@ -202,37 +208,14 @@ def test_metrics_are_served_to_allow_listed_clients_on_any_host(world, api, sett
     assert outside.status_code == 404
 
 
-def test_ready_without_the_worker_check_is_200_when_no_worker_beats(world, api, settings, tmp_path):
+def test_ready_without_the_worker_check_is_200_when_no_worker_beats(world, api, empty_redis):
     """A web server's readiness probe (deploy/k8s: ?skip=worker) keeps it in service with workers down."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    READINESS.clear()
     try:
-        deadline = time.monotonic() + 10
-        while not port_open(port):
-            assert time.monotonic() < deadline, "the private Redis did not start"
-            time.sleep(0.05)
-        settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"  # a Redis no worker has beaten in
-        READINESS.clear()
-
         everything = api.get("/health/ready")
         without_worker = api.get("/health/ready?skip=worker")
         unknown = api.get("/health/ready?skip=worker,dns")
     finally:
-        process.kill()
-        process.wait(timeout=10)
         READINESS.clear()
 
     assert everything.status_code == 503
