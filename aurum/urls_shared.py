@@ -8,6 +8,7 @@ URLs. Both prefixes reach the same views.
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from aurum import original_paths
 from aurum.health import views as health
 
 V1_URLCONFS = (
@@ -17,15 +18,12 @@ V1_URLCONFS = (
     "apps.scenarios.api.urls_v1",
     "apps.feeds.api.urls_v1",
 )
-# The original Aurum's probes (spec "Health"): /health, /healthz, /live, /livez and /ready, /readyz.
-ORIGINAL_LIVE_PATHS = ("health", "healthz", "live", "livez")
-ORIGINAL_READY_PATHS = ("ready", "readyz")
 
 shared_patterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
-    *(path(p, health.live, name=f"original-{p}") for p in ORIGINAL_LIVE_PATHS),
-    *(path(p, health.ready, name=f"original-{p}") for p in ORIGINAL_READY_PATHS),
+    *(path(p, health.live, name=f"original-{p}") for p in original_paths.LIVE_PROBES),
+    *(path(p, health.ready, name=f"original-{p}") for p in original_paths.READY_PROBES),
     path("metrics", health.metrics, name="metrics"),
     path("api/v2/", include("apps.accounts.api.urls")),
     path("api/v2/", include("apps.ingestion.api.urls")),

@@ -9,8 +9,9 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
+from aurum import original_paths
+
 V1_PREFIX = "/api/v1/"
-ORIGINAL_V1_PREFIX = "/v1/"
 V2_DOCS_PATH = "/api/v2/docs/"
 MIGRATION_GUIDE_PATH = "/docs/api/v1-to-v2-migration/"
 SUNSET = "Wed, 31 Dec 2025 23:59:59 GMT"
@@ -31,7 +32,10 @@ V1_DEPRECATION_HEADERS = {
 
 
 def is_v1_path(path: str) -> bool:
-    return path.startswith((V1_PREFIX, ORIGINAL_V1_PREFIX)) or path in (V1_PREFIX.rstrip("/"), "/v1")
+    return path.startswith((V1_PREFIX, original_paths.V1_PREFIX)) or path in (
+        V1_PREFIX.rstrip("/"),
+        original_paths.V1_PREFIX.rstrip("/"),
+    )
 
 
 def add_v1_deprecation_headers(response: HttpResponseBase) -> None:

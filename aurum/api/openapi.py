@@ -11,6 +11,7 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
+from aurum import original_paths
 from aurum.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from aurum.api.idempotency import KEY_RE, REPLAYED_HEADER, idempotency_mode
 from aurum.api.problems import PROBLEM_CONTENT_TYPE
@@ -98,8 +99,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 # The original Aurum's paths (/v1/..., /health, /ready and their aliases) reach the same views as /api/v1/
 # and /health/*: the schema documents each view once, under Aurum's own paths.
-ORIGINAL_V1_PREFIX = "/v1/"
-ORIGINAL_PROBES = frozenset({"/health", "/healthz", "/live", "/livez", "/ready", "/readyz"})
 
 
 def original_aliases_excluded(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
@@ -107,7 +106,8 @@ def original_aliases_excluded(endpoints: list[tuple[Any, ...]], **kwargs: Any) -
     return [
         endpoint
         for endpoint in endpoints
-        if not endpoint[0].startswith(ORIGINAL_V1_PREFIX) and endpoint[0] not in ORIGINAL_PROBES
+        if not endpoint[0].startswith(original_paths.V1_PREFIX)
+        and endpoint[0] not in original_paths.PROBE_PATHS
     ]
 
 

@@ -7,6 +7,7 @@ with development ones. The demo runs these settings too, with the environment th
 
 from django.core.exceptions import ImproperlyConfigured
 
+from aurum.original_paths import LIVE_PROBES, READY_PROBES
 from aurum.settings.base import *  # noqa: F403
 from aurum.settings.base import INSECURE_DEV_SECRET_KEY, STORAGES, env
 
@@ -31,7 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # from inside the network, often over plain HTTP: they are never redirected.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("AURUM_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$", r"^(health|healthz|live|livez|ready|readyz)$"]
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$", rf"^({'|'.join(LIVE_PROBES + READY_PROBES)})$"]
 SECURE_HSTS_SECONDS = env.int("AURUM_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("AURUM_HSTS_INCLUDE_SUBDOMAINS", default=True)
 # Asking browsers to preload the domain is a commitment for the domain's owner to make, not a default.

@@ -18,6 +18,7 @@ from django_tenants.postgresql_backend.base import FakeTenant
 from apps.accounts.models import ApiToken, Membership, User
 from apps.accounts.selectors import membership_for
 from apps.accounts.services import TokenInvalidError, api_token_authenticate
+from aurum import original_paths
 from aurum.api.context import RequestContext, request_context_set
 from aurum.api.problems import problem_response
 from aurum.observability.context import context_bind
@@ -28,8 +29,7 @@ from tenants.selectors import tenant_for_host
 TENANT_HEADER = "X-Aurum-Tenant"
 # Paths that never depend on a tenant, and answer even for suspended or unknown ones.
 TENANTLESS_PATHS = ("/health/", "/metrics")
-# The original Aurum's probes (aurum/urls_shared.py), answered without a tenant like /health/*.
-ORIGINAL_PROBES = frozenset({"/health", "/healthz", "/live", "/livez", "/ready", "/readyz"})
+# The original Aurum's probes (aurum/original_paths.py) are answered without a tenant too.
 
 
 class TenantRefusedError(Exception):
@@ -65,7 +65,7 @@ class TenantResolutionMiddleware:
         # django-tenants' admin templates read request.tenant.schema_name even on the platform host.
         request.tenant = FakeTenant(schema_name="public")  # type: ignore[attr-defined]
         request_context_set(request, None)
-        if request.path.startswith(TENANTLESS_PATHS) or request.path in ORIGINAL_PROBES:
+        if request.path.startswith(TENANTLESS_PATHS) or request.path in original_paths.PROBE_PATHS:
             self._route(request, None)
             return self.get_response(request)
         try:
