@@ -74,6 +74,25 @@ READ_CACHE_REQUESTS = Counter(
     ["scope", "result"],
 )
 
+# Lakehouse maintenance (apps/maintenance): what each pass removed, and how long each table took.
+LAKEHOUSE_SNAPSHOTS_EXPIRED = Counter(
+    "aurum_lakehouse_snapshots_expired", "Iceberg snapshots expired by lakehouse maintenance"
+)
+LAKEHOUSE_FILES_COMPACTED = Counter(
+    "aurum_lakehouse_files_compacted", "Small data files rewritten into larger ones by compaction"
+)
+LAKEHOUSE_ORPHAN_FILES = Counter(
+    "aurum_lakehouse_orphan_files_removed", "Files no snapshot referenced, deleted by orphan cleanup"
+)
+LAKEHOUSE_ORPHAN_BYTES = Counter(
+    "aurum_lakehouse_orphan_bytes_removed", "Bytes of the files orphan cleanup deleted"
+)
+LAKEHOUSE_MAINTENANCE_SECONDS = Histogram(
+    "aurum_lakehouse_maintenance_seconds",
+    "Time a maintenance pass spent on one table (expiry, compaction and orphan cleanup)",
+    buckets=DURATION_BUCKETS,
+)
+
 # --- state, read at scrape time ----------------------------------------------------------------------------
 # A gauge function returns one value, or a mapping of label values (a tuple, in the order of ``labels``) to
 # values.

@@ -55,6 +55,7 @@ SHARED_APPS = [
     "apps.ingestion",
     "apps.usage",
     "apps.feeds",
+    "apps.maintenance",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -260,6 +261,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every tenant's audit chain, recomputed nightly; a broken chain logs an error and raises
     # `audit.chain.broken` (apps/audit/tasks.py).
     "audit-verify-nightly": {"task": "audit.verify_all", "schedule": crontab(hour=2, minute=17)},
+    # Lakehouse maintenance (decision 0038): snapshot expiry, compaction, orphan cleanup of every table.
+    "lakehouse-maintenance-nightly": {
+        "task": "maintenance.lakehouse",
+        "schedule": crontab(hour=3, minute=41),
+    },
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -388,6 +394,16 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Lakehouse maintenance (apps/maintenance, decision 0038). A snapshot goes this long after a newer one
+# replaced it, unless a record pins it; files no snapshot names go once this old; a partition with at least
+# COMPACT_MIN_FILES files under SMALL_FILE_BYTES is rewritten. A table whose writers hold its lock longer
+# than LOCK_WAIT_SECONDS is skipped until the next pass.
+AURUM_LAKEHOUSE_SNAPSHOT_RETENTION_DAYS = env.int("AURUM_LAKEHOUSE_SNAPSHOT_RETENTION_DAYS", default=7)
+AURUM_LAKEHOUSE_ORPHAN_AGE_HOURS = env.int("AURUM_LAKEHOUSE_ORPHAN_AGE_HOURS", default=72)
+AURUM_LAKEHOUSE_COMPACT_MIN_FILES = env.int("AURUM_LAKEHOUSE_COMPACT_MIN_FILES", default=8)
+AURUM_LAKEHOUSE_SMALL_FILE_BYTES = env.int("AURUM_LAKEHOUSE_SMALL_FILE_BYTES", default=32 * 1024 * 1024)
+AURUM_LAKEHOUSE_LOCK_WAIT_SECONDS = env.float("AURUM_LAKEHOUSE_LOCK_WAIT_SECONDS", default=30.0)
 
 # Ingestion
 # A dataset's vintage is late once its business day's deadline (UTC) has passed without it (portal home;
