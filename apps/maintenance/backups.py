@@ -39,6 +39,7 @@ from apps.audit.models import AuditEntry
 from apps.audit.verification import audit_chain_verify
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.maintenance import referenced_files
+from aurum.lakehouse.storage import filesystem_for, iceberg_io_properties
 from tenants.models import Tenant
 
 FORMAT = "aurum-backup/1"
@@ -151,7 +152,7 @@ def _audit_heads(cursor: psycopg.Cursor[Any], schemas: list[str]) -> dict[str, d
 
 
 def _table_facts(metadata_location: str) -> dict[str, Any]:
-    table = StaticTable.from_metadata(metadata_location)
+    table = StaticTable.from_metadata(metadata_location, properties=iceberg_io_properties())
     snapshot = table.current_snapshot()
     summary = snapshot.summary if snapshot is not None else None
     total = summary.get("total-records") if summary is not None else None
@@ -175,7 +176,7 @@ def _sha256(path: Path) -> str:
 
 
 def _warehouse_root() -> tuple[pafs.FileSystem, str]:
-    filesystem, root = pafs.FileSystem.from_uri(settings.AURUM_WAREHOUSE)
+    filesystem, root = filesystem_for(settings.AURUM_WAREHOUSE)
     return filesystem, root.rstrip("/")
 
 
@@ -238,7 +239,7 @@ def backup_create(*, out: Path, schema_name: str | None = None) -> dict[str, Any
         folders = [t["location"] for t in tables.values()] if schema_name else [settings.AURUM_WAREHOUSE]
         copied = 0
         for folder in folders:
-            folder_fs, folder_path = pafs.FileSystem.from_uri(folder)
+            folder_fs, folder_path = filesystem_for(folder)
             copied += _copy_tree(
                 folder_fs,
                 folder_path.rstrip("/"),
@@ -364,7 +365,7 @@ def backup_verify(*, source: Path) -> list[str]:
                 f"{identifier}: snapshot {now['snapshot_id']} with {now['rows']} rows, the backup had "
                 f"{facts['snapshot_id']} with {facts['rows']}"
             )
-        filesystem, _ = pafs.FileSystem.from_uri(table.location())
+        filesystem, _ = filesystem_for(table.location())
         missing = [
             p for p in referenced_files(table) if filesystem.get_file_info(p).type != pafs.FileType.File
         ]

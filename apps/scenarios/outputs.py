@@ -32,6 +32,7 @@ from pyiceberg.table import Table
 from apps.scenarios.engine import SCENARIO_OUTPUT_SCHEMA
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.locks import advisory_xact_lock, table_lock_name
+from aurum.lakehouse.storage import filesystem_for
 from aurum.lakehouse.tables import by_day, identity, table_ensure
 
 TABLE_NAME = "scenario_output"
@@ -123,7 +124,7 @@ class StagedOutputUnreadableError(Exception):
 
 def _warehouse(folder: str = STAGING_FOLDER) -> tuple[pafs.FileSystem, str, str]:
     """(filesystem, its path of the warehouse's ``folder``, the folder's URI)."""
-    filesystem, root = pafs.FileSystem.from_uri(settings.AURUM_WAREHOUSE)
+    filesystem, root = filesystem_for(settings.AURUM_WAREHOUSE)
     return (
         filesystem,
         f"{root.rstrip('/')}/{folder}",
@@ -153,7 +154,7 @@ def output_rows_stage(
 def staged_output_read(uri: str) -> StagedOutput | None:
     """A staged file's rows and metadata, or None when the file is gone; StagedOutputUnreadableError when it
     is there but cannot be read as a staged run's rows."""
-    filesystem, path = pafs.FileSystem.from_uri(uri)
+    filesystem, path = filesystem_for(uri)
     try:
         table = pq.read_table(path, filesystem=filesystem)
     except FileNotFoundError:
@@ -175,7 +176,7 @@ def staged_output_read(uri: str) -> StagedOutput | None:
 def staged_output_quarantine(uri: str, schema_name: str) -> str:
     """Move an unreadable staging file aside, to ``staging/.quarantine/scenario_output/<schema>/`` under the
     warehouse (kept for inspection, never read or cleaned by the sweep); return its new URI."""
-    filesystem, path = pafs.FileSystem.from_uri(uri)
+    filesystem, path = filesystem_for(uri)
     _, folder, folder_uri = _warehouse(QUARANTINE_FOLDER)
     filesystem.create_dir(f"{folder}/{schema_name}", recursive=True)
     name = path.rsplit("/", 1)[-1]
@@ -185,7 +186,7 @@ def staged_output_quarantine(uri: str, schema_name: str) -> str:
 
 def staged_output_delete(uri: str) -> None:
     """Delete a staged file (gone already: nothing to do)."""
-    filesystem, path = pafs.FileSystem.from_uri(uri)
+    filesystem, path = filesystem_for(uri)
     try:
         filesystem.delete_file(path)
     except FileNotFoundError:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-import pyarrow.fs as pafs
 import redis
 import structlog
 from django.conf import settings
@@ -25,6 +24,7 @@ from prometheus_client import Counter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from aurum.lakehouse.storage import filesystem_for
 from aurum.observability.metrics import gauge_register
 
 log = structlog.get_logger(__name__)
@@ -97,7 +97,7 @@ def check_redis() -> str:
 
 
 def check_warehouse() -> str:
-    filesystem, root = pafs.FileSystem.from_uri(settings.AURUM_WAREHOUSE)
+    filesystem, root = filesystem_for(settings.AURUM_WAREHOUSE)
     probe = f"{root.rstrip('/')}/_health/{uuid.uuid4().hex}"
     filesystem.create_dir(probe.rsplit("/", 1)[0], recursive=True)
     with filesystem.open_output_stream(probe) as stream:

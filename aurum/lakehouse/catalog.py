@@ -8,6 +8,8 @@ from django.conf import settings
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
+from aurum.lakehouse.storage import iceberg_io_properties
+
 _lock = threading.Lock()
 _catalogs: dict[tuple[str, str, str], SqlCatalog] = {}
 
@@ -28,7 +30,9 @@ def get_catalog() -> SqlCatalog:
     with _lock:
         catalog = _catalogs.get(key)
         if catalog is None:
-            catalog = SqlCatalog(key[0], uri=key[1], warehouse=key[2], pool_pre_ping="true")
+            catalog = SqlCatalog(
+                key[0], uri=key[1], warehouse=key[2], pool_pre_ping="true", **iceberg_io_properties()
+            )
             _catalogs[key] = catalog
         return catalog
 

@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, duckdb_sql, files_parameter, trino_sql
+from aurum.lakehouse.storage import duckdb_filesystems_register
 
 
 @dataclass
@@ -47,11 +48,16 @@ def duckdb_connection() -> duckdb.DuckDBPyConnection:
     """One in-process DuckDB per thread, kept: opening one costs ~30 ms, a query on an open one ~4 ms
     (measured, docs/performance.md). The object cache keeps Parquet footers between queries."""
     con = getattr(_local, "connection", None)
-    if con is None:
+    # A connection reads one warehouse's files (its S3 filesystem registered): a new one if that changed.
+    if con is None or _local.warehouse != settings.AURUM_WAREHOUSE:
+        if con is not None:
+            con.close()
         # One thread per query: requests run concurrently on the server's threads already; per-query
         # parallelism on 2 cores only made them contend.
         con = duckdb.connect(config={"enable_object_cache": True, "threads": 1})
+        duckdb_filesystems_register(con)
         _local.connection = con
+        _local.warehouse = settings.AURUM_WAREHOUSE
         _local.empty_relations = set()
         _local.schema_variables = set()
     return con

@@ -36,6 +36,7 @@ from pyiceberg.table import FileScanTask, Table
 from pyiceberg.typedef import Record
 
 from aurum.lakehouse.locks import table_lock_name
+from aurum.lakehouse.storage import filesystem_for
 from aurum.lakehouse.tables import CURVE_LATEST, CURVE_QUARANTINE, CURVE_TABLES_LOCK
 
 # Snapshot summary property of a compaction commit (Iceberg's "replace"; pyiceberg writes it as an overwrite).
@@ -192,7 +193,7 @@ def orphan_files_remove(table: Table, *, older_than: datetime, dry_run: bool = F
     """Delete the table's files no remaining snapshot references, last modified before ``older_than``."""
     table.refresh()
     referenced = referenced_files(table)
-    filesystem, root = pafs.FileSystem.from_uri(table.location())
+    filesystem, root = filesystem_for(table.location())
     try:
         infos = filesystem.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
     except FileNotFoundError:

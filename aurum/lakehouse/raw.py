@@ -3,9 +3,11 @@
 import pyarrow.fs as pafs
 from django.conf import settings
 
+from aurum.lakehouse.storage import filesystem_for
+
 
 def _filesystem() -> tuple[pafs.FileSystem, str]:
-    filesystem, root = pafs.FileSystem.from_uri(settings.AURUM_WAREHOUSE)
+    filesystem, root = filesystem_for(settings.AURUM_WAREHOUSE)
     return filesystem, root.rstrip("/")
 
 
@@ -23,6 +25,6 @@ def raw_put(*, data: bytes, sha256: str, file_name: str) -> str:
 
 
 def raw_get(uri: str) -> bytes:
-    filesystem, path = pafs.FileSystem.from_uri(uri)
+    filesystem, path = filesystem_for(uri)
     with filesystem.open_input_stream(path) as stream:
         return bytes(stream.read())

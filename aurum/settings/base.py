@@ -323,6 +323,12 @@ AURUM_OTEL_EXPORTER = env.str("AURUM_OTEL_EXPORTER", default="none")
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "warehouse").as_uri())
 # Name of pyiceberg's SQL catalog (its rows in iceberg_tables); Trino's jdbc-catalog.catalog-name must match.
 AURUM_ICEBERG_CATALOG = env.str("AURUM_ICEBERG_CATALOG", default="aurum")
+# An s3:// warehouse (aurum/lakehouse/storage.py): endpoint for an S3-compatible store (MinIO, Ceph; none for
+# AWS), region, and keys (none: the AWS chain, e.g. an instance role).
+AURUM_S3_ENDPOINT = env.str("AURUM_S3_ENDPOINT", default="")
+AURUM_S3_REGION = env.str("AURUM_S3_REGION", default="us-east-1")
+AURUM_S3_ACCESS_KEY_ID = env.str("AURUM_S3_ACCESS_KEY_ID", default="")
+AURUM_S3_SECRET_ACCESS_KEY = env.str("AURUM_S3_SECRET_ACCESS_KEY", default="")
 # Cache curve and dimension reads in Redis (keys versioned per dataset); off only to measure uncached reads.
 AURUM_READ_CACHE = env.bool("AURUM_READ_CACHE", default=True)
 # Largest curve export (rows) served in one file; larger requests are refused with a 400.

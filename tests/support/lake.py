@@ -59,17 +59,21 @@ class Lake:
 
 
 @contextmanager
-def private_lake(tmp: Path, files: Sequence[Path]) -> Iterator[Lake]:
+def private_lake(
+    tmp: Path, files: Sequence[Path], *, warehouse: str | None = None, **settings: str
+) -> Iterator[Lake]:
+    """``warehouse``: an ``s3://`` URI instead of a folder under ``tmp`` (AURUM_S3_* in ``settings``)."""
     from apps.curves.models import Curve
     from apps.ingestion.models import IngestRun
     from aurum.lakehouse.catalog import catalog_dispose
 
     name = f"test_{uuid.uuid4().hex[:10]}"
-    warehouse = tmp / name
-    warehouse.mkdir(parents=True)
-    lake = Lake(catalog=name, warehouse=warehouse)
+    warehouse_uri, folder = warehouse, tmp / name
+    folder.mkdir(parents=True)
+    lake = Lake(catalog=name, warehouse=folder)
     saved = list(Curve.objects.all())  # an enclosing lake's catalog, restored on exit
-    with override_settings(AURUM_ICEBERG_CATALOG=name, AURUM_WAREHOUSE=warehouse.as_uri()):
+    uri = f"{warehouse_uri.rstrip('/')}/{name}" if warehouse_uri else folder.as_uri()
+    with override_settings(AURUM_ICEBERG_CATALOG=name, AURUM_WAREHOUSE=uri, **settings):
         try:
             for path in files:
                 lake.ingest(path)
