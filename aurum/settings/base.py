@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
-from aurum.queues import DEFAULT_QUEUE, SCENARIOS, TASK_ROUTES
+from aurum.queues import DEFAULT_QUEUE, SCENARIOS, TASK_ROUTES, WEBHOOKS
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("AURUM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -297,6 +297,10 @@ AURUM_WEBHOOK_RESPONSE_MAX_BYTES = env.int("AURUM_WEBHOOK_RESPONSE_MAX_BYTES", d
 AURUM_WEBHOOK_RETRY_HOURS = env.float("AURUM_WEBHOOK_RETRY_HOURS", default=72.0)
 AURUM_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("AURUM_WEBHOOK_DISABLE_AFTER_FAILURES", default=50)
 AURUM_WEBHOOK_DISABLE_AFTER_HOURS = env.float("AURUM_WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
+# Delivery tasks go to this queue (the resilience drill points it at a worker it kills). An endpoint's lease
+# lasts its messages' timeouts plus this slack: what a killed worker's endpoint waits before another retries.
+AURUM_WEBHOOK_QUEUE = env.str("AURUM_WEBHOOK_QUEUE", default=WEBHOOKS)
+AURUM_WEBHOOK_LEASE_SLACK_SECONDS = env.float("AURUM_WEBHOOK_LEASE_SLACK_SECONDS", default=60.0)
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
 # Idempotency-Key (decision 0027): an answer is replayed for this long; a first request holds its key for at

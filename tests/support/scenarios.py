@@ -4,9 +4,7 @@ may not reach."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +16,6 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.conf import settings
 
 from apps.curves.services import curve_catalog_upsert
 from apps.scenarios.outputs import output_table_name
@@ -31,6 +28,7 @@ from aurum.devstack.services import free_port
 from aurum.lakehouse.locks import advisory_lock_key, table_lock_name
 from tests.support.paths import EOD_DIR
 from tests.support.slices import read_slice
+from tests.support.workers import queue_worker
 from tests.support.world import database_url
 
 EUGP_0912 = EOD_DIR / "EOD_EUGP_20250912_1430.xlsx"
@@ -137,23 +135,7 @@ def broker_unreachable() -> Iterator[None]:
 
 @contextmanager
 def scenario_worker(queue: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process (threads, one at a time) that takes scenario runs from ``queue`` only and
-    sends the runs it dispatches there too. The test may kill it; it is killed at exit otherwise."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "aurum.settings.test",
-        "AURUM_SCENARIO_RUN_QUEUE": queue,
-    }
-    log = open(Path(settings.VAR_DIR) / f"test-worker-{queue}.log", "wb")  # noqa: SIM115 - closed below
-    command = [str(Path(sys.executable).parent / "celery"), "-A", "aurum", "worker", "--pool", "threads"]
-    command += ["--concurrency", "1", "-Q", queue, "--without-mingle", "--without-gossip"]
-    command += ["-l", "INFO", "-n", f"{queue}@%h"]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    """A real Celery worker process that takes scenario runs from ``queue`` only and sends the runs it
+    dispatches there too. The test may kill it; it is killed at exit otherwise."""
+    with queue_worker(queue, AURUM_SCENARIO_RUN_QUEUE=queue) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=20)
-        log.close()

@@ -139,7 +139,7 @@ def _claim(*, now: datetime, endpoint_ids: list[uuid.UUID] | None) -> list[Claim
     lease = timedelta(
         seconds=settings.AURUM_WEBHOOK_TIMEOUT_SECONDS * MAX_MESSAGES_PER_ENDPOINT
         + settings.AURUM_WEBHOOK_CONNECT_TIMEOUT_SECONDS
-        + 60
+        + settings.AURUM_WEBHOOK_LEASE_SLACK_SECONDS
     )
     claims: list[Claim] = []
     with transaction.atomic():
@@ -340,7 +340,9 @@ def webhook_sweep_dispatch() -> list[str]:
         try:
             with tenant_context(tenant):
                 if webhook_due_exists():
-                    celery_app.send_task(DELIVER_TASK)  # carries the tenant's schema (tenant-schemas-celery)
+                    celery_app.send_task(
+                        DELIVER_TASK, queue=settings.AURUM_WEBHOOK_QUEUE
+                    )  # carries the tenant's schema (tenant-schemas-celery)
                     dispatched.append(tenant.schema_name)
         except TRANSIENT_ERRORS:  # the broker or this schema is unreachable now: the next sweep tries again
             log.warning("webhook sweep: tenant not dispatched", tenant=tenant.schema_name, exc_info=True)

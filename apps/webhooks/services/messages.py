@@ -43,7 +43,7 @@ def deliver_soon() -> None:
 
     def send() -> None:
         try:
-            celery_app.send_task(DELIVER_TASK)
+            celery_app.send_task(DELIVER_TASK, queue=settings.AURUM_WEBHOOK_QUEUE)
         except TRANSIENT_ERRORS:
             log.warning("webhook delivery not started; the sweep will deliver", exc_info=True)
 
