@@ -34,7 +34,7 @@ test: install browser
 
 # The resilience drills at full size (issue 14: 5,000+ fuzzed requests); the suite runs them small.
 drills: install
-	AURUM_DRILL=1 .venv/bin/python -m aurum.devstack test -m drill --timeout 3600 -s tests/resilience $(PYTEST_ARGS)
+	AURUM_DRILL=1 .venv/bin/python -m aurum.devstack test -m drill --timeout 3600 tests/resilience $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

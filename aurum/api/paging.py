@@ -56,7 +56,8 @@ def list_bound(filters: Mapping[str, Any], *, list_path: str) -> dict[str, Any]:
 def list_of(request: HttpRequest | Request) -> str:
     """The list a request pages, as its cursors carry it: the tenant's schema and the path. Another
     tenant's cursor, or another list's, does not match (``Cursor filters do not match``)."""
-    return f"{connection.schema_name}:{request.path}"
+    schema: str = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    return f"{schema}:{request.path}"
 
 
 def _query(request: HttpRequest | Request) -> QueryDict:

@@ -117,7 +117,7 @@ def test_generated_requests_never_fail_the_server(world: World, api: Any, capsys
     with capsys.disabled():  # the figures docs/operations.md records
         print(
             f"\nfuzzed {v1_sent} v1 requests over {v1_operations} operations and {v2_sent} v2 requests over "
-            f"{v2_operations} operations ({EXAMPLES} examples per operation and mode {MODES}) in "
+            f"{v2_operations} operations ({EXAMPLES} examples per operation and mode, {'/'.join(MODES)}) in "
             f"{time.monotonic() - started:.0f} s"
         )
 

@@ -20,8 +20,8 @@ from tests.support.contract import contract_spec
 # overrides the examples per operation.
 DRILL = os.environ.get("AURUM_DRILL") == "1"
 DRILL_MINIMUM_REQUESTS = 5_000
-EXAMPLES = int(os.environ.get("AURUM_FUZZ_EXAMPLES", "80" if DRILL else "4"))
-STATEFUL_EXAMPLES = int(os.environ.get("AURUM_FUZZ_STATEFUL_EXAMPLES", "100" if DRILL else "12"))
+EXAMPLES = int(os.environ.get("AURUM_FUZZ_EXAMPLES", "25" if DRILL else "4"))
+STATEFUL_EXAMPLES = int(os.environ.get("AURUM_FUZZ_STATEFUL_EXAMPLES", "50" if DRILL else "12"))
 
 # Where Aurum serves what the original served at its root (the original's own paths come with issue 13).
 _ORIGINAL_TO_AURUM = {"/health": "/health/live", "/ready": "/health/ready"}
