@@ -43,9 +43,8 @@ LIST_KEY = "__list__"
 class PageRequest:
     offset: int
     limit: int
-    list_path: (
-        str  # the list (the tenant's schema and the request's path): the page's cursors are bound to it
-    )
+    # The list (the tenant's schema and the request's path, ``list_of``): the page's cursors are bound to it.
+    list_path: str
 
 
 def list_bound(filters: Mapping[str, Any], *, list_path: str) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def _string_reason(text: str) -> str | None:
         return _NUL
     surrogate = _SURROGATES.search(text)
     if surrogate is not None:
-        return f"strings may not contain lone surrogates (U+{ord(surrogate.group()):04X}), which are no text."
+        code = ord(surrogate.group())
+        return f"strings may not contain lone surrogates (U+{code:04X}), which encode no character."
     bidi = _BIDI_CONTROLS.search(text)
     if bidi is not None:
         return (

@@ -141,3 +141,23 @@ def test_an_empty_upload_is_a_400_problem_and_records_nothing(world, api, lake):
     assert response["Content-Type"] == PROBLEM
     assert response.json()["detail"] == "file: The submitted file is empty."
     assert (IngestRun.objects.count(), _state(lake)) == (runs, before)
+
+
+def test_an_upload_over_the_size_limit_is_a_413_problem_and_nothing_is_kept(world, api, lake, settings):
+    settings.AURUM_INGEST_MAX_BYTES = 4_000
+    data = REFUSED_AT_UPLOAD["zip bomb"].make(date(2019, 2, 2))  # 312 KB: refused before it is read
+    before = _state(lake)
+
+    response = api.post(
+        "/api/v2/ingest/runs",
+        {"file": SimpleUploadedFile("EOD_EUGP_20190202_1430.xlsx", data)},
+        format="multipart",
+        **world.ops.auth("trader"),
+    )
+
+    problem = response.json()
+    assert response.status_code == 413
+    assert response["Content-Type"] == PROBLEM
+    assert problem["type"] == "https://aurum.dev/problems/payload-too-large"
+    assert problem["detail"] == "The request body is larger than the 4,000-byte file limit allows."
+    assert _state(lake) == before
