@@ -37,7 +37,7 @@ from apps.ingestion.parsers.enrichment import enrich
 from apps.ingestion.parsers.errors import WorkbookError
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.strips import derived_strips
-from apps.ingestion.parsers.workbook import ParseResult, detect_vendor, parse_workbook
+from apps.ingestion.parsers.workbook import ParseResult, detect_vendor, parse_workbook, workbook_precheck
 from apps.ingestion.publishing import (
     SliceKept,
     published_rows,
@@ -46,7 +46,7 @@ from apps.ingestion.publishing import (
     slice_publish,
 )
 from apps.reference.selectors import units_lookup
-from aurum.errors import PayloadTooLargeError
+from aurum.errors import PayloadTooLargeError, UnprocessableError
 from aurum.events.fanout import dataset_event_publish_on_commit
 from aurum.lakehouse.raw import raw_get, raw_put
 from aurum.lakehouse.versions import dataset_version_bump
@@ -62,6 +62,17 @@ class IngestTooLargeError(PayloadTooLargeError):
 
     def __init__(self, detail: str, *, run: IngestRun) -> None:
         super().__init__(detail, run_id=run.pk, limit_bytes=settings.AURUM_INGEST_MAX_BYTES)
+        self.run = run
+
+
+class IngestRefusedError(UnprocessableError):
+    """An upload that is no workbook of a known vendor (not a ZIP, truncated, a ZIP bomb, macros, no vendor
+    in the name), refused before it is kept. ``run`` records the refusal (without bytes)."""
+
+    slug = "invalid-workbook"
+
+    def __init__(self, detail: str, *, run: IngestRun) -> None:
+        super().__init__(detail, run_id=run.pk, error_code=run.error_code)
         self.run = run
 
 
@@ -104,6 +115,33 @@ def ingest_size_check(
     )
     log.warning("ingest refused: file too large", run_id=refused.pk, file_name=file_name, size=size_bytes)
     raise IngestTooLargeError(message, run=refused)
+
+
+def ingest_upload_check(
+    *, data: bytes, file_name: str, source: str, requested_by: User | None = None
+) -> None:
+    """Refuse an upload whose archive or name alone shows it cannot be ingested: record a failed run (no
+    bytes kept, no hash) and raise IngestRefusedError (a 422 problem). The sheets are read by the run."""
+    try:
+        workbook_precheck(data, filename=file_name, max_bytes=settings.AURUM_INGEST_MAX_BYTES)
+    except WorkbookError as exc:
+        vendor = detect_vendor(file_name) or ""
+        refused = IngestRun.objects.create(
+            file_name=file_name,
+            sha256="",
+            size_bytes=len(data),
+            source=source,
+            vendor=vendor,
+            dataset=dataset_for(vendor) if vendor else "",
+            requested_by=requested_by,
+            raw_uri="",
+            status=IngestRun.Status.FAILED,
+            error_code=exc.code,
+            error_message=exc.message,
+            finished_at=timezone.now(),
+        )
+        log.warning("ingest refused: not an ingestible workbook", run_id=refused.pk, error_code=exc.code)
+        raise IngestRefusedError(f"{exc.message} It was refused and not kept.", run=refused) from exc
 
 
 def ingest_run_create(

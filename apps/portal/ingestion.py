@@ -24,7 +24,13 @@ from apps.ingestion.selectors import (
     ingest_run_quarantine_rows,
     ingest_runs_active,
 )
-from apps.ingestion.services import IngestTooLargeError, ingest_run_create, ingest_size_check
+from apps.ingestion.services import (
+    IngestRefusedError,
+    IngestTooLargeError,
+    ingest_run_create,
+    ingest_size_check,
+    ingest_upload_check,
+)
 from apps.ingestion.tasks import ingest_run_enqueue
 from apps.portal.access import portal_view
 from aurum.api.context import RequestContext
@@ -97,11 +103,13 @@ def ingestion_upload_view(request: HttpRequest, ctx: RequestContext) -> HttpResp
             ingest_size_check(
                 file_name=name, size_bytes=upload.size or 0, source=source, requested_by=ctx.user
             )
-            created = ingest_run_create(
-                data=upload.read(), file_name=name, source=source, requested_by=ctx.user
+            content = upload.read()
+            ingest_upload_check(data=content, file_name=name, source=source, requested_by=ctx.user)
+            created = ingest_run_create(data=content, file_name=name, source=source, requested_by=ctx.user)
+        except (IngestTooLargeError, IngestRefusedError) as error:
+            results.append(
+                {"file_name": name, "run_id": error.run.pk, "error": error.detail, "status": error.status}
             )
-        except IngestTooLargeError as error:
-            results.append({"file_name": name, "run_id": error.run.pk, "error": error.detail, "status": 413})
             continue
         if created.created:
             ingest_run_enqueue(created.run)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from rest_framework.request import Request
@@ -42,12 +43,20 @@ LIST_KEY = "__list__"
 class PageRequest:
     offset: int
     limit: int
-    list_path: str  # the list's path (the request's): the page's cursors are bound to it
+    # The list (the tenant's schema and the request's path, ``list_of``): the page's cursors are bound to it.
+    list_path: str
 
 
 def list_bound(filters: Mapping[str, Any], *, list_path: str) -> dict[str, Any]:
     """``filters`` and the list they page: what a cursor carries and is checked against."""
     return {**filters, LIST_KEY: list_path}
+
+
+def list_of(request: HttpRequest | Request) -> str:
+    """The list a request pages, as its cursors carry it: the tenant's schema and the path. Another
+    tenant's cursor, or another list's, does not match (``Cursor filters do not match``)."""
+    schema: str = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' connection
+    return f"{schema}:{request.path}"
 
 
 def _query(request: HttpRequest | Request) -> QueryDict:
@@ -72,11 +81,11 @@ def v1_page_request(
     limit = limit_parse(request, maximum=maximum)
     paging = v1_paging_params(_query(request))
     if paging.cursor:
-        data = cursor_decode(paging.cursor, filters=list_bound(filters, list_path=request.path))
+        data = cursor_decode(paging.cursor, filters=list_bound(filters, list_path=list_of(request)))
         return PageRequest(
-            offset=data.offset, limit=min(limit or data.limit, maximum), list_path=request.path
+            offset=data.offset, limit=min(limit or data.limit, maximum), list_path=list_of(request)
         )
-    return PageRequest(offset=paging.offset or 0, limit=limit or default, list_path=request.path)
+    return PageRequest(offset=paging.offset or 0, limit=limit or default, list_path=list_of(request))
 
 
 def v1_page_meta(
@@ -106,11 +115,11 @@ def v2_page_request(
     limit = limit_parse(request, maximum=maximum)
     token = _query(request).get("cursor")
     if token:
-        data = v2_cursor_decode(token, filters=list_bound(filters, list_path=request.path))
+        data = v2_cursor_decode(token, filters=list_bound(filters, list_path=list_of(request)))
         return PageRequest(
-            offset=data.offset, limit=min(limit or data.limit, maximum), list_path=request.path
+            offset=data.offset, limit=min(limit or data.limit, maximum), list_path=list_of(request)
         )
-    return PageRequest(offset=0, limit=limit or default, list_path=request.path)
+    return PageRequest(offset=0, limit=limit or default, list_path=list_of(request))
 
 
 def v2_page_cursors(

@@ -17,6 +17,13 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import timezone
@@ -25,7 +32,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from aurum.errors import AurumError, InvalidInputError, Issue
+from aurum.errors import AurumError, InvalidInputError, Issue, PayloadTooLargeError
 from aurum.observability.context import current_request_id
 
 log = structlog.get_logger(__name__)
@@ -123,12 +130,34 @@ def _framework_error(exc: Exception, response: Response) -> AurumError:
     return AurumError(text, slug=slug, status=code, title=_status_title(code))
 
 
+def _refused_request(exc: SuspiciousOperation) -> AurumError:
+    """Django's refusals of a request it will not read (raised when a view first touches the body or the
+    query), as problems instead of unhandled errors."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLargeError(
+            f"The request body is larger than the {limit:,}-byte limit.", limit_bytes=limit
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return InvalidInputError(
+            f"The request has more than {limit:,} query parameters or form fields.", slug="too-many-fields"
+        )
+    if isinstance(exc, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return InvalidInputError(f"The request has more than {limit:,} files.", slug="too-many-files")
+    return InvalidInputError("The request could not be understood.", slug="bad-request")
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception a view raises becomes a problem response."""
     request = context["request"]
     headers: dict[str, str] = {}
     if isinstance(exc, AurumError):
         error = exc
+        set_rollback()
+    elif isinstance(exc, SuspiciousOperation):
+        error = _refused_request(exc)
         set_rollback()
     else:
         drf = exception_handler(exc, context)  # APIException, Http404, PermissionDenied; sets rollback

@@ -88,6 +88,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "aurum.observability.middleware.RequestContextMiddleware",
+    "aurum.api.request_limits.QueryStringLimitMiddleware",
     "aurum.api.caching.PrivateCacheMiddleware",
     "aurum.api.throttling.RateLimitHeadersMiddleware",
     "aurum.api.deprecation.V1DeprecationMiddleware",
@@ -404,6 +405,9 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The longest query string answered (a longer one is a 414 problem): as nginx's default header buffer;
+# gunicorn refuses request lines over 4 KB before Aurum sees them.
+AURUM_MAX_QUERY_STRING_BYTES = env.int("AURUM_MAX_QUERY_STRING_BYTES", default=8 * 1024)
 
 # Lakehouse maintenance (apps/maintenance, decision 0038). A snapshot goes this long after a newer one
 # replaced it, unless a record pins it; files no snapshot names go once this old; a partition with at least

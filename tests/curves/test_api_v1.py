@@ -82,7 +82,7 @@ def _tamper(token: str) -> str:
 
 def test_tampered_expired_and_mismatched_cursors_are_refused_with_the_spec_messages(get):
     filters = list_bound(
-        {"tenor_type": "MONTHLY", "asof": None, "as_known_at": None}, list_path="/api/v1/curves"
+        {"tenor_type": "MONTHLY", "asof": None, "as_known_at": None}, list_path="acme:/api/v1/curves"
     )
     good = cursor_encode(offset=50, limit=50, filters=filters)
     old = cursor_encode(offset=50, limit=50, filters=filters, now=datetime.now(UTC) - timedelta(hours=2))

@@ -133,7 +133,8 @@ def test_without_script_the_form_answers_with_a_message_per_file(portal):
     assert response.status_code == 302 and response["Location"] == "/ingestion/"
     html = client.get("/ingestion/").content.decode()
     assert re.search(rf"{EOD_FILE.name}: queued as run \d+\.", html)
-    assert re.search(r"notes\.xlsx: queued as run \d+\.", html)
+    # A file no run could ingest is refused at once, with the reason (decision 0037).
+    assert "notes.xlsx: cannot tell the vendor from the file name" in html
 
 
 def test_a_file_over_the_limit_is_refused_with_the_apis_message(portal, settings):

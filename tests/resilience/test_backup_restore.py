@@ -21,7 +21,7 @@ from aurum.devstack.drill import Drill, DrillReport
 from tests.support.world import database_url
 
 # Builds a platform from scratch (migrations, demo data): minutes, so a drill (`make drills`).
-pytestmark = [pytest.mark.live, pytest.mark.drill, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.live, pytest.mark.drill, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")

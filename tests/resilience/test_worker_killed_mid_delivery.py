@@ -23,7 +23,7 @@ from tests.support.scenarios import wait_for
 from tests.support.webhooks import Answer, Receiver
 from tests.support.workers import queue_worker
 
-pytestmark = [pytest.mark.live, pytest.mark.drill, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.live, pytest.mark.drill, pytest.mark.slow, pytest.mark.timeout(600)]
 SLACK = "2"  # seconds: the lease is 20 messages x AURUM_WEBHOOK_TIMEOUT_SECONDS (2) + connect (1) + this
 
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from apps.ingestion.models import IngestRun
 from apps.ingestion.selectors import ingest_run_get, ingest_run_list
-from apps.ingestion.services import ingest_run_create, ingest_size_check
+from apps.ingestion.services import ingest_run_create, ingest_size_check, ingest_upload_check
 from apps.ingestion.tasks import ingest_run_enqueue
 from aurum.api.context import request_context
 from aurum.api.paging import page_slice, v2_page_request
@@ -89,9 +89,11 @@ class IngestRunListCreateApi(PermissionByMethodView):
         description=(
             "Upload a vendor EOD workbook. Answers 202 with the queued run (poll its `Location`), "
             "or 200 with the earlier run when these exact bytes were already taken. A file over the size "
-            "limit is refused unread with a 413 problem. Of two workbooks for one (dataset, as-of) the one "
-            "with the later time stamp (`_HHMM` in the file name) wins; an older one arriving later ends "
-            "`superseded`. Only the platform's market-data operators may load vendor datasets."
+            "limit is refused unread with a 413 problem; a file that is no workbook of a known vendor (not "
+            "a ZIP, truncated, a ZIP bomb, macros, no vendor in the name) with a 422 problem, not kept. "
+            "Of two workbooks for one (dataset, as-of) the one with the later time stamp (`_HHMM` in the "
+            "file name) wins; an older one arriving later ends `superseded`. Only the platform's "
+            "market-data operators may load vendor datasets."
         ),
         examples=[
             OpenApiExample(
@@ -117,8 +119,10 @@ class IngestRunListCreateApi(PermissionByMethodView):
         ingest_size_check(
             file_name=upload.name, size_bytes=upload.size, source=source, requested_by=context.user
         )
+        content = upload.read()
+        ingest_upload_check(data=content, file_name=upload.name, source=source, requested_by=context.user)
         created = ingest_run_create(
-            data=upload.read(),
+            data=content,
             file_name=upload.name,
             source=source,
             requested_by=context.user,

@@ -217,7 +217,14 @@ class SafeWorkbook:
             )
         shared_strings = info.filename.lower().endswith("sharedstrings.xml")
         with archive.open(info) as source:
-            strings = _copy_counting(source, target, b"si" if shared_strings else None)
+            strings, declares = _copy_counting(source, target, b"si" if shared_strings else None)
+        if declares and info.filename.lower().endswith((".xml", ".rels")):
+            # calamine would refuse the part with a message nobody can act on ("Cannot detect file format").
+            raise CorruptWorkbookError(
+                f"{self.name}: part {info.filename} contains XML entity declarations, which workbooks never "
+                "need.",
+                filename=self.name,
+            )
         limit = self._limits.max_shared_strings
         if strings > limit:
             raise ExpansionLimitError(
@@ -241,18 +248,21 @@ class SafeWorkbook:
         self._book.close()
 
 
-def _copy_counting(source: IO[bytes], target: IO[bytes], tag: bytes | None) -> int:
+def _copy_counting(source: IO[bytes], target: IO[bytes], tag: bytes | None) -> tuple[int, bool]:
     """Copy ``source`` to ``target`` in chunks; return how many ``<tag>`` / ``<tag ...>`` elements passed
-    (prefixed ones counted with their end tags too: an overcount, never an undercount); 0 without a tag."""
-    count, tail = 0, b""
+    (prefixed ones counted with their end tags too: an overcount, never an undercount; 0 without a tag)
+    and whether a ``<!DOCTYPE`` or ``<!ENTITY`` declaration passed."""
+    count, tail, declares = 0, b"", False
     forms = (b"<" + tag + b">", b"<" + tag + b" ", b":" + tag + b">", b":" + tag + b" ") if tag else ()
     while chunk := source.read(CHUNK_BYTES):
         target.write(chunk)
-        if forms:
-            window = tail + chunk
-            count += sum(window.count(form) for form in forms)
-            tail = window[-3:]  # a form (4 bytes) cut by the chunk boundary is counted in the next window
-    return count
+        window = tail + chunk
+        # A form (4 bytes) or a declaration (9) cut by the chunk boundary is found in the next window; the
+        # forms are counted from three bytes before the chunk (as before), so never twice.
+        count += sum(window[max(len(tail) - 3, 0) :].count(form) for form in forms)
+        declares = declares or b"<!DOCTYPE" in window or b"<!ENTITY" in window
+        tail = window[-8:]
+    return count, declares
 
 
 def _core_modified(archive: zipfile.ZipFile) -> datetime | None:
@@ -304,7 +314,19 @@ def _open_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
         )
     if any(info.flag_bits & 0x1 for info in infos):
         raise NotAnXlsxError(f"{name} is encrypted; save it without a password.", filename=name)
+    if any(info.filename.lower().endswith("vbaproject.bin") for info in infos):
+        raise NotAnXlsxError(
+            f"{name} holds VBA macros (a macro-enabled .xlsm workbook); vendor EOD workbooks carry none: "
+            "save it as a plain .xlsx.",
+            filename=name,
+        )
     return archive
+
+
+def archive_check(data: bytes, *, name: str, limits: Limits) -> None:
+    """The archive checks alone (ZIP, workbook part, member count, declared expansion, no encryption or
+    macros), without reading a sheet: cheap enough to answer an upload with."""
+    _open_zip(data, name, limits).close()
 
 
 def _read_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:

@@ -35,6 +35,7 @@ from apps.ingestion.parsers.archive import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     Limits,
     SafeWorkbook,
+    archive_check,
     read_source,
 )
 from apps.ingestion.parsers.asof import TEXT_SCAN_SHEETS, resolve_asof
@@ -90,6 +91,14 @@ def detect_vendor(file_name: str) -> str | None:
         if token in VENDORS:
             return token
     return None
+
+
+def workbook_precheck(data: bytes, *, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """What ``parse_workbook`` checks before reading a sheet: the vendor in the name, the size, the archive.
+    Raises the same ``WorkbookError`` it would; passing says nothing about the sheets."""
+    _vendor_spec(None, filename)
+    read_source(data, display_name=filename, max_bytes=max_bytes)
+    archive_check(data, name=filename, limits=Limits(max_bytes=max_bytes))
 
 
 def parse_workbook(
