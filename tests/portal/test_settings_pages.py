@@ -29,7 +29,8 @@ def test_an_analyst_sees_their_own_tokens_and_no_members(portal, world):
 
     assert _token_names(html) == ["analyst token"]
     assert 'id="members"' not in html and "Invite a member" not in html
-    assert 'id="sso"' in html and html.count("Coming later.") == 1
+    assert 'id="sso"' in html and "Members sign in with their email and password." in html
+    assert 'href="/settings/sso/"' not in html  # single sign-on is for admins (members:manage)
     assert 'href="/settings/webhooks/"' not in html  # webhooks are for admins (webhooks:manage)
 
 

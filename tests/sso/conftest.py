@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from tests.support.oidc import Provider, provider_start
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    """django-oauth-toolkit with OIDC, in its own process on a loopback port, for the whole session."""
+    provider = provider_start(tmp_path_factory.mktemp("oidc-provider"))
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(autouse=True)
+def sso_cache_cleared(settings: Any) -> Iterator[None]:
+    """Each test starts with no cached discovery documents or keys (every test has the same tenants)."""
+    settings.AURUM_SSO_JWKS_REFETCH_SECONDS = 0
+    cache.delete_pattern("*sso:*")  # type: ignore[attr-defined]
+    yield
+    cache.delete_pattern("*sso:*")  # type: ignore[attr-defined]
