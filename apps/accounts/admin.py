@@ -111,6 +111,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 class SsoConfigAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    issuer = forms.URLField(max_length=500, assume_scheme="https")
     client_secret_new = forms.CharField(
         required=False,
         label="Client secret",

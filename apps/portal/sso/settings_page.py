@@ -37,7 +37,7 @@ def _page(
         "form": form or SsoConfigForm.for_config(config),
         "check": check,
         "check_error": check_error,
-        "checked_issuer": checked_issuer,
+        "check_issuer_value": checked_issuer or (config.issuer if config else ""),
         "callback_url": request.build_absolute_uri("/sso/callback/"),
         "login_url": request.build_absolute_uri("/login/"),
     }
