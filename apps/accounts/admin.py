@@ -141,6 +141,9 @@ class TenantSsoConfigAdmin(admin.ModelAdmin):
     search_fields = ["tenant__name", "issuer", "client_id"]
     readonly_fields = ["updated"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: TenantSsoConfig | None = None) -> list[str]:  # type: ignore[override]
+        return ["tenant", "updated"] if obj is not None else ["updated"]
+
     def save_model(self, request: HttpRequest, obj: TenantSsoConfig, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in AUDITED_FIELDS if name in form.cleaned_data}
         saved = sso_config_save(

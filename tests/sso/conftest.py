@@ -6,16 +6,6 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from tests.support.oidc import Provider, provider_start
-
-
-@pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    """django-oauth-toolkit with OIDC, in its own process on a loopback port, for the whole session."""
-    provider = provider_start(tmp_path_factory.mktemp("oidc-provider"))
-    yield provider
-    provider.stop()
-
 
 @pytest.fixture(autouse=True)
 def sso_cache_cleared(settings: Any) -> Iterator[None]:

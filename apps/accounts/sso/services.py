@@ -139,12 +139,19 @@ def sso_sign_in(*, config: TenantSsoConfig, claims: Mapping[str, Any]) -> Member
     if provisioned and not config.jit_provisioning:
         raise SsoRefusedError("not-a-member")
     if user is None:
-        name = str(claims.get("name") or "")[:150]
-        user = User.objects.create_user(email, None, full_name=name)  # no usable password
+        # get_or_create: two first sign-ins of one person at once make one user (the loser reads it).
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"full_name": str(claims.get("name") or "")[:150]}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
     previous_role = membership.role if membership else None
     if membership is None:
-        membership = Membership.objects.create(user=user, tenant=config.tenant, role=role)
-    elif membership.role != role:
+        membership, _ = Membership.objects.get_or_create(
+            user=user, tenant=config.tenant, defaults={"role": role}
+        )
+    if membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
     changes: dict[str, Any] = {"method": "oidc", "email": email, "role": role, "issuer": config.issuer}
