@@ -278,8 +278,8 @@ def test_the_settings_page_pins_its_queries(portal, world, django_assert_num_que
             membership=Membership.objects.get(pk=world.acme.members["viewer"].membership_id), name=f"t{n}"
         )
 
-    # 2 search paths, tenant, session, user, membership, members, tokens (with their owners), open invitations,
-    # the tenant's single sign-on
+    # 2 search paths, tenant, session, user, membership, members, tokens (with their owners), open
+    # invitations, the tenant's single sign-on
     with django_assert_num_queries(10):
         response = client.get("/settings/")
 

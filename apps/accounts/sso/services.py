@@ -73,26 +73,27 @@ def sso_config_save(
     unknown = sorted(set(values) - set(AUDITED_FIELDS))
     if unknown:
         raise InvalidInputError.of(*(Issue(name, f"Unknown field '{name}'.") for name in unknown))
-    config = TenantSsoConfig.objects.select_for_update().filter(tenant=tenant).first()
-    before = {name: getattr(config, name) for name in AUDITED_FIELDS} if config else {}
-    merged = {**before, **values}
-    if issues := sso_config_issues(merged):
+    existing = TenantSsoConfig.objects.select_for_update().filter(tenant=tenant).first()
+    config = existing or TenantSsoConfig(tenant=tenant)  # a new one starts from the model's defaults
+    before = {name: getattr(config, name) for name in AUDITED_FIELDS}
+    if issues := sso_config_issues({**before, **values}):
         raise InvalidInputError.of(*issues)
-    config = config or TenantSsoConfig(tenant=tenant)
     for name, value in values.items():
         setattr(config, name, value.strip() if isinstance(value, str) else value)
     secret_changed = client_secret is not None and client_secret != config.client_secret
     if client_secret is not None:
         config.client_secret = client_secret
-    old_issuer = before.get("issuer")
+    old_issuer = before["issuer"] or None
     config.save()
     changes: dict[str, Any] = {
-        name: getattr(config, name) for name in AUDITED_FIELDS if before.get(name) != getattr(config, name)
+        name: getattr(config, name)
+        for name in AUDITED_FIELDS
+        if existing is None or before[name] != getattr(config, name)
     }
     if secret_changed:
         changes["client_secret"] = "changed"  # never the secret itself
     audit_append(
-        action="sso.config.create" if not before else "sso.config.update",
+        action="sso.config.create" if existing is None else "sso.config.update",
         resource_type="sso_config",
         resource_id=config.pk,
         changes=changes,
