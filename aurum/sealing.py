@@ -1,7 +1,7 @@
 """Secrets at rest are sealed (Fernet: AES-128-CBC + HMAC-SHA256) with keys derived from ``SECRET_KEY`` per
 purpose, so a database dump or replica does not reveal them: stored idempotent answers (which may hold a new
-token or signing secret) and webhook signing secrets. ``SECRET_KEY_FALLBACKS`` still open what was sealed
-before a key rotation."""
+token or signing secret), webhook signing secrets and tenants' OIDC client secrets. ``SECRET_KEY_FALLBACKS``
+still open what was sealed before a key rotation."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.db import models
 
 IDEMPOTENT_ANSWER = b"aurum.idempotency.answer.v1"
 WEBHOOK_SECRET = b"aurum.webhooks.secret.v1"
+SSO_CLIENT_SECRET = b"aurum.sso.client_secret.v1"
 
 
 class UnsealError(Exception):

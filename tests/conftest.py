@@ -19,6 +19,7 @@ from django.conf import settings
 
 from aurum.queues import worker_queues_arg
 from tests.support.observability import WORKER_METRICS, free_port, worker_spans_path
+from tests.support.oidc import Provider, provider_start
 from tests.support.world import LiveServer, World, build_world, database_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -169,3 +170,12 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    """A real OpenID Connect provider (django-oauth-toolkit, tests/support/oidc_provider) in its own process
+    on a loopback port, for the whole session: the SSO tests (tests/sso, tests/ui)."""
+    provider = provider_start(tmp_path_factory.mktemp("oidc-provider"))
+    yield provider
+    provider.stop()

@@ -1,12 +1,14 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.accounts.models import ApiToken, Invitation, Membership, User
+from apps.accounts.models import ApiToken, Invitation, Membership, TenantSsoConfig, User
 from apps.accounts.services import api_token_create, api_token_revoke
+from apps.accounts.sso.services import AUDITED_FIELDS, sso_config_issues, sso_config_save
 
 
 class MembershipInline(admin.TabularInline):
@@ -106,3 +108,47 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class SsoConfigAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    issuer = forms.URLField(max_length=500, assume_scheme="https")
+    client_secret_new = forms.CharField(
+        required=False,
+        label="Client secret",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Write-only: the stored secret is never shown. Leave empty to keep it.",
+    )
+
+    class Meta:
+        model = TenantSsoConfig
+        # The secret is the write-only field above, never the model's (sealed) value.
+        fields = ["tenant", *AUDITED_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        for issue in sso_config_issues(cleaned):
+            self.add_error(issue.field if issue.field in self.fields else None, issue.message)
+        return cleaned
+
+
+@admin.register(TenantSsoConfig)
+class TenantSsoConfigAdmin(admin.ModelAdmin):
+    """Saved through the service the portal uses: validated, audited in the tenant's ledger (no secret)."""
+
+    form = SsoConfigAdminForm
+    list_display = ["tenant", "issuer", "client_id", "is_enabled", "sso_only", "jwt_enabled", "updated"]
+    list_filter = ["is_enabled", "sso_only", "jwt_enabled"]
+    search_fields = ["tenant__name", "issuer", "client_id"]
+    readonly_fields = ["updated"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: TenantSsoConfig | None = None) -> list[str]:  # type: ignore[override]
+        return ["tenant", "updated"] if obj is not None else ["updated"]
+
+    def save_model(self, request: HttpRequest, obj: TenantSsoConfig, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in AUDITED_FIELDS if name in form.cleaned_data}
+        saved = sso_config_save(
+            tenant=obj.tenant,
+            values=values,
+            client_secret=form.cleaned_data.get("client_secret_new") or None,
+        )
+        obj.pk = saved.pk

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.roles import Role, role_permissions
+from aurum.sealing import SSO_CLIENT_SECRET, SealedTextField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -128,3 +129,53 @@ class Invitation(models.Model):
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class TenantSsoConfig(models.Model):
+    """A tenant's OpenID Connect provider: portal single sign-on and bearer JWTs on v1 (decision 0032).
+
+    One per tenant, in the public schema beside the identities it maps to. The client secret is sealed at rest
+    and never shown back; ``role_mapping`` maps values of ``role_claim`` to roles.
+    """
+
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="sso_config")
+    is_enabled = models.BooleanField(default=False, help_text="Show the SSO button and accept sign-ins.")
+    issuer = models.URLField(max_length=500, help_text="The provider's issuer URL, exactly as in its tokens.")
+    client_id = models.CharField(max_length=255)
+    client_secret = SealedTextField(blank=True, purpose=SSO_CLIENT_SECRET)
+    scopes = models.CharField(max_length=500, default="openid email profile")
+    role_claim = models.CharField(
+        max_length=100, default="groups", help_text="The claim holding the user's groups or role."
+    )
+    role_mapping = models.JSONField(default=dict, blank=True, help_text="Claim value → Aurum role.")
+    default_role = models.CharField(
+        max_length=16,
+        choices=Role.choices,
+        blank=True,
+        help_text="The role when no claim value maps; empty: refuse the sign-in.",
+    )
+    jit_provisioning = models.BooleanField(
+        default=False, help_text="Create the user and membership on a first sign-in."
+    )
+    sso_only = models.BooleanField(default=False, help_text="Members cannot sign in with a password.")
+    provider_logout = models.BooleanField(
+        default=False, help_text="Signing out also ends the session at the provider."
+    )
+    button_label = models.CharField(max_length=80, blank=True)
+    jwt_enabled = models.BooleanField(
+        default=False, help_text="Accept this issuer's bearer JWTs on the v1 API."
+    )
+    jwt_audience = models.CharField(
+        max_length=255, blank=True, help_text="The JWTs' audience; empty: the client id."
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "tenant SSO configuration"
+
+    def __str__(self) -> str:
+        return f"{self.tenant} → {self.issuer}"
+
+    @property
+    def audience(self) -> str:
+        return self.jwt_audience or self.client_id

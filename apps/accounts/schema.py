@@ -24,3 +24,24 @@ class TenantSessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class TenantJwtScheme(OpenApiAuthenticationExtension):
+    """Bearer JWTs of the tenant's own OIDC issuer: the v1 operations only (docs/sso.md)."""
+
+    target_class = "apps.accounts.authentication.JwtBearerAuthentication"
+    name = "TenantJwt"
+
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]] | None:
+        if not str(getattr(auto_schema, "path", "")).startswith("/api/v1/"):
+            return None
+        return {self.name: []}
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "v1 only: a JWT of the tenant's OpenID Connect issuer, with `X-Tenant-ID` naming "
+            "the tenant, once its admin accepts them (docs/sso.md).",
+        }

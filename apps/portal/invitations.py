@@ -80,7 +80,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "portal/settings/accept.html", context, status=410)
         else:
             logout(request)
-            login(request, membership.user)
+            # Several backends are configured (passwords, the tenants' OIDC): this sign-in is a password's.
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("portal-home")
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/settings/accept.html", context, status=status)

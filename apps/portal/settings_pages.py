@@ -31,6 +31,7 @@ from apps.accounts.selectors import (
     token_reach,
 )
 from apps.accounts.services import api_token_create_as, api_token_revoke_as
+from apps.accounts.sso.selectors import sso_config_for_sign_in
 from apps.portal.access import form_add_issues, portal_view
 from aurum.api.context import RequestContext
 from aurum.errors import ConflictError, ForbiddenError, InvalidInputError
@@ -115,6 +116,7 @@ def _settings_page(
         "member_errors": member_errors or {},
         "can_read_audit": ctx.can(AUDIT_READ),
         "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
+        "sso_enabled": sso_config_for_sign_in(tenant=ctx.tenant) is not None,
     }
     response = render(request, "portal/settings/index.html", context, status=status)
     if created is not None:

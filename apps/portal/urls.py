@@ -5,6 +5,7 @@ from apps.portal.curve_detail import curve_detail_view
 from apps.portal.curve_parts import curve_export_view, curve_history_view, curve_lineage_view
 from apps.portal.home import home_view
 from apps.portal.movers import curve_movers_view
+from apps.portal.sso.signin import SsoCallbackView, SsoLoginView
 from apps.portal.views import login_view, logout_view
 from apps.portal.watchlist import (
     notices_read_view,
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", home_view, name="portal-home"),
     path("login/", login_view, name="portal-login"),
     path("logout/", logout_view, name="portal-logout"),
+    path("sso/login/", SsoLoginView.as_view(), name="portal-sso-login"),
+    path("sso/callback/", SsoCallbackView.as_view(), name="portal-sso-callback"),
     path("curves/", curve_catalog_view, name="portal-curves"),
     path("curves/movers/", curve_movers_view, name="portal-curve-movers"),
     path("curves/<str:curve_key>/", curve_detail_view, name="portal-curve"),

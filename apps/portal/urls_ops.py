@@ -1,5 +1,5 @@
 """The operations pages: ingestion (upload, runs, quarantine) and settings (tokens, members, invitations,
-the audit log, webhooks)."""
+the audit log, webhooks, single sign-on)."""
 
 from django.urls import path
 
@@ -19,6 +19,11 @@ from apps.portal.settings_pages import (
     settings_view,
     token_create_view,
     token_revoke_view,
+)
+from apps.portal.sso.settings_page import (
+    sso_issuer_check_view,
+    sso_settings_save_view,
+    sso_settings_view,
 )
 from apps.portal.webhooks.views import (
     webhook_create_view,
@@ -56,6 +61,9 @@ urlpatterns += [
         name="portal-invitation-revoke",
     ),
     path("invitations/<str:token>/", invitation_accept_view, name="portal-invitation-accept"),
+    path("settings/sso/", sso_settings_view, name="portal-sso-settings"),
+    path("settings/sso/save/", sso_settings_save_view, name="portal-sso-settings-save"),
+    path("settings/sso/check/", sso_issuer_check_view, name="portal-sso-issuer-check"),
 ]
 WEBHOOK = "settings/webhooks/<str:endpoint_id>/"
 urlpatterns += [

@@ -1,6 +1,7 @@
 """Server-rendered pages for tenant users, on the tenant's own host."""
 
 import math
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import authenticate, login, logout
@@ -10,7 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.selectors import membership_for
+from apps.accounts.sso.selectors import sso_config_for_sign_in
 from apps.portal.signin import signin_limits
+from apps.portal.sso.signin import SSO_ERRORS, provider_logout_url
 from aurum.api.throttling import limits_refusal, limits_take
 
 
@@ -19,11 +22,34 @@ class LoginForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput)
 
 
+def _login_page(request: HttpRequest, form: LoginForm, *, error: str = "", status: int = 200) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    sso = sso_config_for_sign_in(tenant=tenant)
+    if not error and sso is not None:
+        error = SSO_ERRORS.get(request.GET.get("sso_error", ""), "")
+        status = 401 if error else status
+    next_url = request.GET.get("next", "")
+    context = {
+        "form": form,
+        "error": error,
+        "tenant": tenant,
+        "sso": sso,
+        "sso_query": urlencode({"next": next_url}) if next_url else "",
+    }
+    return render(request, "portal/login.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     form = LoginForm(request.POST or None)
     error = ""
+    if request.method == "POST":
+        sso = sso_config_for_sign_in(tenant=tenant)
+        if sso is not None and sso.sso_only:
+            # Members sign in through the tenant's provider only; platform staff use the Django admin.
+            error = "This workspace signs in with single sign-on only. Use the button below."
+            return _login_page(request, LoginForm(), error=error, status=403)
     if request.method == "POST" and form.is_valid():
         # Throttled before the password is checked: a locked-out guess learns nothing, right or wrong.
         email = form.cleaned_data["email"]
@@ -32,9 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if wait is not None:
             seconds = math.ceil(wait)
             error = f"Too many failed sign-ins. Try again in {seconds} seconds."
-            response = render(
-                request, "portal/login.html", {"form": form, "error": error, "tenant": tenant}, status=429
-            )
+            response = _login_page(request, form, error=error, status=429)
             response["Retry-After"] = str(seconds)
             return response
         user = authenticate(request, email=email, password=form.cleaned_data["password"])
@@ -47,13 +71,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(target)
         limits_take(limits)
         error = "Email or password is not right for this workspace."
-    status = 401 if error else 200
-    return render(
-        request, "portal/login.html", {"form": form, "error": error, "tenant": tenant}, status=status
-    )
+    return _login_page(request, form, error=error, status=401 if error else 200)
 
 
 @require_http_methods(["POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
+    # Read before the session goes: a single sign-on session may end at the provider too.
+    at_provider = provider_logout_url(request, id_token=request.session.get("oidc_id_token"))
     logout(request)
-    return redirect("portal-login")
+    return redirect(at_provider or "portal-login")

@@ -11,8 +11,9 @@ aurum/api imports no domain app at run time; the account models are named for ty
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.http import HttpRequest
 from rest_framework.request import Request
@@ -31,15 +32,19 @@ class RequestContext:
     tenant: Tenant
     membership: Membership
     permissions: frozenset[str]
-    token: ApiToken | None  # the bearer token, or None for a portal session
+    token: ApiToken | None  # the bearer token, or None for a portal session or a JWT
+    # The verified claims of a bearer JWT of the tenant's issuer (v1 API only; decision 0032), else None.
+    jwt_claims: Mapping[str, Any] | None = None
 
     @property
     def user(self) -> User:
         return self.membership.user
 
     @property
-    def credential(self) -> Literal["token", "session"]:
-        return "token" if self.token is not None else "session"
+    def credential(self) -> Literal["token", "jwt", "session"]:
+        if self.token is not None:
+            return "token"
+        return "jwt" if self.jwt_claims is not None else "session"
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -163,7 +163,19 @@ CHANNEL_LAYERS = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Per-tenant OpenID Connect sign-in (apps/accounts/sso, decision 0032); it answers only the SSO callback.
+    "apps.accounts.sso.backend.TenantOidcBackend",
+]
+# Single sign-on (docs/sso.md): timeouts of calls to tenants' providers, how long discovery documents and
+# signing keys are cached, how often an unknown key id may refetch a JWKS, the clock skew allowed on exp/nbf.
+AURUM_SSO_HTTP_TIMEOUT_SECONDS = env.float("AURUM_SSO_HTTP_TIMEOUT_SECONDS", default=5.0)
+AURUM_SSO_DISCOVERY_CACHE_SECONDS = env.int("AURUM_SSO_DISCOVERY_CACHE_SECONDS", default=3600)
+AURUM_SSO_JWKS_REFETCH_SECONDS = env.int("AURUM_SSO_JWKS_REFETCH_SECONDS", default=10)
+AURUM_SSO_CLOCK_SKEW_SECONDS = env.int("AURUM_SSO_CLOCK_SKEW_SECONDS", default=30)
+# Issuers must be https; local development and the tests run a provider on plain http loopback.
+AURUM_SSO_ALLOW_HTTP_ISSUERS = env.bool("AURUM_SSO_ALLOW_HTTP_ISSUERS", default=False)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -188,6 +200,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.ApiTokenAuthentication",
+        "apps.accounts.authentication.JwtBearerAuthentication",
         "apps.accounts.authentication.TenantSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["aurum.api.permissions.IsTenantMember"],

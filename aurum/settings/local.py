@@ -19,3 +19,4 @@ from aurum.settings.base import env  # noqa: E402
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 AURUM_LOG_FORMAT = env.str("AURUM_LOG_FORMAT", default="console")
 LOGGING["formatters"]["structured"]["renderer"] = AURUM_LOG_FORMAT  # type: ignore[index]  # noqa: F405
+AURUM_SSO_ALLOW_HTTP_ISSUERS = env.bool("AURUM_SSO_ALLOW_HTTP_ISSUERS", default=True)

@@ -52,3 +52,5 @@ AURUM_WEBHOOK_TIMEOUT_SECONDS = 2.0
 # Every scrape computes its gauges.
 AURUM_METRICS_SCRAPE_CACHE_SECONDS = 0.0
 AURUM_FEEDS_BACKOFF_SECONDS = 0.0  # retries in tests do not wait
+# The tests' OIDC provider (tests/support/oidc_provider) serves plain http on loopback.
+AURUM_SSO_ALLOW_HTTP_ISSUERS = True

@@ -2,13 +2,15 @@
 
 - Portal: the tenant is the one whose domain is the request's host (``acme.localhost``).
 - API: the credential decides. A token belongs to one tenant; a session user with several memberships names
-  one with ``X-Aurum-Tenant``. A credential never reaches a tenant it does not belong to: such a
-  request gets a problem response, never data.
+  one with ``X-Aurum-Tenant``. On the v1 API a bearer that is not an ``aurum_`` token is a JWT of a tenant's
+  issuer (decision 0032): the tenant is the one ``X-Tenant-ID`` (or ``X-Aurum-Tenant``, or the host) names.
+  A credential never reaches a tenant it does not belong to: such a request gets a problem response, never
+  data.
 - Platform hosts (``AURUM_PUBLIC_HOSTS``) without a tenant credential serve the public schema: admin, health.
 """
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -18,18 +20,28 @@ from django_tenants.postgresql_backend.base import FakeTenant
 from apps.accounts.models import ApiToken, Membership, User
 from apps.accounts.selectors import membership_for
 from apps.accounts.services import TokenInvalidError, api_token_authenticate
+from apps.accounts.sso.bearer import jwt_bearer_authenticate
+from apps.accounts.sso.tokens import JwtInvalidError
+from apps.accounts.tokens import TOKEN_PREFIX
 from aurum import original_paths
 from aurum.api.context import RequestContext, request_context_set
 from aurum.api.problems import problem_response
 from aurum.observability.context import context_bind
 from aurum.tenancy.db import tenant_connection
 from tenants.models import Tenant
-from tenants.selectors import tenant_for_host
+from tenants.selectors import tenant_for_host, tenant_named
 
 TENANT_HEADER = "X-Aurum-Tenant"
+# The original Aurum's tenant header, read for bearer JWTs on the v1 API (spec 3.1).
+ORIGINAL_TENANT_HEADER = "X-Tenant-ID"
+V1_PREFIXES = ("/api/v1/", original_paths.V1_PREFIX)
+JwtCredential = tuple[Membership, dict[str, Any], frozenset[str]]
 # Paths that never depend on a tenant, and answer even for suspended or unknown ones.
 TENANTLESS_PATHS = ("/health/", "/metrics")
 # The original Aurum's probes (aurum/original_paths.py) are answered without a tenant too.
+
+
+JWT_ATTRIBUTE = "aurum_jwt_credential"
 
 
 class TenantRefusedError(Exception):
@@ -85,11 +97,20 @@ class TenantResolutionMiddleware:
             )
         if tenant is not None:
             request.tenant = tenant  # type: ignore[attr-defined]
+        jwt: JwtCredential | None = getattr(request, JWT_ATTRIBUTE, None)
         if tenant is not None and membership is not None:
             permissions = token.permissions if token is not None else membership.permissions
+            if jwt is not None:
+                permissions = jwt[2]
             request_context_set(
                 request,
-                RequestContext(tenant=tenant, membership=membership, permissions=permissions, token=token),
+                RequestContext(
+                    tenant=tenant,
+                    membership=membership,
+                    permissions=permissions,
+                    token=token,
+                    jwt_claims=jwt[1] if jwt is not None else None,
+                ),
             )
         if tenant is not None:
             connection.set_tenant(tenant)
@@ -115,6 +136,8 @@ class TenantResolutionMiddleware:
             raise TenantRefusedError(404, "Unknown tenant", f"No tenant is served at '{hostname}'.")
 
         raw = _bearer(request)
+        if raw is not None and not raw.startswith(TOKEN_PREFIX) and request.path.startswith(V1_PREFIXES):
+            return self._resolve_jwt(request, raw, host_tenant)
         if raw is not None:
             return self._resolve_token(request, raw, host_tenant)
 
@@ -144,6 +167,33 @@ class TenantResolutionMiddleware:
         ):
             raise TenantRefusedError(404, "Unknown tenant", "No such tenant for this credential.")
         return tenant, token.membership, token
+
+    @staticmethod
+    def _resolve_jwt(
+        request: HttpRequest, raw: str, host_tenant: Tenant | None
+    ) -> tuple[Tenant, Membership, None]:
+        named = request.headers.get(ORIGINAL_TENANT_HEADER) or request.headers.get(TENANT_HEADER)
+        tenant = host_tenant
+        if named is not None:
+            tenant = tenant_named(named=named)
+            if host_tenant is not None and (tenant is None or tenant.pk != host_tenant.pk):
+                raise TenantRefusedError(404, "Unknown tenant", "No such tenant for this credential.")
+        if tenant is None:
+            # The same answer for a tenant that does not exist and one that accepts no JWTs.
+            reason = (
+                "name the tenant in the X-Tenant-ID header"
+                if named is None
+                else "this tenant accepts no JWTs here; use an aurum_ API token"
+            )
+            raise TenantRefusedError(401, "Invalid token", f"The bearer token is not valid ({reason}).")
+        try:
+            membership, claims, permissions = jwt_bearer_authenticate(tenant=tenant, raw=raw)
+        except JwtInvalidError as invalid:
+            raise TenantRefusedError(
+                401, "Invalid token", f"The bearer token is not valid ({invalid.reason})."
+            ) from invalid
+        setattr(request, JWT_ATTRIBUTE, (membership, claims, permissions))
+        return tenant, membership, None
 
     @staticmethod
     def _resolve_session_on_platform_host(

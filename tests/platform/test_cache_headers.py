@@ -44,6 +44,8 @@ SITE_PATHS = {
     "": "/",
     "login/": "/login/",
     "logout/": "/logout/",  # POST only: 405
+    "sso/login/": "/sso/login/",  # acme has no single sign-on in this suite: 404
+    "sso/callback/": "/sso/callback/?code=x&state=y",  # 404 likewise
     "curves/": "/curves/?q=spark",
     "curves/movers/": "/curves/movers/",  # a redirect to the latest two vintages, or the page
     # An unknown curve: the portal's 404 page, private like the rest (tests/portal reads the real ones).
@@ -64,6 +66,9 @@ SITE_PATHS = {
     "settings/members/<int:membership_id>/remove/": "/settings/members/1/remove/",  # POST only: 405
     "settings/invitations/<int:invitation_id>/revoke/": "/settings/invitations/1/revoke/",  # POST only: 405
     "invitations/<str:token>/": "/invitations/not-a-signed-link/",  # 404
+    "settings/sso/": "/settings/sso/",
+    "settings/sso/save/": "/settings/sso/save/",  # POST only: 405
+    "settings/sso/check/": "/settings/sso/check/",  # POST only: 405
     "settings/webhooks/": "/settings/webhooks/",
     "settings/webhooks/create/": "/settings/webhooks/create/",  # POST only: 405
     # no endpoint with that id: 404 (tests/portal/test_webhooks_page.py reads acme's own); POST only: 405

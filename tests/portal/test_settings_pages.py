@@ -29,7 +29,8 @@ def test_an_analyst_sees_their_own_tokens_and_no_members(portal, world):
 
     assert _token_names(html) == ["analyst token"]
     assert 'id="members"' not in html and "Invite a member" not in html
-    assert 'id="sso"' in html and html.count("Coming later.") == 1
+    assert 'id="sso"' in html and "Members sign in with their email and password." in html
+    assert 'href="/settings/sso/"' not in html  # single sign-on is for admins (members:manage)
     assert 'href="/settings/webhooks/"' not in html  # webhooks are for admins (webhooks:manage)
 
 
@@ -277,8 +278,9 @@ def test_the_settings_page_pins_its_queries(portal, world, django_assert_num_que
             membership=Membership.objects.get(pk=world.acme.members["viewer"].membership_id), name=f"t{n}"
         )
 
-    # 2 search paths, tenant, session, user, membership, members, tokens (with their owners), open invitations
-    with django_assert_num_queries(9):
+    # 2 search paths, tenant, session, user, membership, members, tokens (with their owners), open
+    # invitations, the tenant's single sign-on
+    with django_assert_num_queries(10):
         response = client.get("/settings/")
 
     assert response.status_code == 200

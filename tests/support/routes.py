@@ -66,6 +66,13 @@ ROUTES = [
         lambda w: f"/api/v2/tokens/{w.globex.members['admin'].token_id}",
     ),
     Route("api/v2/members", "get", lambda w: "/api/v2/members"),
+    Route("api/v2/sso", "get", lambda w: "/api/v2/sso"),
+    Route(
+        "api/v2/sso",
+        "put",
+        lambda w: "/api/v2/sso",
+        {"issuer": "https://login.acme.example/realms/acme", "client_id": "aurum-portal"},
+    ),
     Route("api/v2/ingest/runs", "get", lambda w: "/api/v2/ingest/runs"),
     Route("api/v2/ingest/runs", "post", lambda w: "/api/v2/ingest/runs", {"file": "x"}, allowed=(403,)),
     Route("api/v2/ingest/runs/<int:run_id>", "get", lambda w: f"/api/v2/ingest/runs/{UNLICENSED_RUN_ID}"),
@@ -412,6 +419,7 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/tokens": lambda o: "/api/v2/tokens",
     "api/v2/tokens/<int:token_id>": lambda o: f"/api/v2/tokens/{o.token_id}",
     "api/v2/members": lambda o: "/api/v2/members",
+    "api/v2/sso": lambda o: "/api/v2/sso",
     "api/v2/ingest/runs": lambda o: "/api/v2/ingest/runs",
     "api/v2/ingest/runs/<int:run_id>": lambda o: f"/api/v2/ingest/runs/{o.ingest_run_id}",
     "api/v2/curves/<str:curve_key>/lineage": (
