@@ -32,9 +32,9 @@ class TenantJwtScheme(OpenApiAuthenticationExtension):
     target_class = "apps.accounts.authentication.JwtBearerAuthentication"
     name = "TenantJwt"
 
-    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]] | None:
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
         if not str(getattr(auto_schema, "path", "")).startswith("/api/v1/"):
-            return None
+            return []  # no requirement of this scheme (extended into the operation's list: nothing)
         return {self.name: []}
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -88,8 +88,8 @@ class SsoInput(serializers.Serializer):  # type: ignore[type-arg]
 def _output(config: TenantSsoConfig | None) -> dict[str, Any]:
     fresh = TenantSsoConfig()
     source = config or fresh
-    names = [name for name in SsoOutput().fields if name not in ("configured", "client_secret_set")]
-    body = {name: getattr(source, name) for name in names}
+    names = [str(name) for name in SsoOutput().fields if name not in ("configured", "client_secret_set")]
+    body: dict[str, Any] = {name: getattr(source, name) for name in names}
     body.update(configured=config is not None, client_secret_set=bool(config and config.client_secret))
     body["updated"] = config.updated if config else None
     return dict(SsoOutput(body).data)
