@@ -55,6 +55,8 @@ SHARED_APPS = [
     "apps.ingestion",
     "apps.usage",
     "apps.feeds",
+    "apps.exports",
+    "apps.offboarding",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
