@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every tenant's audit chain, recomputed nightly; a broken chain logs an error and raises
     # `audit.chain.broken` (apps/audit/tasks.py).
     "audit-verify-nightly": {"task": "audit.verify_all", "schedule": crontab(hour=2, minute=17)},
+    # Offboarded tenants whose grace period has passed are deleted (docs/offboarding.md).
+    "offboarding-delete-due": {"task": "offboarding.delete_due", "schedule": crontab(hour=3, minute=41)},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -425,6 +427,9 @@ EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Aurum <no-reply@aurum.localhost>")
 # An invitation link works once, for this many days.
 AURUM_INVITATION_DAYS = env.int("AURUM_INVITATION_DAYS", default=7)
+# Tenant exports (docs/decisions/0033): where the archives are written, and how long a download stays.
+AURUM_EXPORT_DIR = env.str("AURUM_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+AURUM_EXPORT_DAYS = env.int("AURUM_EXPORT_DAYS", default=7)
 
 # Throttles beside the plans' API limits (aurum/api/throttling.py; Redis down → not enforced, logged):
 # failed portal sign-ins per email and per client IP within a window, and websocket connects per tenant and
