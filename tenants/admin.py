@@ -93,7 +93,8 @@ class TenantAdmin(admin.ModelAdmin):
                 messages.error(request, refused.detail)
             else:
                 messages.success(
-                    request, f"{tenant.name}: suspended, export queued, deletion after {report.delete_after:%Y-%m-%d}."
+                    request,
+                    f"{tenant.name}: suspended, export queued, deleted after {report.delete_after:%Y-%m-%d}.",
                 )
 
     @admin.action(description="Resume selected tenants")

@@ -3,7 +3,8 @@ keyset pages so memory stays constant however long the ledger is.
 
 Each JSON line is an entry's hashed body (``apps.audit.canonical.entry_body``) plus ``prev_hash`` and
 ``hash``, and outside the body: ``personal`` (version 2: the actor's display, the client address and the
-entry's personal values) and ``redacted_by`` (a version-1 entry an erasure rewrote, decision 0033); the last line is the trailer ``{"head": {"sequence", "hash"}, "entries": n}``. CSV has the same
+entry's personal values) and ``redacted_by`` (a version-1 entry an erasure rewrote, decision 0033); the
+last line is the trailer ``{"head": {"sequence", "hash"}, "entries": n}``. CSV has the same
 fields as columns (``changes`` as its canonical JSON text, the actor and resource split in two columns each)
 and no trailer: the head is in the response headers of both formats.
 """

@@ -27,7 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.audit.canonical import CHAIN_VERSION, GENESIS_HASH, canonical_json, entry_body, entry_hash, timestamp_text
+from apps.audit.canonical import (
+    CHAIN_VERSION,
+    GENESIS_HASH,
+    canonical_json,
+    entry_body,
+    entry_hash,
+    timestamp_text,
+)
 from apps.audit.context import AuditActor, audit_context
 from apps.audit.models import AuditEntry
 from apps.audit.verification import ChainReport, audit_chain_verify

@@ -179,7 +179,9 @@ def archive_write(*, tenant: Tenant, work: Path, target: Path) -> Archive:
         )
         _jsonl(archive, work, "runs.jsonl", _values(ScenarioRun.objects.order_by("created_at", "pk")))
         _run_outputs(archive, work, tenant)
-        _jsonl(archive, work, "ppa/contracts.jsonl", _values(PpaContract.objects.order_by("created_at", "pk")))
+        _jsonl(
+            archive, work, "ppa/contracts.jsonl", _values(PpaContract.objects.order_by("created_at", "pk"))
+        )
         _jsonl(
             archive, work, "ppa/valuations.jsonl", _values(PpaValuation.objects.order_by("created_at", "pk"))
         )

@@ -69,7 +69,9 @@ def tenant_export_run(*, export_id: str) -> TenantExport:
     """Write the archive of a queued export (the worker's task). A failure marks it failed with the error
     and removes partial files; it is never retried (an admin asks again)."""
     with transaction.atomic():
-        export = TenantExport.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=export_id)
+        export = (
+            TenantExport.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=export_id)
+        )
         if export.status != TenantExport.Status.QUEUED or export.tenant is None:
             return export  # a redelivered message, or the tenant is gone
         export.status = TenantExport.Status.RUNNING
@@ -99,9 +101,7 @@ def tenant_export_run(*, export_id: str) -> TenantExport:
     export.finished_at = now
     export.expires_at = now + timedelta(days=settings.AURUM_EXPORT_DAYS)
     with transaction.atomic():
-        export.save(
-            update_fields=["status", "file_path", "size", "sha256", "finished_at", "expires_at"]
-        )
+        export.save(update_fields=["status", "file_path", "size", "sha256", "finished_at", "expires_at"])
         with audit_actor_as(AuditActor(kind="system", display="system")):
             audit_append(
                 action="tenant.export.complete",
@@ -118,7 +118,9 @@ def tenant_export_download_open(*, export: TenantExport) -> Path:
     """Record the download of a finished export in the tenant's ledger and give its file: ConflictError
     while it is not finished, GoneError once it expired or its file is gone."""
     if export.status != TenantExport.Status.SUCCEEDED:
-        raise ConflictError(f"The export is {export.status}: nothing to download yet.", slug="export-not-ready")
+        raise ConflictError(
+            f"The export is {export.status}: nothing to download yet.", slug="export-not-ready"
+        )
     path = Path(export.file_path)
     if (export.expires_at and export.expires_at <= timezone.now()) or not path.is_file():
         raise GoneError("The export has expired; request a new one.", slug="export-expired")

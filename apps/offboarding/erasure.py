@@ -101,8 +101,10 @@ def _ledger_erase(
     for entry in AuditEntry.objects.filter(sequence__in=v1):
         entry.actor_display = _replace(entry.actor_display, pattern, pseudonym)
         entry.changes = _replace(entry.changes, pattern, pseudonym)
-        if entry.actor_kind == ActorKind.USER and entry.actor_id == str(user.pk) or (
-            entry.actor_kind == ActorKind.TOKEN and entry.actor_id in {str(pk) for pk in token_ids}
+        if (
+            entry.actor_kind == ActorKind.USER
+            and entry.actor_id == str(user.pk)
+            or (entry.actor_kind == ActorKind.TOKEN and entry.actor_id in {str(pk) for pk in token_ids})
         ):
             entry.remote_addr = ""
         entry.redacted_by = erase.sequence
@@ -135,11 +137,13 @@ def person_erase(*, email: str, staff: User) -> ErasureReport:
         User.objects.select_for_update().filter(pk=user.pk).get()
         token_ids = list(ApiToken.objects.filter(membership__user=user).values_list("pk", flat=True))
         member_of = set(Membership.objects.filter(user=user).values_list("tenant__schema_name", flat=True))
-        report.tokens_revoked = ApiToken.objects.filter(
-            pk__in=token_ids, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
-        for schema_name in Tenant.objects.exclude(schema_name="public").order_by("schema_name").values_list(
-            "schema_name", flat=True
+        report.tokens_revoked = ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        for schema_name in (
+            Tenant.objects.exclude(schema_name="public")
+            .order_by("schema_name")
+            .values_list("schema_name", flat=True)
         ):
             with schema_context(schema_name):
                 ledger = _ledger_erase(

@@ -38,8 +38,12 @@ def tenant_offboard_schedule(*, tenant: Tenant, grace_days: int, staff: User | N
         raise ConflictError(f"{tenant.name} is the platform's own tenant and cannot be offboarded.")
     with transaction.atomic():
         advisory_xact_lock(f"offboarding:{tenant.schema_name}")
-        if OffboardingReport.objects.filter(tenant=tenant, status=OffboardingReport.Status.SCHEDULED).exists():
-            raise ConflictError(f"{tenant.name} is already scheduled for deletion.", slug="offboarding-scheduled")
+        if OffboardingReport.objects.filter(
+            tenant=tenant, status=OffboardingReport.Status.SCHEDULED
+        ).exists():
+            raise ConflictError(
+                f"{tenant.name} is already scheduled for deletion.", slug="offboarding-scheduled"
+            )
         tenant_suspend(tenant=tenant)
         actor = actor_for_staff(staff) if staff else None
         export = tenant_export_request(
@@ -67,7 +71,8 @@ def tenant_offboard_schedule(*, tenant: Tenant, grace_days: int, staff: User | N
 def _schema_tables(schema_name: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", [schema_name]
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+            [schema_name],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -83,7 +88,9 @@ def tenant_offboard_execute(*, report: OffboardingReport, now: Any = None) -> Of
         raise ConflictError(f"The offboarding of {report.schema_name} is {report.status}, not scheduled.")
     tenant.refresh_from_db()
     if tenant.status != Tenant.Status.SUSPENDED:
-        raise ConflictError(f"{tenant.name} is not suspended: resume or suspend it first, nothing was deleted.")
+        raise ConflictError(
+            f"{tenant.name} is not suspended: resume or suspend it first, nothing was deleted."
+        )
     if report.delete_after > now:
         raise ConflictError(
             f"{tenant.name}'s grace period lasts until {report.delete_after:%Y-%m-%d %H:%M} UTC; nothing was"

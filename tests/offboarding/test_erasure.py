@@ -21,6 +21,7 @@ from apps.audit.verification import audit_chain_verify
 from apps.offboarding.pseudonyms import person_pseudonym
 from tenants.models import Tenant
 from tests.support.audit import ledger, triggers_off
+from tests.support.doc_examples import doc_example, example_run
 
 EMAIL = "erin.erase@acme.example"
 TEXT_TYPES = ("text", "character varying", "json", "jsonb")
@@ -94,14 +95,15 @@ def erin(world):
 def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api, erin):
     # Given Erin acted in acme through the API (token), was invited to globex, and has a pre-v2 entry
     user, token, auth = erin
-    created = api.post("/api/v2/scenarios", {"name": "Erin's"}, format="json", REMOTE_ADDR="203.0.113.50", **auth)
+    created = api.post(
+        "/api/v2/scenarios", {"name": "Erin's"}, format="json", REMOTE_ADDR="203.0.113.50", **auth
+    )
     portal = Client(HTTP_HOST=world.globex.host)
     portal.force_login(User.objects.get(email="admin@globex.example"))
     invited = portal.post("/settings/members/invite/", {"email": EMAIL.upper(), "role": "viewer"})
     assert (created.status_code, invited.status_code) == (201, 302)
     v1_sequence = _v1_entry_by("acme", email=EMAIL, actor_id=str(user.pk))
     assert _schema_hits("acme", EMAIL) and _schema_hits("globex", EMAIL)
-    staff = User.objects.get(email=world.staff_email)
     globex_before = [(e.sequence, e.hash) for e in ledger("globex")]
 
     # When platform staff erase her
@@ -111,11 +113,20 @@ def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api
     # Then her email is nowhere, in any schema
     pseudonym = person_pseudonym(EMAIL)
     report = json.loads(out.getvalue())
-    assert report["pseudonym"] == pseudonym and pseudonym.startswith("erased-") and pseudonym.endswith("@invalid")
+    assert (
+        report["pseudonym"] == pseudonym
+        and pseudonym.startswith("erased-")
+        and pseudonym.endswith("@invalid")
+    )
     for schema in ("acme", "globex", "ops", "public"):
         assert _schema_hits(schema, EMAIL) == [], schema
     user.refresh_from_db()
-    assert (user.email, user.full_name, user.is_active, user.has_usable_password()) == (pseudonym, "", False, False)
+    assert (user.email, user.full_name, user.is_active, user.has_usable_password()) == (
+        pseudonym,
+        "",
+        False,
+        False,
+    )
     assert not Membership.objects.filter(user=user).exists()
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     assert api.get("/api/v2/scenarios", **auth).status_code == 401
@@ -123,7 +134,7 @@ def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api
     for schema in ("acme", "globex"):
         with schema_context(schema):
             assert audit_chain_verify().ok, schema
-            last = AuditEntry.objects.order_by("-sequence").first()
+            last = AuditEntry.objects.order_by("-sequence")[0]
         assert (last.action, last.actor_display) == ("person.erase", f"platform staff ({world.staff_email})")
         assert last.changes_data["subject"] == pseudonym
     acme = {e.sequence: e for e in ledger("acme")}
@@ -136,6 +147,26 @@ def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api
     assert by_token[0].actor_display == f"erin's bot ({pseudonym})" and by_token[0].remote_addr == ""
     # globex's earlier entries kept their hashes (the invitation's email was outside the hash)
     assert [(e.sequence, e.hash) for e in ledger("globex")][: len(globex_before)] == globex_before
+
+
+@pytest.mark.parametrize("export_format", ["jsonl", "csv"])
+def test_an_export_after_erasure_verifies_offline_with_the_docs_script(
+    world, api, erin, tmp_path, export_format
+):
+    user, _, _ = erin
+    _v1_entry_by("acme", email=EMAIL, actor_id=str(user.pk))
+    call_command("erase_person", EMAIL, staff=world.staff_email, stdout=StringIO())
+
+    response = api.get(f"/api/v2/audit/export?format={export_format}", **world.acme.auth("admin"))
+    path = tmp_path / f"audit.{export_format}"
+    path.write_bytes(b"".join(response.streaming_content))
+    ran = example_run(
+        doc_example("docs/audit.md", "audit-verify-python"),
+        env={"AUDIT_FILE": str(path), "AUDIT_HEAD_HASH": response["X-Audit-Head-Hash"]},
+    )
+
+    assert EMAIL not in path.read_text()
+    assert ran.returncode == 0 and ran.stdout.startswith("OK:"), ran.stdout + ran.stderr
 
 
 def test_a_redaction_not_listed_by_an_erasure_breaks_the_chain(world, erin):

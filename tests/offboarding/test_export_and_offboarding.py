@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from apps.accounts.models import Membership, User
+from apps.accounts.models import Membership
 from apps.accounts.services import api_token_create, membership_create, user_create
 from apps.audit.verification import audit_chain_verify
 from apps.exports.models import TenantExport

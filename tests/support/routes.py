@@ -334,7 +334,9 @@ ROUTES = [
     Route("api/v2/exports", "post", lambda w: "/api/v2/exports", allowed=(202,)),
     Route("api/v2/exports/<str:export_id>", "get", lambda w: f"/api/v2/exports/{GLOBEX_EXPORT}"),
     Route(
-        "api/v2/exports/<str:export_id>/download", "get", lambda w: f"/api/v2/exports/{GLOBEX_EXPORT}/download"
+        "api/v2/exports/<str:export_id>/download",
+        "get",
+        lambda w: f"/api/v2/exports/{GLOBEX_EXPORT}/download",
     ),
 ]
 ROUTES += [Route(pattern, method, path) for pattern, method, path in FEED_ROUTES]

@@ -35,13 +35,13 @@ class Command(BaseCommand):
             if not options["schema"]:
                 raise CommandError("Name the tenant's schema (or pass --due).")
             if options["execute"]:
-                report = OffboardingReport.objects.filter(
+                scheduled = OffboardingReport.objects.filter(
                     schema_name=options["schema"], status=OffboardingReport.Status.SCHEDULED
                 ).first()
-                if report is None:
+                if scheduled is None:
                     raise CommandError(f"{options['schema']} is not scheduled for deletion.")
-                report = tenant_offboard_execute(report=report)
-                self.stdout.write(json.dumps(report.report, indent=2, sort_keys=True))
+                done = tenant_offboard_execute(report=scheduled)
+                self.stdout.write(json.dumps(done.report, indent=2, sort_keys=True))
                 return
             tenant = Tenant.objects.filter(schema_name=options["schema"]).first()
             if tenant is None:
