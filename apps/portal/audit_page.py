@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from apps.accounts.roles import AUDIT_READ, WEBHOOKS_MANAGE
+from apps.accounts.roles import AUDIT_READ, TENANT_EXPORT, WEBHOOKS_MANAGE
 from apps.audit.selectors import audit_entry_list, audit_head
 from apps.portal.access import form_invalid, portal_view
 from aurum.api.context import RequestContext
@@ -56,6 +56,7 @@ def audit_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "older_query": older.urlencode() if more else "",
         "head": audit_head(),
         "can_read_audit": True,
+        "can_export": ctx.can(TENANT_EXPORT),
         "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
     }
     template = "portal/settings/_audit_rows.html" if request.htmx else "portal/settings/audit.html"  # type: ignore[attr-defined]

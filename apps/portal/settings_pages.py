@@ -22,7 +22,7 @@ from apps.accounts.members import (
     membership_role_change_as,
 )
 from apps.accounts.models import ApiToken
-from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, WEBHOOKS_MANAGE, Role
+from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, TENANT_EXPORT, WEBHOOKS_MANAGE, Role
 from apps.accounts.selectors import (
     api_token_list,
     invitation_list_open,
@@ -114,6 +114,7 @@ def _settings_page(
         "roles": Role.choices,
         "member_errors": member_errors or {},
         "can_read_audit": ctx.can(AUDIT_READ),
+        "can_export": ctx.can(TENANT_EXPORT),
         "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
     }
     response = render(request, "portal/settings/index.html", context, status=status)

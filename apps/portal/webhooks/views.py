@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from apps.accounts.roles import AUDIT_READ, WEBHOOKS_MANAGE
+from apps.accounts.roles import AUDIT_READ, TENANT_EXPORT, WEBHOOKS_MANAGE
 from apps.portal.access import form_add_issues, portal_view
 from apps.portal.webhooks.forms import ISSUE_FIELDS, EndpointForm
 from apps.webhooks.models import WebhookEndpoint
@@ -43,7 +43,7 @@ OVERLAP_HOURS = int(ROTATION_OVERLAP.total_seconds() // 3600)
 
 
 def _nav(ctx: RequestContext) -> dict[str, Any]:
-    return {"can_read_audit": ctx.can(AUDIT_READ)}
+    return {"can_read_audit": ctx.can(AUDIT_READ), "can_export": ctx.can(TENANT_EXPORT)}
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
