@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -122,7 +122,11 @@ def tenant_export_download_open(*, export: TenantExport) -> Path:
             f"The export is {export.status}: nothing to download yet.", slug="export-not-ready"
         )
     path = Path(export.file_path)
-    if (export.expires_at and export.expires_at <= timezone.now()) or not path.is_file():
+    if (
+        (export.expires_at and export.expires_at <= timezone.now())
+        or not export.file_path
+        or not path.is_file()
+    ):
         raise GoneError("The export has expired; request a new one.", slug="export-expired")
     with transaction.atomic():
         audit_append(
@@ -133,3 +137,15 @@ def tenant_export_download_open(*, export: TenantExport) -> Path:
             schema_name=export.schema_name,
         )
     return path
+
+
+def tenant_export_prune(*, now: datetime | None = None) -> int:
+    """Delete the files of expired exports (the rows stay, their download answers 410); the number removed."""
+    now = now or timezone.now()
+    removed = 0
+    expired = TenantExport.objects.filter(expires_at__lte=now).exclude(file_path="")
+    for export in expired.iterator():
+        Path(export.file_path).unlink(missing_ok=True)
+        TenantExport.objects.filter(pk=export.pk).update(file_path="")
+        removed += 1
+    return removed

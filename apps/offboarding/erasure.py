@@ -77,9 +77,16 @@ def _ledger_erase(
         .order_by("sequence")
         .values_list("sequence", flat=True)
     )
+    # Redacted already by an earlier erasure (of someone else named in the same entry): rewritten again,
+    # keeping the erasure that lists it.
+    v1_again = list(
+        AuditEntry.objects.filter(version=1, redacted_by__isnull=False)
+        .filter(mentions | acted)
+        .order_by("sequence")
+    )
     v2_acted = AuditEntry.objects.filter(acted, version__gte=2)
     v2_mentions = AuditEntry.objects.filter(mentions, version__gte=2)
-    if not member and not v1 and not v2_acted.exists() and not v2_mentions.exists():
+    if not member and not v1 and not v1_again and not v2_acted.exists() and not v2_mentions.exists():
         return {}
     erase = audit_append(
         action=ERASE_ACTION,
@@ -98,7 +105,7 @@ def _ledger_erase(
         )
         rewritten = cursor.rowcount
     address_cleared = v2_acted.exclude(remote_addr="").update(remote_addr="")
-    for entry in AuditEntry.objects.filter(sequence__in=v1):
+    for entry in [*AuditEntry.objects.filter(sequence__in=v1), *v1_again]:
         entry.actor_display = _replace(entry.actor_display, pattern, pseudonym)
         entry.changes = _replace(entry.changes, pattern, pseudonym)
         if (
@@ -107,13 +114,14 @@ def _ledger_erase(
             or (entry.actor_kind == ActorKind.TOKEN and entry.actor_id in {str(pk) for pk in token_ids})
         ):
             entry.remote_addr = ""
-        entry.redacted_by = erase.sequence
+        entry.redacted_by = entry.redacted_by or erase.sequence
         entry.save(update_fields=["actor_display", "changes", "remote_addr", "redacted_by"])
     return {
         "erase_sequence": erase.sequence,
         "v2_rewritten": rewritten,
         "v2_addresses_cleared": address_cleared,
         "v1_redacted": len(v1),
+        "v1_rewritten_again": len(v1_again),
     }
 
 

@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every tenant's audit chain, recomputed nightly; a broken chain logs an error and raises
     # `audit.chain.broken` (apps/audit/tasks.py).
     "audit-verify-nightly": {"task": "audit.verify_all", "schedule": crontab(hour=2, minute=17)},
+    # Files of expired tenant exports are deleted (apps/exports).
+    "exports-prune": {"task": "exports.prune", "schedule": 3600.0},
     # Offboarded tenants whose grace period has passed are deleted (docs/offboarding.md).
     "offboarding-delete-due": {"task": "offboarding.delete_due", "schedule": crontab(hour=3, minute=41)},
 }

@@ -194,3 +194,36 @@ def test_unknown_email_and_non_staff_are_refused_and_nothing_changes(world, erin
     user.refresh_from_db()
     assert (user.email, user.is_active) == (EMAIL, True)
     assert ledger("acme")[-1].sequence == before
+
+
+def test_a_second_erasure_rewrites_an_entry_an_earlier_one_redacted(world, erin):
+    # Given a pre-v2 entry naming two people, and the first of them erased
+    user, _, _ = erin
+    other = user_create(email="olga.other@acme.example", password="olga-password-123")
+    sequence = _v1_entry_by("acme", email=EMAIL, actor_id=str(user.pk))
+    with triggers_off("acme") as cursor:
+        # a change of the fixture itself (as if written so): both emails in the hashed body
+        entry = ledger("acme")[-1]
+        body = entry.body()
+        body["changes"] = {**body["changes"], "reviewer": "olga.other@acme.example"}
+        cursor.execute(
+            "UPDATE audit_auditentry SET changes = %s, hash = %s WHERE sequence = %s",
+            [
+                json.dumps(body["changes"], sort_keys=True, separators=(",", ":")),
+                entry_hash(entry.prev_hash, body),
+                sequence,
+            ],
+        )
+    call_command("erase_person", EMAIL, staff=world.staff_email, stdout=StringIO())
+    first = {e.sequence: e for e in ledger("acme")}[sequence].redacted_by
+
+    # When the second is erased
+    call_command("erase_person", other.email, staff=world.staff_email, stdout=StringIO())
+
+    # Then neither email is left, the entry keeps the first erasure, and the chain verifies
+    entry = {e.sequence: e for e in ledger("acme")}[sequence]
+    assert entry.redacted_by == first
+    assert person_pseudonym(other.email) in entry.changes and "olga.other" not in entry.changes
+    assert _schema_hits("acme", "olga.other@acme.example") == []
+    with schema_context("acme"):
+        assert audit_chain_verify().ok
