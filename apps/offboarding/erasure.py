@@ -28,6 +28,7 @@ from apps.audit.models import ActorKind, AuditEntry
 from apps.audit.services import audit_append
 from apps.offboarding.pseudonyms import email_pattern, person_pseudonym, schema_text_replace
 from aurum.errors import InvalidInputError, NotFoundError
+from aurum.idempotency.models import IdempotentRequest
 from tenants.models import Tenant
 
 ERASE_ACTION = "person.erase"
@@ -163,6 +164,12 @@ def person_erase(*, email: str, staff: User) -> ErasureReport:
                     member=schema_name in member_of,
                 )
                 rows = schema_text_replace(schema_name=schema_name, email=email, pseudonym=pseudonym)
+                # Their stored idempotent answers are sealed (not searchable) and may name them: dropped
+                # (their credentials are gone, nobody can replay them).
+                credentials = [f"user:{user.pk}", *(f"token:{pk}" for pk in token_ids)]
+                answers, _ = IdempotentRequest.objects.filter(credential__in=credentials).delete()
+                if answers:
+                    rows["idempotency.IdempotentRequest (deleted)"] = answers
             if ledger or rows:
                 report.tenants[schema_name] = {"ledger": ledger, "rows": rows}
         _, deleted = Membership.objects.filter(user=user).delete()

@@ -19,6 +19,7 @@ from apps.audit.canonical import entry_body, entry_hash, timestamp_text
 from apps.audit.models import AuditEntry
 from apps.audit.verification import audit_chain_verify
 from apps.offboarding.pseudonyms import person_pseudonym
+from aurum.idempotency.models import IdempotentRequest
 from tenants.models import Tenant
 from tests.support.audit import ledger, triggers_off
 from tests.support.doc_examples import doc_example, example_run
@@ -96,7 +97,12 @@ def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api
     # Given Erin acted in acme through the API (token), was invited to globex, and has a pre-v2 entry
     user, token, auth = erin
     created = api.post(
-        "/api/v2/scenarios", {"name": "Erin's"}, format="json", REMOTE_ADDR="203.0.113.50", **auth
+        "/api/v2/scenarios",
+        {"name": "Erin's"},
+        format="json",
+        REMOTE_ADDR="203.0.113.50",
+        HTTP_IDEMPOTENCY_KEY="erin-create-1",
+        **auth,
     )
     portal = Client(HTTP_HOST=world.globex.host)
     portal.force_login(User.objects.get(email="admin@globex.example"))
@@ -104,6 +110,8 @@ def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api
     assert (created.status_code, invited.status_code) == (201, 302)
     v1_sequence = _v1_entry_by("acme", email=EMAIL, actor_id=str(user.pk))
     assert _schema_hits("acme", EMAIL) and _schema_hits("globex", EMAIL)
+    with schema_context("acme"):  # her stored (sealed) answer to the idempotent create
+        assert IdempotentRequest.objects.filter(credential=f"token:{token.pk}").count() == 1
     globex_before = [(e.sequence, e.hash) for e in ledger("globex")]
 
     # When platform staff erase her
@@ -129,6 +137,8 @@ def test_erasure_pseudonymizes_everywhere_and_the_chains_still_verify(world, api
     )
     assert not Membership.objects.filter(user=user).exists()
     assert not ApiToken.objects.filter(pk=token.pk).exists()
+    with schema_context("acme"):
+        assert not IdempotentRequest.objects.filter(credential=f"token:{token.pk}").exists()
     assert api.get("/api/v2/scenarios", **auth).status_code == 401
     # and both ledgers verify, with the erasure as their last entry
     for schema in ("acme", "globex"):
