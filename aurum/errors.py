@@ -122,6 +122,14 @@ class ConflictError(AurumError):
     slug = "conflict"
 
 
+class GoneError(AurumError):
+    """The resource existed but is no longer available (an expired download) (410)."""
+
+    status = 410
+    title = "Gone"
+    slug = "gone"
+
+
 class PreconditionFailedError(AurumError):
     status = 412
     title = "Precondition Failed"

@@ -39,6 +39,7 @@ shared_patterns = [
     *(path("api/v1/", include(urlconf)) for urlconf in V1_URLCONFS),
     path("api/v2/", include("apps.usage.api.urls_v2")),
     path("api/v2/", include("apps.audit.api.urls_v2")),
+    path("api/v2/", include("apps.exports.api.urls_v2")),
     path("api/v2/schema/", SpectacularAPIView.as_view(), name="api-v2-schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="api-v2-schema"), name="api-v2-docs"),
 ]

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.offboarding.services import tenant_offboard_schedule
 from aurum.errors import ConflictError, InvalidInputError
 from tenants.models import Domain, Entitlement, Plan, PlanRouteLimit, Tenant
 from tenants.services import (
@@ -50,7 +51,7 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ["status", "plan"]
     search_fields = ["name", "schema_name"]
     inlines = [DomainInline, EntitlementInline]
-    actions = ["suspend", "resume"]
+    actions = ["suspend", "resume", "offboard"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
         return ["schema_name", "status", "created", "suspended_at"] if obj else ["status", "created"]
@@ -81,6 +82,20 @@ class TenantAdmin(admin.ModelAdmin):
         for tenant in queryset:
             tenant_suspend(tenant=tenant)
         messages.success(request, f"Suspended {queryset.count()} tenant(s).")
+
+    @admin.action(description="Offboard selected tenants (suspend, export, delete in 30 days)")
+    def offboard(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        staff = request.user if request.user.is_authenticated else None
+        for tenant in queryset:
+            try:
+                report = tenant_offboard_schedule(tenant=tenant, grace_days=30, staff=staff)  # type: ignore[arg-type]
+            except ConflictError as refused:
+                messages.error(request, refused.detail)
+            else:
+                messages.success(
+                    request,
+                    f"{tenant.name}: suspended, export queued, deleted after {report.delete_after:%Y-%m-%d}.",
+                )
 
     @admin.action(description="Resume selected tenants")
     def resume(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:

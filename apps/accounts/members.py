@@ -70,7 +70,8 @@ def membership_role_change_as(*, credential: Credential, membership_id: int, rol
             action="member.role_change",
             resource_type="membership",
             resource_id=membership.pk,
-            changes={"email": membership.user.email, "from": membership.role, "to": role},
+            changes={"user": membership.user_id, "from": membership.role, "to": role},
+            personal={"email": membership.user.email},
             schema_name=membership.tenant.schema_name,
         )
         membership.role = role
@@ -129,7 +130,8 @@ def invitation_create_as(
             action="member.invite",
             resource_type="invitation",
             resource_id=invitation.pk,
-            changes={"email": email, "role": role, "expires_at": invitation.expires_at},
+            changes={"role": role, "expires_at": invitation.expires_at},
+            personal={"email": email},
             schema_name=tenant.schema_name,
         )
         link = f"{accept_url_base}{invitation_link_token(invitation)}/"
@@ -163,7 +165,7 @@ def invitation_revoke_as(*, credential: Credential, invitation_id: int) -> Invit
             action="member.invite_revoke",
             resource_type="invitation",
             resource_id=invitation.pk,
-            changes={"email": invitation.email},
+            personal={"email": invitation.email},
             schema_name=invitation.tenant.schema_name,
         )
     return invitation
@@ -197,7 +199,8 @@ def invitation_accept(*, invitation: Invitation, password: str, full_name: str =
         action="member.join",
         resource_type="membership",
         resource_id=membership.pk,
-        changes={"email": user.email, "role": membership.role, "invitation": locked.pk},
+        changes={"user": user.pk, "role": membership.role, "invitation": locked.pk},
+        personal={"email": user.email},
         actor=actor_for_user(user),
         schema_name=locked.tenant.schema_name,
     )

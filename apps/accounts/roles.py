@@ -26,6 +26,8 @@ USAGE_READ = "usage:read"
 WEBHOOKS_MANAGE = "webhooks:manage"
 # Reading and exporting the tenant's audit ledger (docs/decisions/0028).
 AUDIT_READ = "audit:read"
+# Exporting the whole tenant as an archive and downloading it (docs/decisions/0033).
+TENANT_EXPORT = "tenant:export"
 
 _VIEWER = frozenset({"curves:read", "scenarios:read"})
 _ANALYST = _VIEWER | {"scenarios:run", TOKENS_OWN}
@@ -40,6 +42,7 @@ _ADMIN = _TRADER | {
     USAGE_READ,
     WEBHOOKS_MANAGE,
     AUDIT_READ,
+    TENANT_EXPORT,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -73,7 +73,8 @@ def membership_remove(*, membership: Membership) -> None:
         action="member.remove",
         resource_type="membership",
         resource_id=membership.pk,
-        changes={"email": membership.user.email, "role": membership.role},
+        changes={"user": membership.user_id, "role": membership.role},
+        personal={"email": membership.user.email},
         schema_name=membership.tenant.schema_name,
     )
     Membership.objects.filter(pk=membership.pk).delete()
@@ -147,11 +148,12 @@ def api_token_create(
         changes={
             "name": token.name,
             "prefix": token.prefix,
-            "member": membership.user.email,
+            "member": membership.user_id,
             "scopes": token.scopes,
             "expires_at": expires_at,
             "parent": parent.pk if parent else None,
         },
+        personal={"email": membership.user.email},
         schema_name=membership.tenant.schema_name,
     )
     return token, raw

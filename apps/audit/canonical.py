@@ -2,8 +2,14 @@
 
 Canonical JSON: keys sorted, no whitespace, UTF-8 (no ``\\u`` escapes), datetimes as ISO 8601 in UTC,
 dates ISO, decimals and UUIDs as strings. An entry's hash is ``sha256(prev_hash + canonical(body))`` in hex,
-where ``body`` holds every recorded field except the two hashes (``entry_body``). The first entry's
-``prev_hash`` is ``GENESIS_HASH``. docs/audit.md repeats this, with a script that checks an export.
+where ``body`` holds the recorded fields (``entry_body``). The first entry's ``prev_hash`` is
+``GENESIS_HASH``. docs/audit.md repeats this, with a script that checks an export.
+
+Two chain versions (decision 0033): version 1 bodies hold every field but the hashes, the actor's display
+(an email) included; version 2 bodies (``"v": 2``) hold no personal data: the actor is its kind and id
+(``user:5``, ``token:12``), and the actor's display, the client address and the personal values of an entry
+(``personal``: emails of the member or invitee) are stored beside the hashed body, so erasing a person
+rewrites them without touching a hash.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 GENESIS_HASH = "0" * 64
+CHAIN_VERSION = 2
 
 
 def _default(value: object) -> object:
@@ -53,8 +60,20 @@ def entry_body(
     changes: Any,
     request_id: str,
     remote_addr: str,
+    version: int = CHAIN_VERSION,
 ) -> dict[str, Any]:
     """The hashed fields of one entry, in the shape exports write them (``changes`` parsed)."""
+    if version >= 2:
+        return {
+            "v": version,
+            "sequence": sequence,
+            "at": at,
+            "actor": {"kind": actor_kind, "id": actor_id},
+            "action": action,
+            "resource": {"type": resource_type, "id": resource_id},
+            "changes": changes,
+            "request_id": request_id,
+        }
     return {
         "sequence": sequence,
         "at": at,

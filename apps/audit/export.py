@@ -2,7 +2,9 @@
 keyset pages so memory stays constant however long the ledger is.
 
 Each JSON line is an entry's hashed body (``apps.audit.canonical.entry_body``) plus ``prev_hash`` and
-``hash``; the last line is the trailer ``{"head": {"sequence", "hash"}, "entries": n}``. CSV has the same
+``hash``, and outside the body: ``personal`` (version 2: the actor's display, the client address and the
+entry's personal values) and ``redacted_by`` (a version-1 entry an erasure rewrote, decision 0033); the
+last line is the trailer ``{"head": {"sequence", "hash"}, "entries": n}``. CSV has the same
 fields as columns (``changes`` as its canonical JSON text, the actor and resource split in two columns each)
 and no trailer: the head is in the response headers of both formats.
 """
@@ -36,7 +38,24 @@ CSV_COLUMNS = (
     "remote_addr",
     "prev_hash",
     "hash",
+    "version",
+    "personal",
+    "redacted_by",
 )
+
+
+def export_line(entry: AuditEntry) -> dict[str, object]:
+    """One entry as an export writes it: the hashed body, the hashes and the unhashed extras."""
+    line: dict[str, object] = {**entry.body(), "prev_hash": entry.prev_hash, "hash": entry.hash}
+    if entry.version >= 2:
+        line["personal"] = {
+            **entry.personal_data,
+            "actor_display": entry.actor_display,
+            "remote_addr": entry.remote_addr,
+        }
+    if entry.redacted_by is not None:
+        line["redacted_by"] = entry.redacted_by
+    return line
 
 
 def _pages(tenant: Tenant, head: ChainHead) -> Iterator[list[AuditEntry]]:
@@ -61,7 +80,7 @@ def export_jsonl(*, tenant: Tenant, head: ChainHead) -> Iterator[bytes]:
     for page in _pages(tenant, head):
         lines = []
         for entry in page:
-            lines.append(canonical_json({**entry.body(), "prev_hash": entry.prev_hash, "hash": entry.hash}))
+            lines.append(canonical_json(export_line(entry)))
         count += len(page)
         yield ("\n".join(lines) + "\n").encode()
     trailer = {"head": {"sequence": head.sequence, "hash": head.hash}, "entries": count}
@@ -90,6 +109,9 @@ def export_csv(*, tenant: Tenant, head: ChainHead) -> Iterator[bytes]:
                     entry.remote_addr,
                     entry.prev_hash,
                     entry.hash,
+                    entry.version,
+                    entry.personal,
+                    "" if entry.redacted_by is None else entry.redacted_by,
                 ]
             )
         yield buffer.getvalue().encode()

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import models
 
-from apps.audit.canonical import entry_body, timestamp_text
+from apps.audit.canonical import CHAIN_VERSION, entry_body, timestamp_text
 
 
 class ActorKind(models.TextChoices):
@@ -41,6 +41,13 @@ class AuditEntry(models.Model):
     remote_addr = models.CharField(max_length=64, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Chain version (apps.audit.canonical): 1 for entries written before decision 0033, 2 since.
+    version = models.PositiveSmallIntegerField(default=CHAIN_VERSION)
+    # Personal values outside the hash (version 2): canonical JSON text, e.g. {"email": "..."}.
+    personal = models.TextField(default="{}")
+    # A version-1 entry whose personal data an erasure rewrote: the sequence of that ``person.erase`` entry
+    # (which lists this one). Its hash is then no longer recomputed; its links still are.
+    redacted_by = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["sequence"]
@@ -59,6 +66,11 @@ class AuditEntry(models.Model):
     def changes_data(self) -> Any:
         return json.loads(self.changes)
 
+    @property
+    def personal_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.personal)
+        return data
+
     def body(self) -> dict[str, Any]:
         """The hashed fields (canonical shapes), as exports write them."""
         return entry_body(
@@ -73,4 +85,5 @@ class AuditEntry(models.Model):
             changes=self.changes_data,
             request_id=self.request_id,
             remote_addr=self.remote_addr,
+            version=self.version,
         )

@@ -27,7 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.audit.canonical import GENESIS_HASH, canonical_json, entry_body, entry_hash, timestamp_text
+from apps.audit.canonical import (
+    CHAIN_VERSION,
+    GENESIS_HASH,
+    canonical_json,
+    entry_body,
+    entry_hash,
+    timestamp_text,
+)
 from apps.audit.context import AuditActor, audit_context
 from apps.audit.models import AuditEntry
 from apps.audit.verification import ChainReport, audit_chain_verify
@@ -52,6 +59,7 @@ def audit_append(
     changes: Mapping[str, Any] | None = None,
     actor: AuditActor | None = None,
     schema_name: str | None = None,
+    personal: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Record ``action`` on a resource in the current tenant's ledger, in the caller's transaction.
 
@@ -59,6 +67,8 @@ def audit_append(
     always come from the context. ``changes`` may hold datetimes, dates, decimals and UUIDs (written as
     canonical strings). ``schema_name`` names the tenant for callers working in the public schema (tokens,
     members): the entry is written there, on the same connection and in the same transaction.
+    ``personal``: values that identify a person (a member's or invitee's email), stored beside the hashed
+    body so that erasing the person keeps the chain verifying (decision 0033); never put them in ``changes``.
     """
     current = tenant_connection().schema_name
     if schema_name is not None and schema_name != current:
@@ -69,6 +79,7 @@ def audit_append(
                 resource_id=resource_id,
                 changes=changes,
                 actor=actor,
+                personal=personal,
             )
     if current == "public":
         raise RuntimeError("audit_append needs a tenant schema (connection.set_tenant or schema_name)")
@@ -76,6 +87,7 @@ def audit_append(
     context = audit_context()
     who = actor or context.actor
     changes_text = canonical_json(dict(changes or {}))
+    personal_text = canonical_json(dict(personal or {}))
     with transaction.atomic():
         advisory_xact_lock(audit_lock_name(schema_name))
         head = AuditEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
@@ -108,6 +120,8 @@ def audit_append(
             remote_addr=context.remote_addr,
             prev_hash=prev_hash,
             hash=entry_hash(prev_hash, body),
+            version=CHAIN_VERSION,
+            personal=personal_text,
         )
 
 

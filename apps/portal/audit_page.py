@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, WEBHOOKS_MANAGE
+from apps.accounts.roles import AUDIT_READ
 from apps.audit.selectors import audit_entry_list, audit_head
 from apps.portal.access import form_invalid, portal_view
 from aurum.api.context import RequestContext
@@ -55,9 +55,6 @@ def audit_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "entries": entries,
         "older_query": older.urlencode() if more else "",
         "head": audit_head(),
-        "can_read_audit": True,
-        "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
-        "can_manage_sso": ctx.can(MEMBERS_MANAGE),
     }
     template = "portal/settings/_audit_rows.html" if request.htmx else "portal/settings/audit.html"  # type: ignore[attr-defined]
     return render(request, template, context)

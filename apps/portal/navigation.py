@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, TENANT_EXPORT, WEBHOOKS_MANAGE
 from apps.accounts.selectors import token_reach
 from aurum.api.context import request_context_or_none
 
@@ -52,4 +53,9 @@ def portal_navigation(request: HttpRequest) -> dict[str, Any]:
         "tenant": ctx.tenant,
         "membership": ctx.membership,
         "nav": nav_items(path=request.path, permissions=ctx.permissions),
+        # The settings pages' own tabs (templates/portal/settings/_nav.html), the same on every one of them.
+        "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
+        "can_manage_sso": ctx.can(MEMBERS_MANAGE),
+        "can_read_audit": ctx.can(AUDIT_READ),
+        "can_export": ctx.can(TENANT_EXPORT),
     }

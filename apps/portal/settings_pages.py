@@ -22,7 +22,7 @@ from apps.accounts.members import (
     membership_role_change_as,
 )
 from apps.accounts.models import ApiToken
-from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, WEBHOOKS_MANAGE, Role
+from apps.accounts.roles import MEMBERS_MANAGE, Role
 from apps.accounts.selectors import (
     api_token_list,
     invitation_list_open,
@@ -114,8 +114,6 @@ def _settings_page(
         "invite_form": invite_form or InviteForm(),
         "roles": Role.choices,
         "member_errors": member_errors or {},
-        "can_read_audit": ctx.can(AUDIT_READ),
-        "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
         "sso_enabled": sso_config_for_sign_in(tenant=ctx.tenant) is not None,
     }
     response = render(request, "portal/settings/index.html", context, status=status)

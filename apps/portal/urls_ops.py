@@ -4,6 +4,7 @@ the audit log, webhooks, single sign-on)."""
 from django.urls import path
 
 from apps.portal.audit_page import audit_view
+from apps.portal.export_page import export_request_view, export_view
 from apps.portal.ingestion import (
     ingestion_quarantine_view,
     ingestion_run_view,
@@ -50,6 +51,8 @@ urlpatterns = [
 urlpatterns += [
     path("settings/", settings_view, name="portal-settings"),
     path("settings/audit/", audit_view, name="portal-audit"),
+    path("settings/export/", export_view, name="portal-export"),
+    path("settings/export/request/", export_request_view, name="portal-export-request"),
     path("settings/tokens/", token_create_view, name="portal-token-create"),
     path("settings/tokens/<int:token_id>/revoke/", token_revoke_view, name="portal-token-revoke"),
     path("settings/members/invite/", member_invite_view, name="portal-member-invite"),

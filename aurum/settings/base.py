@@ -56,6 +56,8 @@ SHARED_APPS = [
     "apps.usage",
     "apps.feeds",
     "apps.maintenance",
+    "apps.exports",
+    "apps.offboarding",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -280,6 +282,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "maintenance.lakehouse",
         "schedule": crontab(hour=3, minute=41),
     },
+    # Files of expired tenant exports are deleted (apps/exports).
+    "exports-prune": {"task": "exports.prune", "schedule": 3600.0},
+    # Offboarded tenants whose grace period has passed are deleted (docs/offboarding.md).
+    "offboarding-delete-due": {"task": "offboarding.delete_due", "schedule": crontab(hour=3, minute=41)},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -466,6 +472,9 @@ EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Aurum <no-reply@aurum.localhost>")
 # An invitation link works once, for this many days.
 AURUM_INVITATION_DAYS = env.int("AURUM_INVITATION_DAYS", default=7)
+# Tenant exports (docs/decisions/0033): where the archives are written, and how long a download stays.
+AURUM_EXPORT_DIR = env.str("AURUM_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+AURUM_EXPORT_DAYS = env.int("AURUM_EXPORT_DAYS", default=7)
 
 # Throttles beside the plans' API limits (aurum/api/throttling.py; Redis down → not enforced, logged):
 # failed portal sign-ins per email and per client IP within a window, and websocket connects per tenant and

@@ -139,9 +139,14 @@ def test_token_and_member_actions_are_recorded_in_their_tenant(world, api):
         ("member.remove", "user", "admin@acme.example"),
     ]
     assert entries[0].changes_data["scopes"] == ["curves:read"]
-    assert entries[2].changes_data["email"] == "new@acme.example"
-    assert entries[3].changes_data == {"email": "analyst@acme.example", "from": "analyst", "to": "trader"}
-    assert entries[4].changes_data == {"email": "analyst@acme.example", "role": "trader"}
+    # Emails are kept outside the hashed body (chain version 2, decision 0033); the body names the user's id.
+    analyst_user = User.objects.get(email="analyst@acme.example").pk
+    assert entries[2].personal_data == {"email": "new@acme.example"}
+    assert "new@acme.example" not in entries[2].changes
+    assert entries[3].changes_data == {"user": analyst_user, "from": "analyst", "to": "trader"}
+    assert entries[4].changes_data == {"user": analyst_user, "role": "trader"}
+    assert [e.personal_data for e in entries[3:]] == [{"email": "analyst@acme.example"}] * 2
+    assert {e.version for e in entries} == {2}
     assert {e.remote_addr for e in entries[2:]} == {"192.0.2.10"}
     assert head_sequence("globex") == before_globex
 
@@ -151,6 +156,10 @@ def test_the_database_refuses_update_delete_and_truncate(world):
         audit_append(action="test.append", resource_type="test", resource_id="1")
     for statement in (
         "UPDATE audit_auditentry SET action = 'x'",
+        # Erasure may rewrite only what lies outside the hash (decision 0033): never a version-2 body.
+        "UPDATE audit_auditentry SET changes = '{}' WHERE version = 2",
+        "UPDATE audit_auditentry SET redacted_by = 1 WHERE version = 2",
+        "UPDATE audit_auditentry SET hash = md5(hash) || md5(hash)",
         "DELETE FROM audit_auditentry",
         "TRUNCATE audit_auditentry",
     ):

@@ -97,9 +97,11 @@ def test_an_inserted_entry_is_named(world, five):
         )
         cursor.execute(
             "INSERT INTO audit_auditentry (sequence, at, actor_kind, actor_id, actor_display, action,"
-            " resource_type, resource_id, changes, request_id, remote_addr, prev_hash, hash)"
+            " resource_type, resource_id, changes, request_id, remote_addr, prev_hash, hash, version,"
+            " personal)"
             " SELECT %s, at, actor_kind, actor_id, actor_display, 'test.forged', resource_type, resource_id,"
-            " changes, request_id, remote_addr, %s, %s FROM audit_auditentry WHERE sequence = %s",
+            " changes, request_id, remote_addr, %s, %s, version, personal FROM audit_auditentry"
+            " WHERE sequence = %s",
             [five + 2, predecessor.hash, forged, five + 1],
         )
 

@@ -59,6 +59,8 @@ SITE_PATHS = {
     "ingestion/runs/<int:run_id>/quarantine/": "/ingestion/runs/999999999/quarantine/",  # 404
     "settings/": "/settings/",
     "settings/audit/": "/settings/audit/",
+    "settings/export/": "/settings/export/",
+    "settings/export/request/": "/settings/export/request/",  # POST only: 405
     "settings/tokens/": "/settings/tokens/",  # POST only: 405
     "settings/tokens/<int:token_id>/revoke/": "/settings/tokens/1/revoke/",  # POST only: 405
     "settings/members/invite/": "/settings/members/invite/",  # POST only: 405

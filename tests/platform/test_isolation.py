@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.routes import (
     DOCS_ROUTES,
+    GLOBEX_EXPORT,
     GLOBEX_FOLLOWED_KEY,
     GLOBEX_NOTICE,
     GLOBEX_PPA,
@@ -126,6 +127,21 @@ def _globex_webhook(db: None) -> None:
             duration_ms=5,
             response_body="globex",
         )
+
+
+@pytest.fixture(autouse=True)
+def _globex_export(world: Any) -> None:
+    from apps.exports.models import TenantExport
+    from tenants.models import Tenant
+
+    TenantExport.objects.create(
+        pk=GLOBEX_EXPORT,
+        tenant=Tenant.objects.get(pk=world.globex.pk),
+        schema_name="globex",
+        status="succeeded",
+        file_path="/nonexistent/globex-export.zip",
+        sha256="0" * 64,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -120,6 +120,15 @@ def _follows(api: Any, world: World, o: AcmeObjects) -> None:
         _post(api, world, "/api/v2/watchlist", {"curve_key": key, "threshold_pct": 1})
 
 
+def _exports(api: Any, world: World, o: AcmeObjects) -> None:
+    from apps.exports.models import TenantExport
+    from tenants.models import Tenant
+
+    acme = Tenant.objects.get(pk=world.acme.pk)
+    for _ in range(4):
+        TenantExport.objects.create(tenant=acme, schema_name="acme", status="failed", error="listed")
+
+
 def _webhooks(api: Any, world: World, o: AcmeObjects) -> None:
     for port in (10, 11, 12, 13):
         webhook_endpoint(api, world, url=f"http://127.0.0.1:{port}/hook")
@@ -262,6 +271,7 @@ LIST_CASES: dict[str, ListCase] = {
     # the page (webhook endpoints); the endpoint, then the page (its attempts with their messages; its
     # messages after a sequence)
     "api/v2/webhooks": ListCase(lambda o: "/api/v2/webhooks", "v2", 4, _webhooks),
+    "api/v2/exports": ListCase(lambda o: "/api/v2/exports", "v2", 4, _exports),
     "api/v2/webhooks/<str:endpoint_id>/deliveries": ListCase(
         lambda o: f"/api/v2/webhooks/{o.webhook_id}/deliveries", "v2", 5, _webhook_attempts
     ),

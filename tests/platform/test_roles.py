@@ -19,6 +19,7 @@ def test_roles_grant_the_original_permissions_cumulatively():
         "usage:read",
         "webhooks:manage",
         "audit:read",
+        "tenant:export",
     }
 
     assert role_permissions("viewer") == viewer

@@ -46,6 +46,7 @@ class AcmeObjects:
     valuation_id: str
     notice_id: int  # a notice of acme's admin, who follows ``curve_key``
     webhook_id: str  # an endpoint of acme's (nobody listens at its URL)
+    export_id: str  # a finished export of acme's (written in this process, not by a worker)
 
 
 def german_power_curve() -> tuple[str, str]:
@@ -127,6 +128,20 @@ def webhook_endpoint(api: Any, world: World, *, url: str = "http://127.0.0.1:9/h
     return str(created.json()["data"]["id"])
 
 
+def tenant_export_done(world: World) -> str:
+    """A finished export of acme's: requested as its admin, then written here (the suites' transaction
+    never commits, so no worker would see it)."""
+    from apps.accounts.models import User
+    from apps.exports.services import tenant_export_request, tenant_export_run
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(pk=world.acme.pk)
+    admin = User.objects.get(email=world.acme.members["admin"].email)
+    export = tenant_export_request(tenant=tenant, actor=admin)
+    assert tenant_export_run(export_id=str(export.pk)).status == "succeeded"
+    return str(export.pk)
+
+
 def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
     feeds_load()  # the fundamentals routes' data: every recorded fetch, into the caller's lakehouse
     drought_indices_write()
@@ -147,4 +162,5 @@ def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
         valuation_id=valuation_id,
         notice_id=followed_with_notice(api, world, curve_key=curve_key),
         webhook_id=webhook_endpoint(api, world),
+        export_id=tenant_export_done(world),
     )

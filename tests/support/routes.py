@@ -48,6 +48,8 @@ GLOBEX_NOTICE = 999_003
 # A webhook endpoint of globex's and one delivery attempt of it, created in its schema by _globex_webhook.
 GLOBEX_WEBHOOK = "8c2d0a3f-0000-4000-8000-00000000d001"
 GLOBEX_WEBHOOK_DELIVERY = 999_004
+# An export of globex's (a row only: the suites never reach its file), created by _globex_export.
+GLOBEX_EXPORT = "5e1f7a2b-0000-4000-8000-00000000e001"
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}
 
 
@@ -334,6 +336,15 @@ ROUTES = [
     Route("api/v2/audit", "get", lambda w: "/api/v2/audit?limit=100"),
     Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export"),
     Route("api/v2/audit/export", "get", lambda w: "/api/v2/audit/export?format=csv"),
+    # Tenant exports (public table, scoped by tenant): acme's admin may queue one of its own (202).
+    Route("api/v2/exports", "get", lambda w: "/api/v2/exports"),
+    Route("api/v2/exports", "post", lambda w: "/api/v2/exports", allowed=(202,)),
+    Route("api/v2/exports/<str:export_id>", "get", lambda w: f"/api/v2/exports/{GLOBEX_EXPORT}"),
+    Route(
+        "api/v2/exports/<str:export_id>/download",
+        "get",
+        lambda w: f"/api/v2/exports/{GLOBEX_EXPORT}/download",
+    ),
 ]
 ROUTES += [Route(pattern, method, path) for pattern, method, path in FEED_ROUTES]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
@@ -509,6 +520,9 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/webhooks/<str:endpoint_id>/events": lambda o: f"/api/v2/webhooks/{o.webhook_id}/events",
     "api/v2/audit": lambda o: "/api/v2/audit",
     "api/v2/audit/export": lambda o: "/api/v2/audit/export",
+    "api/v2/exports": lambda o: "/api/v2/exports",
+    "api/v2/exports/<str:export_id>": lambda o: f"/api/v2/exports/{o.export_id}",
+    "api/v2/exports/<str:export_id>/download": lambda o: f"/api/v2/exports/{o.export_id}/download",
     # Public documentation: the same for everyone.
     "api/v2/schema/": lambda o: "/api/v2/schema/",
     "api/v2/docs/": lambda o: "/api/v2/docs/",

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, WEBHOOKS_MANAGE
+from apps.accounts.roles import MEMBERS_MANAGE
 from apps.accounts.sso.discovery import Discovery, SsoProviderError, issuer_discover
 from apps.accounts.sso.selectors import sso_config_get
 from apps.accounts.sso.services import sso_config_save
@@ -31,8 +31,6 @@ def _page(
 ) -> HttpResponse:
     config = sso_config_get(tenant=ctx.tenant)
     context = {
-        "can_read_audit": ctx.can(AUDIT_READ),
-        "can_manage_webhooks": ctx.can(WEBHOOKS_MANAGE),
         "config": config,
         "form": form or SsoConfigForm.for_config(config),
         "check": check,

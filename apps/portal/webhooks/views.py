@@ -8,15 +8,13 @@ is in the answer to the create and rotate forms only (``Cache-Control: no-store`
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from apps.accounts.roles import AUDIT_READ, MEMBERS_MANAGE, WEBHOOKS_MANAGE
+from apps.accounts.roles import WEBHOOKS_MANAGE
 from apps.portal.access import form_add_issues, portal_view
 from apps.portal.webhooks.forms import ISSUE_FIELDS, EndpointForm
 from apps.webhooks.models import WebhookEndpoint
@@ -42,10 +40,6 @@ DELIVERIES_SHOWN = 50
 OVERLAP_HOURS = int(ROTATION_OVERLAP.total_seconds() // 3600)
 
 
-def _nav(ctx: RequestContext) -> dict[str, Any]:
-    return {"can_read_audit": ctx.can(AUDIT_READ), "can_manage_sso": ctx.can(MEMBERS_MANAGE)}
-
-
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"  # a signing secret is in this page, shown once
     return response
@@ -55,7 +49,6 @@ def _list_page(
     request: HttpRequest, ctx: RequestContext, *, form: EndpointForm | None = None, status: int = 200
 ) -> HttpResponse:
     context = {
-        **_nav(ctx),
         "endpoints": list(webhook_endpoint_list_with_last_delivery()),
         "form": form or EndpointForm(),
     }
@@ -73,7 +66,6 @@ def _detail_page(
     status: int = 200,
 ) -> HttpResponse:
     context = {
-        **_nav(ctx),
         "endpoint": endpoint,
         "form": form
         or EndpointForm(
