@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.selectors import membership_for
-from apps.portal.signin import signin_limits
+from apps.accounts.signin import signin_limits
 from aurum.api.throttling import limits_refusal, limits_take
 
 
