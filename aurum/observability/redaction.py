@@ -12,7 +12,7 @@ of a structlog event, the request objects Django adds to its records included.
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -52,7 +52,7 @@ def _redact_value(value: Any) -> Any:
     return redact_secrets(repr(value))  # what the JSON renderer would write (repr), without its secrets
 
 
-def redact_event(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_event(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor: every value of the event, redacted."""
     return {key: _redact_value(value) for key, value in event_dict.items()}
 

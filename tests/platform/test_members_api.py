@@ -44,7 +44,9 @@ def _invite(api, world, django_capture_on_commit_callbacks, email: str = NEW, ro
         )
     assert response.status_code == 201, response.content
     (message,) = [m for m in mail.outbox if m.to == [email.strip().lower()]]
-    token = re.search(r"http://acme\.localhost/invitations/([^/\s]+)/", message.body).group(1)
+    found = re.search(r"http://acme\.localhost/invitations/([^/\s]+)/", str(message.body))
+    assert found is not None, message.body
+    token = found.group(1)
     return response.json()["data"], token
 
 

@@ -159,7 +159,9 @@ def test_an_invitation_token_and_the_new_password_are_not_logged(
             **world.acme.auth("admin"),
         )
     (message,) = mail.outbox
-    link_token = re.search(r"/invitations/([^/\s]+)/", message.body).group(1)
+    found = re.search(r"/invitations/([^/\s]+)/", str(message.body))
+    assert found is not None, message.body
+    link_token = found.group(1)
     page = api.get(f"/invitations/{link_token}/", HTTP_HOST=world.acme.host)
     weak = api.post(
         f"/invitations/{link_token}/",
