@@ -394,3 +394,19 @@ def test_a_portal_session_of_a_non_member_is_no_credential_here_so_the_password_
     assert "already has an Aurum account" in _problem(without, 400, "invalid")["detail"]
     assert with_password.status_code == 201
     assert Membership.objects.get(user=user, tenant_id=world.acme.pk).role == "analyst"
+
+
+def test_accepting_on_the_platform_host_without_a_credential_finds_no_invitation(
+    world, api, django_capture_on_commit_callbacks
+):
+    data, token = _invite(api, world, django_capture_on_commit_callbacks)
+
+    response = api.post(
+        "/api/v2/invitations/accept",
+        {"token": token, "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="198.51.100.9",
+    )
+
+    assert response.status_code == 404
+    assert Invitation.objects.get(pk=data["id"]).accepted_at is None

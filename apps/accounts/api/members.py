@@ -43,6 +43,7 @@ from aurum.api.responses import object_response, v2_list_response
 from aurum.api.throttling import Limit, limits_refusal, limits_take
 from aurum.api.views import ApiView
 from aurum.errors import InvalidInputError, NotFoundError, RateLimitedError
+from tenants.models import Tenant
 
 # A cursor of one list is refused by the other.
 MEMBER_LIST_FILTERS = {"list": "members"}
@@ -189,7 +190,7 @@ class InvitationAcceptApi(ApiView):
         per_ip = [signin_ip_limit(client_ip=client_ip)] if context is None else []
         _refuse_if_locked(per_ip)
         try:
-            invitation = invitation_for_link(tenant=request.tenant, token=data.validated_data["token"])  # type: ignore[attr-defined]
+            invitation = invitation_for_link(tenant=_host_tenant(request), token=data.validated_data["token"])
         except NotFoundError:
             limits_take(per_ip)
             raise
@@ -214,6 +215,15 @@ class InvitationAcceptApi(ApiView):
             status=status.HTTP_201_CREATED,
             headers={"Cache-Control": "private, no-store"},
         )
+
+
+def _host_tenant(request: Request) -> Tenant:
+    """The tenant the request resolved to (its host's, or its credential's); on the platform's host without a
+    credential there is none, and no invitation to find."""
+    tenant = getattr(request._request, "tenant", None)
+    if not isinstance(tenant, Tenant):
+        raise NotFoundError("Open the invitation link on the workspace's own host, where it was sent from.")
+    return tenant
 
 
 def _accept_page(request: Request) -> str:
