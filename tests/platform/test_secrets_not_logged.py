@@ -6,12 +6,14 @@ The secrets: an API token (created, then sent in Authorization, to the test clie
 server), a portal password (right and wrong), a webhook endpoint's signing secret (created, rotated, used to
 sign a delivery to a real receiver), an invitation link's token (the portal's accept page, which has the token
 in its path, and the API's accept) with the new member's password, and a feed's API key (EIA takes it in the
-query string, which httpx logs).
+query string, which httpx logs). The spans of the same URLs (tracing on) carry neither the key nor the
+link's token.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ from apps.webhooks.services.messages import webhook_event_fanout
 from aurum.events.outbox import outbox_append
 from tests.support.feeds import fetch_recorded
 from tests.support.lake import private_lake
+from tests.support.observability import read_spans, tracing_to
 from tests.support.webhooks import Receiver
 
 PASSWORD = "a long new passphrase 81"
@@ -198,3 +201,25 @@ def test_a_feeds_api_key_in_the_query_string_is_not_logged(world, tmp_path, ever
     text = every_line()
     assert "api_key=[redacted]" in text  # httpx's request line, at DEBUG, without the key
     _assert_absent(text, key)
+
+
+def test_spans_carry_urls_without_the_key_or_the_link_token(world, api, tmp_path):
+    key = "eia-key-not-in-spans-77c1"
+    link_token = signing.dumps(987_655, salt=INVITATION_SALT)  # well formed, names no invitation
+    spans_file = tmp_path / "spans.jsonl"
+
+    # An outgoing request with its key in the query string, as the feeds send EIA's and FRED's (their recorded
+    # transport is not traced: httpx's instrumentation wraps the real one), and a portal page with a token.
+    with tracing_to(spans_file), Receiver() as receiver:
+        sent = httpx.post(f"{receiver.url}?series=NG&api_key={key}", json={})
+        page = api.get(f"/invitations/{link_token}/", HTTP_HOST=world.acme.host)
+
+    assert (sent.status_code, page.status_code) == (200, 404)
+    spans = read_spans(spans_file)
+    client = [s for s in spans if s["kind"] == "SpanKind.CLIENT" and s["name"] == "POST"]
+    server = [s for s in spans if s["kind"] == "SpanKind.SERVER"]
+    assert client and server
+    text = spans_file.read_text()
+    assert "api_key=[redacted]" in json.dumps([s["attributes"] for s in client])
+    assert "/invitations/[redacted]/" in json.dumps([s["attributes"] for s in server])
+    _assert_absent(text, key, link_token, link_token.split(":")[-1])
