@@ -410,3 +410,14 @@ def test_accepting_on_the_platform_host_without_a_credential_finds_no_invitation
 
     assert response.status_code == 404
     assert Invitation.objects.get(pk=data["id"]).accepted_at is None
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_an_id_beyond_any_row_is_a_404(world, api, method):
+    response = getattr(api, method)(
+        "/api/v2/members/99999999999999999999", {"role": "viewer"}, format="json", **_admin(world)
+    )
+    withdrawn = api.delete("/api/v2/invitations/99999999999999999999", **_admin(world))
+
+    _problem(response, 404, "not-found")
+    _problem(withdrawn, 404, "not-found")
