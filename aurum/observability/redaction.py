@@ -17,26 +17,41 @@ from typing import Any
 
 REDACTED = "[redacted]"
 _VALUE = r"[^&\s\"'#<>]+"
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# (a substring of the lower-cased text without which the pattern cannot match, the pattern, its replacement):
+# the cheap test first, so a line without any secret-shaped text costs a few substring searches.
+_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
+        "=",
         re.compile(
             r"(?i)([?&;](?:api[_-]?key|key|token|access_token|secret|password|client_secret|sig|signature)=)"
             + _VALUE
         ),
         rf"\1{REDACTED}",
     ),
-    (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), rf"\1{REDACTED}"),
-    (re.compile(r"\b(aurum_[0-9a-f]{12}_)[A-Za-z0-9_\-]+"), rf"\1{REDACTED}"),
-    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_\-]+"), f"whsec_{REDACTED}"),
+    ("bearer", re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), rf"\1{REDACTED}"),
+    ("aurum_", re.compile(r"\b(aurum_[0-9a-f]{12}_)[A-Za-z0-9_\-]+"), rf"\1{REDACTED}"),
+    ("whsec_", re.compile(r"\bwhsec_[A-Za-z0-9+/=_\-]+"), f"whsec_{REDACTED}"),
     # django.core.signing: <value>:<timestamp>:<signature> (base64 pieces; the signature is 43 characters),
-    # its colons as they are or percent-encoded (a client may encode them in a path).
-    (re.compile(r"(?i)[A-Za-z0-9_\-]+(?::|%3A)[A-Za-z0-9]+(?::|%3A)[A-Za-z0-9_\-]{27,}"), REDACTED),
+    # its colons as they are or percent-encoded (a client may encode them in a path). The look-behind starts
+    # a match only at a value's first character (no backtracking from every position).
+    (
+        ":",
+        re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]+:[A-Za-z0-9]+:[A-Za-z0-9_\-]{27,}"),
+        REDACTED,
+    ),
+    (
+        "%3a",
+        re.compile(r"(?i)(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]+%3A[A-Za-z0-9]+%3A[A-Za-z0-9_\-]{27,}"),
+        REDACTED,
+    ),
 )
 
 
 def redact_secrets(text: str) -> str:
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    lowered = text.lower()
+    for trigger, pattern, replacement in _PATTERNS:
+        if trigger in lowered:
+            text = pattern.sub(replacement, text)
     return text
 
 
