@@ -172,12 +172,20 @@ def invitation_revoke_as(*, credential: Credential, invitation_id: int) -> Invit
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, password: str, full_name: str = "") -> Membership:
+def invitation_accept(
+    *, invitation: Invitation, password: str, full_name: str = "", signed_in: User | None = None
+) -> Membership:
     """Accept an open invitation: a new user sets their password; a user who already has an Aurum account
-    (another tenant's member) confirms theirs. Creates the membership with the invited role; once only."""
+    (another tenant's member) confirms theirs, unless ``signed_in`` is that user (their credential already
+    proved who they are). Creates the membership with the invited role; once only."""
     locked = Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation.pk)
     if not locked.is_open():
         raise ConflictError(invitation_closed_reason(locked), slug="invitation-closed")
+    if signed_in is not None and signed_in.email != locked.email:
+        raise ForbiddenError(
+            f"This invitation is for another email address; you are signed in as {signed_in.email}.",
+            slug="invitation-other-user",
+        )
     user = User.objects.filter(email=locked.email).first()
     if user is None:
         try:
@@ -185,7 +193,7 @@ def invitation_accept(*, invitation: Invitation, password: str, full_name: str =
         except ValidationError as error:
             raise InvalidInputError.of(*(Issue("password", message) for message in error.messages)) from None
         user = User.objects.create_user(locked.email, password, full_name=full_name.strip())
-    elif not user.is_active or not user.check_password(password):
+    elif signed_in is None and (not user.is_active or not user.check_password(password)):
         raise InvalidInputError.field(
             "password",
             f"{locked.email} already has an Aurum account: enter its password to join {locked.tenant.name}.",

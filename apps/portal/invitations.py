@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.members import invitation_accept, invitation_closed_reason
 from apps.accounts.selectors import invitation_for_link, user_has_account
-from apps.portal.signin import signin_limits
+from apps.accounts.signin import signin_limits
 from aurum.api.throttling import limits_refusal, limits_take
 from aurum.errors import ConflictError, InvalidInputError, NotFoundError
 

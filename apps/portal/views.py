@@ -11,8 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.selectors import membership_for
+from apps.accounts.signin import signin_limits
 from apps.accounts.sso.selectors import sso_config_for_sign_in
-from apps.portal.signin import signin_limits
 from apps.portal.sso.signin import SSO_ERRORS, provider_logout_url
 from aurum.api.throttling import limits_refusal, limits_take
 

@@ -4,6 +4,8 @@ import logging
 
 import structlog
 
+from aurum.observability.redaction import redact_event
+
 _SHARED_PROCESSORS: list[structlog.types.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -41,6 +43,7 @@ def structured_formatter(renderer: str = "json") -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_event,  # last before rendering: nothing rendered carries a secret (redaction.py)
             final,
         ],
     )

@@ -48,6 +48,8 @@ from opentelemetry.sdk.trace.export import (
 from pyiceberg.table import Table
 from wrapt import wrap_function_wrapper
 
+from aurum.observability.redaction import redact_secrets
+
 log = structlog.get_logger(__name__)
 
 LAKEHOUSE_TRACER = "aurum.lakehouse"
@@ -147,6 +149,23 @@ class Tracing:
 _installed: Tracing | None = None
 
 
+# The URL attributes of HTTP spans, old and new semantic conventions.
+_URL_ATTRIBUTES = ("http.url", "url.full", "http.target", "url.path", "url.query")
+
+
+def span_urls_redact(span: Any, *_: Any) -> None:
+    """Instrumentation hook: the span's URL attributes without their secrets (redaction.py)."""
+    attributes = getattr(span, "attributes", None) or {}
+    for name in _URL_ATTRIBUTES:
+        value = attributes.get(name)
+        if isinstance(value, str) and (redacted := redact_secrets(value)) != value:
+            span.set_attribute(name, redacted)
+
+
+async def _span_urls_redact(span: Any, *_: Any) -> None:
+    span_urls_redact(span)
+
+
 def tracing_configure(role: str, exporter: str | None = None) -> Tracing | None:
     """Install a tracer provider and the instrumentation for this process, once; None when the exporter is
     ``none`` (nothing is installed). ``exporter`` defaults to ``AURUM_OTEL_EXPORTER``."""
@@ -160,6 +179,12 @@ def tracing_configure(role: str, exporter: str | None = None) -> Tracing | None:
     provider.add_span_processor(BatchSpanProcessor(chosen))
     trace.set_tracer_provider(provider)
     instrumentors: list[BaseInstrumentor | IcebergCommitInstrumentor] = []
+    # URLs in spans lose their secrets as log lines do (an EIA key in a query string, an invitation's token
+    # in a path): the hooks run once the instrumentation has set the span's URL attributes.
+    hooks: dict[type, dict[str, Any]] = {
+        DjangoInstrumentor: {"request_hook": span_urls_redact},
+        HTTPXClientInstrumentor: {"request_hook": span_urls_redact, "async_request_hook": _span_urls_redact},
+    }
     for instrumentor in (
         DjangoInstrumentor(),
         CeleryInstrumentor(),
@@ -168,7 +193,9 @@ def tracing_configure(role: str, exporter: str | None = None) -> Tracing | None:
         HTTPXClientInstrumentor(),
     ):
         if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument(tracer_provider=provider, skip_dep_check=True)
+            instrumentor.instrument(
+                tracer_provider=provider, skip_dep_check=True, **hooks.get(type(instrumentor), {})
+            )
             instrumentors.append(instrumentor)
     iceberg = IcebergCommitInstrumentor()
     iceberg.instrument()

@@ -388,20 +388,40 @@ LOGGING = {
             "renderer": AURUM_LOG_FORMAT,
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    # Secrets never logged (aurum/observability/redaction.py): the console handler rewrites every record it
+    # writes; the loggers that write URLs and paths rewrite theirs before any handler (tests' capture too).
+    "filters": {"redact_secrets": {"()": "aurum.observability.redaction.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "structured",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": AURUM_LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.server": {"level": "WARNING"},
-        "uvicorn.access": {"level": "WARNING"},
+        "django.server": {"level": "WARNING", "filters": ["redact_secrets"]},
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
+        "aurum.access": {"filters": ["redact_secrets"]},
+        "uvicorn.access": {"level": "WARNING", "filters": ["redact_secrets"]},
+        "uvicorn.error": {"filters": ["redact_secrets"]},
         # httpx logs each request's full URL at INFO: EIA and FRED take their API key in the query string.
-        # The feeds log the URL without it themselves (apps/feeds/adapters/base.py).
-        "httpx": {"level": "WARNING"},
+        # The feeds log the URL without it themselves (apps/feeds/adapters/base.py); at any level the filter
+        # takes the key out of httpx's line.
+        "httpx": {"level": "WARNING", "filters": ["redact_secrets"]},
     },
 }
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# Portal sessions: a working day at most, and gone when the browser closes; sent on top-level navigation from
+# elsewhere (an emailed link) but not on other sites' forms or requests. Signing in starts a new session key.
+SESSION_COOKIE_AGE = env.int("AURUM_SESSION_HOURS", default=10) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "aurum.api.problems.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (docs/decisions/0019-portal-stack.md): nothing leaves the host, no inline script or

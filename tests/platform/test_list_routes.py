@@ -72,6 +72,13 @@ def _members(api: Any, world: World, o: AcmeObjects) -> None:
         membership_create(user=user, tenant=tenant, role="viewer")
 
 
+def _invitations(api: Any, world: World, o: AcmeObjects) -> None:
+    for name in ("quant", "risk", "ops"):
+        body = {"email": f"{name}@newcomers.example", "role": "viewer"}
+        created = api.post("/api/v2/invitations", body, format="json", **world.acme.auth("admin"))
+        assert created.status_code == 201, created.content
+
+
 def _audit_entries(api: Any, world: World, o: AcmeObjects) -> None:
     from django_tenants.utils import schema_context
 
@@ -182,6 +189,8 @@ LIST_CASES: dict[str, ListCase] = {
     "api/v2/tokens": ListCase(lambda o: "/api/v2/tokens", "v2", 4, _tokens),
     # the page (users joined)
     "api/v2/members": ListCase(lambda o: "/api/v2/members", "v2", 4, _members),
+    # the page (inviters joined)
+    "api/v2/invitations": ListCase(lambda o: "/api/v2/invitations", "v2", 4, _invitations),
     # the tenant's entitlements, the page
     "api/v2/ingest/runs": ListCase(lambda o: "/api/v2/ingest/runs", "v2", 5, _ingest_run),
     # curve reads: the entitlements, the Iceberg catalog's pointer to the table read

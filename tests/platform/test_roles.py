@@ -32,7 +32,7 @@ def test_roles_grant_the_original_permissions_cumulatively():
 @pytest.mark.parametrize(
     ("role", "status"), [("viewer", 403), ("analyst", 403), ("trader", 403), ("admin", 200)]
 )
-def test_member_list_needs_admin_read(world, api, role, status):
+def test_member_list_needs_members_manage(world, api, role, status):
     assert api.get("/api/v2/members", **world.acme.auth(role)).status_code == status
 
 

@@ -178,3 +178,64 @@ def test_production_redirects_to_https_sends_hsts_and_lets_health_probes_through
     assert original_probes == {"/health": 200, "/healthz": 200, "/live": 200, "/livez": 200}
     assert "Strict-Transport-Security" not in probe  # only ever sent over TLS
     assert behind_tls["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+SESSION_SETTINGS = (
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "CSRF_COOKIE_SAMESITE",
+    "SESSION_COOKIE_AGE",
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+)
+
+
+def test_production_sessions_are_secure_lax_and_last_a_working_day(monkeypatch):
+    production = _production_settings(monkeypatch)
+    # The session length is read by the base settings, once per process: a fresh one reads the environment.
+    probe = "import aurum.wsgi; from django.conf import settings; print(settings.SESSION_COOKIE_AGE)"
+    eight = _run_all(
+        {"8h": ([str(BIN / "python"), "-c", probe], _bare_env(**DEPLOYMENT_ENV, AURUM_SESSION_HOURS="8"))}
+    )["8h"]
+
+    assert tuple(production[name] for name in SESSION_SETTINGS) == (
+        True,
+        True,
+        True,
+        "Lax",
+        "Lax",
+        36_000,
+        True,
+    )
+    assert (eight.returncode, eight.stdout.strip()) == (0, "28800"), eight.stderr
+
+
+def test_signing_in_starts_a_new_session_whose_cookie_ends_with_the_browser(
+    monkeypatch, settings, world, api
+):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    production = _production_settings(monkeypatch)
+    for name in SESSION_SETTINGS:
+        setattr(settings, name, production[name])
+    member = world.acme.members["analyst"]
+    before = api.session  # a session from before signing in (an attacker may have planted its key)
+    before["planted"] = True
+    before.save()
+
+    response = api.post(
+        "/login/", {"email": member.email, "password": member.password}, HTTP_HOST=world.acme.host
+    )
+
+    assert response.status_code == 302
+    cookie = response.cookies["sessionid"]
+    assert cookie.value != before.session_key
+    assert not Session.objects.filter(session_key=before.session_key).exists()
+    assert (cookie["secure"], cookie["httponly"], cookie["samesite"]) == (True, True, "Lax")
+    assert cookie["max-age"] == "" and cookie["expires"] == ""  # a browser-session cookie
+    stored = Session.objects.get(session_key=cookie.value)
+    assert abs(stored.expire_date - (timezone.now() + timedelta(hours=10))) < timedelta(minutes=1)

@@ -82,3 +82,18 @@ def test_sign_in_is_not_throttled_when_redis_is_down(world, api, member, setting
 
     assert [r.status_code for r in failures] == [401] * 12
     assert success.status_code == 302
+
+
+def test_a_locked_out_email_signs_in_again_once_the_window_has_passed(world, api, member, settings):
+    settings.AURUM_SIGNIN_FAILURES_PER_EMAIL = 2
+    settings.AURUM_SIGNIN_WINDOW_SECONDS = 2  # one more attempt per second once locked
+    failures = [_sign_in(api, world, member, "wrong-password", f"10.5.0.{i}") for i in range(2)]
+    locked = _sign_in(api, world, member, PASSWORD, "10.5.1.1")
+    wait = int(locked["Retry-After"])
+
+    time.sleep(wait + 0.1)
+    unlocked = _sign_in(api, world, member, PASSWORD, "10.5.1.1")
+
+    assert [r.status_code for r in failures] == [401, 401]
+    assert locked.status_code == 429 and 1 <= wait <= 2
+    assert unlocked.status_code == 302

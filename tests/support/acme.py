@@ -39,6 +39,7 @@ class AcmeObjects:
     tenor_label: str
     ingest_run_id: int
     token_id: int
+    member_id: int  # acme's admin's membership
     scenario_id: str
     run_id: str
     other_run_id: str  # a second succeeded run of the scenario, for compare and metrics' trend
@@ -155,6 +156,7 @@ def acme_objects_create(api: Any, world: World, lake: Lake) -> AcmeObjects:
         tenor_label=tenor,
         ingest_run_id=lake.run_ids[0],
         token_id=world.acme.members["admin"].token_id,
+        member_id=world.acme.members["admin"].membership_id,
         scenario_id=scenario_id,
         run_id=run_id,
         other_run_id=other_run_id,

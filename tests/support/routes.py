@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core import signing
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from apps.accounts.selectors import INVITATION_SALT
 from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, LOCATION, AcmeObjects
 from tests.support.routes_feeds import FEED_GET_PATHS, FEED_ROUTES, OWN_GET_STATUS
 from tests.support.world import World
@@ -51,6 +53,10 @@ GLOBEX_WEBHOOK_DELIVERY = 999_004
 # An export of globex's (a row only: the suites never reach its file), created by _globex_export.
 GLOBEX_EXPORT = "5e1f7a2b-0000-4000-8000-00000000e001"
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}
+# An open invitation of globex's (created in the public schema by _globex_invitation) and its link's token.
+GLOBEX_INVITATION = 999_005
+GLOBEX_INVITATION_EMAIL = "invitee@globex.example"
+GLOBEX_INVITATION_TOKEN = signing.dumps(GLOBEX_INVITATION, salt=INVITATION_SALT)
 
 
 ROUTES = [
@@ -74,6 +80,44 @@ ROUTES = [
         "put",
         lambda w: "/api/v2/sso",
         {"issuer": "https://login.acme.example/realms/acme", "client_id": "aurum-portal"},
+    ),
+    Route(
+        "api/v2/members/<int:membership_id>",
+        "get",
+        lambda w: f"/api/v2/members/{w.globex.members['admin'].membership_id}",
+    ),
+    Route(
+        "api/v2/members/<int:membership_id>",
+        "patch",
+        lambda w: f"/api/v2/members/{w.globex.members['admin'].membership_id}",
+        {"role": "viewer"},
+    ),
+    Route(
+        "api/v2/members/<int:membership_id>",
+        "delete",
+        lambda w: f"/api/v2/members/{w.globex.members['viewer'].membership_id}",
+    ),
+    Route("api/v2/invitations", "get", lambda w: "/api/v2/invitations"),
+    Route(
+        "api/v2/invitations",
+        "post",
+        lambda w: "/api/v2/invitations",
+        {"email": "intruder@example.com", "role": "viewer"},
+        allowed=(201,),
+    ),
+    Route(
+        "api/v2/invitations/<int:invitation_id>",
+        "delete",
+        lambda w: f"/api/v2/invitations/{GLOBEX_INVITATION}",
+    ),
+    # Globex's invitation token on acme's host: no such invitation here. (A password too weak to create the
+    # invitee: on globex's own host the link is valid for anyone, so the answer there is a 400.)
+    Route(
+        "api/v2/invitations/accept",
+        "post",
+        lambda w: "/api/v2/invitations/accept",
+        {"token": GLOBEX_INVITATION_TOKEN, "password": "x"},
+        allowed=(404,),
     ),
     Route("api/v2/ingest/runs", "get", lambda w: "/api/v2/ingest/runs"),
     Route("api/v2/ingest/runs", "post", lambda w: "/api/v2/ingest/runs", {"file": "x"}, allowed=(403,)),
@@ -348,6 +392,8 @@ ROUTES = [
 ]
 ROUTES += [Route(pattern, method, path) for pattern, method, path in FEED_ROUTES]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
+# Routes anyone may call, with the reason: no credential is needed, so none is checked.
+OPEN_ROUTES = {"api/v2/invitations/accept": "the emailed link's signed token is the credential"}
 
 # The original Aurum's paths: every /api/v1/ route is served at /v1/ too (aurum/urls_shared.py), so every case
 # of an /api/v1/ route is also run at its /v1/ path.
@@ -431,6 +477,8 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/tokens/<int:token_id>": lambda o: f"/api/v2/tokens/{o.token_id}",
     "api/v2/members": lambda o: "/api/v2/members",
     "api/v2/sso": lambda o: "/api/v2/sso",
+    "api/v2/members/<int:membership_id>": lambda o: f"/api/v2/members/{o.member_id}",
+    "api/v2/invitations": lambda o: "/api/v2/invitations",
     "api/v2/ingest/runs": lambda o: "/api/v2/ingest/runs",
     "api/v2/ingest/runs/<int:run_id>": lambda o: f"/api/v2/ingest/runs/{o.ingest_run_id}",
     "api/v2/curves/<str:curve_key>/lineage": (

@@ -3,18 +3,16 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.api.serializers import MemberOutput, TokenCreateInput, TokenOutput
-from apps.accounts.selectors import api_token_get_for_credential, api_token_list, membership_list
+from apps.accounts.api.serializers import TokenCreateInput, TokenOutput
+from apps.accounts.selectors import api_token_get_for_credential, api_token_list
 from apps.accounts.services import api_token_create_as, api_token_revoke_as
 from aurum.api.context import request_context
 from aurum.api.paging import page_slice, v2_page_request
-from aurum.api.permissions import Requires
 from aurum.api.responses import object_response, v2_list_response
 from aurum.api.views import ApiView
 
 # A cursor of one list is refused by the other.
 TOKEN_LIST_FILTERS = {"list": "tokens"}
-MEMBER_LIST_FILTERS = {"list": "members"}
 PAGING_PARAMETERS = [
     OpenApiParameter("limit", int, description="1-100 (10)."),
     OpenApiParameter("cursor", str, description="`meta.next_cursor` / `meta.prev_cursor` of a page."),
@@ -131,19 +129,3 @@ class TokenDetailApi(ApiView):
     def delete(self, request: Request, token_id: int) -> Response:
         api_token_revoke_as(credential=request_context(request), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MemberListApi(ApiView):
-    permission_classes = [Requires("admin:read")]
-
-    @extend_schema(responses=MemberOutput(many=True), parameters=PAGING_PARAMETERS)
-    def get(self, request: Request) -> Response:
-        page = v2_page_request(request, filters=MEMBER_LIST_FILTERS)
-        rows, has_more = page_slice(membership_list(tenant=request_context(request).tenant), page)
-        return v2_list_response(
-            request,
-            list(MemberOutput(rows, many=True).data),
-            page=page,
-            has_more=has_more,
-            filters=MEMBER_LIST_FILTERS,
-        )
