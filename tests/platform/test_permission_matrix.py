@@ -1,6 +1,5 @@
-"""The permission matrix: which permission every API route and method needs, declared here as the
-specification, and checked for every role, for a token whose scopes leave the permission out, and for no
-credential at all.
+"""The permission matrix: which permission every API route and method needs, declared here as the specification,
+and checked for every role, for a token whose scopes leave the permission out, and for no credential at all.
 
 The table is written from the product rules, not read from the views: the roles and what they grant
 (apps/accounts/roles.py, the original Aurum's RBAC, spec 3.1, pinned by tests/platform/test_roles.py) and the
@@ -8,9 +7,10 @@ rules docs/api.md states per area — curves and everything market data (curve r
 fundamentals feeds, the watchlist and its notices) need ``curves:read``; loading a vendor workbook
 ``curves:write`` in an operator tenant; scenarios and PPA contracts ``scenarios:read`` / ``write`` /
 ``delete``, running or valuing ``scenarios:run``; tokens ``tokens:own`` or ``tokens:manage``; members and
-invitations and the tenant's SSO ``members:manage``; exporting the tenant ``tenant:export``; usage ``usage:read``; webhooks ``webhooks:manage``; the audit ledger
-``audit:read``; who-am-I and the shared reference catalogs (locations, units, calendars) any member;
-accepting an invitation and the API's documentation anyone.
+invitations and the tenant's SSO ``members:manage``; exporting the tenant ``tenant:export``; usage
+``usage:read``; webhooks ``webhooks:manage``; the audit ledger ``audit:read``; who-am-I and the shared
+reference catalogs (locations, units, calendars) any member; accepting an invitation and the API's
+documentation anyone.
 
 "Allowed" is any answer but 401 and 403 (a 404 for a globex object, a 400 for a harmless body, a 409 for the
 last admin are all fine). Each case runs in the test's transaction, rolled back: mutations leave nothing.
