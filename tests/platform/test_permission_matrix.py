@@ -1,5 +1,6 @@
-"""The permission matrix: which permission every API route and method needs, declared here as the specification,
-and checked for every role, for a token whose scopes leave the permission out, and for no credential at all.
+"""The permission matrix: which permission every API route and method needs, declared here as the
+specification, and checked for every role, for a token whose scopes leave the permission out, and for no
+credential at all.
 
 The table is written from the product rules, not read from the views: the roles and what they grant
 (apps/accounts/roles.py, the original Aurum's RBAC, spec 3.1, pinned by tests/platform/test_roles.py) and the
