@@ -7,7 +7,9 @@ import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO, cast
 
+import pyarrow.fs as pafs
 import structlog
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +23,7 @@ from apps.exports.models import TenantExport
 from aurum.celery import app as celery_app
 from aurum.errors import ConflictError, GoneError
 from aurum.lakehouse.locks import advisory_xact_lock
+from aurum.lakehouse.storage import filesystem_for
 from tenants.models import Tenant
 
 log = structlog.get_logger(__name__)
@@ -84,6 +87,8 @@ def tenant_export_run(*, export_id: str) -> TenantExport:
     work = Path(tempfile.mkdtemp(prefix=f"export-{export.pk}-", dir=folder))
     try:
         archive_write(tenant=tenant, work=work, target=target)
+        size, sha256 = target.stat().st_size, file_sha256(target)
+        stored = _store(target, schema_name=tenant.schema_name)
     except Exception as error:  # any failure is recorded on the export, then re-raised for the worker log
         target.unlink(missing_ok=True)
         export.status = TenantExport.Status.FAILED
@@ -95,9 +100,8 @@ def tenant_export_run(*, export_id: str) -> TenantExport:
         shutil.rmtree(work, ignore_errors=True)
     now = timezone.now()
     export.status = TenantExport.Status.SUCCEEDED
-    export.file_path = str(target)
-    export.size = target.stat().st_size
-    export.sha256 = file_sha256(target)
+    export.file_path = stored
+    export.size, export.sha256 = size, sha256
     export.finished_at = now
     export.expires_at = now + timedelta(days=settings.AURUM_EXPORT_DAYS)
     with transaction.atomic():
@@ -114,18 +118,40 @@ def tenant_export_run(*, export_id: str) -> TenantExport:
     return export
 
 
-def tenant_export_download_open(*, export: TenantExport) -> Path:
+def _store(archive: Path, *, schema_name: str) -> str:
+    """Move the finished archive into the warehouse (``exports/<schema>/``: a folder or the S3 bucket, so any
+    web process can serve it); its URI."""
+    uri = f"{settings.AURUM_WAREHOUSE.rstrip('/')}/exports/{schema_name}/{archive.name}"
+    filesystem, path = filesystem_for(uri)
+    filesystem.create_dir(path.rpartition("/")[0], recursive=True)
+    with archive.open("rb") as source, filesystem.open_output_stream(path) as target:
+        shutil.copyfileobj(source, target, length=1 << 20)
+    archive.unlink()
+    return uri
+
+
+def _exists(location: str) -> bool:
+    filesystem, path = filesystem_for(location)
+    return bool(filesystem.get_file_info(path).type == pafs.FileType.File)
+
+
+def export_file_open(location: str) -> BinaryIO:
+    """The stored archive for reading (a warehouse URI, or a local path of an export made before 0040)."""
+    filesystem, path = filesystem_for(location)
+    return cast(BinaryIO, filesystem.open_input_file(path))
+
+
+def tenant_export_download_open(*, export: TenantExport) -> str:
     """Record the download of a finished export in the tenant's ledger and give its file: ConflictError
     while it is not finished, GoneError once it expired or its file is gone."""
     if export.status != TenantExport.Status.SUCCEEDED:
         raise ConflictError(
             f"The export is {export.status}: nothing to download yet.", slug="export-not-ready"
         )
-    path = Path(export.file_path)
     if (
         (export.expires_at and export.expires_at <= timezone.now())
         or not export.file_path
-        or not path.is_file()
+        or not _exists(export.file_path)
     ):
         raise GoneError("The export has expired; request a new one.", slug="export-expired")
     with transaction.atomic():
@@ -136,7 +162,7 @@ def tenant_export_download_open(*, export: TenantExport) -> Path:
             changes={"sha256": export.sha256},
             schema_name=export.schema_name,
         )
-    return path
+    return export.file_path
 
 
 def tenant_export_prune(*, now: datetime | None = None) -> int:
@@ -145,7 +171,9 @@ def tenant_export_prune(*, now: datetime | None = None) -> int:
     removed = 0
     expired = TenantExport.objects.filter(expires_at__lte=now).exclude(file_path="")
     for export in expired.iterator():
-        Path(export.file_path).unlink(missing_ok=True)
+        filesystem, path = filesystem_for(export.file_path)
+        if filesystem.get_file_info(path).type == pafs.FileType.File:
+            filesystem.delete_file(path)
         TenantExport.objects.filter(pk=export.pk).update(file_path="")
         removed += 1
     return removed

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from apps.accounts.roles import TENANT_EXPORT
 from apps.exports.api.serializers import TenantExportOutput
 from apps.exports.selectors import tenant_export_get, tenant_export_list
-from apps.exports.services import tenant_export_download_open, tenant_export_request
+from apps.exports.services import export_file_open, tenant_export_download_open, tenant_export_request
 from aurum.api.context import request_context
 from aurum.api.paging import page_slice, v2_page_request
 from aurum.api.responses import object_response, v2_list_response
@@ -115,8 +115,9 @@ class TenantExportDownloadV2Api(PermissionByMethodView):
     )
     def get(self, request: Request, export_id: str) -> FileResponse:
         export = tenant_export_get(tenant=request_context(request).tenant, export_id=export_id)
-        path = tenant_export_download_open(export=export)
-        response = FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+        location = tenant_export_download_open(export=export)
+        name = location.rstrip("/").rpartition("/")[2]
+        response = FileResponse(export_file_open(location), as_attachment=True, filename=name)
         response["Content-Type"] = "application/zip"
         response["Cache-Control"] = "private, no-store"
         response["X-Export-Sha256"] = export.sha256
