@@ -82,6 +82,7 @@ class FetchRun(models.Model):
     window_end = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     rows = models.PositiveIntegerField(default=0)
+    rows_quarantined = models.PositiveIntegerField(default=0)
     request_count = models.PositiveIntegerField(default=0)
     requests = models.JSONField(default=list, help_text="each request's URL (no secrets) and response sha256")
     error_code = models.CharField(max_length=64, blank=True)
@@ -105,6 +106,26 @@ class FetchRun(models.Model):
     def __str__(self) -> str:
         window = f"[{self.window_start:%Y-%m-%d %H:%M}, {self.window_end:%Y-%m-%d %H:%M})"
         return f"{self.provider} {self.dataset} {window}"
+
+
+class FeedQuarantineRow(models.Model):
+    """A fetched row held back by its dataset contract's quality rules (apps/feeds/contracts.py), with the
+    rules it failed. A later fetch of the same window replaces the window's quarantined rows."""
+
+    fetch_run = models.ForeignKey(FetchRun, on_delete=models.CASCADE, related_name="quarantined")
+    provider = models.CharField(max_length=16)
+    dataset = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    row = models.JSONField(help_text="the row as it would have been written")
+    reasons = models.JSONField(default=list, help_text="the names of the rules it failed")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["provider", "dataset", "window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.dataset} {','.join(self.reasons)}"
 
 
 class Watermark(models.Model):

@@ -55,6 +55,7 @@ SHARED_APPS = [
     "apps.ingestion",
     "apps.usage",
     "apps.feeds",
+    "apps.datasets",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -260,6 +261,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every tenant's audit chain, recomputed nightly; a broken chain logs an error and raises
     # `audit.chain.broken` (apps/audit/tasks.py).
     "audit-verify-nightly": {"task": "audit.verify_all", "schedule": crontab(hour=2, minute=17)},
+    # Dataset contracts (decision 0035): `dataset.late` / `dataset.recovered` once per publication.
+    "datasets-freshness": {"task": "datasets.freshness_evaluate", "schedule": 60.0},
+    # Backfill windows whose worker died, or whose message was lost, are queued again (decision 0036).
+    "datasets-backfill-sweep": {"task": "datasets.backfill_sweep", "schedule": 60.0},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -278,6 +283,8 @@ AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {
             "ppa.valuation.completed",
             "webhook.endpoint.disabled",
             "quota.threshold",
+            "dataset.late",
+            "dataset.recovered",
         )
     },
 }
@@ -410,6 +417,12 @@ AURUM_FEEDS_BACKOFF_SECONDS = env.float("AURUM_FEEDS_BACKOFF_SECONDS", default=1
 AURUM_FEEDS_TIMEOUT_SECONDS = env.float("AURUM_FEEDS_TIMEOUT_SECONDS", default=30.0)
 # A fetch still running after this long lost its worker: its window may be claimed again.
 AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS", default=1800)
+# Backfills (decision 0036): at most this many windows per backfill; a window running longer than the claim
+# timeout lost its worker and is queued again by the sweep; EOD workbooks are read from this folder (the
+# `backfill` command takes another with --folder).
+AURUM_BACKFILL_MAX_WINDOWS = env.int("AURUM_BACKFILL_MAX_WINDOWS", default=1000)
+AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS", default=1800)
+AURUM_BACKFILL_EOD_DIR = env.str("AURUM_BACKFILL_EOD_DIR", default=str(VAR_DIR / "eod-archive"))
 
 # Mail (member invitations). The demo writes each message to a file under var/mail/ (DJANGO_EMAIL_BACKEND
 # filebased, set by aurum.devstack); tests use Django's in-memory outbox.
