@@ -22,7 +22,7 @@ class DatasetDayStateAdmin(ReadOnly):
 class WindowInline(admin.TabularInline):
     model = BackfillWindow
     extra = 0
-    fields = ["window_start", "window_end", "status", "attempts", "error_code", "source_file"]
+    fields = ("window_start", "window_end", "status", "attempts", "error_code", "source_file")
     readonly_fields = fields
     can_delete = False
 

@@ -78,8 +78,8 @@ class DatasetListV2Api(PermissionByMethodView):
         parameters=PAGING,
         responses=DATASETS,
         description="The datasets the tenant licenses (every one for operators), by id: each with its "
-        "contract (schema, calendar, expected time, SLA, quality rules), last vintage, status (`on_time`, `late`, "
-        "`recovered`) and next expected publication.",
+        "contract (schema, calendar, expected time, SLA, quality rules), last vintage, status "
+        "(`on_time`, `late`, `recovered`) and next expected publication.",
         examples=[OpenApiExample("A page", value={"data": [DATASET_EXAMPLE]}, response_only=True)],
     )
     def get(self, request: Request) -> Response:
