@@ -1,7 +1,8 @@
 """Backfills through the API (``/api/v2/backfills``): a dry run lists the windows, a backfill runs one window
 per publication period (each claimed once, with its own state), failed-only retry, cancel, a window whose
 worker died is queued again by the sweep, only the platform's operators may start one, and each action is in
-the operator tenant's audit ledger. EOD workbook folders are backfilled the same way (``manage.py backfill``)."""
+the operator tenant's audit ledger. EOD workbook folders are backfilled the same way (``manage.py
+backfill``)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def test_a_backfill_runs_each_window_and_records_its_outcome(world, api, feed_la
     )
     with schema_context("ops"):
         entry = AuditEntry.objects.get(action="backfill.create", resource_id=str(backfill_id))
-    assert entry.changes == {
+    assert json.loads(entry.changes) == {
         "dataset": "feed:fred:DGS10",
         "from": "2024-04-29",
         "to": "2024-05-03",

@@ -129,14 +129,18 @@ def test_a_vintage_on_time_raises_no_event(world):
 def test_two_evaluators_at_once_emit_each_late_event_once(committed_world):
     barrier = threading.Barrier(2, timeout=20)
     results: list[dict[str, int]] = []
+    errors: list[BaseException] = []
 
     def evaluator() -> None:
         try:
             barrier.wait()
             results.append(dataset_freshness_evaluate(now=NOW))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
         finally:
             connection.close()
 
+    assert list(DatasetDayState.objects.values_list("dataset", "publication_day", "late_at")) == []
     try:
         threads = [threading.Thread(target=evaluator) for _ in range(2)]
         for thread in threads:
@@ -144,7 +148,8 @@ def test_two_evaluators_at_once_emit_each_late_event_once(committed_world):
         for thread in threads:
             thread.join(timeout=60)
 
-        assert sum(r["late"] for r in results) == len(ALL) and len(results) == 2
+        assert errors == []
+        assert len(results) == 2 and sum(r["late"] for r in results) == len(ALL)
         late = OutboxEvent.objects.filter(tenant_schema="acme", event_type="dataset.late")
         assert sorted(late.values_list("payload__dataset", flat=True)) == ALL
     finally:
@@ -163,7 +168,10 @@ def test_a_late_dataset_reaches_the_tenants_websocket(world, asgi_server):
                 if event["type"] == "dataset.late" and event["data"]["dataset"] == "feed:fred:DGS10":
                     return event
 
-    event = asyncio.run(scenario())
+    try:
+        event = asyncio.run(scenario())
+    finally:  # the evaluation ran in a thread of its own: committed
+        asyncio.run(asyncio.to_thread(_committed_remove))
 
     assert (event["tenant"], event["data"]["publication_day"], event["data"]["status"]) == (
         "acme",
@@ -172,9 +180,21 @@ def test_a_late_dataset_reaches_the_tenants_websocket(world, asgi_server):
     )
 
 
+def _committed_remove() -> None:
+    try:
+        OutboxEvent.objects.filter(event_type__startswith="dataset.").delete()
+        DatasetDayState.objects.all().delete()
+    finally:
+        connection.close()
+
+
 def _late_and_relay() -> None:
     dataset_freshness_evaluate(now=NOW)
-    outbox_relay(ids=list(OutboxEvent.objects.filter(event_type="dataset.late").values_list("pk", flat=True)))
+    try:
+        late = OutboxEvent.objects.filter(event_type="dataset.late").values_list("pk", flat=True)
+        outbox_relay(ids=list(late))
+    finally:
+        connection.close()
 
 
 def test_a_late_dataset_is_delivered_to_a_subscribed_webhook(world, api):
