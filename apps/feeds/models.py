@@ -140,3 +140,28 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.dataset} until {self.fetched_until}"
+
+
+class ScheduledFetch(models.Model):
+    """A publication's window the calendar scheduler sent a fetch for (apps/feeds/scheduling.py): one row
+    per (provider, dataset, window), so a minute's beat never sends a window twice; sent again only after
+    ``AURUM_FEEDS_SCHEDULE_RETRY_MINUTES`` while the window has not landed."""
+
+    provider = models.CharField(max_length=16)
+    dataset = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    publication_day = models.DateField()
+    sends = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "dataset", "window_start", "window_end"], name="feeds_scheduled_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.dataset} {self.window_start:%Y-%m-%d} ×{self.sends}"

@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # `audit.chain.broken` (apps/audit/tasks.py).
     "audit-verify-nightly": {"task": "audit.verify_all", "schedule": crontab(hour=2, minute=17)},
     # Dataset contracts (decision 0035): `dataset.late` / `dataset.recovered` once per publication.
+    # Feeds by publication calendar: the windows due and not landed are fetched (decision 0036).
+    "feeds-schedule": {"task": "feeds.schedule", "schedule": 60.0},
     "datasets-freshness": {"task": "datasets.freshness_evaluate", "schedule": 60.0},
     # Backfill windows whose worker died, or whose message was lost, are queued again (decision 0036).
     "datasets-backfill-sweep": {"task": "datasets.backfill_sweep", "schedule": 60.0},
@@ -420,6 +422,8 @@ AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS",
 # Backfills (decision 0036): at most this many windows per backfill; a window running longer than the claim
 # timeout lost its worker and is queued again by the sweep; EOD workbooks are read from this folder (the
 # `backfill` command takes another with --folder).
+# The calendar scheduler sends a due window's fetch again after this many minutes while it has not landed.
+AURUM_FEEDS_SCHEDULE_RETRY_MINUTES = env.int("AURUM_FEEDS_SCHEDULE_RETRY_MINUTES", default=15)
 AURUM_BACKFILL_MAX_WINDOWS = env.int("AURUM_BACKFILL_MAX_WINDOWS", default=1000)
 AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS", default=1800)
 AURUM_BACKFILL_EOD_DIR = env.str("AURUM_BACKFILL_EOD_DIR", default=str(VAR_DIR / "eod-archive"))

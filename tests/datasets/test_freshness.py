@@ -6,6 +6,7 @@ shows (``/api/v2/datasets``), licensed per tenant."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from apps.datasets.services.freshness import dataset_freshness_evaluate
 from apps.feeds.models import FetchRun, Watermark
 from aurum.events.models import OutboxEvent
 from aurum.events.outbox import outbox_relay
+from tests.support.doc_examples import doc_example
 from tests.support.webhooks import Receiver, verified
 from tests.support.websocket import recv_json, ws_url
 
@@ -61,19 +63,13 @@ def test_a_missed_sla_is_one_late_event_per_dataset_to_licensed_tenants(world):
     assert sorted(p["dataset"] for p in _events("ops", "dataset.late")) == ALL  # the operators
     assert [p["dataset"] for p in _events("globex", "dataset.late")] == ["vendor:EUGP"]
     dgs10 = next(p for p in _events("acme", "dataset.late") if p["dataset"] == "feed:fred:DGS10")
-    assert dgs10 == {
-        "dataset": "feed:fred:DGS10",
-        "title": "FRED DGS10",
-        "licence": "feed:fred",
-        "status": "late",
-        "publication_day": "2030-03-06",
-        "expected_at": "2030-03-06T15:00:00+00:00",
-        "due_at": "2030-03-06T19:00:00+00:00",
-        "sla_minutes": 240,
-        "period": {"start": "2030-03-05T00:00:00+00:00", "end": "2030-03-06T00:00:00+00:00"},
-        "late_at": "2030-03-06T20:00:00+00:00",
-        "recovered_at": None,
-    }
+    # The integrators' guide shows this very payload.
+    assert dgs10 == json.loads(doc_example("docs/integrations.md", "dataset-late-event-data").code)
+    assert (dgs10["publication_day"], dgs10["due_at"], dgs10["period"]["start"]) == (
+        "2030-03-06",
+        "2030-03-06T19:00:00+00:00",
+        "2030-03-05T00:00:00+00:00",
+    )
     assert DatasetDayState.objects.filter(status="late").count() == len(ALL)
 
 

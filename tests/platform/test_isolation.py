@@ -18,6 +18,7 @@ from tests.support.routes import (
     GLOBEX_SCENARIO,
     GLOBEX_WEBHOOK,
     GLOBEX_WEBHOOK_DELIVERY,
+    OPS_BACKFILL,
     PPA_TERMS,
     ROUTES,
     UNLICENSED_CURVE_KEY,
@@ -147,6 +148,18 @@ def _globex_scenario(db: None) -> None:
             code_version="globex",
             queued_at=timezone.now(),
         )
+
+
+@pytest.fixture(autouse=True)
+def _ops_backfill(db: None) -> None:
+    import datetime
+
+    from apps.datasets.models import Backfill
+
+    day = datetime.date(2024, 4, 29)
+    Backfill.objects.create(
+        pk=OPS_BACKFILL, dataset="feed:fred:DGS10", first_day=day, last_day=day, requested_in="ops"
+    )
 
 
 @pytest.fixture(autouse=True)

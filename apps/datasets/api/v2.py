@@ -118,10 +118,10 @@ class BackfillListV2Api(PermissionByMethodView):
         operation_id="backfills_list",
         parameters=PAGING,
         responses=BackfillOutput(many=True),
-        description="Backfills, newest first, with their windows counted by status (operators; an empty list "
-        "for other tenants).",
+        description=f"Backfills, newest first, with their windows counted by status. {OPERATORS}",
     )
     def get(self, request: Request) -> Response:
+        _operator(request)
         page = v2_page_request(request, filters={})
         items, has_more = page_slice(backfill_list(tenant=request_context(request).tenant), page)
         data = list(BackfillOutput(backfill_window_counts(items), many=True).data)
