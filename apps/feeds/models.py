@@ -117,8 +117,17 @@ class FeedQuarantineRow(models.Model):
     dataset = models.CharField(max_length=200)
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
+
+    class Status(models.TextChoices):
+        HELD = "held"
+        RELEASED = "released"  # an operator published it anyway
+        REJECTED = "rejected"  # an operator confirmed it stays out
+
     row = models.JSONField(help_text="the row as it would have been written")
     reasons = models.JSONField(default=list, help_text="the names of the rules it failed")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=254, blank=True, help_text="who released or rejected it")
 
     class Meta:
         ordering = ["id"]

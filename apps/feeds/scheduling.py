@@ -49,7 +49,7 @@ def feeds_schedule(*, now: datetime) -> list[tuple[str, str, str]]:
 def _claim(contract: DatasetContract, publication: Publication, now: datetime) -> bool:
     """True when this call may send the window: the first to insert its row, or the first to move a row
     older than the retry interval forward."""
-    window = {
+    window: dict[str, object] = {
         "provider": contract.provider,
         "dataset": contract.dataset,
         "window_start": publication.period.start,
@@ -69,8 +69,8 @@ def _claim(contract: DatasetContract, publication: Publication, now: datetime) -
         args = (
             contract.provider,
             contract.dataset,
-            window["window_start"].isoformat(),
-            window["window_end"].isoformat(),
+            publication.period.start.isoformat(),
+            publication.period.end.isoformat(),
         )
         transaction.on_commit(lambda: _send(args))
     return True

@@ -236,7 +236,7 @@ def test_an_eod_folder_is_backfilled_one_window_per_day(world, tmp_path: Path, f
         ("2025-07-03", "succeeded", ""),
     ]
     runs = IngestRun.objects.filter(pk__in=[w.ingest_run_id for w in windows if w.ingest_run_id])
-    assert sorted((r.asof_date.isoformat(), r.status) for r in runs) == [
+    assert sorted((str(r.asof_date), r.status) for r in runs) == [
         ("2025-07-01", "succeeded"),
         ("2025-07-03", "succeeded"),
     ]

@@ -18,6 +18,7 @@ from tests.support.routes import (
     GLOBEX_SCENARIO,
     GLOBEX_WEBHOOK,
     GLOBEX_WEBHOOK_DELIVERY,
+    HELD_FEED_ROW,
     OPS_BACKFILL,
     PPA_TERMS,
     ROUTES,
@@ -155,10 +156,17 @@ def _ops_backfill(db: None) -> None:
     import datetime
 
     from apps.datasets.models import Backfill
+    from apps.feeds.models import FeedQuarantineRow, FetchRun
 
     day = datetime.date(2024, 4, 29)
     Backfill.objects.create(
         pk=OPS_BACKFILL, dataset="feed:fred:DGS10", first_day=day, last_day=day, requested_in="ops"
+    )
+    start = datetime.datetime(2024, 4, 29, tzinfo=datetime.UTC)
+    window = {"provider": "FRED", "dataset": "DGS10", "window_start": start, "window_end": start}
+    run = FetchRun.objects.create(**window, status="succeeded")
+    FeedQuarantineRow.objects.create(
+        pk=HELD_FEED_ROW, fetch_run=run, **window, row={"value": -999}, reasons=["value_in_range"]
     )
 
 

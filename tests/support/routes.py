@@ -50,6 +50,8 @@ GLOBEX_WEBHOOK = "8c2d0a3f-0000-4000-8000-00000000d001"
 GLOBEX_WEBHOOK_DELIVERY = 999_004
 # A backfill (the operators'); acme is no operator tenant: it sees none. Created by _ops_backfill.
 OPS_BACKFILL = 999_005
+# A quarantined feed row (the operators' to review), created by _ops_backfill too.
+HELD_FEED_ROW = 999_006
 BACKFILL_BODY = {"dataset": "feed:fred:DGS10", "from": "2024-04-29", "to": "2024-05-03", "dry_run": True}
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}
 
@@ -82,6 +84,17 @@ ROUTES = [
         "api/v2/backfills/<int:backfill_id>/retry",
         "post",
         lambda w: f"/api/v2/backfills/{OPS_BACKFILL}/retry",
+    ),
+    Route("api/v2/feeds/quarantine", "get", lambda w: "/api/v2/feeds/quarantine", allowed=(403,)),
+    Route(
+        "api/v2/feeds/quarantine/<int:row_id>/release",
+        "post",
+        lambda w: f"/api/v2/feeds/quarantine/{HELD_FEED_ROW}/release",
+    ),
+    Route(
+        "api/v2/feeds/quarantine/<int:row_id>/reject",
+        "post",
+        lambda w: f"/api/v2/feeds/quarantine/{HELD_FEED_ROW}/reject",
     ),
     Route(
         "api/v2/backfills/<int:backfill_id>/cancel",
@@ -438,6 +451,7 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     # Backfills are the operators': acme (a customer) is refused the list and sees no backfill.
     "api/v2/backfills": lambda o: "/api/v2/backfills",
     "api/v2/backfills/<int:backfill_id>": lambda o: f"/api/v2/backfills/{OPS_BACKFILL}",
+    "api/v2/feeds/quarantine": lambda o: "/api/v2/feeds/quarantine",
     "api/v2/curves/<str:curve_key>/lineage": (
         lambda o: f"/api/v2/curves/{o.curve_key}/lineage?tenor_label={o.tenor_label}"
     ),

@@ -101,6 +101,7 @@ OWN_GET_STATUS = {
     # Backfills are the platform operators' (apps/datasets): a customer is refused the list, sees no backfill.
     "api/v2/backfills": 403,
     "api/v2/backfills/<int:backfill_id>": 404,
+    "api/v2/feeds/quarantine": 403,
 }
 
 # (path, kind, queries, limit, sizes): 3 queries authenticate, 1 reads the tenant's entitlements, then
