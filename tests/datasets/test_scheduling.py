@@ -25,7 +25,8 @@ def test_each_due_window_is_sent_once_then_again_after_the_retry_interval(
 
     assert len(first) == len(FEED_CONTRACTS) == len(first_sends) == 10
     assert ("FRED", "DGS10", "2030-03-05T00:00:00+00:00") in first
-    assert ("CAISO", "PRC_LMP:DAM", "2030-03-07T00:00:00+00:00") in first  # tomorrow's day-ahead market
+    # At 20:00 UTC tomorrow's day-ahead market is not out (13:00 Los Angeles = 21:00 UTC): today's is asked.
+    assert ("CAISO", "PRC_LMP:DAM", "2030-03-06T00:00:00+00:00") in first
     assert (repeat, repeat_sends) == ([], [])
     assert sorted(later) == sorted(first)
     assert set(ScheduledFetch.objects.values_list("sends", flat=True)) == {2}
