@@ -44,7 +44,7 @@ def home_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "datasets": datasets,
         "has_curves": any(d["curves"] for d in datasets),
         # Every licensed dataset's contract status: EOD workbooks and feeds (apps/datasets, decision 0035).
-        "slas": dataset_status_for_tenant(tenant=ctx.tenant, now=now),
+        "slas": dataset_status_for_tenant(tenant=ctx.tenant, now=now, licensed=licensed),
         "runs": list(run_list().select_related("scenario")[:RECENT_RUNS])
         if ctx.can("scenarios:read")
         else [],
