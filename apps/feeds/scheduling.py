@@ -31,6 +31,13 @@ FETCH_TASK = "feeds.fetch"
 def feeds_schedule(*, now: datetime) -> list[tuple[str, str, str]]:
     """Send the fetches due at ``now``; the (provider, dataset, window start) of each sent."""
     marks = {(m.provider, m.dataset): m.fetched_until for m in Watermark.objects.all()}
+    retry_before = now - timedelta(minutes=settings.AURUM_FEEDS_SCHEDULE_RETRY_MINUTES)
+    # Windows sent within the retry interval need no claim attempt (the claim still decides a race).
+    recent = set(
+        ScheduledFetch.objects.filter(sent_at__gte=retry_before).values_list(
+            "provider", "dataset", "window_start", "window_end"
+        )
+    )
     sent = []
     for contract in FEED_CONTRACTS:
         publication = contract.latest_expected(now)
@@ -39,6 +46,9 @@ def feeds_schedule(*, now: datetime) -> list[tuple[str, str, str]]:
         until = marks.get((contract.provider, contract.dataset))
         if until is not None and until >= publication.period.end:
             continue  # landed
+        key = (contract.provider, contract.dataset, publication.period.start, publication.period.end)
+        if key in recent:
+            continue
         if _claim(contract, publication, now):
             sent.append((contract.provider, contract.dataset, publication.period.start.isoformat()))
     if sent:

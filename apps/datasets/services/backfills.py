@@ -35,7 +35,7 @@ from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_run_create, ingest_run_execute
 from aurum.celery import app as celery_app
 from aurum.datasets.contracts import DatasetContract
-from aurum.errors import ConflictError, InvalidInputError
+from aurum.errors import ConflictError, InvalidInputError, PayloadTooLargeError
 from aurum.transient import TRANSIENT_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -182,17 +182,34 @@ def backfill_window_run(
     """Claim a queued window and run it; None when it is not queued (claimed by another worker, finished,
     cancelled). ``transport`` and ``keys`` stand in for the providers (a replay), as in ``feed_fetch``."""
     claimed = BackfillWindow.objects.filter(pk=window_id, status=BackfillWindow.Status.QUEUED).update(
-        status=BackfillWindow.Status.RUNNING, claimed_at=timezone.now(), error_code="", error=""
+        status=BackfillWindow.Status.RUNNING,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        error_code="",
+        error="",
     )
     if not claimed:
         return None
-    BackfillWindow.objects.filter(pk=window_id).update(attempts=F("attempts") + 1)
     window = BackfillWindow.objects.select_related("backfill").get(pk=window_id)
     contract = contract_get(dataset_id=window.backfill.dataset)
-    if contract.kind == "vendor_eod":
-        outcome = _workbook_ingest(window)
-    else:
-        outcome = _feed_fetch(window, contract, transport=transport, keys=keys)
+    try:
+        if contract.kind == "vendor_eod":
+            outcome = _workbook_ingest(window)
+        else:
+            outcome = _feed_fetch(window, contract, transport=transport, keys=keys)
+    except TRANSIENT_ERRORS:
+        # Back to queued so the task's own retry can claim it again (else it waits for the sweep).
+        BackfillWindow.objects.filter(pk=window_id, status=BackfillWindow.Status.RUNNING).update(
+            status=BackfillWindow.Status.QUEUED, claimed_at=None
+        )
+        raise
+    except Exception as exc:  # anything else is this window's failure, recorded, never a redelivery loop
+        log.exception("backfill window failed", window_id=window_id)
+        outcome = {
+            "status": BackfillWindow.Status.FAILED,
+            "error_code": "internal_error",
+            "error": f"{type(exc).__name__}: {exc}"[:2000],
+        }
     return _window_finish(window, **outcome)
 
 
@@ -231,7 +248,10 @@ def _workbook_ingest(window: BackfillWindow) -> dict[str, object]:
         data = path.read_bytes()
     except OSError as exc:
         return {"status": BackfillWindow.Status.FAILED, "error_code": "no_file", "error": str(exc)}
-    created = ingest_run_create(data=data, file_name=path.name, source=IngestRun.Source.COMMAND)
+    try:
+        created = ingest_run_create(data=data, file_name=path.name, source=IngestRun.Source.COMMAND)
+    except PayloadTooLargeError as exc:
+        return {"status": BackfillWindow.Status.FAILED, "error_code": "file_too_large", "error": str(exc)}
     run = ingest_run_execute(run_id=created.run.pk) if created.created else created.run
     if run.status in (IngestRun.Status.QUEUED, IngestRun.Status.RUNNING):  # another worker has the run
         run = ingest_run_execute(run_id=run.pk)

@@ -66,10 +66,19 @@ def dataset_freshness_evaluate(*, now: datetime) -> dict[str, int]:
         default=now.date(),
     )
     landings = landings_read(contracts=contracts, since=since)
+    # Days already late need no insert attempt (the unique constraint still decides a race).
+    known = set(
+        DatasetDayState.objects.filter(
+            dataset__in=[c.id for c in contracts],
+            publication_day__in={p.day for p in due.values() if p is not None},
+        ).values_list("dataset", "publication_day")
+    )
     late = 0
     for contract in contracts:
         publication = due[contract.id]
-        if publication is not None and not landings.landed(contract, publication):
+        if publication is None or (contract.id, publication.day) in known:
+            continue
+        if not landings.landed(contract, publication):
             late += _late_open(contract, publication, now)
     recovered = 0
     for state in watched:
