@@ -14,7 +14,7 @@ from datetime import time
 
 import pyarrow as pa
 
-from apps.ingestion.parsers.errors import WorkbookError
+from apps.ingestion.parsers.errors import ContractSchemaError
 from apps.ingestion.parsers.quality import RULES
 from apps.ingestion.parsers.workbook import VENDORS
 from aurum.datasets.calendars import EUROPEAN_EOD
@@ -58,12 +58,6 @@ EOD_CONTRACTS: tuple[DatasetContract, ...] = tuple(
     )
     for code in VENDORS
 )
-
-
-class ContractSchemaError(WorkbookError):
-    """The rows to publish do not have the columns (or types, or required values) the contract declares."""
-
-    code = "contract_schema"
 
 
 def eod_contract_enforce(*, dataset: str, published: pa.Table) -> None:

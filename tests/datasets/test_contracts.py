@@ -12,7 +12,8 @@ import pyarrow as pa
 import pytest
 
 from apps.datasets.registry import CONTRACTS
-from apps.ingestion.contracts import ContractSchemaError, eod_contract_enforce
+from apps.ingestion.contracts import eod_contract_enforce
+from apps.ingestion.parsers.errors import ContractSchemaError
 from aurum.datasets.calendars import EUROPEAN_EOD, US_FEDERAL, us_federal_holidays
 from aurum.datasets.contracts import schema_violations
 from tests.support.feeds import fetch_recorded
