@@ -16,8 +16,10 @@ INGEST = "ingest"
 SCENARIOS = "scenarios"
 WEBHOOKS = "webhooks"
 FEEDS = "feeds"
+# Backfills (decision 0036): their own queue and workers, so years of windows never delay scheduled fetches.
+BACKFILL = "backfill"
 MAINTENANCE = "maintenance"
-QUEUES: tuple[str, ...] = (INGEST, SCENARIOS, WEBHOOKS, FEEDS, MAINTENANCE)
+QUEUES: tuple[str, ...] = (INGEST, SCENARIOS, WEBHOOKS, FEEDS, BACKFILL, MAINTENANCE)
 
 # Task name glob → queue (Celery's task_routes); the first matching rule wins.
 TASK_ROUTES: dict[str, dict[str, str]] = {
@@ -25,6 +27,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "scenarios.*": {"queue": SCENARIOS},
     "webhooks.*": {"queue": WEBHOOKS},
     "feeds.*": {"queue": FEEDS},
+    "backfill.*": {"queue": BACKFILL},
 }
 DEFAULT_QUEUE = MAINTENANCE
 
@@ -49,6 +52,9 @@ WORKER_PROFILES: dict[str, WorkerProfile] = {
     WEBHOOKS: WorkerProfile(pool="threads", concurrency=32),
     # Provider APIs: waiting, and each provider's own rate limit.
     FEEDS: WorkerProfile(pool="threads", concurrency=8),
+    # Backfill windows: provider fetches and workbook ingests, a few at a time (they share the providers'
+    # rate limits with the scheduled fetches, so a backfill must not take them all).
+    BACKFILL: WorkerProfile(pool="threads", concurrency=2),
     # Outbox relay, sweeps, fan-outs, lakehouse maintenance: short tasks.
     MAINTENANCE: WorkerProfile(pool="threads", concurrency=4),
 }

@@ -34,6 +34,7 @@ shared_patterns = [
     path("api/v2/", include("apps.watchlists.api.urls_v2")),
     path("api/v2/", include("apps.webhooks.api.urls_v2")),
     path("api/v2/", include("apps.feeds.api.urls_v2")),
+    path("api/v2/", include("apps.datasets.api.urls_v2")),
     # The original's paths first: reverse() names the last pattern of a name, so links stay under /api/v1.
     *(path("v1/", include(urlconf)) for urlconf in V1_URLCONFS),
     *(path("api/v1/", include(urlconf)) for urlconf in V1_URLCONFS),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.feeds.models import EiaDataset, FetchRun, Series, Watermark
+from apps.feeds.models import EiaDataset, FeedQuarantineRow, FetchRun, Series, Watermark
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -37,3 +37,9 @@ class SeriesAdmin(ReadOnly):
 class EiaDatasetAdmin(ReadOnly):
     list_display = ["path", "name", "default_frequency", "start_period", "end_period"]
     search_fields = ["path", "name"]
+
+
+@admin.register(FeedQuarantineRow)
+class FeedQuarantineRowAdmin(ReadOnly):
+    list_display = ["id", "provider", "dataset", "window_start", "reasons", "fetch_run"]
+    list_filter = ["provider", "dataset"]

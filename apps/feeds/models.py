@@ -82,6 +82,7 @@ class FetchRun(models.Model):
     window_end = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     rows = models.PositiveIntegerField(default=0)
+    rows_quarantined = models.PositiveIntegerField(default=0)
     request_count = models.PositiveIntegerField(default=0)
     requests = models.JSONField(default=list, help_text="each request's URL (no secrets) and response sha256")
     error_code = models.CharField(max_length=64, blank=True)
@@ -107,6 +108,35 @@ class FetchRun(models.Model):
         return f"{self.provider} {self.dataset} {window}"
 
 
+class FeedQuarantineRow(models.Model):
+    """A fetched row held back by its dataset contract's quality rules (apps/feeds/contracts.py), with the
+    rules it failed. A later fetch of the same window replaces the window's quarantined rows."""
+
+    fetch_run = models.ForeignKey(FetchRun, on_delete=models.CASCADE, related_name="quarantined")
+    provider = models.CharField(max_length=16)
+    dataset = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+
+    class Status(models.TextChoices):
+        HELD = "held"
+        RELEASED = "released"  # an operator published it anyway
+        REJECTED = "rejected"  # an operator confirmed it stays out
+
+    row = models.JSONField(help_text="the row as it would have been written")
+    reasons = models.JSONField(default=list, help_text="the names of the rules it failed")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=254, blank=True, help_text="who released or rejected it")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["provider", "dataset", "window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.dataset} {','.join(self.reasons)}"
+
+
 class Watermark(models.Model):
     provider = models.CharField(max_length=16)
     dataset = models.CharField(max_length=200)
@@ -119,3 +149,28 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.dataset} until {self.fetched_until}"
+
+
+class ScheduledFetch(models.Model):
+    """A publication's window the calendar scheduler sent a fetch for (apps/feeds/scheduling.py): one row
+    per (provider, dataset, window), so a minute's beat never sends a window twice; sent again only after
+    ``AURUM_FEEDS_SCHEDULE_RETRY_MINUTES`` while the window has not landed."""
+
+    provider = models.CharField(max_length=16)
+    dataset = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    publication_day = models.DateField()
+    sends = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "dataset", "window_start", "window_end"], name="feeds_scheduled_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.dataset} {self.window_start:%Y-%m-%d} ×{self.sends}"

@@ -9,12 +9,13 @@ from typing import Any
 from django.db.models import Count, Max, QuerySet
 
 from apps.feeds.datasets import ISO_PROVIDERS, LICENCES, PROVIDER_INFO, SERIES_PROVIDERS, licensed_providers
-from apps.feeds.models import EiaDataset, Series
+from apps.feeds.models import EiaDataset, FeedQuarantineRow, Series
 from aurum.errors import NotFoundError
 from aurum.lakehouse import feed_queries as q
 from aurum.lakehouse.engines import get_engine
 from aurum.lakehouse.feed_tables import feed_tables_ready
 from aurum.lakehouse.sql import LakehouseQuery
+from tenants.models import Tenant
 
 
 def series_providers(datasets: frozenset[str]) -> tuple[str, ...]:
@@ -143,3 +144,18 @@ def drought_usdm_rows(filters: q.DroughtFilters, *, limit: int, offset: int = 0)
 
 def drought_index_rows(filters: q.DroughtFilters, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     return lake_rows(q.drought_indices(filters, limit=limit, offset=offset))
+
+
+def feed_quarantine_list(*, tenant: Tenant, status: str | None = None) -> QuerySet[FeedQuarantineRow]:
+    """The held-back feed rows, oldest first: every one for an operator tenant, none for a customer."""
+    rows = FeedQuarantineRow.objects.all() if tenant.is_operator else FeedQuarantineRow.objects.none()
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("id")
+
+
+def feed_quarantine_get(*, tenant: Tenant, row_id: int) -> FeedQuarantineRow:
+    found = feed_quarantine_list(tenant=tenant).filter(pk=row_id).first()
+    if found is None:
+        raise NotFoundError("No such quarantined row.")
+    return found

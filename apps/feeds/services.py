@@ -23,8 +23,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 
 from apps.feeds.adapters.base import FeedClient, FeedDataset, FetchError, Window
+from apps.feeds.contracts import feed_contract_for
 from apps.feeds.datasets import ADAPTERS, feed_dataset_get
-from apps.feeds.models import EiaDataset, FetchRun, Series, Watermark
+from apps.feeds.models import EiaDataset, FeedQuarantineRow, FetchRun, Series, Watermark
+from apps.feeds.quarantine import feed_rows_split
 from apps.reference.selectors import iso_node_list, units_resolve
 from aurum.lakehouse.feed_tables import (
     DROUGHT_USDM,
@@ -104,18 +106,28 @@ def fetch_run_execute(
     client = FeedClient(run.provider, transport=transport, keys=keys)
     try:
         rows = ADAPTERS[run.provider].fetch(client, feed, window)
-        table = _arrow_rows(feed, rows, run)
+        table, held = feed_rows_split(
+            feed_contract_for(run.provider, run.dataset), _arrow_rows(feed, rows, run)
+        )
         snapshot_id = _window_replace(feed, window, table)
     except FetchError as exc:
         return _finish(run, client, status=FetchRun.Status.FAILED, error_code=exc.code, error=exc.message)
     finally:
         client.close()
     return _finish(
-        run, client, status=FetchRun.Status.SUCCEEDED, rows=table.num_rows, snapshot_id=snapshot_id
+        run,
+        client,
+        status=FetchRun.Status.SUCCEEDED,
+        held=held,
+        rows=table.num_rows,
+        rows_quarantined=len(held),
+        snapshot_id=snapshot_id,
     )
 
 
-def _finish(run: FetchRun, client: FeedClient, *, status: str, **fields: Any) -> FetchRun:
+def _finish(
+    run: FetchRun, client: FeedClient, *, status: str, held: list[dict[str, Any]] | None = None, **fields: Any
+) -> FetchRun:
     with transaction.atomic():
         run.status = status
         run.request_count = len(client.recorded)
@@ -125,9 +137,29 @@ def _finish(run: FetchRun, client: FeedClient, *, status: str, **fields: Any) ->
             setattr(run, name, value)
         run.save()
         if status == FetchRun.Status.SUCCEEDED:
+            _quarantine_replace(run, held or [])
             watermark_advance(provider=run.provider, dataset=run.dataset, until=run.window_end, run=run)
     log.info("feed fetch finished", provider=run.provider, dataset=run.dataset, status=status, rows=run.rows)
     return run
+
+
+def _quarantine_replace(run: FetchRun, held: list[dict[str, Any]]) -> None:
+    """The window's quarantined rows are this run's: an earlier fetch's held rows of the window go."""
+    FeedQuarantineRow.objects.filter(
+        provider=run.provider, dataset=run.dataset, window_start=run.window_start, window_end=run.window_end
+    ).delete()
+    FeedQuarantineRow.objects.bulk_create(
+        FeedQuarantineRow(
+            fetch_run=run,
+            provider=run.provider,
+            dataset=run.dataset,
+            window_start=run.window_start,
+            window_end=run.window_end,
+            row=item["row"],
+            reasons=item["reasons"],
+        )
+        for item in held
+    )
 
 
 def watermark_advance(*, provider: str, dataset: str, until: datetime, run: FetchRun) -> Watermark:

@@ -5,8 +5,10 @@ loop; only transient database errors are retried."""
 from datetime import datetime
 
 from celery import shared_task
+from django.utils import timezone
 
 from apps.feeds.adapters.base import Window
+from apps.feeds.scheduling import feeds_schedule
 from apps.feeds.services import feed_fetch
 from aurum.transient import TRANSIENT_ERRORS
 
@@ -19,3 +21,9 @@ def feed_fetch_task(provider: str, dataset: str, start: str, end: str) -> int | 
     window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
     run = feed_fetch(provider=provider, dataset=dataset, window=window)
     return run.pk if run is not None else None
+
+
+@shared_task(name="feeds.schedule")
+def feeds_schedule_task() -> int:
+    """Fetch what the publication calendars say is due (beat, every minute)."""
+    return len(feeds_schedule(now=timezone.now()))

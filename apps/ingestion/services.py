@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.curves.services import curve_catalog_upsert
+from apps.ingestion.contracts import eod_contract_enforce
 from apps.ingestion.models import IngestRun
 from apps.ingestion.parsers.enrichment import enrich
 from apps.ingestion.parsers.errors import WorkbookError
@@ -233,6 +234,7 @@ def _execute(run: IngestRun, after_write: Callable[[IngestRun], None] | None) ->
             strips = derived_strips(clean)
         with _stage(stages, "write", run):
             published = published_rows(clean, strips, run)
+            eod_contract_enforce(dataset=run.dataset, published=published)
             outcome = slice_publish(
                 run=run,
                 published=published,

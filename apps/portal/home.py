@@ -1,5 +1,5 @@
-"""The portal's home page ``/``: the licensed datasets and their freshness, the tenant's recent scenario runs,
-quarantined rows for operators, and what to do next when there is no data yet."""
+"""The portal's home page ``/``: the licensed datasets, their freshness and publication SLAs, the tenant's
+recent scenario runs, quarantined rows for operators, and what to do next when there is no data yet."""
 
 from datetime import timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from apps.accounts.selectors import api_token_list, token_reach
 from apps.curves.selectors import curve_dataset_summaries
+from apps.datasets.selectors import dataset_status_for_tenant
 from apps.ingestion.freshness import dataset_freshness, eod_datasets
 from apps.ingestion.selectors import ingest_quarantine_summary
 from apps.portal.access import portal_view
@@ -42,6 +43,8 @@ def home_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
     context: dict[str, Any] = {
         "datasets": datasets,
         "has_curves": any(d["curves"] for d in datasets),
+        # Every licensed dataset's contract status: EOD workbooks and feeds (apps/datasets, decision 0035).
+        "slas": dataset_status_for_tenant(tenant=ctx.tenant, now=now, licensed=licensed),
         "runs": list(run_list().select_related("scenario")[:RECENT_RUNS])
         if ctx.can("scenarios:read")
         else [],

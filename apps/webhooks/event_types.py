@@ -15,6 +15,10 @@ VALUATION_COMPLETED = "ppa.valuation.completed"
 ENDPOINT_DISABLED = "webhook.endpoint.disabled"
 # 80 % or 100 % of a monthly quota reached (apps/usage, decision 0026).
 QUOTA_THRESHOLD = "quota.threshold"
+# A dataset's publication past its freshness SLA without its vintage, and its vintage landing after that
+# (apps/datasets, decision 0035).
+DATASET_LATE = "dataset.late"
+DATASET_RECOVERED = "dataset.recovered"
 # Sent on request to one endpoint (POST …/ping); never subscribed to.
 PING = "webhook.ping"
 
@@ -28,6 +32,8 @@ EVENT_TYPES: tuple[str, ...] = (
     VALUATION_COMPLETED,
     ENDPOINT_DISABLED,
     QUOTA_THRESHOLD,
+    DATASET_LATE,
+    DATASET_RECOVERED,
 )
 
 
@@ -42,6 +48,8 @@ def resource_url(event_type: str, data: dict[str, Any]) -> str | None:
         return f"/api/v2/scenario-runs/{data['run_id']}"
     if event_type == VALUATION_COMPLETED and data.get("contract_id") and data.get("valuation_id"):
         return f"/api/v2/ppa/contracts/{data['contract_id']}/valuations/{data['valuation_id']}"
+    if event_type.startswith("dataset.") and data.get("dataset"):
+        return f"/api/v2/datasets/{data['dataset']}"
     if event_type == QUOTA_THRESHOLD:
         return "/api/v2/usage"
     if event_type.startswith("webhook.") and data.get("endpoint_id"):

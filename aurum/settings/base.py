@@ -58,6 +58,7 @@ SHARED_APPS = [
     "apps.maintenance",
     "apps.exports",
     "apps.offboarding",
+    "apps.datasets",
 ]
 # Tenant-owned apps only: a query on their tables outside a tenant schema fails instead of leaking.
 TENANT_APPS: list[str] = [
@@ -237,6 +238,9 @@ SPECTACULAR_SETTINGS = {
         "IngestRunSourceEnum": "apps.ingestion.models.IngestRun.Source",
         "FileStampSourceEnum": "apps.ingestion.models.IngestRun.StampSource",
         "ValuationSourceEnum": "apps.ppa.models.PpaValuation.Source",
+        "BackfillStatusEnum": "apps.datasets.models.Backfill.Status",
+        "BackfillWindowStatusEnum": "apps.datasets.models.BackfillWindow.Status",
+        "FeedQuarantineStatusEnum": "apps.feeds.models.FeedQuarantineRow.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -285,7 +289,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Files of expired tenant exports are deleted (apps/exports).
     "exports-prune": {"task": "exports.prune", "schedule": 3600.0},
     # Offboarded tenants whose grace period has passed are deleted (docs/offboarding.md).
-    "offboarding-delete-due": {"task": "offboarding.delete_due", "schedule": crontab(hour=3, minute=41)},
+    "offboarding-delete-due": {"task": "offboarding.delete_due", "schedule": crontab(hour=3, minute=11)},
+    # Dataset contracts (decision 0035): `dataset.late` / `dataset.recovered` once per publication.
+    # Feeds by publication calendar: the windows due and not landed are fetched (decision 0036).
+    "feeds-schedule": {"task": "feeds.schedule", "schedule": 60.0},
+    "datasets-freshness": {"task": "datasets.freshness_evaluate", "schedule": 60.0},
+    # Backfill windows whose worker died, or whose message was lost, are queued again (decision 0036).
+    "datasets-backfill-sweep": {"task": "datasets.backfill_sweep", "schedule": 60.0},
 }
 # Domain events that start work: when the outbox relays an event of one of these types, it also sends each
 # named Celery task (in the event's tenant schema) with the event's id and payload; a send that fails keeps
@@ -304,6 +314,8 @@ AURUM_EVENT_TASKS: dict[str, tuple[str, ...]] = {
             "ppa.valuation.completed",
             "webhook.endpoint.disabled",
             "quota.threshold",
+            "dataset.late",
+            "dataset.recovered",
         )
     },
 }
@@ -479,6 +491,14 @@ AURUM_FEEDS_BACKOFF_SECONDS = env.float("AURUM_FEEDS_BACKOFF_SECONDS", default=1
 AURUM_FEEDS_TIMEOUT_SECONDS = env.float("AURUM_FEEDS_TIMEOUT_SECONDS", default=30.0)
 # A fetch still running after this long lost its worker: its window may be claimed again.
 AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS", default=1800)
+# Backfills (decision 0036): at most this many windows per backfill; a window running longer than the claim
+# timeout lost its worker and is queued again by the sweep; EOD workbooks are read from this folder (the
+# `backfill` command takes another with --folder).
+# The calendar scheduler sends a due window's fetch again after this many minutes while it has not landed.
+AURUM_FEEDS_SCHEDULE_RETRY_MINUTES = env.int("AURUM_FEEDS_SCHEDULE_RETRY_MINUTES", default=15)
+AURUM_BACKFILL_MAX_WINDOWS = env.int("AURUM_BACKFILL_MAX_WINDOWS", default=1000)
+AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS", default=1800)
+AURUM_BACKFILL_EOD_DIR = env.str("AURUM_BACKFILL_EOD_DIR", default=str(VAR_DIR / "eod-archive"))
 
 # Mail (member invitations). The demo writes each message to a file under var/mail/ (DJANGO_EMAIL_BACKEND
 # filebased, set by aurum.devstack); tests use Django's in-memory outbox.

@@ -225,6 +225,7 @@ def test_error_codes_are_stable() -> None:
         "MissingAsOfError": "missing_asof",
         "LayoutMismatchError": "layout_mismatch",
         "EmptyWorkbookError": "empty_workbook",
+        "ContractSchemaError": "contract_schema",
     }
 
 

@@ -21,7 +21,9 @@ from tests.support.routes import (
     GLOBEX_SCENARIO,
     GLOBEX_WEBHOOK,
     GLOBEX_WEBHOOK_DELIVERY,
+    HELD_FEED_ROW,
     OPEN_ROUTES,
+    OPS_BACKFILL,
     PPA_TERMS,
     ROUTES,
     UNLICENSED_CURVE_KEY,
@@ -183,6 +185,25 @@ def _globex_scenario(db: None) -> None:
             code_version="globex",
             queued_at=timezone.now(),
         )
+
+
+@pytest.fixture(autouse=True)
+def _ops_backfill(db: None) -> None:
+    import datetime
+
+    from apps.datasets.models import Backfill
+    from apps.feeds.models import FeedQuarantineRow, FetchRun
+
+    day = datetime.date(2024, 4, 29)
+    Backfill.objects.create(
+        pk=OPS_BACKFILL, dataset="feed:fred:DGS10", first_day=day, last_day=day, requested_in="ops"
+    )
+    start = datetime.datetime(2024, 4, 29, tzinfo=datetime.UTC)
+    window = {"provider": "FRED", "dataset": "DGS10", "window_start": start, "window_end": start}
+    run = FetchRun.objects.create(**window, status="succeeded")
+    FeedQuarantineRow.objects.create(
+        pk=HELD_FEED_ROW, fetch_run=run, **window, row={"value": -999}, reasons=["value_in_range"]
+    )
 
 
 @pytest.fixture(autouse=True)

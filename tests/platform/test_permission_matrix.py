@@ -129,6 +129,23 @@ NEEDS: dict[tuple[str, str], str] = {
     **{("api/v1/" + route, "get"): CURVES_READ for route in (*_CURVE_READS_V1, *_V1_FEEDS)},
     **{("api/v2/" + route, "get"): CURVES_READ for route in (*_CURVE_READS_V2, *_V2_FEEDS)},
     ("api/v2/ingest/runs", "post"): "curves:write",  # in an operator tenant (OPERATOR_ONLY)
+    # dataset contracts and their freshness are market data; backfills and the review of quarantined feed
+    # rows are the operators' loading work, like uploads (docs/datasets.md)
+    ("api/v2/datasets", "get"): CURVES_READ,
+    ("api/v2/datasets/<path:dataset_id>", "get"): CURVES_READ,
+    **{
+        (route, method): "curves:write"
+        for route, method in (
+            ("api/v2/backfills", "get"),
+            ("api/v2/backfills", "post"),
+            ("api/v2/backfills/<int:backfill_id>", "get"),
+            ("api/v2/backfills/<int:backfill_id>/retry", "post"),
+            ("api/v2/backfills/<int:backfill_id>/cancel", "post"),
+            ("api/v2/feeds/quarantine", "get"),
+            ("api/v2/feeds/quarantine/<int:row_id>/release", "post"),
+            ("api/v2/feeds/quarantine/<int:row_id>/reject", "post"),
+        )
+    },
     ("api/v2/watchlist", "post"): CURVES_READ,
     ("api/v2/watchlist/<str:curve_key>", "get"): CURVES_READ,
     ("api/v2/watchlist/<str:curve_key>", "patch"): CURVES_READ,
@@ -197,7 +214,10 @@ NEEDS: dict[tuple[str, str], str] = {
     ("api/v2/docs/", "get"): ANONYMOUS,
 }
 # Routes only an operator tenant's members may use at all: their cases run in ops.
-OPERATOR_ONLY = {("api/v2/ingest/runs", "post")}
+OPERATOR_ONLY = {
+    ("api/v2/ingest/runs", "post"),
+    *(key for key, need in NEEDS.items() if "backfills" in key[0] or "feeds/quarantine" in key[0]),
+}
 
 
 def _need(pattern: str, method: str) -> str:

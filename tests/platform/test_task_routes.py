@@ -17,6 +17,12 @@ EXPECTED = {
     "events.outbox_prune": "maintenance",
     "watchlists.vintage_published": "maintenance",
     "aurum.health.current_schema": "maintenance",
+    # Backfill windows on their own queue, never ahead of the scheduled fetches (decision 0036).
+    "backfill.window_run": "backfill",
+    "feeds.fetch": "feeds",
+    "feeds.schedule": "feeds",
+    "datasets.freshness_evaluate": "maintenance",
+    "datasets.backfill_sweep": "maintenance",
 }
 
 

@@ -104,3 +104,15 @@ def test_a_dataset_is_late_by_the_business_days_without_their_vintage(settings):
 
     assert (rp.expected_asof, rp.late, rp.business_days_late) == (date(2025, 7, 4), True, 1)
     assert (eugp.expected_asof, eugp.late, eugp.business_days_late) == (date(2025, 7, 7), False, 0)
+
+
+def test_home_shows_the_publication_sla_of_each_licensed_dataset(portal):
+    acme = portal("acme", "analyst").get("/").content.decode()
+    globex = portal("globex", "analyst").get("/").content.decode()
+
+    section = acme[acme.index('id="slas-title"') :].split("</section>")[0]
+    assert "<code>feed:fred:DGS10</code>" in section and "<code>vendor:EUGP</code>" in section
+    eugp = section[section.index("<code>vendor:EUGP</code>") :].split("</tr>")[0]
+    assert 'badge-bad">late' in eugp  # the fixture days are long past: today's workbook is missing
+    theirs = globex[globex.index('id="slas-title"') :].split("</section>")[0]
+    assert "<code>vendor:EUGP</code>" in theirs and "feed:fred" not in theirs

@@ -89,6 +89,8 @@ def test_an_admin_sees_each_endpoint_with_its_last_delivery(world, api):
         "ppa.valuation.completed",
         "webhook.endpoint.disabled",
         "quota.threshold",
+        "dataset.late",
+        "dataset.recovered",
     ]
     assert 'href="/api/v2/docs/"' in html and "webhook-signature" in html
 

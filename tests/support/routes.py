@@ -52,6 +52,11 @@ GLOBEX_WEBHOOK = "8c2d0a3f-0000-4000-8000-00000000d001"
 GLOBEX_WEBHOOK_DELIVERY = 999_004
 # An export of globex's (a row only: the suites never reach its file), created by _globex_export.
 GLOBEX_EXPORT = "5e1f7a2b-0000-4000-8000-00000000e001"
+# A backfill (the operators'); acme is no operator tenant: it sees none. Created by _ops_backfill.
+OPS_BACKFILL = 999_007
+# A quarantined feed row (the operators' to review), created by _ops_backfill too.
+HELD_FEED_ROW = 999_008
+BACKFILL_BODY = {"dataset": "feed:fred:DGS10", "from": "2024-04-29", "to": "2024-05-03", "dry_run": True}
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}
 # An open invitation of globex's (created in the public schema by _globex_invitation) and its link's token.
 GLOBEX_INVITATION = 999_005
@@ -122,6 +127,33 @@ ROUTES = [
     Route("api/v2/ingest/runs", "get", lambda w: "/api/v2/ingest/runs"),
     Route("api/v2/ingest/runs", "post", lambda w: "/api/v2/ingest/runs", {"file": "x"}, allowed=(403,)),
     Route("api/v2/ingest/runs/<int:run_id>", "get", lambda w: f"/api/v2/ingest/runs/{UNLICENSED_RUN_ID}"),
+    # Dataset contracts and freshness (licensed like the data); backfills (the platform operators' only).
+    Route("api/v2/datasets", "get", lambda w: "/api/v2/datasets"),
+    Route("api/v2/datasets/<path:dataset_id>", "get", lambda w: "/api/v2/datasets/vendor:XYZ"),
+    Route("api/v2/backfills", "get", lambda w: "/api/v2/backfills", allowed=(403,)),
+    Route("api/v2/backfills", "post", lambda w: "/api/v2/backfills", BACKFILL_BODY, allowed=(403,)),
+    Route("api/v2/backfills/<int:backfill_id>", "get", lambda w: f"/api/v2/backfills/{OPS_BACKFILL}"),
+    Route(
+        "api/v2/backfills/<int:backfill_id>/retry",
+        "post",
+        lambda w: f"/api/v2/backfills/{OPS_BACKFILL}/retry",
+    ),
+    Route("api/v2/feeds/quarantine", "get", lambda w: "/api/v2/feeds/quarantine", allowed=(403,)),
+    Route(
+        "api/v2/feeds/quarantine/<int:row_id>/release",
+        "post",
+        lambda w: f"/api/v2/feeds/quarantine/{HELD_FEED_ROW}/release",
+    ),
+    Route(
+        "api/v2/feeds/quarantine/<int:row_id>/reject",
+        "post",
+        lambda w: f"/api/v2/feeds/quarantine/{HELD_FEED_ROW}/reject",
+    ),
+    Route(
+        "api/v2/backfills/<int:backfill_id>/cancel",
+        "post",
+        lambda w: f"/api/v2/backfills/{OPS_BACKFILL}/cancel",
+    ),
     Route(
         "api/v2/curves/<str:curve_key>/lineage",
         "get",
@@ -481,6 +513,12 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/invitations": lambda o: "/api/v2/invitations",
     "api/v2/ingest/runs": lambda o: "/api/v2/ingest/runs",
     "api/v2/ingest/runs/<int:run_id>": lambda o: f"/api/v2/ingest/runs/{o.ingest_run_id}",
+    "api/v2/datasets": lambda o: "/api/v2/datasets",
+    "api/v2/datasets/<path:dataset_id>": lambda o: "/api/v2/datasets/vendor:EUGP",
+    # Backfills are the operators': acme (a customer) is refused the list and sees no backfill.
+    "api/v2/backfills": lambda o: "/api/v2/backfills",
+    "api/v2/backfills/<int:backfill_id>": lambda o: f"/api/v2/backfills/{OPS_BACKFILL}",
+    "api/v2/feeds/quarantine": lambda o: "/api/v2/feeds/quarantine",
     "api/v2/curves/<str:curve_key>/lineage": (
         lambda o: f"/api/v2/curves/{o.curve_key}/lineage?tenor_label={o.tenor_label}"
     ),

@@ -95,7 +95,14 @@ FEED_GET_PATHS: dict[str, Callable[[Any], str]] = {
     **{V2 + pattern: fixed(f"/{V2}{path}") for pattern, path in _OWN_V2.items()},
 }
 # Drought tiles answer 501 (no raster source) where every other GET route answers acme 200.
-OWN_GET_STATUS = {V1 + TILE: 501, "v1/" + TILE: 501}
+OWN_GET_STATUS = {
+    V1 + TILE: 501,
+    "v1/" + TILE: 501,
+    # Backfills are the platform operators' (apps/datasets): a customer is refused the list, sees no backfill.
+    "api/v2/backfills": 403,
+    "api/v2/backfills/<int:backfill_id>": 404,
+    "api/v2/feeds/quarantine": 403,
+}
 
 # (path, kind, queries, limit, sizes): 3 queries authenticate, 1 reads the tenant's entitlements, then
 # the catalog page (or the series, or the provider counts) where there is one, and 1 per lakehouse table

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.feeds.api import v2
+from apps.feeds.api import quarantine, v2
 
 urlpatterns = [
     path("series", v2.SeriesListV2Api.as_view(), name="series"),
@@ -16,4 +16,16 @@ urlpatterns = [
     path("eia/datasets/<path:dataset_path>", v2.EiaDatasetV2Api.as_view(), name="eia-dataset"),
     path("drought/usdm", v2.DroughtUsdmV2Api.as_view(), name="drought-usdm"),
     path("drought/indices", v2.DroughtIndicesV2Api.as_view(), name="drought-indices"),
+    # Quarantine review (the operators'): rows the datasets' contracts held back.
+    path("feeds/quarantine", quarantine.FeedQuarantineListV2Api.as_view(), name="feed-quarantine"),
+    path(
+        "feeds/quarantine/<int:row_id>/release",
+        quarantine.FeedQuarantineReleaseV2Api.as_view(),
+        name="feed-quarantine-release",
+    ),
+    path(
+        "feeds/quarantine/<int:row_id>/reject",
+        quarantine.FeedQuarantineRejectV2Api.as_view(),
+        name="feed-quarantine-reject",
+    ),
 ]

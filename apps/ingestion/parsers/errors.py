@@ -61,3 +61,10 @@ class LayoutMismatchError(WorkbookError):
 
 class EmptyWorkbookError(WorkbookError):
     code = "empty_workbook"
+
+
+class ContractSchemaError(WorkbookError):
+    """The rows to publish lack a column (or type, or required value) the dataset's contract declares
+    (apps/ingestion/contracts.py, decision 0035)."""
+
+    code = "contract_schema"

@@ -1,0 +1,180 @@
+"""Reads of dataset freshness and backfills.
+
+A publication has *landed* when its vintage is stored: for a vendor EOD dataset a published ingest run of the
+period's day; for a feed a watermark at or past the period's end. A dataset's status is its latest
+publication past the SLA: ``on_time`` when it landed (or none is due yet), ``late`` when it has not,
+``recovered`` when it landed after going late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, QuerySet
+
+from apps.datasets.models import Backfill, BackfillWindow, DatasetDayState
+from apps.datasets.registry import contracts_visible
+from apps.feeds.models import Watermark
+from apps.ingestion.models import IngestRun
+from aurum.datasets.contracts import DatasetContract, Publication
+from aurum.errors import NotFoundError
+from tenants.models import Tenant
+from tenants.selectors import tenant_datasets
+
+
+@dataclass(frozen=True)
+class Landings:
+    """What is stored, read once for many contracts."""
+
+    eod_days: set[tuple[str, date]]  # (dataset, as-of) published
+    eod_last: dict[str, date]
+    eod_landed_at: dict[str, datetime]
+    watermarks: dict[tuple[str, str], Watermark]
+
+    def landed(self, contract: DatasetContract, publication: Publication) -> bool:
+        if contract.kind == "vendor_eod":
+            return (contract.id, publication.period.first_day) in self.eod_days
+        mark = self.watermarks.get((contract.provider, contract.dataset))
+        return mark is not None and mark.fetched_until >= publication.period.end
+
+    def last_vintage(self, contract: DatasetContract) -> dict[str, object] | None:
+        if contract.kind == "vendor_eod":
+            last = self.eod_last.get(contract.id)
+            return None if last is None else {"asof_date": last, "landed_at": self.eod_landed_at[contract.id]}
+        mark = self.watermarks.get((contract.provider, contract.dataset))
+        return None if mark is None else {"fetched_until": mark.fetched_until, "landed_at": mark.updated_at}
+
+
+def landings_read(*, contracts: list[DatasetContract], since: date) -> Landings:
+    """The stored vintages of ``contracts`` (EOD days from ``since``): three queries."""
+    eod = [c.id for c in contracts if c.kind == "vendor_eod"]
+    published = IngestRun.objects.filter(dataset__in=eod, status__in=IngestRun.PUBLISHED)
+    days = set(published.filter(asof_date__gte=since).values_list("dataset", "asof_date").distinct())
+    last = {
+        row["dataset"]: row
+        for row in published.values("dataset").annotate(asof=Max("asof_date"), at=Max("finished_at"))
+    }
+    feeds = {(c.provider, c.dataset) for c in contracts if c.kind == "feed"}
+    marks = {
+        (m.provider, m.dataset): m
+        for m in Watermark.objects.filter(provider__in={p for p, _ in feeds})
+        if (m.provider, m.dataset) in feeds
+    }
+    return Landings(
+        eod_days={(d, day) for d, day in days if day is not None},
+        eod_last={d: row["asof"] for d, row in last.items() if row["asof"] is not None},
+        eod_landed_at={d: row["at"] for d, row in last.items()},
+        watermarks=marks,
+    )
+
+
+def publication_due(contract: DatasetContract, now: datetime) -> Publication | None:
+    """The latest publication whose SLA has passed at ``now``."""
+    return contract.latest_expected(now - timedelta(minutes=contract.sla_minutes))
+
+
+@dataclass(frozen=True)
+class DatasetStatus:
+    contract: DatasetContract
+    status: str  # on_time, late, recovered
+    due: Publication | None
+    next_expected: Publication
+    last_vintage: dict[str, object] | None
+    state: DatasetDayState | None  # the day's late / recovered record, when it went late
+
+
+def dataset_status_list(*, contracts: list[DatasetContract], now: datetime) -> list[DatasetStatus]:
+    """Each contract's status at ``now`` (four queries however many contracts)."""
+    due = {c.id: publication_due(c, now) for c in contracts}
+    since = min((p.period.first_day for p in due.values() if p is not None), default=now.date())
+    landings = landings_read(contracts=contracts, since=since)
+    days = {(c.id, p.day) for c in contracts if (p := due[c.id]) is not None}
+    states = {
+        (s.dataset, s.publication_day): s
+        for s in DatasetDayState.objects.filter(
+            dataset__in=[c.id for c in contracts], publication_day__gte=since - timedelta(days=1)
+        )
+        if (s.dataset, s.publication_day) in days
+    }
+    found = []
+    for contract in contracts:
+        publication = due[contract.id]
+        state = states.get((contract.id, publication.day)) if publication else None
+        if publication is None:
+            status = "on_time"
+        elif not landings.landed(contract, publication):
+            status = "late"
+        else:
+            status = "recovered" if state is not None else "on_time"
+        found.append(
+            DatasetStatus(
+                contract=contract,
+                status=status,
+                due=publication,
+                next_expected=contract.next_expected(now),
+                last_vintage=landings.last_vintage(contract),
+                state=state,
+            )
+        )
+    return found
+
+
+def dataset_status_for_tenant(
+    *, tenant: Tenant, now: datetime, licensed: frozenset[str] | None = None
+) -> list[DatasetStatus]:
+    """The statuses of the datasets ``tenant`` licenses (every dataset for operators); ``licensed`` is the
+    tenant's datasets when the caller read them already."""
+    datasets = tenant_datasets(tenant=tenant) if licensed is None else licensed
+    contracts = contracts_visible(datasets=datasets, operator=tenant.is_operator)
+    return dataset_status_list(contracts=contracts, now=now)
+
+
+def dataset_status_get(*, tenant: Tenant, dataset_id: str, now: datetime) -> DatasetStatus:
+    """One dataset's status; NotFoundError when unknown or not licensed, alike."""
+    contracts = contracts_visible(datasets=tenant_datasets(tenant=tenant), operator=tenant.is_operator)
+    contract = next((c for c in contracts if c.id == dataset_id), None)
+    if contract is None:
+        raise NotFoundError(f"No dataset '{dataset_id}'.")
+    return dataset_status_list(contracts=[contract], now=now)[0]
+
+
+def backfill_list(*, tenant: Tenant) -> QuerySet[Backfill]:
+    """Backfills are the platform operators' work: every one for an operator tenant, none for a customer."""
+    backfills = Backfill.objects.select_related("requested_by")
+    return backfills.order_by("-created", "-id") if tenant.is_operator else backfills.none()
+
+
+def backfill_get(*, tenant: Tenant, backfill_id: int) -> Backfill:
+    backfill = backfill_list(tenant=tenant).filter(pk=backfill_id).first()
+    if backfill is None:
+        raise NotFoundError("No such backfill.")
+    return backfill
+
+
+def backfill_window_counts(backfills: list[Backfill]) -> list[Backfill]:
+    """Set ``window_counts`` ({status: n}) on each backfill (one query for all of them)."""
+    counts: dict[int, dict[str, int]] = {b.pk: {} for b in backfills}
+    rows = (
+        BackfillWindow.objects.filter(backfill__in=list(counts))
+        .values("backfill", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["backfill"]][row["status"]] = row["n"]
+    for backfill in backfills:
+        backfill.window_counts = counts[backfill.pk]  # type: ignore[attr-defined]
+    return backfills
+
+
+def operator_schema(*, schema_name: str | None = None) -> str:
+    """The schema of the operator tenant (``schema_name``, else the first): the ledger a backfill started
+    outside a request is recorded in. NotFoundError when there is no such operator tenant."""
+    operators = Tenant.objects.filter(is_operator=True).order_by("pk")
+    if schema_name:
+        operators = operators.filter(schema_name=schema_name)
+    found = operators.values_list("schema_name", flat=True).first()
+    if found is None:
+        raise NotFoundError("No operator tenant" + (f" '{schema_name}'." if schema_name else "."))
+    return found
