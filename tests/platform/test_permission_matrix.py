@@ -130,22 +130,18 @@ NEEDS: dict[tuple[str, str], str] = {
     **{("api/v2/" + route, "get"): CURVES_READ for route in (*_CURVE_READS_V2, *_V2_FEEDS)},
     ("api/v2/ingest/runs", "post"): "curves:write",  # in an operator tenant (OPERATOR_ONLY)
     # dataset contracts and their freshness are market data; backfills and the review of quarantined feed
-    # rows are the operators' loading work, like uploads (docs/datasets.md)
+    # rows are the operators' loading work (docs/datasets.md): any operator member reads them, starting,
+    # retrying, cancelling, releasing or rejecting loads data like an upload
     ("api/v2/datasets", "get"): CURVES_READ,
     ("api/v2/datasets/<path:dataset_id>", "get"): CURVES_READ,
-    **{
-        (route, method): "curves:write"
-        for route, method in (
-            ("api/v2/backfills", "get"),
-            ("api/v2/backfills", "post"),
-            ("api/v2/backfills/<int:backfill_id>", "get"),
-            ("api/v2/backfills/<int:backfill_id>/retry", "post"),
-            ("api/v2/backfills/<int:backfill_id>/cancel", "post"),
-            ("api/v2/feeds/quarantine", "get"),
-            ("api/v2/feeds/quarantine/<int:row_id>/release", "post"),
-            ("api/v2/feeds/quarantine/<int:row_id>/reject", "post"),
-        )
-    },
+    ("api/v2/backfills", "get"): CURVES_READ,
+    ("api/v2/backfills", "post"): "curves:write",
+    ("api/v2/backfills/<int:backfill_id>", "get"): CURVES_READ,
+    ("api/v2/backfills/<int:backfill_id>/retry", "post"): "curves:write",
+    ("api/v2/backfills/<int:backfill_id>/cancel", "post"): "curves:write",
+    ("api/v2/feeds/quarantine", "get"): CURVES_READ,
+    ("api/v2/feeds/quarantine/<int:row_id>/release", "post"): "curves:write",
+    ("api/v2/feeds/quarantine/<int:row_id>/reject", "post"): "curves:write",
     ("api/v2/watchlist", "post"): CURVES_READ,
     ("api/v2/watchlist/<str:curve_key>", "get"): CURVES_READ,
     ("api/v2/watchlist/<str:curve_key>", "patch"): CURVES_READ,
