@@ -32,8 +32,12 @@ def _problem(response, status: int, slug: str) -> dict:
 
 
 def _entries(action: str) -> list[tuple[str, str, dict]]:
+    """Each entry's resource and what it records: its hashed ``changes`` (ids, never an email) with its
+    ``personal`` data beside the hash (the email; decision 0033)."""
     return [
-        (e.resource_type, e.resource_id, json.loads(e.changes)) for e in ledger("acme") if e.action == action
+        (e.resource_type, e.resource_id, {**json.loads(e.changes), **e.personal_data})
+        for e in ledger("acme")
+        if e.action == action
     ]
 
 
@@ -97,7 +101,16 @@ def test_changing_a_role_answers_the_member_and_records_who_changed_what(world, 
     assert response.json()["data"]["role"] == "trader"
     assert Membership.objects.get(pk=member_id).role == "trader"
     assert _entries("member.role_change") == [
-        ("membership", str(member_id), {"email": "analyst@acme.example", "from": "analyst", "to": "trader"})
+        (
+            "membership",
+            str(member_id),
+            {
+                "email": "analyst@acme.example",
+                "from": "analyst",
+                "to": "trader",
+                "user": Membership.objects.get(pk=member_id).user_id,
+            },
+        )
     ]
     (entry,) = [e for e in ledger("acme") if e.action == "member.role_change"]
     assert (entry.actor_kind, entry.actor_display) == ("token", "admin token (admin@acme.example)")
@@ -148,7 +161,15 @@ def test_removing_a_member_takes_their_tokens_and_is_recorded(world, api):
     assert User.objects.filter(email=viewer.email).exists()  # the person keeps their other workspaces
     assert api.get("/api/v2/me", **world.acme.auth("viewer")).status_code == 401
     assert _entries("member.remove") == [
-        ("membership", str(viewer.membership_id), {"email": "viewer@acme.example", "role": "viewer"})
+        (
+            "membership",
+            str(viewer.membership_id),
+            {
+                "email": "viewer@acme.example",
+                "role": "viewer",
+                "user": User.objects.get(email=viewer.email).pk,
+            },
+        )
     ]
 
 
@@ -283,7 +304,12 @@ def test_a_new_user_accepts_without_signing_in_and_can_then_sign_in(
     assert Invitation.objects.get(pk=data["id"]).accepted_at is not None
     (entry,) = [e for e in ledger("acme") if e.action == "member.join"]
     assert entry.actor_display.startswith(NEW)
-    assert json.loads(entry.changes) == {"email": NEW, "role": "trader", "invitation": data["id"]}
+    assert json.loads(entry.changes) == {
+        "role": "trader",
+        "invitation": data["id"],
+        "user": membership.user_id,
+    }
+    assert entry.personal_data == {"email": NEW}
     again = _accept(api, {"token": token, "password": PASSWORD})
     assert "already accepted" in _problem(again, 409, "invitation-closed")["detail"]
 

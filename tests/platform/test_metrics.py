@@ -42,7 +42,7 @@ def test_queue_depth_counts_the_messages_waiting_in_each_queue(api, private_brok
     samples = scrape(api)
 
     depths = {queue: value(samples, "aurum_celery_queue_depth", queue=queue) for queue in QUEUES}
-    assert depths == {"ingest": 1, "scenarios": 0, "webhooks": 0, "feeds": 3, "maintenance": 0}
+    assert depths == {"ingest": 1, "scenarios": 0, "webhooks": 0, "feeds": 3, "maintenance": 0, "backfill": 0}
 
 
 def test_outbox_backlog_counts_events_not_yet_relayed(world, api):

@@ -5,10 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
 from tests.support.paths import REPO
 
 SCREENSHOTS = REPO / "var" / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def gone(element: Any) -> Any:
+    """A wait condition: ``element`` has left the page (a navigation or an htmx swap replaced it).
+
+    Selenium's ``staleness_of`` only knows StaleElementReferenceException; ChromeDriver 156 answers a click
+    racing the swap with "Node with given id does not belong to the document", which means the same.
+    """
+
+    def left(_: Any) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return left
 
 
 def screenshot(browser: Any, name: str) -> list[Path]:
@@ -38,7 +61,6 @@ def console_errors(browser: Any) -> list[str]:
 def sign_in(browser: Any, url: str, email: str, password: str) -> None:
     """Sign in on ``url``'s portal as a fresh session and wait for the answer page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(url + "/login/")
@@ -48,4 +70,4 @@ def sign_in(browser: Any, url: str, email: str, password: str) -> None:
     browser.find_element(By.ID, "id_password").send_keys(password)
     form = browser.find_element(By.TAG_NAME, "form")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.staleness_of(form))
+    WebDriverWait(browser, 10).until(gone(form))

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.screens import console_errors, screenshot
+from tests.support.screens import console_errors, gone, screenshot
 from tests.support.screens import sign_in as _sign_in
 
 pytestmark = [pytest.mark.live]
@@ -40,7 +40,7 @@ def test_an_admin_reads_and_filters_the_audit_log(committed_world, api, asgi_ser
 
         browser.find_element(By.ID, "id_action").send_keys("token.create")
         browser.find_element(By.CSS_SELECTOR, ".audit-filters button[type=submit]").click()
-        _wait(browser, ec.staleness_of(table))
+        _wait(browser, gone(table))
         rows = browser.find_elements(By.CSS_SELECTOR, "#audit-rows tbody tr")
         assert rows and all("token.create" in row.text for row in rows)
         assert browser.current_url.endswith("action=token.create&actor=&resource=&start=&end=")

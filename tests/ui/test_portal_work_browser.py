@@ -13,10 +13,10 @@ import pytest
 from django_tenants.utils import schema_context
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.paths import EOD_DIR
+from tests.support.screens import gone
 from tests.support.screens import screenshot as shoot
 from tests.support.slices import ingest_slice, read_slice
 
@@ -57,14 +57,14 @@ def _sign_in(browser, url: str, member) -> None:
     browser.find_element(By.ID, "id_password").send_keys(member.password)
     form = browser.find_element(By.TAG_NAME, "form")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(ec.staleness_of(form))
+    WebDriverWait(browser, 10).until(gone(form))
 
 
 def _submit(browser, selector: str) -> None:
     """Click a submit button and wait for the next page."""
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(browser, 30).until(ec.staleness_of(page))
+    WebDriverWait(browser, 30).until(gone(page))
 
 
 def _type(browser, element_id: str, text: str) -> None:
@@ -181,7 +181,7 @@ def test_a_scenario_is_written_run_live_and_a_ppa_valued(
         # another tenor type: htmx swaps the result in place, the URL follows, the chart is drawn again
         result = browser.find_element(By.ID, "result-chart")
         Select(browser.find_element(By.ID, "tenor")).select_by_value("QUARTER")
-        WebDriverWait(browser, 15).until(ec.staleness_of(result))
+        WebDriverWait(browser, 15).until(gone(result))
         WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#result-chart canvas"))
         quarters, _ = _chart_points(browser, "result-chart")
         assert "tenor=QUARTER" in browser.current_url
