@@ -56,7 +56,7 @@ def catalog(world: World) -> None:
 def _audit(schema: str) -> list[tuple[str, dict[str, Any]]]:
     with schema_context(schema):
         entries = AuditEntry.objects.filter(action__startswith="series_curve_mapping.").order_by("sequence")
-        return [(e.action, e.changes) for e in entries]
+        return [(e.action, e.changes_data) for e in entries]
 
 
 def test_operator_creates_lists_updates_and_deactivates_through_v1(world, api, catalog):
