@@ -321,7 +321,7 @@ LIST_CASES: dict[str, ListCase] = {
     ),
     # the tenant's audit ledger (the filter keeps to the rows grown here)
     "api/v2/audit": ListCase(lambda o: "/api/v2/audit?action=test.listed", "v2", 4, _audit_entries),
-    # series-curve mappings (shared): the page; suggestions: entitlements, the series, its mappings, the curves
+    # series-curve mappings (shared): the page; suggestions: entitlements, series, mappings, curves
     "api/v1/admin/mappings": ListCase(
         lambda o: "/api/v1/admin/mappings?external_provider=LISTED", "v1", 4, _mappings
     ),

@@ -32,7 +32,7 @@ from aurum.errors import ForbiddenError
 
 READ, WRITE = "curves:read", "curves:write"
 OPERATORS = "Only the platform's market-data operators change series-curve mappings."
-METHODS = SeriesCurveMapping.Method.values
+METHODS = SeriesCurveMapping.Method.choices
 
 
 class MappingCreate(serializers.Serializer):
