@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.feeds.models import EiaDataset, FeedQuarantineRow, FetchRun, Series, Watermark
+from apps.feeds.models import EiaDataset, FeedQuarantineRow, FetchRun, Series, SeriesCurveMapping, Watermark
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -43,3 +43,12 @@ class EiaDatasetAdmin(ReadOnly):
 class FeedQuarantineRowAdmin(ReadOnly):
     list_display = ["id", "provider", "dataset", "window_start", "reasons", "fetch_run"]
     list_filter = ["provider", "dataset"]
+
+
+@admin.register(SeriesCurveMapping)
+class SeriesCurveMappingAdmin(ReadOnly):
+    """Changed through the API (audited), read here."""
+
+    list_display = ["external_provider", "external_series_id", "curve_key", "mapping_confidence", "is_active"]
+    list_filter = ["external_provider", "mapping_method", "is_active"]
+    search_fields = ["external_series_id", "curve_key"]

@@ -174,3 +174,41 @@ class ScheduledFetch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.dataset} {self.window_start:%Y-%m-%d} ×{self.sends}"
+
+
+class SeriesCurveMapping(models.Model):
+    """An external series (FRED, EIA…) mapped to an internal curve key: shared market metadata, readable by
+    every tenant, written by the platform's operators. One row per (provider, series, curve)."""
+
+    class Method(models.TextChoices):
+        MANUAL = "manual"
+        AUTOMATED = "automated"
+        HEURISTIC = "heuristic"
+
+    external_provider = models.CharField(max_length=16, help_text="FRED, EIA, NOAA…")
+    external_series_id = models.CharField(max_length=128)
+    curve_key = models.CharField(max_length=64)
+    mapping_confidence = models.FloatField(default=1.0, help_text="0.0–1.0")
+    mapping_method = models.CharField(max_length=16, choices=Method.choices, default=Method.MANUAL)
+    mapping_notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=254)
+    updated_by = models.CharField(max_length=254, blank=True, help_text="empty until changed")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["external_provider", "external_series_id", "curve_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_provider", "external_series_id", "curve_key"],
+                name="feeds_series_curve_map_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(mapping_confidence__gte=0.0) & Q(mapping_confidence__lte=1.0),
+                name="feeds_series_curve_map_confidence_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_provider}:{self.external_series_id} → {self.curve_key}"

@@ -240,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "BackfillStatusEnum": "apps.datasets.models.Backfill.Status",
         "BackfillWindowStatusEnum": "apps.datasets.models.BackfillWindow.Status",
         "FeedQuarantineStatusEnum": "apps.feeds.models.FeedQuarantineRow.Status",
+        "MappingMethodEnum": "apps.feeds.models.SeriesCurveMapping.Method",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

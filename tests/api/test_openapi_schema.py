@@ -86,6 +86,7 @@ def test_v1_operations_are_tagged_apart_from_v2_by_resource(schema):
 
     assert all(operation["tags"] for _, _, operation in operations(schema))
     assert {tag for version, tag in tags if version == "v1"} == {
+        "v1 admin",  # the series-curve mappings (/v1/admin/mappings)
         "v1 curves",
         "v1 drought",
         "v1 external",

@@ -89,6 +89,36 @@ def _audit_entries(api: Any, world: World, o: AcmeObjects) -> None:
             audit_append(action="test.listed", resource_type="test", resource_id=str(n))
 
 
+def _mappings(api: Any, world: World, o: AcmeObjects) -> None:
+    from apps.feeds.models import SeriesCurveMapping
+
+    for n in range(5):
+        SeriesCurveMapping.objects.create(
+            external_provider="LISTED", external_series_id=f"S{n}", curve_key=f"K{n}", created_by="t@example"
+        )
+
+
+def _mapping_candidates(api: Any, world: World, o: AcmeObjects) -> None:
+    """A FRED series and five curves sharing a word with it (the suggestions list)."""
+    import datetime
+
+    from apps.curves.models import Curve
+    from apps.feeds.models import Series
+
+    Series.objects.create(provider="FRED", series_id="LISTED", title="Zanzibar quoll spot")
+    day = datetime.date(2025, 1, 2)
+    for n in range(5):
+        Curve.objects.create(
+            curve_key=f"LISTED_{n}",
+            dataset="vendor:EUGP",
+            vendor="EUGP",
+            asset_class="x",
+            location=f"Zanzibar {'quoll ' * (n % 2)}{n}",
+            first_asof=day,
+            last_asof=day,
+        )
+
+
 def _ingest_run(api: Any, world: World, o: AcmeObjects) -> None:
     from apps.ingestion.services import ingest_run_create
 
@@ -291,6 +321,26 @@ LIST_CASES: dict[str, ListCase] = {
     ),
     # the tenant's audit ledger (the filter keeps to the rows grown here)
     "api/v2/audit": ListCase(lambda o: "/api/v2/audit?action=test.listed", "v2", 4, _audit_entries),
+    # series-curve mappings (shared): the page; suggestions: entitlements, series, mappings, curves
+    "api/v1/admin/mappings": ListCase(
+        lambda o: "/api/v1/admin/mappings?external_provider=LISTED", "v1", 4, _mappings
+    ),
+    "api/v2/series-curve-mappings": ListCase(
+        lambda o: "/api/v2/series-curve-mappings?external_provider=LISTED", "v2", 4, _mappings
+    ),
+    "api/v2/series-mapping-suggestions": ListCase(
+        lambda o: "/api/v2/series-mapping-suggestions?external_provider=FRED&external_series_id=LISTED",
+        "v2",
+        7,
+        _mapping_candidates,
+    ),
+    "api/v1/admin/mappings/search": ListCase(
+        lambda o: "/api/v1/admin/mappings/search?external_provider=FRED&external_series_id=LISTED",
+        "whole",
+        7,
+        _mapping_candidates,
+        sizes=("limit=1", ""),
+    ),
     # the scenario, its assumptions, its latest succeeded run, the output table's pointer
     "api/v1/scenarios/<str:scenario_id>/outputs": ListCase(
         lambda o: f"/api/v1/scenarios/{o.scenario_id}/outputs?metric=mid&tenor_type=CALENDAR", "v1", 7

@@ -140,6 +140,18 @@ NEEDS: dict[tuple[str, str], str] = {
     ("api/v2/backfills/<int:backfill_id>/retry", "post"): "curves:write",
     ("api/v2/backfills/<int:backfill_id>/cancel", "post"): "curves:write",
     ("api/v2/feeds/quarantine", "get"): CURVES_READ,
+    # series-curve mappings: shared market metadata every member with curves:read reads; the operators
+    # (curves:write in an operator tenant) create, change and deactivate them
+    ("api/v1/admin/mappings", "get"): CURVES_READ,
+    ("api/v1/admin/mappings", "post"): "curves:write",
+    ("api/v1/admin/mappings/search", "get"): CURVES_READ,
+    ("api/v1/admin/mappings/<str:provider>/<str:series_id>", "put"): "curves:write",
+    ("api/v1/admin/mappings/<str:provider>/<str:series_id>", "delete"): "curves:write",
+    ("api/v2/series-curve-mappings", "get"): CURVES_READ,
+    ("api/v2/series-curve-mappings", "post"): "curves:write",
+    ("api/v2/series-curve-mappings/<int:mapping_id>", "put"): "curves:write",
+    ("api/v2/series-curve-mappings/<int:mapping_id>", "delete"): "curves:write",
+    ("api/v2/series-mapping-suggestions", "get"): CURVES_READ,
     ("api/v2/feeds/quarantine/<int:row_id>/release", "post"): "curves:write",
     ("api/v2/feeds/quarantine/<int:row_id>/reject", "post"): "curves:write",
     ("api/v2/watchlist", "post"): CURVES_READ,
@@ -213,6 +225,7 @@ NEEDS: dict[tuple[str, str], str] = {
 OPERATOR_ONLY = {
     ("api/v2/ingest/runs", "post"),
     *(key for key, need in NEEDS.items() if "backfills" in key[0] or "feeds/quarantine" in key[0]),
+    *(key for key, need in NEEDS.items() if need == "curves:write" and "mappings" in key[0]),
 }
 
 

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from apps.accounts.selectors import INVITATION_SALT
 from tests.support.acme import ASOF_A, ASOF_B, BLOCK, CALENDAR, LOCATION, AcmeObjects
-from tests.support.routes_feeds import FEED_GET_PATHS, FEED_ROUTES, OWN_GET_STATUS
+from tests.support.routes_feeds import FEED_GET_PATHS, FEED_ROUTES, MAPPING_ROUTES, OWN_GET_STATUS
 from tests.support.world import World
 
 TENANT_URLCONF = "aurum.urls_tenant"
@@ -423,6 +423,7 @@ ROUTES = [
     ),
 ]
 ROUTES += [Route(pattern, method, path) for pattern, method, path in FEED_ROUTES]
+ROUTES += [Route(*case) for case in MAPPING_ROUTES]
 DOCS_ROUTES = {"api/v2/schema/", "api/v2/docs/"}  # public documentation, no tenant data
 # Routes anyone may call, with the reason: no credential is needed, so none is checked.
 OPEN_ROUTES = {"api/v2/invitations/accept": "the emailed link's signed token is the credential"}

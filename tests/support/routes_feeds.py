@@ -59,6 +59,51 @@ FEED_ROUTES: list[RouteCase] = [
     (V2 + "series/<str:series_id>/observations", "get", lambda w: f"/{V2}series/FRED:NO_SUCH/observations"),
     (V2 + "eia/datasets/<path:dataset_path>", "get", lambda w: f"/{V2}eia/datasets/no/such"),
 ]
+# Series-curve mappings: shared metadata every member reads; writes are the operators' (403 for acme).
+MAPPING_BODY = {"external_provider": "FRED", "external_series_id": "NO_SUCH", "curve_key": "NO_SUCH_CURVE"}
+NO_SERIES = "external_provider=FRED&external_series_id=NO_SUCH"
+MAPPING_ROUTES: list[tuple[str, str, Callable[[World], str], dict[str, Any] | None, tuple[int, ...]]] = [
+    (V1 + "admin/mappings", "get", fixed(f"/{V1}admin/mappings"), None, (200,)),
+    (V1 + "admin/mappings", "post", fixed(f"/{V1}admin/mappings"), MAPPING_BODY, (403,)),
+    (V1 + "admin/mappings/search", "get", fixed(f"/{V1}admin/mappings/search?{NO_SERIES}"), None, (404,)),
+    (
+        V1 + "admin/mappings/<str:provider>/<str:series_id>",
+        "put",
+        fixed(f"/{V1}admin/mappings/FRED/NO_SUCH"),
+        {"mapping_confidence": 0.5},
+        (404,),
+    ),
+    (
+        V1 + "admin/mappings/<str:provider>/<str:series_id>",
+        "delete",
+        fixed(f"/{V1}admin/mappings/FRED/NO_SUCH"),
+        None,
+        (404,),
+    ),
+    (V2 + "series-curve-mappings", "get", fixed(f"/{V2}series-curve-mappings"), None, (200,)),
+    (V2 + "series-curve-mappings", "post", fixed(f"/{V2}series-curve-mappings"), MAPPING_BODY, (403,)),
+    (
+        V2 + "series-curve-mappings/<int:mapping_id>",
+        "put",
+        fixed(f"/{V2}series-curve-mappings/987654"),
+        {"mapping_confidence": 0.5},
+        (404,),
+    ),
+    (
+        V2 + "series-curve-mappings/<int:mapping_id>",
+        "delete",
+        fixed(f"/{V2}series-curve-mappings/987654"),
+        None,
+        (404,),
+    ),
+    (
+        V2 + "series-mapping-suggestions",
+        "get",
+        fixed(f"/{V2}series-mapping-suggestions?{NO_SERIES}"),
+        None,
+        (404,),
+    ),
+]
 
 _OWN: dict[str, str] = {
     "iso/lmp/last-24h": "iso/lmp/last-24h?iso_code=CAISO",
@@ -90,9 +135,14 @@ _OWN_V2: dict[str, str] = {
     "drought/usdm": "drought/usdm",
     "drought/indices": "drought/indices",
 }
+DGS10 = "external_provider=FRED&external_series_id=DGS10"
 FEED_GET_PATHS: dict[str, Callable[[Any], str]] = {
     **{V1 + pattern: fixed(f"/{V1}{path}") for pattern, path in _OWN.items()},
     **{V2 + pattern: fixed(f"/{V2}{path}") for pattern, path in _OWN_V2.items()},
+    V1 + "admin/mappings": fixed(f"/{V1}admin/mappings"),
+    V1 + "admin/mappings/search": fixed(f"/{V1}admin/mappings/search?{DGS10}"),
+    V2 + "series-curve-mappings": fixed(f"/{V2}series-curve-mappings"),
+    V2 + "series-mapping-suggestions": fixed(f"/{V2}series-mapping-suggestions?{DGS10}"),
 }
 # Drought tiles answer 501 (no raster source) where every other GET route answers acme 200.
 OWN_GET_STATUS = {

@@ -1,8 +1,15 @@
 from django.urls import path
 
-from apps.feeds.api import v1, v1_drought
+from apps.feeds.api import mappings, v1, v1_drought
 
 urlpatterns = [
+    path("admin/mappings", mappings.MappingsV1Api.as_view(), name="v1-admin-mappings"),
+    path("admin/mappings/search", mappings.MappingSearchV1Api.as_view(), name="v1-admin-mappings-search"),
+    path(
+        "admin/mappings/<str:provider>/<str:series_id>",
+        mappings.MappingV1Api.as_view(),
+        name="v1-admin-mapping",
+    ),
     path("iso/lmp/last-24h", v1.LmpLast24hV1Api.as_view(), name="v1-iso-lmp-last-24h"),
     path("iso/lmp/hourly", v1.LmpHourlyV1Api.as_view(), name="v1-iso-lmp-hourly"),
     path("iso/lmp/daily", v1.LmpDailyV1Api.as_view(), name="v1-iso-lmp-daily"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.feeds.api import quarantine, v2
+from apps.feeds.api import mappings, quarantine, v2
 
 urlpatterns = [
     path("series", v2.SeriesListV2Api.as_view(), name="series"),
@@ -27,5 +27,16 @@ urlpatterns = [
         "feeds/quarantine/<int:row_id>/reject",
         quarantine.FeedQuarantineRejectV2Api.as_view(),
         name="feed-quarantine-reject",
+    ),
+    path("series-curve-mappings", mappings.MappingsV2Api.as_view(), name="series-curve-mappings"),
+    path(
+        "series-curve-mappings/<int:mapping_id>",
+        mappings.MappingV2Api.as_view(),
+        name="series-curve-mapping",
+    ),
+    path(
+        "series-mapping-suggestions",
+        mappings.MappingSuggestionsV2Api.as_view(),
+        name="series-mapping-suggestions",
     ),
 ]
