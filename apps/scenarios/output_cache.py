@@ -24,7 +24,9 @@ def scenario_outputs_version_name(*, schema_name: str, scenario_id: str) -> str:
 
 def scenario_outputs_version_bump(*, schema_name: str, scenario_id: str) -> int:
     """The scenario's next outputs version (-1 when Redis is unreachable: cached answers expire by TTL)."""
-    return dataset_version_bump(scenario_outputs_version_name(schema_name=schema_name, scenario_id=scenario_id))
+    return dataset_version_bump(
+        scenario_outputs_version_name(schema_name=schema_name, scenario_id=scenario_id)
+    )
 
 
 def scenario_outputs_read(
