@@ -64,10 +64,12 @@ class RunStateApi(ScenarioView):
         "transition is 409. Needs admin:read and scenarios:write.",
     )
     def post(self, request: Request, run_id: str) -> Response:
-        given: dict[str, Any] = dict(request.data) if isinstance(request.data, dict) else {}
-        for name in ("state", "error"):
-            if name in request.query_params:
-                given[name] = request.query_params[name]
+        body = request.data if hasattr(request.data, "get") else {}
+        given: dict[str, Any] = {}
+        for name in ("state", "error"):  # the contract's query parameters, else the spec's body
+            value = request.query_params.get(name, body.get(name))
+            if value is not None:
+                given[name] = value
         data = RunStateInput(data=given)
         data.is_valid(raise_exception=True)
         run = scenario_run_state_set(
