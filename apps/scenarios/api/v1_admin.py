@@ -94,6 +94,7 @@ class ScenarioCacheInvalidateApi(ScenarioView):
 
     @extend_schema(
         operation_id="v1_admin_cache_scenario_invalidate_create",
+        tags=["v1 scenarios"],  # a scenario's cache: with the other v1 scenario operations
         request=None,
         parameters=[OpenApiParameter("tenant_id", str, OpenApiParameter.QUERY, required=False)],
         responses={204: None},
