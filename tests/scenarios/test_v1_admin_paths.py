@@ -17,6 +17,8 @@ from apps.accounts.roles import role_permissions
 from apps.accounts.services import api_token_create
 from apps.audit.models import AuditEntry
 from apps.scenarios.models import ScenarioRun, ScenarioRunEvent
+from apps.scenarios.services.admin import scenario_run_fail_by_admin
+from apps.scenarios.services.dispatch import scenario_runs_dispatch
 from apps.scenarios.services.execution import scenario_run_execute
 from aurum.observability.metrics import READ_CACHE_REQUESTS
 from tenants.models import Tenant
@@ -115,6 +117,27 @@ def test_an_admin_fails_a_running_run_and_the_run_no_longer_runs(call, eugp_curv
     assert response.status_code == 200, response.content
     run = _run(run_id)
     assert (run.status, run.error_message) == ("failed", "stuck")
+
+
+def test_failing_a_dispatched_run_frees_its_slot_for_the_next_queued_run(
+    call, eugp_curves, django_capture_on_commit_callbacks
+):
+    acme = Tenant.objects.select_related("plan").get(schema_name="acme")
+    acme.plan.concurrent_scenario_runs = 1
+    acme.plan.save(update_fields=["concurrent_scenario_runs"])
+    scenario_id, first = _scenario_and_run(call, eugp_curves)
+    second = call("trader", "post", f"/api/v1/scenarios/{scenario_id}/run", {"seed": 8}).json()["data"]["id"]
+    with schema_context("acme"):
+        dispatched = scenario_runs_dispatch(tenant=acme)
+        held = scenario_runs_dispatch(tenant=acme)
+        with django_capture_on_commit_callbacks() as callbacks:
+            scenario_run_fail_by_admin(run=ScenarioRun.objects.get(pk=first), tenant=acme, error="operator")
+        freed = scenario_runs_dispatch(tenant=acme)
+
+    assert (dispatched, held, freed) == ([first], [], [second])
+    # the dispatcher is called again once the failure commits (beside the event's outbox)
+    assert [c for c in callbacks if c.__qualname__.startswith("scenario_run_fail_by_admin")] != []
+    assert _run(first).status == "failed"
 
 
 @pytest.mark.parametrize("state", ["QUEUED", "RUNNING", "SUCCEEDED"])
