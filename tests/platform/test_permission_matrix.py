@@ -43,6 +43,7 @@ TOKENS = "tokens:own|tokens:manage"  # either one
 MEMBERS = "members:manage"
 WEBHOOKS = "webhooks:manage"
 AUDIT = "audit:read"
+ADMIN_READ = "admin:read"
 EXPORT = "tenant:export"
 ROLES = ("viewer", "analyst", "trader", "admin")
 
@@ -189,6 +190,9 @@ NEEDS: dict[tuple[str, str], str] = {
     ("api/v1/scenarios/<str:scenario_id>/runs:bulk", "post"): SCEN_RUN,
     ("api/v1/scenarios/<str:scenario_id>/runs/<str:run_id>", "get"): SCEN_READ,
     ("api/v1/scenarios/runs/<str:run_id>/cancel", "post"): SCEN_RUN,
+    # the original v1 admin paths (the state change needs scenarios:write as well: test_v1_admin_paths.py)
+    ("api/v1/scenarios/runs/<str:run_id>/state", "post"): ADMIN_READ,
+    ("api/v1/admin/cache/scenario/<str:scenario_id>/invalidate", "post"): ADMIN_READ,
     ("api/v1/scenarios/<str:scenario_id>/outputs", "get"): SCEN_READ,
     ("api/v1/scenarios/<str:scenario_id>/metrics/latest", "get"): SCEN_READ,
     ("api/v2/scenarios", "get"): SCEN_READ,

@@ -302,6 +302,17 @@ ROUTES = [
         lambda w: f"/api/v1/scenarios/runs/{GLOBEX_RUN}/cancel",
     ),
     Route(
+        "api/v1/scenarios/runs/<str:run_id>/state",
+        "post",
+        lambda w: f"/api/v1/scenarios/runs/{GLOBEX_RUN}/state",
+        {"state": "CANCELLED"},
+    ),
+    Route(
+        "api/v1/admin/cache/scenario/<str:scenario_id>/invalidate",
+        "post",
+        lambda w: f"/api/v1/admin/cache/scenario/{GLOBEX_SCENARIO}/invalidate",
+    ),
+    Route(
         "api/v1/scenarios/<str:scenario_id>/outputs",
         "get",
         lambda w: f"/api/v1/scenarios/{GLOBEX_SCENARIO}/outputs",

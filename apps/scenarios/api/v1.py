@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -37,6 +38,7 @@ from apps.scenarios.api.serializers import (
 )
 from apps.scenarios.engine.rows import METRICS, SCENARIO_OUTPUT_SCHEMA
 from apps.scenarios.models import ScenarioRun
+from apps.scenarios.output_cache import scenario_outputs_read
 from apps.scenarios.selectors import (
     OutputFilters,
     run_get,
@@ -292,27 +294,43 @@ class ScenarioOutputsApi(ScenarioView):
             **{k: v for k, v in filters.__dict__.items() if v is not None},
         }
         page = v1_page_request(request, filters=bound, default=OUTPUTS_DEFAULT, maximum=OUTPUTS_MAX)
-        table = (
-            run_outputs_page(
-                tenant=tenant, run=run, filters=filters, limit=page.limit + 1, offset=page.offset
+
+        def outputs_table() -> tuple[pa.Table | None, bool]:
+            table = (
+                run_outputs_page(
+                    tenant=tenant, run=run, filters=filters, limit=page.limit + 1, offset=page.offset
+                )
+                if run is not None
+                else None
             )
-            if run is not None
-            else None
-        )
-        more = table is not None and table.num_rows > page.limit
-        rows = table.slice(0, page.limit) if table is not None else None
-        if values["format"] == "csv":
-            meta = v1_page_meta(page, returned=0, has_more=more, filters=bound)
-            return csv_bytes_response(
-                request,
-                data=outputs_csv(rows if rows is not None else SCENARIO_OUTPUT_SCHEMA.empty_table()),
-                filename="scenario_outputs.csv",
+            more = table is not None and table.num_rows > page.limit
+            return (table.slice(0, page.limit) if table is not None else None), more
+
+        if values["format"] != "csv":
+
+            def points() -> tuple[list[dict[str, Any]], bool]:
+                rows, more = outputs_table()
+                return (output_points_v1(rows, run) if rows is not None and run is not None else []), more
+
+            # Cached per scenario outputs version (an administrator's invalidation recomputes it).
+            data, more = scenario_outputs_read(
+                tenant=tenant,
+                scenario_id=str(run.scenario_id) if run is not None else scenario_id,
+                params={**bound, "limit": page.limit, "offset": page.offset},
+                compute=points,
                 ttl=OUTPUTS_TTL,
-                next_cursor=meta.get("next_cursor"),
-                prev_cursor=meta.get("prev_cursor"),
             )
-        data = output_points_v1(rows, run) if rows is not None and run is not None else []
-        return v1_list_response(request, data, page=page, has_more=more, filters=bound, ttl=OUTPUTS_TTL)
+            return v1_list_response(request, data, page=page, has_more=more, filters=bound, ttl=OUTPUTS_TTL)
+        rows, more = outputs_table()
+        meta = v1_page_meta(page, returned=0, has_more=more, filters=bound)
+        return csv_bytes_response(
+            request,
+            data=outputs_csv(rows if rows is not None else SCENARIO_OUTPUT_SCHEMA.empty_table()),
+            filename="scenario_outputs.csv",
+            ttl=OUTPUTS_TTL,
+            next_cursor=meta.get("next_cursor"),
+            prev_cursor=meta.get("prev_cursor"),
+        )
 
 
 class MetricsLatestQuery(serializers.Serializer):
