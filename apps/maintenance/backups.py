@@ -38,6 +38,7 @@ from pyiceberg.table import StaticTable
 from apps.audit.models import AuditEntry
 from apps.audit.verification import audit_chain_verify
 from aurum.lakehouse.catalog import get_catalog
+from aurum.lakehouse.locks import advisory_lock_key
 from aurum.lakehouse.maintenance import referenced_files
 from aurum.lakehouse.storage import filesystem_for, iceberg_io_properties
 from tenants.models import Tenant
@@ -110,16 +111,12 @@ def maintenance_held() -> Iterator[None]:
     """Hold off lakehouse maintenance (a session lock its passes take too) while files are copied."""
     with _connect() as conn:
         conn.autocommit = True
-        key = _lock_key(MAINTENANCE_LOCK)
+        key = advisory_lock_key(MAINTENANCE_LOCK)
         conn.execute("SELECT pg_advisory_lock(%s)", [key])
         try:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
-def _lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 # --- what a backup describes --------------------------------------------------------------------------------

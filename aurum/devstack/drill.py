@@ -125,11 +125,7 @@ class Drill:
 
     def disaster(self) -> None:
         """Lose everything: the database dropped, the warehouse folder deleted."""
-        with _admin(self.base_url) as admin:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [self.database]
-            )
-            admin.execute(f'DROP DATABASE "{self.database}"')
+        self.drop()
         shutil.rmtree(self.warehouse)
 
     def drop(self) -> None:
