@@ -261,6 +261,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
+# Nobody waits on a task's result (tasks record their outcome in the database); a sender that asks for one
+# subscribes to it in Redis, which hung and then failed sends while Redis was down (aurum/celery.py). A task
+# whose result is read (the tests' diagnostic) says ignore_result=False.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis down (decision 0043, tests/resilience/test_service_outages.py). Workers and beat reconnect by
 # themselves for as long as it takes (no process restart), with a consumer that survives the loss

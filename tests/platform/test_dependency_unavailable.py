@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
+import kombu.exceptions
 import psycopg
 import pytest
 from django.db import OperationalError, close_old_connections, connection
@@ -18,6 +19,8 @@ from django.test import RequestFactory
 
 from aurum.api.problems import api_server_error, problem_exception_handler
 from aurum.api.throttling import rate_take
+from aurum.celery import AurumCelery
+from aurum.devstack.services import free_port
 from tests.support.world import database_url
 
 
@@ -146,3 +149,24 @@ def test_a_rate_limit_asks_a_dying_redis_twice_at_most_then_lets_the_request_thr
 
     assert state is None  # not enforced: availability beats strictness
     assert server.accepted == 2  # one attempt and one immediate retry (redis-py's default is 11, backing off)
+
+
+def test_a_task_sent_while_redis_is_down_is_a_broker_error_its_caller_handles():
+    """Not a RuntimeError after ~20 s of re-subscribing to the task's result (Celery's send_task with a Redis
+    result backend): the send is tried as the publish retry policy says, then kombu's OperationalError, which
+    every sender catches (TRANSIENT_ERRORS) and leaves to a beat sweep."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    probe = AurumCelery("probe", set_as_current=False)
+    probe.config_from_object("django.conf:settings", namespace="CELERY")
+    probe.conf.update(broker_url=dead, result_backend=dead)
+
+    with pytest.raises(kombu.exceptions.OperationalError):
+        probe.send_task("aurum.health.current_schema", queue="probe")
+
+
+def test_tasks_sent_by_name_ask_for_no_result_unless_their_sender_does(settings):
+    probe = AurumCelery("probe", set_as_current=False)
+    probe.config_from_object("django.conf:settings", namespace="CELERY")
+
+    assert probe.conf.task_ignore_result is True
+    assert probe.send_task("aurum.health.current_schema", queue="probe-unserved").ignored is True
