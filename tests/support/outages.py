@@ -6,6 +6,7 @@ production settings, plus a load of mixed API requests whose every answer is rec
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -223,7 +224,7 @@ class Load:
             while not self._stop.is_set():
                 kind = kinds[turn % len(kinds)]
                 turn += 1
-                self.record(kind, lambda k=kind: self.requests[k](client))
+                self.record(kind, functools.partial(self.requests[kind], client))
                 self._stop.wait(self.pause)
 
     def record(self, kind: str, send: Callable[[], httpx.Response]) -> Answer:
