@@ -23,7 +23,20 @@ from tenant_schemas_celery.app import CeleryApp
 # Never development settings by default: production refuses to start without its secrets.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
 
-app = CeleryApp("aurum")
+
+class AurumCelery(CeleryApp):  # type: ignore[misc]
+    """tenant-schemas-celery's app, whose ``send_task`` (a task sent by name) follows ``task_ignore_result``
+    as ``apply_async`` does. Celery's own would subscribe the sender to the task's result channel in Redis
+    on every send: with Redis down, that subscription retried for ~20 s and then raised RuntimeError ("The
+    Celery application must be restarted"), a 500 after a hang (decision 0043). Aurum never waits on a
+    result outside tests."""
+
+    def send_task(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        options.setdefault("ignore_result", self.conf.task_ignore_result)
+        return super().send_task(name, args=args, kwargs=kwargs, **options)
+
+
+app = AurumCelery("aurum")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["aurum.health"])

@@ -2,6 +2,8 @@
 
 - ``aurum.errors.AurumError`` (what services and selectors raise) keeps its status, title, slug and issues;
 - DRF's exceptions (authentication, permission, parsing, serializer validation, throttling) keep theirs;
+- a dependency that is down (Postgres, Redis, the Celery broker: ``UNAVAILABLE_ERRORS``) is a 503 problem
+  with ``Retry-After``, logged as a warning without a traceback: a client retries, nothing is broken;
 - anything else is a 500 problem carrying the request id, never a traceback; it is logged with one.
 
 DRF views reach this through ``problem_exception_handler``; errors outside DRF (an unknown ``/api/`` path,
@@ -12,10 +14,13 @@ a middleware failure, a CSRF or Host refusal) through the handlers below (``hand
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import kombu.exceptions
+import redis
 import structlog
 from django.conf import settings
 from django.core.exceptions import (
@@ -24,6 +29,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import timezone
@@ -32,7 +38,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from aurum.errors import AurumError, InvalidInputError, Issue, PayloadTooLargeError
+from aurum.errors import AurumError, InvalidInputError, Issue, PayloadTooLargeError, UnavailableError
 from aurum.observability.context import current_request_id
 
 log = structlog.get_logger(__name__)
@@ -43,6 +49,23 @@ API_PREFIXES = ("/api/", "/v1/", "/health/")
 SERVER_ERROR_DETAIL = (
     "The server failed to answer this request. It has been logged; quote the request id if it persists."
 )
+# A dependency unreachable or too slow right now (the database restarting, Redis or the broker down): the
+# request may work when retried, so it is a 503, not a 500 (docs/operations.md, decision 0043).
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+UNAVAILABLE_DETAIL = "A service Aurum depends on is unavailable right now; retry in a few seconds."
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_error(exc: BaseException, *, path: str) -> UnavailableError:
+    """The 503 for a dependency error (logged here, without the exception's text in the answer)."""
+    log.warning("dependency unavailable", path=path, error=type(exc).__name__, reason=str(exc)[:300])
+    return UnavailableError(UNAVAILABLE_DETAIL, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
 
 
 def problem_body(
@@ -159,6 +182,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     elif isinstance(exc, SuspiciousOperation):
         error = _refused_request(exc)
         set_rollback()
+    elif isinstance(exc, UNAVAILABLE_ERRORS):
+        error = unavailable_error(exc, path=request.path)
+        set_rollback()
     else:
         drf = exception_handler(exc, context)  # APIException, Http404, PermissionDenied; sets rollback
         if drf is not None:
@@ -195,7 +221,17 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> H
 
 
 def api_server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: an unhandled error outside a DRF view. No exception text reaches the caller."""
+    """``handler500``: an unhandled error outside a DRF view (a middleware resolving the tenant, a portal
+    view). No exception text reaches the caller. A dependency that is down is a 503 (called while Django
+    handles the exception, so ``sys.exc_info`` holds it)."""
+    exc = sys.exc_info()[1]
+    if exc is not None and isinstance(exc, UNAVAILABLE_ERRORS):
+        error = unavailable_error(exc, path=request.path)
+        if _wants_problem(request):
+            return error_response(request, error)
+        page = HttpResponse(loader.render_to_string("503.html"), status=503)
+        page["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+        return page
     if _wants_problem(request):
         return problem_response(
             request,

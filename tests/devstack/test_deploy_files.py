@@ -82,13 +82,19 @@ def test_exactly_one_beat_that_is_never_doubled_by_a_rollout() -> None:
     assert beats[0]["spec"]["strategy"] == {"type": "Recreate"}
 
 
-@pytest.mark.parametrize("name", ["aurum-web", "aurum-asgi"])
-def test_servers_are_probed_on_paths_aurum_serves_and_stay_ready_without_workers(name: str, api: Any) -> None:
+# web serves without Redis (decision 0043); the websockets' live events need it.
+@pytest.mark.parametrize(
+    ("name", "ready_path"),
+    [("aurum-web", "/health/ready?skip=worker,redis"), ("aurum-asgi", "/health/ready?skip=worker")],
+)
+def test_servers_are_probed_on_paths_aurum_serves_and_stay_ready_without_workers(
+    name: str, ready_path: str, api: Any
+) -> None:
     spec = container(deployments()[name])
     live, ready = spec["livenessProbe"]["httpGet"], spec["readinessProbe"]["httpGet"]
 
     assert live["path"] == "/health/live"
-    assert ready["path"] == "/health/ready?skip=worker"
+    assert ready["path"] == ready_path
     assert live["port"] == ready["port"] == spec["ports"][0]["containerPort"]
     assert spec["resources"]["requests"]["memory"] == spec["resources"]["limits"]["memory"]
 
