@@ -147,3 +147,20 @@ class Entitlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} × {self.dataset}"
+
+
+class SpareSchema(models.Model):
+    """A schema cloned from the template ahead of need (docs/decisions/0049): provisioning renames one.
+
+    Not a tenant: no row in ``Tenant``, never migrated by ``migrate_schemas``; ``platform_migrate`` drops the
+    spares whose migrations differ from the template's and clones new ones.
+    """
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return self.schema_name

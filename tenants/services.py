@@ -1,5 +1,6 @@
 """Tenant provisioning and lifecycle. Views, admin actions and commands all call these."""
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -7,8 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+from django.db.migrations.loader import MigrationLoader
 from django.db.models import F
 from django.utils import timezone
+from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
 from aurum.errors import ConflictError, InvalidInputError, Issue
@@ -16,6 +19,8 @@ from aurum.lakehouse.catalog import namespace_ensure
 from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.tenancy.db import tenant_connection
 from tenants.models import PLAN_LIMITS, Domain, Entitlement, Plan, PlanRouteLimit, Tenant
+from tenants.spares import SPARE_PREFIX, spare_take
+from tenants.tasks import spares_fill_task
 
 SCHEMA_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SCHEMAS = {"public", "information_schema", settings.TENANT_BASE_SCHEMA, "market", "pg_catalog"}
@@ -26,7 +31,7 @@ def _schema_name_validate(schema_name: str) -> None:
         raise InvalidInputError.field(
             "schema_name", "Use 2–41 lowercase letters, digits or underscores, starting with a letter."
         )
-    if schema_name in RESERVED_SCHEMAS:
+    if schema_name in RESERVED_SCHEMAS or schema_name.startswith(SPARE_PREFIX):
         raise InvalidInputError.field("schema_name", f"'{schema_name}' is reserved.", code="reserved")
 
 
@@ -85,6 +90,7 @@ def tenant_create(
     taken by a tenant or by any schema is refused up front (see ``tenant_create_check``).
     """
     tenant = Tenant(name=name, schema_name=schema_name, plan=plan)
+    took_spare = False
     try:
         with transaction.atomic():
             # One provisioning per schema name at a time, so the checks see any concurrent one's commit.
@@ -95,14 +101,45 @@ def tenant_create(
             Entitlement.objects.bulk_create(
                 [Entitlement(tenant=tenant, dataset=d) for d in sorted(set(datasets))]
             )
-            # Postgres DDL is transactional and the clone runs on this connection: a failure at any step
-            # rolls back the schema this call created with the rows above, and nothing else is ever dropped.
-            tenant.create_schema(check_if_exists=False, verbosity=0)
+            # Postgres DDL is transactional and the rename or clone runs on this connection: a failure at any
+            # step rolls back the schema this call made with the rows above (a spare is a spare again), and
+            # nothing else is ever dropped.
+            took_spare = spare_take(schema_name)
+            if not took_spare:
+                _schema_clone(tenant)
             # Idempotent, so a namespace left behind by a rolled-back attempt is simply reused later.
             namespace_ensure(tenant.lakehouse_namespace)
     finally:
         tenant_connection().set_schema_to_public()
+    if took_spare and settings.AURUM_TENANT_SPARE_SCHEMAS:
+        # Once committed (a caller's outer transaction may still roll the spare back).
+        transaction.on_commit(spares_fill_task.delay)
     return tenant
+
+
+@functools.cache
+def _tenant_leaf_migrations() -> frozenset[tuple[str, str]]:
+    """The latest migration of every app, as ``migrate`` would apply them (once per process)."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
+
+
+def _schema_clone(tenant: Tenant) -> None:
+    """Clone the template into the tenant's schema. The clone copies the template's migration records; the
+    ``migrate_schemas --fake`` django-tenants runs after it is needed only when they lack a migration this
+    code has, and then migrations are applied for real (a fake one would record tables that do not exist).
+    """
+    template = settings.TENANT_BASE_SCHEMA
+    if not settings.TENANT_CREATION_FAKES_MIGRATIONS or not schema_exists(template):
+        tenant.create_schema(check_if_exists=False, verbosity=0)  # replays every migration
+        return
+    CloneSchema().clone_schema(template, tenant.schema_name, tenant.clone_mode)
+    with tenant_connection().cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{tenant.schema_name}".django_migrations')
+        applied = set(cursor.fetchall())
+    if not _tenant_leaf_migrations() <= applied:
+        call_command(
+            "migrate_schemas", tenant=True, schema_name=tenant.schema_name, interactive=False, verbosity=0
+        )
 
 
 @transaction.atomic

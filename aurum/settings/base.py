@@ -80,6 +80,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated template schema instead of replaying every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Schemas cloned ahead of need; provisioning renames one (tenants/spares.py, decision 0049). 0: always clone.
+AURUM_TENANT_SPARE_SCHEMAS = env.int("AURUM_TENANT_SPARE_SCHEMAS", default=2)
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.executor_for"  # skips schemas already migrated
 # SET search_path only when the schema changes (django-tenants re-issues it after set_tenant, a rollback or a
 # savepoint rollback), not before every query: half the Postgres round trips of an API request.
 TENANT_LIMIT_SET_CALLS = True

@@ -38,6 +38,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AURUM_WAREHOUSE = env.str("AURUM_WAREHOUSE", default=(VAR_DIR / "test-warehouse").as_uri())
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 AURUM_WORKER_HEARTBEAT_SECONDS = 1
+AURUM_TENANT_SPARE_SCHEMAS = 0  # tests/platform/test_spare_schemas.py sets its own
 AURUM_PUBLIC_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 # Static files straight from the apps' folders (no collectstatic in tests), and no STATIC_ROOT to look in.
 WHITENOISE_USE_FINDERS = True
