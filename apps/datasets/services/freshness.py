@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from apps.datasets.models import DatasetDayState
 from apps.datasets.registry import CONTRACTS
-from apps.datasets.selectors import landings_read, publication_due
+from apps.datasets.selectors import landings_read, publication_due, state_key
 from aurum.datasets.contracts import DatasetContract, Publication
 from aurum.events.fanout import dataset_event_publish_on_commit
 
@@ -39,6 +39,7 @@ def dataset_event_payload(
         "licence": contract.licence,
         "status": state.status,
         "publication_day": publication.day.isoformat(),
+        "interval": contract.intraday,
         "expected_at": publication.expected_at.isoformat(),
         "due_at": publication.due_at.isoformat(),
         "sla_minutes": contract.sla_minutes,
@@ -62,7 +63,10 @@ def dataset_freshness_evaluate(*, now: datetime) -> dict[str, int]:
     )
     since = min(
         [p.period.first_day for p in due.values() if p is not None]
-        + [CONTRACTS[s.dataset].publication(s.publication_day).period.first_day for s in watched],
+        + [
+            CONTRACTS[s.dataset].publication_of(s.publication_day, s.period_start).period.first_day
+            for s in watched
+        ],
         default=now.date(),
     )
     landings = landings_read(contracts=contracts, since=since)
@@ -71,19 +75,19 @@ def dataset_freshness_evaluate(*, now: datetime) -> dict[str, int]:
         DatasetDayState.objects.filter(
             dataset__in=[c.id for c in contracts],
             publication_day__in={p.day for p in due.values() if p is not None},
-        ).values_list("dataset", "publication_day")
+        ).values_list("dataset", "publication_day", "period_start")
     )
     late = 0
     for contract in contracts:
         publication = due[contract.id]
-        if publication is None or (contract.id, publication.day) in known:
+        if publication is None or state_key(contract, publication) in known:
             continue
         if not landings.landed(contract, publication):
             late += _late_open(contract, publication, now)
     recovered = 0
     for state in watched:
         contract = CONTRACTS[state.dataset]
-        publication = contract.publication(state.publication_day)
+        publication = contract.publication_of(state.publication_day, state.period_start)
         if landings.landed(contract, publication):
             recovered += _recover(contract, publication, state.pk, now)
     if late or recovered:
@@ -97,6 +101,7 @@ def _late_open(contract: DatasetContract, publication: Publication, now: datetim
             state = DatasetDayState.objects.create(
                 dataset=contract.id,
                 publication_day=publication.day,
+                period_start=publication.period.start if contract.intraday else None,
                 expected_at=publication.expected_at,
                 due_at=publication.due_at,
                 late_at=now,
