@@ -39,7 +39,6 @@ def dataset_event_payload(
         "licence": contract.licence,
         "status": state.status,
         "publication_day": publication.day.isoformat(),
-        "interval": contract.intraday,
         "expected_at": publication.expected_at.isoformat(),
         "due_at": publication.due_at.isoformat(),
         "sla_minutes": contract.sla_minutes,
