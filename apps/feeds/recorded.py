@@ -61,7 +61,9 @@ REPLAY_KEYS = {
     "AURUM_ERCOT_USERNAME": "recorded",
     "AURUM_ERCOT_PASSWORD": "recorded",
 }
-EPT_2024_11_03 = Window(datetime(2024, 11, 3, 4, tzinfo=UTC), datetime(2024, 11, 4, 5, tzinfo=UTC))  # 25 hours
+EPT_2024_11_03 = Window(
+    datetime(2024, 11, 3, 4, tzinfo=UTC), datetime(2024, 11, 4, 5, tzinfo=UTC)
+)  # 25 hours
 CPT_2024_11_03 = Window(datetime(2024, 11, 3, 5, tzinfo=UTC), datetime(2024, 11, 4, 6, tzinfo=UTC))
 RECORDED_FETCHES = (
     RecordedFetch(

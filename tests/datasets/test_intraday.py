@@ -71,7 +71,9 @@ def test_each_interval_of_the_catch_up_is_sent_once_and_a_fetched_one_never(worl
 
     # Expected within the hour before 20:00: the intervals starting 18:45 to 19:30; 19:00 was fetched.
     assert _sent(first, ERCOT_RT) == ["18:45", "19:15", "19:30"]
-    assert _sent(first, MISO_RT) == [f"{h}:{m:02d}" for h, m in [(18, 55), *((19, m) for m in range(0, 55, 5))]]
+    assert _sent(first, MISO_RT) == [
+        f"{h}:{m:02d}" for h, m in [(18, 55), *((19, m) for m in range(0, 55, 5))]
+    ]
     assert minute_later == []
     # At 20:05 MISO's 19:55 interval is out (five minutes after it ended); nothing is sent twice.
     assert _sent(five_later, MISO_RT) == ["19:55"]
@@ -141,9 +143,9 @@ def test_lateness_is_per_interval_and_recovery_closes_the_one_that_landed(world)
     def ercot_states() -> list[tuple[str, str]]:
         return [
             (s.period_start.strftime("%H:%M"), s.status)
-            for s in DatasetDayState.objects.filter(dataset="iso:ercot:np6-905-cd/spp_node_zone_hub").order_by(
-                "period_start"
-            )
+            for s in DatasetDayState.objects.filter(
+                dataset="iso:ercot:np6-905-cd/spp_node_zone_hub"
+            ).order_by("period_start")
         ]
 
     dataset_freshness_evaluate(now=NOW)
@@ -166,7 +168,12 @@ def test_lateness_is_per_interval_and_recovery_closes_the_one_that_landed(world)
 def test_a_backfill_of_a_real_time_feed_runs_one_window_per_interval(world, api):
     answer = api.post(
         "/api/v2/backfills",
-        {"dataset": "iso:ercot:np6-905-cd/spp_node_zone_hub", "from": "2024-11-03", "to": "2024-11-03", "dry_run": True},
+        {
+            "dataset": "iso:ercot:np6-905-cd/spp_node_zone_hub",
+            "from": "2024-11-03",
+            "to": "2024-11-03",
+            "dry_run": True,
+        },
         format="json",
         **world.ops.auth("admin"),
     )

@@ -17,7 +17,9 @@ def _lmp_rows(iso: str) -> list[dict]:
 
     feed_tables_ensure()
     rows = get_catalog().load_table("market.iso_lmp").scan().to_arrow().to_pylist()
-    return sorted((r for r in rows if r["iso_code"] == iso), key=lambda r: (r["interval_start"], r["location_id"]))
+    return sorted(
+        (r for r in rows if r["iso_code"] == iso), key=lambda r: (r["interval_start"], r["location_id"])
+    )
 
 
 def test_pjm_day_ahead_pages_by_start_row_and_keeps_the_25_hours_of_the_fall_back_day(feed_lake):
@@ -35,7 +37,10 @@ def test_pjm_day_ahead_pages_by_start_row_and_keeps_the_25_hours_of_the_fall_bac
     rows = _lmp_rows("PJM")
     starts = sorted({r["interval_start"] for r in rows})
     assert len(starts) == 25
-    assert (starts[0], starts[-1]) == (datetime(2024, 11, 3, 4, tzinfo=UTC), datetime(2024, 11, 4, 4, tzinfo=UTC))
+    assert (starts[0], starts[-1]) == (
+        datetime(2024, 11, 3, 4, tzinfo=UTC),
+        datetime(2024, 11, 4, 4, tzinfo=UTC),
+    )
     # 01:00 EPT twice: 05:00Z (EDT) and 06:00Z (EST), both of operating day 2024-11-03.
     repeated = [r for r in rows if r["location_id"] == "51290" and r["interval_start"].hour in (5, 6)]
     assert [(r["interval_start"].hour, r["delivery_date"]) for r in repeated[:2]] == [
@@ -137,7 +142,9 @@ def test_ercot_real_time_quarter_hours_of_the_repeated_hour(feed_lake):
         ("07:30", 15.25),
         ("07:45", 14.9),
     ]
-    assert {(r["market"], r["interval_minutes"], r["price_energy"]) for r in north} == {("REAL_TIME", 15, None)}
+    assert {(r["market"], r["interval_minutes"], r["price_energy"]) for r in north} == {
+        ("REAL_TIME", 15, None)
+    }
 
 
 def test_ercot_spring_forward_hours_skip_the_missing_hour():
@@ -155,9 +162,7 @@ def test_no_keys_fail_the_runs_without_a_request(feed_lake):
     pjm_seen: list[httpx.Request] = []
     ercot_seen: list[httpx.Request] = []
     pjm = fetch_recorded("PJM", "da_hrl_lmps", seen=pjm_seen, AURUM_PJM_API_KEY="")
-    ercot = fetch_recorded(
-        "ERCOT", "np6-905-cd/spp_node_zone_hub", seen=ercot_seen, AURUM_ERCOT_PASSWORD=""
-    )
+    ercot = fetch_recorded("ERCOT", "np6-905-cd/spp_node_zone_hub", seen=ercot_seen, AURUM_ERCOT_PASSWORD="")
 
     assert (pjm.status, pjm.error_code, pjm.request_count) == ("failed", "no_api_key", 0)
     assert "AURUM_PJM_API_KEY" in pjm.error
@@ -205,9 +210,7 @@ def test_an_ercot_row_of_the_wrong_width_fails_the_run(feed_lake):
             },
         )
 
-    run = fetch_recorded(
-        "ERCOT", "np4-190-cd/dam_stlmnt_pnt_prices", transport=httpx.MockTransport(answer)
-    )
+    run = fetch_recorded("ERCOT", "np4-190-cd/dam_stlmnt_pnt_prices", transport=httpx.MockTransport(answer))
 
     assert (run.status, run.error_code) == ("failed", "parse")
     assert "settlementPoint" in run.error

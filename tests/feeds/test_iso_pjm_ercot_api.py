@@ -48,7 +48,10 @@ def test_v1_hourly_aggregates_ercot_real_time_quarter_hours(globex, api):
     )
 
     assert_contract("/v1/iso/lmp/hourly", response)
-    hours = [(r["interval_start"], r["price_min"], r["price_max"], r["sample_count"]) for r in response.json()["data"]]
+    hours = [
+        (r["interval_start"], r["price_min"], r["price_max"], r["sample_count"])
+        for r in response.json()["data"]
+    ]
     # 01:00 CDT and 01:00 CST are two UTC hours of four quarter hours each.
     assert sorted(hours) == [
         ("2024-11-03T06:00:00Z", 15.7, 16.75, 4),

@@ -28,9 +28,7 @@ from zoneinfo import ZoneInfo
 from apps.feeds.adapters.base import FeedClient, FeedDataset, FetchError, Window, json_body, lineage, number
 
 BASE_URL = "https://api.ercot.com/api/public-reports/"
-TOKEN_URL = (
-    "https://ercotb2c.b2clogin.com/ercotb2c.onmicrosoft.com/B2C_1_PUBAPI-ROPC-FLOW/oauth2/v2.0/token"
-)
+TOKEN_URL = "https://ercotb2c.b2clogin.com/ercotb2c.onmicrosoft.com/B2C_1_PUBAPI-ROPC-FLOW/oauth2/v2.0/token"
 CLIENT_ID = "fec253ea-0d06-4272-a5e6-b478baeecd70"  # ERCOT's public API client (its developer documentation)
 KEY_SETTING = "AURUM_ERCOT_SUBSCRIPTION_KEY"
 USER_SETTING = "AURUM_ERCOT_USERNAME"
