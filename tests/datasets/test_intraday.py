@@ -142,7 +142,7 @@ def test_two_beats_at_the_same_minute_send_each_interval_once(committed_world: A
 def test_lateness_is_per_interval_and_recovery_closes_the_one_that_landed(world):
     def ercot_states() -> list[tuple[str, str]]:
         return [
-            (s.period_start.strftime("%H:%M"), s.status)
+            (s.period_start.strftime("%H:%M") if s.period_start else "-", s.status)
             for s in DatasetDayState.objects.filter(
                 dataset="iso:ercot:np6-905-cd/spp_node_zone_hub"
             ).order_by("period_start")
