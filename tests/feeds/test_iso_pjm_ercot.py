@@ -224,3 +224,19 @@ def test_refetching_a_pjm_window_replaces_its_rows(feed_lake):
     assert len(rows) == 6
     assert {r["fetch_run_id"] for r in rows} == {second.pk}
     assert {r["market"] for r in rows} == {"REAL_TIME"}
+
+
+def test_a_scheduled_fetch_without_the_ercot_account_ends_failed_and_is_not_retried(feed_lake, settings):
+    from apps.feeds.models import FetchRun
+    from apps.feeds.tasks import feed_fetch_task
+
+    settings.AURUM_ERCOT_SUBSCRIPTION_KEY = "ercot-test-key"
+    settings.AURUM_ERCOT_USERNAME = ""
+
+    run_id = feed_fetch_task.run(
+        "ERCOT", "np6-905-cd/spp_node_zone_hub", "2030-03-06T19:30:00+00:00", "2030-03-06T19:45:00+00:00"
+    )
+
+    run = FetchRun.objects.get(pk=run_id)
+    assert (run.status, run.error_code, run.request_count) == ("failed", "no_api_key", 0)
+    assert "AURUM_ERCOT_USERNAME" in run.error
