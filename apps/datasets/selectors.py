@@ -75,9 +75,12 @@ def intraday_fetched(
     return found
 
 
-def landings_read(*, contracts: list[DatasetContract], since: date) -> Landings:
-    """The stored vintages of ``contracts`` (EOD days from ``since``): three queries, a fourth when an
-    intraday contract is among them."""
+def landings_read(
+    *, contracts: list[DatasetContract], since: date, intraday_since: datetime | None = None
+) -> Landings:
+    """The stored vintages of ``contracts`` (EOD days from ``since``; intraday fetches ending after
+    ``intraday_since``, else after ``since``): three queries, a fourth when an intraday contract is among
+    them."""
     eod = [c.id for c in contracts if c.kind == "vendor_eod"]
     published = IngestRun.objects.filter(dataset__in=eod, status__in=IngestRun.PUBLISHED)
     days = set(published.filter(asof_date__gte=since).values_list("dataset", "asof_date").distinct())
@@ -97,7 +100,7 @@ def landings_read(*, contracts: list[DatasetContract], since: date) -> Landings:
         eod_landed_at={d: row["at"] for d, row in last.items()},
         watermarks=marks,
         fetched=intraday_fetched(
-            contracts=contracts, since=datetime.combine(since, time(0), tzinfo=UTC) - timedelta(days=1)
+            contracts=contracts, since=intraday_since or datetime.combine(since, time(0), tzinfo=UTC)
         ),
     )
 
@@ -126,7 +129,8 @@ def dataset_status_list(*, contracts: list[DatasetContract], now: datetime) -> l
     """Each contract's status at ``now`` (four queries however many contracts)."""
     due = {c.id: publication_due(c, now) for c in contracts}
     since = min((p.period.first_day for p in due.values() if p is not None), default=now.date())
-    landings = landings_read(contracts=contracts, since=since)
+    intervals = [p.period.start for c in contracts if c.intraday and (p := due[c.id]) is not None]
+    landings = landings_read(contracts=contracts, since=since, intraday_since=min(intervals, default=None))
     days = {state_key(c, p) for c in contracts if (p := due[c.id]) is not None}
     states = {
         key: s

@@ -44,7 +44,7 @@ def feeds_schedule(*, now: datetime) -> list[tuple[str, str, str]]:
         )
     )
     catchup = now - timedelta(minutes=settings.AURUM_FEEDS_INTRADAY_CATCHUP_MINUTES)
-    fetched = _intraday_fetched(since=catchup - timedelta(days=1))
+    fetched = _intraday_fetched(since=catchup - timedelta(hours=1))  # a covering fetch ends after this
     sent = []
     for contract in FEED_CONTRACTS:
         for publication in _due(contract, now, catchup, marks, fetched):

@@ -28,6 +28,9 @@ DATASET_LATE = "dataset.late"
 DATASET_RECOVERED = "dataset.recovered"
 # Late rows older than this are not watched for recovery any more (a vintage that never comes).
 RECOVERY_WATCH_DAYS = 31
+# A real-time interval still missing after this long is a backfill's (decision 0042): reading every
+# interval fetch of a month each minute would cost more than the watch is worth.
+INTRADAY_RECOVERY_WATCH = timedelta(days=2)
 
 
 def dataset_event_payload(
@@ -53,13 +56,16 @@ def dataset_freshness_evaluate(*, now: datetime) -> dict[str, int]:
     landed; ``{"late": n, "recovered": m}`` events emitted by this call."""
     contracts = list(CONTRACTS.values())
     due = {c.id: publication_due(c, now) for c in contracts}
-    watched = list(
-        DatasetDayState.objects.filter(
+    intraday_since = now - INTRADAY_RECOVERY_WATCH
+    watched = [
+        s
+        for s in DatasetDayState.objects.filter(
             status=DatasetDayState.Status.LATE,
             publication_day__gte=now.date() - timedelta(days=RECOVERY_WATCH_DAYS),
             dataset__in=CONTRACTS,
         )
-    )
+        if s.period_start is None or s.period_start >= intraday_since
+    ]
     since = min(
         [p.period.first_day for p in due.values() if p is not None]
         + [
@@ -68,7 +74,7 @@ def dataset_freshness_evaluate(*, now: datetime) -> dict[str, int]:
         ],
         default=now.date(),
     )
-    landings = landings_read(contracts=contracts, since=since)
+    landings = landings_read(contracts=contracts, since=since, intraday_since=intraday_since)
     # Days already late need no insert attempt (the unique constraint still decides a race).
     known = set(
         DatasetDayState.objects.filter(
