@@ -184,3 +184,27 @@ def test_a_backfill_of_a_real_time_feed_runs_one_window_per_interval(world, api)
     assert body["windows"][0]["window_start"] == "2024-11-03T00:00:00Z"
     assert body["windows"][0]["window_end"] == "2024-11-03T00:15:00Z"
     assert body["windows"][-1]["window_start"] == "2024-11-03T23:45:00Z"
+
+
+def test_a_late_interval_is_watched_for_recovery_two_days_only(world):
+    ercot = CONTRACTS["iso:ercot:np6-905-cd/spp_node_zone_hub"]
+    old, recent = (ercot.interval_publication(NOW - timedelta(days=d)) for d in (3, 1))
+    for publication in (old, recent):
+        DatasetDayState.objects.create(
+            dataset=ercot.id,
+            publication_day=publication.day,
+            period_start=publication.period.start,
+            expected_at=publication.expected_at,
+            due_at=publication.due_at,
+            late_at=publication.due_at,
+        )
+        _succeeded(ERCOT_RT, publication.period.start, 15)  # both landed since (a backfill)
+
+    dataset_freshness_evaluate(now=NOW)
+
+    states = dict(
+        DatasetDayState.objects.filter(
+            dataset=ercot.id, period_start__lt=NOW - timedelta(hours=12)
+        ).values_list("publication_day", "status")
+    )
+    assert states == {old.day: "late", recent.day: "recovered"}
