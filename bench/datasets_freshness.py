@@ -59,9 +59,13 @@ def main() -> None:
     recorded_load()
     contracts = list(CONTRACTS.values())
     dataset_freshness_evaluate(now=timezone.now())  # records what is late once
-    timed("freshness evaluation (14 contracts)", lambda: dataset_freshness_evaluate(now=timezone.now()))
-    timed("statuses of 14 datasets", lambda: dataset_status_list(contracts=contracts, now=timezone.now()))
+    count = len(contracts)
+    timed(f"freshness evaluation ({count} contracts)", lambda: dataset_freshness_evaluate(now=timezone.now()))
+    timed(
+        f"statuses of {count} datasets", lambda: dataset_status_list(contracts=contracts, now=timezone.now())
+    )
     feeds_schedule(now=timezone.now())  # the first pass sends; the next ones find every window sent
+    # With the real-time feeds (decision 0042) each pass also checks their intervals of the catch-up.
     timed("calendar scheduler pass", lambda: feeds_schedule(now=timezone.now()))
     fred = next(f for f in RECORDED_FETCHES if f.provider == "FRED")
     timed(

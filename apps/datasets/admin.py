@@ -15,7 +15,15 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(DatasetDayState)
 class DatasetDayStateAdmin(ReadOnly):
-    list_display = ["dataset", "publication_day", "status", "due_at", "late_at", "recovered_at"]
+    list_display = [
+        "dataset",
+        "publication_day",
+        "period_start",
+        "status",
+        "due_at",
+        "late_at",
+        "recovered_at",
+    ]
     list_filter = ["status", "dataset"]
 
 

@@ -1,6 +1,7 @@
 """Dataset freshness states and backfills (public schema: they are about shared market data).
 
-- ``DatasetDayState``: one row per (dataset, publication day) that went late. Its insert is what emits
+- ``DatasetDayState``: one row per (dataset, publication day) that went late — for an intraday contract one
+  per (dataset, interval), ``period_start`` naming the interval (decision 0042). Its insert is what emits
   ``dataset.late`` (the unique constraint makes it once, whichever beat or worker process gets there first);
   the conditional update late → recovered emits ``dataset.recovered`` once.
 - ``Backfill`` and ``BackfillWindow``: an operator's request to (re)load a dataset over a date range, one
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class DatasetDayState(models.Model):
@@ -20,6 +22,9 @@ class DatasetDayState(models.Model):
 
     dataset = models.CharField(max_length=200)
     publication_day = models.DateField()
+    period_start = models.DateTimeField(
+        null=True, blank=True, help_text="an intraday dataset's interval; empty for a daily publication"
+    )
     expected_at = models.DateTimeField()
     due_at = models.DateTimeField(help_text="expected_at + the SLA")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.LATE)
@@ -29,7 +34,16 @@ class DatasetDayState(models.Model):
     class Meta:
         ordering = ["dataset", "-publication_day"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "publication_day"], name="datasets_day_state_once")
+            models.UniqueConstraint(
+                fields=["dataset", "publication_day"],
+                condition=Q(period_start__isnull=True),
+                name="datasets_day_state_once",
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "period_start"],
+                condition=Q(period_start__isnull=False),
+                name="datasets_interval_state_once",
+            ),
         ]
         indexes = [models.Index(fields=["status", "dataset"])]
 

@@ -1,21 +1,23 @@
 """Reads of dataset freshness and backfills.
 
 A publication has *landed* when its vintage is stored: for a vendor EOD dataset a published ingest run of the
-period's day; for a feed a watermark at or past the period's end. A dataset's status is its latest
+period's day; for a feed a watermark at or past the period's end; for an intraday feed a succeeded fetch whose
+window covers the interval (the watermark only says the newest interval landed, not that none before it is
+missing). A dataset's status is its latest
 publication past the SLA: ``on_time`` when it landed (or none is due yet), ``late`` when it has not,
 ``recovered`` when it landed after going late.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Max, QuerySet
 
 from apps.datasets.models import Backfill, BackfillWindow, DatasetDayState
 from apps.datasets.registry import contracts_visible
-from apps.feeds.models import Watermark
+from apps.feeds.models import FetchRun, Watermark
 from apps.ingestion.models import IngestRun
 from aurum.datasets.contracts import DatasetContract, Publication
 from aurum.errors import NotFoundError
@@ -31,10 +33,16 @@ class Landings:
     eod_last: dict[str, date]
     eod_landed_at: dict[str, datetime]
     watermarks: dict[tuple[str, str], Watermark]
+    # Intraday feeds: the windows of their succeeded fetches since the first day read.
+    fetched: dict[tuple[str, str], list[tuple[datetime, datetime]]] = field(default_factory=dict)
 
     def landed(self, contract: DatasetContract, publication: Publication) -> bool:
         if contract.kind == "vendor_eod":
             return (contract.id, publication.period.first_day) in self.eod_days
+        if contract.intraday:
+            period = publication.period
+            windows = self.fetched.get((contract.provider, contract.dataset), [])
+            return any(start <= period.start and end >= period.end for start, end in windows)
         mark = self.watermarks.get((contract.provider, contract.dataset))
         return mark is not None and mark.fetched_until >= publication.period.end
 
@@ -46,8 +54,33 @@ class Landings:
         return None if mark is None else {"fetched_until": mark.fetched_until, "landed_at": mark.updated_at}
 
 
-def landings_read(*, contracts: list[DatasetContract], since: date) -> Landings:
-    """The stored vintages of ``contracts`` (EOD days from ``since``): three queries."""
+def intraday_fetched(
+    *, contracts: list[DatasetContract], since: datetime
+) -> dict[tuple[str, str], list[tuple[datetime, datetime]]]:
+    """The windows of the succeeded fetches of the intraday ``contracts`` ending after ``since`` (one query;
+    none without an intraday contract)."""
+    keys = {(c.provider, c.dataset) for c in contracts if c.kind == "feed" and c.intraday}
+    found: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    runs = FetchRun.objects.filter(
+        status=FetchRun.Status.SUCCEEDED,
+        provider__in={p for p, _ in keys},
+        dataset__in={d for _, d in keys},
+        window_end__gt=since,
+    ).values_list("provider", "dataset", "window_start", "window_end")
+    for provider, dataset, start, end in runs:
+        if (provider, dataset) in found:
+            found[(provider, dataset)].append((start, end))
+    return found
+
+
+def landings_read(
+    *, contracts: list[DatasetContract], since: date, intraday_since: datetime | None = None
+) -> Landings:
+    """The stored vintages of ``contracts`` (EOD days from ``since``; intraday fetches ending after
+    ``intraday_since``, else after ``since``): three queries, a fourth when an intraday contract is among
+    them."""
     eod = [c.id for c in contracts if c.kind == "vendor_eod"]
     published = IngestRun.objects.filter(dataset__in=eod, status__in=IngestRun.PUBLISHED)
     days = set(published.filter(asof_date__gte=since).values_list("dataset", "asof_date").distinct())
@@ -66,7 +99,15 @@ def landings_read(*, contracts: list[DatasetContract], since: date) -> Landings:
         eod_last={d: row["asof"] for d, row in last.items() if row["asof"] is not None},
         eod_landed_at={d: row["at"] for d, row in last.items()},
         watermarks=marks,
+        fetched=intraday_fetched(
+            contracts=contracts, since=intraday_since or datetime.combine(since, time(0), tzinfo=UTC)
+        ),
     )
+
+
+def state_key(contract: DatasetContract, publication: Publication) -> tuple[str, date, datetime | None]:
+    """What identifies a publication's freshness state: (dataset, day), and the interval when intraday."""
+    return (contract.id, publication.day, publication.period.start if contract.intraday else None)
 
 
 def publication_due(contract: DatasetContract, now: datetime) -> Publication | None:
@@ -88,19 +129,20 @@ def dataset_status_list(*, contracts: list[DatasetContract], now: datetime) -> l
     """Each contract's status at ``now`` (four queries however many contracts)."""
     due = {c.id: publication_due(c, now) for c in contracts}
     since = min((p.period.first_day for p in due.values() if p is not None), default=now.date())
-    landings = landings_read(contracts=contracts, since=since)
-    days = {(c.id, p.day) for c in contracts if (p := due[c.id]) is not None}
+    intervals = [p.period.start for c in contracts if c.intraday and (p := due[c.id]) is not None]
+    landings = landings_read(contracts=contracts, since=since, intraday_since=min(intervals, default=None))
+    days = {state_key(c, p) for c in contracts if (p := due[c.id]) is not None}
     states = {
-        (s.dataset, s.publication_day): s
+        key: s
         for s in DatasetDayState.objects.filter(
             dataset__in=[c.id for c in contracts], publication_day__gte=since - timedelta(days=1)
         )
-        if (s.dataset, s.publication_day) in days
+        if (key := (s.dataset, s.publication_day, s.period_start)) in days
     }
     found = []
     for contract in contracts:
         publication = due[contract.id]
-        state = states.get((contract.id, publication.day)) if publication else None
+        state = states.get(state_key(contract, publication)) if publication else None
         if publication is None:
             status = "on_time"
         elif not landings.landed(contract, publication):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -63,6 +64,26 @@ def _previous_day(day: date) -> Period:
 
 def _next_day(day: date) -> Period:
     return day_period(day + timedelta(days=1))
+
+
+def _local_days(zone: str, first: int, last: int) -> Callable[[date], Period]:
+    """The local days ``first`` to ``last`` (offsets from the release day, inclusive) in ``zone``, as UTC: an
+    ISO's operating days (23 or 25 hours on the days the clocks change)."""
+
+    def period(day: date) -> Period:
+        tz = ZoneInfo(zone)
+        start = datetime.combine(day + timedelta(days=first), time(0), tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=last + 1), time(0), tzinfo=tz)
+        return Period(start.astimezone(UTC), end.astimezone(UTC))
+
+    return period
+
+
+def _pjm_settlement_days(day: date) -> Period:
+    """PJM posts the verified hourly real-time LMPs around noon of the next business day: a Monday's posting
+    holds Friday to Sunday (a holiday's days go with the next business day's)."""
+    previous = US_FEDERAL.previous(day, inclusive=False)
+    return _local_days("America/New_York", (previous - day).days, -1)(day)
 
 
 def _usdm_week(day: date) -> Period:
@@ -119,7 +140,33 @@ SCHEDULES: dict[tuple[str, str], _Schedule] = {
     ),
     ("NOAA", "GHCND"): (DAILY, time(12, 0), "UTC", 720, _previous_day, (in_range("value", -100.0, 2000.0),)),
     ("CAISO", "PRC_LMP:DAM"): (DAILY, time(13, 0), "America/Los_Angeles", 120, _next_day, LMP_RULES),
-    ("MISO", "LMP:RT"): (DAILY, time(6, 0), "America/Chicago", 120, _previous_day, LMP_RULES),
+    ("MISO", "LMP:RT"): (DAILY, time(0), "America/Chicago", 15, day_period, LMP_RULES),
+    ("PJM", "da_hrl_lmps"): (
+        DAILY,
+        time(13, 30),
+        "America/New_York",
+        150,
+        _local_days("America/New_York", 1, 1),
+        LMP_RULES,
+    ),
+    ("PJM", "rt_hrl_lmps"): (
+        US_FEDERAL,
+        time(12, 0),
+        "America/New_York",
+        240,
+        _pjm_settlement_days,
+        LMP_RULES,
+    ),
+    ("PJM", "rt_unverified_fivemin_lmps"): (DAILY, time(0), "America/New_York", 15, day_period, LMP_RULES),
+    ("ERCOT", "np4-190-cd/dam_stlmnt_pnt_prices"): (
+        DAILY,
+        time(13, 30),
+        "America/Chicago",
+        120,
+        _local_days("America/Chicago", 1, 1),
+        LMP_RULES,
+    ),
+    ("ERCOT", "np6-905-cd/spp_node_zone_hub"): (DAILY, time(0), "America/Chicago", 20, day_period, LMP_RULES),
     ("USDM", "StateStatistics"): (THURSDAYS, time(8, 30), "America/New_York", 240, _usdm_week, USDM_RULES),
     **{
         ("FRED", series): (
@@ -132,6 +179,14 @@ SCHEDULES: dict[tuple[str, str], _Schedule] = {
         )
         for series in FRED_SERIES
     },
+}
+# Real-time prices publish an interval at a time (decision 0042): (cadence, lag after the interval ends), in
+# minutes. MISO's Data Broker and PJM's unverified five-minute LMPs post within minutes; ERCOT's 15-minute
+# settlement point prices a few minutes after the interval.
+INTRADAY: dict[tuple[str, str], tuple[int, int]] = {
+    ("MISO", "LMP:RT"): (5, 5),
+    ("PJM", "rt_unverified_fivemin_lmps"): (5, 10),
+    ("ERCOT", "np6-905-cd/spp_node_zone_hub"): (15, 10),
 }
 _KINDS = {
     "series": (SERIES_OBSERVATION_ARROW, ("provider", "dataset", "series_id", "ts"), (SERIES_KEY,)),
@@ -148,6 +203,7 @@ def _contract(provider: str, dataset: str) -> DatasetContract:
     feed = DATASETS[(provider, dataset)]
     calendar, at, zone, sla, period, rules = SCHEDULES[(provider, dataset)]
     schema, required, kind_rules = _KINDS[feed.kind]
+    cadence, lag = INTRADAY.get((provider, dataset), (0, 0))
     return DatasetContract(
         id=feed_contract_id(provider, dataset),
         title=f"{provider} {dataset}",
@@ -163,6 +219,8 @@ def _contract(provider: str, dataset: str) -> DatasetContract:
         period=period,
         provider=provider,
         dataset=dataset,
+        cadence_minutes=cadence,
+        lag_minutes=lag,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from apps.feeds.adapters import caiso, eia, fred, miso, noaa, usdm
+from apps.feeds.adapters import caiso, eia, ercot, fred, miso, noaa, pjm, usdm
 from apps.feeds.adapters.base import FeedDataset
 from aurum.errors import NotFoundError
 
@@ -18,6 +18,8 @@ ADAPTERS: dict[str, ModuleType] = {
     "NOAA": noaa,
     "CAISO": caiso,
     "MISO": miso,
+    "PJM": pjm,
+    "ERCOT": ercot,
     "USDM": usdm,
 }
 # Licence codes (Plan.datasets / Entitlement.dataset), like the curves' "vendor:EUGP".
@@ -27,10 +29,14 @@ LICENCES = {
     "NOAA": "feed:noaa",
     "CAISO": "iso:caiso",
     "MISO": "iso:miso",
+    "PJM": "iso:pjm",
+    "ERCOT": "iso:ercot",
     "USDM": "feed:drought",
 }
 SERIES_PROVIDERS = ("EIA", "FRED", "NOAA")
-ISO_PROVIDERS = ("CAISO", "MISO")
+ISO_PROVIDERS = ("CAISO", "MISO", "PJM", "ERCOT")
+PJM_NODES = ("51290", "51192")  # AECO 230KV and PECO_ROOSEVELT in the original's node registry
+ERCOT_POINTS = ("HB_HOUSTON", "HB_NORTH")
 PROVIDER_INFO = {
     "EIA": (
         "U.S. Energy Information Administration",
@@ -84,6 +90,53 @@ DATASETS: dict[tuple[str, str], FeedDataset] = {
         "CAISO", "PRC_LMP:DAM", "lmp", {"market_run_id": "DAM", "market": "DAY_AHEAD"}
     ),
     ("MISO", "LMP:RT"): FeedDataset("MISO", "LMP:RT", "lmp", {"market": "REAL_TIME"}),
+    ("PJM", "da_hrl_lmps"): FeedDataset(
+        "PJM",
+        "da_hrl_lmps",
+        "lmp",
+        {"feed": "da_hrl_lmps", "suffix": "da", "market": "DAY_AHEAD", "nodes": list(PJM_NODES)},
+    ),
+    ("PJM", "rt_hrl_lmps"): FeedDataset(
+        "PJM",
+        "rt_hrl_lmps",
+        "lmp",
+        {"feed": "rt_hrl_lmps", "suffix": "rt", "market": "REAL_TIME", "nodes": list(PJM_NODES)},
+    ),
+    ("PJM", "rt_unverified_fivemin_lmps"): FeedDataset(
+        "PJM",
+        "rt_unverified_fivemin_lmps",
+        "lmp",
+        {
+            "feed": "rt_unverified_fivemin_lmps",
+            "suffix": "rt",
+            "market": "FIVE_MINUTE",
+            "interval_minutes": 5,
+            "nodes": list(PJM_NODES),
+            "current_only": False,  # this feed has no row_is_current filter
+        },
+    ),
+    ("ERCOT", "np4-190-cd/dam_stlmnt_pnt_prices"): FeedDataset(
+        "ERCOT",
+        "np4-190-cd/dam_stlmnt_pnt_prices",
+        "lmp",
+        {
+            "report": "np4-190-cd/dam_stlmnt_pnt_prices",
+            "market": "DAY_AHEAD",
+            "interval_minutes": 60,
+            "points": list(ERCOT_POINTS),
+        },
+    ),
+    ("ERCOT", "np6-905-cd/spp_node_zone_hub"): FeedDataset(
+        "ERCOT",
+        "np6-905-cd/spp_node_zone_hub",
+        "lmp",
+        {
+            "report": "np6-905-cd/spp_node_zone_hub",
+            "market": "REAL_TIME",
+            "interval_minutes": 15,
+            "points": list(ERCOT_POINTS),
+        },
+    ),
     ("USDM", "StateStatistics"): FeedDataset("USDM", "StateStatistics", "usdm", {"aoi": ["CA", "TX"]}),
 }
 

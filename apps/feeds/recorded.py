@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -33,13 +34,37 @@ def _by_offset(pattern: str, default: str) -> Callable[[httpx.Request], str]:
     return lambda request: pattern.format(offset=request.url.params.get("offset", default))
 
 
+def _pjm(pattern: str) -> Callable[[httpx.Request], str]:
+    return lambda request: pattern.format(row=request.url.params.get("startRow", "1"))
+
+
+def _ercot(pattern: str) -> Callable[[httpx.Request], str]:
+    """The sign-in answers the recorded token; a report page is chosen by settlement point and page."""
+
+    def answer(request: httpx.Request) -> str:
+        if request.method == "POST":
+            return "ercot/token.json"
+        params = request.url.params
+        return pattern.format(point=params.get("settlementPoint", "ALL"), page=params.get("page", "1"))
+
+    return answer
+
+
 MISO_DAY = Window.days("2024-01-15", "2024-01-15")
 # Stand-in keys: a replay sends them to no one.
 REPLAY_KEYS = {
     "AURUM_EIA_API_KEY": "recorded",
     "AURUM_FRED_API_KEY": "recorded",
     "AURUM_NOAA_TOKEN": "recorded",
+    "AURUM_PJM_API_KEY": "recorded",
+    "AURUM_ERCOT_SUBSCRIPTION_KEY": "recorded",
+    "AURUM_ERCOT_USERNAME": "recorded",
+    "AURUM_ERCOT_PASSWORD": "recorded",
 }
+EPT_2024_11_03 = Window(
+    datetime(2024, 11, 3, 4, tzinfo=UTC), datetime(2024, 11, 4, 5, tzinfo=UTC)
+)  # 25 hours
+CPT_2024_11_03 = Window(datetime(2024, 11, 3, 5, tzinfo=UTC), datetime(2024, 11, 4, 6, tzinfo=UTC))
 RECORDED_FETCHES = (
     RecordedFetch(
         "EIA",
@@ -77,6 +102,33 @@ RECORDED_FETCHES = (
         "LMP:RT",
         Window(MISO_DAY.start.replace(hour=7, minute=30), MISO_DAY.end),
         lambda r: "miso/getlmpconsolidatedtable_0230.json",
+    ),
+    # PJM's operating day 2024-11-03 (EPT) is the fall-back day: 25 hours, 01:00 EPT twice.
+    RecordedFetch("PJM", "da_hrl_lmps", EPT_2024_11_03, _pjm("pjm/da_hrl_lmps_20241103_startRow{row}.json")),
+    RecordedFetch(
+        "PJM",
+        "rt_hrl_lmps",
+        Window(datetime(2024, 11, 1, 4, tzinfo=UTC), datetime(2024, 11, 1, 7, tzinfo=UTC)),
+        _pjm("pjm/rt_hrl_lmps_20241101_startRow{row}.json"),
+    ),
+    RecordedFetch(
+        "PJM",
+        "rt_unverified_fivemin_lmps",
+        Window(datetime(2024, 11, 3, 6, tzinfo=UTC), datetime(2024, 11, 3, 6, 15, tzinfo=UTC)),
+        _pjm("pjm/rt_unverified_fivemin_lmps_20241103_0600Z_startRow{row}.json"),
+    ),
+    RecordedFetch(
+        "ERCOT",
+        "np4-190-cd/dam_stlmnt_pnt_prices",
+        CPT_2024_11_03,
+        _ercot("ercot/dam_stlmnt_pnt_prices_{point}_20241103_page{page}.json"),
+    ),
+    # The real-time hour ending 02:00 of the fall-back day, both of its occurrences (01:00 CDT, 01:00 CST).
+    RecordedFetch(
+        "ERCOT",
+        "np6-905-cd/spp_node_zone_hub",
+        Window(datetime(2024, 11, 3, 6, tzinfo=UTC), datetime(2024, 11, 3, 8, tzinfo=UTC)),
+        _ercot("ercot/spp_node_zone_hub_{point}_20241103_page{page}.json"),
     ),
     RecordedFetch(
         "USDM",

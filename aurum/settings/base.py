@@ -434,6 +434,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AURUM_EIA_API_KEY = env.str("AURUM_EIA_API_KEY", default="")
 AURUM_FRED_API_KEY = env.str("AURUM_FRED_API_KEY", default="")
 AURUM_NOAA_TOKEN = env.str("AURUM_NOAA_TOKEN", default="")
+# PJM Data Miner 2 subscription key; ERCOT public API: the subscription key and the ERCOT API account whose
+# username and password get the bearer token (decision 0042).
+AURUM_PJM_API_KEY = env.str("AURUM_PJM_API_KEY", default="")
+AURUM_ERCOT_SUBSCRIPTION_KEY = env.str("AURUM_ERCOT_SUBSCRIPTION_KEY", default="")
+AURUM_ERCOT_USERNAME = env.str("AURUM_ERCOT_USERNAME", default="")
+AURUM_ERCOT_PASSWORD = env.str("AURUM_ERCOT_PASSWORD", default="")
 AURUM_FEEDS_RETRIES = env.int("AURUM_FEEDS_RETRIES", default=3)
 AURUM_FEEDS_BACKOFF_SECONDS = env.float("AURUM_FEEDS_BACKOFF_SECONDS", default=1.0)
 AURUM_FEEDS_TIMEOUT_SECONDS = env.float("AURUM_FEEDS_TIMEOUT_SECONDS", default=30.0)
@@ -444,6 +450,9 @@ AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_FEEDS_CLAIM_TIMEOUT_SECONDS",
 # `backfill` command takes another with --folder).
 # The calendar scheduler sends a due window's fetch again after this many minutes while it has not landed.
 AURUM_FEEDS_SCHEDULE_RETRY_MINUTES = env.int("AURUM_FEEDS_SCHEDULE_RETRY_MINUTES", default=15)
+# Intraday (real-time) feeds: every interval expected within this many minutes and not fetched is sent
+# (decision 0042); an older missing interval is a backfill's work.
+AURUM_FEEDS_INTRADAY_CATCHUP_MINUTES = env.int("AURUM_FEEDS_INTRADAY_CATCHUP_MINUTES", default=120)
 AURUM_BACKFILL_MAX_WINDOWS = env.int("AURUM_BACKFILL_MAX_WINDOWS", default=1000)
 AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS = env.int("AURUM_BACKFILL_CLAIM_TIMEOUT_SECONDS", default=1800)
 AURUM_BACKFILL_EOD_DIR = env.str("AURUM_BACKFILL_EOD_DIR", default=str(VAR_DIR / "eod-archive"))

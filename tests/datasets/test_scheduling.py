@@ -23,13 +23,23 @@ def test_each_due_window_is_sent_once_then_again_after_the_retry_interval(
         repeat = feeds_schedule(now=NOW + timedelta(minutes=1))
     later = feeds_schedule(now=NOW + timedelta(minutes=16))
 
-    assert len(first) == len(FEED_CONTRACTS) == len(first_sends) == 10
+    daily = [c for c in FEED_CONTRACTS if not c.intraday]
+    intraday = {(c.provider, c.dataset) for c in FEED_CONTRACTS if c.intraday}
+    assert len(first) == len(first_sends)
+    assert len([s for s in first if s[:2] not in intraday]) == len(daily) == 12
+    # The real-time feeds: each interval of the two hours' catch-up (decision 0042): MISO, PJM, ERCOT.
+    assert len([s for s in first if s[:2] in intraday]) == 24 + 24 + 8
     assert ("FRED", "DGS10", "2030-03-05T00:00:00+00:00") in first
     # At 20:00 UTC tomorrow's day-ahead market is not out (13:00 Los Angeles = 21:00 UTC): today's is asked.
     assert ("CAISO", "PRC_LMP:DAM", "2030-03-06T00:00:00+00:00") in first
     assert (repeat, repeat_sends) == ([], [])
-    assert sorted(later) == sorted(first)
-    assert set(ScheduledFetch.objects.values_list("sends", flat=True)) == {2}
+
+    def daily_only(sent: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        return sorted(s for s in sent if s[:2] not in intraday)
+
+    assert daily_only(later) == daily_only(first)
+    resent = ScheduledFetch.objects.exclude(dataset__in=[d for _, d in intraday])
+    assert set(resent.values_list("sends", flat=True)) == {2}
 
 
 def test_a_landed_window_is_not_fetched_and_an_early_minute_asks_for_the_previous_publication(world):

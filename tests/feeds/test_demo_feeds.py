@@ -15,8 +15,9 @@ def test_the_demo_loads_the_feeds_without_the_shared_fixtures(feed_lake: Any, tm
     out = io.StringIO()
     loaded = demo_feeds_load(catalog_dir=tmp_path / "absent", stdout=out)
 
-    assert loaded == 7  # EIA 5 rows, FRED 5, NOAA 6, CAISO 5, MISO 2 + 1, USDM 3
-    assert out.getvalue() == "Feeds: 7 of 7 recorded fetches loaded (27 rows)\n"
+    # EIA 5 rows, FRED 5, NOAA 6, CAISO 5, MISO 2 + 1, PJM 50 + 6 + 6, ERCOT 50 + 16, USDM 3
+    assert loaded == 12
+    assert out.getvalue() == "Feeds: 12 of 12 recorded fetches loaded (155 rows)\n"
     assert set(FetchRun.objects.values_list("status", flat=True)) == {"succeeded"}
     assert Series.objects.filter(provider="FRED").count() == 5
     assert EiaDataset.objects.filter(path="natural-gas/pri/fut").exists()

@@ -7,9 +7,10 @@ from tests.support.curves import D1, D3, a_curve
 # Every signed-in page: search_path, the host's domain and tenant, the session, its user, the membership,
 # the tenant's search_path and its entitlements (7). A lakehouse read adds one (its Iceberg metadata row).
 QUERIES = {
-    # + dataset summaries, recent runs, tokens; the publication SLAs: EOD vintages (2), watermarks, late days
-    "home-analyst": 14,
-    "home-admin": 14,
+    # + dataset summaries, recent runs, tokens; the publication SLAs: EOD vintages (2), watermarks, the
+    # real-time feeds' fetched intervals (decision 0042), late days
+    "home-analyst": 15,
+    "home-admin": 15,
     "catalog": 10,  # + facets, count, page
     "catalog-page-2": 10,
     "catalog-results": 9,  # the htmx fragment: no facets

@@ -20,6 +20,10 @@ KEYS = {
     "AURUM_EIA_API_KEY": "eia-test-key",
     "AURUM_FRED_API_KEY": "fred-test-key",
     "AURUM_NOAA_TOKEN": "noaa-test",
+    "AURUM_PJM_API_KEY": "pjm-test-key",
+    "AURUM_ERCOT_SUBSCRIPTION_KEY": "ercot-test-key",
+    "AURUM_ERCOT_USERNAME": "ercot-user@example.com",
+    "AURUM_ERCOT_PASSWORD": "ercot-test-password",
 }
 FEED_LICENCES = ["feed:eia", "feed:fred", "feed:noaa", "iso:caiso", "iso:miso", "feed:drought"]
 

@@ -61,10 +61,12 @@ def backfill_plan(
         raise InvalidInputError.field("to", "must not be before 'from'")
     if (last_day - first_day).days > 366 * 20:
         raise InvalidInputError.field("from", "a backfill spans at most 20 years")
-    # Publications from a quarter before (a period starts before its release) to a quarter after the range.
+    # Publications from a quarter before (a period starts before its release) to a quarter after the range;
+    # an intraday contract's are its intervals, each a window (decision 0042).
+    margin = timedelta(days=0 if contract.intraday else 100)
     periods = {
         (p.period.start, p.period.end)
-        for p in contract.publications(first_day - timedelta(days=100), last_day + timedelta(days=100))
+        for p in contract.publications(first_day - margin, last_day + margin)
         if first_day <= p.period.first_day <= last_day
     }
     limit = settings.AURUM_BACKFILL_MAX_WINDOWS

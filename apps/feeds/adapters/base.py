@@ -60,7 +60,7 @@ class Window:
 class FeedDataset:
     """One dataset of one provider, fetched by windows (``apps.feeds.datasets`` lists them)."""
 
-    provider: str  # EIA, FRED, NOAA, CAISO, MISO, USDM
+    provider: str  # EIA, FRED, NOAA, CAISO, MISO, PJM, ERCOT, USDM
     dataset: str  # the watermark's key: an EIA route, a FRED series, a NOAA dataset, an OASIS query…
     kind: str  # "series", "lmp" or "usdm": the table it lands in
     # LMP datasets name the ``market`` their rows carry (DAY_AHEAD…): a window's rows are (iso, market, time)
@@ -98,6 +98,10 @@ PROVIDER_LIMITS: dict[str, ProviderLimits] = {
     "NOAA": ProviderLimits(5, 5.0),
     "CAISO": ProviderLimits(1, 0.2),  # OASIS answers 429 to more than one request in 5 s
     "MISO": ProviderLimits(2, 2.0),
+    # Conservative guesses (neither limit was verified): one PJM Data Miner request in 10 s, two ERCOT
+    # public-API requests a second in bursts of 2; a 429 is retried honouring Retry-After anyway.
+    "PJM": ProviderLimits(1, 0.1),
+    "ERCOT": ProviderLimits(2, 0.5),
     "USDM": ProviderLimits(2, 2.0),
 }
 
@@ -132,6 +136,9 @@ class FeedClient:
         self.provider = provider
         self.keys = dict(keys or {})  # a replay's stand-in keys; otherwise the settings' (AURUM_EIA_API_KEY…)
         self.limits = PROVIDER_LIMITS.get(provider, ProviderLimits(1, 1.0))
+        # The bucket protects the provider: a stand-in transport (a replay of recordings) reaches no one and
+        # takes no token (else replaying PJM's recordings would wait 10 s a request).
+        self.rate_limited = transport is None
         self.recorded: list[Recorded] = []
         self.client = httpx.Client(
             transport=transport or httpx.HTTPTransport(retries=2),
@@ -151,6 +158,8 @@ class FeedClient:
         self.client.close()
 
     def _wait_for_token(self) -> None:
+        if not self.rate_limited:
+            return
         for _ in range(50):
             state = rate_take(
                 key=f"feeds:{self.provider}", burst=self.limits.burst, per_second=self.limits.per_second
@@ -163,13 +172,33 @@ class FeedClient:
         self, url: str, params: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
     ) -> tuple[httpx.Response, Recorded]:
         """GET with retries; a response other than 2xx after them, or no answer at all, is a FetchError."""
+        return self._send("GET", url, params, headers=headers)
+
+    def post_form(
+        self, url: str, form: Mapping[str, str], *, headers: Mapping[str, str] | None = None
+    ) -> tuple[httpx.Response, Recorded]:
+        """POST a form (a sign-in: its fields may be secrets, so lineage keeps only the URL), with the same
+        retries as ``get``."""
+        return self._send("POST", url, {}, headers=headers, form=form)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> tuple[httpx.Response, Recorded]:
         attempts = max(1, settings.AURUM_FEEDS_RETRIES + 1)
         shown = redacted_url(url, params)
         response: httpx.Response | None = None
         for attempt in range(attempts):
             self._wait_for_token()
             try:
-                response = self.client.get(url, params=_pairs(params), headers=dict(headers or {}))
+                response = self.client.request(
+                    method, url, params=_pairs(params), headers=dict(headers or {}), data=form
+                )
             except httpx.HTTPError as exc:
                 if attempt == attempts - 1:
                     raise FetchError("network", f"{self.provider}: {type(exc).__name__}: {exc}") from exc

@@ -61,8 +61,9 @@ def _lmp(
 
 
 LMP_DOC = (
-    " ISOs the tenant's licence covers (iso:caiso, iso:miso); the window is anchored at the newest interval "
-    "stored for the filters (the original's views used the clock: the same rows while feeds are current)."
+    " ISOs the tenant's licence covers (iso:caiso, iso:miso, iso:pjm, iso:ercot); the window is anchored at "
+    "the newest interval stored for the filters (the original's views used the clock: the same rows while "
+    "feeds are current)."
 )
 
 

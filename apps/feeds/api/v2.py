@@ -206,7 +206,10 @@ class LmpV2Api(FeedView):
         operation_id="iso_lmp_list",
         parameters=[s.LmpRangeQuery, *CURSOR],
         responses=PAGE,
-        description="LMP intervals of the licensed ISOs (iso:caiso, iso:miso), oldest first, with lineage.",
+        description=(
+            "LMP intervals of the licensed ISOs (iso:caiso, iso:miso, iso:pjm, iso:ercot), oldest first, "
+            "with lineage."
+        ),
         examples=[OpenApiExample("A page", value={"data": [LMP_EXAMPLE]}, response_only=True)],
     )
     def get(self, request: Request) -> Response:

@@ -8,7 +8,16 @@ from typing import TextIO
 
 from apps.feeds.recorded import recorded_load
 
-FEED_DATASETS = ["feed:eia", "feed:fred", "feed:noaa", "iso:caiso", "iso:miso", "feed:drought"]
+FEED_DATASETS = [
+    "feed:eia",
+    "feed:fred",
+    "feed:noaa",
+    "iso:caiso",
+    "iso:miso",
+    "iso:pjm",
+    "iso:ercot",
+    "feed:drought",
+]
 
 
 def demo_feeds_load(*, catalog_dir: Path, stdout: TextIO) -> int:
