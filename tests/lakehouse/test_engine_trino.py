@@ -1,13 +1,14 @@
-"""The Trino engine against a stand-in for the cluster (no Trino is reachable here; the live tests in
-test_trino_live.py run when AURUM_TRINO_URL is set): what SQL every read path sends, where, and what the
-selectors make of the answer. Curves, lineage, scenario outputs (page, file, compare), the base curves a
-run reads at its pinned snapshot, PPA rows and the monthly prices PPA values against."""
+"""The Trino engine against a stand-in coordinator speaking Trino's HTTP client protocol on loopback (no Trino
+is reachable here; the live tests in test_trino_live.py run when AURUM_TRINO_URL is set): what SQL every
+read path sends, where, and what the selectors make of the paged answer. Curves, lineage, scenario outputs
+(page, file, compare), the base curves a run reads at its pinned snapshot, PPA rows and the monthly prices
+PPA values against. The exact SQL of each path is pinned in test_trino_sql.py."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,66 +31,19 @@ from apps.scenarios.selectors import (
 from aurum.lakehouse.engines import DuckDBEngine, TrinoEngine, get_engine
 from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
 from tenants.models import Tenant
+from tests.support.trino_server import TrinoStandIn, answer_of, trino_stand_in
 
 D12 = datetime.date(2025, 9, 12)
 SQLISH = 'x FROM "obs" y\'; --'
 
 
-@dataclass
-class Cluster:
-    """What the engine sent (one entry per connection: ``connect`` arguments and ``sql``) and what the
-    cluster answers (``columns``, ``rows``)."""
-
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    columns: list[str] = field(default_factory=lambda: ["curve_key", "asof_date", "mid"])
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-
-    def answer(self, rows: list[dict[str, Any]]) -> None:
-        self.columns = list(rows[0])
-        self.rows = [tuple(row.values()) for row in rows]
-
-    @property
-    def sql(self) -> str:
-        return str(self.sent[-1]["sql"])
-
-
-class FakeCursor:
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.description = [(name,) for name in cluster.columns]
-
-    def execute(self, sql: str, params: Any = None) -> None:
-        self.cluster.sent[-1].update(sql=sql, params=params)
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return list(self.cluster.rows)
-
-
-class FakeConnection:
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-
-    def cursor(self) -> FakeCursor:
-        return FakeCursor(self.cluster)
-
-    def close(self) -> None:
-        self.cluster.sent[-1]["closed"] = True
-
-
 @pytest.fixture
-def trino_cluster(monkeypatch: pytest.MonkeyPatch, settings) -> Cluster:
-    import trino
-
-    cluster = Cluster()
-
-    def connect(**kwargs: Any) -> FakeConnection:
-        cluster.sent.append({"connect": kwargs})
-        return FakeConnection(cluster)
-
-    monkeypatch.setattr(trino.dbapi, "connect", connect)
-    settings.AURUM_QUERY_ENGINE = "trino"
-    settings.AURUM_TRINO_URL = "https://desk@trino.internal:8443"
-    return cluster
+def trino_cluster(settings) -> Iterator[TrinoStandIn]:
+    """Reads go to the Trino engine, whose client talks HTTP to the stand-in coordinator."""
+    with trino_stand_in() as stand_in:
+        settings.AURUM_QUERY_ENGINE = "trino"
+        settings.AURUM_TRINO_URL = stand_in.url
+        yield stand_in
 
 
 def tables_read(sql: str) -> list[tuple[str, str | None]]:
@@ -145,27 +99,39 @@ def test_engine_is_chosen_by_setting(settings) -> None:
         get_engine()
 
 
-def test_a_latest_read_sends_trino_sql_on_the_latest_table_and_returns_arrow(trino_cluster: Cluster) -> None:
-    trino_cluster.rows = [("k1", D12, 41.5), ("k2", D12, None)]
+def test_a_latest_read_sends_trino_sql_on_the_latest_table_and_returns_arrow(
+    trino_cluster: TrinoStandIn,
+) -> None:
+    trino_cluster.answer = answer_of(
+        [
+            {"curve_key": "k1", "asof_date": D12, "mid": 41.5},
+            {"curve_key": "k2", "asof_date": D12, "mid": None},
+            {"curve_key": "k3", "asof_date": D12, "mid": 7.25},
+        ],
+        page_rows=2,
+    )
 
     result = selectors.curve_points(filters=CurveFilters(datasets=("vendor:EUGP",), curve_keys=("k1",)))
 
-    connect = trino_cluster.sent[0]["connect"]
-    assert (connect["host"], connect["port"], connect["user"], connect["http_scheme"]) == (
-        "trino.internal",
-        8443,
+    statement = trino_cluster.statements[0]
+    assert (statement["headers"]["X-Trino-User"], statement["headers"]["X-Trino-Catalog"]) == (
         "desk",
-        "https",
+        "iceberg",
     )
     assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_latest", None)]
     assert "'vendor:EUGP'" in trino_cluster.sql and "'k1'" in trino_cluster.sql
-    assert trino_cluster.sent[0]["params"] is None and trino_cluster.sent[0]["closed"]
+    # queued, then two pages of rows: every nextUri followed, in order
+    assert [method for method, _ in trino_cluster.requests] == ["POST", "GET", "GET"]
     assert result.table.column_names == ["curve_key", "asof_date", "mid"]
-    assert result.table.column("mid").to_pylist() == [41.5, None]
+    assert result.table.to_pylist() == [
+        {"curve_key": "k1", "asof_date": D12, "mid": 41.5},
+        {"curve_key": "k2", "asof_date": D12, "mid": None},
+        {"curve_key": "k3", "asof_date": D12, "mid": 7.25},
+    ]
     assert result.files_scanned == -1
 
 
-def test_a_sql_ish_filter_value_stays_one_literal(trino_cluster: Cluster) -> None:
+def test_a_sql_ish_filter_value_stays_one_literal(trino_cluster: TrinoStandIn) -> None:
     selectors.curve_points(filters=CurveFilters(datasets=("vendor:EUGP",), location=SQLISH), asof=D12)
 
     parsed = sqlglot.parse_one(trino_cluster.sql, read="trino")
@@ -174,11 +140,11 @@ def test_a_sql_ish_filter_value_stays_one_literal(trino_cluster: Cluster) -> Non
     assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation", None)]
 
 
-def test_lineage_reads_the_point_on_trino(db, trino_cluster: Cluster) -> None:
+def test_lineage_reads_the_point_on_trino(db, trino_cluster: TrinoStandIn) -> None:
     point: dict[str, Any] = {name: None for name in POINT_COLUMNS}
     point.update(curve_key="k1", tenor_label="2025-10", asof_date=D12, mid=42.5, source_file="EOD.xlsx")
     point.update(sheet_name="Fixed Prices - Mid", dataset="vendor:EUGP", rules_passed="a|b", is_derived=False)
-    trino_cluster.answer([point])
+    trino_cluster.answer = answer_of([point])
     curve = Curve(curve_key="k1", dataset="vendor:EUGP")
 
     lineage = curve_point_lineage(curve=curve, tenor_label="2025-10", asof=D12)
@@ -196,9 +162,9 @@ def test_lineage_reads_the_point_on_trino(db, trino_cluster: Cluster) -> None:
     assert lineage["read_from_snapshot_id"] is None  # Trino does not say which snapshot it read
 
 
-def test_a_run_outputs_page_reads_the_runs_snapshot_on_trino(trino_cluster: Cluster) -> None:
+def test_a_run_outputs_page_reads_the_runs_snapshot_on_trino(trino_cluster: TrinoStandIn) -> None:
     run = a_run(snapshot=77)
-    trino_cluster.answer([output_row(run, datetime.date(2025, 10, 1), 50.0)])
+    trino_cluster.answer = answer_of([output_row(run, datetime.date(2025, 10, 1), 50.0)])
 
     page = run_outputs_page(
         tenant=Tenant(schema_name="acme"), run=run, filters=OutputFilters(metric="mid"), limit=10, offset=20
@@ -212,9 +178,9 @@ def test_a_run_outputs_page_reads_the_runs_snapshot_on_trino(trino_cluster: Clus
     assert page.column("value").to_pylist() == [50.0]
 
 
-def test_a_runs_whole_output_reads_every_column_on_trino(trino_cluster: Cluster) -> None:
+def test_a_runs_whole_output_reads_every_column_on_trino(trino_cluster: TrinoStandIn) -> None:
     run = a_run(snapshot=78)
-    trino_cluster.answer([output_row(run, datetime.date(2025, 10, 1), 50.0)])
+    trino_cluster.answer = answer_of([output_row(run, datetime.date(2025, 10, 1), 50.0)])
 
     run_output_table(tenant=Tenant(schema_name="acme"), run=run, metric=None)
 
@@ -224,9 +190,9 @@ def test_a_runs_whole_output_reads_every_column_on_trino(trino_cluster: Cluster)
     assert "metric" not in str(parsed.find(sqlglot.exp.Where))
 
 
-def test_two_runs_compared_each_at_their_snapshot_on_trino(trino_cluster: Cluster) -> None:
+def test_two_runs_compared_each_at_their_snapshot_on_trino(trino_cluster: TrinoStandIn) -> None:
     run, other = a_run(snapshot=5), a_run(snapshot=6)
-    trino_cluster.answer([{"curve_key": "k1", "delta": 1.5}])
+    trino_cluster.answer = answer_of([{"curve_key": "k1", "delta": 1.5}])
 
     table = runs_compare(tenant=Tenant(schema_name="acme"), run=run, other=other, metric="p90")
 
@@ -239,10 +205,10 @@ def test_two_runs_compared_each_at_their_snapshot_on_trino(trino_cluster: Cluste
     assert table.column("delta").to_pylist() == [1.5]
 
 
-def test_a_runs_pinned_base_curves_read_on_trino(world, trino_cluster: Cluster) -> None:
+def test_a_runs_pinned_base_curves_read_on_trino(world, trino_cluster: TrinoStandIn) -> None:
     """A run reads its curves at the snapshot recorded at submit: on Trino ``FOR VERSION AS OF`` (this read
     used to be refused on Trino)."""
-    trino_cluster.answer(
+    trino_cluster.answer = answer_of(
         [
             {
                 "curve_key": key,
@@ -279,8 +245,8 @@ def test_a_runs_pinned_base_curves_read_on_trino(world, trino_cluster: Cluster) 
     assert base.snapshot_id == 4242
 
 
-def test_ppa_rows_read_on_trino(trino_cluster: Cluster) -> None:
-    trino_cluster.answer([{"valuation_id": "v1", "metric": "NPV", "value": 12.5}])
+def test_ppa_rows_read_on_trino(trino_cluster: TrinoStandIn) -> None:
+    trino_cluster.answer = answer_of([{"valuation_id": "v1", "metric": "NPV", "value": 12.5}])
 
     rows = ppa_rows_read(
         tenant=Tenant(schema_name="acme"), contract_id="c1", valuation_ids=["v1", "v2"], metric="npv", limit=5
@@ -296,10 +262,10 @@ def test_ppa_rows_read_on_trino(trino_cluster: Cluster) -> None:
     assert rows == [{"valuation_id": "v1", "metric": "NPV", "value": 12.5}]
 
 
-def test_ppa_monthly_prices_from_a_run_on_trino(trino_cluster: Cluster) -> None:
+def test_ppa_monthly_prices_from_a_run_on_trino(trino_cluster: TrinoStandIn) -> None:
     run = a_run(snapshot=90)
     months = [datetime.date(2025, 11, 1), datetime.date(2025, 10, 1)]
-    trino_cluster.answer(
+    trino_cluster.answer = answer_of(
         [output_row(run, month, value) for month, value in zip(months, (61.0, 60.0), strict=True)]
     )
 
@@ -310,7 +276,7 @@ def test_ppa_monthly_prices_from_a_run_on_trino(trino_cluster: Cluster) -> None:
     assert (prices.months, prices.prices, prices.currency) == (sorted(months), [60.0, 61.0], "EUR")
 
 
-def test_ppa_monthly_prices_from_a_curve_on_trino(world, trino_cluster: Cluster) -> None:
+def test_ppa_monthly_prices_from_a_curve_on_trino(world, trino_cluster: TrinoStandIn) -> None:
     key = "trino-stand-in-curve"
     Curve.objects.create(
         curve_key=key,
@@ -321,7 +287,7 @@ def test_ppa_monthly_prices_from_a_curve_on_trino(world, trino_cluster: Cluster)
         first_asof=D12,
         last_asof=D12,
     )
-    trino_cluster.answer(
+    trino_cluster.answer = answer_of(
         [
             {"contract_month": datetime.date(2025, 10 + i, 1), "mid": 30.0 + i, "curve_key": key}
             for i in range(2)
