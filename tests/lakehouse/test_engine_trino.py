@@ -28,10 +28,11 @@ from apps.scenarios.selectors import (
     run_outputs_page,
     runs_compare,
 )
+from aurum.lakehouse import engines
 from aurum.lakehouse.engines import DuckDBEngine, TrinoEngine, get_engine
 from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
 from tenants.models import Tenant
-from tests.support.trino_server import TrinoStandIn, answer_of, trino_stand_in
+from tests.support.trino_server import Answer, TrinoStandIn, answer_of, trino_error, trino_stand_in
 
 D12 = datetime.date(2025, 9, 12)
 SQLISH = 'x FROM "obs" y\'; --'
@@ -301,3 +302,78 @@ def test_ppa_monthly_prices_from_a_curve_on_trino(world, trino_cluster: TrinoSta
     assert f"\"curve_key\" IN ('{key}')" in sql and "\"tenor_type\" = 'MONTHLY'" in sql
     assert "\"asof_date\" = CAST('2025-09-12' AS DATE)" in sql
     assert (prices.asof, prices.prices, prices.currency) == (D12, [30.0, 31.0], "EUR")
+
+
+# --- failures: each a problem body, never a 500 ------------------------------------------------------------
+
+
+def _curves(api: Any, world: Any) -> Any:
+    # A location no other test asks for: the answer cannot come from the response cache.
+    params = {"location": f"trino-{uuid.uuid4().hex[:8]}", "limit": 5}
+    return api.get("/api/v2/curves", params, **world.acme.auth("viewer"))
+
+
+def test_a_query_trino_rejects_is_a_502_problem(api, world, trino_cluster: TrinoStandIn) -> None:
+    trino_cluster.answer = Answer(error=trino_error("COLUMN_NOT_FOUND", code=47))
+
+    response = _curves(api, world)
+
+    assert response.status_code == 502
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "https://aurum.dev/problems/query-engine-error"
+    assert body["engine_error"] == "COLUMN_NOT_FOUND"
+    assert "COLUMN_NOT_FOUND" in body["detail"] and "20261203_" in body["detail"]  # Trino's query id
+    assert "line 1:15" not in response.content.decode()  # Trino's message is logged, not answered
+    assert [method for method, _ in trino_cluster.requests] == ["POST", "GET"]
+
+
+def test_a_failing_cluster_is_a_503_problem(api, world, trino_cluster: TrinoStandIn) -> None:
+    trino_cluster.answer = Answer(error=trino_error("GENERIC_INTERNAL_ERROR", "INTERNAL_ERROR", 65536))
+
+    response = _curves(api, world)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["type"] == "https://aurum.dev/problems/query-engine-unavailable"
+    assert body["engine_error"] == "GENERIC_INTERNAL_ERROR"
+
+
+def test_an_unavailable_coordinator_is_a_503_problem_after_the_clients_retries(
+    api, world, trino_cluster: TrinoStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engines, "TRINO_MAX_ATTEMPTS", 2)
+    trino_cluster.answer = Answer(http_status=503)
+
+    response = _curves(api, world)
+
+    assert response.status_code == 503
+    assert response.json()["type"] == "https://aurum.dev/problems/query-engine-unavailable"
+    assert trino_cluster.requests == [("POST", "/v1/statement")] * 2
+
+
+def test_a_coordinator_nobody_answers_is_a_503_problem(api, world, settings) -> None:
+    with trino_stand_in() as gone:
+        url = gone.url
+    settings.AURUM_QUERY_ENGINE = "trino"
+    settings.AURUM_TRINO_URL = url
+
+    response = _curves(api, world)
+
+    assert response.status_code == 503
+    assert response.json()["type"] == "https://aurum.dev/problems/query-engine-unavailable"
+
+
+@pytest.mark.parametrize("missing", ["TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND"])
+def test_a_tenant_without_an_outputs_table_reads_no_rows_on_trino(
+    trino_cluster: TrinoStandIn, missing
+) -> None:
+    """As on DuckDB (pyiceberg's NoSuchTableError): a tenant that never ran a scenario has no rows."""
+    trino_cluster.answer = Answer(error=trino_error(missing, code=46))
+
+    page = run_outputs_page(
+        tenant=Tenant(schema_name="newco"), run=a_run(snapshot=3), filters=OutputFilters(), limit=10
+    )
+
+    assert page.num_rows == 0 and page.column_names == list(OUTPUT_COLUMNS)
+    assert tables_read(trino_cluster.sql) == [("iceberg.t_newco.scenario_output", "3")]
