@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,8 +17,11 @@ import sqlglot
 
 from apps.curves import selectors
 from apps.curves.models import Curve
-from apps.ingestion.selectors import curve_point_lineage
-from apps.ppa.lakehouse import ppa_rows_read
+from apps.feeds.selectors import lmp_point_rows
+from apps.ingestion.models import IngestRun
+from apps.ingestion.quarantine_queries import QUARANTINE_COLUMNS
+from apps.ingestion.selectors import curve_point_lineage, ingest_run_quarantine_rows
+from apps.ppa.lakehouse import PPA_VALUATION_ARROW, ppa_rows_export, ppa_rows_read
 from apps.ppa.selectors import curve_monthly_prices, scenario_run_monthly_prices
 from apps.scenarios.models import ScenarioRun
 from apps.scenarios.selectors import (
@@ -30,6 +34,7 @@ from apps.scenarios.selectors import (
 )
 from aurum.lakehouse import engines
 from aurum.lakehouse.engines import DuckDBEngine, TrinoEngine, get_engine
+from aurum.lakehouse.feed_queries import LmpFilters
 from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
 from tenants.models import Tenant
 from tests.support.trino_server import Answer, TrinoStandIn, answer_of, trino_error, trino_stand_in
@@ -377,3 +382,78 @@ def test_a_tenant_without_an_outputs_table_reads_no_rows_on_trino(
 
     assert page.num_rows == 0 and page.column_names == list(OUTPUT_COLUMNS)
     assert tables_read(trino_cluster.sql) == [("iceberg.t_newco.scenario_output", "3")]
+
+
+# --- the reads moved onto the engine, and the feeds, through their selectors --------------------------------
+
+
+def test_the_quarantine_review_reads_on_trino(trino_cluster: TrinoStandIn) -> None:
+    held: dict[str, Any] = {name: None for name in QUARANTINE_COLUMNS}
+    held.update(sheet_name="Fixed Prices - Mid", curve_key="k1", tenor_label="2025-10", mid=-5.0)
+    held.update(quarantine_reason="negative_price|out_of_range")
+    trino_cluster.answer = answer_of([held])
+    run = IngestRun(pk=42, dataset="vendor:EUGP", asof_date=D12, rows_quarantined=1)
+
+    rows = ingest_run_quarantine_rows(run=run)
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.curve_observation_quarantine", None)]
+    assert '"ingest_run_id" = 42' in trino_cluster.sql and "'vendor:EUGP'" in trino_cluster.sql
+    assert [(row["curve_key"], row["mid"], row["reasons"]) for row in rows] == [
+        ("k1", -5.0, ["negative_price", "out_of_range"])
+    ]
+
+
+def test_lmp_points_read_on_trino(db, trino_cluster: TrinoStandIn) -> None:
+    start = datetime.datetime(2025, 9, 12, 10, tzinfo=datetime.UTC)
+    trino_cluster.answer = answer_of(
+        [
+            {"iso_code": "CAISO", "location_id": "TH_NP15", "interval_start": start, "price_total": -3.5},
+            {
+                "iso_code": "CAISO",
+                "location_id": "TH_NP15",
+                "interval_start": start + datetime.timedelta(hours=1),
+                "price_total": 41.25,
+            },
+        ]
+    )
+
+    rows = lmp_point_rows(LmpFilters(isos=("CAISO",), location_id="TH_NP15"), limit=10)
+
+    assert tables_read(trino_cluster.sql) == [("iceberg.market.iso_lmp", None)]
+    assert "\"iso_code\" IN ('CAISO')" in trino_cluster.sql
+    assert [(row["interval_start"], row["price_total"]) for row in rows] == [
+        (start, -3.5),
+        (start + datetime.timedelta(hours=1), 41.25),
+    ]
+
+
+def test_the_tenant_exports_ppa_rows_read_on_trino_one_contract_at_a_time(
+    trino_cluster: TrinoStandIn,
+) -> None:
+    def valuation_row(contract: str, seq: int) -> dict[str, Any]:
+        row: dict[str, Any] = {name: None for name in PPA_VALUATION_ARROW.names}
+        row.update(valuation_id="v1", ppa_contract_id=contract, seq=seq, period=seq, metric="NPV")
+        row.update(value=Decimal("12.500000"), asof_date=D12, price=40.0)
+        row.update(_ingest_ts=datetime.datetime(2025, 9, 12, 18, tzinfo=datetime.UTC))
+        return row
+
+    trino_cluster.queue = [
+        answer_of([{"ppa_contract_id": "c1"}, {"ppa_contract_id": "c2"}]),
+        answer_of([valuation_row("c1", 0), valuation_row("c1", 1)]),
+        answer_of([valuation_row("c2", 0)]),
+    ]
+
+    pages = list(ppa_rows_export(tenant=Tenant(schema_name="acme")))
+
+    assert [tables_read(statement["sql"]) for statement in trino_cluster.statements] == [
+        [("iceberg.t_acme.ppa_valuation", None)]
+    ] * 3
+    assert "\"ppa_contract_id\" = 'c2'" in trino_cluster.statements[2]["sql"]
+    assert [page.schema for page in pages] == [PPA_VALUATION_ARROW] * 2
+    assert [
+        (row["ppa_contract_id"], row["seq"], row["value"]) for page in pages for row in page.to_pylist()
+    ] == [
+        ("c1", 0, Decimal("12.500000")),
+        ("c1", 1, Decimal("12.500000")),
+        ("c2", 0, Decimal("12.500000")),
+    ]

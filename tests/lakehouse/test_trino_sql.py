@@ -40,6 +40,7 @@ from apps.scenarios.output_queries import run_outputs_query, runs_compare_query
 from apps.scenarios.selectors import OUTPUT_COLUMNS
 from aurum.lakehouse import feed_queries as fq
 from aurum.lakehouse import queries
+from aurum.lakehouse.engines import TrinoEngine
 from aurum.lakehouse.feed_tables import (
     DROUGHT_INDEX_ARROW,
     DROUGHT_USDM_ARROW,
@@ -49,6 +50,7 @@ from aurum.lakehouse.feed_tables import (
 from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.sql import LakehouseQuery
 from aurum.lakehouse.tables import CURVE_OBSERVATION_ARROW
+from tests.support.trino_server import answer_of, trino_stand_in
 
 D10, D11, D12 = date(2025, 9, 10), date(2025, 9, 11), date(2025, 9, 12)
 SNAPSHOT = 8_123_456_789_012_345_678  # a real snapshot id's size: a BIGINT
@@ -378,3 +380,23 @@ def test_no_read_path_leaves_a_placeholder_or_a_duckdb_table_function_for_trino(
 
     without_literals = re.sub(r"'(?:[^']|'')*'", "''", sql)
     assert not re.search(r"\?|\$\w|read_parquet|getvariable", without_literals, re.I)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_trino_engine_sends_that_sql_and_reads_the_paged_answer(path: str) -> None:
+    """Through the real ``trino`` client against a stand-in coordinator (tests/support/trino_server.py): the
+    statement posted is the hand-written SQL, and the answer, queued then paged over ``nextUri``, comes back
+    as the rows Trino sent, typed."""
+    build, expected = PATHS[path]
+    rows = [
+        {"name": "a", "n": 1, "day": D10, "x": 1.5},
+        {"name": "b'", "n": 2, "day": D11, "x": None},
+        {"name": "c", "n": 3, "day": D12, "x": -2.0},
+    ]
+    with trino_stand_in() as stand_in:
+        stand_in.answer = answer_of(rows, page_rows=2)
+        result = TrinoEngine(stand_in.url).query(build())
+
+    assert stand_in.sql == re.sub(r"\s+", " ", expected).strip()
+    assert [method for method, _ in stand_in.requests] == ["POST", "GET", "GET"]
+    assert result.table.to_pylist() == rows

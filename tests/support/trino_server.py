@@ -58,6 +58,7 @@ class Answer:
 class TrinoStandIn:
     port: int
     answer: Answer = field(default_factory=Answer)
+    queue: list[Answer] = field(default_factory=list)  # answers for the next statements, in order
     statements: list[dict[str, Any]] = field(default_factory=list)  # {"sql", "headers"} per POST
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path), in order
     pages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -75,7 +76,7 @@ class TrinoStandIn:
         or queued then FAILED."""
         base = f"http://127.0.0.1:{self.port}"
         info = f"{base}/ui/query.html?{query_id}"
-        answer = self.answer
+        answer = self.queue.pop(0) if self.queue else self.answer
         answers: list[dict[str, Any]] = [{"id": query_id, "infoUri": info, "stats": {"state": "QUEUED"}}]
         if answer.error is not None:
             answers.append(
