@@ -2,7 +2,7 @@
 syntax (https://trino.io/docs/current/sql/select.html, .../language/types.html, .../connector/iceberg.html
 "Time travel queries"), not from the renderer's output:
 
-- tables are ``catalog.schema.table`` with the catalog ``iceberg`` (deploy/trino/catalog/iceberg.properties),
+- tables are ``catalog.schema.table`` with the catalog ``iceberg`` (deploy/trino/catalog-*/),
   every identifier double-quoted (quoted identifiers are exact names; Trino folds them to lower case, and
   every Aurum name is lower case already);
 - a pinned scan reads ``<table> FOR VERSION AS OF <snapshot id> AS <alias>``: the query period follows the
