@@ -20,6 +20,7 @@ import requests
 import structlog
 import trino.dbapi
 import trino.exceptions
+import trino.types
 from django.conf import settings
 from django.db import connection
 from opentelemetry import trace
@@ -331,7 +332,7 @@ class TrinoEngine:
     def _query(self, query: LakehouseQuery) -> QueryResult:
         sql = trino_sql(query)
         try:
-            names, rows = self._fetch(sql)
+            names, kinds, rows = self._fetch(sql)
         except trino.exceptions.TrinoUserError as exc:
             if exc.error_name in _TRINO_MISSING_TABLE:
                 raise NoSuchTableError(exc.message) from exc
@@ -357,23 +358,39 @@ class TrinoEngine:
                 "The query engine is unavailable; try again later.", engine_error=type(exc).__name__
             ) from exc
         columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        for name, kind in zip(names, kinds, strict=True):
+            if "row(" in kind:  # a struct: the client gives tuples, Arrow (and DuckDB's answer) has dicts
+                columns[name] = [_struct_plain(value) for value in columns[name]]
         return QueryResult(
             table=pa.table(columns) if names else pa.table({}),
             files_scanned=-1,
             snapshot_ids={scan.table: scan.snapshot_id for scan in query.scans},
         )
 
-    def _fetch(self, sql: str) -> tuple[list[str], list[list[Any]]]:
-        """Run ``sql``: the client posts it to ``/v1/statement`` and follows ``nextUri`` page by page."""
+    def _fetch(self, sql: str) -> tuple[list[str], list[str], list[list[Any]]]:
+        """Run ``sql``: the client posts it to ``/v1/statement`` and follows ``nextUri`` page by page.
+        Returns the column names, their Trino types and the rows."""
         connection = self._connect()
         try:
             cursor = connection.cursor()
             cursor.execute(sql)
             rows = cursor.fetchall()
-            names = [column[0] for column in cursor.description or ()]
+            description = cursor.description or ()
         finally:
             connection.close()
-        return names, rows
+        return [column[0] for column in description], [str(column[1]) for column in description], rows
+
+
+def _struct_plain(value: Any) -> Any:
+    """A Trino ``row`` value (a tuple with field names), or a list or map of them, as plain dicts."""
+    if isinstance(value, trino.types.NamedRowTuple):
+        names = value.__annotations__["names"]
+        return {name: _struct_plain(item) for name, item in zip(names, value, strict=True)}
+    if isinstance(value, list):
+        return [_struct_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _struct_plain(item) for key, item in value.items()}
+    return value
 
 
 def get_engine() -> QueryEngine:

@@ -457,3 +457,15 @@ def test_the_tenant_exports_ppa_rows_read_on_trino_one_contract_at_a_time(
         ("c1", 1, Decimal("12.500000")),
         ("c2", 0, Decimal("12.500000")),
     ]
+
+
+def test_a_struct_column_reads_as_dicts_on_trino(trino_cluster: TrinoStandIn) -> None:
+    """``attribution`` is an array of rows: Trino's client gives tuples; the page holds dicts (as DuckDB)."""
+    run = a_run(snapshot=12)
+    row = output_row(run, datetime.date(2025, 10, 1), 50.0)
+    row["attribution"] = [{"component": "shift", "delta": 1.5}, {"component": "shape", "delta": -0.25}]
+    trino_cluster.answer = answer_of([row])
+
+    page = run_outputs_page(tenant=Tenant(schema_name="acme"), run=run, filters=OutputFilters(), limit=10)
+
+    assert page.column("attribution").to_pylist() == [row["attribution"]]

@@ -40,36 +40,41 @@ def live_catalog() -> str:
     return f"test_{uuid.uuid4().hex[:10]}"
 
 
+def _synthetic(kind: pa.DataType, name: str, i: int) -> Any:
+    if pa.types.is_string(kind):
+        return f"{name}-{i % 3}"
+    if pa.types.is_floating(kind):
+        return round(10 + i * 1.25, 2)
+    if pa.types.is_integer(kind):
+        return i
+    if pa.types.is_decimal(kind):
+        return Decimal(f"{i}.125000")
+    if pa.types.is_boolean(kind):
+        return i % 2 == 0
+    if pa.types.is_date(kind):
+        return BASE_DAY + timedelta(days=i % 3)
+    if pa.types.is_timestamp(kind):
+        return BASE_TS + timedelta(hours=i)
+    if pa.types.is_list(kind):  # one element (a row inside an array: Trino's client gives it as a tuple)
+        return [_synthetic(kind.value_type, name, i)]
+    if pa.types.is_struct(kind):
+        return {field.name: _synthetic(field.type, field.name, i) for field in kind}
+    raise TypeError(f"no synthetic value for {name}: {kind}")
+
+
 def synthetic_rows(schema: pa.Schema, count: int, **fixed: Any) -> pa.Table:
     """``count`` rows of ``schema``: each column a small cycle of values of its type (strings
-    ``<column>-<i mod 3>``, numbers, days, hours), except ``fixed`` columns: a value, or a function of the
-    row number."""
+    ``<column>-<i mod 3>``, numbers, days, hours, one-element lists), except ``fixed`` columns: a value, or a
+    function of the row number."""
     columns: dict[str, list[Any]] = {}
     for field in schema:
-        values = []
-        for i in range(count):
-            given = fixed.get(field.name)
-            if given is not None:
-                values.append(given(i) if callable(given) else given)
-            elif pa.types.is_string(field.type):
-                values.append(f"{field.name}-{i % 3}")
-            elif pa.types.is_floating(field.type):
-                values.append(round(10 + i * 1.25, 2))
-            elif pa.types.is_integer(field.type):
-                values.append(i)
-            elif pa.types.is_decimal(field.type):
-                values.append(Decimal(f"{i}.125000"))
-            elif pa.types.is_boolean(field.type):
-                values.append(i % 2 == 0)
-            elif pa.types.is_date(field.type):
-                values.append(BASE_DAY + timedelta(days=i % 3))
-            elif pa.types.is_timestamp(field.type):
-                values.append(BASE_TS + timedelta(hours=i))
-            elif pa.types.is_list(field.type):
-                values.append([])  # Trino returns a row inside an array as a tuple, DuckDB as a dict
-            else:
-                raise TypeError(f"no synthetic value for {field.name}: {field.type}")
-        columns[field.name] = values
+        given = fixed.get(field.name)
+        columns[field.name] = [
+            (given(i) if callable(given) else given)
+            if given is not None
+            else _synthetic(field.type, field.name, i)
+            for i in range(count)
+        ]
     return pa.table(columns, schema=schema)
 
 

@@ -25,15 +25,38 @@ from typing import Any
 _LONG_ARGUMENTS = {"decimal": 2, "timestamp with time zone": 1, "timestamp": 1}
 
 
+def _top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    return [*parts, text[start:].strip()]
+
+
 def type_signature(trino_type: str) -> dict[str, Any]:
     """The ``typeSignature`` Trino sends for a column type (``varchar``, ``decimal(18,6)``,
-    ``timestamp(6) with time zone``, ...)."""
-    raw, numbers = trino_type, []
-    if "(" in trino_type:
-        head, _, rest = trino_type.partition("(")
-        inside, _, tail = rest.partition(")")
-        raw = (head + tail).strip()
-        numbers = [int(part) for part in inside.split(",")]
+    ``timestamp(6) with time zone``, ``array(row(component varchar, delta double))``, ...)."""
+    head, _, rest = trino_type.partition("(")
+    inside, _, tail = rest.rpartition(")")
+    raw = (head + tail).strip()
+    if raw == "array":
+        return {"rawType": "array", "arguments": [{"kind": "TYPE", "value": type_signature(inside)}]}
+    if raw == "row":
+        fields = [part.split(" ", 1) for part in _top_level(inside)]
+        return {
+            "rawType": "row",
+            "arguments": [
+                {
+                    "kind": "NAMED_TYPE",
+                    "value": {"fieldName": {"name": name}, "typeSignature": type_signature(kind)},
+                }
+                for name, kind in fields
+            ],
+        }
+    numbers = [int(part) for part in inside.split(",")] if inside else []
     if raw in ("varchar", "char"):  # an unbounded varchar is sent with Trino's maximum length
         length = numbers[0] if numbers else 2147483647
         return {"rawType": raw, "arguments": [{"kind": "LONG", "value": length}]}
@@ -171,6 +194,9 @@ def _trino_type(values: list[Any]) -> str:
     if not present:
         return "varchar"
     value = present[0]
+    if isinstance(value, list) and value and isinstance(value[0], dict):  # an array of structs
+        fields = ", ".join(f"{name} {_trino_type([item[name] for item in value])}" for name in value[0])
+        return f"array(row({fields}))"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
@@ -187,7 +213,11 @@ def _trino_type(values: list[Any]) -> str:
 
 
 def _encoded(value: Any) -> Any:
-    """A value as Trino's JSON encoding carries it."""
+    """A value as Trino's JSON encoding carries it (a row as a list of its fields)."""
+    if isinstance(value, list):
+        return [_encoded(item) for item in value]
+    if isinstance(value, dict):
+        return [_encoded(item) for item in value.values()]
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     if isinstance(value, date):
