@@ -75,7 +75,7 @@ def private_lake(
 
     name = catalog or f"test_{uuid.uuid4().hex[:10]}"
     warehouse_uri, folder = warehouse, tmp / name
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)  # a named catalog may reuse its folder (a live Trino run)
     lake = Lake(catalog=name, warehouse=folder)
     saved = list(Curve.objects.all())  # an enclosing lake's catalog, restored on exit
     uri = f"{warehouse_uri.rstrip('/')}/{name}" if warehouse_uri else folder.as_uri()
