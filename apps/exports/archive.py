@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -40,12 +39,11 @@ from apps.audit.canonical import canonical_json
 from apps.audit.export import export_jsonl
 from apps.audit.selectors import audit_head
 from apps.audit.verification import audit_chain_verify
-from apps.ppa.lakehouse import ppa_valuation_table_name
+from apps.ppa.lakehouse import PPA_VALUATION_ARROW, ppa_rows_export
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
 from apps.scenarios.selectors import run_output_table
 from apps.webhooks.models import WebhookEndpoint
-from aurum.lakehouse.catalog import get_catalog
 from tenants.models import Tenant
 
 CHUNK = 1000
@@ -130,17 +128,18 @@ def _run_outputs(archive: Archive, work: Path, tenant: Tenant) -> None:
 
 
 def _ppa_rows(archive: Archive, work: Path, tenant: Tenant) -> None:
+    """The tenant's PPA valuation rows, read through the query engine one contract at a time."""
     name = "ppa/valuation_rows.parquet"
-    try:
-        table = get_catalog().load_table(ppa_valuation_table_name(tenant))
-    except NoSuchTableError:
-        return  # nothing valued yet
-    reader = table.scan().to_arrow_batch_reader()
+    (work / "ppa").mkdir(exist_ok=True)
     count = 0
-    with pq.ParquetWriter(work / name, reader.schema) as writer:
-        for batch in reader:
-            writer.write_table(pa.Table.from_batches([batch], schema=reader.schema))
-            count += batch.num_rows
+    try:
+        with pq.ParquetWriter(work / name, PPA_VALUATION_ARROW) as writer:
+            for rows in ppa_rows_export(tenant=tenant):
+                writer.write_table(rows)
+                count += rows.num_rows
+    except NoSuchTableError:
+        (work / name).unlink(missing_ok=True)
+        return  # nothing valued yet
     _record(archive, work, name, count)
 
 

@@ -3,14 +3,17 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, Max, QuerySet, Sum
+from pyiceberg.exceptions import NoSuchTableError
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
 from apps.ingestion.freshness import Freshness, dataset_freshness, eod_datasets
 from apps.ingestion.models import IngestRun
+from apps.ingestion.quarantine_queries import quarantine_rows_query
 from aurum.errors import NotFoundError
+from aurum.lakehouse.engines import get_engine
 from aurum.lakehouse.queries import POINT_COLUMNS
-from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_quarantine_table, slice_filter
+from aurum.lakehouse.tables import CURVE_OBSERVATION
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -40,39 +43,17 @@ def ingest_runs_active(*, tenant: Tenant) -> bool:
     return ingest_run_list(tenant=tenant).filter(status__in=active).exists()
 
 
-# What the quarantine review shows of each row: where it came from, what it says, and why it was held back.
-QUARANTINE_COLUMNS = (
-    "sheet_name",
-    "curve_key",
-    "location",
-    "product",
-    "block",
-    "tenor_label",
-    "contract_month",
-    "bid",
-    "ask",
-    "mid",
-    "value",
-    "units_raw",
-    "currency",
-    "quarantine_reason",
-)
-
-
 def ingest_run_quarantine_rows(*, run: IngestRun) -> list[dict[str, Any]]:
     """The rows this run put in quarantine, each with its pipe-joined reasons split into ``reasons``, in
     sheet, curve and tenor order. Empty when a later workbook of the same day replaced the slice."""
     if not run.rows_quarantined or not run.dataset or run.asof_date is None:
         return []
-    where = f"{slice_filter(run.dataset, run.asof_date)} AND ingest_run_id = {int(run.pk)}"
-    table = curve_quarantine_table().scan(row_filter=where, selected_fields=QUARANTINE_COLUMNS).to_arrow()
-    rows = table.sort_by(
-        [("sheet_name", "ascending"), ("curve_key", "ascending"), ("tenor_label", "ascending")]
-    )
-    return [
-        {**row, "reasons": [r for r in (row["quarantine_reason"] or "").split("|") if r]}
-        for row in rows.to_pylist()
-    ]
+    query = quarantine_rows_query(dataset=run.dataset, asof=run.asof_date, run_id=int(run.pk))
+    try:
+        rows = get_engine().query(query).table.to_pylist()
+    except NoSuchTableError:
+        return []  # nothing was ever quarantined in this warehouse
+    return [{**row, "reasons": [r for r in (row["quarantine_reason"] or "").split("|") if r]} for row in rows]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import pyarrow as pa
@@ -174,3 +174,39 @@ def ppa_rows_query(
     )
     scan = ScanSpec(table, _ALIAS, row_filter=_contract_filter(contract_id))
     return LakehouseQuery(expression=paged(select, limit, offset), scans=(scan,))
+
+
+@functools.lru_cache(maxsize=16)
+def ppa_contract_ids_query(*, table: str) -> LakehouseQuery:
+    """Every contract id the table holds rows of, in order (the tenant export walks them one by one)."""
+    select = (
+        exp.select(column("ppa_contract_id"))
+        .distinct()
+        .from_(scan_table(_ALIAS))
+        .order_by(ascending(column("ppa_contract_id")))
+    )
+    return LakehouseQuery(expression=select, scans=(ScanSpec(table, _ALIAS),))
+
+
+def ppa_contract_rows_query(*, table: str, contract_id: str) -> LakehouseQuery:
+    """Every row of one contract (every valuation), by valuation and row; pruned to its partitions."""
+    select = (
+        exp.select(*(column(name) for name in COLUMNS))
+        .from_(scan_table(_ALIAS))
+        .where(equals("ppa_contract_id", contract_id))
+        .order_by(ascending(column("valuation_id")), ascending(column("seq")))
+    )
+    scan = ScanSpec(table, _ALIAS, row_filter=_contract_filter(contract_id))
+    return LakehouseQuery(expression=select, scans=(scan,))
+
+
+def ppa_rows_export(*, tenant: Tenant) -> Iterator[pa.Table]:
+    """The tenant's whole table, one contract at a time (a contract's rows fit in memory; the table may
+    not), each in the table's Arrow schema whichever engine read it."""
+    table = ppa_valuation_table_name(tenant)
+    engine = get_engine()
+    # NoSuchTableError (nothing valued in this tenant yet) reaches the caller at the first row.
+    contracts = engine.query(ppa_contract_ids_query(table=table)).table.column("ppa_contract_id")
+    for contract_id in contracts.to_pylist():
+        rows = engine.query(ppa_contract_rows_query(table=table, contract_id=contract_id)).table
+        yield rows.select(list(COLUMNS)).cast(PPA_VALUATION_ARROW)

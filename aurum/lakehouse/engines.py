@@ -16,15 +16,29 @@ from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
+import requests
+import structlog
+import trino.dbapi
+import trino.exceptions
+import trino.types
 from django.conf import settings
 from django.db import connection
 from opentelemetry import trace
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 from sqlalchemy import text
 
+from aurum.errors import AurumError, UnavailableError
 from aurum.lakehouse.catalog import get_catalog
-from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, duckdb_sql, files_parameter, trino_sql
+from aurum.lakehouse.sql import (
+    TRINO_CATALOG,
+    LakehouseQuery,
+    ScanSpec,
+    duckdb_sql,
+    files_parameter,
+    trino_sql,
+)
 from aurum.lakehouse.storage import duckdb_filesystems_register
 
 
@@ -42,6 +56,11 @@ class QueryEngine(Protocol):
 
 
 _local = threading.local()
+log = structlog.get_logger(__name__)
+# A read waits at most this long for one HTTP answer of the coordinator, and the client tries a request
+# this many times when the coordinator answers 502/503/504 or the connection fails.
+TRINO_REQUEST_TIMEOUT_SECONDS = 30.0
+TRINO_MAX_ATTEMPTS = 3
 
 
 def duckdb_connection() -> duckdb.DuckDBPyConnection:
@@ -255,11 +274,35 @@ class DuckDBEngine:
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
 
 
+class QueryEngineError(AurumError):
+    """Trino refused a read (a 502 problem): Aurum's SQL or the cluster's catalog is at fault, not the
+    caller's request, and asking again will not help."""
+
+    status = 502
+    title = "Bad Gateway"
+    slug = "query-engine-error"
+
+
+class QueryEngineUnavailableError(UnavailableError):
+    """Trino is unreachable, overloaded or failed inside (a 503 problem): asking again later may work."""
+
+    slug = "query-engine-unavailable"
+
+
+# What Trino answers for a table (or a tenant's namespace) that does not exist: the same condition as
+# pyiceberg's NoSuchTableError on DuckDB, which the selectors answer as "no rows yet".
+_TRINO_MISSING_TABLE = frozenset({"TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND"})
+
+
 class TrinoEngine:
     """The scale-out engine: the query's Trino rendering, run by a Trino cluster over the same Iceberg
-    catalog (``deploy/trino/catalog/iceberg.properties``). Trino plans and prunes the files itself, so
-    ``files_scanned`` is unknown (-1); a scan pinned to a snapshot reads it with ``FOR VERSION AS OF`` and
-    reports it, an unpinned scan reads the current snapshot and reports None (Trino does not say which).
+    catalog (``deploy/trino/``). Trino plans and prunes the files itself, so ``files_scanned`` is unknown
+    (-1); a scan pinned to a snapshot reads it with ``FOR VERSION AS OF`` and reports it, an unpinned scan
+    reads the current snapshot and reports None (Trino does not say which).
+
+    Failures are the project's errors: a missing table is ``NoSuchTableError`` (as on DuckDB), a query
+    Trino rejects ``QueryEngineError`` (502), an unreachable or failing cluster
+    ``QueryEngineUnavailableError`` (503). Trino's own message goes to the log, not to the caller.
     """
 
     name = "trino"
@@ -272,35 +315,82 @@ class TrinoEngine:
             )
 
     def _connect(self) -> Any:
-        import trino
-
         url = urlparse(self.url)
         return trino.dbapi.connect(
             host=url.hostname,
             port=url.port or (443 if url.scheme == "https" else 8080),
             user=url.username or "aurum",
             http_scheme=url.scheme or "http",
-            catalog="iceberg",
+            catalog=TRINO_CATALOG,
+            max_attempts=TRINO_MAX_ATTEMPTS,
+            request_timeout=TRINO_REQUEST_TIMEOUT_SECONDS,
         )
 
     def query(self, query: LakehouseQuery) -> QueryResult:
         return _traced(self.name, self._query, query)
 
     def _query(self, query: LakehouseQuery) -> QueryResult:
-        connection = self._connect()
+        sql = trino_sql(query)
         try:
-            cursor = connection.cursor()
-            cursor.execute(trino_sql(query))
-            names = [column[0] for column in cursor.description]
-            rows = cursor.fetchall()
-        finally:
-            connection.close()
+            names, kinds, rows = self._fetch(sql)
+        except trino.exceptions.TrinoUserError as exc:
+            if exc.error_name in _TRINO_MISSING_TABLE:
+                raise NoSuchTableError(exc.message) from exc
+            log.error(
+                "trino rejected a read", error=exc.error_name, query_id=exc.query_id, message=exc.message
+            )
+            raise QueryEngineError(
+                f"The query engine rejected this read ({exc.error_name}, Trino query {exc.query_id}).",
+                engine_error=exc.error_name,
+            ) from exc
+        except trino.exceptions.TrinoQueryError as exc:
+            log.error(
+                "trino failed a read", error=exc.error_name, query_id=exc.query_id, trino_message=exc.message
+            )
+            raise QueryEngineUnavailableError(
+                f"The query engine failed this read ({exc.error_name}, Trino query {exc.query_id}); "
+                "try again later.",
+                engine_error=exc.error_name,
+            ) from exc
+        except (trino.exceptions.HttpError, trino.exceptions.Error, requests.RequestException) as exc:
+            log.error("trino unreachable", error=str(exc))
+            raise QueryEngineUnavailableError(
+                "The query engine is unavailable; try again later.", engine_error=type(exc).__name__
+            ) from exc
         columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        for name, kind in zip(names, kinds, strict=True):
+            if "row(" in kind:  # a struct: the client gives tuples, Arrow (and DuckDB's answer) has dicts
+                columns[name] = [_struct_plain(value) for value in columns[name]]
         return QueryResult(
             table=pa.table(columns) if names else pa.table({}),
             files_scanned=-1,
             snapshot_ids={scan.table: scan.snapshot_id for scan in query.scans},
         )
+
+    def _fetch(self, sql: str) -> tuple[list[str], list[str], list[list[Any]]]:
+        """Run ``sql``: the client posts it to ``/v1/statement`` and follows ``nextUri`` page by page.
+        Returns the column names, their Trino types and the rows."""
+        connection = self._connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            description = cursor.description or ()
+        finally:
+            connection.close()
+        return [column[0] for column in description], [str(column[1]) for column in description], rows
+
+
+def _struct_plain(value: Any) -> Any:
+    """A Trino ``row`` value (a tuple with field names), or a list or map of them, as plain dicts."""
+    if isinstance(value, trino.types.NamedRowTuple):
+        names = value.__annotations__["names"]
+        return {name: _struct_plain(item) for name, item in zip(names, value, strict=True)}
+    if isinstance(value, list):
+        return [_struct_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _struct_plain(item) for key, item in value.items()}
+    return value
 
 
 def get_engine() -> QueryEngine:

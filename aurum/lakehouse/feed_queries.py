@@ -292,7 +292,11 @@ def lmp_aggregate(filters: LmpFilters, *, bucket: str, limit: int, offset: int =
         raise ValueError(f"bucket must be one of {BUCKETS}")
     where = filters.conditions()
     utc = exp.AtTimeZone(this=column("interval_start"), zone=exp.Literal.string("UTC"))
-    start = exp.alias_(exp.DateTrunc(unit=exp.Literal.string(bucket), this=utc), "interval_start")
+    # A zone-less UTC timestamp on either engine: DuckDB's AT TIME ZONE drops the zone, Trino's keeps it.
+    bucket_start = exp.cast(
+        exp.DateTrunc(unit=exp.Literal.string(bucket), this=utc), exp.DataType.Type.TIMESTAMP
+    )
+    start = exp.alias_(bucket_start, "interval_start")
     keys = ("iso_code", "market", "location_id", "currency", "uom")
     price = column("price_total")
     select = (

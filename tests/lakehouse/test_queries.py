@@ -13,7 +13,7 @@ import sqlglot
 
 from aurum.lakehouse import queries
 from aurum.lakehouse.queries import CurveFilters
-from aurum.lakehouse.sql import TRINO_CATALOG, LakehouseQuery
+from aurum.lakehouse.sql import LakehouseQuery
 from tests.support import sample
 from tests.support.query_cases import CASES, FILTERS, Row, approx_rows
 from tests.support.sample import D10, D11, D12, ENTITLED, K_PJM, K_RP
@@ -174,25 +174,6 @@ def test_row_filter_prunes_to_the_vintages_read() -> None:
 
     assert "dataset" in text and "iso" in text and "asof_date" in text
     assert query.scans[0].table == "market.curve_observation" and query.scans[0].alias == "obs"
-
-
-def test_trino_catalog_file_reads_aurums_catalog(settings) -> None:
-    """deploy/trino's catalog file names the catalog Trino queries use and the pyiceberg catalog Aurum
-    writes (its rows in iceberg_tables), read-only, with every secret from the environment."""
-    from pathlib import Path
-
-    path = (
-        Path(__file__).resolve().parents[2] / "deploy" / "trino" / "catalog" / f"{TRINO_CATALOG}.properties"
-    )
-    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
-    props = dict(line.split("=", 1) for line in lines)
-
-    assert props["connector.name"] == "iceberg"
-    assert props["iceberg.catalog.type"] == "jdbc"
-    assert props["iceberg.jdbc-catalog.catalog-name"] == settings.AURUM_ICEBERG_CATALOG
-    assert props["iceberg.security"] == "read_only"
-    secrets = ("connection-url", "connection-user", "connection-password", "default-warehouse-dir")
-    assert all(props[f"iceberg.jdbc-catalog.{key}"].startswith("${ENV:") for key in secrets)
 
 
 SQLISH = 'x FROM "obs" y\'; -- ;'

@@ -60,16 +60,22 @@ class Lake:
 
 @contextmanager
 def private_lake(
-    tmp: Path, files: Sequence[Path], *, warehouse: str | None = None, **settings: str
+    tmp: Path,
+    files: Sequence[Path],
+    *,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    **settings: str,
 ) -> Iterator[Lake]:
-    """``warehouse``: an ``s3://`` URI instead of a folder under ``tmp`` (AURUM_S3_* in ``settings``)."""
+    """``warehouse``: an ``s3://`` URI instead of a folder under ``tmp`` (AURUM_S3_* in ``settings``);
+    ``catalog``: the Iceberg catalog name (default: a fresh one), e.g. the one a Trino cluster reads."""
     from apps.curves.models import Curve
     from apps.ingestion.models import IngestRun
     from aurum.lakehouse.catalog import catalog_dispose
 
-    name = f"test_{uuid.uuid4().hex[:10]}"
+    name = catalog or f"test_{uuid.uuid4().hex[:10]}"
     warehouse_uri, folder = warehouse, tmp / name
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)  # a named catalog may reuse its folder (a live Trino run)
     lake = Lake(catalog=name, warehouse=folder)
     saved = list(Curve.objects.all())  # an enclosing lake's catalog, restored on exit
     uri = f"{warehouse_uri.rstrip('/')}/{name}" if warehouse_uri else folder.as_uri()
