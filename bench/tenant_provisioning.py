@@ -55,7 +55,7 @@ def main() -> None:
     started = time.perf_counter()
     spares_fill(target=COUNT)
     fill_seconds = time.perf_counter() - started
-    spare = provision("spare")
+    spare = provision("fromspare")
     assert SpareSchema.objects.count() == 0, "every timed provisioning should have taken a spare"
     clone = provision("clone")
     replay = provision("migr", fakes=False)
