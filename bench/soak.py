@@ -216,10 +216,9 @@ def read_targets(base: str, token: str, asofs: list[str]) -> dict[str, Any]:
     for asof in asofs:
         keys: set[str] = set()
         page = api(base, token, f"/api/v2/curves?asof={asof}&tenor_type=CALENDAR&limit=1000")
-        for row in page["data"]:
-            keys.add(row["curve_key"])
-            isos.update([row["iso"]] if row.get("iso") else [])
+        keys.update(row["curve_key"] for row in page["data"])
         per_day.append(keys)
+    isos.update(v for v in api(base, token, "/api/v2/metadata/dimensions")["data"]["iso"] if v)
     common = sorted(set.intersection(*per_day))
     monthly = api(base, token, f"/api/v2/curves?curve_key={common[0]}&tenor_type=MONTHLY&limit=50")
     tenor = monthly["data"][len(monthly["data"]) // 2]["tenor_label"]

@@ -35,6 +35,7 @@ class MemorySampler:
     groups: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
     load: list[tuple[float, float, float, float]] = field(default_factory=list)  # (at, 1, 5, 15 min)
     cpu_busy: list[tuple[float, float]] = field(default_factory=list)  # (at, % of the machine since last)
+    group_sizes: dict[str, list[int]] = field(default_factory=dict)  # label → processes at each sample
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _started: float = 0.0
@@ -86,7 +87,8 @@ class MemorySampler:
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
             if label in self.grouped:
-                self.groups[f"{label} (all {len(family)} processes)"].append(Sample(at, group_rss, group_pss))
+                self.groups[f"{label} (all processes)"].append(Sample(at, group_rss, group_pss))
+                self.group_sizes.setdefault(label, []).append(len(family))
 
 
 def slope_mb_per_minute(points: list[Sample]) -> float | None:
