@@ -113,13 +113,16 @@ class Row:
     end_mb: float
     max_mb: float
     slope: float | None
+    late_slope: float | None  # over the second half of the samples after the warm-up: still growing?
     note: str = ""
 
 
 def memory_rows(sampler: MemorySampler, *, warmup: float) -> list[Row]:
     """One row per process seen after the warm-up (and per group), from the first sample after it."""
     rows: list[Row] = []
-    series = [((name, pid), points) for (name, pid), points in sampler.samples.items()]
+    series: list[tuple[tuple[str, int | None], list[Sample]]] = [
+        ((name, pid), points) for (name, pid), points in sampler.samples.items()
+    ]
     series += [((name, None), points) for name, points in sampler.groups.items()]
     for (name, pid), points in sorted(series, key=lambda item: (item[0][0], item[0][1] or 0)):
         after = [p for p in points if p.at >= warmup]
@@ -141,6 +144,9 @@ def memory_rows(sampler: MemorySampler, *, warmup: float) -> list[Row]:
                 end_mb=values[-1].rss / MB,
                 max_mb=max(v.rss for v in values) / MB,
                 slope=slope_mb_per_minute(values),
+                late_slope=slope_mb_per_minute(
+                    [v for v in values if v.at >= (values[0].at + values[-1].at) / 2]
+                ),
                 note=note,
             )
         )
@@ -149,13 +155,13 @@ def memory_rows(sampler: MemorySampler, *, warmup: float) -> list[Row]:
 
 def memory_table(rows: list[Row]) -> str:
     lines = [
-        "| process | pid | samples | start MB | end MB | max MB | slope MB/min | note |",
-        "|---|---|---|---|---|---|---|---|",
+        "| process | pid | samples | start MB | end MB | max MB | slope MB/min | 2nd half MB/min | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        slope = "–" if row.slope is None else f"{row.slope:+.2f}"
+        slope, late = ("–" if v is None else f"{v:+.2f}" for v in (row.slope, row.late_slope))
         lines.append(
             f"| {row.process} | {row.pid or ''} | {row.samples} | {row.start_mb:.1f} | {row.end_mb:.1f} | "
-            f"{row.max_mb:.1f} | {slope} | {row.note} |"
+            f"{row.max_mb:.1f} | {slope} | {late} | {row.note} |"
         )
     return "\n".join(lines)
