@@ -200,6 +200,10 @@ def run_base_curves(*, run: ScenarioRun, tenant: Tenant) -> BaseCurves:
     return base
 
 
+def _tenor_order(label: str, tenor: tuple[int, date | None, str]) -> tuple[int, bool, date, str]:
+    return (tenor[0], tenor[1] is None, tenor[1] or date.min, label)
+
+
 def _base_curves_read(run: ScenarioRun, filters: CurveFilters) -> BaseCurves:
     query = (
         curves_asof(filters, run.base_asof_requested) if run.base_asof_requested else curves_latest(filters)
@@ -216,10 +220,11 @@ def _base_curves_read(run: ScenarioRun, filters: CurveFilters) -> BaseCurves:
     labels = table.column("tenor_label").to_pylist()
     months = table.column("contract_month").to_pylist()
     types = table.column("tenor_type").to_pylist()
-    tenors: dict[str, tuple[int, date, str]] = {}
+    tenors: dict[str, tuple[int, date | None, str]] = {}
     for label, month, kind in zip(labels, months, types, strict=True):
         tenors.setdefault(label, (TENOR_TYPE_ORDER.get(kind, 9), month, kind))
-    grid = sorted(tenors, key=lambda label: (tenors[label][0], tenors[label][1], label))
+    # A tenor the vendor names without a month (contract_month null) sorts after the dated ones of its type.
+    grid = sorted(tenors, key=lambda label: _tenor_order(label, tenors[label]))
     tenor_index = {label: i for i, label in enumerate(grid)}
     curve_index = {key: i for i, key in enumerate(keys)}
     mid = np.full((len(keys), len(grid)), np.nan)

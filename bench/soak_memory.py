@@ -1,0 +1,167 @@
+"""Memory of every process of bench/soak.py's stack: a sampler thread (RSS per process every 10 s, psutil) and
+the table (start after warm-up, end, max, slope by least squares). Used by bench/soak.py."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import psutil
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Sample:
+    at: float  # seconds since the sampler started
+    rss: int
+    pss: int | None = None
+
+
+@dataclass
+class MemorySampler:
+    """``roots``: label → pid of a process of the stack; each sample walks its children too (gunicorn's
+    workers, a prefork worker's children, Postgres backends), labelled ``<label> child``. Postgres backends
+    come and go with connections: their RSS also counts the shared buffers they touched, so the group is
+    reported as a sum of PSS (each shared page divided among the processes that map it)."""
+
+    roots: dict[str, int]
+    interval: float = 10.0
+    grouped: tuple[str, ...] = ("postgres",)
+    samples: dict[tuple[str, int], list[Sample]] = field(default_factory=lambda: defaultdict(list))
+    groups: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
+    load: list[tuple[float, float, float, float]] = field(default_factory=list)  # (at, 1, 5, 15 min)
+    cpu_busy: list[tuple[float, float]] = field(default_factory=list)  # (at, % of the machine since last)
+    group_sizes: dict[str, list[int]] = field(default_factory=dict)  # label → processes at each sample
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _started: float = 0.0
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        psutil.cpu_percent(None)
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        at = self.elapsed()
+        self.load.append((at, *os.getloadavg()))
+        self.cpu_busy.append((at, psutil.cpu_percent(None)))
+        for label, pid in list(self.roots.items()):
+            try:
+                root = psutil.Process(pid)
+                family = [(label, root)] + [
+                    (f"{label} child", child) for child in root.children(recursive=True)
+                ]
+            except psutil.NoSuchProcess:
+                continue
+            group_rss = group_pss = 0
+            for name, process in family:
+                try:
+                    if label in self.grouped:
+                        info = process.memory_full_info()
+                        group_rss += info.rss
+                        group_pss += info.pss
+                        if process.pid != pid:
+                            continue
+                        self.samples[(name, process.pid)].append(Sample(at, info.rss, info.pss))
+                    else:
+                        self.samples[(name, process.pid)].append(Sample(at, process.memory_info().rss))
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            if label in self.grouped:
+                self.groups[f"{label} (all processes)"].append(Sample(at, group_rss, group_pss))
+                self.group_sizes.setdefault(label, []).append(len(family))
+
+
+def slope_mb_per_minute(points: list[Sample]) -> float | None:
+    """Least-squares slope of RSS over time, MB per minute; None with fewer than 3 samples."""
+    if len(points) < 3:
+        return None
+    xs = [p.at / 60 for p in points]
+    ys = [p.rss / MB for p in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+@dataclass
+class Row:
+    process: str
+    pid: int | None
+    samples: int
+    start_mb: float
+    end_mb: float
+    max_mb: float
+    slope: float | None
+    late_slope: float | None  # over the second half of the samples after the warm-up: still growing?
+    note: str = ""
+
+
+def memory_rows(sampler: MemorySampler, *, warmup: float) -> list[Row]:
+    """One row per process seen after the warm-up (and per group), from the first sample after it."""
+    rows: list[Row] = []
+    series: list[tuple[tuple[str, int | None], list[Sample]]] = [
+        ((name, pid), points) for (name, pid), points in sampler.samples.items()
+    ]
+    series += [((name, None), points) for name, points in sampler.groups.items()]
+    for (name, pid), points in sorted(series, key=lambda item: (item[0][0], item[0][1] or 0)):
+        after = [p for p in points if p.at >= warmup]
+        if not after:
+            continue
+        use_pss = after[0].pss is not None and pid is None
+        values = [Sample(p.at, p.pss or 0) if use_pss else p for p in after]
+        note = "sum of PSS" if use_pss else ""
+        if after[0].at - warmup > sampler.interval * 1.5:
+            note = (note + "; " if note else "") + f"appeared at {after[0].at:.0f} s"
+        if after[-1].at < sampler.elapsed() - sampler.interval * 1.5:
+            note = (note + "; " if note else "") + f"gone at {after[-1].at:.0f} s"
+        rows.append(
+            Row(
+                process=name,
+                pid=pid,
+                samples=len(values),
+                start_mb=values[0].rss / MB,
+                end_mb=values[-1].rss / MB,
+                max_mb=max(v.rss for v in values) / MB,
+                slope=slope_mb_per_minute(values),
+                late_slope=slope_mb_per_minute(
+                    [v for v in values if v.at >= (values[0].at + values[-1].at) / 2]
+                ),
+                note=note,
+            )
+        )
+    return rows
+
+
+def memory_table(rows: list[Row]) -> str:
+    lines = [
+        "| process | pid | samples | start MB | end MB | max MB | slope MB/min | 2nd half MB/min | note |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        slope, late = ("–" if v is None else f"{v:+.2f}" for v in (row.slope, row.late_slope))
+        lines.append(
+            f"| {row.process} | {row.pid or ''} | {row.samples} | {row.start_mb:.1f} | {row.end_mb:.1f} | "
+            f"{row.max_mb:.1f} | {slope} | {late} | {row.note} |"
+        )
+    return "\n".join(lines)
