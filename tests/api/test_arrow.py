@@ -71,10 +71,11 @@ def test_small_page_bytes_are_compact_utf8_json_with_iso_dates() -> None:
 
     body = arrow.arrow_json(table, COLUMNS)
 
-    assert body == (
+    expected = (
         '[{"curve_key":"Zürich \\"base\\"","contract_month":"2025-03-01","mid":84.25,"bid":null,'
         '"is_derived":true,"tenor_label":"2025-03"}]'
-    ).encode()
+    )
+    assert body == expected.encode()
 
 
 def test_a_nan_price_on_a_small_page_is_null_not_invalid_json() -> None:
