@@ -4,6 +4,13 @@ straight on DuckDB, throughput against trivial endpoints, a diff, and a ~100k-ro
 
 Run: make bench BENCH=bench/curve_reads.py    (needs ../shared/fixtures and wrk: apt-get install wrk)
 The load generator shares the machine's 2 cores with the server; figures are for the whole machine.
+
+``BENCH_PART=latency`` runs only issue 14's figures: an uncached one-curve read over HTTP (1 connection) and
+the same query straight on DuckDB, in interleaved rounds (the figure is their ratio, so both are measured
+under the same machine load), then 16 connections uncached. ``BENCH_LOADED=1`` reuses data already loaded in
+the database and warehouse the environment names (to run two versions of the code back to back on one data
+set: start ``python -m aurum.devstack run -- sleep …`` and point ``DATABASE_URL``/``REDIS_URL``/
+``AURUM_WAREHOUSE`` at it).
 """
 
 import io
@@ -44,9 +51,13 @@ CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "16")
 WORKERS = os.environ.get("BENCH_WORKERS", "4")  # deploy/gunicorn.conf.py's default on 2 cores
 THREADS = os.environ.get("BENCH_THREADS", "2")
 DATASETS = ["vendor:EUGP", "vendor:RP"]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUND_DURATION = os.environ.get("BENCH_ROUND_DURATION", "5s")
 
 
 def load() -> None:
+    if os.environ.get("BENCH_LOADED"):
+        return
     call_command("platform_migrate", verbosity=0)
     call_command("load_reference", verbosity=0)
     files = sorted(EOD.glob("EOD_*.xlsx"))
@@ -73,14 +84,16 @@ def full_curve() -> Curve:
     return min(curves, key=lambda c: (abs(c.tenor_count - 121), c.curve_key))
 
 
-def wrk(url: str, headers: list[str], connections: str = CONNECTIONS) -> dict[str, float]:
+def wrk(
+    url: str, headers: list[str], connections: str = CONNECTIONS, duration: str = DURATION
+) -> dict[str, float]:
     """``connections=1``: one request at a time, i.e. latency without queueing; else throughput."""
     threads = "1" if connections == "1" else "2"
     args = [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
-        f"-d{DURATION}",
+        f"-d{duration}",
         "-s",
         str(REPO / "bench" / "wrk_report.lua"),
     ]
@@ -98,6 +111,7 @@ def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
         "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "AURUM_LOG_LEVEL": "WARNING",
+        "AURUM_SSL_REDIRECT": "false",  # plain HTTP on loopback, as the demo serves
         **extra_env,
     }
     bindir = Path(sys.executable).parent
@@ -123,10 +137,10 @@ def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
     return server, port
 
 
-def get(url: str, token: str) -> tuple[float, bytes]:
+def get(url: str, token: str, timeout: float = 120) -> tuple[float, bytes]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         body = response.read()
     return (time.perf_counter() - started) * 1000, body
 
@@ -138,7 +152,36 @@ def line(name: str, r: dict[str, float]) -> str:
     )
 
 
-def straight_duckdb(curve: Curve) -> tuple[float, float]:
+def server_cpu_ms(server: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) used so far by the server's worker processes, in ms: with requests counted,
+    the CPU cost of a request, which a machine shared with other work does not inflate as it does latency."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    ticks = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def straight_duckdb_cpu(curve: Curve, runs: int = 300) -> float:
+    """CPU ms per run of the straight DuckDB query (all of its threads: the process's CPU time)."""
+    table = curve_latest_table()
+    paths = [t.file.file_path for t in table.scan(row_filter=f"dataset = '{curve.dataset}'").plan_files()]
+    con = duckdb.connect(config={"enable_object_cache": True})
+    sql = (
+        "SELECT * FROM read_parquet($paths) WHERE dataset = $dataset AND curve_key = $key "
+        "ORDER BY curve_key, tenor_label, contract_month, asof_date, price_type"
+    )
+    args = {"paths": paths, "dataset": curve.dataset, "key": curve.curve_key}
+    for _ in range(20):
+        con.sql(sql, params=args).to_arrow_table()
+    started = time.process_time()
+    for _ in range(runs):
+        con.sql(sql, params=args).to_arrow_table()
+    return (time.process_time() - started) * 1000 / runs
+
+
+def straight_duckdb(curve: Curve, runs: int = 200) -> tuple[float, float]:
     """The same read on DuckDB directly: the dataset's latest Parquet file(s), one curve, kept connection."""
     table = curve_latest_table()
     paths = [t.file.file_path for t in table.scan(row_filter=f"dataset = '{curve.dataset}'").plan_files()]
@@ -149,7 +192,7 @@ def straight_duckdb(curve: Curve) -> tuple[float, float]:
     )
     args = {"paths": paths, "dataset": curve.dataset, "key": curve.curve_key}
     times = []
-    for _ in range(200):
+    for _ in range(runs):
         started = time.perf_counter()
         con.execute(sql, args).to_arrow_table()
         times.append((time.perf_counter() - started) * 1000)
@@ -167,6 +210,65 @@ def engine_in_process(curve: Curve) -> float:
     return statistics.median(times)
 
 
+def latency(curve: Curve, token: str) -> None:
+    """Issue 14: uncached one-curve read over HTTP vs the same query straight on DuckDB, interleaved rounds;
+    then the uncached read at ``CONNECTIONS`` connections."""
+    auth = [f"Authorization: Bearer {token}"]
+    path = f"/api/v2/curves/{curve.curve_key}"
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    server, port = start_server({"AURUM_READ_CACHE": "false"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # On a loaded machine a worker's start-up can take minutes: wait for it, and warm every worker.
+        first_ms, _ = get(base + path, token, timeout=600)
+        print(f"{'first request after start':<34} {first_ms:7.1f} ms")
+        wrk(base + path, auth, duration="10s")
+        api50, api95, raw50, raw95 = [], [], [], []
+        api_cpu, raw_cpu = [], []
+        for number in range(1, ROUNDS + 1):
+            raw_p50, raw_p95 = straight_duckdb(curve, runs=300)
+            raw_cpu.append(straight_duckdb_cpu(curve))
+            cpu_before = server_cpu_ms(server)
+            api = wrk(base + path, auth, connections="1", duration=ROUND_DURATION)
+            api_cpu.append((server_cpu_ms(server) - cpu_before) / max(api["requests"], 1))
+            print(
+                f"round {number}: server CPU {api_cpu[-1]:.2f} ms a request, "
+                f"DuckDB CPU {raw_cpu[-1]:.2f} ms a query"
+            )
+            raw50.append(raw_p50)
+            raw95.append(raw_p95)
+            api50.append(api["p50_ms"])
+            api95.append(api["p95_ms"])
+            print(
+                f"round {number}: API uncached p50 {api['p50_ms']:6.2f} p95 {api['p95_ms']:6.2f} ms "
+                f"({api['statuses']}); DuckDB p50 {raw_p50:5.2f} p95 {raw_p95:5.2f} ms; "
+                f"ratio p50 {api['p50_ms'] / raw_p50:.2f}x p95 {api['p95_ms'] / raw_p95:.2f}x"
+            )
+        api_p50, raw_p50 = statistics.median(api50), statistics.median(raw50)
+        api_p95, raw_p95 = statistics.median(api95), statistics.median(raw95)
+        print(
+            f"median of rounds: API p50 {api_p50:.2f} / p95 {api_p95:.2f} ms, DuckDB p50 {raw_p50:.2f} / "
+            f"p95 {raw_p95:.2f} ms -> ratio p50 {api_p50 / raw_p50:.2f}x, "
+            f"p95 {api_p95 / raw_p95:.2f}x (goal <= 2x)"
+        )
+        cpu_a, cpu_r = statistics.median(api_cpu), statistics.median(raw_cpu)
+        print(
+            f"CPU, median of rounds: server {cpu_a:.2f} ms a request, DuckDB {cpu_r:.2f} ms a query -> "
+            f"{cpu_a / cpu_r:.2f}x"
+        )
+        print(f"load average before {CONNECTIONS} connections: {os.getloadavg()[0]:.2f}")
+        loaded = wrk(base + path, auth)
+        print(line(f"curve latest, uncached, {CONNECTIONS} conn.", loaded) + "  (goal p99 <= 100 ms)")
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave the server behind
+            server.kill()
+            server.wait()
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -177,6 +279,9 @@ def main() -> None:
     path = f"/api/v2/curves/{curve.curve_key}"
     print(f"curve {curve.curve_key[:12]}… {curve.location} / {curve.product}: {curve.tenor_count} tenors")
     print(f"gunicorn workers={WORKERS} threads={THREADS}; wrk -t2 -c{CONNECTIONS} -d{DURATION}")
+    if os.environ.get("BENCH_PART") == "latency":
+        latency(curve, token)
+        return
 
     raw_p50, raw_p95 = straight_duckdb(curve)
     print(f"{'straight DuckDB (same query)':<34} p50 {raw_p50:7.2f} ms  p95 {raw_p95:7.2f} ms (200 runs)")

@@ -45,3 +45,43 @@ def test_both_json_paths_give_the_same_rows(rows: int) -> None:
 
 def test_empty_table_is_an_empty_array() -> None:
     assert arrow.arrow_json(_table(0), COLUMNS) == b"[]"
+
+
+def test_small_page_bytes_are_compact_utf8_json_with_iso_dates() -> None:
+    table = pa.table(
+        {
+            "curve_key": ['Zürich "base"'],
+            "contract_month": [datetime.date(2025, 3, 1)],
+            "mid": [84.25],
+            "bid": [None],
+            "is_derived": [True],
+            "tenor_label": ["2025-03"],
+        },
+        schema=pa.schema(
+            [
+                ("curve_key", pa.string()),
+                ("contract_month", pa.date32()),
+                ("mid", pa.float64()),
+                ("bid", pa.float64()),
+                ("is_derived", pa.bool_()),
+                ("tenor_label", pa.string()),
+            ]
+        ),
+    )
+
+    body = arrow.arrow_json(table, COLUMNS)
+
+    expected = (
+        '[{"curve_key":"Zürich \\"base\\"","contract_month":"2025-03-01","mid":84.25,"bid":null,'
+        '"is_derived":true,"tenor_label":"2025-03"}]'
+    )
+    assert body == expected.encode()
+
+
+def test_a_nan_price_on_a_small_page_is_null_not_invalid_json() -> None:
+    table = pa.table({"mid": [float("nan"), 1.5], "bid": [float("inf"), None]})
+
+    assert json.loads(arrow.arrow_json(table, ["mid", "bid"])) == [
+        {"mid": None, "bid": None},
+        {"mid": 1.5, "bid": None},
+    ]
