@@ -7,7 +7,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
 from apps.ingestion.freshness import Freshness, dataset_freshness, eod_datasets
-from apps.ingestion.models import IngestRun
+from apps.ingestion.models import CurveQuarantineRow, IngestRun
 from aurum.errors import NotFoundError
 from aurum.lakehouse.queries import POINT_COLUMNS
 from aurum.lakehouse.tables import CURVE_OBSERVATION, curve_quarantine_table, slice_filter
@@ -147,7 +147,34 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
             "snapshot_id": run.snapshot_id if run else None,
         },
         "quality_rules_passed": [r for r in (point["rules_passed"] or "").split("|") if r],
+        # Held back by the run's validate stage and published later by an operator (decision 0041).
+        "quarantine_release": _release_of(point, asof),
         "read_from_snapshot_id": result.snapshot_ids.get(CURVE_OBSERVATION),
+    }
+
+
+def _release_of(point: dict[str, Any], asof: date) -> dict[str, Any] | None:
+    released = (
+        CurveQuarantineRow.objects.filter(
+            run_id=point["ingest_run_id"],
+            asof_date=asof,
+            curve_key=point["curve_key"],
+            tenor_label=point["tenor_label"],
+            status=CurveQuarantineRow.Status.RELEASED,
+        )
+        .select_related("decision")
+        .first()
+    )
+    if released is None or released.decision is None:
+        return None
+    decision = released.decision
+    return {
+        "id": decision.pk,
+        "row": released.pk,
+        "decided_by": decision.decided_by,
+        "decided_at": decision.decided_at,
+        "reason": decision.reason,
+        "snapshot_id": decision.snapshot_id,
     }
 
 
@@ -189,3 +216,33 @@ def curve_asof_dates(*, curve: Curve) -> list[date]:
         .distinct()
     )
     return [day for day in dates if day is not None]
+
+
+def curve_quarantine_list(
+    *,
+    tenant: Tenant,
+    status: str | None = None,
+    dataset: str | None = None,
+    run_id: int | None = None,
+    asof: date | None = None,
+) -> QuerySet[CurveQuarantineRow]:
+    """The vendor rows held back for review, oldest first: every one for an operator tenant (the vendor
+    data is the platform's, its review the operators'), none for a customer."""
+    rows = CurveQuarantineRow.objects.all() if tenant.is_operator else CurveQuarantineRow.objects.none()
+    if status:
+        rows = rows.filter(status=status)
+    if dataset:
+        rows = rows.filter(dataset=dataset)
+    if run_id is not None:
+        rows = rows.filter(run_id=run_id)
+    if asof is not None:
+        rows = rows.filter(asof_date=asof)
+    return rows.select_related("decision").order_by("id")
+
+
+def curve_quarantine_get(*, tenant: Tenant, row_id: int) -> CurveQuarantineRow:
+    """One row the tenant may review; NotFoundError otherwise, without saying whether it exists."""
+    found = curve_quarantine_list(tenant=tenant).filter(pk=row_id).first()
+    if found is None:
+        raise NotFoundError("No such quarantined row.")
+    return found
