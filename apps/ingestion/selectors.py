@@ -1,12 +1,10 @@
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
-from apps.ingestion.freshness import Freshness, dataset_freshness, eod_datasets
 from apps.ingestion.models import CurveQuarantineRow, IngestRun
 from aurum.errors import NotFoundError
 from aurum.lakehouse.queries import POINT_COLUMNS
@@ -73,45 +71,6 @@ def ingest_run_quarantine_rows(*, run: IngestRun) -> list[dict[str, Any]]:
         {**row, "reasons": [r for r in (row["quarantine_reason"] or "").split("|") if r]}
         for row in rows.to_pylist()
     ]
-
-
-@dataclass(frozen=True)
-class DatasetState:
-    freshness: Freshness  # latest as-of, expected as-of and lateness (apps.ingestion.freshness)
-    curves: int
-
-
-def dataset_freshness_list(*, tenant: Tenant, now: datetime) -> list[DatasetState]:
-    """Each dataset the tenant licenses, with its latest as-of, whether it is late at ``now`` and how many
-    curves it has (one query)."""
-    datasets = eod_datasets(tenant_datasets(tenant=tenant))
-    stats = {
-        row["dataset"]: row
-        for row in Curve.objects.filter(dataset__in=datasets)
-        .values("dataset")
-        .annotate(latest=Max("last_asof"), curves=Count("id"))
-    }
-    return [
-        DatasetState(
-            freshness=dataset_freshness(
-                dataset=dataset, last_asof=stats[dataset]["latest"] if dataset in stats else None, now=now
-            ),
-            curves=stats[dataset]["curves"] if dataset in stats else 0,
-        )
-        for dataset in datasets
-    ]
-
-
-def dataset_lateness_seconds(*, now: datetime) -> dict[tuple[str, ...], float]:
-    """Seconds each dataset of the curve catalog is late at ``now`` (0 when on time), keyed by ``(dataset,)``
-    for the ``aurum_dataset_late_seconds`` gauge (one query)."""
-    latest = Curve.objects.values("dataset").annotate(latest=Max("last_asof")).order_by("dataset")
-    return {
-        (row["dataset"],): dataset_freshness(
-            dataset=row["dataset"], last_asof=row["latest"], now=now
-        ).seconds_late(now)
-        for row in latest
-    }
 
 
 def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:

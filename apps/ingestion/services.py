@@ -39,7 +39,6 @@ from apps.ingestion.parsers.errors import WorkbookError
 from apps.ingestion.parsers.quality import quarantine_split
 from apps.ingestion.parsers.strips import derived_strips
 from apps.ingestion.parsers.workbook import ParseResult, detect_vendor, parse_workbook, workbook_precheck
-from apps.ingestion.quarantine_review import curve_quarantine_register
 from apps.ingestion.publishing import (
     SliceKept,
     published_rows,
@@ -47,6 +46,7 @@ from apps.ingestion.publishing import (
     run_owns_its_slice,
     slice_publish,
 )
+from apps.ingestion.quarantine_review import curve_quarantine_register
 from apps.reference.selectors import units_lookup
 from aurum.errors import PayloadTooLargeError, UnprocessableError
 from aurum.events.fanout import dataset_event_publish_on_commit

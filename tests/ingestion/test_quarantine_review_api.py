@@ -53,12 +53,17 @@ def test_operators_list_release_and_reject_held_vendor_rows(held: Lake, api, wor
     before = _history(api, world, release["curve_key"], "2025-08")
 
     released = api.post(
-        f"{LIST}/{release['id']}/release", {"reason": "vendor confirmed"}, format="json", **world.ops.auth("admin")
+        f"{LIST}/{release['id']}/release",
+        {"reason": "vendor confirmed"},
+        format="json",
+        **world.ops.auth("admin"),
     )
     rejected = api.post(
         f"{LIST}/{reject['id']}/reject", {"reason": "stale quote"}, format="json", **world.ops.auth("admin")
     )
-    again = api.post(f"{LIST}/{release['id']}/release", {"reason": "again"}, format="json", **world.ops.auth("admin"))
+    again = api.post(
+        f"{LIST}/{release['id']}/release", {"reason": "again"}, format="json", **world.ops.auth("admin")
+    )
     reject_released = api.post(
         f"{LIST}/{release['id']}/reject", {"reason": "no"}, format="json", **world.ops.auth("admin")
     )
@@ -90,7 +95,9 @@ def test_operators_list_release_and_reject_held_vendor_rows(held: Lake, api, wor
     assert (again.status_code, reject_released.status_code) == (409, 409)
     assert again["Content-Type"] == "application/problem+json"
     # The curve read API returns the released row (its Mid-sheet value), not the rejected one.
-    assert [(r["asof_date"], r["bid"], r["ask"]) for r in after] == [(CROSSED_DAY.isoformat(), 33.652, 33.301)]
+    assert [(r["asof_date"], r["bid"], r["ask"]) for r in after] == [
+        (CROSSED_DAY.isoformat(), 33.652, 33.301)
+    ]
     assert after[0]["mid"] == pytest.approx(release["row"]["mid"])
     assert rejected_read == []
     data = lineage.json()["data"]
@@ -120,7 +127,9 @@ def test_bulk_release_publishes_every_row_in_one_commit_or_none(held: Lake, api,
     ids = [r["id"] for r in rows]
     decided = api.post(f"{LIST}/{ids[0]}/reject", {"reason": "r"}, format="json", **world.ops.auth("admin"))
 
-    refused = api.post(f"{LIST}/release", {"ids": ids, "reason": "all"}, format="json", **world.ops.auth("admin"))
+    refused = api.post(
+        f"{LIST}/release", {"ids": ids, "reason": "all"}, format="json", **world.ops.auth("admin")
+    )
     nothing = [_history(api, world, r["curve_key"], r["tenor_label"]) for r in rows[1:]]
     bulk = api.post(
         f"{LIST}/release", {"ids": ids[1:], "reason": "rest"}, format="json", **world.ops.auth("admin")
@@ -144,7 +153,9 @@ def test_filters_paging_and_bad_input_are_problems_that_change_nothing(held: Lak
     ops_admin, ops_viewer = world.ops.auth("admin"), world.ops.auth("viewer")
     first = api.get(f"{LIST}?limit=2&dataset=vendor:EUGP", **ops_viewer)
     second = api.get(first.json()["links"]["next"], **ops_viewer)
-    foreign_cursor = api.get(f"{LIST}?dataset=vendor:RP&cursor={first.json()['meta']['next_cursor']}", **ops_viewer)
+    foreign_cursor = api.get(
+        f"{LIST}?dataset=vendor:RP&cursor={first.json()['meta']['next_cursor']}", **ops_viewer
+    )
     other_day = api.get(f"{LIST}?as_of=2025-07-08", **ops_viewer)
     other_vendor = api.get(f"{LIST}?vendor=RP", **ops_viewer)
     bad = [
@@ -159,7 +170,9 @@ def test_filters_paging_and_bad_input_are_problems_that_change_nothing(held: Lak
         api.post(f"{LIST}/release", {"ids": list(range(1, 502)), "reason": "x"}, format="json", **ops_admin),
         api.post(f"{LIST}/reject", {"ids": ["a"], "reason": "x"}, format="json", **ops_admin),
     ]
-    unknown = api.post(f"{LIST}/reject", {"ids": [row.pk, 999_999_999], "reason": "x"}, format="json", **ops_admin)
+    unknown = api.post(
+        f"{LIST}/reject", {"ids": [row.pk, 999_999_999], "reason": "x"}, format="json", **ops_admin
+    )
 
     assert [len(first.json()["data"]), len(second.json()["data"])] == [2, 1]
     assert first.json()["data"][0]["id"] == row.pk and second.json()["links"].get("next") is None
@@ -179,9 +192,13 @@ def test_customers_and_read_only_credentials_change_nothing(held: Lake, api, wor
 
     customer_list = api.get(LIST, **world.acme.auth("admin"))
     customer_one = api.post(f"{LIST}/{row.pk}/release", body, format="json", **world.acme.auth("admin"))
-    customer_bulk = api.post(f"{LIST}/release", {"ids": [row.pk], **body}, format="json", **world.acme.auth("admin"))
+    customer_bulk = api.post(
+        f"{LIST}/release", {"ids": [row.pk], **body}, format="json", **world.acme.auth("admin")
+    )
     viewer = api.post(f"{LIST}/{row.pk}/release", body, format="json", **world.ops.auth("viewer"))
-    viewer_bulk = api.post(f"{LIST}/reject", {"ids": [row.pk], **body}, format="json", **world.ops.auth("viewer"))
+    viewer_bulk = api.post(
+        f"{LIST}/reject", {"ids": [row.pk], **body}, format="json", **world.ops.auth("viewer")
+    )
 
     assert (customer_list.status_code, customer_one.status_code, customer_bulk.status_code) == (403, 404, 403)
     assert (viewer.status_code, viewer_bulk.status_code) == (403, 403)
@@ -212,7 +229,9 @@ def test_two_operators_releasing_the_same_rows_at_once_publish_them_once(committ
     with private_lake(tmp_path, []) as lake:
         try:
             lake.ingest(path, data=data, file_name=path.name)
-            ids = sorted(CurveQuarantineRow.objects.filter(run_id=lake.run_ids[0]).values_list("pk", flat=True))
+            ids = sorted(
+                CurveQuarantineRow.objects.filter(run_id=lake.run_ids[0]).values_list("pk", flat=True)
+            )
             barrier = threading.Barrier(2, timeout=30)
             answers: list[int] = []
             errors: list[BaseException] = []
@@ -223,7 +242,10 @@ def test_two_operators_releasing_the_same_rows_at_once_publish_them_once(committ
                 try:
                     barrier.wait()
                     response = APIClient().post(
-                        f"{LIST}/release", {"ids": ids, "reason": "race"}, format="json", **world.ops.auth("admin")
+                        f"{LIST}/release",
+                        {"ids": ids, "reason": "race"},
+                        format="json",
+                        **world.ops.auth("admin"),
                     )
                     answers.append(response.status_code)
                 except BaseException as exc:  # reported by the assertion below

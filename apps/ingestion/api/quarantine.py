@@ -188,7 +188,9 @@ _RELEASE = (
     "by a later workbook, or the day already has a row for its (curve_key, tenor_label); 422 when a row "
     "cannot be published (no curve key)."
 )
-_REJECT = "Confirm the rows stay out for good (audited with who, when and `reason`); 409 when decided already."
+_REJECT = (
+    "Confirm the rows stay out for good (audited with who, when and `reason`); 409 when decided already."
+)
 
 
 class VendorQuarantineReleaseV2Api(_DecideOne):

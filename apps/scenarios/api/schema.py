@@ -59,6 +59,11 @@ class ScenarioRunV1(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
     error_message = serializers.CharField(allow_null=True)
+    error_code = serializers.ChoiceField(
+        choices=ScenarioRun.ErrorCode.values,
+        allow_null=True,
+        help_text="Aurum's addition: why the run failed (ADMIN_FAILED: an administrator failed it)",
+    )
     retry_count = serializers.IntegerField()
     max_retries = serializers.IntegerField()
     progress_percent = serializers.FloatField()

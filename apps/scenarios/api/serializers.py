@@ -187,6 +187,8 @@ def run_v1(run: ScenarioRun) -> dict[str, Any]:
         "completed_at": _iso(run.completed_at),
         "duration_seconds": run.duration_seconds,
         "error_message": run.error_message or None,
+        # Aurum's addition to the contract's fields: why a run failed, as a code (ADMIN_FAILED, TIMED_OUT…).
+        "error_code": run.error_code or None,
         "retry_count": run.retry_count,
         "max_retries": run.max_retries,
         "progress_percent": run.progress_percent,
