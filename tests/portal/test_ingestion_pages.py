@@ -52,7 +52,8 @@ def test_another_tenant_sees_its_datasets_freshness_and_their_runs_but_no_upload
         r'<td data-label="Dataset">(vendor:\w+)</td>\s*<td data-label="Latest as-of">([^<]+)</td>', html
     )
     assert rows == [("vendor:EUGP", "2025-07-03")]  # globex licenses EUGP only
-    assert '<span class="badge badge-warn">late</span>' in html
+    state = html[html.index('<td data-label="State">') :].split("</td>")[0]
+    assert 'badge-bad" title="due' in state and ">late</span>" in state  # the contract's status
 
 
 def test_freshness_says_which_datasets_are_late_at_a_given_time(world, lake):

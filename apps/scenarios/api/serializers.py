@@ -187,8 +187,6 @@ def run_v1(run: ScenarioRun) -> dict[str, Any]:
         "completed_at": _iso(run.completed_at),
         "duration_seconds": run.duration_seconds,
         "error_message": run.error_message or None,
-        # Aurum's addition to the contract's fields: why a run failed, as a code (ADMIN_FAILED, TIMED_OUT…).
-        "error_code": run.error_code or None,
         "retry_count": run.retry_count,
         "max_retries": run.max_retries,
         "progress_percent": run.progress_percent,
@@ -198,6 +196,12 @@ def run_v1(run: ScenarioRun) -> dict[str, Any]:
         "queued_at": _iso(run.queued_at),
         "cancelled_at": _iso(run.cancelled_at),
     }
+
+
+def run_v1_meta(run: ScenarioRun) -> dict[str, Any]:
+    """What a v1 answer about one run adds to its ``meta`` (the contract's ScenarioRunData allows no other
+    fields; its response's ``meta`` is a free object): why the run failed, as a code (``ADMIN_FAILED``…)."""
+    return {"error_code": run.error_code or None}
 
 
 def run_v2(run: ScenarioRun) -> dict[str, Any]:
