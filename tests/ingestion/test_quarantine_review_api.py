@@ -271,3 +271,21 @@ def test_two_operators_releasing_the_same_rows_at_once_publish_them_once(committ
             CurveQuarantineRow.objects.filter(run_id__in=lake.run_ids).delete()
             for decision in decisions:
                 decision.delete()
+
+
+def test_a_page_of_the_list_costs_the_same_queries_whatever_its_size(held: Lake, api, world):
+    from django.db import connection as default
+    from django.test.utils import CaptureQueriesContext
+
+    auth = world.ops.auth("viewer")
+    api.get(f"{LIST}?limit=1", **auth)  # a token's first request of the minute stamps its last_used_at
+    counts = []
+    for limit in (1, 3):
+        with CaptureQueriesContext(default) as queries:
+            response = api.get(f"{LIST}?limit={limit}&vendor=EUGP", **auth)
+        assert len(response.json()["data"]) == limit
+        counts.append(len(queries))
+
+    # 3 authenticate (search_path, the token with its member, tenant and plan, the tenant's search_path),
+    # then the page of rows with their decisions.
+    assert counts == [4, 4]
