@@ -31,7 +31,7 @@ from apps.ingestion.contracts import eod_contract_enforce
 from apps.ingestion.models import CurveQuarantineRelease, CurveQuarantineRow, IngestRun
 from apps.ingestion.parsers.errors import ContractSchemaError
 from apps.ingestion.parsers.quality import RULES
-from apps.ingestion.publishing import slice_owner_id
+from apps.ingestion.publishing import run_owns_its_slice, slice_owner_id
 from aurum.errors import ConflictError, NotFoundError, UnprocessableError
 from aurum.events.fanout import dataset_event_publish_on_commit
 from aurum.lakehouse.latest import curve_latest_merge
@@ -40,6 +40,7 @@ from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
     CURVE_TABLES_LOCK,
     curve_observation_table,
+    curve_quarantine_table,
     slice_filter,
 )
 from aurum.lakehouse.versions import dataset_version_bump
@@ -83,6 +84,18 @@ def curve_quarantine_register(*, run: IngestRun, quarantined: pa.Table) -> int:
         )
     CurveQuarantineRow.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def curve_quarantine_register_earlier(*, run: IngestRun) -> int:
+    """Register for review the held rows of a run published before the review existed (read from the
+    Iceberg quarantine table); 0 when the run no longer owns its day, or its rows are registered already."""
+    if not run.rows_quarantined or run.status not in IngestRun.PUBLISHED or not run_owns_its_slice(run):
+        return 0
+    assert run.asof_date is not None
+    where = f"{slice_filter(run.dataset, run.asof_date)} AND ingest_run_id = {int(run.pk)}"
+    held = curve_quarantine_table().scan(row_filter=where).to_arrow()
+    with transaction.atomic():
+        return curve_quarantine_register(run=run, quarantined=held)
 
 
 def curve_quarantine_decide(

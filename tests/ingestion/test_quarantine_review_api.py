@@ -289,3 +289,21 @@ def test_a_page_of_the_list_costs_the_same_queries_whatever_its_size(held: Lake,
     # 3 authenticate (search_path, the token with its member, tenant and plan, the tenant's search_path),
     # then the page of rows with their decisions.
     assert counts == [4, 4]
+
+
+def test_the_rows_of_a_run_published_before_the_review_are_registered_by_the_command(held: Lake, api, world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    CurveQuarantineRow.objects.all().delete()  # as a run published before the review existed
+    out = StringIO()
+    call_command("quarantine_register", stdout=out)
+    again = StringIO()
+    call_command("quarantine_register", stdout=again)
+    rows = _rows(api, world, "&status=held")
+
+    assert sorted(r["row"]["bid_ask_cell"] for r in rows.values()) == ["C13", "C15", "D14"]
+    assert {r["run"] for r in rows.values()} == {held.run_ids[0]}
+    assert out.getvalue().splitlines()[-1] == "3 rows registered for review"
+    assert again.getvalue().splitlines() == ["0 rows registered for review"]
