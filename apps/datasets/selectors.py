@@ -177,7 +177,7 @@ def eod_dataset_states(
 def dataset_lateness_seconds(*, now: datetime) -> dict[tuple[str, ...], float]:
     """Seconds each dataset is late at ``now`` by its contract (since its latest publication's SLA passed
     without the vintage; 0 when on time or recovered), keyed by ``(dataset,)`` for the
-    ``aurum_dataset_late_seconds`` gauge (four queries)."""
+    ``aurum_dataset_late_seconds`` gauge (``dataset_status_list``'s queries)."""
     statuses = dataset_status_list(contracts=contracts_visible(datasets=frozenset(), operator=True), now=now)
     return {
         (s.contract.id,): max(0.0, (now - s.due.due_at).total_seconds())
