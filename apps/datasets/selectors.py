@@ -181,6 +181,54 @@ def dataset_status_get(*, tenant: Tenant, dataset_id: str, now: datetime) -> Dat
     return dataset_status_list(contracts=[contract], now=now)[0]
 
 
+EOD_PREFIX = "vendor:"
+
+
+@dataclass(frozen=True)
+class EodDatasetState:
+    """A licensed vendor dataset on the portal's pages: its curves, latest as-of and contract status (the one
+    notion of lateness; decision 0041 retired the settings deadline)."""
+
+    name: str
+    curves: int
+    last_asof: date | None
+    status: DatasetStatus | None  # None: no contract declares the dataset
+
+    @property
+    def late(self) -> bool:
+        return self.status is not None and self.status.status == "late"
+
+
+def eod_dataset_states(
+    *, licensed: frozenset[str], statuses: list[DatasetStatus], summaries: dict[str, dict[str, object]]
+) -> list[EodDatasetState]:
+    """The vendor EOD datasets among ``licensed`` by name, each with its status among ``statuses``
+    (``dataset_status_for_tenant``) and its entry of ``summaries`` (``curve_dataset_summaries``)."""
+    by_id = {s.contract.id: s for s in statuses}
+    return [
+        EodDatasetState(
+            name=name,
+            curves=int(summaries.get(name, {}).get("curves", 0)),  # type: ignore[call-overload]
+            last_asof=summaries.get(name, {}).get("last_asof"),  # type: ignore[arg-type]
+            status=by_id.get(name),
+        )
+        for name in sorted(d for d in licensed if d.startswith(EOD_PREFIX))
+    ]
+
+
+def dataset_lateness_seconds(*, now: datetime) -> dict[tuple[str, ...], float]:
+    """Seconds each dataset is late at ``now`` by its contract (since its latest publication's SLA passed
+    without the vintage; 0 when on time or recovered), keyed by ``(dataset,)`` for the
+    ``aurum_dataset_late_seconds`` gauge (``dataset_status_list``'s queries)."""
+    statuses = dataset_status_list(contracts=contracts_visible(datasets=frozenset(), operator=True), now=now)
+    return {
+        (s.contract.id,): max(0.0, (now - s.due.due_at).total_seconds())
+        if s.status == "late" and s.due is not None
+        else 0.0
+        for s in statuses
+    }
+
+
 def backfill_list(*, tenant: Tenant) -> QuerySet[Backfill]:
     """Backfills are the platform operators' work: every one for an operator tenant, none for a customer."""
     backfills = Backfill.objects.select_related("requested_by")

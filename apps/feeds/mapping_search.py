@@ -79,11 +79,20 @@ def _curve_text(curve: Curve) -> str:
     return " ".join(p for p in (*parts, *units) if p)
 
 
-def mapping_suggestions(*, series: Series, limit: int) -> list[Suggestion]:
-    """Catalog curves ranked by similarity to the series (best first; ties by curve_key), score > 0 only."""
-    series_text = " ".join(
-        p for p in (series.title, series.unit_code, series.provider, series.series_id) if p
-    )
+def mapping_suggestions(
+    *,
+    series: Series,
+    limit: int,
+    series_name: str | None = None,
+    description: str | None = None,
+    units: str | None = None,
+) -> list[Suggestion]:
+    """Catalog curves ranked by similarity to the series (best first; ties by curve_key), score > 0 only.
+
+    The original v2 took the series' texts from the caller: ``series_name`` and ``units``, when given, stand
+    for the catalog's title and units, and ``description`` adds its words."""
+    texts = (series_name or series.title, units or series.unit_code, description, series.provider)
+    series_text = " ".join(p for p in (*texts, series.series_id) if p)
     wanted = _tokens(series_text)
     mapped = set(
         SeriesCurveMapping.objects.filter(

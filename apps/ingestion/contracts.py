@@ -1,7 +1,10 @@
 """The vendor EOD datasets' contracts (decision 0035): one per vendor, ``vendor:{CODE}``.
 
 Each business day's workbook (file stamps at 14:30 London) is expected by 14:30 Europe/London and late 150
-minutes after (17:00: the default ``AURUM_PUBLICATION_DEADLINES`` of EUGP). The schema is the observation
+minutes after (17:00 London). The contract is the one notion of lateness (decision 0041): the older
+``AURUM_PUBLICATION_DEADLINES`` / ``AURUM_PUBLICATION_DEADLINE_UTC`` (a UTC deadline per dataset) are read for
+one more release only, each mapped onto its contract (due at that UTC time) with a deprecation warning at
+start. The schema is the observation
 table's; the quality rules are the ones the validate stage already applies (``parsers.quality``: the spec's
 seven reasons and the quarantining rules), so "enforced at write" is that stage plus the schema check before
 the slice is written.
@@ -9,10 +12,12 @@ the slice is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import time
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 
 import pyarrow as pa
+import structlog
+from django.conf import settings
 
 from apps.ingestion.parsers.errors import ContractSchemaError
 from apps.ingestion.parsers.quality import RULES
@@ -22,6 +27,7 @@ from aurum.datasets.contracts import DatasetContract, schema_violations
 from aurum.lakehouse.tables import CURVE_OBSERVATION_ARROW
 
 EOD_SLA_MINUTES = 150
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ SPEC_REASONS = (
 )
 REQUIRED = ("curve_key", "asof_date", "tenor_label", "dataset", "ingest_run_id")
 
-EOD_CONTRACTS: tuple[DatasetContract, ...] = tuple(
+_DECLARED: tuple[DatasetContract, ...] = tuple(
     DatasetContract(
         id=f"vendor:{code}",
         title=f"{code} end-of-day forward curves",
@@ -58,6 +64,44 @@ EOD_CONTRACTS: tuple[DatasetContract, ...] = tuple(
     )
     for code in VENDORS
 )
+
+
+def legacy_deadline_apply(contract: DatasetContract, deadline: time) -> DatasetContract:
+    """``contract`` due at ``deadline`` UTC each publication day (the deprecated settings' meaning): expected
+    its SLA before that, in UTC (the SLA shortened when the deadline is earlier in the day than the SLA)."""
+    minutes = deadline.hour * 60 + deadline.minute
+    sla = min(contract.sla_minutes, minutes)
+    expected = (datetime.combine(datetime.min, deadline) - timedelta(minutes=sla)).time()
+    return replace(contract, publish_at=expected, zone="UTC", sla_minutes=sla)
+
+
+def legacy_deadlines() -> dict[str, time]:
+    """The deprecated settings' deadlines per vendor dataset (those set explicitly only)."""
+    fallback = settings.AURUM_PUBLICATION_DEADLINE_UTC
+    named: dict[str, str] = settings.AURUM_PUBLICATION_DEADLINES
+    found = {c.id: time.fromisoformat(fallback) for c in _DECLARED} if fallback else {}
+    found.update({dataset: time.fromisoformat(value) for dataset, value in named.items()})
+    return found
+
+
+def legacy_deadlines_warn() -> None:
+    """Say at start that the deprecated settings are set (and what they now mean)."""
+    deadlines = legacy_deadlines()
+    if deadlines:
+        log.warning(
+            "deprecated setting: AURUM_PUBLICATION_DEADLINES / AURUM_PUBLICATION_DEADLINE_UTC are read "
+            "for this release only; each deadline now sets its dataset contract's due time (UTC). Remove "
+            "them (the contracts in apps/ingestion/contracts.py are the one notion of lateness).",
+            deadlines={dataset: at.isoformat("minutes") for dataset, at in sorted(deadlines.items())},
+        )
+
+
+def _with_legacy_deadlines(contracts: tuple[DatasetContract, ...]) -> tuple[DatasetContract, ...]:
+    deadlines = legacy_deadlines()
+    return tuple(legacy_deadline_apply(c, deadlines[c.id]) if c.id in deadlines else c for c in contracts)
+
+
+EOD_CONTRACTS: tuple[DatasetContract, ...] = _with_legacy_deadlines(_DECLARED)
 
 
 def eod_contract_enforce(*, dataset: str, published: pa.Table) -> None:

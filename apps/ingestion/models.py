@@ -92,3 +92,60 @@ class IngestRun(models.Model):
         if not self.stage_ms:
             return None
         return round(sum(self.stage_ms.values()) / 1000, 1)
+
+
+class CurveQuarantineRelease(models.Model):
+    """One operator's decision on quarantined vendor rows (release or reject, one row or many): who, when,
+    why. Released rows carry its id in the curve table (``quarantine_release_id``) beside their run's."""
+
+    class Action(models.TextChoices):
+        RELEASE = "release"
+        REJECT = "reject"
+
+    action = models.CharField(max_length=8, choices=Action.choices)
+    decided_by = models.CharField(max_length=254)
+    decided_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(help_text="why the operator decided so")
+    snapshot_id = models.BigIntegerField(
+        null=True, blank=True, help_text="the curve table snapshot the release wrote"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.pk} by {self.decided_by}"
+
+
+class CurveQuarantineRow(models.Model):
+    """A vendor workbook row the validate stage held back (the row as the Iceberg quarantine table has it),
+    registered when its run published its slice, so that operators can review it row by row."""
+
+    class Status(models.TextChoices):
+        HELD = "held"
+        RELEASED = "released"  # published to the curve table after all
+        REJECTED = "rejected"  # stays out for good
+        SUPERSEDED = "superseded"  # a later workbook of the day replaced the slice before a decision
+
+    run = models.ForeignKey(IngestRun, on_delete=models.CASCADE, related_name="quarantine_rows")
+    dataset = models.CharField(max_length=64)
+    asof_date = models.DateField()
+    curve_key = models.CharField(max_length=64, blank=True)
+    tenor_label = models.CharField(max_length=64, blank=True)
+    sheet_name = models.CharField(max_length=128, blank=True)
+    row = models.JSONField(help_text="the row as the quarantine table holds it")
+    reasons = models.JSONField(default=list, help_text="the spec's reasons and the rules it failed")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
+    decision = models.ForeignKey(
+        CurveQuarantineRelease, null=True, blank=True, on_delete=models.PROTECT, related_name="rows"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "id"]),
+            models.Index(fields=["dataset", "asof_date", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.asof_date} {self.curve_key[:12]} {self.tenor_label} ({self.status})"

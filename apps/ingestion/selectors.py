@@ -1,14 +1,12 @@
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from pyiceberg.exceptions import NoSuchTableError
 
 from apps.curves.models import Curve
 from apps.curves.selectors import curve_point_read
-from apps.ingestion.freshness import Freshness, dataset_freshness, eod_datasets
-from apps.ingestion.models import IngestRun
+from apps.ingestion.models import CurveQuarantineRow, IngestRun
 from apps.ingestion.quarantine_queries import quarantine_rows_query
 from aurum.errors import NotFoundError
 from aurum.lakehouse.engines import get_engine
@@ -56,45 +54,6 @@ def ingest_run_quarantine_rows(*, run: IngestRun) -> list[dict[str, Any]]:
     return [{**row, "reasons": [r for r in (row["quarantine_reason"] or "").split("|") if r]} for row in rows]
 
 
-@dataclass(frozen=True)
-class DatasetState:
-    freshness: Freshness  # latest as-of, expected as-of and lateness (apps.ingestion.freshness)
-    curves: int
-
-
-def dataset_freshness_list(*, tenant: Tenant, now: datetime) -> list[DatasetState]:
-    """Each dataset the tenant licenses, with its latest as-of, whether it is late at ``now`` and how many
-    curves it has (one query)."""
-    datasets = eod_datasets(tenant_datasets(tenant=tenant))
-    stats = {
-        row["dataset"]: row
-        for row in Curve.objects.filter(dataset__in=datasets)
-        .values("dataset")
-        .annotate(latest=Max("last_asof"), curves=Count("id"))
-    }
-    return [
-        DatasetState(
-            freshness=dataset_freshness(
-                dataset=dataset, last_asof=stats[dataset]["latest"] if dataset in stats else None, now=now
-            ),
-            curves=stats[dataset]["curves"] if dataset in stats else 0,
-        )
-        for dataset in datasets
-    ]
-
-
-def dataset_lateness_seconds(*, now: datetime) -> dict[tuple[str, ...], float]:
-    """Seconds each dataset of the curve catalog is late at ``now`` (0 when on time), keyed by ``(dataset,)``
-    for the ``aurum_dataset_late_seconds`` gauge (one query)."""
-    latest = Curve.objects.values("dataset").annotate(latest=Max("last_asof")).order_by("dataset")
-    return {
-        (row["dataset"],): dataset_freshness(
-            dataset=row["dataset"], last_asof=row["latest"], now=now
-        ).seconds_late(now)
-        for row in latest
-    }
-
-
 def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[str, Any]:
     """Explain one number: the point, the file, sheet and cell it came from (and the cell of its bid / ask
     quote), the run and snapshot that wrote it, and the quality rules it passed. The cells are null for a
@@ -128,7 +87,34 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
             "snapshot_id": run.snapshot_id if run else None,
         },
         "quality_rules_passed": [r for r in (point["rules_passed"] or "").split("|") if r],
+        # Held back by the run's validate stage and published later by an operator (decision 0041).
+        "quarantine_release": _release_of(point, asof),
         "read_from_snapshot_id": result.snapshot_ids.get(CURVE_OBSERVATION),
+    }
+
+
+def _release_of(point: dict[str, Any], asof: date) -> dict[str, Any] | None:
+    released = (
+        CurveQuarantineRow.objects.filter(
+            run_id=point["ingest_run_id"],
+            asof_date=asof,
+            curve_key=point["curve_key"],
+            tenor_label=point["tenor_label"],
+            status=CurveQuarantineRow.Status.RELEASED,
+        )
+        .select_related("decision")
+        .first()
+    )
+    if released is None or released.decision is None:
+        return None
+    decision = released.decision
+    return {
+        "id": decision.pk,
+        "row": released.pk,
+        "decided_by": decision.decided_by,
+        "decided_at": decision.decided_at,
+        "reason": decision.reason,
+        "snapshot_id": decision.snapshot_id,
     }
 
 
@@ -170,3 +156,33 @@ def curve_asof_dates(*, curve: Curve) -> list[date]:
         .distinct()
     )
     return [day for day in dates if day is not None]
+
+
+def curve_quarantine_list(
+    *,
+    tenant: Tenant,
+    status: str | None = None,
+    dataset: str | None = None,
+    run_id: int | None = None,
+    asof: date | None = None,
+) -> QuerySet[CurveQuarantineRow]:
+    """The vendor rows held back for review, oldest first: every one for an operator tenant (the vendor
+    data is the platform's, its review the operators'), none for a customer."""
+    rows = CurveQuarantineRow.objects.all() if tenant.is_operator else CurveQuarantineRow.objects.none()
+    if status:
+        rows = rows.filter(status=status)
+    if dataset:
+        rows = rows.filter(dataset=dataset)
+    if run_id is not None:
+        rows = rows.filter(run_id=run_id)
+    if asof is not None:
+        rows = rows.filter(asof_date=asof)
+    return rows.select_related("decision").order_by("id")
+
+
+def curve_quarantine_get(*, tenant: Tenant, row_id: int) -> CurveQuarantineRow:
+    """One row the tenant may review; NotFoundError otherwise, without saying whether it exists."""
+    found = curve_quarantine_list(tenant=tenant).filter(pk=row_id).first()
+    if found is None:
+        raise NotFoundError("No such quarantined row.")
+    return found

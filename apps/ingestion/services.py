@@ -46,6 +46,7 @@ from apps.ingestion.publishing import (
     run_owns_its_slice,
     slice_publish,
 )
+from apps.ingestion.quarantine_review import curve_quarantine_register
 from apps.reference.selectors import units_lookup
 from aurum.errors import PayloadTooLargeError, UnprocessableError
 from aurum.events.fanout import dataset_event_publish_on_commit
@@ -235,10 +236,11 @@ def _execute(run: IngestRun, after_write: Callable[[IngestRun], None] | None) ->
         with _stage(stages, "write", run):
             published = published_rows(clean, strips, run)
             eod_contract_enforce(dataset=run.dataset, published=published)
+            held = quarantined_rows(quarantined, run)
             outcome = slice_publish(
                 run=run,
                 published=published,
-                quarantined=quarantined_rows(quarantined, run),
+                quarantined=held,
                 after_write=after_write,
             )
         if isinstance(outcome, SliceKept):
@@ -264,6 +266,7 @@ def _execute(run: IngestRun, after_write: Callable[[IngestRun], None] | None) ->
     run.finished_at = timezone.now()
     with transaction.atomic():
         run.save()
+        curve_quarantine_register(run=run, quarantined=held)  # for review (decision 0041)
         dataset_version_bump(run.dataset)
         dataset_event_publish_on_commit(
             dataset=run.dataset, event_type="ingestion.completed", payload=ingest_run_event_payload(run)

@@ -11,8 +11,7 @@ from django.views.decorators.http import require_safe
 
 from apps.accounts.selectors import api_token_list, token_reach
 from apps.curves.selectors import curve_dataset_summaries
-from apps.datasets.selectors import dataset_status_for_tenant
-from apps.ingestion.freshness import dataset_freshness, eod_datasets
+from apps.datasets.selectors import dataset_status_for_tenant, eod_dataset_states
 from apps.ingestion.selectors import ingest_quarantine_summary
 from apps.portal.access import portal_view
 from apps.scenarios.selectors import run_list
@@ -29,22 +28,15 @@ def home_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
     now = timezone.now()
     licensed = tenant_datasets(tenant=ctx.tenant)
     summaries = curve_dataset_summaries(datasets=licensed)
-    datasets = [
-        {
-            "name": name,
-            "curves": summaries.get(name, {}).get("curves", 0),
-            "freshness": dataset_freshness(
-                dataset=name, last_asof=summaries.get(name, {}).get("last_asof"), now=now
-            ),
-        }
-        for name in eod_datasets(licensed)
-    ]
+    # Every licensed dataset's contract status (apps/datasets, decisions 0035 and 0041): the one notion of
+    # lateness, shown on the datasets table and in full under "Publication SLAs".
+    slas = dataset_status_for_tenant(tenant=ctx.tenant, now=now, licensed=licensed)
+    datasets = eod_dataset_states(licensed=licensed, statuses=slas, summaries=summaries)
     manages_tokens = token_reach(ctx.permissions) is not None
     context: dict[str, Any] = {
         "datasets": datasets,
-        "has_curves": any(d["curves"] for d in datasets),
-        # Every licensed dataset's contract status: EOD workbooks and feeds (apps/datasets, decision 0035).
-        "slas": dataset_status_for_tenant(tenant=ctx.tenant, now=now, licensed=licensed),
+        "has_curves": any(d.curves for d in datasets),
+        "slas": slas,
         "runs": list(run_list().select_related("scenario")[:RECENT_RUNS])
         if ctx.can("scenarios:read")
         else [],

@@ -16,9 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from apps.curves.selectors import curve_dataset_summaries
+from apps.datasets.selectors import dataset_status_for_tenant, eod_dataset_states
 from apps.ingestion.models import IngestRun
 from apps.ingestion.selectors import (
-    dataset_freshness_list,
     ingest_run_get,
     ingest_run_list,
     ingest_run_quarantine_rows,
@@ -35,6 +36,7 @@ from apps.ingestion.tasks import ingest_run_enqueue
 from apps.portal.access import portal_view
 from aurum.api.context import RequestContext
 from aurum.errors import ForbiddenError
+from tenants.selectors import tenant_datasets
 
 RUNS_PER_PAGE = 20
 QUARANTINE_ROWS_PER_PAGE = 100
@@ -62,6 +64,14 @@ def _page(request: HttpRequest, items: Any, per_page: int) -> Page:  # type: ign
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
+def _freshness(ctx: RequestContext) -> list[Any]:
+    """The licensed vendor datasets with their curves, latest as-of and contract status (decision 0041)."""
+    licensed = tenant_datasets(tenant=ctx.tenant)
+    statuses = dataset_status_for_tenant(tenant=ctx.tenant, now=timezone.now(), licensed=licensed)
+    summaries = curve_dataset_summaries(datasets=licensed)
+    return eod_dataset_states(licensed=licensed, statuses=statuses, summaries=summaries)
+
+
 @require_safe
 @portal_view("curves:read")
 def ingestion_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
@@ -74,7 +84,7 @@ def ingestion_view(request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         "can_upload": can_upload(ctx),
         "limit_bytes": settings.AURUM_INGEST_MAX_BYTES,
     }
-    context["freshness"] = dataset_freshness_list(tenant=ctx.tenant, now=timezone.now())
+    context["freshness"] = _freshness(ctx)
     if _htmx_target(request) == "live":  # the polled part: datasets and runs
         return render(request, "portal/ingestion/_live.html", context)
     return render(request, "portal/ingestion/index.html", context)

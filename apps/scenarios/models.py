@@ -99,6 +99,9 @@ class ScenarioRun(models.Model):
         STAGED_OUTPUT_UNREADABLE = "STAGED_OUTPUT_UNREADABLE"
         STAGED_OUTPUT_LOST = "STAGED_OUTPUT_LOST"
         INTERNAL_ERROR = "INTERNAL_ERROR"
+        ADMIN_FAILED = (
+            "ADMIN_FAILED"  # an administrator failed it by hand (POST /v1/scenarios/runs/{id}/state)
+        )
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT)
     # Runs with these states hold their input hash: the same inputs return them instead of a new run.

@@ -419,9 +419,10 @@ AURUM_LAKEHOUSE_SMALL_FILE_BYTES = env.int("AURUM_LAKEHOUSE_SMALL_FILE_BYTES", d
 AURUM_LAKEHOUSE_LOCK_WAIT_SECONDS = env.float("AURUM_LAKEHOUSE_LOCK_WAIT_SECONDS", default=30.0)
 
 # Ingestion
-# A dataset's vintage is late once its business day's deadline (UTC) has passed without it (portal home;
-# apps/ingestion/freshness.py). Per dataset: AURUM_PUBLICATION_DEADLINES=vendor:EUGP=17:00,vendor:RP=22:00.
-AURUM_PUBLICATION_DEADLINE_UTC = env.str("AURUM_PUBLICATION_DEADLINE_UTC", default="18:00")
+# Deprecated (decision 0041; removed in the next release): a UTC deadline per vendor dataset
+# (AURUM_PUBLICATION_DEADLINES=vendor:EUGP=17:00,vendor:RP=22:00) or for all (AURUM_PUBLICATION_DEADLINE_UTC).
+# When set, each becomes its dataset contract's due time (apps/ingestion/contracts.py); warned at start.
+AURUM_PUBLICATION_DEADLINE_UTC = env.str("AURUM_PUBLICATION_DEADLINE_UTC", default="")
 AURUM_PUBLICATION_DEADLINES: dict[str, str] = env.dict("AURUM_PUBLICATION_DEADLINES", default={})
 AURUM_INGEST_MAX_BYTES = env.int("AURUM_INGEST_MAX_BYTES", default=50 * 1024 * 1024)
 AURUM_INGEST_DROP_DIR = env.str("AURUM_INGEST_DROP_DIR", default=str(VAR_DIR / "drop"))

@@ -286,3 +286,51 @@ def test_search_for_an_unknown_or_unlicensed_series_is_404(world, api, catalog):
     assert unknown.status_code == 404
     assert unlicensed.status_code == 404
     assert no_series.status_code == 400
+
+
+def test_suggestions_take_the_original_v2_parameter_names(world, api, catalog):
+    def suggest(**params: Any) -> Any:
+        return api.get("/api/v2/series-mapping-suggestions", params, **world.acme.auth("viewer"))
+
+    ours = suggest(external_provider="FRED", external_series_id="DHHNGSP")
+    original = suggest(provider="fred", series_id="DHHNGSP")
+    both_agree = suggest(external_provider="FRED", provider="FRED", series_id="DHHNGSP")
+    # The original ranked the series' texts it was given: a power name and units move power curves up.
+    renamed = suggest(provider="FRED", series_id="DHHNGSP", series_name="PJM West Hub Power", units="MWh")
+    described = suggest(provider="FRED", series_id="DHHNGSP", description="ERCOT North")
+    next_with_other_texts = api.get(
+        renamed.json()["links"]["next"].replace("series_name=PJM", "series_name=ERCOT")
+        if renamed.json()["links"].get("next")
+        else "/api/v2/series-mapping-suggestions?provider=FRED&series_id=DHHNGSP&limit=1&cursor=x",
+        **world.acme.auth("viewer"),
+    )
+
+    def keys(response: Any) -> list[str]:
+        assert response.status_code == 200, response.content
+        return [s["curve_key"] for s in response.json()["data"] if s["curve_key"] in CURVES]
+
+    assert keys(ours) == keys(original) == keys(both_agree) == ["NG_HH", "NG_CHI", "PW_PJM"]
+    assert keys(renamed)[0] == "PW_PJM"
+    assert [s["reasons"][0] for s in renamed.json()["data"] if s["curve_key"] == "PW_PJM"] == [
+        "shared words: hub, pjm, power, west"
+    ]
+    assert "PW_ERCOT" in keys(described)
+    assert next_with_other_texts.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"external_provider": "FRED", "provider": "EIA", "series_id": "DHHNGSP"}, "provider"),
+        ({"provider": "FRED", "external_series_id": "DHHNGSP", "series_id": "DGS10"}, "series_id"),
+        ({"provider": "FRED"}, "external_series_id"),
+        ({"series_id": "DHHNGSP"}, "external_provider"),
+        ({"provider": "FRED", "series_id": "DHHNGSP", "series_name": "x" * 501}, "series_name"),
+    ],
+)
+def test_conflicting_or_missing_suggestion_parameters_are_400_problems(world, api, catalog, params, field):
+    response = api.get("/api/v2/series-mapping-suggestions", params, **world.acme.auth("viewer"))
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert field in [issue["field"] for issue in response.json()["errors"]]

@@ -22,6 +22,7 @@ from tests.support.routes import (
     GLOBEX_WEBHOOK,
     GLOBEX_WEBHOOK_DELIVERY,
     HELD_FEED_ROW,
+    HELD_VENDOR_ROW,
     OPEN_ROUTES,
     OPS_BACKFILL,
     PPA_TERMS,
@@ -193,6 +194,7 @@ def _ops_backfill(db: None) -> None:
 
     from apps.datasets.models import Backfill
     from apps.feeds.models import FeedQuarantineRow, FetchRun
+    from apps.ingestion.models import CurveQuarantineRow, IngestRun
 
     day = datetime.date(2024, 4, 29)
     Backfill.objects.create(
@@ -203,6 +205,20 @@ def _ops_backfill(db: None) -> None:
     run = FetchRun.objects.create(**window, status="succeeded")
     FeedQuarantineRow.objects.create(
         pk=HELD_FEED_ROW, fetch_run=run, **window, row={"value": -999}, reasons=["value_in_range"]
+    )
+    ingest = IngestRun.objects.create(
+        file_name="EOD_EUGP_20240429_1430.xlsx",
+        sha256="0" * 64,
+        size_bytes=1,
+        raw_uri="",
+        source="api",
+        vendor="EUGP",
+        dataset="vendor:EUGP",
+        asof_date=day,
+        status="succeeded_with_quarantine",
+    )
+    CurveQuarantineRow.objects.create(
+        pk=HELD_VENDOR_ROW, run=ingest, dataset="vendor:EUGP", asof_date=day, row={}, reasons=["ask_ge_bid"]
     )
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 from kombu import Connection
 
-from apps.ingestion.freshness import Freshness
 from aurum.celery import app
 from aurum.events.models import OutboxEvent
 from aurum.observability.metrics import gauge_register, gauge_unregister
@@ -55,7 +54,7 @@ def test_outbox_backlog_counts_events_not_yet_relayed(world, api):
     assert value(scrape(api), "aurum_outbox_backlog") == before + 1
 
 
-def test_readiness_and_every_dataset_of_the_catalog_are_on_metrics(world, api):
+def test_readiness_and_every_dataset_contract_are_on_metrics(world, api):
     samples = scrape(api)
 
     checks = {dict(labels)["check"] for name, labels in samples if name == "aurum_readiness_ok"}
@@ -63,27 +62,24 @@ def test_readiness_and_every_dataset_of_the_catalog_are_on_metrics(world, api):
     assert checks == {"postgres", "redis", "warehouse", "worker"}
     assert value(samples, "aurum_readiness_ok", check="postgres") == 1
     assert value(samples, "aurum_scrape_gauge_ok", gauge="aurum_dataset_late_seconds") == 1
+    assert {"vendor:EUGP", "feed:fred:DGS10"} <= datasets
     assert all(value(samples, "aurum_dataset_late_seconds", dataset=d) >= 0 for d in datasets)
 
 
-def test_lateness_counts_from_the_deadline_of_the_first_missing_business_day():
-    # Friday 3 May is the last vintage; Monday 6 May's was due at 18:00 UTC; now is Tuesday 7 May 19:00.
-    freshness = Freshness(
-        dataset="vendor:EUGP",
-        last_asof=date(2024, 5, 3),
-        expected_asof=date(2024, 5, 7),
-        deadline=time(18, 0),
-    )
-    on_time = Freshness(
-        dataset="vendor:EUGP",
-        last_asof=date(2024, 5, 7),
-        expected_asof=date(2024, 5, 7),
-        deadline=time(18, 0),
-    )
-    now = datetime(2024, 5, 7, 19, 0, tzinfo=UTC)
+def test_lateness_counts_from_the_contracts_due_time_of_the_latest_publication(world):
+    from apps.datasets.registry import CONTRACTS
+    from apps.datasets.selectors import dataset_lateness_seconds
 
-    assert freshness.seconds_late(now) == 25 * 3600
-    assert on_time.seconds_late(now) == 0
+    # Tuesday 8 July 2025 12:00 UTC: the EOD contracts' latest due publication is Monday 7 July's, expected
+    # 14:30 London (13:30 UTC in summer time) and due 150 minutes later, 16:00 UTC: 20 hours ago. The test
+    # world has no published EOD run of that day.
+    late = dataset_lateness_seconds(now=datetime(2025, 7, 8, 12, 0, tzinfo=UTC))
+    before_due = dataset_lateness_seconds(now=datetime(2025, 7, 7, 15, 59, tzinfo=UTC))
+
+    assert late[("vendor:PW",)] == late[("vendor:EUGP",)] == 20 * 3600
+    # A minute before Monday's is due, the latest due is Friday 4 July's, late since Friday 16:00 UTC.
+    assert before_due[("vendor:PW",)] == 3 * 24 * 3600 - 60
+    assert set(late) == {(dataset,) for dataset in CONTRACTS}  # every contract, feeds too
 
 
 def test_an_app_registers_a_gauge_and_a_failing_one_leaves_the_rest_served(api):

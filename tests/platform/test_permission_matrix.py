@@ -141,6 +141,7 @@ NEEDS: dict[tuple[str, str], str] = {
     ("api/v2/backfills/<int:backfill_id>/retry", "post"): "curves:write",
     ("api/v2/backfills/<int:backfill_id>/cancel", "post"): "curves:write",
     ("api/v2/feeds/quarantine", "get"): CURVES_READ,
+    ("api/v2/ingest/quarantine", "get"): CURVES_READ,
     # series-curve mappings: shared market metadata every member with curves:read reads; the operators
     # (curves:write in an operator tenant) create, change and deactivate them
     ("api/v1/admin/mappings", "get"): CURVES_READ,
@@ -155,6 +156,10 @@ NEEDS: dict[tuple[str, str], str] = {
     ("api/v2/series-mapping-suggestions", "get"): CURVES_READ,
     ("api/v2/feeds/quarantine/<int:row_id>/release", "post"): "curves:write",
     ("api/v2/feeds/quarantine/<int:row_id>/reject", "post"): "curves:write",
+    ("api/v2/ingest/quarantine/release", "post"): "curves:write",
+    ("api/v2/ingest/quarantine/reject", "post"): "curves:write",
+    ("api/v2/ingest/quarantine/<int:row_id>/release", "post"): "curves:write",
+    ("api/v2/ingest/quarantine/<int:row_id>/reject", "post"): "curves:write",
     ("api/v2/watchlist", "post"): CURVES_READ,
     ("api/v2/watchlist/<str:curve_key>", "get"): CURVES_READ,
     ("api/v2/watchlist/<str:curve_key>", "patch"): CURVES_READ,
@@ -228,7 +233,7 @@ NEEDS: dict[tuple[str, str], str] = {
 # Routes only an operator tenant's members may use at all: their cases run in ops.
 OPERATOR_ONLY = {
     ("api/v2/ingest/runs", "post"),
-    *(key for key, need in NEEDS.items() if "backfills" in key[0] or "feeds/quarantine" in key[0]),
+    *(key for key, need in NEEDS.items() if "backfills" in key[0] or "quarantine" in key[0]),
     *(key for key, need in NEEDS.items() if need == "curves:write" and "mappings" in key[0]),
 }
 

@@ -1,11 +1,13 @@
-"""The home page: licensed datasets with their latest as-of and freshness, recent scenario runs, quarantine
-for operators, and what to do next without data."""
+"""The home page: licensed datasets with their latest as-of and their contract's status (the one notion of
+lateness, decision 0041), recent scenario runs, quarantine for operators, and what to do next without data."""
 
+import re
 from datetime import UTC, date, datetime, time
 
-import pytest
+from structlog.testing import capture_logs
 
-from apps.ingestion.freshness import dataset_freshness, expected_asof
+from apps.datasets.registry import CONTRACTS
+from apps.ingestion.contracts import legacy_deadline_apply, legacy_deadlines, legacy_deadlines_warn
 from tests.support.curves import D3
 from tests.support.lake import RP_DAYS
 
@@ -16,10 +18,25 @@ def test_home_lists_each_licensed_dataset_with_its_latest_asof_and_lateness(port
     for dataset, last in (("vendor:EUGP", D3), ("vendor:RP", RP_DAYS[-1])):
         row = html[html.index(f">{dataset}</a></th>") :].split("</tr>")[0]
         assert f'<td class="num">{last:%Y-%m-%d}</td>' in row
-        assert "late ·" in row  # the fixture days are long past their deadline
+        assert 'badge-bad" title="due' in row and ">late</span>" in row  # the fixture days are long past
     pw = html[html.index(">vendor:PW</a></th>") :].split("</tr>")[0]
-    assert "no data" in pw
+    assert ">late</span>" in pw and '<td class="num">—</td>' in pw
+    assert "late ·" not in html and "business day" not in html  # the settings deadline's notion is gone
     assert "API tokens" in html and 'href="/settings/"' in html
+
+
+def _status(row: str) -> str:
+    return re.findall(r'<span class="badge [^"]*"[^>]*>([a-z ]+)</span>', row)[0]
+
+
+def test_the_datasets_table_and_the_publication_slas_say_the_same_lateness(portal):
+    html = portal("acme", "analyst").get("/").content.decode()
+    slas = html[html.index('id="slas-title"') :].split("</section>")[0]
+
+    for dataset in ("vendor:EUGP", "vendor:RP", "vendor:PW"):
+        table_row = html[html.index(f">{dataset}</a></th>") :].split("</tr>")[0]
+        sla_row = slas[slas.index(f"<code>{dataset}</code>") :].split("</tr>")[0]
+        assert _status(table_row) == _status(sla_row) == "late"
 
 
 def test_globex_sees_only_its_licensed_dataset(portal):
@@ -82,28 +99,46 @@ def test_recent_scenario_runs_show_their_state_and_never_another_tenants(portal)
     assert "Globex secret" not in html
 
 
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        (datetime(2025, 7, 3, 17, 59, tzinfo=UTC), date(2025, 7, 2)),  # Thursday before the deadline
-        (datetime(2025, 7, 3, 18, 0, tzinfo=UTC), date(2025, 7, 3)),  # Thursday at the deadline
-        (datetime(2025, 7, 5, 12, 0, tzinfo=UTC), date(2025, 7, 4)),  # Saturday: Friday's
-        (datetime(2025, 7, 7, 9, 0, tzinfo=UTC), date(2025, 7, 4)),  # Monday morning: still Friday's
-    ],
-)
-def test_the_expected_asof_is_the_last_business_day_past_its_deadline(now, expected):
-    assert expected_asof(now=now, deadline=time(18, 0)) == expected
+def test_a_legacy_deadline_becomes_its_contracts_due_time_in_utc():
+    rp = CONTRACTS["vendor:RP"]
+    mapped = legacy_deadline_apply(rp, time(22, 0))
+
+    # The contract alone: 14:30 London + 150 minutes, so 16:00 UTC in summer and 17:00 UTC in winter.
+    assert rp.publication(date(2025, 7, 7)).due_at == datetime(2025, 7, 7, 16, 0, tzinfo=UTC)
+    assert rp.publication(date(2025, 1, 6)).due_at == datetime(2025, 1, 6, 17, 0, tzinfo=UTC)
+    # With AURUM_PUBLICATION_DEADLINES=vendor:RP=22:00: due 22:00 UTC all year, expected the SLA before.
+    for day in (date(2025, 7, 7), date(2025, 1, 6)):
+        publication = mapped.publication(day)
+        assert (publication.expected_at.time(), publication.due_at.time()) == (time(19, 30), time(22, 0))
+        assert publication.due_at.date() == day
+    early = legacy_deadline_apply(rp, time(1, 0)).publication(date(2025, 7, 7))
+    assert (early.expected_at, early.due_at) == (
+        datetime(2025, 7, 7, 0, 0, tzinfo=UTC),
+        datetime(2025, 7, 7, 1, 0, tzinfo=UTC),
+    )
 
 
-def test_a_dataset_is_late_by_the_business_days_without_their_vintage(settings):
+def test_the_deprecated_settings_are_read_and_warned_about_only_when_set(settings):
+    settings.AURUM_PUBLICATION_DEADLINES, settings.AURUM_PUBLICATION_DEADLINE_UTC = {}, ""
+    with capture_logs() as quiet:
+        legacy_deadlines_warn()
+    unset = legacy_deadlines()
     settings.AURUM_PUBLICATION_DEADLINES = {"vendor:RP": "22:00"}
-    monday_night = datetime(2025, 7, 7, 21, 0, tzinfo=UTC)
+    one = legacy_deadlines()
+    settings.AURUM_PUBLICATION_DEADLINE_UTC = "18:00"
+    with capture_logs() as warned:
+        legacy_deadlines_warn()
 
-    rp = dataset_freshness(dataset="vendor:RP", last_asof=date(2025, 7, 3), now=monday_night)
-    eugp = dataset_freshness(dataset="vendor:EUGP", last_asof=date(2025, 7, 7), now=monday_night)
-
-    assert (rp.expected_asof, rp.late, rp.business_days_late) == (date(2025, 7, 4), True, 1)
-    assert (eugp.expected_asof, eugp.late, eugp.business_days_late) == (date(2025, 7, 7), False, 0)
+    assert (unset, quiet) == ({}, [])
+    assert one == {"vendor:RP": time(22, 0)}
+    assert legacy_deadlines() == {
+        "vendor:EUGP": time(18, 0),
+        "vendor:PW": time(18, 0),
+        "vendor:RP": time(22, 0),
+        "vendor:SIMPLE": time(18, 0),
+    }
+    assert [(w["log_level"], w["deadlines"]["vendor:RP"]) for w in warned] == [("warning", "22:00")]
+    assert "deprecated setting" in warned[0]["event"]
 
 
 def test_home_shows_the_publication_sla_of_each_licensed_dataset(portal):

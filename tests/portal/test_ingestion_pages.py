@@ -3,6 +3,7 @@ the runs of the datasets it licenses; quarantine review lists each held-back row
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -51,35 +52,49 @@ def test_another_tenant_sees_its_datasets_freshness_and_their_runs_but_no_upload
         r'<td data-label="Dataset">(vendor:\w+)</td>\s*<td data-label="Latest as-of">([^<]+)</td>', html
     )
     assert rows == [("vendor:EUGP", "2025-07-03")]  # globex licenses EUGP only
-    assert '<span class="badge badge-warn">late</span>' in html
+    state = html[html.index('<td data-label="State">') :].split("</td>")[0]
+    assert 'badge-bad" title="due' in state and ">late</span>" in state  # the contract's status
 
 
 def test_freshness_says_which_datasets_are_late_at_a_given_time(world, lake):
-    from apps.ingestion.selectors import dataset_freshness_list
+    from apps.curves.selectors import curve_dataset_summaries
+    from apps.datasets.selectors import dataset_status_for_tenant, eod_dataset_states
     from tenants.models import Tenant
+    from tenants.selectors import tenant_datasets
 
     acme = Tenant.objects.get(schema_name="acme")
-    friday_noon = datetime(2025, 7, 4, 12, 0, tzinfo=UTC)  # before the day's 18:00 deadline
-    rows = {d.freshness.dataset: d for d in dataset_freshness_list(tenant=acme, now=friday_noon)}
+    licensed = tenant_datasets(tenant=acme)
+
+    def states(now: datetime) -> dict[str, Any]:
+        statuses = dataset_status_for_tenant(tenant=acme, now=now, licensed=licensed)
+        found = eod_dataset_states(
+            licensed=licensed, statuses=statuses, summaries=curve_dataset_summaries(datasets=licensed)
+        )
+        return {d.name: d for d in found}
+
+    # Friday 4 July 12:00 UTC: the latest due publication is Thursday 3 July's (due 16:00 UTC, the contract's
+    # 14:30 London + 150 minutes). The lake holds EUGP 1-3 July and RP 1-2 July.
+    rows = states(datetime(2025, 7, 4, 12, 0, tzinfo=UTC))
+    monday = states(datetime(2025, 7, 7, 12, 0, tzinfo=UTC))
 
     assert sorted(rows) == ["vendor:EUGP", "vendor:PW", "vendor:RP", "vendor:SIMPLE"]
-    eugp, rp, pw = (rows[f"vendor:{v}"].freshness for v in ("EUGP", "RP", "PW"))
-    assert (eugp.last_asof, eugp.expected_asof, eugp.late) == (date(2025, 7, 3), date(2025, 7, 3), False)
-    assert (rp.last_asof, rp.late, rp.business_days_late) == (date(2025, 7, 2), True, 1)
-    assert (pw.last_asof, pw.late, rows["vendor:PW"].curves) == (None, True, 0)
-    assert rows["vendor:EUGP"].curves > 0
-    monday = datetime(2025, 7, 7, 12, 0, tzinfo=UTC)
-    eugp_monday = next(d.freshness for d in dataset_freshness_list(tenant=acme, now=monday))
-    assert (eugp_monday.expected_asof, eugp_monday.business_days_late) == (date(2025, 7, 4), 1)  # Friday's
+    eugp, rp, pw = (rows[f"vendor:{v}"] for v in ("EUGP", "RP", "PW"))
+    assert (eugp.last_asof, eugp.late, eugp.status.due.day) == (date(2025, 7, 3), False, date(2025, 7, 3))
+    assert (rp.last_asof, rp.late, rp.status.status) == (date(2025, 7, 2), True, "late")
+    assert (pw.last_asof, pw.late, pw.curves) == (None, True, 0)
+    assert eugp.curves > 0
+    # Monday noon: Friday 4 July's is due and missing.
+    assert (monday["vendor:EUGP"].late, monday["vendor:EUGP"].status.due.day) == (True, date(2025, 7, 4))
 
 
 def test_the_runs_list_pins_its_queries(portal, django_assert_num_queries):
     client = portal("ops", "admin")
     client.get("/ingestion/")  # warm the session and tenant caches
 
-    # tenant, session, user, membership, 2 search paths, runs count, any active, entitlements, dataset stats,
-    # the page of runs (with who uploaded each): the same for any number of runs.
-    with django_assert_num_queries(11):
+    # tenant, session, user, membership, 2 search paths, runs count, any active, entitlements, the contracts'
+    # status (EOD vintages (2), watermarks, late days), dataset stats, the page of runs (with who uploaded
+    # each): the same for any number of runs.
+    with django_assert_num_queries(15):
         response = client.get("/ingestion/")
 
     assert response.status_code == 200

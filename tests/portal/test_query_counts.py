@@ -16,7 +16,7 @@ QUERIES = {
     "catalog-results": 9,  # the htmx fragment: no facets
     "curve": 10,  # + the curve, its as-of dates, one read of the vintage and the previous one (ghost)
     "compare": 10,  # the compared vintage read instead of the ghost
-    "lineage": 10,  # + the curve, the point read, its ingest run
+    "lineage": 11,  # + the curve, the point read, its ingest run, its quarantine release if any
     "history": 9,  # + the curve, the history read
     "movers": 10,  # + published as-of dates, the movers read, the curves named
 }

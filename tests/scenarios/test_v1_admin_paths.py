@@ -107,6 +107,47 @@ def test_an_admin_fails_a_queued_run_with_its_error_on_the_original_path(call, e
     assert events.count("failed") == 1
 
 
+def test_a_run_failed_by_an_admin_says_so_in_its_error_code_on_v1_and_v2(call, eugp_curves):
+    scenario_id, failed_id = _scenario_and_run(call, eugp_curves)
+    _, cancelled_id = _scenario_and_run(call, eugp_curves, name="Admin paths, cancelled")
+    before = call("viewer", "get", f"/api/v2/scenario-runs/{failed_id}").json()["data"]["error_code"]
+
+    failed = call(
+        "admin", "post", f"/v1/scenarios/runs/{failed_id}/state", {"state": "FAILED", "error": "bad feed"}
+    )
+    cancelled = call("admin", "post", f"/v1/scenarios/runs/{cancelled_id}/state", {"state": "CANCELLED"})
+    v1_run = call("viewer", "get", f"/v1/scenarios/{scenario_id}/runs/{failed_id}")
+    v2_failed = call("viewer", "get", f"/api/v2/scenario-runs/{failed_id}").json()["data"]
+    v2_cancelled = call("viewer", "get", f"/api/v2/scenario-runs/{cancelled_id}").json()["data"]
+
+    assert before is None
+    # v1: the contract's ScenarioRunData takes no other field; the code is in the answer's (free) meta.
+    assert_contract("/v1/scenarios/runs/{run_id}/state", failed, method="post", status=200)
+    assert_contract("/v1/scenarios/{scenario_id}/runs/{run_id}", v1_run)
+    assert (failed.json()["data"]["status"], failed.json()["meta"]["error_code"]) == (
+        "failed",
+        "ADMIN_FAILED",
+    )
+    assert (v1_run.json()["data"]["error_message"], v1_run.json()["meta"]["error_code"]) == (
+        "bad feed",
+        "ADMIN_FAILED",
+    )
+    assert (v2_failed["status"], v2_failed["error_code"], v2_failed["error_message"]) == (
+        "failed",
+        "ADMIN_FAILED",
+        "bad feed",
+    )
+    # A cancel keeps its own meaning: cancelled, with no error code.
+    assert (cancelled.json()["data"]["status"], cancelled.json()["meta"]["error_code"]) == ("cancelled", None)
+    assert (v2_cancelled["status"], v2_cancelled["error_code"]) == ("cancelled", None)
+    assert _run(failed_id).error_code == "ADMIN_FAILED"
+    finished = _audit("run.finish", failed_id)
+    assert [json.loads(e.changes)["error_code"] for e in finished] == ["ADMIN_FAILED"]
+    with schema_context("acme"):
+        event = ScenarioRunEvent.objects.get(run__pk=failed_id, event_type="failed")
+    assert (event.data["code"], event.data["by"]) == ("ADMIN_FAILED", "admin")
+
+
 def test_an_admin_fails_a_running_run_and_the_run_no_longer_runs(call, eugp_curves):
     _, run_id = _scenario_and_run(call, eugp_curves)
     with schema_context("acme"):

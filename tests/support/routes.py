@@ -56,6 +56,8 @@ GLOBEX_EXPORT = "5e1f7a2b-0000-4000-8000-00000000e001"
 OPS_BACKFILL = 999_007
 # A quarantined feed row (the operators' to review), created by _ops_backfill too.
 HELD_FEED_ROW = 999_008
+# A quarantined vendor row (the operators' to review), created by _ops_backfill too.
+HELD_VENDOR_ROW = 999_009
 BACKFILL_BODY = {"dataset": "feed:fred:DGS10", "from": "2024-04-29", "to": "2024-05-03", "dry_run": True}
 WEBHOOK_BODY = {"url": "http://127.0.0.1:9/hook", "events": ["scenario.run.succeeded"]}
 # An open invitation of globex's (created in the public schema by _globex_invitation) and its link's token.
@@ -148,6 +150,29 @@ ROUTES = [
         "api/v2/feeds/quarantine/<int:row_id>/reject",
         "post",
         lambda w: f"/api/v2/feeds/quarantine/{HELD_FEED_ROW}/reject",
+    ),
+    Route("api/v2/ingest/quarantine", "get", lambda w: "/api/v2/ingest/quarantine", allowed=(403,)),
+    Route(
+        "api/v2/ingest/quarantine/<int:row_id>/release",
+        "post",
+        lambda w: f"/api/v2/ingest/quarantine/{HELD_VENDOR_ROW}/release",
+    ),
+    Route(
+        "api/v2/ingest/quarantine/<int:row_id>/reject",
+        "post",
+        lambda w: f"/api/v2/ingest/quarantine/{HELD_VENDOR_ROW}/reject",
+    ),
+    Route(
+        "api/v2/ingest/quarantine/release",
+        "post",
+        lambda w: "/api/v2/ingest/quarantine/release",
+        allowed=(403,),
+    ),
+    Route(
+        "api/v2/ingest/quarantine/reject",
+        "post",
+        lambda w: "/api/v2/ingest/quarantine/reject",
+        allowed=(403,),
     ),
     Route(
         "api/v2/backfills/<int:backfill_id>/cancel",
@@ -531,6 +556,7 @@ OWN_GET_PATHS: dict[str, Callable[[AcmeObjects], str]] = {
     "api/v2/backfills": lambda o: "/api/v2/backfills",
     "api/v2/backfills/<int:backfill_id>": lambda o: f"/api/v2/backfills/{OPS_BACKFILL}",
     "api/v2/feeds/quarantine": lambda o: "/api/v2/feeds/quarantine",
+    "api/v2/ingest/quarantine": lambda o: "/api/v2/ingest/quarantine",
     "api/v2/curves/<str:curve_key>/lineage": (
         lambda o: f"/api/v2/curves/{o.curve_key}/lineage?tenor_label={o.tenor_label}"
     ),

@@ -152,6 +152,7 @@ OWN_GET_STATUS = {
     "api/v2/backfills": 403,
     "api/v2/backfills/<int:backfill_id>": 404,
     "api/v2/feeds/quarantine": 403,
+    "api/v2/ingest/quarantine": 403,  # vendor rows' review: the operators' too (decision 0041)
 }
 
 # (path, kind, queries, limit, sizes): 3 queries authenticate, 1 reads the tenant's entitlements, then

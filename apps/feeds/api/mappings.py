@@ -28,7 +28,7 @@ from aurum.api.openapi import V1PageMeta, v1_envelope, v1_page_parameters
 from aurum.api.paging import page_slice, v1_page_request, v2_page_request
 from aurum.api.responses import object_response, v1_list_response, v2_list_response
 from aurum.api.views import PermissionByMethodView
-from aurum.errors import ForbiddenError
+from aurum.errors import ForbiddenError, InvalidInputError, Issue
 
 READ, WRITE = "curves:read", "curves:write"
 OPERATORS = "Only the platform's market-data operators change series-curve mappings."
@@ -99,6 +99,44 @@ class SeriesQuery(serializers.Serializer):
 
 class SuggestionQuery(SeriesQuery):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class SuggestionV2Query(serializers.Serializer):
+    """The v2 names and the original v2's (``provider``, ``series_id``, and the series' texts)."""
+
+    external_provider = serializers.CharField(max_length=16, required=False)
+    external_series_id = serializers.CharField(max_length=128, required=False)
+    provider = serializers.CharField(max_length=16, required=False, help_text="= external_provider")
+    series_id = serializers.CharField(max_length=128, required=False, help_text="= external_series_id")
+    series_name = serializers.CharField(max_length=500, required=False, help_text="ranks by this name")
+    description = serializers.CharField(max_length=2000, required=False, help_text="its words count too")
+    units = serializers.CharField(max_length=64, required=False, help_text="ranks by these units")
+
+    # (v2 name, the original v2's name): either, or both when they agree.
+    ALIASES = (("external_provider", "provider"), ("external_series_id", "series_id"))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        issues = []
+        for name, alias in self.ALIASES:
+            ours, theirs = attrs.get(name), attrs.get(alias)
+            same = (
+                ours.upper() == theirs.upper()
+                if name == "external_provider" and ours and theirs
+                else ours == theirs
+            )
+            if ours and theirs and not same:
+                issues.append(
+                    Issue(alias, f"{alias}={theirs!r} conflicts with {name}={ours!r}; give one", "conflict")
+                )
+            elif not ours and not theirs:
+                issues.append(
+                    Issue(name, f"this field is required (or its original name, {alias})", "required")
+                )
+            attrs[name] = ours or theirs
+            attrs.pop(alias, None)
+        if issues:
+            raise InvalidInputError.of(*issues)
+        return attrs
 
 
 V1_LIST = v1_envelope("SeriesCurveMappingListResponse", MappingOutput(many=True), V1PageMeta())
@@ -310,20 +348,24 @@ class MappingSuggestionsV2Api(PermissionByMethodView):
     @extend_schema(
         operation_id="series_mapping_suggestions",
         parameters=[
-            SeriesQuery,
+            SuggestionV2Query,
             OpenApiParameter("limit", int, description="1–100, default 10"),
             OpenApiParameter("cursor", str, description="links.next of the previous page"),
         ],
         responses=SuggestionOutput(many=True),
         description="Catalog curves the series (in the tenant's licensed catalog) may map to, best first: "
         "score = 0.7 × share of the series' words (title, units, provider, id) the curve has + 0.3 × "
-        "difflib ratio of the texts; reasons name the shared words.",
+        "difflib ratio of the texts; reasons name the shared words. The original v2's parameter names are "
+        "taken too: `provider` and `series_id` (the same as `external_provider`, `external_series_id`; both "
+        "names with different values are a 400 problem), and the series' texts `series_name` and `units` "
+        "(ranked by instead of the catalog's title and units) and `description` (its words count too).",
     )
     def get(self, request: Request) -> Response:
-        series, query = _series(request, SeriesQuery)
-        filters = {"external_provider": series.provider, "external_series_id": series.series_id}
+        series, query = _series(request, SuggestionV2Query)
+        texts = {k: query[k] for k in ("series_name", "description", "units") if query.get(k)}
+        filters = {"external_provider": series.provider, "external_series_id": series.series_id, **texts}
         page = v2_page_request(request, filters=filters)
-        ranked = mapping_suggestions(series=series, limit=page.offset + page.limit + 1)
+        ranked = mapping_suggestions(series=series, limit=page.offset + page.limit + 1, **texts)
         rows, has_more = page_slice(ranked, page)
         data = [_suggestion(s) for s in rows]
         return v2_list_response(request, data, page=page, has_more=has_more, filters=filters)

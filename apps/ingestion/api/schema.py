@@ -45,6 +45,17 @@ class LineageIngestRun(serializers.Serializer):
     snapshot_id = serializers.IntegerField(allow_null=True, help_text="the Iceberg snapshot the run wrote")
 
 
+class LineageQuarantineRelease(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the decision (GET /api/v2/ingest/quarantine shows it per row)")
+    row = serializers.IntegerField(help_text="the quarantined row released")
+    decided_by = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    snapshot_id = serializers.IntegerField(
+        allow_null=True, help_text="the Iceberg snapshot the release wrote"
+    )
+
+
 # Built from a dict: a serializer class may not declare a field named "source" (it is a Field attribute).
 LINEAGE = v1_envelope(
     "CurveLineageResponse",
@@ -56,6 +67,11 @@ LINEAGE = v1_envelope(
             "ingest_run": LineageIngestRun(),
             "quality_rules_passed": serializers.ListField(child=serializers.CharField()),
             "read_from_snapshot_id": serializers.IntegerField(allow_null=True),
+            "quarantine_release": LineageQuarantineRelease(
+                allow_null=True,
+                help_text="the operator's release, when the run's validate stage held the point back "
+                "(decision 0041); null otherwise",
+            ),
         },
     ),
 )

@@ -122,7 +122,19 @@ class BulkRunsMeta(V1Meta):
 V1_SCENARIOS = v1_envelope("ScenarioListV1Response", ScenarioV1(many=True), V1PageMeta())
 V1_SCENARIO = v1_envelope("ScenarioV1Response", ScenarioV1())
 V1_RUNS = v1_envelope("ScenarioRunListV1Response", ScenarioRunV1(many=True), V1PageMeta())
-V1_RUN = v1_envelope("ScenarioRunV1Response", ScenarioRunV1())
+
+
+class RunMetaV1(V1Meta):
+    error_code = serializers.ChoiceField(
+        choices=ScenarioRun.ErrorCode.values,
+        allow_null=True,
+        required=False,
+        help_text="Aurum's addition (one run's answers): why the run failed; ADMIN_FAILED when an "
+        "administrator failed it",
+    )
+
+
+V1_RUN = v1_envelope("ScenarioRunV1Response", ScenarioRunV1(), RunMetaV1())
 V1_OUTPUTS = v1_envelope("ScenarioOutputV1Response", ScenarioOutputPointV1(many=True), V1PageMeta())
 # Built from a dict: a serializer class may not declare a field named "data" (it is a Serializer attribute).
 V1_BULK_RUNS = inline_serializer(

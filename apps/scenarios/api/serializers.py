@@ -198,6 +198,12 @@ def run_v1(run: ScenarioRun) -> dict[str, Any]:
     }
 
 
+def run_v1_meta(run: ScenarioRun) -> dict[str, Any]:
+    """What a v1 answer about one run adds to its ``meta`` (the contract's ScenarioRunData allows no other
+    fields; its response's ``meta`` is a free object): why the run failed, as a code (``ADMIN_FAILED``…)."""
+    return {"error_code": run.error_code or None}
+
+
 def run_v2(run: ScenarioRun) -> dict[str, Any]:
     body = run_v1(run)
     body.update(

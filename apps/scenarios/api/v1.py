@@ -33,6 +33,7 @@ from apps.scenarios.api.serializers import (
     output_points_v1,
     outputs_csv,
     run_v1,
+    run_v1_meta,
     scenario_v1,
     selection_from,
 )
@@ -209,7 +210,7 @@ class ScenarioRunDetailApi(ScenarioView):
     @extend_schema(responses=V1_RUN, description="One run of the scenario.")
     def get(self, request: Request, scenario_id: str, run_id: str) -> Response:
         run = run_get(run_id=run_id, scenario=scenario_get(scenario_id=scenario_id))
-        return object_response(request, run_v1(run))
+        return object_response(request, run_v1(run), meta=run_v1_meta(run))
 
 
 class RunCancelApi(ScenarioView):
@@ -220,7 +221,7 @@ class RunCancelApi(ScenarioView):
     @extend_schema(request=None, responses=V1_RUN, description="Cancel a queued or running run; idempotent.")
     def post(self, request: Request, run_id: str) -> Response:
         run = scenario_run_cancel(run=run_get(run_id=run_id), tenant=request_context(request).tenant)
-        return object_response(request, run_v1(run))
+        return object_response(request, run_v1(run), meta=run_v1_meta(run))
 
 
 class ScenarioBulkRunsApi(ScenarioView):

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from apps.scenarios.api.base import ScenarioView
 from apps.scenarios.api.schema import V1_RUN
-from apps.scenarios.api.serializers import run_v1
+from apps.scenarios.api.serializers import run_v1, run_v1_meta
 from apps.scenarios.selectors import run_get, scenario_get
 from apps.scenarios.services.admin import scenario_outputs_cache_invalidate, scenario_run_state_set
 from aurum.api.context import request_context
@@ -78,7 +78,7 @@ class RunStateApi(ScenarioView):
             state=data.validated_data["state"],
             error=data.validated_data.get("error", ""),
         )
-        return object_response(request, run_v1(run))
+        return object_response(request, run_v1(run), meta=run_v1_meta(run))
 
 
 def _check_tenant(given: str | None, tenant: Tenant) -> None:

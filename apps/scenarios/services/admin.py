@@ -42,8 +42,9 @@ def scenario_run_fail_by_admin(*, run: ScenarioRun, tenant: Tenant, error: str) 
             return locked
         if locked.is_finished:
             raise _finished_conflict(locked, Status.FAILED)
-        run_finish(locked, Status.FAILED, error=error)
-        run_event_record(locked, str(Status.FAILED), error=error[:500], code="", by="admin")
+        code = ScenarioRun.ErrorCode.ADMIN_FAILED
+        run_finish(locked, Status.FAILED, error=error, code=code)
+        run_event_record(locked, str(Status.FAILED), error=error[:500], code=code, by="admin")
         transaction.on_commit(lambda: scenario_runs_dispatch(tenant=tenant))
     return locked
 
