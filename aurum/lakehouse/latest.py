@@ -62,9 +62,14 @@ def _rank(rows: pa.Table, dataset: str) -> pa.Table:
     rows = rows.filter(pc.equal(rows.column("dataset"), dataset))
     if rows.num_rows == 0:
         return rows.select(CURVE_OBSERVATION_ARROW.names).cast(CURVE_OBSERVATION_ARROW)
-    ordered = rows.sort_by(_RANK_ORDER, null_placement="at_end")
-    first = pa.concat_arrays([pa.array([True]), _key_changes(ordered)])
-    ranked = ordered.filter(first)
+    # Sort indices over the ranking columns only, then take the chosen rows of every column once.
+    order = pc.sort_indices(
+        rows.select([name for name, _ in _RANK_ORDER]),
+        options=pc.SortOptions(sort_keys=[(name, direction, "at_end") for name, direction in _RANK_ORDER]),
+    )
+    keys = rows.select(["curve_key", "tenor_label"]).take(order)
+    first = pa.concat_arrays([pa.array([True]), _key_changes(keys)])
+    ranked = rows.take(order.filter(first))
     return ranked.select(CURVE_OBSERVATION_ARROW.names).cast(CURVE_OBSERVATION_ARROW)
 
 
