@@ -9,9 +9,9 @@ the hot writers (an EOD slice, a dataset's latest rows) Aurum splits it in two (
 - ``partition_replace``: under the lock, one OVERWRITE snapshot that removes the live files of the filtered
   partition and adds the new ones (readers see the old rows or the new, never neither).
 
-A file is removed only when the filter holds for every row of it by its partition alone (the scan's residual
-is "always true") and it has no delete files; anything else (an older partition spec, say) falls back to
-pyiceberg's row-level overwrite, which is slower but exact.
+A file is removed only when its column bounds prove that the filter holds for every row of it (pyiceberg's
+strict metrics evaluation, the test its own delete uses) and it has no delete files; anything else (a
+filter cutting through a file, say) falls back to pyiceberg's row-level overwrite, slower but exact.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import uuid
 from collections.abc import Mapping
 
 import pyarrow as pa
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+from pyiceberg.expressions import BooleanExpression, parser
+from pyiceberg.expressions.visitors import _StrictMetricsEvaluator
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
@@ -60,8 +61,12 @@ def partition_replace(
     table once this is called: committed, or discarded if the fallback writes ``rows`` instead.
     """
     properties = dict(snapshot_properties or {})
-    tasks = list(table.scan(row_filter=row_filter).plan_files())
-    if any(task.delete_files or task.residual != AlwaysTrue() for task in tasks):
+    expression = parser.parse(row_filter) if isinstance(row_filter, str) else row_filter
+    tasks = list(table.scan(row_filter=expression).plan_files())
+    # The same test pyiceberg's own delete applies to drop a whole file: its column bounds prove that every
+    # row matches (for a slice: one dataset and one as-of in the file).
+    whole = _StrictMetricsEvaluator(table.schema(), expression).eval
+    if any(task.delete_files or not whole(task.file) for task in tasks):
         data_files_discard(table, files)
         table.overwrite(rows, overwrite_filter=row_filter, snapshot_properties=properties)
         return table
