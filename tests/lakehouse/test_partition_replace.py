@@ -56,9 +56,11 @@ def test_a_republished_day_replaces_its_partition_in_one_overwrite_snapshot(lake
 
     table = curve_observation_table()
     files_after = _live_files(table)
+    snapshot = table.current_snapshot()
+    assert snapshot is not None and snapshot.summary is not None
     assert len(table.metadata.snapshots) == snapshots_before + 1
-    assert table.current_snapshot().summary.operation.value == "overwrite"
-    assert IngestRun.objects.get(pk=run_id).snapshot_id == table.current_snapshot().snapshot_id
+    assert snapshot.summary.operation.value == "overwrite"
+    assert IngestRun.objects.get(pk=run_id).snapshot_id == snapshot.snapshot_id
     assert len(files_after) == len(files_before) == 2  # one file per (dataset, day), none left behind
     assert day_2_files <= set(files_after)  # the other day's file is untouched
     day_1 = table.scan(row_filter=slice_filter(EUGP, DAY_1)).to_arrow()
