@@ -5,9 +5,9 @@ per as-of day of the dataset (52 files, ~640 ms measured); over this table it op
 
 The table has ``curve_observation``'s schema and holds, per dataset, exactly the rows the ranking
 ``curves_latest`` applies would pick (greatest asof_date, then greatest _ingest_ts, then dataset and
-price_type; ``_rank`` applies that order in Arrow), so every latest read gives the same answer on either
-table (tested). It is partitioned by
-dataset; each dataset's partition is replaced atomically by the ingest that changes it:
+price_type; ``curve_latest_rank`` applies that order in Arrow), so every latest read gives the same
+answer on either table (tested). It is partitioned by dataset; each dataset's partition is replaced
+atomically (one snapshot, ``aurum.lakehouse.partitions``) by the ingest that changes it:
 
 - a new day, or a back-filled older day that is not yet in the latest rows: merge the slice into the
   dataset's current latest rows (cheap: two small inputs);
@@ -52,7 +52,7 @@ _RANK_ORDER = [
 ]
 
 
-def _rank(rows: pa.Table, dataset: str) -> pa.Table:
+def curve_latest_rank(rows: pa.Table, dataset: str) -> pa.Table:
     """The rows ``curves_latest`` would pick from ``rows`` for ``dataset``, ordered by curve and tenor.
 
     In Arrow rather than the SQL over a registered table (issue 14): a sort and a first-of-group mask cost
@@ -92,7 +92,7 @@ def curve_latest_rebuild(dataset: str) -> int:
     The caller holds the curve tables' write lock (ingestion does) or accepts a race with an ingest.
     """
     rows = curve_observation_table().scan(row_filter=_dataset_filter(dataset)).to_arrow()
-    latest = _rank(rows, dataset)
+    latest = curve_latest_rank(rows, dataset)
     _dataset_replace(curve_latest_table(), dataset, latest)
     return latest.num_rows
 
@@ -111,7 +111,7 @@ def curve_latest_merge(dataset: str, published: pa.Table) -> tuple[int, str]:
     merged = pa.concat_tables(
         [current.cast(CURVE_OBSERVATION_ARROW), published.cast(CURVE_OBSERVATION_ARROW)]
     )
-    latest = _rank(merged, dataset)
+    latest = curve_latest_rank(merged, dataset)
     _dataset_replace(table, dataset, latest)
     return latest.num_rows, "merge"
 

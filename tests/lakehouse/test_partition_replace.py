@@ -17,7 +17,7 @@ import pytest
 from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_run_create, ingest_run_execute
 from aurum.lakehouse import queries
-from aurum.lakehouse.latest import _rank
+from aurum.lakehouse.latest import curve_latest_rank
 from aurum.lakehouse.partitions import data_files_write, partition_replace
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
@@ -139,7 +139,7 @@ def test_latest_rows_ranked_in_arrow_equal_the_sql_ranking(lake):
     tie = day_2.slice(100, 20).set_column(day_2.schema.get_field_index("price_type"), "price_type", nulls)
     rows = pa.concat_tables([vintages, reload, tie])
 
-    ranked, reference = _rank(rows, EUGP), _sql_rank(rows)
+    ranked, reference = curve_latest_rank(rows, EUGP), _sql_rank(rows)
 
     assert ranked.num_rows == reference.num_rows == day_2.num_rows + _only_on_day_1(vintages)
     assert ranked.to_pylist() == reference.to_pylist()
