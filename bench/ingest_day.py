@@ -84,7 +84,7 @@ def wait(base: str, token: str, location: str) -> dict:
     while time.monotonic() < deadline:
         request = urllib.request.Request(base + location, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request) as response:
-            run = json.loads(response.read())
+            run = json.loads(response.read())["data"]  # the v2 object envelope
         if run["status"] not in ("queued", "running"):
             return dict(run)
         time.sleep(0.05)
@@ -113,6 +113,7 @@ def main() -> None:
         "DJANGO_SECRET_KEY": "b" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "AURUM_LOG_LEVEL": "WARNING",
+        "AURUM_SSL_REDIRECT": "false",  # plain HTTP on loopback
     }
     bindir = Path(sys.executable).parent
     web = subprocess.Popen(

@@ -15,12 +15,16 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
+from pyiceberg.table import Table
 
 from apps.ingestion.models import IngestRun
 from aurum.lakehouse.latest import curve_latest_merge
 from aurum.lakehouse.locks import advisory_xact_lock
+from aurum.lakehouse.partitions import data_files_discard, data_files_write, partition_replace
 from aurum.lakehouse.tables import (
+    CURVE_OBSERVATION,
     CURVE_OBSERVATION_ARROW,
+    CURVE_QUARANTINE,
     CURVE_QUARANTINE_ARROW,
     CURVE_TABLES_LOCK,
     SORT_COLUMNS,
@@ -49,12 +53,13 @@ def run_order(run: IngestRun) -> tuple[bool, datetime, int]:
     return (run.file_stamp is not None, run.file_stamp or _NO_STAMP, run.pk)
 
 
-def slice_owner_id(*, dataset: str, asof: date) -> int | None:
+def slice_owner_id(*, dataset: str, asof: date, tables: tuple[Table, Table] | None = None) -> int | None:
     """The id of the run whose rows the published (dataset, as-of) slice carries; None if none is.
 
-    A slice whose every row was quarantined is owned through the quarantine table.
+    A slice whose every row was quarantined is owned through the quarantine table. ``tables`` are the
+    observation and quarantine tables when the caller has just loaded them.
     """
-    for table in (curve_observation_table(), curve_quarantine_table()):
+    for table in tables or (curve_observation_table(), curve_quarantine_table()):
         rows = table.scan(
             row_filter=slice_filter(dataset, asof), selected_fields=("ingest_run_id",), limit=1
         ).to_arrow()
@@ -87,20 +92,36 @@ def slice_publish(
     """
     assert run.asof_date is not None
     where = slice_filter(run.dataset, run.asof_date)
-    with transaction.atomic():
-        advisory_xact_lock(CURVE_TABLES_LOCK)
-        owner_id = slice_owner_id(dataset=run.dataset, asof=run.asof_date)
-        owner = None if owner_id in (None, run.pk) else IngestRun.objects.filter(pk=owner_id).first()
-        if owner is not None and run_order(owner) > run_order(run):
-            return SliceKept(owner=owner)
-        curve_quarantine_table().overwrite(quarantined, overwrite_filter=where)
-        observations = curve_observation_table()
-        observations.overwrite(published, overwrite_filter=where)
-        snapshot = observations.current_snapshot()  # the commit updated the table object
-        if after_write is not None:
-            after_write(run)
-        # Same lock: the latest rows are derived from the vintages, so they must see writes in order.
-        curve_latest_merge(run.dataset, published)
+    # Parquet first, outside the lock: a run for another dataset commits meanwhile (decision 0048).
+    observations, quarantine = curve_observation_table(), curve_quarantine_table()
+    staged = {
+        CURVE_OBSERVATION: data_files_write(observations, published),
+        CURVE_QUARANTINE: data_files_write(quarantine, quarantined),
+    }
+    try:
+        with transaction.atomic():
+            advisory_xact_lock(CURVE_TABLES_LOCK)
+            observations, quarantine = observations.refresh(), quarantine.refresh()
+            owner_id = slice_owner_id(
+                dataset=run.dataset, asof=run.asof_date, tables=(observations, quarantine)
+            )
+            owner = None if owner_id in (None, run.pk) else IngestRun.objects.filter(pk=owner_id).first()
+            if owner is not None and run_order(owner) > run_order(run):
+                return SliceKept(owner=owner)
+            partition_replace(
+                quarantine, row_filter=where, files=staged.pop(CURVE_QUARANTINE), rows=quarantined
+            )
+            partition_replace(
+                observations, row_filter=where, files=staged.pop(CURVE_OBSERVATION), rows=published
+            )
+            snapshot = observations.current_snapshot()  # the commit updated the table object
+            if after_write is not None:
+                after_write(run)
+            # Same lock: the latest rows are derived from the vintages, so they must see writes in order.
+            curve_latest_merge(run.dataset, published)
+    finally:  # files no commit took (superseded, or an error before their commit)
+        data_files_discard(observations, staged.get(CURVE_OBSERVATION, []))
+        data_files_discard(quarantine, staged.get(CURVE_QUARANTINE, []))
     assert snapshot is not None
     return SliceWritten(snapshot_id=int(snapshot.snapshot_id), replaced=owner)
 

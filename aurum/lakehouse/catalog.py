@@ -9,6 +9,9 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
 from aurum.lakehouse.storage import iceberg_io_properties
+from aurum.lakehouse.transaction_metadata import transaction_metadata_memo_install
+
+transaction_metadata_memo_install()
 
 _lock = threading.Lock()
 _catalogs: dict[tuple[str, str, str], SqlCatalog] = {}

@@ -5,8 +5,9 @@ per as-of day of the dataset (52 files, ~640 ms measured); over this table it op
 
 The table has ``curve_observation``'s schema and holds, per dataset, exactly the rows the ranking
 ``curves_latest`` applies would pick (greatest asof_date, then greatest _ingest_ts, then dataset and
-price_type), so every latest read gives the same answer on either table (tested). It is partitioned by
-dataset; each dataset's partition is replaced atomically by the ingest that changes it:
+price_type; ``curve_latest_rank`` applies that order in Arrow), so every latest read gives the same
+answer on either table (tested). It is partitioned by dataset; each dataset's partition is replaced
+atomically (one snapshot, ``aurum.lakehouse.partitions``) by the ingest that changes it:
 
 - a new day, or a back-filled older day that is not yet in the latest rows: merge the slice into the
   dataset's current latest rows (cheap: two small inputs);
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.expressions import BooleanExpression, EqualTo
+from pyiceberg.table import Table
 
-from aurum.lakehouse import queries
+from aurum.lakehouse.partitions import data_files_write, partition_replace
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
     curve_latest_table,
@@ -39,19 +40,50 @@ def _dataset_filter(dataset: str) -> BooleanExpression:
     return cast(BooleanExpression, cast(Any, EqualTo)("dataset", dataset))
 
 
-def _rank(rows: pa.Table, dataset: str) -> pa.Table:
-    """The rows ``curves_latest`` would pick: the same built query, run over ``rows`` (its scan's table
-    node replaced by the registered Arrow table on the tree)."""
-    sql = queries.curves_latest(queries.CurveFilters(datasets=(dataset,))).sql(
-        "duckdb", tables={queries.OBS: "rows"}
+# The ranking of ``queries.curves_latest`` (its ROW_NUMBER window): per (curve_key, tenor_label), the greatest
+# asof_date, then the greatest _ingest_ts, then dataset and price_type; nulls last, as the SQL orders them.
+_RANK_ORDER = [
+    ("curve_key", "ascending"),
+    ("tenor_label", "ascending"),
+    ("asof_date", "descending"),
+    ("_ingest_ts", "descending"),
+    ("dataset", "ascending"),
+    ("price_type", "ascending"),
+]
+
+
+def curve_latest_rank(rows: pa.Table, dataset: str) -> pa.Table:
+    """The rows ``curves_latest`` would pick from ``rows`` for ``dataset``, ordered by curve and tenor.
+
+    In Arrow rather than the SQL over a registered table (issue 14): a sort and a first-of-group mask cost
+    ~20 ms for a dataset's 50,000 rows, the DuckDB query ~10 times that. The answers are the same (tested
+    against ``curves_latest`` over the vintages).
+    """
+    rows = rows.filter(pc.equal(rows.column("dataset"), dataset))
+    if rows.num_rows == 0:
+        return rows.select(CURVE_OBSERVATION_ARROW.names).cast(CURVE_OBSERVATION_ARROW)
+    # Sort indices over the ranking columns only, then take the chosen rows of every column once.
+    order = pc.sort_indices(
+        rows.select([name for name, _ in _RANK_ORDER]),
+        options=pc.SortOptions(sort_keys=[(name, direction, "at_end") for name, direction in _RANK_ORDER]),
     )
-    con = duckdb.connect()
-    try:
-        con.register("rows", rows)
-        ranked = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+    keys = rows.select(["curve_key", "tenor_label"]).take(order)
+    first = pa.concat_arrays([pa.array([True]), _key_changes(keys)])
+    ranked = rows.take(order.filter(first))
     return ranked.select(CURVE_OBSERVATION_ARROW.names).cast(CURVE_OBSERVATION_ARROW)
+
+
+def _key_changes(ordered: pa.Table) -> pa.Array:
+    """For rows 1..n-1: does (curve_key, tenor_label) differ from the row before (two nulls are equal)?"""
+    changed = None
+    for name in ("curve_key", "tenor_label"):
+        values = ordered.column(name).combine_chunks()
+        current, previous = values[1:], values[:-1]
+        both_null = pc.and_(pc.is_null(current), pc.is_null(previous))
+        differs = pc.if_else(both_null, False, pc.fill_null(pc.not_equal(current, previous), True))
+        changed = differs if changed is None else pc.or_(changed, differs)
+    assert changed is not None
+    return changed
 
 
 def curve_latest_rebuild(dataset: str) -> int:
@@ -60,8 +92,8 @@ def curve_latest_rebuild(dataset: str) -> int:
     The caller holds the curve tables' write lock (ingestion does) or accepts a race with an ingest.
     """
     rows = curve_observation_table().scan(row_filter=_dataset_filter(dataset)).to_arrow()
-    latest = _rank(rows, dataset)
-    curve_latest_table().overwrite(latest, overwrite_filter=_dataset_filter(dataset))
+    latest = curve_latest_rank(rows, dataset)
+    _dataset_replace(curve_latest_table(), dataset, latest)
     return latest.num_rows
 
 
@@ -79,6 +111,12 @@ def curve_latest_merge(dataset: str, published: pa.Table) -> tuple[int, str]:
     merged = pa.concat_tables(
         [current.cast(CURVE_OBSERVATION_ARROW), published.cast(CURVE_OBSERVATION_ARROW)]
     )
-    latest = _rank(merged, dataset)
-    table.overwrite(latest, overwrite_filter=_dataset_filter(dataset))
+    latest = curve_latest_rank(merged, dataset)
+    _dataset_replace(table, dataset, latest)
     return latest.num_rows, "merge"
+
+
+def _dataset_replace(table: Table, dataset: str, latest: pa.Table) -> None:
+    """The dataset's partition becomes ``latest``, in one snapshot."""
+    files = data_files_write(table, latest)
+    partition_replace(table, row_filter=_dataset_filter(dataset), files=files, rows=latest)

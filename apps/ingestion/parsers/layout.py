@@ -62,6 +62,9 @@ class SheetLayout:
     data_rows: list[Sequence[object]] = field(default_factory=list)
     data_row_indices: list[int] = field(default_factory=list)  # the sheet row (A1 row - 1) of each data row
     value_columns: list[int] = field(default_factory=list)
+    _rows_above: dict[tuple[str, int | None, int], list[str | None] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def header_value(self, header: str, column: int) -> str | None:
         """Return the (carried-forward) value of `header` for `column`, or None."""
@@ -73,11 +76,16 @@ class SheetLayout:
     def unlabelled_row_above(self, header: str) -> list[str | None] | None:
         """Return the last unlabelled row above the row of `header` (RP's region row), or None."""
         anchor = self.label_rows.get(header)
+        # Asked once per column of a sheet (thousands on RP): remembered while the layout is unchanged.
+        key = (header, anchor, len(self.unlabelled_rows))
+        if key in self._rows_above:
+            return self._rows_above[key]
         found = None
         for index, values in self.unlabelled_rows:
             if anchor is None or index >= anchor:
                 break
             found = values
+        self._rows_above[key] = found
         return found
 
 

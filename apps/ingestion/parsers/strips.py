@@ -143,16 +143,6 @@ def derived_strips(table: pa.Table) -> pa.Table:
         [("row", "ascending"), ("contract_month", "ascending"), ("tenor_type", "ascending")]
     )
     result = table.take(periods.column("row"))
-    slices = list(
-        zip(
-            result.column("source_file").to_pylist(),
-            result.column("sheet_name").to_pylist(),
-            periods.column("tenor_type").to_pylist(),
-            result.column("asof_date").to_pylist(),
-            strict=True,
-        )
-    )
-    hashes = {key: version_hash(key[0], f"{key[1]} (derived {key[2]})", key[3]) for key in set(slices)}
     count = periods.num_rows
     replacements = {
         "tenor_type": periods.column("tenor_type"),
@@ -163,7 +153,7 @@ def derived_strips(table: pa.Table) -> pa.Table:
         "value": periods.column("mid"),
         "bid": periods.column("bid"),
         "ask": periods.column("ask"),
-        "version_hash": pa.array([hashes[key] for key in slices], pa.string()),
+        "version_hash": _strip_version_hashes(result, periods.column("tenor_type")),
         "is_derived": pa.repeat(pa.scalar(True), count),
         # An average of monthly points is in no cell; the months' rows keep their own references.
         "source_cell": pa.nulls(count, pa.string()),
@@ -173,3 +163,25 @@ def derived_strips(table: pa.Table) -> pa.Table:
     for name, column in replacements.items():
         result = result.set_column(result.schema.get_field_index(name), name, column)
     return result
+
+
+_SEPARATOR = "\x1f"
+
+
+def _strip_version_hashes(result: pa.Table, tenor_type: pa.ChunkedArray) -> pa.Array:
+    """Each strip row's version hash, of (source file, "<sheet> (derived <tenor type>)", as-of): computed
+    once per distinct slice (a handful per workbook) and spread by dictionary indices, not row by row."""
+    parts = [
+        result.column("source_file"),
+        result.column("sheet_name"),
+        tenor_type,
+        pc.cast(result.column("asof_date"), pa.string()),  # ISO, as version_hash writes a date
+    ]
+    joined = pc.binary_join_element_wise(*parts, _SEPARATOR)  # null where any part is null
+    encoded = joined.combine_chunks().dictionary_encode()
+    keys = [value.split(_SEPARATOR) for value in encoded.dictionary.to_pylist()]
+    if encoded.null_count or any(len(key) != len(parts) for key in keys):  # the slow, exact way
+        rows = zip(*(part.to_pylist() for part in parts), strict=True)
+        return pa.array([version_hash(f, f"{s} (derived {t})", a) for f, s, t, a in rows], pa.string())
+    hashes = pa.array([version_hash(f, f"{s} (derived {t})", a) for f, s, t, a in keys], pa.string())
+    return pc.take(hashes, encoded.indices)
