@@ -11,8 +11,9 @@ pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
 - Celery: the imports in the main process before the pool forks (``worker_init``), the connections in each
   pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py.
 
-So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is logged
-and skipped: a process must start even when the lakehouse is not reachable yet (its first request then pays).
+So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is
+logged and skipped: a process must start even when the lakehouse is not reachable yet (its first request
+then pays).
 ``AURUM_WARM_UP=false`` turns it off (the test settings: each test process would pay it for nothing).
 """
 
@@ -155,8 +156,9 @@ def _run(steps: list[tuple[str, Callable[[], str]]], process: str) -> list[StepR
 
 
 def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
-    """Warm this process for its work: ``web`` (gunicorn, uvicorn) or ``worker`` (Celery). ``connections=False``
-    imports and compiles only: for a process about to fork (a connection must not be shared with children)."""
+    """Warm this process for its work: ``web`` (gunicorn, uvicorn) or ``worker`` (Celery).
+    ``connections=False`` imports and compiles only: for a process about to fork (a connection must not be
+    shared with its children)."""
     if not warm_up_enabled():
         return []
     steps: list[tuple[str, Callable[[], str]]] = [

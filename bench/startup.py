@@ -1,8 +1,8 @@
 """Start-up (issue 14): how long each process takes to become ready, and its first request after that.
 
 For each kind of process, a fresh one is started the way production starts it, the bench waits until the
-process says it is ready (``/health/ready`` for the servers, the worker's heartbeat for Celery), then times the
-first request and a second, warm one of the same kind:
+process says it is ready (``/health/ready`` for the servers, the worker's heartbeat for Celery), then times
+the first request and a second, warm one of the same kind:
 
 - gunicorn (deploy/gunicorn.conf.py, production settings, one worker so the first request surely lands on a
   fresh process): a v2 curve read, a v1 curve read, a portal page, ``/api/v2/schema/`` (a fresh server each);
@@ -67,7 +67,8 @@ def load() -> str:
 
 
 def workbooks() -> list[Path]:
-    """Three EUGP days: one loaded before the processes start, two for the worker's first and second ingest."""
+    """Three EUGP days: one loaded before the processes start, two for the worker's first and second
+    ingest."""
     if EOD.is_dir():
         return sorted(EOD.glob("EOD_EUGP_*.xlsx"))[-3:]
     return [
@@ -76,6 +77,13 @@ def workbooks() -> list[Path]:
 
 
 def setup(first: Path) -> tuple[str, Curve, Tenant]:
+    # The production settings serve hashed static files: pages fail without the manifest.
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=REPO,
+        env=server_env(),
+        check=True,
+    )
     call_command("platform_migrate", verbosity=0)
     call_command("load_reference", verbosity=0)
     created = ingest_run_create(data=first.read_bytes(), file_name=first.name, source="command")
@@ -122,7 +130,7 @@ def wait_ready(port: int, started: float, process: subprocess.Popen[bytes]) -> f
                 with urllib.request.urlopen(url, timeout=60) as response:
                     if response.status == 200:
                         return time.perf_counter() - started
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
         if time.perf_counter() - started > 180:
             raise RuntimeError("the server was not ready within 180 s")
@@ -149,7 +157,7 @@ def timed_get(url: str, headers: dict[str, str]) -> tuple[float, int]:
     request = urllib.request.Request(url, headers=headers)
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:
+        with urllib.request.urlopen(request, timeout=600) as response:
             response.read()
             status = response.status
     except urllib.error.HTTPError as error:
@@ -343,8 +351,8 @@ def main() -> None:
             )
         r = uvicorn(token, v2)
         print(
-            f"{'uvicorn: websocket connect':<34} ready {r['ready_s']:5.2f} s, first {r['ws_first_ms']:7.1f} ms, "
-            f"second {r['ws_second_ms']:7.1f} ms (load {r['load']})"
+            f"{'uvicorn: websocket connect':<34} ready {r['ready_s']:5.2f} s, "
+            f"first {r['ws_first_ms']:7.1f} ms, second {r['ws_second_ms']:7.1f} ms (load {r['load']})"
         )
         print(
             f"{'uvicorn: v2 curve read':<34} (same server) first {r['read_first_ms']:7.1f} ms, "

@@ -86,7 +86,7 @@ def test_warm_up_is_off_when_the_setting_says_so(settings):
     assert warm_up_connections("worker") == []
 
 
-# --- real processes ------------------------------------------------------------------------------------------
+# --- real processes ----------------------------------------------------------------------------------------
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -141,7 +141,7 @@ def _first_answer(port: int, process: subprocess.Popen[bytes], log: Path) -> flo
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=60) as response:
                 if response.status == 200:
                     return time.time()
-        except (urllib.error.URLError, ConnectionError, socket.timeout):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.05)
     raise AssertionError("the server never answered; " + log.read_text(errors="replace")[-3000:])
