@@ -277,6 +277,7 @@ def scenario_latency(tenant: Tenant, keys: tuple[str, ...], asof: date) -> tuple
         finished = time.time()
         run = runs.get()
         assert run.status == "succeeded", run.error_message
+        assert run.started_at is not None
         return (run.started_at.timestamp() - sent) * 1000, (finished - sent) * 1000
 
 
@@ -329,6 +330,7 @@ def main() -> None:
     days = workbooks()
     token, curve, tenant = setup(days[0])
     asof = IngestRun.objects.filter(status__in=IngestRun.PUBLISHED).latest("asof_date").asof_date
+    assert asof is not None
     keys = (curve.curve_key,)
     auth = {"Authorization": f"Bearer {token}"}
     v2 = f"/api/v2/curves/{curve.curve_key}"

@@ -45,7 +45,7 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
     assert [r.name for r in results] == ["imports", "urls", "templates", "lakehouse"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
     assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
-    assert get_resolver(settings.ROOT_URLCONF)._populated
+    assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
     assert lakehouse_catalog._catalogs  # the catalog and its pool are open in this process
 
 
@@ -212,7 +212,9 @@ def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db
         while beat is None or len(_warm_up_lines(process_log)) < where:
             assert process.poll() is None, process_log.read_text(errors="replace")[-3000:]
             assert time.monotonic() < deadline, process_log.read_text(errors="replace")[-3000:]
-            members = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)
+            members: list[tuple[bytes, float]] = client.zrange(  # type: ignore[assignment]
+                HEARTBEATS_KEY, 0, -1, withscores=True
+            )
             beat = next((score for m, score in members if m.decode().startswith(member_prefix)), None)
             time.sleep(0.1)
     finally:
