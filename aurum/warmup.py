@@ -117,6 +117,13 @@ def templates_compile() -> str:
     return f"{count} templates"
 
 
+def openapi_generate() -> str:
+    """The OpenAPI document ``/api/v2/schema/`` serves, made once per process (aurum/api/schema_view.py)."""
+    from aurum.api.schema_view import openapi_document
+
+    return f"{len(openapi_document()['paths'])} paths"
+
+
 def lakehouse_open() -> str:
     """The catalog (its connection pool), the hot tables' metadata, a DuckDB connection and one empty curve
     read through the configured engine: the path a first curve read takes."""
@@ -165,7 +172,7 @@ def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
         ("imports", lambda: modules_import(WORKER_MODULES if process == "worker" else WEB_MODULES)),
     ]
     if process != "worker":
-        steps += [("urls", urls_resolve), ("templates", templates_compile)]
+        steps += [("urls", urls_resolve), ("templates", templates_compile), ("openapi", openapi_generate)]
     if connections:
         steps.append(("lakehouse", lakehouse_open))
     return _run(steps, process)

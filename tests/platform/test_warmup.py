@@ -21,6 +21,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from aurum.api import schema_view
 from aurum.devstack.services import free_port
 from aurum.health.checks import HEARTBEATS_KEY
 from aurum.lakehouse import catalog as lakehouse_catalog
@@ -42,11 +43,12 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
 
     results = warm_up("web")
 
-    assert [r.name for r in results] == ["imports", "urls", "templates", "lakehouse"]
+    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "lakehouse"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
     assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
     assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
     assert lakehouse_catalog._catalogs  # the catalog and its pool are open in this process
+    assert "/api/v2/curves/{curve_key}" in schema_view._documents[None]["paths"]
 
 
 def test_a_worker_warm_up_before_a_fork_opens_no_connection(warm_settings, db):
@@ -181,7 +183,7 @@ def test_a_server_answers_only_once_it_is_warm(server, process_log):
 
     assert event["process"] == "web"
     assert event["failed"] is None
-    assert set(event["steps"]) == {"imports", "urls", "templates", "lakehouse"}
+    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "lakehouse"}
     assert _timestamp(event) <= first_answer
 
 
