@@ -136,7 +136,7 @@ def _stopped(process: subprocess.Popen[bytes]) -> None:
 
 def _first_answer(port: int, process: subprocess.Popen[bytes], log: Path) -> float:
     """The time /health/live first answers 200."""
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text(errors="replace")[-3000:]
         try:
@@ -209,7 +209,7 @@ def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db
     process = _started(command, process_log)
     member_prefix = f"{socket.gethostname()}:{process.pid}:"
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600
         beat = None
         while beat is None or len(_warm_up_lines(process_log)) < where:
             assert process.poll() is None, process_log.read_text(errors="replace")[-3000:]
