@@ -118,10 +118,17 @@ def templates_compile() -> str:
 
 
 def openapi_generate() -> str:
-    """The OpenAPI document ``/api/v2/schema/`` serves, made once per process (aurum/api/schema_view.py)."""
-    from aurum.api.schema_view import openapi_document
+    """The OpenAPI document ``/api/v2/schema/`` serves, made once per process, and its YAML and JSON
+    renderings (aurum/api/schema_view.py), through the view itself."""
+    from django.test import RequestFactory
 
-    return f"{len(openapi_document()['paths'])} paths"
+    from aurum.api.schema_view import OpenApiSchemaView, openapi_document
+
+    view = OpenApiSchemaView.as_view()
+    for accept in ("application/vnd.oai.openapi", "application/vnd.oai.openapi+json"):
+        request = RequestFactory().get("/api/v2/schema/", HTTP_ACCEPT=accept, SERVER_NAME="localhost")
+        view(request)
+    return f"{len(openapi_document()['paths'])} paths, 2 renderings"
 
 
 def lakehouse_open() -> str:
