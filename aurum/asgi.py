@@ -21,10 +21,14 @@ from django.urls import path  # noqa: E402
 
 from aurum.events.auth import TenantAuthMiddleware  # noqa: E402
 from aurum.events.consumers import EventStreamConsumer  # noqa: E402
+from aurum.warmup import warmup_lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # uvicorn runs the lifespan start-up before it binds its socket: the warm-up (aurum/warmup.py) is done
+        # before the first request or socket is accepted, and importing this module stays free of it.
+        "lifespan": warmup_lifespan,
         "websocket": SessionMiddlewareStack(
             TenantAuthMiddleware(URLRouter([path("ws/events/", EventStreamConsumer.as_asgi())]))
         ),

@@ -16,6 +16,7 @@ from celery.signals import (
     task_postrun,
     task_prerun,
     worker_init,
+    worker_process_init,
     worker_process_shutdown,
 )
 from tenant_schemas_celery.app import CeleryApp
@@ -107,6 +108,28 @@ def _worker_observability(**_: Any) -> None:
     tracing_configure("worker")
     if settings.AURUM_WORKER_METRICS_PORT:
         worker_metrics_serve(settings.AURUM_WORKER_METRICS_PORT)
+
+
+@worker_init.connect
+def _worker_warm_up(sender: Any = None, **_: Any) -> None:
+    """Import what the first task would (aurum/warmup.py) in the main process, before the pool starts and
+    before the heartbeat (readiness) beats: prefork children inherit the imports. Connections must not be
+    shared with children, so the prefork and solo pools open them in ``worker_process_init``; a thread pool
+    runs tasks in this process, so it opens them here."""
+    from celery import concurrency
+
+    from aurum.warmup import warm_up
+
+    pool = concurrency.get_implementation(getattr(sender, "pool_cls", None) or "prefork")
+    warm_up("worker", connections=pool.__module__ == "celery.concurrency.thread")
+
+
+@worker_process_init.connect
+def _worker_process_warm_up(**_: Any) -> None:
+    """A pool process (prefork child, or the solo pool's process): the catalog, tables and DuckDB."""
+    from aurum.warmup import warm_up_connections
+
+    warm_up_connections("worker")
 
 
 @worker_process_shutdown.connect

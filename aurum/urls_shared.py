@@ -6,9 +6,10 @@ URLs. Both prefixes reach the same views.
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from aurum import original_paths
+from aurum.api.schema_view import OpenApiSchemaView
 from aurum.health import views as health
 
 V1_URLCONFS = (
@@ -41,6 +42,6 @@ shared_patterns = [
     path("api/v2/", include("apps.usage.api.urls_v2")),
     path("api/v2/", include("apps.audit.api.urls_v2")),
     path("api/v2/", include("apps.exports.api.urls_v2")),
-    path("api/v2/schema/", SpectacularAPIView.as_view(), name="api-v2-schema"),
+    path("api/v2/schema/", OpenApiSchemaView.as_view(), name="api-v2-schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="api-v2-schema"), name="api-v2-docs"),
 ]

@@ -35,15 +35,8 @@ def child_exit(server: object, worker: object) -> None:
 
 
 def post_worker_init(worker: object) -> None:
-    """Load what the first curve read would otherwise load (pyiceberg, DuckDB, Arrow, the catalog's
-    connection pool): measured ~3.9 s for the first request of a fresh worker without this."""
-    from apps.curves import selectors  # noqa: F401 - imports the lakehouse stack
-    from aurum.api import arrow  # noqa: F401
-    from aurum.lakehouse.catalog import get_catalog
-    from aurum.lakehouse.engines import duckdb_connection
+    """Warm the worker before it accepts a connection (aurum/warmup.py): the imports, URL resolvers,
+    templates, catalog and DuckDB a first request would otherwise pay for (issue 14, bench/startup.py)."""
+    from aurum.warmup import warm_up
 
-    try:
-        get_catalog()
-        duckdb_connection()
-    except Exception as exc:  # a worker must start even if the lakehouse is not reachable yet
-        print(f"lakehouse warm-up skipped: {exc}")
+    warm_up("web")

@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.offboarding.services import tenant_offboard_schedule
 from aurum.errors import ConflictError, InvalidInputError
 from tenants.models import Domain, Entitlement, Plan, PlanRouteLimit, Tenant
 from tenants.services import (
@@ -85,6 +84,10 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Offboard selected tenants (suspend, export, delete in 30 days)")
     def offboard(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        # Imported on use: the admin modules load in every process (admin autodiscovery), and the offboarding
+        # services bring the whole lakehouse stack (issue 14: `manage.py` start-up).
+        from apps.offboarding.services import tenant_offboard_schedule
+
         staff = request.user if request.user.is_authenticated else None
         for tenant in queryset:
             try:

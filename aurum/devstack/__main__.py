@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,66 +161,9 @@ def run_demo() -> int:
         (VAR / "demo.env").write_text(
             "".join(f"{k}={env[k]}\n" for k in ("DATABASE_URL", "REDIS_URL") if k in env)
         )
-        manage = [str(BIN / "python"), str(ROOT / "manage.py")]
-        demo = [str(BIN / "python"), "-m", "aurum.devstack.demo"]
-        subprocess.run([*manage, "platform_migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
-        # Static files (admin, API docs UI) served by WhiteNoise from STATIC_ROOT, hashed as in production.
-        subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-        subprocess.run([*manage, "load_reference"], env=env, check=True, cwd=ROOT)
-        days = os.environ.get("AURUM_DEMO_DAYS", "10")
-        subprocess.run([*demo, "ingest", "--days", days], env=env, check=True, cwd=ROOT)
-        subprocess.run([*demo, "feeds"], env=env, check=True, cwd=ROOT)
-        # A warehouse loaded before market.curve_latest existed gets it built once.
-        subprocess.run([*manage, "curve_latest_rebuild", "--if-missing"], env=env, check=True, cwd=ROOT)
-        # Last, so the credentials are what the terminal shows.
-        subprocess.run([*demo, "seed", "--port", str(port)], env=env, check=True, cwd=ROOT)
-        processes = [
-            subprocess.Popen(
-                [
-                    str(BIN / "uvicorn"),
-                    "aurum.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                env=env,
-                cwd=ROOT,
-            ),
-            subprocess.Popen(
-                [
-                    str(BIN / "celery"),
-                    "-A",
-                    "aurum",
-                    "worker",
-                    "-Q",
-                    worker_queues_arg(),
-                    "-l",
-                    "INFO",
-                    "--concurrency",
-                    "2",
-                    "-n",
-                    "demo@%h",
-                ],
-                env=env,
-                cwd=ROOT,
-            ),
-            subprocess.Popen(
-                [
-                    str(BIN / "celery"),
-                    "-A",
-                    "aurum",
-                    "beat",
-                    "-l",
-                    "INFO",
-                    "-s",
-                    str(demo_root / "celerybeat-schedule"),
-                ],
-                env=env,
-                cwd=ROOT,
-            ),
-        ]
+        processes = _demo_prepare_and_serve(env=env, port=port, demo_root=demo_root, stopped=lambda: stopping)
+        if not processes:
+            return 1
         _say(f"serving on http://localhost:{port} — details in {VAR / 'demo.json'}; Ctrl-C stops everything")
         while not stopping:
             if any(p.poll() is not None for p in processes):
@@ -239,6 +185,93 @@ def run_demo() -> int:
                 process.kill()
         _stop_all(started)
         _say("stopped")
+
+
+def _static_current(static_root: Path) -> bool:
+    """The collected static files are newer than their sources (this checkout's, and uv.lock for the
+    installed packages')."""
+    manifest = static_root / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    sources = [ROOT / "uv.lock", *(p for p in (ROOT / "static").rglob("*") if p.is_file())]
+    return all(manifest.stat().st_mtime > p.stat().st_mtime for p in sources if p.exists())
+
+
+def _web_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    command = [str(BIN / "uvicorn"), "aurum.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen([*command, "--no-access-log"], env=env, cwd=ROOT)
+
+
+def _worker_and_beat(env: dict[str, str], demo_root: Path) -> list[subprocess.Popen[bytes]]:
+    worker = [str(BIN / "celery"), "-A", "aurum", "worker", "-Q", worker_queues_arg(), "-l", "INFO"]
+    beat = [str(BIN / "celery"), "-A", "aurum", "beat", "-l", "INFO"]
+    return [
+        subprocess.Popen([*worker, "--concurrency", "2", "-n", "demo@%h"], env=env, cwd=ROOT),
+        subprocess.Popen([*beat, "-s", str(demo_root / "celerybeat-schedule")], env=env, cwd=ROOT),
+    ]
+
+
+def _answers_ready(port: int, skip: str) -> bool:
+    url = f"http://127.0.0.1:{port}/health/ready" + (f"?skip={skip}" if skip else "")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _demo_prepare_and_serve(
+    *, env: dict[str, str], port: int, demo_root: Path, stopped: Callable[[], bool]
+) -> list[subprocess.Popen[bytes]]:
+    """Collect the static files while one process migrates and loads the demo data (``demo load``); start
+    the web server as soon as the market data is in (it warms up while the tenants are seeded), the worker and
+    beat once seeding is done (the seed runs the demo's scenario run itself). Returns the serving processes,
+    or [] when a step failed (the caller stops whatever is in the list it holds)."""
+    started = time.monotonic()
+    collect = None
+    if not _static_current(Path(env.get("AURUM_VAR_DIR", VAR)) / "staticfiles"):
+        # Static files (admin, API docs UI) served by WhiteNoise from STATIC_ROOT, hashed as in production.
+        collect = subprocess.Popen(
+            [str(BIN / "python"), str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+            env=env,
+            cwd=ROOT,
+        )
+    days = os.environ.get("AURUM_DEMO_DAYS", "10")
+    loader = subprocess.Popen(
+        [str(BIN / "python"), "-m", "aurum.devstack.demo", "load", "--days", days, "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    serving: list[subprocess.Popen[bytes]] = []
+    assert loader.stdout is not None
+    for line in loader.stdout:
+        print(line, end="", flush=True)
+        if line.strip() == "[demo] market data loaded":
+            _say(f"market data loaded in {time.monotonic() - started:.0f} s; starting the web server")
+            if collect is not None and collect.wait() != 0:
+                _say("collectstatic failed")
+                loader.terminate()
+                return serving
+            serving.append(_web_server(env, port))
+    if loader.wait() != 0 or (collect is not None and collect.wait() != 0):
+        _say("loading the demo data failed (see above)")
+        for process in serving:
+            process.terminate()
+        return []
+    if not serving:
+        serving.append(_web_server(env, port))
+    serving += _worker_and_beat(env, demo_root)
+    # Ready when the web server answers its readiness probe (it warms up before it listens), then the
+    # worker's heartbeat.
+    for skip, what in (("worker", "web"), ("", "worker")):
+        while not _answers_ready(port, skip):
+            if stopped() or any(p.poll() is not None for p in serving):
+                return serving
+            time.sleep(0.2)
+        _say(f"{what} ready after {time.monotonic() - started:.0f} s")
+    return serving
 
 
 def main() -> int:

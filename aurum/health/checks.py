@@ -24,14 +24,12 @@ from prometheus_client import Counter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from aurum.health.worker import HEARTBEATS_KEY
 from aurum.lakehouse.storage import filesystem_for
 from aurum.observability.metrics import gauge_register
 
 log = structlog.get_logger(__name__)
 
-# Workers' heartbeats: a sorted set of worker name → time of its last beat (Redis server time, so the clocks
-# of the workers and of the web processes need not agree). Read with one ZCOUNT, never a key scan.
-HEARTBEATS_KEY = "aurum:worker-heartbeats"
 # A worker counts as alive for three heartbeat intervals after its last beat.
 HEARTBEAT_WINDOWS = 3
 

@@ -32,5 +32,5 @@ def _table_metadata(self: Transaction) -> TableMetadata:
 
 
 def transaction_metadata_memo_install() -> None:
-    """Replace the property (idempotent). Called when the lakehouse catalog module is imported."""
+    """Replace the property (idempotent). Called when the first lakehouse catalog is made."""
     Transaction.table_metadata = property(_table_metadata)  # type: ignore[method-assign,assignment]

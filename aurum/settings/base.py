@@ -295,6 +295,8 @@ AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", defau
 AURUM_HEALTH_TIMEOUT_SECONDS = env.float("AURUM_HEALTH_TIMEOUT_SECONDS", default=2.0)
 AURUM_HEALTH_CACHE_SECONDS = env.float("AURUM_HEALTH_CACHE_SECONDS", default=5.0)
 AURUM_METRICS_ALLOW = env.list("AURUM_METRICS_ALLOW", default=[])
+# Servers and workers load what their first request or task needs before they say ready (aurum/warmup.py).
+AURUM_WARM_UP = env.bool("AURUM_WARM_UP", default=True)
 # Gauges read at scrape time (queue depth, backlogs, lateness, readiness) are reused this long per process.
 AURUM_METRICS_SCRAPE_CACHE_SECONDS = env.float("AURUM_METRICS_SCRAPE_CACHE_SECONDS", default=5.0)
 # A Celery worker serves its own counters on this port (0: off); PROMETHEUS_MULTIPROC_DIR for forked children.

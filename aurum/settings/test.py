@@ -45,6 +45,8 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
 # Every readiness call runs its checks; the test of the cache turns it on.
 AURUM_HEALTH_CACHE_SECONDS = 0.0
+# Workers and servers started by tests skip the start-up warm-up (tests/platform/test_warmup.py runs it).
+AURUM_WARM_UP = env.bool("AURUM_WARM_UP", default=False)
 # Receivers in tests are http servers on loopback; a hanging one must not cost long.
 AURUM_WEBHOOK_ALLOW_PRIVATE = True
 AURUM_WEBHOOK_ALLOW_HTTP = True

@@ -1,0 +1,209 @@
+"""Start-up warm-up (issue 14): what a process's first request or task would otherwise pay, paid before the
+process takes work.
+
+Measured on a fresh gunicorn worker, the first curve read cost seconds more than the second: the heavy
+libraries (pyiceberg, DuckDB, Arrow, sqlglot, SQLAlchemy) are imported by the code that uses them, the URL
+resolvers import every view on the first ``resolve``, templates compile on first use, the catalog's connection
+pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
+
+- gunicorn: ``post_worker_init`` (deploy/gunicorn.conf.py): a worker accepts no connection before it returns;
+- uvicorn (aurum.asgi): in the ASGI lifespan start-up, which uvicorn runs before it binds its socket;
+- Celery: the imports in the main process before the pool forks (``worker_init``), the connections in each
+  pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py.
+
+So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is
+logged and skipped: a process must start even when the lakehouse is not reachable yet (its first request
+then pays).
+``AURUM_WARM_UP=false`` turns it off (the test settings: each test process would pay it for nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from django.conf import settings
+
+log = structlog.get_logger(__name__)
+
+# What a first request or task imports beyond Django's start-up: named here, imported by name, so that this
+# module depends on no domain app (the list is data; a module missing from it costs only its first request).
+WEB_MODULES = (
+    "duckdb",
+    "pyarrow.compute",
+    "pyarrow.parquet",
+    "pyiceberg.table",
+    "pyiceberg.catalog.sql",
+    "sqlglot",
+    "aurum.lakehouse.engines",
+    "aurum.lakehouse.queries",
+    "aurum.api.arrow",
+    "apps.curves.selectors",
+    "apps.curves.api.v2",
+    "apps.scenarios.services.runs",
+    "apps.exports.services",
+    "apps.ppa.lakehouse",
+    "drf_spectacular.generators",
+    "drf_spectacular.openapi",
+)
+WORKER_MODULES = (
+    *WEB_MODULES,
+    "apps.ingestion.services",
+    "apps.ingestion.parsers",
+    "apps.scenarios.engine",
+    "apps.scenarios.services.execution",
+    "apps.scenarios.services.commit",
+    "apps.webhooks.services.delivery",
+    "apps.feeds.services",
+)
+# Tables a curve read, an ingest or a run loads first (their metadata is read once per process).
+TABLES = ("curve_observation_table", "curve_latest_table")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    ok: bool
+    ms: float
+    detail: str = ""
+
+
+def warm_up_enabled() -> bool:
+    return bool(getattr(settings, "AURUM_WARM_UP", True))
+
+
+def modules_import(names: tuple[str, ...]) -> str:
+    missing = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            missing.append(name)
+    return f"{len(names) - len(missing)} modules" + (f"; not found: {', '.join(missing)}" if missing else "")
+
+
+def urls_resolve() -> str:
+    """Build every URLconf's resolver (imports every view, compiles every pattern) for both the tenant and
+    the public URLconf (django-tenants picks one per request)."""
+    from django.urls import get_resolver
+
+    urlconfs = {settings.ROOT_URLCONF, getattr(settings, "PUBLIC_SCHEMA_URLCONF", settings.ROOT_URLCONF)}
+    patterns = 0
+    for urlconf in sorted(urlconfs):
+        resolver = get_resolver(urlconf)
+        patterns += len(resolver.reverse_dict)
+    return f"{len(urlconfs)} URLconfs, {patterns} names"
+
+
+def templates_compile() -> str:
+    """Compile every project and app template into the cached loader (production keeps compiled templates)."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
+
+    count = 0
+    for engine in engines.all():
+        for directory in engine.template_dirs:  # type: ignore[attr-defined]
+            for path in sorted(directory.rglob("*.html")) if hasattr(directory, "rglob") else []:
+                name = str(path.relative_to(directory))
+                try:
+                    engine.get_template(name)
+                except (TemplateDoesNotExist, TemplateSyntaxError):
+                    continue  # a partial that only compiles in its context; it compiles on use
+                count += 1
+    return f"{count} templates"
+
+
+def openapi_generate() -> str:
+    """The OpenAPI document ``/api/v2/schema/`` serves, made once per process, and its YAML and JSON
+    renderings (aurum/api/schema_view.py), through the view itself."""
+    from django.test import RequestFactory
+
+    from aurum.api.schema_view import OpenApiSchemaView, openapi_document
+
+    view = OpenApiSchemaView.as_view()
+    for accept in ("application/vnd.oai.openapi", "application/vnd.oai.openapi+json"):
+        request = RequestFactory().get("/api/v2/schema/", HTTP_ACCEPT=accept, SERVER_NAME="localhost")
+        view(request)
+    return f"{len(openapi_document()['paths'])} paths, 2 renderings"
+
+
+def lakehouse_open() -> str:
+    """The catalog (its connection pool), the hot tables' metadata, a DuckDB connection and one empty curve
+    read through the configured engine: the path a first curve read takes."""
+    from aurum.lakehouse import tables
+    from aurum.lakehouse.catalog import get_catalog
+    from aurum.lakehouse.engines import duckdb_connection, get_engine
+    from aurum.lakehouse.queries import CurveFilters, curves_latest_materialised
+
+    get_catalog()
+    loaded = []
+    for name in TABLES:
+        getattr(tables, name)()
+        loaded.append(name)
+    duckdb_connection().execute("SELECT 1").fetchall()
+    get_engine().query(curves_latest_materialised(CurveFilters(datasets=("warm-up",), limit=1)))
+    return f"catalog, {len(loaded)} tables, DuckDB, one empty curve read"
+
+
+def _run(steps: list[tuple[str, Callable[[], str]]], process: str) -> list[StepResult]:
+    results = []
+    started = time.perf_counter()
+    for name, step in steps:
+        step_started = time.perf_counter()
+        try:
+            detail, ok = step(), True
+        except Exception as exc:  # noqa: BLE001 - warm-up is an optimisation: the process starts regardless
+            detail, ok = f"{type(exc).__name__}: {exc}"[:300], False
+        results.append(StepResult(name, ok, round((time.perf_counter() - step_started) * 1000, 1), detail))
+    log.info(
+        "warm-up finished",
+        process=process,
+        total_ms=round((time.perf_counter() - started) * 1000, 1),
+        steps={r.name: r.ms for r in results},
+        failed={r.name: r.detail for r in results if not r.ok} or None,
+    )
+    return results
+
+
+def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
+    """Warm this process for its work: ``web`` (gunicorn, uvicorn) or ``worker`` (Celery).
+    ``connections=False`` imports and compiles only: for a process about to fork (a connection must not be
+    shared with its children)."""
+    if not warm_up_enabled():
+        return []
+    steps: list[tuple[str, Callable[[], str]]] = [
+        ("imports", lambda: modules_import(WORKER_MODULES if process == "worker" else WEB_MODULES)),
+    ]
+    if process != "worker":
+        steps += [("urls", urls_resolve), ("templates", templates_compile), ("openapi", openapi_generate)]
+    if connections:
+        steps.append(("lakehouse", lakehouse_open))
+    return _run(steps, process)
+
+
+def warm_up_connections(process: str) -> list[StepResult]:
+    """The connection part alone: in a pool process forked from a main process that imported already."""
+    if not warm_up_enabled():
+        return []
+    return _run([("lakehouse", lakehouse_open)], process)
+
+
+async def warmup_lifespan(
+    scope: MutableMapping[str, Any],
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+    send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+) -> None:
+    """The ASGI lifespan protocol: warm up (on a thread: it is synchronous, Django's ORM refuses an event
+    loop's thread) at start-up, nothing at shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await asyncio.to_thread(warm_up, "web")
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,230 @@
+"""Start-up warm-up (aurum/warmup.py, issue 14): every step runs against the real stack, a failing step does
+not stop a process from starting, and each real process (gunicorn, uvicorn, a Celery worker) is warm before it
+takes work: its readiness (the server answering, the worker's heartbeat) comes after the warm-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+
+from aurum.api import schema_view
+from aurum.devstack.services import free_port
+from aurum.health.checks import HEARTBEATS_KEY
+from aurum.lakehouse import catalog as lakehouse_catalog
+from aurum.warmup import warm_up, warm_up_connections
+from tests.support.world import database_url
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def warm_settings(settings: Any) -> Any:
+    settings.AURUM_WARM_UP = True
+    return settings
+
+
+def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_settings, db):
+    from django.urls import get_resolver
+
+    results = warm_up("web")
+
+    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "lakehouse"]
+    assert {r.name: r.detail for r in results if not r.ok} == {}
+    assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
+    assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
+    assert lakehouse_catalog._catalogs  # the catalog and its pool are open in this process
+    assert "/api/v2/curves/{curve_key}" in schema_view._documents[None]["paths"]
+
+
+def test_a_worker_warm_up_before_a_fork_opens_no_connection(warm_settings, db):
+    lakehouse_catalog.catalog_dispose()
+
+    results = warm_up("worker", connections=False)
+
+    assert [r.name for r in results] == ["imports"]
+    assert results[0].ok, results[0].detail
+    assert {"apps.ingestion.services", "apps.scenarios.engine"} <= set(sys.modules)
+    assert lakehouse_catalog._catalogs == {}
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
+    # A catalog on a Postgres that is not there: the lakehouse step fails, quickly, and says why.
+    closed = free_port()
+    warm_settings.DATABASES = {
+        **settings.DATABASES,
+        "default": {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": str(closed)},
+    }
+    lakehouse_catalog.catalog_dispose()
+    try:
+        [result] = warm_up_connections("worker")
+    finally:
+        lakehouse_catalog.catalog_dispose()
+
+    assert result.name == "lakehouse"
+    assert not result.ok
+    assert "OperationalError" in result.detail
+
+
+def test_warm_up_is_off_when_the_setting_says_so(settings):
+    settings.AURUM_WARM_UP = False
+
+    assert warm_up("web") == []
+    assert warm_up_connections("worker") == []
+
+
+# --- real processes ----------------------------------------------------------------------------------------
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "aurum.settings.test",
+        "AURUM_WARM_UP": "true",
+        "AURUM_LOG_FORMAT": "json",
+        **extra,
+    }
+
+
+def _warm_up_lines(log: Path) -> list[dict[str, Any]]:
+    lines = []
+    for line in log.read_text(errors="replace").splitlines():
+        if "warm-up finished" in line and line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def _timestamp(event: dict[str, Any]) -> float:
+    return datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).timestamp()
+
+
+@pytest.fixture
+def process_log(tmp_path: Path) -> Path:
+    return tmp_path / "process.log"
+
+
+def _started(command: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(command, cwd=REPO, env=_env(**env), stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stopped(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _first_answer(port: int, process: subprocess.Popen[bytes], log: Path) -> float:
+    """The time /health/live first answers 200."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=60) as response:
+                if response.status == 200:
+                    return time.time()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the server never answered; " + log.read_text(errors="replace")[-3000:])
+
+
+@pytest.fixture
+def server(
+    request: pytest.FixtureRequest, process_log: Path, django_db_setup: None
+) -> Iterator[tuple[str, Any]]:
+    port = free_port()
+    if request.param == "gunicorn":
+        command = [
+            str(BIN / "gunicorn"),
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+        ]
+        command.append("aurum.wsgi:application")
+    else:
+        command = [str(BIN / "uvicorn"), "aurum.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    process = _started(command, process_log, PROMETHEUS_MULTIPROC_DIR=str(process_log.parent))
+    try:
+        answered = _first_answer(port, process, process_log)
+        yield request.param, answered
+    finally:
+        _stopped(process)
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"], indirect=True)
+def test_a_server_answers_only_once_it_is_warm(server, process_log):
+    _, first_answer = server
+
+    [event] = _warm_up_lines(process_log)
+
+    assert event["process"] == "web"
+    assert event["failed"] is None
+    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "lakehouse"}
+    assert _timestamp(event) <= first_answer
+
+
+@pytest.mark.parametrize(("pool", "where"), [("threads", 1), ("prefork", 2)])
+def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db_setup):
+    """threads: one warm-up with connections in the main process; prefork: the imports in the main process,
+    then the connections in the pool process."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queue = f"warm-up-{os.getpid()}-{pool}"
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "aurum",
+        "worker",
+        "--pool",
+        pool,
+        "--concurrency",
+        "1",
+        "-Q",
+        queue,
+    ]
+    command += ["--without-mingle", "--without-gossip", "-l", "INFO", "-n", f"{queue}@%h"]
+    process = _started(command, process_log)
+    member_prefix = f"{socket.gethostname()}:{process.pid}:"
+    try:
+        deadline = time.monotonic() + 600
+        beat = None
+        while beat is None or len(_warm_up_lines(process_log)) < where:
+            assert process.poll() is None, process_log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, process_log.read_text(errors="replace")[-3000:]
+            members: list[tuple[bytes, float]] = client.zrange(  # type: ignore[assignment]
+                HEARTBEATS_KEY, 0, -1, withscores=True
+            )
+            beat = next((score for m, score in members if m.decode().startswith(member_prefix)), None)
+            time.sleep(0.1)
+    finally:
+        _stopped(process)
+
+    events = _warm_up_lines(process_log)
+    assert [sorted(e["steps"]) for e in events] == (
+        [["imports", "lakehouse"]] if pool == "threads" else [["imports"], ["lakehouse"]]
+    )
+    assert all(e["failed"] is None for e in events), events
+    assert _timestamp(events[0]) <= beat  # the main process was warm before its first heartbeat
