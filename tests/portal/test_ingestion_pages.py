@@ -92,9 +92,9 @@ def test_the_runs_list_pins_its_queries(portal, django_assert_num_queries):
     client.get("/ingestion/")  # warm the session and tenant caches
 
     # tenant, session, user, membership, 2 search paths, runs count, any active, entitlements, the contracts'
-    # status (EOD vintages (2), watermarks, late days), dataset stats, the page of runs (with who uploaded
-    # each): the same for any number of runs.
-    with django_assert_num_queries(15):
+    # status (EOD vintages (2), watermarks, late days, the real-time feeds' fetched intervals), dataset stats,
+    # the page of runs (with who uploaded each): the same for any number of runs.
+    with django_assert_num_queries(16):
         response = client.get("/ingestion/")
 
     assert response.status_code == 200
