@@ -352,7 +352,10 @@ LOGGING = {
     },
     # Secrets never logged (aurum/observability/redaction.py): the console handler rewrites every record it
     # writes; the loggers that write URLs and paths rewrite theirs before any handler (tests' capture too).
-    "filters": {"redact_secrets": {"()": "aurum.observability.redaction.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "aurum.observability.redaction.RedactSecretsFilter"},
+        "probe_not_ready": {"()": "aurum.health.logging.ProbeNotReadyFilter"},  # a 503 probe is no error
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -364,7 +367,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING", "filters": ["redact_secrets"]},
-        "django.request": {"filters": ["redact_secrets"]},
+        "django.request": {"filters": ["probe_not_ready", "redact_secrets"]},
         "django.security.csrf": {"filters": ["redact_secrets"]},
         "aurum.access": {"filters": ["redact_secrets"]},
         "uvicorn.access": {"level": "WARNING", "filters": ["redact_secrets"]},

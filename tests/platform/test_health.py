@@ -4,10 +4,12 @@ Readiness: a stopped or hung Redis makes the platform not ready, within a bound,
 failed; answers are reused for a few seconds. Metrics: only on the platform host or to allow-listed clients.
 """
 
+import logging
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -224,3 +226,28 @@ def test_ready_without_the_worker_check_is_200_when_no_worker_beats(world, api, 
     assert set(without_worker.json()["checks"]) == {"postgres", "redis", "warehouse"}
     assert unknown.status_code == 400
     assert "dns" in unknown.json()["detail"]
+
+
+def test_a_probe_answering_503_is_no_error_in_the_request_log_but_any_other_503_is(
+    world, api, settings, tmp_path, caplog
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings.AURUM_WAREHOUSE = (blocker / "warehouse").as_uri()
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert api.get("/health/ready").status_code == 503
+
+    assert [r for r in caplog.records if r.name == "django.request"] == []
+    request_log = logging.getLogger("django.request")
+    other = request_log.makeRecord(
+        "django.request",
+        logging.ERROR,
+        __file__,
+        1,
+        "Service Unavailable: %s",
+        ("/api/v2/me",),
+        None,
+        extra={"status_code": 503, "request": SimpleNamespace(path="/api/v2/me")},
+    )
+    assert all(f.filter(other) for f in request_log.filters)
