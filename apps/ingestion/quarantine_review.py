@@ -197,7 +197,7 @@ def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineReleas
         )
     # One snapshot replaces every slice (the rows and their strips are seen together, or not at all); the
     # snapshot's summary names the release.
-    replaced = pa.concat_tables(written.values())
+    replaced = pa.concat_tables(list(written.values()))
     where = " OR ".join(f"({slice_filter(dataset, asof)})" for dataset, asof in written)
     partition_replace(
         observations,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from statistics import fmean
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -51,7 +52,8 @@ def _strips(points: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def _lineage(api: Any, world: Any, key: str, tenor: str) -> dict[str, Any]:
     response = api.get(
-        f"/api/v2/curves/{key}/lineage?tenor_label={tenor}&asof={CROSSED_DAY}", **world.acme.auth("viewer")
+        f"/api/v2/curves/{key}/lineage?tenor_label={quote(tenor)}&asof={CROSSED_DAY}",
+        **world.acme.auth("viewer"),
     )
     assert response.status_code == 200, response.content
     return response.json()["data"]
@@ -184,7 +186,7 @@ def test_rejecting_a_held_month_leaves_the_day_and_its_strips_unchanged(held: La
     _decide(api, world, "reject", [august["id"]], "stale quote")
     quarters = _quarters_read_fresh(api, world, key)
     no_strip = api.get(
-        f"/api/v2/curves/{key}/lineage?tenor_label=Q3 2025&asof={CROSSED_DAY}", **world.acme.auth("viewer")
+        f"/api/v2/curves/{key}/lineage?tenor_label=Q3%202025&asof={CROSSED_DAY}", **world.acme.auth("viewer")
     )
 
     expected = {k: _values(v) for k, v in before.items() if v["tenor_type"] == "QUARTER"}
