@@ -171,10 +171,11 @@ def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineReleas
     Iceberg commit replacing the slices), then bring the latest table and the catalog up to date; the
     snapshot id written."""
     loaded_at = timezone.now()
-    table = _arrow_rows(rows, loaded_at)
     slices: dict[tuple[str, date], list[CurveQuarantineRow]] = defaultdict(list)
     for row in rows:
         slices[(row.dataset, row.asof_date)].append(row)
+    released = {key: _arrow_rows(members, loaded_at) for key, members in slices.items()}
+    table = pa.concat_tables(list(released.values()))
     for dataset in {row.dataset for row in rows}:
         try:
             eod_contract_enforce(dataset=dataset, published=table.filter(pc.equal(table["dataset"], dataset)))
@@ -189,11 +190,8 @@ def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineReleas
     for (dataset, asof), members in slices.items():
         current = observations.scan(row_filter=slice_filter(dataset, asof)).to_arrow()
         _slice_check(dataset, asof, members, current)
-        released = table.filter(
-            pc.and_(pc.equal(table["dataset"], dataset), pc.equal(table["asof_date"], pa.scalar(asof)))
-        )
         written[(dataset, asof)] = released_slice_rows(
-            current=current, released=released, loaded_at=loaded_at
+            current=current, released=released[(dataset, asof)], loaded_at=loaded_at
         )
     # One snapshot replaces every slice (the rows and their strips are seen together, or not at all); the
     # snapshot's summary names the release.
