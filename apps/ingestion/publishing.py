@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import transaction
 from django.utils import timezone
 from pyiceberg.table import Table
 
 from apps.ingestion.models import IngestRun
+from apps.ingestion.parsers.strips import derived_strips
 from aurum.lakehouse.latest import curve_latest_merge
 from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.lakehouse.partitions import data_files_discard, data_files_write, partition_replace
@@ -131,6 +133,37 @@ def published_rows(clean: pa.Table, strips: pa.Table, run: IngestRun) -> pa.Tabl
     both = pa.concat_tables([clean, strips], promote_options="permissive") if strips.num_rows else clean
     table = _with_lineage(both, run, CURVE_OBSERVATION_ARROW)
     return table.sort_by([(name, "ascending") for name in SORT_COLUMNS])
+
+
+def released_slice_rows(*, current: pa.Table, released: pa.Table, loaded_at: datetime) -> pa.Table:
+    """A slice's rows once ``released`` (quarantined rows of its run, as the observation table takes them)
+    are published: the ``current`` rows, the released ones, and the derived strips of the released rows'
+    curves derived again, as the ingest derives them (``derived_strips`` over the curve's quoted rows, now
+    with the released months), in place of the strips the ingest derived without them. The strips keep the
+    ingest's lineage (the run's id, their version hash) and are loaded at ``loaded_at``, the release's time.
+    """
+    current = current.select(CURVE_OBSERVATION_ARROW.names).cast(CURVE_OBSERVATION_ARROW)
+    touched = pc.unique(released.column("curve_key"))
+
+    def of_touched(rows: pa.Table) -> pa.Array:
+        return pc.fill_null(pc.is_in(rows.column("curve_key"), touched), False)
+
+    derived = pc.fill_null(current.column("is_derived"), False)
+    kept = current.filter(pc.invert(pc.and_(of_touched(current), derived)))
+    quoted = pa.concat_tables([kept.filter(of_touched(kept)), released.cast(CURVE_OBSERVATION_ARROW)])
+    # A period's first month in the workbook's order is the template of its strip (``derived_strips``): the
+    # months of a curve are listed in calendar order, so sort them so.
+    quoted = quoted.sort_by([("curve_key", "ascending"), ("contract_month", "ascending")])
+    strips = derived_strips(quoted)
+    strips = strips.set_column(
+        strips.schema.get_field_index("_ingest_ts"),
+        "_ingest_ts",
+        pa.array([loaded_at] * strips.num_rows, pa.timestamp("us", tz="UTC")),
+    )
+    rows = pa.concat_tables(
+        [kept, released.cast(CURVE_OBSERVATION_ARROW), strips.cast(CURVE_OBSERVATION_ARROW)]
+    )
+    return rows.sort_by([(name, "ascending") for name in SORT_COLUMNS])
 
 
 def quarantined_rows(quarantined: pa.Table, run: IngestRun) -> pa.Table:

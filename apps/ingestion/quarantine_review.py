@@ -1,14 +1,15 @@
 """Quarantine review of vendor workbook rows (decision 0041): the rows the validate stage held back are
-registered in Postgres when their run publishes its slice; the platform's operators release them (publication
-re-runs for those rows: they are appended to the run's slice of ``market.curve_observation``, the latest
-table and the curve catalog follow) or reject them (they stay out for good). Each decision is a
+registered in Postgres when their run publishes its slice; the platform's operators release them or reject
+them (they stay out for good). A release re-runs publication for those rows: they join their run's slice of
+``market.curve_observation`` and the derived strips of their curves are derived again with them, in one
+snapshot that replaces the slice; the latest table and the curve catalog follow. Each decision is a
 ``CurveQuarantineRelease`` (who, when, why) and an entry in the operator tenant's audit ledger.
 
 Two operators deciding on the same rows at once: the rows are locked (``SELECT … FOR UPDATE``, in id order)
 before their status is read, so the second waits and then finds them decided (409); nothing is written
-twice. The append also checks, under the curve tables' lock, that no published row of the slice has a
-released row's (curve_key, tenor_label): a release whose Postgres commit failed after its Iceberg append is
-refused when tried again instead of appending the rows twice.
+twice. The write also checks, under the curve tables' lock, that no quoted row of the slice has a released
+row's (curve_key, tenor_label): a release whose Postgres commit failed after its Iceberg commit is refused
+when tried again instead of publishing the rows twice.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from apps.ingestion.contracts import eod_contract_enforce
 from apps.ingestion.models import CurveQuarantineRelease, CurveQuarantineRow, IngestRun
 from apps.ingestion.parsers.errors import ContractSchemaError
 from apps.ingestion.parsers.quality import RULES
-from apps.ingestion.publishing import run_owns_its_slice, slice_owner_id
+from apps.ingestion.publishing import released_slice_rows, run_owns_its_slice, slice_owner_id
 from aurum.errors import ConflictError, NotFoundError, UnprocessableError
 from aurum.events.fanout import dataset_event_publish_on_commit
 from aurum.lakehouse.latest import curve_latest_merge
 from aurum.lakehouse.locks import advisory_xact_lock
+from aurum.lakehouse.partitions import data_files_write, partition_replace
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
     CURVE_TABLES_LOCK,
@@ -144,10 +146,9 @@ def curve_quarantine_decide(
     return decision
 
 
-def _arrow_rows(rows: Sequence[CurveQuarantineRow]) -> pa.Table:
-    """The rows as the curve table takes them: the stored row with its run's lineage, loaded now, and the
-    quarantining rules each passed."""
-    now = timezone.now()
+def _arrow_rows(rows: Sequence[CurveQuarantineRow], loaded_at: datetime) -> pa.Table:
+    """The rows as the curve table takes them: the stored row with its run's lineage, loaded at
+    ``loaded_at``, and the quarantining rules each passed."""
     records = []
     for row in rows:
         record: dict[str, Any] = {}
@@ -158,7 +159,7 @@ def _arrow_rows(rows: Sequence[CurveQuarantineRow]) -> pa.Table:
             elif value is not None and pa.types.is_timestamp(field.type):
                 value = datetime.fromisoformat(str(value))
             record[field.name] = value
-        record["_ingest_ts"] = now
+        record["_ingest_ts"] = loaded_at
         record["ingest_run_id"], record["dataset"] = row.run_id, row.dataset
         record["rules_passed"] = "|".join(name for name in _QUARANTINING if name not in row.reasons)
         records.append(record)
@@ -166,12 +167,15 @@ def _arrow_rows(rows: Sequence[CurveQuarantineRow]) -> pa.Table:
 
 
 def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineRelease) -> int:
-    """Append the rows to their slices (one Iceberg commit), then bring the latest table and the catalog up
-    to date; the snapshot id written."""
-    table = _arrow_rows(rows)
+    """Publish the rows in their slices with the slices' derived strips of their curves derived again (one
+    Iceberg commit replacing the slices), then bring the latest table and the catalog up to date; the
+    snapshot id written."""
+    loaded_at = timezone.now()
     slices: dict[tuple[str, date], list[CurveQuarantineRow]] = defaultdict(list)
     for row in rows:
         slices[(row.dataset, row.asof_date)].append(row)
+    released = {key: _arrow_rows(members, loaded_at) for key, members in slices.items()}
+    table = pa.concat_tables(list(released.values()))
     for dataset in {row.dataset for row in rows}:
         try:
             eod_contract_enforce(dataset=dataset, published=table.filter(pc.equal(table["dataset"], dataset)))
@@ -182,16 +186,31 @@ def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineReleas
         raise ConflictError("Two of the rows have the same (curve_key, tenor_label) of one day: release one.")
     advisory_xact_lock(CURVE_TABLES_LOCK)
     observations = curve_observation_table()
+    written: dict[tuple[str, date], pa.Table] = {}
     for (dataset, asof), members in slices.items():
-        _slice_check(dataset, asof, members)
-    observations.append(table)
+        current = observations.scan(row_filter=slice_filter(dataset, asof)).to_arrow()
+        _slice_check(dataset, asof, members, current)
+        written[(dataset, asof)] = released_slice_rows(
+            current=current, released=released[(dataset, asof)], loaded_at=loaded_at
+        )
+    # One snapshot replaces every slice (the rows and their strips are seen together, or not at all); the
+    # snapshot's summary names the release.
+    replaced = pa.concat_tables(list(written.values()))
+    where = " OR ".join(f"({slice_filter(dataset, asof)})" for dataset, asof in written)
+    partition_replace(
+        observations,
+        row_filter=where,
+        files=data_files_write(observations, replaced),
+        rows=replaced,
+        snapshot_properties={"aurum.quarantine-release-id": str(decision.pk)},
+    )
     snapshot = observations.current_snapshot()
     assert snapshot is not None
     for dataset in sorted({row.dataset for row in rows}):
-        curve_latest_merge(dataset, table.filter(pc.equal(table["dataset"], dataset)))
+        curve_latest_merge(dataset, replaced.filter(pc.equal(replaced["dataset"], dataset)))
     for (dataset, asof), members in slices.items():
         keys_touched = pa.array(sorted({row.curve_key for row in members}))
-        whole = observations.scan(row_filter=slice_filter(dataset, asof)).to_arrow()
+        whole = written[(dataset, asof)]
         touched = whole.filter(pc.is_in(whole["curve_key"], keys_touched))
         vendor = members[0].run.vendor
         curve_catalog_upsert(published=touched, dataset=dataset, vendor=vendor)
@@ -213,8 +232,9 @@ def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineReleas
     return int(snapshot.snapshot_id)
 
 
-def _slice_check(dataset: str, asof: date, rows: Sequence[CurveQuarantineRow]) -> None:
-    """The rows' run still owns the slice, and no published row of it has a released row's key."""
+def _slice_check(dataset: str, asof: date, rows: Sequence[CurveQuarantineRow], current: pa.Table) -> None:
+    """The rows' run still owns the slice (``current``, its published rows), and no row of it that the
+    vendor quoted has a released row's key (a derived strip of that key gives way, as at ingest)."""
     owner = slice_owner_id(dataset=dataset, asof=asof)
     strays = sorted({row.pk for row in rows if row.run_id != owner})
     if strays:
@@ -222,12 +242,8 @@ def _slice_check(dataset: str, asof: date, rows: Sequence[CurveQuarantineRow]) -
             f"A later workbook of {dataset} {asof.isoformat()} replaced the slice these rows were held "
             f"back from (rows {', '.join(map(str, strays))}); review that workbook's rows instead."
         )
-    published = (
-        curve_observation_table()
-        .scan(row_filter=slice_filter(dataset, asof), selected_fields=("curve_key", "tenor_label"))
-        .to_arrow()
-    )
-    present = set(zip(published["curve_key"].to_pylist(), published["tenor_label"].to_pylist(), strict=True))
+    quoted = current.filter(pc.invert(pc.fill_null(current["is_derived"], False)))
+    present = set(zip(quoted["curve_key"].to_pylist(), quoted["tenor_label"].to_pylist(), strict=True))
     clashes = sorted(row.pk for row in rows if (row.curve_key, row.tenor_label) in present)
     if clashes:
         raise ConflictError(

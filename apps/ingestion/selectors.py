@@ -93,16 +93,32 @@ def curve_point_lineage(*, curve: Curve, tenor_label: str, asof: date) -> dict[s
     }
 
 
+_STRIP_MONTHS = {"QUARTER": 3, "CALENDAR": 12}
+
+
+def _months_of(point: dict[str, Any]) -> list[str]:
+    """The tenor labels a point stands for: its own, or for a strip derived from monthly points (strips.py)
+    the months it averages (MONTHLY labels are ``YYYY-MM``)."""
+    size, first = _STRIP_MONTHS.get(point["tenor_type"]), point["contract_month"]
+    if not point["is_derived"] or size is None or first is None:
+        return [point["tenor_label"]]
+    months = [first.year * 12 + first.month - 1 + i for i in range(size)]
+    return [f"{month // 12}-{month % 12 + 1:02d}" for month in months]
+
+
 def _release_of(point: dict[str, Any], asof: date) -> dict[str, Any] | None:
+    """The release that published the point; for a derived strip, the latest release of one of its months
+    (the release derived the strip again, decision 0041)."""
     released = (
         CurveQuarantineRow.objects.filter(
             run_id=point["ingest_run_id"],
             asof_date=asof,
             curve_key=point["curve_key"],
-            tenor_label=point["tenor_label"],
+            tenor_label__in=_months_of(point),
             status=CurveQuarantineRow.Status.RELEASED,
         )
         .select_related("decision")
+        .order_by("-decision_id")
         .first()
     )
     if released is None or released.decision is None:
