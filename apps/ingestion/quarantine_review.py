@@ -181,8 +181,8 @@ def _publish(rows: Sequence[CurveQuarantineRow], decision: CurveQuarantineReleas
             eod_contract_enforce(dataset=dataset, published=table.filter(pc.equal(table["dataset"], dataset)))
         except ContractSchemaError as exc:
             raise UnprocessableError(f"{exc.message} These rows cannot be published; reject them.") from exc
-    keys = list(zip(table["curve_key"].to_pylist(), table["tenor_label"].to_pylist(), strict=True))
-    if len(set(keys)) < len(keys):
+    keys = [(row.dataset, row.asof_date, row.curve_key, row.tenor_label) for row in rows]
+    if len(set(keys)) < len(keys):  # per day: the same curve and tenor of two days are two points
         raise ConflictError("Two of the rows have the same (curve_key, tenor_label) of one day: release one.")
     advisory_xact_lock(CURVE_TABLES_LOCK)
     observations = curve_observation_table()
