@@ -7,7 +7,7 @@ executed one after another under cProfile with ``scenario_run_execute`` exactly 
 commit: it shows per-run CPU, not concurrency effects.
 
 Run: make bench BENCH=bench/scenario_run_profile.py      (PROFILE_RUNS, default 20; PROFILE_TOP,
-default 45; PROFILE_OUT: a file for the raw pstats)
+default 45; PROFILE_OUT: a file for the raw pstats; PROFILE=0: time the runs, no profiler)
 """
 
 import cProfile
@@ -32,6 +32,7 @@ from apps.scenarios.services.scenarios import scenario_create  # noqa: E402
 
 N_RUNS = int(os.environ.get("PROFILE_RUNS", "20"))
 TOP = int(os.environ.get("PROFILE_TOP", "45"))
+PROFILE = os.environ.get("PROFILE", "1") != "0"  # PROFILE=0: CPU and wall per run without the profiler
 
 
 def main() -> None:
@@ -48,22 +49,33 @@ def main() -> None:
         started = time.perf_counter()
         scenario_runs_submit_bulk(tenant=tenant, scenario=scenario, runs=options, actor=None)
         print(f"bulk submit of {N_RUNS}: {time.perf_counter() - started:.3f} s")
-        run_ids = [str(pk) for pk in ScenarioRun.objects.filter(scenario=scenario).order_by("seed")
-                   .values_list("pk", flat=True)]
+        run_ids = [
+            str(pk)
+            for pk in ScenarioRun.objects.filter(scenario=scenario)
+            .order_by("seed")
+            .values_list("pk", flat=True)
+        ]
         first = time.perf_counter()
         scenario_run_execute(run_id=run_ids[0], tenant=tenant)
         print(f"first run (fills the base-curve cache): {time.perf_counter() - first:.3f} s")
         profiler = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
-        profiler.enable()
+        if PROFILE:
+            profiler.enable()
         for run_id in run_ids[1:]:
             scenario_run_execute(run_id=run_id, tenant=tenant)
         profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         done = ScenarioRun.objects.filter(scenario=scenario, status="succeeded").count()
         n = len(run_ids) - 1
-        print(f"{n} runs profiled: {wall / n * 1000:.1f} ms wall, {cpu / n * 1000:.1f} ms CPU per run"
-              f" (with profiler overhead); {done} of {N_RUNS} succeeded")
+        print(
+            f"{n} runs {'profiled' if PROFILE else 'timed'}: {wall / n * 1000:.1f} ms wall,"
+            f" {cpu / n * 1000:.1f} ms CPU of this process per run"
+            f"{' (with profiler overhead)' if PROFILE else ''}; {done} of {N_RUNS} succeeded;"
+            f" load average {os.getloadavg()[0]:.2f}"
+        )
+        if not PROFILE:
+            return
         if os.environ.get("PROFILE_OUT"):
             profiler.dump_stats(os.environ["PROFILE_OUT"])
         for sort in ("cumulative", "tottime"):
