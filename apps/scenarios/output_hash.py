@@ -49,6 +49,16 @@ def _validity(array: pa.Array) -> bytes:
     return np.asarray(array.is_valid()).tobytes()
 
 
+def _utf8_bytes(text: pa.Array) -> memoryview:
+    """The values of a large_string array without nulls, concatenated (= ``"".join(values).encode()``),
+    straight from its data buffer: no Python string per value (a run's 10,200 rows x 8 string columns)."""
+    data = text.buffers()[2]
+    if len(text) == 0 or data is None:
+        return memoryview(b"")
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    return memoryview(data)[int(offsets[0]) : int(offsets[-1])]
+
+
 def _feed(digest: Any, array: pa.Array) -> None:
     """Canonical bytes of one (combined, zero-offset-agnostic) array into ``digest``."""
     kind = array.type
@@ -70,7 +80,7 @@ def _feed(digest: Any, array: pa.Array) -> None:
         text = array.cast(pa.string()) if pa.types.is_decimal(kind) else array
         text = pc.fill_null(text.cast(pa.large_string()), "")
         digest.update(b"u" + np.asarray(pc.utf8_length(text)).astype(np.int64).tobytes())
-        digest.update("".join(text.to_pylist()).encode())
+        digest.update(_utf8_bytes(text))
     elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
         offsets = np.asarray(array.offsets).astype(np.int64)
         digest.update(b"l" + (offsets - offsets[0]).tobytes())

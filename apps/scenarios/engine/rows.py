@@ -66,6 +66,11 @@ def _row_hash(*parts: object) -> str:
     return hashlib.sha256(":".join(map(repr, parts)).encode("utf-8")).hexdigest()[:16]
 
 
+def _repeat(value: object, kind: pa.DataType, n_rows: int) -> pa.Array:
+    """One value n_rows times, built in Arrow (no Python list of n_rows references)."""
+    return pa.repeat(pa.scalar(value, kind), n_rows)
+
+
 def _metric_table(
     result: ScenarioResult,
     metric: str,
@@ -92,14 +97,14 @@ def _metric_table(
         contributions = np.stack([result.attribution[label][curve_of, tenor_of] for label in labels], axis=-1)
     nonzero = contributions != 0.0
     offsets = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int32)
-    components = pa.array(np.asarray(labels, dtype=object)[np.nonzero(nonzero)[1]].tolist(), pa.string())
+    components = pa.array(labels, pa.string()).take(pa.array(np.nonzero(nonzero)[1]))
     deltas = pa.array(contributions[nonzero], pa.float64())
     attribution = pa.ListArray.from_arrays(
         pa.array(offsets), pa.StructArray.from_arrays([components, deltas], names=["component", "delta"])
     )
 
     if version_hash is None:
-        hashes = [
+        row_hashes = [
             _row_hash(scenario_id, run_id, key, kind, label, metric, cell)
             for key, kind, label, cell in zip(
                 curve_keys.to_pylist(),
@@ -109,24 +114,25 @@ def _metric_table(
                 strict=True,
             )
         ]
+        hashes = pa.array(row_hashes, pa.string())
     else:
-        hashes = [version_hash] * n_rows
-    timestamps = pa.array([computed_ts] * n_rows, pa.timestamp("us", tz="UTC"))
+        hashes = _repeat(version_hash, pa.string(), n_rows)
+    timestamps = _repeat(computed_ts, pa.timestamp("us", tz="UTC"), n_rows)
     columns = [
-        pa.array([asof_date] * n_rows, pa.date32()),
-        pa.array([scenario_id] * n_rows, pa.string()),
-        pa.array([tenant_id] * n_rows, pa.string()),
-        pa.array([run_id] * n_rows, pa.string()),
+        _repeat(asof_date, pa.date32(), n_rows),
+        _repeat(scenario_id, pa.string(), n_rows),
+        _repeat(tenant_id, pa.string(), n_rows),
+        _repeat(run_id, pa.string(), n_rows),
         curve_keys,
         tenor_types,
         months,
         tenor_labels,
-        pa.array([metric] * n_rows, pa.string()),
+        _repeat(metric, pa.string(), n_rows),
         pa.array(values, pa.float64()),
         pa.array(lower[curve_of, tenor_of], pa.float64()),
         pa.array(upper[curve_of, tenor_of], pa.float64()),
         attribution.cast(SCENARIO_OUTPUT_SCHEMA.field("attribution").type),
-        pa.array(hashes, pa.string()),
+        hashes,
         timestamps,
         timestamps,
     ]
