@@ -45,7 +45,7 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
 
     results = warm_up("web")
 
-    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "lakehouse"]
+    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "cache", "lakehouse"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
     assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
     assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
@@ -74,10 +74,11 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     }
     lakehouse_catalog.catalog_dispose()
     try:
-        [result] = warm_up_connections("worker")
+        cached, result = warm_up_connections("worker")
     finally:
         lakehouse_catalog.catalog_dispose()
 
+    assert cached.ok, cached.detail
     assert result.name == "lakehouse"
     assert not result.ok
     assert "OperationalError" in result.detail
@@ -185,7 +186,7 @@ def test_a_server_answers_only_once_it_is_warm(server, process_log):
 
     assert event["process"] == "web"
     assert event["failed"] is None
-    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "lakehouse"}
+    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "cache", "lakehouse"}
     assert _timestamp(event) <= first_answer
 
 
@@ -245,7 +246,9 @@ def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db
 
     events = _warm_up_lines(process_log)
     assert [sorted(e["steps"]) for e in events] == (
-        [["imports", "lakehouse"]] if pool == "threads" else [["imports"], ["imports", "lakehouse"]]
+        [["cache", "imports", "lakehouse"]]
+        if pool == "threads"
+        else [["imports"], ["cache", "imports", "lakehouse"]]
     )
     assert all(e["failed"] is None for e in events), events
     assert beat[0] is not None
@@ -298,8 +301,8 @@ def test_a_prefork_worker_beats_only_once_every_pool_process_is_warm(process_log
     events = _warm_up_lines(process_log)
     assert [sorted(e["steps"]) for e in events] == [
         ["imports"],
-        ["imports", "lakehouse"],
-        ["imports", "lakehouse"],
+        ["cache", "imports", "lakehouse"],
+        ["cache", "imports", "lakehouse"],
     ]
     assert all(e["failed"] is None for e in events), events
     assert beat is not None
