@@ -53,8 +53,8 @@ def pool_processes_started(worker: Any) -> int:
     """How many processes warm up in ``worker_process_init`` before the worker can run its first tasks: every
     process a prefork pool starts with, the solo pool's own process (it sends the signal before this step
     starts), none for the thread pool (its warm-up runs in ``worker_init``, before any step)."""
-    pool = getattr(worker, "pool", None)
-    module = type(pool).__module__ if pool is not None else ""
+    pool: Any = getattr(worker, "pool", None)
+    module = type(pool).__module__
     if module == "celery.concurrency.prefork":
         return int(pool.limit)
     if module == "celery.concurrency.solo":
