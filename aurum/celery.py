@@ -126,10 +126,16 @@ def _worker_warm_up(sender: Any = None, **_: Any) -> None:
 
 @worker_process_init.connect
 def _worker_process_warm_up(**_: Any) -> None:
-    """A pool process (prefork child, or the solo pool's process): the catalog, tables and DuckDB."""
-    from aurum.warmup import warm_up_connections
+    """A pool process (prefork child, or the solo pool's process): the imports (nothing left to import in a
+    forked child; all of them in a spawned one), then the catalog, tables and DuckDB; then it marks itself
+    warm, and the worker beats (is ready) once every pool process has (aurum/health/worker.py)."""
+    from aurum.health.worker import pool_process_warm_mark
+    from aurum.warmup import warm_up
 
-    warm_up_connections("worker")
+    try:
+        warm_up("worker")
+    finally:
+        pool_process_warm_mark()
 
 
 @worker_process_shutdown.connect

@@ -9,7 +9,8 @@ pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
 - gunicorn: ``post_worker_init`` (deploy/gunicorn.conf.py): a worker accepts no connection before it returns;
 - uvicorn (aurum.asgi): in the ASGI lifespan start-up, which uvicorn runs before it binds its socket;
 - Celery: the imports in the main process before the pool forks (``worker_init``), the connections in each
-  pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py.
+  pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py;
+  the worker's first heartbeat waits for every pool process's warm-up (aurum/health/worker.py).
 
 So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is
 logged and skipped: a process must start even when the lakehouse is not reachable yet (its first request
@@ -60,6 +61,16 @@ WORKER_MODULES = (
     "apps.scenarios.services.commit",
     "apps.webhooks.services.delivery",
     "apps.feeds.services",
+    # What a warmed pool process still imported during its first ingest (measured, decision 0046 addendum):
+    # pyiceberg's Rust core (partition transforms, manifests), Arrow's Acero, numpy's masked arrays, the ZIP
+    # code page of a workbook's archive, the tenants' database router.
+    "pyiceberg_core",
+    "pyiceberg_core.transform",
+    "pyiceberg_core.manifest",
+    "pyarrow.acero",
+    "numpy.ma",
+    "encodings.cp437",
+    "django_tenants.routers",
 )
 # Tables a curve read, an ingest or a run loads first (their metadata is read once per process).
 TABLES = ("curve_observation_table", "curve_latest_table")
@@ -149,6 +160,15 @@ def lakehouse_open() -> str:
     return f"catalog, {len(loaded)} tables, DuckDB, one empty curve read"
 
 
+def cache_open() -> str:
+    """One read through the default cache: its client, serializer and compressor modules and its connection
+    (a first ingest or request reads the cache; measured in a pool process's first ingest)."""
+    from django.core.cache import cache
+
+    cache.get("aurum:warm-up")
+    return type(cache).__name__
+
+
 def _run(steps: list[tuple[str, Callable[[], str]]], process: str) -> list[StepResult]:
     results = []
     started = time.perf_counter()
@@ -181,7 +201,7 @@ def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
     if process != "worker":
         steps += [("urls", urls_resolve), ("templates", templates_compile), ("openapi", openapi_generate)]
     if connections:
-        steps.append(("lakehouse", lakehouse_open))
+        steps += [("cache", cache_open), ("lakehouse", lakehouse_open)]
     return _run(steps, process)
 
 
@@ -189,7 +209,7 @@ def warm_up_connections(process: str) -> list[StepResult]:
     """The connection part alone: in a pool process forked from a main process that imported already."""
     if not warm_up_enabled():
         return []
-    return _run([("lakehouse", lakehouse_open)], process)
+    return _run([("cache", cache_open), ("lakehouse", lakehouse_open)], process)
 
 
 async def warmup_lifespan(

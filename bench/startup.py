@@ -12,6 +12,7 @@ the first request and a second, warm one of the same kind:
 - ``manage.py help`` and ``manage.py check``, wall time of the whole command.
 
 Run: make bench BENCH=bench/startup.py      (real workbooks from ../shared/fixtures/eod when present)
+     BENCH_ONLY=celery (a comma list of manage, gunicorn, uvicorn, celery) runs only those rows.
 The machine's 2 cores are shared: the load average is printed with each figure.
 """
 
@@ -57,9 +58,14 @@ EOD = REPO.parent / "shared" / "fixtures" / "eod"
 VAR = Path(os.environ.get("AURUM_VAR_DIR", "/tmp"))
 BIN = Path(sys.executable).parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
+ONLY = {kind.strip() for kind in os.environ.get("BENCH_ONLY", "").split(",") if kind.strip()}
 SCHEMA = "startco"
 HOST = f"{SCHEMA}.localhost"
 ASSUMPTIONS = [{"driver_type": "policy", "payload": {"policy_name": "carbon_tax", "start_year": 2027}}]
+
+
+def wanted(kind: str) -> bool:
+    return not ONLY or kind in ONLY
 
 
 def load() -> str:
@@ -337,7 +343,9 @@ def main() -> None:
     v2 = f"/api/v2/curves/{curve.curve_key}"
     print(f"curve {curve.curve_key[:12]}… ({curve.tenor_count} tenors); load average {load()}")
     for _ in range(ROUNDS):
-        for name, args in (("manage.py help", ["help"]), ("manage.py check", ["check"])):
+        for name, args in (
+            (("manage.py help", ["help"]), ("manage.py check", ["check"])) if wanted("manage") else ()
+        ):
             seconds, load_at = manage(args)
             print(f"{name:<34} {seconds:6.2f} s                       (load {load_at})")
         cases = [
@@ -346,30 +354,38 @@ def main() -> None:
             ("gunicorn: portal sign-in page", "/login/", {"Host": HOST}),
             ("gunicorn: /api/v2/schema/", "/api/v2/schema/", {}),
         ]
-        for name, path, headers in cases:
+        for name, path, headers in cases if wanted("gunicorn") else []:
             r = gunicorn(path, headers)
             print(
                 f"{name:<34} ready {r['ready_s']:5.2f} s, first {r['first_ms']:7.1f} ms, "
                 f"second {r['second_ms']:7.1f} ms (HTTP {r['status']}, load {r['load']})"
             )
-        r = uvicorn(token, v2)
-        print(
-            f"{'uvicorn: websocket connect':<34} ready {r['ready_s']:5.2f} s, "
-            f"first {r['ws_first_ms']:7.1f} ms, second {r['ws_second_ms']:7.1f} ms (load {r['load']})"
-        )
-        print(
-            f"{'uvicorn: v2 curve read':<34} (same server) first {r['read_first_ms']:7.1f} ms, "
-            f"second {r['read_second_ms']:7.1f} ms (HTTP {r['status']})"
-        )
-        r = celery(tenant, keys, asof, days[1:])
-        print(f"{'celery worker':<34} ready (heartbeat) {r['ready_s']:5.2f} s (load {r['load']})")
-        for kind in ("ingest", "scenario"):
-            (s1, f1), (s2, f2) = r[f"{kind}_first"], r[f"{kind}_second"]
-            print(
-                f"  {kind + ' task':<32} published→started first {s1:7.1f} ms, second {s2:7.1f} ms; "
-                f"→finished first {f1:7.1f} ms, second {f2:7.1f} ms"
-            )
+        if wanted("uvicorn"):
+            uvicorn_print(uvicorn(token, v2))
+        if wanted("celery"):
+            celery_print(celery(tenant, keys, asof, days[1:]))
     print(f"load average at the end {load()}")
+
+
+def uvicorn_print(r: dict[str, Any]) -> None:
+    print(
+        f"{'uvicorn: websocket connect':<34} ready {r['ready_s']:5.2f} s, "
+        f"first {r['ws_first_ms']:7.1f} ms, second {r['ws_second_ms']:7.1f} ms (load {r['load']})"
+    )
+    print(
+        f"{'uvicorn: v2 curve read':<34} (same server) first {r['read_first_ms']:7.1f} ms, "
+        f"second {r['read_second_ms']:7.1f} ms (HTTP {r['status']})"
+    )
+
+
+def celery_print(r: dict[str, Any]) -> None:
+    print(f"{'celery worker':<34} ready (heartbeat) {r['ready_s']:5.2f} s (load {r['load']})")
+    for kind in ("ingest", "scenario"):
+        (s1, f1), (s2, f2) = r[f"{kind}_first"], r[f"{kind}_second"]
+        print(
+            f"  {kind + ' task':<32} published→started first {s1:7.1f} ms, second {s2:7.1f} ms; "
+            f"→finished first {f1:7.1f} ms, second {f2:7.1f} ms"
+        )
 
 
 if __name__ == "__main__":

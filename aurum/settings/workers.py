@@ -39,3 +39,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A pool process tells the main process it is up only after its warm-up (``worker_process_init``,
+# aurum/celery.py), and a replacement child (``--max-tasks-per-child``, a crash) that takes longer than this
+# is killed: Celery's 4 s default is shorter than the warm-up on a loaded machine (5.8–8.8 s seen, decision
+# 0046), so replacements could be killed in a loop (read in Celery's asynpool; not observed).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60.0

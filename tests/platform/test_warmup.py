@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -25,6 +26,7 @@ from aurum.api import schema_view
 from aurum.devstack.services import free_port
 from aurum.health.checks import HEARTBEATS_KEY
 from aurum.lakehouse import catalog as lakehouse_catalog
+from aurum.lakehouse.catalog import get_catalog
 from aurum.warmup import warm_up, warm_up_connections
 from tests.support.world import database_url
 
@@ -43,7 +45,7 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
 
     results = warm_up("web")
 
-    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "lakehouse"]
+    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "cache", "lakehouse"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
     assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
     assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
@@ -72,10 +74,11 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     }
     lakehouse_catalog.catalog_dispose()
     try:
-        [result] = warm_up_connections("worker")
+        cached, result = warm_up_connections("worker")
     finally:
         lakehouse_catalog.catalog_dispose()
 
+    assert cached.ok, cached.detail
     assert result.name == "lakehouse"
     assert not result.ok
     assert "OperationalError" in result.detail
@@ -183,17 +186,12 @@ def test_a_server_answers_only_once_it_is_warm(server, process_log):
 
     assert event["process"] == "web"
     assert event["failed"] is None
-    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "lakehouse"}
+    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "cache", "lakehouse"}
     assert _timestamp(event) <= first_answer
 
 
-@pytest.mark.parametrize(("pool", "where"), [("threads", 1), ("prefork", 2)])
-def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db_setup):
-    """threads: one warm-up with connections in the main process; prefork: the imports in the main process,
-    then the connections in the pool process."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    queue = f"warm-up-{os.getpid()}-{pool}"
-    command = [
+def _worker_command(pool: str, queue: str, concurrency: int) -> list[str]:
+    return [
         str(BIN / "celery"),
         "-A",
         "aurum",
@@ -201,30 +199,111 @@ def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db
         "--pool",
         pool,
         "--concurrency",
-        "1",
+        str(concurrency),
         "-Q",
         queue,
+        "--without-mingle",
+        "--without-gossip",
+        "-l",
+        "INFO",
+        "-n",
+        f"{queue}@%h",
     ]
-    command += ["--without-mingle", "--without-gossip", "-l", "INFO", "-n", f"{queue}@%h"]
-    process = _started(command, process_log)
-    member_prefix = f"{socket.gethostname()}:{process.pid}:"
+
+
+def _beat_of(client: redis.Redis, process: subprocess.Popen[bytes]) -> float | None:
+    """The time of the worker's last heartbeat (Redis server time), None before its first."""
+    prefix = f"{socket.gethostname()}:{process.pid}:"
+    members: list[tuple[bytes, float]] = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)  # type: ignore[assignment]
+    return next((score for member, score in members if member.decode().startswith(prefix)), None)
+
+
+def _until(condition: Any, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 600
+    while not condition():
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("pool", "where"), [("threads", 1), ("prefork", 2)])
+def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db_setup):
+    """threads: one warm-up with connections in the main process; prefork: the imports in the main process,
+    then the pool process's own warm-up (the imports it inherited, the connections)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queue = f"warm-up-{os.getpid()}-{pool}"
+    process = _started(_worker_command(pool, queue, 1), process_log)
+    beat: list[float | None] = [None]
     try:
-        deadline = time.monotonic() + 600
-        beat = None
-        while beat is None or len(_warm_up_lines(process_log)) < where:
-            assert process.poll() is None, process_log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, process_log.read_text(errors="replace")[-3000:]
-            members: list[tuple[bytes, float]] = client.zrange(  # type: ignore[assignment]
-                HEARTBEATS_KEY, 0, -1, withscores=True
-            )
-            beat = next((score for m, score in members if m.decode().startswith(member_prefix)), None)
-            time.sleep(0.1)
+
+        def warm_and_beaten() -> bool:
+            beat[0] = _beat_of(client, process)
+            return beat[0] is not None and len(_warm_up_lines(process_log)) >= where
+
+        _until(warm_and_beaten, process, process_log)
     finally:
         _stopped(process)
 
     events = _warm_up_lines(process_log)
     assert [sorted(e["steps"]) for e in events] == (
-        [["imports", "lakehouse"]] if pool == "threads" else [["imports"], ["lakehouse"]]
+        [["cache", "imports", "lakehouse"]]
+        if pool == "threads"
+        else [["imports"], ["cache", "imports", "lakehouse"]]
     )
     assert all(e["failed"] is None for e in events), events
-    assert _timestamp(events[0]) <= beat  # the main process was warm before its first heartbeat
+    assert beat[0] is not None
+    assert all(_timestamp(e) <= beat[0] for e in events)  # every process was warm before the first heartbeat
+
+
+def _blocked_by(watcher: psycopg.Connection[Any], holder: psycopg.Connection[Any]) -> int:
+    """How many database sessions wait for a lock ``holder`` holds."""
+    row = watcher.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+        [holder.info.backend_pid],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _said_ready(log: Path, queue: str) -> bool:
+    """Celery logged '<name> ready.': every bootstep of the worker, the heartbeat step too, has started."""
+    return any(
+        f"{queue}@" in line and "ready." in line for line in log.read_text(errors="replace").splitlines()
+    )
+
+
+def test_a_prefork_worker_beats_only_once_every_pool_process_is_warm(process_log, django_db_setup):
+    """Given a prefork worker whose two pool processes are held in their warm-up (the Iceberg catalog's table
+    is locked, so their lakehouse step waits) while its main process is warm and has started every step, when
+    the lock is released, then the worker beats only after that, once both pool processes have finished."""
+    get_catalog()  # the catalog's tables exist, to be locked
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queue = f"warm-pool-{os.getpid()}"
+    url = database_url().replace("postgres://", "postgresql://")
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as watcher:
+        holder.execute("LOCK TABLE iceberg_tables IN ACCESS EXCLUSIVE MODE")
+        process = _started(_worker_command("prefork", queue, 2), process_log)
+        try:
+            _until(
+                lambda: _blocked_by(watcher, holder) == 2 and _said_ready(process_log, queue),
+                process,
+                process_log,
+            )
+            beat_while_warming = _beat_of(client, process)
+            events_while_warming = [sorted(e["steps"]) for e in _warm_up_lines(process_log)]
+            holder.rollback()  # the pool processes' warm-up goes on
+            _until(lambda: _beat_of(client, process) is not None, process, process_log)
+            beat = _beat_of(client, process)
+        finally:
+            _stopped(process)
+
+    assert beat_while_warming is None
+    assert events_while_warming == [["imports"]]  # the main process only
+    events = _warm_up_lines(process_log)
+    assert [sorted(e["steps"]) for e in events] == [
+        ["imports"],
+        ["cache", "imports", "lakehouse"],
+        ["cache", "imports", "lakehouse"],
+    ]
+    assert all(e["failed"] is None for e in events), events
+    assert beat is not None
+    assert all(_timestamp(e) <= beat for e in events)
