@@ -19,7 +19,7 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors import get_executor
 from django_tenants.migration_executors.standard import StandardExecutor
-from django_tenants.utils import get_public_schema_name, get_tenant_database_alias
+from django_tenants.utils import get_public_schema_name, get_tenant_database_alias, quote_schema_name
 
 CHUNK = 200
 UNSKIPPABLE_OPTIONS = (
@@ -36,10 +36,6 @@ UNSKIPPABLE_OPTIONS = (
 
 def executor_for(codename: str | None = None) -> type:
     return SkipCurrentExecutor if codename in (None, SkipCurrentExecutor.codename) else get_executor(codename)
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def schemas_at_latest(schemas: Sequence[str], *, database: str | None = None) -> set[str]:
@@ -60,7 +56,7 @@ def schemas_at_latest(schemas: Sequence[str], *, database: str | None = None) ->
             chunk = with_table[start : start + CHUNK]
             union = " UNION ALL ".join(
                 f"SELECT %s AS schema_name, count(DISTINCT (app, name)) AS n"
-                f" FROM {_quoted(name)}.django_migrations"
+                f" FROM {quote_schema_name(name)}.django_migrations"
                 f" WHERE (app, name) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
                 for name in chunk
             )

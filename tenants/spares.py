@@ -17,7 +17,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists
+from django_tenants.utils import quote_schema_name, schema_exists
 
 from aurum.lakehouse.locks import advisory_xact_try_lock
 from aurum.tenancy.db import tenant_connection
@@ -29,13 +29,9 @@ SPARE_PREFIX = "spare_"
 FILL_LOCK = "tenant-spares-fill"
 
 
-def _quoted(schema_name: str) -> str:
-    return '"' + schema_name.replace('"', '""') + '"'
-
-
 def _migrations_match_template(cursor, schema_name: str) -> bool:
     """True when ``schema_name`` records exactly the migrations the template records (both ways)."""
-    template, spare = _quoted(settings.TENANT_BASE_SCHEMA), _quoted(schema_name)
+    template, spare = quote_schema_name(settings.TENANT_BASE_SCHEMA), quote_schema_name(schema_name)
     cursor.execute(
         f"SELECT NOT EXISTS (SELECT app, name FROM {template}.django_migrations"
         f"                   EXCEPT SELECT app, name FROM {spare}.django_migrations)"
@@ -54,7 +50,8 @@ def spare_take(schema_name: str) -> bool:
         with tenant_connection().cursor() as cursor:
             if not _migrations_match_template(cursor, spare.schema_name):
                 continue  # stale: platform_migrate (or the next fill) drops it
-            cursor.execute(f"ALTER SCHEMA {_quoted(spare.schema_name)} RENAME TO {_quoted(schema_name)}")
+            old, new = quote_schema_name(spare.schema_name), quote_schema_name(schema_name)
+            cursor.execute(f"ALTER SCHEMA {old} RENAME TO {new}")
         spare.delete()
         return True
     return False
@@ -62,7 +59,7 @@ def spare_take(schema_name: str) -> bool:
 
 def _spare_drop(spare: SpareSchema) -> None:
     with tenant_connection().cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {_quoted(spare.schema_name)} CASCADE")
+        cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(spare.schema_name)} CASCADE")
     spare.delete()
 
 
