@@ -45,6 +45,26 @@ def test_latest_table_gives_what_ranking_every_vintage_gives_and_opens_one_file(
     assert slow.files_scanned == len(EUGP_DAYS)
 
 
+@pytest.mark.parametrize("vintage", [{}, {"asof": D2}, {"as_known_at": D2}])
+def test_a_read_of_some_columns_returns_those_columns_of_the_same_rows(read_world, vintage):
+    key = a_curve(day=D2)
+    served = ("mid", "tenor_label", "curve_key", "asof_date")  # any order: returned in the table's order
+    whole = selectors.curve_points(filters=CurveFilters(datasets=BOTH, curve_keys=(key,)), **vintage)
+    some = selectors.curve_points(
+        filters=CurveFilters(datasets=BOTH, curve_keys=(key,), columns=served), **vintage
+    )
+
+    assert some.table.column_names == [n for n in whole.table.column_names if n in served]
+    assert len(whole.table.column_names) > len(served)
+    assert some.table.num_rows == whole.table.num_rows > 0
+    assert some.table.to_pylist() == whole.table.select(some.table.column_names).to_pylist()
+
+
+def test_a_read_of_a_column_the_tables_lack_is_refused(read_world):
+    with pytest.raises(ValueError, match="not columns of the curve tables"):
+        selectors.curve_points(filters=CurveFilters(datasets=BOTH, columns=("mid", "password")))
+
+
 def test_asof_is_that_vintage_exactly(read_world):
     key = a_curve(day=D2)
     result = selectors.curve_points(filters=CurveFilters(datasets=BOTH, curve_keys=(key,)), asof=D2)

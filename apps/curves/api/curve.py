@@ -97,7 +97,9 @@ class CurveDetailApi(APIView):
             curve = selectors.curve_get_for_tenant(
                 tenant=licence.tenant, curve_key=curve_key, datasets=licence.datasets
             )
-            filters = curve_filters(frozenset({curve.dataset}), {"curve_key": curve.curve_key})
+            filters = curve_filters(
+                frozenset({curve.dataset}), {"curve_key": curve.curve_key}, columns=V2_POINT_COLUMNS
+            )
             result = selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
             points = arrow_json(result.table, V2_POINT_COLUMNS)
             body = b'{"curve":' + json.dumps(_catalog_entry(curve)).encode() + b',"points":' + points + b"}"

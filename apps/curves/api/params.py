@@ -106,8 +106,14 @@ def dimension_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def curve_filters(
-    datasets: frozenset[str], dims: dict[str, Any], *, limit: int | None = None, offset: int = 0
+    datasets: frozenset[str],
+    dims: dict[str, Any],
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    columns: tuple[str, ...] = (),
 ) -> CurveFilters:
+    """``columns``: what the response serves (every column when empty), so the engine reads only those."""
     curve_key = dims.get("curve_key")
     return CurveFilters(
         datasets=tuple(sorted(datasets)),
@@ -115,6 +121,7 @@ def curve_filters(
         curve_keys=(curve_key,) if curve_key else (),
         limit=limit,
         offset=offset,
+        columns=columns,
     )
 
 

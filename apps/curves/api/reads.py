@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from apps.curves import selectors
 from apps.curves.api.params import (
     STRIP_TYPES,
+    V2_POINT_COLUMNS,
     DimensionFilters,
     Licence,
     TwoVintages,
@@ -46,7 +47,8 @@ def points_read(request: Request, licence: Licence) -> PagedRead:
     asof, known = vintage.get("asof"), vintage.get("as_known_at")
 
     def fetch(rows: int, offset: int) -> QueryResult:
-        filters = curve_filters(licence.datasets, dims, limit=rows, offset=offset)
+        # v1 serves a subset of v2's columns: read those only.
+        filters = curve_filters(licence.datasets, dims, limit=rows, offset=offset, columns=V2_POINT_COLUMNS)
         return selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
 
     return PagedRead(dims, {**dims, "asof": iso_date(asof), "as_known_at": iso_date(known)}, fetch)
