@@ -30,6 +30,7 @@ from aurum.errors import (
     Issue,
     UnauthenticatedError,
 )
+from aurum.orm import CompiledLookup
 from tenants.models import Tenant
 
 # last_used_at is refreshed at most this often, so authentication is not a write per request.
@@ -238,16 +239,23 @@ def api_token_revoke_as(*, credential: Credential, token_id: int) -> ApiToken:
     return api_token_revoke(token=api_token_get_for_credential(credential=credential, token_id=token_id))
 
 
+# Every API request looks its token up: the SQL is compiled once per thread (aurum/orm.py, decision 0054).
+_TOKEN_BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
+    lambda prefix: (
+        ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
+        .filter(prefix=prefix)
+        .order_by("pk")[:1]
+    ),
+    "\x00token-prefix",
+)
+
+
 def api_token_authenticate(*, raw: str) -> ApiToken:
     """Resolve a raw bearer token to its live token row, or raise TokenInvalidError."""
     parts = token_parse(raw)
     if parts is None:
         raise TokenInvalidError("malformed")
-    token = (
-        ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
-        .filter(prefix=parts.prefix)
-        .first()
-    )
+    token = _TOKEN_BY_PREFIX.first(parts.prefix)
     if token is None or not token_hash_matches(parts.secret, token.key_hash):
         raise TokenInvalidError("unknown")
     now = timezone.now()

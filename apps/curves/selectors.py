@@ -21,6 +21,7 @@ from aurum.lakehouse.engines import QueryResult, get_engine
 from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.sql import LakehouseQuery
 from aurum.lakehouse.tables import curve_latest_table, curve_observation_table, curve_tables_ensure
+from aurum.orm import CompiledLookup
 from tenants.models import Tenant
 from tenants.selectors import tenant_datasets
 
@@ -48,11 +49,17 @@ def curve_dataset_for_tenant(*, curve_key: str, datasets: frozenset[str]) -> str
     return known[0]
 
 
+# One curve's catalog row, read by every one-curve request: SQL compiled once per thread (decision 0054).
+_CURVE_BY_KEY: CompiledLookup[Curve] = CompiledLookup(
+    lambda key: Curve.objects.filter(curve_key=key).order_by("pk")[:1], "\x00curve-key"
+)
+
+
 def curve_get_for_tenant(*, tenant: Tenant, curve_key: str, datasets: frozenset[str] | None = None) -> Curve:
     """The catalog entry, if the tenant is licensed for its dataset; 404 otherwise (also when unknown)."""
     licensed = tenant_datasets(tenant=tenant) if datasets is None else datasets
-    curve = Curve.objects.filter(curve_key=curve_key, dataset__in=licensed).first()
-    if curve is None:
+    curve = _CURVE_BY_KEY.first(curve_key)  # curve_key is unique
+    if curve is None or curve.dataset not in licensed:
         raise NotFoundError("No such curve.")
     return curve
 

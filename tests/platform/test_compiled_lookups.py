@@ -1,0 +1,96 @@
+"""Hot-path lookups compiled once (aurum/orm.py): the queryset's instances, read fresh on every call."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken
+from aurum.orm import CompiledLookup
+from tenants.models import Tenant
+
+BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
+    lambda prefix: (
+        ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
+        .filter(prefix=prefix)
+        .order_by("pk")[:1]
+    ),
+    "\x00test-prefix",
+)
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_a_compiled_lookup_builds_what_the_queryset_builds_in_one_query(world):
+    token = ApiToken.objects.get(pk=world.acme.members["trader"].token_id)
+    expected = (
+        ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
+        .filter(prefix=token.prefix)
+        .get()
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        found = BY_PREFIX.first(token.prefix)
+        assert found is not None
+        related = (
+            found.membership.user.email,
+            found.membership.tenant.schema_name,
+            found.membership.tenant.plan.code,
+        )
+
+    assert len(queries.captured_queries) == 1
+    assert _fields(found) == _fields(expected)
+    assert _fields(found.membership) == _fields(expected.membership)
+    assert _fields(found.membership.user) == _fields(expected.membership.user)
+    assert _fields(found.membership.tenant) == _fields(expected.membership.tenant)
+    assert _fields(found.membership.tenant.plan) == _fields(expected.membership.tenant.plan)
+    assert related == ("trader@acme.example", "acme", expected.membership.tenant.plan.code)
+    assert found._state.adding is False and found._state.db == "default"
+
+
+def test_every_call_reads_the_row_again(world):
+    token = ApiToken.objects.get(pk=world.acme.members["analyst"].token_id)
+    assert BY_PREFIX.first(token.prefix).revoked_at is None  # type: ignore[union-attr]
+
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+
+    assert BY_PREFIX.first(token.prefix).revoked_at is not None  # type: ignore[union-attr]
+    assert BY_PREFIX.first("nosuchprefix") is None
+
+
+def test_each_thread_compiles_on_its_own_connection(world):
+    prefix = ApiToken.objects.get(pk=world.acme.members["admin"].token_id).prefix
+    found: list[Any] = []
+
+    def look() -> None:
+        try:
+            found.append((BY_PREFIX.first(prefix), id(connections["default"])))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=look)
+    worker.start()
+    worker.join()
+
+    assert found[0][0].prefix == prefix
+    assert found[0][1] != id(connections["default"])  # its own connection, so its own compiled SQL
+    assert BY_PREFIX.first(prefix).prefix == prefix  # type: ignore[union-attr]
+
+
+def test_a_marker_must_appear_exactly_once():
+    twice = CompiledLookup(lambda name: Tenant.objects.filter(name=name, schema_name=name)[:1], "\x00m")
+    absent = CompiledLookup(lambda name: Tenant.objects.filter(name="acme")[:1], "\x00m")
+
+    with pytest.raises(ValueError, match="appears 2 times"):
+        twice.first("acme")
+    with pytest.raises(ValueError, match="appears 0 times"):
+        absent.first("acme")
+    with pytest.raises(TypeError, match="expected 1 values"):
+        BY_PREFIX.all("a", "b")
