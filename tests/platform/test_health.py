@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -19,11 +20,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from aurum.devstack.services import free_port, port_open, redis_server_binary
 from aurum.health.checks import HEARTBEATS_KEY, READINESS
-from tests.support.trino_server import Answer, TrinoStandIn, trino_stand_in
+from tests.support.trino_server import Answer, TrinoStandIn, trino_reads
 
 
 def _without_latency(body: dict) -> dict:
     return {**body, "checks": {n: {"ok": c["ok"], "detail": c["detail"]} for n, c in body["checks"].items()}}
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A loopback port nobody accepts on: connections succeed (the kernel's backlog), replies never come."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        yield silent.getsockname()[1]
 
 
 @pytest.fixture
@@ -120,11 +130,8 @@ def test_ready_is_503_when_redis_stops_and_tells_no_exception_text(world, api, p
 
 
 def test_ready_is_bounded_when_redis_accepts_but_never_answers(world, api, settings):
-    # A listening socket nobody accepts from: connections succeed (the kernel's backlog), replies never come.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        settings.REDIS_URL = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    with silent_port() as port:
+        settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
         settings.AURUM_HEALTH_TIMEOUT_SECONDS = 0.5
 
         started = time.monotonic()
@@ -257,15 +264,13 @@ def test_a_probe_answering_503_is_no_error_in_the_request_log_but_any_other_503_
 
 
 @pytest.fixture
-def trino_reads(settings) -> Iterator[TrinoStandIn]:
+def trino(settings) -> Iterator[TrinoStandIn]:
     """Reads go to Trino (decision 0045): its coordinator is the stand-in speaking Trino's protocol."""
-    with trino_stand_in() as coordinator:
-        settings.AURUM_QUERY_ENGINE = "trino"
-        settings.AURUM_TRINO_URL = coordinator.url
+    with trino_reads(settings) as coordinator:
         yield coordinator
 
 
-def test_ready_checks_the_trino_coordinator_when_reads_go_to_trino(world, api, private_redis, trino_reads):
+def test_ready_checks_the_trino_coordinator_when_reads_go_to_trino(world, api, private_redis, trino):
     response = api.get("/health/ready")
 
     assert response.status_code == 200, response.json()
@@ -277,8 +282,8 @@ def test_ready_checks_the_trino_coordinator_when_reads_go_to_trino(world, api, p
         "trino": {"ok": True, "detail": "ok"},
     }
     # One request for the coordinator's info; no statement, so no query for Trino to plan.
-    assert trino_reads.requests == [("GET", "/v1/info")]
-    assert trino_reads.statements == []
+    assert trino.requests == [("GET", "/v1/info")]
+    assert trino.statements == []
 
 
 def test_ready_has_no_trino_check_when_reads_stay_on_duckdb(world, api, private_redis, settings):
@@ -300,9 +305,7 @@ def test_ready_has_no_trino_check_when_reads_stay_on_duckdb(world, api, private_
 def test_ready_is_503_when_the_trino_coordinator_does_not_answer(
     world, api, private_redis, settings, trouble, detail
 ):
-    with trino_stand_in() as coordinator:
-        settings.AURUM_QUERY_ENGINE = "trino"
-        settings.AURUM_TRINO_URL = coordinator.url
+    with trino_reads(settings) as coordinator:
         up = api.get("/health/ready")
         if trouble == "answers 503":
             coordinator.answer = Answer(http_status=503)
@@ -333,12 +336,9 @@ def test_ready_is_503_when_the_trino_coordinator_does_not_answer(
 def test_ready_is_503_when_the_trino_coordinator_accepts_but_never_answers(
     world, api, private_redis, settings
 ):
-    # A listening socket nobody accepts from: the connection succeeds, no answer ever comes.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
+    with silent_port() as port:
         settings.AURUM_QUERY_ENGINE = "trino"
-        settings.AURUM_TRINO_URL = f"http://aurum@127.0.0.1:{silent.getsockname()[1]}"
+        settings.AURUM_TRINO_URL = f"http://aurum@127.0.0.1:{port}"
         settings.AURUM_HEALTH_TIMEOUT_SECONDS = 0.5
 
         response = api.get("/health/ready")
@@ -348,14 +348,14 @@ def test_ready_is_503_when_the_trino_coordinator_accepts_but_never_answers(
     assert "Timeout" not in response.content.decode()
 
 
-def test_the_trino_check_is_reused_for_a_few_seconds(world, api, private_redis, settings, trino_reads):
+def test_the_trino_check_is_reused_for_a_few_seconds(world, api, private_redis, settings, trino):
     settings.AURUM_HEALTH_CACHE_SECONDS = 60
     READINESS.clear()
     try:
         first = api.get("/health/ready")
-        trino_reads.starting = True  # goes unseen while the answer is fresh
+        trino.starting = True  # goes unseen while the answer is fresh
         second = api.get("/health/ready")
-        asked_while_fresh = list(trino_reads.requests)
+        asked_while_fresh = list(trino.requests)
         READINESS.clear()
         third = api.get("/health/ready")
     finally:

@@ -202,6 +202,16 @@ def trino_stand_in() -> Iterator[TrinoStandIn]:
         server.server_close()
 
 
+@contextmanager
+def trino_reads(settings: Any) -> Iterator[TrinoStandIn]:
+    """Reads go to the Trino engine (``settings``: pytest-django's fixture), whose client talks HTTP to the
+    stand-in coordinator."""
+    with trino_stand_in() as stand_in:
+        settings.AURUM_QUERY_ENGINE = "trino"
+        settings.AURUM_TRINO_URL = stand_in.url
+        yield stand_in
+
+
 def _trino_type(values: list[Any]) -> str:
     present = [value for value in values if value is not None]
     if not present:
