@@ -1,4 +1,5 @@
-"""Readiness checks: Postgres, Redis, a warehouse write and a Celery worker heartbeat.
+"""Readiness checks: Postgres, Redis, a warehouse write, a Celery worker heartbeat, and the Trino coordinator
+when reads go to Trino (``AURUM_QUERY_ENGINE=trino``, decision 0045).
 
 Each check is bounded by ``AURUM_HEALTH_TIMEOUT_SECONDS`` (its own statement or socket timeout, and one
 deadline over all of them: they run side by side and a check still running at the deadline counts as failed).
@@ -25,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from aurum.health.worker import HEARTBEATS_KEY
+from aurum.lakehouse.engines import TrinoEngine
 from aurum.lakehouse.storage import filesystem_for
 from aurum.observability.metrics import gauge_register
 
@@ -116,12 +118,30 @@ def check_worker() -> str:
     return f"{alive} worker(s) alive"
 
 
+def check_trino() -> str:
+    """The coordinator answers ``/v1/info`` (no query: nothing for Trino to plan) and has finished starting;
+    raises CheckFailedError while it is starting (it refuses queries until then)."""
+    if TrinoEngine().server_info(timeout=_timeout()).get("starting", True):
+        raise CheckFailedError("starting")
+    return "ok"
+
+
 CHECKS: dict[str, Check] = {
     "postgres": Check(check_postgres, "unreachable"),
     "redis": Check(check_redis, "unreachable"),
     "warehouse": Check(check_warehouse, "not writable"),
     "worker": Check(check_worker, "unreachable"),
 }
+# Run only where reads go to Trino; ``?skip=trino`` is accepted everywhere (one probe for every deployment).
+TRINO_CHECK = Check(check_trino, "unreachable")
+CHECK_NAMES = frozenset({*CHECKS, "trino"})
+
+
+def checks_enabled() -> dict[str, Check]:
+    """The checks this process runs: ``CHECKS``, and Trino's when ``AURUM_QUERY_ENGINE`` is ``trino``."""
+    if settings.AURUM_QUERY_ENGINE == "trino":
+        return {**CHECKS, "trino": TRINO_CHECK}
+    return CHECKS
 
 
 def _run_one(name: str, check: Check) -> CheckResult:
@@ -141,8 +161,9 @@ def run_checks() -> list[CheckResult]:
     """Every check, side by side, each reported within the deadline (else as timed out)."""
     deadline = _timeout() + 0.5
     started = time.perf_counter()
-    pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="readiness")
-    futures = {name: pool.submit(_run_one, name, check) for name, check in CHECKS.items()}
+    checks = checks_enabled()
+    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="readiness")
+    futures = {name: pool.submit(_run_one, name, check) for name, check in checks.items()}
     wait(futures.values(), timeout=deadline)
     # A check past the deadline keeps its thread until its own timeout ends it; nobody waits for it.
     pool.shutdown(wait=False, cancel_futures=True)

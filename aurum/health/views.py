@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from aurum.api.problems import safe_methods_only
-from aurum.health.checks import CHECKS, READINESS
+from aurum.health.checks import CHECK_NAMES, READINESS
 from aurum.observability.metrics import metrics_exposition
 
 
@@ -19,18 +19,19 @@ def live(request: HttpRequest) -> JsonResponse:
 
 @safe_methods_only
 def ready(request: HttpRequest) -> JsonResponse:
-    """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat); else 503.
+    """Every dependency answered (Postgres, Redis, warehouse write, a Celery worker heartbeat, and the Trino
+    coordinator when reads go to Trino); else 503.
 
     Each check says ok or not with its latency and a short fixed reason; the answer may be a few seconds old.
     ``?skip=worker`` leaves checks out: a web server's readiness probe must not take it out of service because
     the workers are down (deploy/k8s).
     """
     skip = {name for name in request.GET.get("skip", "").split(",") if name}
-    if skip - set(CHECKS):
+    if skip - CHECK_NAMES:
         return JsonResponse(
             {
                 "status": "unknown-check",
-                "detail": f"skip names checks this server has not: {sorted(skip - set(CHECKS))}",
+                "detail": f"skip names checks this server has not: {sorted(skip - CHECK_NAMES)}",
             },
             status=400,
         )

@@ -314,17 +314,39 @@ class TrinoEngine:
                 "AURUM_QUERY_ENGINE=trino needs AURUM_TRINO_URL (e.g. http://aurum@trino:8080)."
             )
 
-    def _connect(self) -> Any:
+    def _coordinator(self) -> tuple[str, str, int, str]:
+        """Scheme, host, port and user of ``AURUM_TRINO_URL`` (``https`` defaults to 443, else 8080)."""
         url = urlparse(self.url)
+        scheme = url.scheme or "http"
+        return (
+            scheme,
+            url.hostname or "",
+            url.port or (443 if scheme == "https" else 8080),
+            url.username or "aurum",
+        )
+
+    def _connect(self) -> Any:
+        scheme, host, port, user = self._coordinator()
         return trino.dbapi.connect(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8080),
-            user=url.username or "aurum",
-            http_scheme=url.scheme or "http",
+            host=host,
+            port=port,
+            user=user,
+            http_scheme=scheme,
             catalog=TRINO_CATALOG,
             max_attempts=TRINO_MAX_ATTEMPTS,
             request_timeout=TRINO_REQUEST_TIMEOUT_SECONDS,
         )
+
+    def server_info(self, *, timeout: float) -> dict[str, Any]:
+        """The coordinator's ``GET /v1/info`` (version, environment, ``starting``): one HTTP request, one
+        attempt, no query planned. Raises ``requests.RequestException`` when it does not answer 200."""
+        scheme, host, port, user = self._coordinator()
+        response = requests.get(
+            f"{scheme}://{host}:{port}/v1/info", headers={"X-Trino-User": user}, timeout=timeout
+        )
+        response.raise_for_status()
+        info: dict[str, Any] = response.json()
+        return info
 
     def query(self, query: LakehouseQuery) -> QueryResult:
         return _traced(self.name, self._query, query)

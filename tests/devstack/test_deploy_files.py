@@ -82,10 +82,14 @@ def test_exactly_one_beat_that_is_never_doubled_by_a_rollout() -> None:
     assert beats[0]["spec"]["strategy"] == {"type": "Recreate"}
 
 
-# web serves without Redis (decision 0043); the websockets' live events need it.
+# web serves without Redis (decision 0043); the websockets' live events need it. Neither needs Trino to serve
+# (without it lakehouse reads are 503 problems; decision 0053).
 @pytest.mark.parametrize(
     ("name", "ready_path"),
-    [("aurum-web", "/health/ready?skip=worker,redis"), ("aurum-asgi", "/health/ready?skip=worker")],
+    [
+        ("aurum-web", "/health/ready?skip=worker,redis,trino"),
+        ("aurum-asgi", "/health/ready?skip=worker,trino"),
+    ],
 )
 def test_servers_are_probed_on_paths_aurum_serves_and_stay_ready_without_workers(
     name: str, ready_path: str, api: Any

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import date
 from typing import Any
 
 import pytest
@@ -145,6 +146,44 @@ def test_bulk_release_publishes_every_row_in_one_commit_or_none(held: Lake, api,
         [_quote(r)] for r in rows[1:]
     ]
     assert CurveQuarantineRelease.objects.filter(action="release").count() == 1
+
+
+def test_one_release_publishes_the_same_curve_and_tenor_held_on_two_days(world, api, tmp_path):
+    """The duplicate check is per day: Belgium Aug-25 held back on 2025-07-07 and again on 2025-07-08 are two
+    points, so one bulk release publishes both (a check per (curve_key, tenor_label) across days said 409)."""
+    days = (CROSSED_DAY, date(2025, 7, 8))
+    with private_lake(tmp_path, []) as lake:
+        for day in days:
+            path = eod("EUGP", day)
+            lake.ingest(path, data=crossed_workbook(path, ["C13"]), file_name=path.name)
+        listed = api.get(f"{LIST}?limit=100&status=held", **world.ops.auth("viewer"))
+        held = sorted(listed.json()["data"], key=lambda r: r["asof_date"])
+        key = held[0]["curve_key"]
+        before = _history(api, world, key, "2025-08")
+
+        released = api.post(
+            f"{LIST}/release",
+            {"ids": [r["id"] for r in held], "reason": "both days confirmed"},
+            format="json",
+            **world.ops.auth("admin"),
+        )
+        history = sorted(_history(api, world, key, "2025-08"), key=lambda r: r["asof_date"])
+
+    # One row a day, the same curve and tenor, each from its own day's run.
+    assert [(r["asof_date"], r["curve_key"], r["tenor_label"], r["run"]) for r in held] == [
+        (day.isoformat(), key, "2025-08", run) for day, run in zip(days, lake.run_ids, strict=True)
+    ]
+    assert before == []
+    assert released.status_code == 200, released.content  # one decision for both rows
+    assert [(r["asof_date"], r["status"]) for r in released.json()["data"]["rows"]] == [
+        ("2025-07-07", "released"),
+        ("2025-07-08", "released"),
+    ]
+    # Each day's crossed quote (bid and ask swapped in C13) is published on its own day.
+    assert [(h["asof_date"], h["bid"], h["ask"]) for h in history] == [
+        ("2025-07-07", 33.652, 33.301),
+        ("2025-07-08", 34.078, 33.728),
+    ]
 
 
 def test_filters_paging_and_bad_input_are_problems_that_change_nothing(held: Lake, api, world):

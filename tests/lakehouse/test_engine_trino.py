@@ -37,7 +37,14 @@ from aurum.lakehouse.engines import DuckDBEngine, TrinoEngine, get_engine
 from aurum.lakehouse.feed_queries import LmpFilters
 from aurum.lakehouse.queries import POINT_COLUMNS, CurveFilters
 from tenants.models import Tenant
-from tests.support.trino_server import Answer, TrinoStandIn, answer_of, trino_error, trino_stand_in
+from tests.support.trino_server import (
+    Answer,
+    TrinoStandIn,
+    answer_of,
+    trino_error,
+    trino_reads,
+    trino_stand_in,
+)
 
 D12 = datetime.date(2025, 9, 12)
 SQLISH = 'x FROM "obs" y\'; --'
@@ -46,9 +53,7 @@ SQLISH = 'x FROM "obs" y\'; --'
 @pytest.fixture
 def trino_cluster(settings) -> Iterator[TrinoStandIn]:
     """Reads go to the Trino engine, whose client talks HTTP to the stand-in coordinator."""
-    with trino_stand_in() as stand_in:
-        settings.AURUM_QUERY_ENGINE = "trino"
-        settings.AURUM_TRINO_URL = stand_in.url
+    with trino_reads(settings) as stand_in:
         yield stand_in
 
 

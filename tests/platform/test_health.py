@@ -1,7 +1,9 @@
 """/health/live, /health/ready and /metrics against the real services.
 
 Readiness: a stopped or hung Redis makes the platform not ready, within a bound, saying only which check
-failed; answers are reused for a few seconds. Metrics: only on the platform host or to allow-listed clients.
+failed; answers are reused for a few seconds. With reads on Trino the coordinator (a stand-in speaking Trino's
+protocol) is checked too: up, stopped, answering 503, still starting, hung. Metrics: only on the platform host
+or to allow-listed clients.
 """
 
 import logging
@@ -9,6 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -17,10 +20,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from aurum.devstack.services import free_port, port_open, redis_server_binary
 from aurum.health.checks import HEARTBEATS_KEY, READINESS
+from tests.support.trino_server import Answer, TrinoStandIn, trino_reads
 
 
 def _without_latency(body: dict) -> dict:
     return {**body, "checks": {n: {"ok": c["ok"], "detail": c["detail"]} for n, c in body["checks"].items()}}
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A loopback port nobody accepts on: connections succeed (the kernel's backlog), replies never come."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        yield silent.getsockname()[1]
 
 
 @pytest.fixture
@@ -117,11 +130,8 @@ def test_ready_is_503_when_redis_stops_and_tells_no_exception_text(world, api, p
 
 
 def test_ready_is_bounded_when_redis_accepts_but_never_answers(world, api, settings):
-    # A listening socket nobody accepts from: connections succeed (the kernel's backlog), replies never come.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        settings.REDIS_URL = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    with silent_port() as port:
+        settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
         settings.AURUM_HEALTH_TIMEOUT_SECONDS = 0.5
 
         started = time.monotonic()
@@ -251,3 +261,108 @@ def test_a_probe_answering_503_is_no_error_in_the_request_log_but_any_other_503_
         extra={"status_code": 503, "request": SimpleNamespace(path="/api/v2/me")},
     )
     assert request_log.filter(other)  # every filter of the logger lets it through
+
+
+@pytest.fixture
+def trino(settings) -> Iterator[TrinoStandIn]:
+    """Reads go to Trino (decision 0045): its coordinator is the stand-in speaking Trino's protocol."""
+    with trino_reads(settings) as coordinator:
+        yield coordinator
+
+
+def test_ready_checks_the_trino_coordinator_when_reads_go_to_trino(world, api, private_redis, trino):
+    response = api.get("/health/ready")
+
+    assert response.status_code == 200, response.json()
+    assert _without_latency(response.json())["checks"] == {
+        "postgres": {"ok": True, "detail": "ok"},
+        "redis": {"ok": True, "detail": "ok"},
+        "warehouse": {"ok": True, "detail": "writable"},
+        "worker": {"ok": True, "detail": "1 worker(s) alive"},
+        "trino": {"ok": True, "detail": "ok"},
+    }
+    # One request for the coordinator's info; no statement, so no query for Trino to plan.
+    assert trino.requests == [("GET", "/v1/info")]
+    assert trino.statements == []
+
+
+def test_ready_has_no_trino_check_when_reads_stay_on_duckdb(world, api, private_redis, settings):
+    settings.AURUM_QUERY_ENGINE = "duckdb"
+    settings.AURUM_TRINO_URL = "http://aurum@127.0.0.1:9"  # nothing listens: it would fail if it were asked
+
+    response = api.get("/health/ready")
+    skipped = api.get("/health/ready?skip=trino")  # one probe definition for every deployment
+
+    assert response.status_code == 200, response.json()
+    assert set(response.json()["checks"]) == {"postgres", "redis", "warehouse", "worker"}
+    assert skipped.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("trouble", "detail"),
+    [("stopped", "unreachable"), ("answers 503", "unreachable"), ("starting", "starting")],
+)
+def test_ready_is_503_when_the_trino_coordinator_does_not_answer(
+    world, api, private_redis, settings, trouble, detail
+):
+    with trino_reads(settings) as coordinator:
+        up = api.get("/health/ready")
+        if trouble == "answers 503":
+            coordinator.answer = Answer(http_status=503)
+        coordinator.starting = trouble == "starting"
+        if trouble != "stopped":
+            down = api.get("/health/ready")
+    if trouble == "stopped":  # the stand-in has shut down: its port refuses connections
+        down = api.get("/health/ready")
+    without_trino = api.get("/health/ready?skip=trino")
+
+    assert up.status_code == 200, up.json()
+    assert down.status_code == 503
+    assert _without_latency(down.json()) == {
+        "status": "unavailable",
+        "checks": {
+            "postgres": {"ok": True, "detail": "ok"},
+            "redis": {"ok": True, "detail": "ok"},
+            "warehouse": {"ok": True, "detail": "writable"},
+            "worker": {"ok": True, "detail": "1 worker(s) alive"},
+            "trino": {"ok": False, "detail": detail},
+        },
+    }
+    for leak in ("Error", "refused", "Connection", "127.0.0.1", str(coordinator.port), "Traceback"):
+        assert leak not in down.content.decode()
+    assert without_trino.status_code == 200
+
+
+def test_ready_is_503_when_the_trino_coordinator_accepts_but_never_answers(
+    world, api, private_redis, settings
+):
+    with silent_port() as port:
+        settings.AURUM_QUERY_ENGINE = "trino"
+        settings.AURUM_TRINO_URL = f"http://aurum@127.0.0.1:{port}"
+        settings.AURUM_HEALTH_TIMEOUT_SECONDS = 0.5
+
+        response = api.get("/health/ready")
+
+    assert response.status_code == 503
+    assert _without_latency(response.json())["checks"]["trino"] == {"ok": False, "detail": "unreachable"}
+    assert "Timeout" not in response.content.decode()
+
+
+def test_the_trino_check_is_reused_for_a_few_seconds(world, api, private_redis, settings, trino):
+    settings.AURUM_HEALTH_CACHE_SECONDS = 60
+    READINESS.clear()
+    try:
+        first = api.get("/health/ready")
+        trino.starting = True  # goes unseen while the answer is fresh
+        second = api.get("/health/ready")
+        asked_while_fresh = list(trino.requests)
+        READINESS.clear()
+        third = api.get("/health/ready")
+    finally:
+        READINESS.clear()
+
+    assert first.status_code == second.status_code == 200
+    assert second.json() == first.json()
+    assert asked_while_fresh == [("GET", "/v1/info")]  # two probes, one request to the coordinator
+    assert third.status_code == 503
+    assert third.json()["checks"]["trino"]["detail"] == "starting"

@@ -7,6 +7,8 @@ a JSON ``QueryResults`` object with ``id``, ``infoUri``, ``stats.state``, and, w
 ``nextUri``, which the client GETs for the next one. ``columns`` (name, type, typeSignature) come with the
 first answer that has data; ``data`` is a list of rows in Trino's JSON encoding (dates and decimals as
 strings). A failed query answers ``error`` (message, errorCode, errorName, errorType) and no ``nextUri``.
+``GET /v1/info`` answers the coordinator's ServerInfo (``nodeVersion``, ``environment``, ``coordinator``,
+``starting``, ``uptime``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class TrinoStandIn:
     statements: list[dict[str, Any]] = field(default_factory=list)  # {"sql", "headers"} per POST
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path), in order
     pages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    starting: bool = False  # what ``GET /v1/info`` says: a coordinator still starting refuses queries
 
     @property
     def url(self) -> str:
@@ -160,6 +163,16 @@ class _Handler(BaseHTTPRequestHandler):
         if stand_in.answer.http_status is not None:
             self._send(stand_in.answer.http_status, None)
             return
+        if self.path == "/v1/info":  # ServerInfo, as the coordinator answers it
+            info = {
+                "nodeVersion": {"version": "476"},
+                "environment": "stand-in",
+                "coordinator": True,
+                "starting": stand_in.starting,
+                "uptime": "1.00m",
+            }
+            self._send(200, info)
+            return
         parts = self.path.strip("/").split("/")  # v1/statement/executing/<id>/<token>/<n>
         pages = stand_in.pages.get(parts[3]) if len(parts) == 6 else None
         if pages is None:
@@ -187,6 +200,16 @@ def trino_stand_in() -> Iterator[TrinoStandIn]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def trino_reads(settings: Any) -> Iterator[TrinoStandIn]:
+    """Reads go to the Trino engine (``settings``: pytest-django's fixture), whose client talks HTTP to the
+    stand-in coordinator."""
+    with trino_stand_in() as stand_in:
+        settings.AURUM_QUERY_ENGINE = "trino"
+        settings.AURUM_TRINO_URL = stand_in.url
+        yield stand_in
 
 
 def _trino_type(values: list[Any]) -> str:

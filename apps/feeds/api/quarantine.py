@@ -4,7 +4,7 @@ each failed; release (publish it after all) or reject it. The platform's operato
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -72,8 +72,10 @@ class FeedQuarantineListV2Api(PermissionByMethodView):
 
 
 class _Decide(PermissionByMethodView):
+    """Release (``release = True``) or reject the held row of the path (404 unless the caller may see it)."""
+
     needs = {"POST": "curves:write"}
-    release = True
+    release: bool
 
     def post(self, request: Request, row_id: int) -> Response:
         context = request_context(request)
@@ -87,28 +89,26 @@ class _Decide(PermissionByMethodView):
         return object_response(request, QuarantineRowOutput(decided).data)
 
 
-class FeedQuarantineReleaseV2Api(_Decide):
-    release = True
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="feed_quarantine_release",
         request=None,
         responses=QuarantineRowOutput,
         description="Publish the held row to its lakehouse table after all (audited); 409 when decided "
         "already.",
     )
-    def post(self, request: Request, row_id: int) -> Response:
-        return super().post(request, row_id)
+)
+class FeedQuarantineReleaseV2Api(_Decide):
+    release = True
 
 
-class FeedQuarantineRejectV2Api(_Decide):
-    release = False
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="feed_quarantine_reject",
         request=None,
         responses=QuarantineRowOutput,
         description="Confirm the held row stays out of the lakehouse (audited); 409 when decided already.",
     )
-    def post(self, request: Request, row_id: int) -> Response:
-        return super().post(request, row_id)
+)
+class FeedQuarantineRejectV2Api(_Decide):
+    release = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -108,11 +108,6 @@ def _filters(request: Request) -> dict[str, Any]:
     return filters
 
 
-def _decision_response(request: Request, decision: CurveQuarantineRelease) -> Response:
-    rows = decision.rows.order_by("id")
-    return object_response(request, DecisionResultOutput({"decision": decision, "rows": rows}).data)
-
-
 class VendorQuarantineListV2Api(PermissionByMethodView):
     needs = {"GET": "curves:read"}
 
@@ -148,38 +143,6 @@ class VendorQuarantineListV2Api(PermissionByMethodView):
         return v2_list_response(request, data, page=page, has_more=has_more, filters=cursor_filters)
 
 
-class _Decide(PermissionByMethodView):
-    needs = {"POST": "curves:write"}
-    release = True
-
-    def _decide(self, request: Request, row_ids: list[int], reason: str) -> Response:
-        context = request_context(request)
-        decision = curve_quarantine_decide(
-            row_ids=row_ids,
-            release=self.release,
-            decided_by=context.user.email,
-            reason=reason,
-            tenant_schema=context.tenant.schema_name,
-        )
-        return _decision_response(request, decision)
-
-
-class _DecideOne(_Decide):
-    def post(self, request: Request, row_id: int) -> Response:
-        row = curve_quarantine_get(tenant=request_context(request).tenant, row_id=row_id)
-        body = DecisionInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._decide(request, [row.pk], body.validated_data["reason"])
-
-
-class _DecideMany(_Decide):
-    def post(self, request: Request) -> Response:
-        _operator(request)
-        body = BulkDecisionInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._decide(request, body.validated_data["ids"], body.validated_data["reason"])
-
-
 _ONE = {"reason": "Vendor confirmed the crossed quote is right (Tuesday's auction)."}
 _MANY = {"ids": [41, 42], "reason": "Vendor re-sent the sheet; these quotes match it."}
 _RELEASE = (
@@ -193,57 +156,70 @@ _REJECT = (
 )
 
 
-class VendorQuarantineReleaseV2Api(_DecideOne):
+def _decision_doc(*, release: bool, bulk: bool) -> Any:
+    """The OpenAPI operation of one of the four decision routes."""
+    action = "release" if release else "reject"
+    description = _RELEASE if release else _REJECT
+    if bulk:
+        description += " All the rows or none; one Iceberg commit." if release else " All the rows or none."
+        description += f" {OPERATORS}"
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"ingest_quarantine_{'bulk_' if bulk else ''}{action}",
+            request=BulkDecisionInput if bulk else DecisionInput,
+            responses=DecisionResultOutput,
+            description=description,
+            examples=[
+                OpenApiExample("Rows", value=_MANY, request_only=True)
+                if bulk
+                else OpenApiExample("Why", value=_ONE, request_only=True)
+            ],
+        )
+    )
+
+
+class _DecisionApi(PermissionByMethodView):
+    """Release (``release = True``) or reject held rows: the row of the path (404 unless the caller may see
+    it), or the body's ``ids`` on the bulk routes (no ``row_id``; 403 for a customer, as the list)."""
+
+    needs = {"POST": "curves:write"}
+    release: bool
+
+    def post(self, request: Request, row_id: int | None = None) -> Response:
+        context = request_context(request)
+        if row_id is None:
+            _operator(request)
+            body: DecisionInput = BulkDecisionInput(data=request.data)
+        else:
+            curve_quarantine_get(tenant=context.tenant, row_id=row_id)  # 404 before the body is read
+            body = DecisionInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision = curve_quarantine_decide(
+            row_ids=body.validated_data.get("ids", [row_id]),
+            release=self.release,
+            decided_by=context.user.email,
+            reason=body.validated_data["reason"],
+            tenant_schema=context.tenant.schema_name,
+        )
+        rows = decision.rows.order_by("id")
+        return object_response(request, DecisionResultOutput({"decision": decision, "rows": rows}).data)
+
+
+@_decision_doc(release=True, bulk=False)
+class VendorQuarantineReleaseV2Api(_DecisionApi):
     release = True
 
-    @extend_schema(
-        operation_id="ingest_quarantine_release",
-        request=DecisionInput,
-        responses=DecisionResultOutput,
-        description=_RELEASE,
-        examples=[OpenApiExample("Why", value=_ONE, request_only=True)],
-    )
-    def post(self, request: Request, row_id: int) -> Response:
-        return super().post(request, row_id)
 
-
-class VendorQuarantineRejectV2Api(_DecideOne):
+@_decision_doc(release=False, bulk=False)
+class VendorQuarantineRejectV2Api(_DecisionApi):
     release = False
 
-    @extend_schema(
-        operation_id="ingest_quarantine_reject",
-        request=DecisionInput,
-        responses=DecisionResultOutput,
-        description=_REJECT,
-        examples=[OpenApiExample("Why", value=_ONE, request_only=True)],
-    )
-    def post(self, request: Request, row_id: int) -> Response:
-        return super().post(request, row_id)
 
-
-class VendorQuarantineBulkReleaseV2Api(_DecideMany):
+@_decision_doc(release=True, bulk=True)
+class VendorQuarantineBulkReleaseV2Api(_DecisionApi):
     release = True
 
-    @extend_schema(
-        operation_id="ingest_quarantine_bulk_release",
-        request=BulkDecisionInput,
-        responses=DecisionResultOutput,
-        description=f"{_RELEASE} All the rows or none; one Iceberg commit. {OPERATORS}",
-        examples=[OpenApiExample("Rows", value=_MANY, request_only=True)],
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
 
-
-class VendorQuarantineBulkRejectV2Api(_DecideMany):
+@_decision_doc(release=False, bulk=True)
+class VendorQuarantineBulkRejectV2Api(_DecisionApi):
     release = False
-
-    @extend_schema(
-        operation_id="ingest_quarantine_bulk_reject",
-        request=BulkDecisionInput,
-        responses=DecisionResultOutput,
-        description=f"{_REJECT} All the rows or none. {OPERATORS}",
-        examples=[OpenApiExample("Rows", value=_MANY, request_only=True)],
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
