@@ -52,7 +52,9 @@ def ingest_rehearse() -> str:
         )
         clean, quarantined = quarantine_split(enrich(parsed.rows, units))
         strips = derived_strips(clean)
-        run = IngestRun(pk=0, vendor=vendor, dataset=dataset_for(vendor), asof_date=SAMPLE_ASOF)  # never saved
+        run = IngestRun(
+            pk=0, vendor=vendor, dataset=dataset_for(vendor), asof_date=SAMPLE_ASOF
+        )  # never saved
         published = published_rows(clean, strips, run)
         eod_contract_enforce(dataset=run.dataset, published=published)
         held = quarantined_rows(quarantined, run)
@@ -60,6 +62,6 @@ def ingest_rehearse() -> str:
         written += data_files_rehearse(tables[2], curve_latest_rank(published, run.dataset))
         curve_catalog_summary(published)
         rows += published.num_rows
-    # The Arrow reader of the lakehouse (a latest merge reads the dataset's current rows): one row of one file.
+    # The lakehouse's Arrow reader (a latest merge reads the dataset's rows): one row of one file.
     tables[2].scan(limit=1).to_arrow()
     return f"2 workbooks, {rows} rows, {written} Parquet files rehearsed"

@@ -106,6 +106,8 @@ def data_files_rehearse(table: Table, rows: pa.Table) -> int:
     with tempfile.TemporaryDirectory(prefix="aurum-write-rehearsal-") as folder:
         metadata = table.metadata.model_copy(update={"location": folder})
         files = list(
-            _dataframe_to_data_files(table_metadata=metadata, df=rows, io=PyArrowFileIO(), write_uuid=uuid.uuid4())
+            _dataframe_to_data_files(
+                table_metadata=metadata, df=rows, io=PyArrowFileIO(), write_uuid=uuid.uuid4()
+            )
         )
     return len(files)

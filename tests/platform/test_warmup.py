@@ -82,7 +82,10 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     assert result.name == "lakehouse"
     assert not result.ok
     assert "OperationalError" in result.detail
-    assert [r.name for r in rest] == ["arrow", "rehearsals"]  # each step ran; the rehearsal needs Postgres too
+    assert [r.name for r in rest] == [
+        "arrow",
+        "rehearsals",
+    ]  # each step ran; the rehearsal needs Postgres too
     assert not rest[1].ok
 
 
