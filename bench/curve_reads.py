@@ -34,13 +34,13 @@ import django  # noqa: E402
 django.setup()
 
 import duckdb  # noqa: E402
+from _stack import VAR, free_port, gunicorn_command, production_env, start, stop, wait_port, wait_ready  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from apps.accounts.services import api_token_create, membership_create, user_create  # noqa: E402
 from apps.curves import selectors  # noqa: E402
 from apps.curves.api.params import V2_POINT_COLUMNS  # noqa: E402
 from apps.curves.models import Curve  # noqa: E402
-from aurum.devstack.services import free_port, port_open  # noqa: E402
 from aurum.lakehouse.queries import CurveFilters  # noqa: E402
 from aurum.lakehouse.tables import curve_latest_table  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
@@ -105,36 +105,20 @@ def wrk(
 
 
 def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """A fresh gunicorn, returned once ``/health/ready`` answers (its workers warm up before they accept,
+    decision 0046): the port opens at once, while the workers still warm up."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "AURUM_LOG_LEVEL": "WARNING",
-        "AURUM_SSL_REDIRECT": "false",  # plain HTTP on loopback, as the demo serves
-        **extra_env,
-    }
-    bindir = Path(sys.executable).parent
-    command = [
-        str(bindir / "gunicorn"),
-        "-c",
-        str(REPO / "deploy" / "gunicorn.conf.py"),
-        "-b",
-        f"127.0.0.1:{port}",
-        "-w",
-        WORKERS,
-        "--threads",
-        THREADS,
-        "aurum.wsgi:application",
-    ]
-    log = open(Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-server.log", "ab")  # noqa: SIM115
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while not port_open(port):
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.1)
+    # Plain HTTP on loopback, as the demo serves.
+    env = production_env(AURUM_SSL_REDIRECT="false", **extra_env)
+    command = gunicorn_command(port, workers=WORKERS, threads=THREADS)
+    server = start(command, env=env, log=VAR / "bench-server.log")
+    opened = wait_port(port, processes={"gunicorn": server})
+    ready_s = opened + wait_ready(
+        f"http://127.0.0.1:{port}", processes={"gunicorn": server}, skip_worker=True
+    )
+    print(
+        f"{'server ready (/health/ready)':<34} {ready_s:7.1f} s after start (port open after {opened:.1f} s)"
+    )
     return server, port
 
 
@@ -227,9 +211,8 @@ def latency(curve: Curve, token: str) -> None:
     server, port = start_server({"AURUM_READ_CACHE": "false"})
     base = f"http://127.0.0.1:{port}"
     try:
-        # On a loaded machine a worker's start-up can take minutes: wait for it, and warm every worker.
         first_ms, _ = get(base + path, token, timeout=600)
-        print(f"{'first request after start':<34} {first_ms:7.1f} ms")
+        print(f"{'first request after ready':<34} {first_ms:7.1f} ms")
         wrk(base + path, auth, duration="10s")
         api50, api95, raw50, raw95, star50 = [], [], [], [], []
         api_cpu, raw_cpu = [], []
@@ -275,12 +258,7 @@ def latency(curve: Curve, token: str) -> None:
         print(line(f"curve latest, uncached, {CONNECTIONS} conn.", loaded) + "  (goal p99 <= 100 ms)")
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:  # a loaded machine: do not leave the server behind
-            server.kill()
-            server.wait()
+        stop(server, timeout=60)
 
 
 def main() -> None:
@@ -306,7 +284,7 @@ def main() -> None:
     try:
         first_ms, body = get(base + path, token)  # first request of a fresh process: no plan, no cache
         print(
-            f"{'first request after start':<34} {first_ms:7.1f} ms "
+            f"{'first request after ready':<34} {first_ms:7.1f} ms "
             f"({len(json.loads(body)['data']['points'])} points)"
         )
         wrk(f"{base}/health/live", [])  # warm-up
@@ -325,8 +303,7 @@ def main() -> None:
             f"{warm['rps'] / trivial['rps']:.0%} of /health/live (goal >= 50%)"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server, timeout=20)
 
     server, port = start_server({"AURUM_READ_CACHE": "false"})
     base = f"http://127.0.0.1:{port}"
@@ -366,8 +343,7 @@ def main() -> None:
                 f"{len(body) / 1e6:.1f} MB, rows {lines}"
             )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server, timeout=20)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ import django  # noqa: E402
 
 django.setup()
 
+import _stack as stack  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from apps.accounts.services import api_token_create, membership_create, user_create  # noqa: E402
-from aurum.devstack.services import free_port, port_open  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 
@@ -58,58 +58,23 @@ def wrk(url: str, headers: list[str]) -> dict[str, float]:
 
 
 def server_command(port: int) -> list[str]:
-    bindir = Path(sys.executable).parent
     if SERVER == "uvicorn":
-        return [
-            str(bindir / "uvicorn"),
-            "aurum.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            WORKERS,
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
-    return [
-        str(bindir / "gunicorn"),
-        "-c",
-        str(REPO / "deploy" / "gunicorn.conf.py"),
-        "-b",
-        f"127.0.0.1:{port}",
-        "-w",
-        WORKERS,
-        "--threads",
-        THREADS,
-        "aurum.wsgi:application",
-    ]
+        return stack.uvicorn_command(port, "--workers", WORKERS, "--no-access-log", "--log-level", "warning")
+    return stack.gunicorn_command(port, workers=WORKERS, threads=THREADS)
 
 
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     token = seed_token()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "AURUM_LOG_LEVEL": "WARNING",
-    }
-    log_path = Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            server_command(port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    port = stack.free_port()
+    log_path = stack.VAR / "bench-server.log"
+    log_path.write_bytes(b"")
+    server = stack.start(server_command(port), env=stack.production_env(), log=log_path)
     try:
-        deadline = time.monotonic() + 30
-        while not port_open(port):
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
+        stack.wait_port(port, processes={SERVER: server})
+        # Measure warm processes only: gunicorn's workers and uvicorn's lifespan warm up (decision 0046).
+        stack.wait_ready(f"http://127.0.0.1:{port}", processes={SERVER: server}, skip_worker=True)
         base = f"http://127.0.0.1:{port}"
         wrk(f"{base}/health/live", [])  # warm-up: connections, code paths
         results = {
@@ -117,8 +82,7 @@ def main() -> None:
             "/api/v2/me (token)": wrk(f"{base}/api/v2/me", [f"Authorization: Bearer {token}"]),
         }
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stack.stop(server, timeout=20)
     errors = [line for line in log_path.read_text(errors="replace").splitlines() if "error" in line.lower()]
     print(f"{SERVER} workers={WORKERS} threads={THREADS}; wrk -t2 -c{CONNECTIONS} -d{DURATION}")
     for name, r in results.items():

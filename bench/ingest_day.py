@@ -8,10 +8,8 @@ Run: make bench BENCH=bench/ingest_day.py        (needs ../shared/fixtures)
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import uuid
 from datetime import date
@@ -26,14 +24,13 @@ from sqlglot import exp  # noqa: E402
 
 django.setup()
 
+import _stack as stack  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from apps.accounts.services import api_token_create, membership_create, user_create  # noqa: E402
-from aurum.devstack.services import free_port, port_open  # noqa: E402
 from aurum.lakehouse.engines import DuckDBEngine  # noqa: E402
 from aurum.lakehouse.sql import LakehouseQuery, ScanSpec, ascending, column, literal, scan_table  # noqa: E402
 from aurum.lakehouse.tables import CURVE_OBSERVATION  # noqa: E402
-from aurum.queues import worker_queues_arg  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 
@@ -93,14 +90,6 @@ def wait(base: str, token: str, location: str) -> dict:
     raise TimeoutError(f"{location} did not finish in 120 s: {run}")
 
 
-def ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/health/ready", timeout=10) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 def slice_counts(asof: str) -> LakehouseQuery:
     """Rows per dataset in the ``asof`` vintage."""
     select = (
@@ -116,58 +105,18 @@ def slice_counts(asof: str) -> LakehouseQuery:
 
 def main() -> None:
     token = operator_token()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
-        "DJANGO_SECRET_KEY": "b" * 40,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "AURUM_LOG_LEVEL": "WARNING",
-        "AURUM_SSL_REDIRECT": "false",  # plain HTTP on loopback
-    }
-    bindir = Path(sys.executable).parent
-    web = subprocess.Popen(
-        [
-            str(bindir / "gunicorn"),
-            "-c",
-            str(REPO / "deploy/gunicorn.conf.py"),
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "aurum.wsgi:application",
-        ],
-        cwd=REPO,
-        env=env,
-    )
-    worker_log = open(Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-worker.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [
-            str(bindir / "celery"),
-            "-A",
-            "aurum",
-            "worker",
-            "-Q",
-            worker_queues_arg(),
-            "--concurrency",
-            "2",
-            "-l",
-            "WARNING",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=worker_log,
-        stderr=subprocess.STDOUT,
-    )
+    port = stack.free_port()
+    env = stack.production_env(AURUM_SSL_REDIRECT="false")  # plain HTTP on loopback
+    web = stack.start(stack.gunicorn_command(port, workers="2"), env=env)
+    worker_log = open(stack.VAR / "bench-worker.log", "wb")  # noqa: SIM115
+    worker = stack.start(stack.celery_worker_command("--concurrency", "2"), env=env, log=worker_log)
     base = f"http://127.0.0.1:{port}"
     timings = []
     try:
-        while not port_open(port):
-            time.sleep(0.1)
-        waited = time.perf_counter()
-        while not ready(base):  # the web server is warm and the worker's heartbeat is in
-            time.sleep(0.2)
-        print(f"web and worker ready {time.perf_counter() - waited:.1f} s after the port opened")
+        stack.wait_port(port, processes={"gunicorn": web, "worker": worker})
+        # The web server is warm and the worker's heartbeat is in.
+        waited = stack.wait_ready(base, processes={"gunicorn": web, "worker": worker}, interval=0.2)
+        print(f"web and worker ready {waited:.1f} s after the port opened")
         for day in DAYS:
             files = [EOD / f"EOD_EUGP_{day}_1430.xlsx", EOD / f"EOD_RP_{day}_1430.xlsx"]
             started = time.perf_counter()
@@ -183,8 +132,7 @@ def main() -> None:
             )
     finally:
         for process in (web, worker):
-            process.terminate()
-            process.wait(timeout=30)
+            stack.stop(process)
     worker_log.close()
     errors = [
         ln for ln in Path(worker_log.name).read_text(errors="replace").splitlines() if "error" in ln.lower()

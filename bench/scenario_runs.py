@@ -24,6 +24,7 @@ django.setup()
 
 import numpy as np  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
+from _stack import VAR, celery_worker_command, start, stop, wait_workers  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
@@ -34,7 +35,6 @@ from apps.scenarios.services.inputs import CurveSelection, RunOptions  # noqa: E
 from apps.scenarios.services.runs import scenario_runs_submit_bulk  # noqa: E402
 from apps.scenarios.services.scenarios import scenario_create  # noqa: E402
 from aurum.lakehouse.tables import curve_observation_table, slice_filter  # noqa: E402
-from aurum.queues import worker_queues_arg  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 
@@ -99,33 +99,23 @@ def setup() -> tuple[Tenant, tuple[str, ...]]:
     return tenant, keys
 
 
+def _name(i: int) -> str:
+    return f"bench{i}-{uuid.uuid4().hex[:6]}@%h"
+
+
 def start_workers() -> list[subprocess.Popen[bytes]]:
-    bindir = Path(sys.executable).parent
-    log = open(Path(os.environ.get("AURUM_VAR_DIR", "/tmp")) / "bench-scenario-worker.log", "wb")  # noqa: SIM115
+    log = open(VAR / "bench-scenario-worker.log", "wb")  # noqa: SIM115
     workers = [
-        subprocess.Popen(
-            [
-                str(bindir / "celery"),
-                "-A",
-                "aurum",
-                "worker",
-                "-Q",
-                worker_queues_arg(),
-                "--pool",
-                "threads",
-                "--concurrency",
-                str(THREADS),
-            ]
-            + ["-l", "WARNING", "-n", f"bench{i}-{uuid.uuid4().hex[:6]}@%h"],
-            cwd=REPO,
-            env=os.environ.copy(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        start(
+            celery_worker_command("--pool", "threads", "--concurrency", str(THREADS), "-n", _name(i)),
+            log=log,
         )
         for i in range(WORKERS)
     ]
     WORKER_PIDS.extend(worker.pid for worker in workers)
-    time.sleep(6)  # let the workers connect
+    # Every worker beats once it is warm (decision 0046): runs are submitted to warm workers only.
+    waited = wait_workers(WORKERS, processes={f"worker {i}": w for i, w in enumerate(workers)})
+    print(f"{WORKERS} workers ready (heartbeats) after {waited:.1f} s")
     return workers
 
 
@@ -225,9 +215,7 @@ def main() -> None:
         bench_runs(tenant, keys)
     finally:
         for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+            stop(worker)
     bench_monte_carlo()
 
 

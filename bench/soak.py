@@ -41,11 +41,11 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
+from _stack import BIN, free_port, gunicorn_command, start, uvicorn_command, wait_port, wait_ready  # noqa: E402
 from soak_memory import MemorySampler, memory_rows, memory_table  # noqa: E402
 
 from aurum.devstack.__main__ import demo_environment  # noqa: E402
 from aurum.devstack.demo.workbooks import demo_workbooks_write  # noqa: E402
-from aurum.devstack.services import free_port, port_open  # noqa: E402
 from aurum.queues import QUEUES  # noqa: E402
 
 DURATION = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SOAK_DURATION", "600"))
@@ -54,7 +54,6 @@ READERS = int(os.environ.get("SOAK_READERS", "6"))
 PRELOAD_DAYS = int(os.environ.get("SOAK_PRELOAD_DAYS", "5"))
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
 OUT = REPO / "var" / "soak"
-BIN = Path(sys.executable).parent
 WEBHOOK_EVENTS = [
     "ingestion.completed",
     "ingestion.failed",
@@ -144,31 +143,15 @@ def workbooks(scratch: Path) -> tuple[list[Path], list[Path]]:
     ]
 
 
-def start(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    log = (logs / f"{name}.log").open("wb")
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+def start_named(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    return start(command, env=env, log=logs / f"{name}.log")
 
 
 def stack_commands(web_port: int, asgi_port: int, scratch: Path) -> dict[str, list[str]]:
     python = str(BIN / "python")
     commands = {
-        "web": [
-            str(BIN / "gunicorn"),
-            "-c",
-            str(REPO / "deploy" / "gunicorn.conf.py"),
-            "-b",
-            f"127.0.0.1:{web_port}",
-            "aurum.wsgi:application",
-        ],
-        "asgi": [
-            str(BIN / "uvicorn"),
-            "aurum.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(asgi_port),
-            "--no-access-log",
-        ],
+        "web": gunicorn_command(web_port),
+        "asgi": uvicorn_command(asgi_port, "--no-access-log"),
     }
     for queue in QUEUES:
         commands[f"worker-{queue}"] = [python, "-m", "aurum.worker", queue]
@@ -190,22 +173,6 @@ def listener_pid(url_env: str) -> int | None:
         if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
             return int(conn.pid)
     return None
-
-
-def wait_ready(base: str, processes: dict[str, subprocess.Popen[bytes]], timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dead = [name for name, p in processes.items() if p.poll() is not None]
-        if dead:
-            raise RuntimeError(f"exited during start: {dead} (see {OUT / 'logs'})")
-        try:
-            with urllib.request.urlopen(base + "/health/ready", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(1)
-    raise RuntimeError("the stack was not ready (/health/ready) in time")
 
 
 def read_targets(base: str, token: str, asofs: list[str]) -> dict[str, Any]:
@@ -288,16 +255,18 @@ def main() -> int:
     }
     seeded = time.monotonic() - began
     processes = {
-        name: start(name, cmd, env, logs)
+        name: start_named(name, cmd, env, logs)
         for name, cmd in stack_commands(web_port, asgi_port, scratch).items()
     }
     base = f"http://127.0.0.1:{web_port}"
     receiver = WebhookReceiver()
     locust: subprocess.Popen[bytes] | None = None
     try:
-        wait_ready(base, processes)
-        while not port_open(asgi_port):
-            time.sleep(0.5)
+        try:
+            wait_ready(base, processes=processes, interval=1)
+            wait_port(asgi_port, processes=processes)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error} (see {OUT / 'logs'})") from error
         ready = time.monotonic() - began - seeded
         say(f"stack ready in {ready:.0f} s: web :{web_port}, asgi :{asgi_port}, {len(QUEUES)} workers, beat")
         endpoint = api(

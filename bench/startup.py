@@ -35,6 +35,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import _stack as stack  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
@@ -48,15 +49,10 @@ from apps.scenarios.services.inputs import CurveSelection, RunOptions  # noqa: E
 from apps.scenarios.services.runs import scenario_runs_submit_bulk  # noqa: E402
 from apps.scenarios.services.scenarios import scenario_create  # noqa: E402
 from aurum.devstack.demo.workbooks import demo_workbooks_write  # noqa: E402
-from aurum.devstack.services import free_port, port_open  # noqa: E402
-from aurum.health.checks import CheckFailedError, check_worker  # noqa: E402
-from aurum.queues import worker_queues_arg  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import plan_ensure, tenant_create  # noqa: E402
 
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
-VAR = Path(os.environ.get("AURUM_VAR_DIR", "/tmp"))
-BIN = Path(sys.executable).parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
 ONLY = {kind.strip() for kind in os.environ.get("BENCH_ONLY", "").split(",") if kind.strip()}
 SCHEMA = "startco"
@@ -78,14 +74,16 @@ def workbooks() -> list[Path]:
     if EOD.is_dir():
         return sorted(EOD.glob("EOD_EUGP_*.xlsx"))[-3:]
     return [
-        p for p in demo_workbooks_write(VAR / "startup-eod", end=date.today(), days=3) if "EUGP" in p.name
+        p
+        for p in demo_workbooks_write(stack.VAR / "startup-eod", end=date.today(), days=3)
+        if "EUGP" in p.name
     ]
 
 
 def setup(first: Path) -> tuple[str, Curve, Tenant]:
     # The production settings serve hashed static files: pages fail without the manifest.
     subprocess.run(
-        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        [str(stack.BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=REPO,
         env=server_env(),
         check=True,
@@ -114,50 +112,20 @@ def setup(first: Path) -> tuple[str, Curve, Tenant]:
 
 
 def server_env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "aurum.settings.production",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-        "DJANGO_ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
-        "AURUM_SSL_REDIRECT": "false",
-        "AURUM_SECURE_COOKIES": "false",
-        "AURUM_LOG_LEVEL": "WARNING",
-    }
+    return stack.production_env(AURUM_SSL_REDIRECT="false", AURUM_SECURE_COOKIES="false")
 
 
-def wait_ready(port: int, started: float, process: subprocess.Popen[bytes]) -> float:
+def wait_server(port: int, started: float, process: subprocess.Popen[bytes]) -> float:
     """Seconds from the start until /health/ready (web checks; no worker runs) answers 200."""
-    url = f"http://127.0.0.1:{port}/health/ready?skip=worker"
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}); see var/bench-startup.log")
-        if port_open(port):
-            try:
-                with urllib.request.urlopen(url, timeout=60) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-        if time.perf_counter() - started > 600:
-            raise RuntimeError("the server was not ready within 600 s")
-        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    stack.wait_ready(base, processes={"server (see var/bench-startup.log)": process}, skip_worker=True)
+    return time.perf_counter() - started
 
 
-def start(command: list[str]) -> tuple[subprocess.Popen[bytes], float]:
+def start_logged(command: list[str]) -> tuple[subprocess.Popen[bytes], float]:
     # In the checkout's var/ (the run's own folder is removed at the end): the processes' warm-up lines.
-    log = open(REPO / "var" / "bench-startup.log", "ab")  # noqa: SIM115
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
-    return process, started
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return stack.start(command, env=server_env(), log=REPO / "var" / "bench-startup.log"), started
 
 
 def timed_get(url: str, headers: dict[str, str]) -> tuple[float, int]:
@@ -173,26 +141,15 @@ def timed_get(url: str, headers: dict[str, str]) -> tuple[float, int]:
 
 
 def gunicorn(path: str, headers: dict[str, str]) -> dict[str, Any]:
-    port = free_port()
-    process, started = start(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            str(REPO / "deploy" / "gunicorn.conf.py"),
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "1",
-            "aurum.wsgi:application",
-        ]
-    )
+    port = stack.free_port()
+    process, started = start_logged(stack.gunicorn_command(port, workers="1"))
     try:
-        ready = wait_ready(port, started, process)
+        ready = wait_server(port, started, process)
         load_at = load()
         first, status = timed_get(f"http://127.0.0.1:{port}{path}", headers)
         second, _ = timed_get(f"http://127.0.0.1:{port}{path}", headers)
     finally:
-        stop(process)
+        stack.stop(process)
     return {"ready_s": ready, "first_ms": first, "second_ms": second, "status": status, "load": load_at}
 
 
@@ -212,12 +169,10 @@ def ws_connect_ms(port: int, token: str) -> float:
 
 
 def uvicorn(token: str, curve_path: str) -> dict[str, Any]:
-    port = free_port()
-    process, started = start(
-        [str(BIN / "uvicorn"), "aurum.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    )
+    port = stack.free_port()
+    process, started = start_logged(stack.uvicorn_command(port))
     try:
-        ready = wait_ready(port, started, process)
+        ready = wait_server(port, started, process)
         load_at = load()
         ws_first = ws_connect_ms(port, token)
         ws_second = ws_connect_ms(port, token)
@@ -225,7 +180,7 @@ def uvicorn(token: str, curve_path: str) -> dict[str, Any]:
         read_first, status = timed_get(f"http://127.0.0.1:{port}{curve_path}", auth)
         read_second, _ = timed_get(f"http://127.0.0.1:{port}{curve_path}", auth)
     finally:
-        stop(process)
+        stack.stop(process)
     return {
         "ready_s": ready,
         "ws_first_ms": ws_first,
@@ -235,20 +190,6 @@ def uvicorn(token: str, curve_path: str) -> dict[str, Any]:
         "status": status,
         "load": load_at,
     }
-
-
-def worker_ready(started: float, process: subprocess.Popen[bytes]) -> float:
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError("the worker exited; see var/bench-startup.log")
-        try:
-            check_worker()
-            return time.perf_counter() - started
-        except CheckFailedError:
-            pass
-        if time.perf_counter() - started > 600:
-            raise RuntimeError("no worker heartbeat within 600 s")
-        time.sleep(0.05)
 
 
 def ingest_latency(path: Path) -> tuple[float, float]:
@@ -289,31 +230,19 @@ def scenario_latency(tenant: Tenant, keys: tuple[str, ...], asof: date) -> tuple
 
 
 def celery(tenant: Tenant, keys: tuple[str, ...], asof: date, days: list[Path]) -> dict[str, Any]:
-    process, started = start(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "aurum",
-            "worker",
-            "-Q",
-            worker_queues_arg(),
-            "--concurrency",
-            "2",
-            "-l",
-            "WARNING",
-            "-n",
-            f"startup-{uuid.uuid4().hex[:6]}@%h",
-        ]
+    process, started = start_logged(
+        stack.celery_worker_command("--concurrency", "2", "-n", f"startup-{uuid.uuid4().hex[:6]}@%h")
     )
     try:
-        ready = worker_ready(started, process)
+        stack.wait_workers(processes={"worker (see var/bench-startup.log)": process})
+        ready = time.perf_counter() - started
         load_at = load()
         ingest_first = ingest_latency(days[0])
         scenario_first = scenario_latency(tenant, keys, asof)
         ingest_second = ingest_latency(days[1])
         scenario_second = scenario_latency(tenant, keys, asof)
     finally:
-        stop(process)
+        stack.stop(process)
     return {
         "ready_s": ready,
         "ingest_first": ingest_first,
@@ -328,7 +257,11 @@ def manage(args: list[str]) -> tuple[float, str]:
     load_at = load()
     started = time.perf_counter()
     subprocess.run(
-        [str(BIN / "python"), "manage.py", *args], cwd=REPO, env=server_env(), check=True, capture_output=True
+        [str(stack.BIN / "python"), "manage.py", *args],
+        cwd=REPO,
+        env=server_env(),
+        check=True,
+        capture_output=True,
     )
     return time.perf_counter() - started, load_at
 

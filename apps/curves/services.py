@@ -16,14 +16,10 @@ def curve_catalog_upsert(*, published: pa.Table, dataset: str, vendor: str) -> i
 
     Returns the number of curves touched. One slice holds one as-of date.
     """
-    quoted = published.filter(pc.invert(pc.fill_null(published.column("is_derived"), False)))
-    if quoted.num_rows == 0:
+    summary = curve_catalog_summary(published)
+    if summary is None:
         return 0
-    # tenor_count counts the tenors the vendor quotes; derived strips are computed from them.
-    grouped = quoted.group_by("curve_key").aggregate(
-        [("tenor_label", "count_distinct"), ("asof_date", "min"), ("sheet_name", "distinct")]
-    )
-    first_rows = _first_row_per_key(quoted)
+    grouped, first_rows = summary
     existing = {
         c.curve_key: c for c in Curve.objects.filter(curve_key__in=grouped.column("curve_key").to_pylist())
     }
@@ -68,6 +64,22 @@ def curve_catalog_upsert(*, published: pa.Table, dataset: str, vendor: str) -> i
         curves, update_conflicts=True, unique_fields=["curve_key"], update_fields=fields, batch_size=1000
     )
     return len(curves)
+
+
+def curve_catalog_summary(
+    published: pa.Table,
+) -> tuple[pa.Table, dict[str, dict[str, str | None]]] | None:
+    """Per curve of a published slice's quoted rows: the grouped tenor count, first as-of and sheet names,
+    and the identity of its first row; None when the slice quotes nothing. Writes nothing (the ingest
+    warm-up runs it too, apps/ingestion/warmup.py)."""
+    quoted = published.filter(pc.invert(pc.fill_null(published.column("is_derived"), False)))
+    if quoted.num_rows == 0:
+        return None
+    # tenor_count counts the tenors the vendor quotes; derived strips are computed from them.
+    grouped = quoted.group_by("curve_key").aggregate(
+        [("tenor_label", "count_distinct"), ("asof_date", "min"), ("sheet_name", "distinct")]
+    )
+    return grouped, _first_row_per_key(quoted)
 
 
 def _first_row_per_key(table: pa.Table) -> dict[str, dict[str, str | None]]:

@@ -16,6 +16,7 @@ filter cutting through a file, say) falls back to pyiceberg's row-level overwrit
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Mapping
 
@@ -23,7 +24,7 @@ import pyarrow as pa
 from opentelemetry import trace
 from pyiceberg.expressions import BooleanExpression, parser
 from pyiceberg.expressions.visitors import _StrictMetricsEvaluator
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.io.pyarrow import PyArrowFileIO, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
@@ -93,3 +94,20 @@ def partition_replace(
         if snapshot is not None:
             span.set_attribute("aurum.lakehouse.snapshot_id", snapshot.snapshot_id)
     return table
+
+
+def data_files_rehearse(table: Table, rows: pa.Table) -> int:
+    """Write ``rows`` as ``data_files_write`` would write ``table``'s data files (partitioned Parquet with
+    column statistics, the same writer and its thread pool) into a temporary folder on the local disk, removed
+    at once: a start-up warm-up of the writer (aurum/warmup.py) that puts nothing in the warehouse. Returns
+    how many files were written (none for no rows, as ``data_files_write``)."""
+    if rows.num_rows == 0:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="aurum-write-rehearsal-") as folder:
+        metadata = table.metadata.model_copy(update={"location": folder})
+        files = list(
+            _dataframe_to_data_files(
+                table_metadata=metadata, df=rows, io=PyArrowFileIO(), write_uuid=uuid.uuid4()
+            )
+        )
+    return len(files)

@@ -74,7 +74,7 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     }
     lakehouse_catalog.catalog_dispose()
     try:
-        cached, result = warm_up_connections("worker")
+        cached, result, *rest = warm_up_connections("worker")
     finally:
         lakehouse_catalog.catalog_dispose()
 
@@ -82,6 +82,48 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     assert result.name == "lakehouse"
     assert not result.ok
     assert "OperationalError" in result.detail
+    assert [r.name for r in rest] == [
+        "arrow",
+        "rehearsals",
+    ]  # each step ran; the rehearsal needs Postgres too
+    assert not rest[1].ok
+
+
+def _warehouse_files(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_worker_warm_up_rehearses_an_ingest_and_writes_nothing(warm_settings, lake, db):
+    """Decision 0051: a pool process pays its first ingest's once-per-process costs at start-up (Arrow's
+    memory pool filled, the reference units read, every writing-free stage run on a sample workbook), and
+    the rehearsal leaves no trace: no run, no catalog row, no snapshot, no file in the warehouse."""
+    import pyarrow as pa
+
+    from apps.curves.models import Curve
+    from apps.ingestion.models import IngestRun
+    from apps.reference import selectors as reference_selectors
+    from aurum.lakehouse.tables import curve_latest_table, curve_observation_table, curve_quarantine_table
+    from aurum.warmup import ARROW_RESERVE_MB
+
+    def snapshots() -> list[int | None]:
+        tables = (curve_observation_table(), curve_quarantine_table(), curve_latest_table())
+        return [t.metadata.current_snapshot_id for t in tables]
+
+    files, before = _warehouse_files(lake.warehouse), snapshots()
+    runs, curves = list(IngestRun.objects.values_list("pk", "status")), list(Curve.objects.values_list())
+    reference_selectors._units_memo.clear()
+
+    results = warm_up_connections("worker")
+
+    assert [r.name for r in results] == ["cache", "lakehouse", "arrow", "rehearsals"]
+    assert {r.name: r.detail for r in results if not r.ok} == {}
+    assert results[3].detail == "2 workbooks, 576 rows, 4 Parquet files rehearsed"
+    assert pa.default_memory_pool().max_memory() >= ARROW_RESERVE_MB * 2**20
+    assert "units" in reference_selectors._units_memo
+    assert snapshots() == before
+    assert _warehouse_files(lake.warehouse) == files
+    assert list(IngestRun.objects.values_list("pk", "status")) == runs
+    assert list(Curve.objects.values_list()) == curves
 
 
 def test_warm_up_is_off_when_the_setting_says_so(settings):
@@ -226,6 +268,10 @@ def _until(condition: Any, process: subprocess.Popen[bytes], log: Path) -> None:
         time.sleep(0.1)
 
 
+# A process that takes tasks warms all of it (decision 0051: Arrow's memory, the ingest rehearsal).
+WORKER_STEPS = ["arrow", "cache", "imports", "lakehouse", "rehearsals"]
+
+
 @pytest.mark.parametrize(("pool", "where"), [("threads", 1), ("prefork", 2)])
 def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db_setup):
     """threads: one warm-up with connections in the main process; prefork: the imports in the main process,
@@ -246,9 +292,7 @@ def test_a_worker_beats_only_once_it_is_warm(pool, where, process_log, django_db
 
     events = _warm_up_lines(process_log)
     assert [sorted(e["steps"]) for e in events] == (
-        [["cache", "imports", "lakehouse"]]
-        if pool == "threads"
-        else [["imports"], ["cache", "imports", "lakehouse"]]
+        [WORKER_STEPS] if pool == "threads" else [["imports"], WORKER_STEPS]
     )
     assert all(e["failed"] is None for e in events), events
     assert beat[0] is not None
@@ -299,11 +343,7 @@ def test_a_prefork_worker_beats_only_once_every_pool_process_is_warm(process_log
     assert beat_while_warming is None
     assert events_while_warming == [["imports"]]  # the main process only
     events = _warm_up_lines(process_log)
-    assert [sorted(e["steps"]) for e in events] == [
-        ["imports"],
-        ["cache", "imports", "lakehouse"],
-        ["cache", "imports", "lakehouse"],
-    ]
+    assert [sorted(e["steps"]) for e in events] == [["imports"], WORKER_STEPS, WORKER_STEPS]
     assert all(e["failed"] is None for e in events), events
     assert beat is not None
     assert all(_timestamp(e) <= beat for e in events)
