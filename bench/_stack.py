@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from aurum.devstack.__main__ import UVICORN_KEEPALIVE
 from aurum.devstack.services import free_port, port_open
 from aurum.queues import worker_queues_arg
 
@@ -74,7 +75,8 @@ def gunicorn_command(port: int, *, workers: str | None = None, threads: str | No
 
 
 def uvicorn_command(port: int, *extra: str) -> list[str]:
-    """uvicorn serving aurum.asgi (its lifespan start-up warms the process before the socket opens)."""
+    """uvicorn serving aurum.asgi (its lifespan start-up warms the process before the socket opens), with the
+    keep-alive every deployment gives it (decision 0052)."""
     return [
         str(BIN / "uvicorn"),
         "aurum.asgi:application",
@@ -82,6 +84,8 @@ def uvicorn_command(port: int, *extra: str) -> list[str]:
         "127.0.0.1",
         "--port",
         str(port),
+        "--timeout-keep-alive",
+        UVICORN_KEEPALIVE,
         *extra,
     ]
 

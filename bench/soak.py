@@ -52,6 +52,9 @@ DURATION = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SOAK_DURATI
 WARMUP = float(os.environ.get("SOAK_WARMUP", min(60.0, DURATION / 4)))
 READERS = int(os.environ.get("SOAK_READERS", "6"))
 PRELOAD_DAYS = int(os.environ.get("SOAK_PRELOAD_DAYS", "5"))
+# Processes profiled with tracemalloc (snapshots and malloc totals in logs/<stamp>/trace; slower and bigger
+# than untraced, so never in a run whose memory figures are recorded): SOAK_TRACEMALLOC=asgi,worker-ingest.
+TRACED = {name for name in os.environ.get("SOAK_TRACEMALLOC", "").split(",") if name}
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
 OUT = REPO / "var" / "soak"
 WEBHOOK_EVENTS = [
@@ -145,6 +148,15 @@ def workbooks(scratch: Path) -> tuple[list[Path], list[Path]]:
 
 def start_named(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     return start(command, env=env, log=logs / f"{name}.log")
+
+
+def traced_environment(env: dict[str, str], logs: Path) -> dict[str, str]:
+    """The environment of a process profiled with tracemalloc (SOAK_TRACEMALLOC; bench/soak_trace)."""
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "bench" / "soak_trace"), env.get("PYTHONPATH", "")]),
+        "SOAK_TRACE_DIR": str(logs / "trace"),
+    }
 
 
 def stack_commands(web_port: int, asgi_port: int, scratch: Path) -> dict[str, list[str]]:
@@ -255,7 +267,7 @@ def main() -> int:
     }
     seeded = time.monotonic() - began
     processes = {
-        name: start_named(name, cmd, env, logs)
+        name: start_named(name, cmd, traced_environment(env, logs) if name in TRACED else env, logs)
         for name, cmd in stack_commands(web_port, asgi_port, scratch).items()
     }
     base = f"http://127.0.0.1:{web_port}"
@@ -320,6 +332,9 @@ def main() -> int:
             stderr=subprocess.STDOUT,
         )
         sampler.roots["locust (load generator)"] = locust.pid
+        if TRACED:
+            (logs / "trace").mkdir(exist_ok=True)
+            (logs / "trace" / "START").touch()  # bench/soak_trace: tracemalloc from here on
         locust.wait()
         run_seconds = sampler.elapsed()
         say("locust done; waiting for the webhook backlog")

@@ -4,7 +4,7 @@ environment). Run on its own only against a stack soak.py started; it sends traf
 Users (fixed counts, so the mix is the same in every run; weights inside each user):
 - CurveReader ×SOAK_READERS (6): v2 curve detail latest and as-of, v1 ``/curves?curve_key=``, a v2 page of one
   ISO, one tenor's history, a diff of two vintages, over many curves and dates. Served by gunicorn.
-- AsgiReader ×1: the same reads through uvicorn (the demo serves HTTP through it;
+- AsgiReader ×1: the same reads through uvicorn, named "asgi: …" (the demo serves HTTP through it;
   production keeps it for /ws/).
 - Exporter ×1: one day's export of an ISO, Parquet or CSV.
 - ScenarioRunner ×2: create a scenario (1-3 curves, policy + load growth + a lognormal driver), run it, poll
@@ -45,6 +45,13 @@ def _data(response: Any) -> dict[str, Any]:
     return dict(body.get("data", body)) if isinstance(body, dict) else {}
 
 
+def _failure(response: Any) -> str:
+    """A failed answer's status and body, or for no answer (status 0) the connection error."""
+    if response.status_code == 0:
+        return f"0: {response.error!r}"
+    return f"{response.status_code}: {response.text[:300]}"
+
+
 def _flow(name: str, started: float, exception: Exception | None) -> None:
     """Record a whole flow (create → final state) as one entry of locust's statistics."""
     events.request.fire(
@@ -57,18 +64,55 @@ def _flow(name: str, started: float, exception: Exception | None) -> None:
     )
 
 
-class CurveReads(HttpUser):
+class SoakUser(HttpUser):
+    """Each request's context names its user, for the connection-reset report below."""
+
+    abstract = True
+
+    def context(self) -> dict[str, Any]:
+        return {"user": id(self)}
+
+
+_last_answer: dict[int, float] = {}  # user → when its previous request ended (monotonic)
+
+
+@events.request.add_listener
+def _connection_resets(
+    request_type: str, name: str, response_time: float, exception: Exception | None, context: Any, **_: Any
+) -> None:
+    """A request lost at the connection level (status 0) is logged with how long its user's connection had
+    been idle before it: a reset at the server's keep-alive timeout is one the server closed under the
+    request (deploy/gunicorn.conf.py, decision 0052)."""
+    user = (context or {}).get("user")
+    if user is None:
+        return
+    now = time.monotonic()
+    sent = now - response_time / 1000
+    if exception is not None and any(
+        kind in repr(exception) for kind in ("ConnectionReset", "RemoteDisconnected", "BrokenPipe")
+    ):
+        idle = sent - _last_answer[user] if user in _last_answer else float("nan")
+        print(f"connection lost: {request_type} {name} after {idle:.2f} s idle: {exception!r}", flush=True)
+    _last_answer[user] = now
+
+
+class CurveReads(SoakUser):
     """The read tasks, for a user whose ``base`` is the server to read from."""
 
     abstract = True
     base = ""
+    label = ""  # before each request's name: the ASGI reader's are counted apart
 
     def _get(self, path: str, name: str, **params: Any) -> None:
         with self.client.get(
-            self.base + path, params=params, headers=_auth("reader"), name=name, catch_response=True
+            self.base + path,
+            params=params,
+            headers=_auth("reader"),
+            name=self.label + name,
+            catch_response=True,
         ) as response:
             if response.status_code != 200:
-                response.failure(f"{response.status_code}: {response.text[:300]}")
+                response.failure(_failure(response))
 
     @staticmethod
     def _key() -> str:
@@ -111,9 +155,10 @@ class AsgiReader(CurveReads):
     fixed_count = 1
     wait_time = between(1.0, 3.0)
     base = CONFIG.get("asgi_url", "")
+    label = "asgi: "
 
 
-class Exporter(HttpUser):
+class Exporter(SoakUser):
     fixed_count = 1
     wait_time = between(4.0, 10.0)
 
@@ -129,10 +174,10 @@ class Exporter(HttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 200 or not response.content:
-                response.failure(f"{response.status_code}: {response.text[:300]}")
+                response.failure(_failure(response))
 
 
-class ScenarioRunner(HttpUser):
+class ScenarioRunner(SoakUser):
     fixed_count = 2
     wait_time = between(5.0, 15.0)
 
@@ -180,7 +225,7 @@ class ScenarioRunner(HttpUser):
             raise RuntimeError(f"run ended {state['status']}: {state.get('error_code')} {state.get('error')}")
 
 
-class Uploader(HttpUser):
+class Uploader(SoakUser):
     fixed_count = 1
     wait_time = between(8.0, 16.0)
 

@@ -16,7 +16,13 @@ worker_class = "gthread"
 threads = int(os.environ.get("AURUM_WEB_THREADS", "2"))
 timeout = 60
 graceful_timeout = 30
-keepalive = 5
+# Longer than any idle time of a client that keeps connections: a proxy's pooled upstream connections
+# (Caddy's `keepalive 60s` in deploy/Caddyfile; ingress-nginx's upstream-keepalive-timeout, 60 s) or a load
+# generator's. The server must never be the side that closes an idle kept-alive connection: gthread closes an
+# expired one without reading it, and a request the client sent on it at that moment is lost to a TCP reset
+# (issue 14: resets in the soak with 5 s here; decision 0052). An idle connection costs a worker a file
+# descriptor in its poller, not a thread (worker_connections, 1,000 by default).
+keepalive = int(os.environ.get("AURUM_WEB_KEEPALIVE", "75"))
 # Recycle workers rarely: a restart costs ~1 s of Django start-up, seen as latency spikes under load.
 max_requests = 200_000
 max_requests_jitter = 20_000

@@ -197,9 +197,28 @@ def _static_current(static_root: Path) -> bool:
     return all(manifest.stat().st_mtime > p.stat().st_mtime for p in sources if p.exists())
 
 
+# Seconds an idle kept-alive connection stays open: as deploy/gunicorn.conf.py's keepalive, longer than a
+# client's idle time, so the server never closes a connection a request is being sent on (decision 0052).
+UVICORN_KEEPALIVE = "75"
+
+
+def uvicorn_command(port: int) -> list[str]:
+    """The demo's ASGI server on 127.0.0.1:``port`` (HTTP and websockets), as bench/soak.py runs it too."""
+    return [
+        str(BIN / "uvicorn"),
+        "aurum.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-keep-alive",
+        UVICORN_KEEPALIVE,
+    ]
+
+
 def _web_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [str(BIN / "uvicorn"), "aurum.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen([*command, "--no-access-log"], env=env, cwd=ROOT)
+    return subprocess.Popen(uvicorn_command(port), env=env, cwd=ROOT)
 
 
 def _worker_and_beat(env: dict[str, str], demo_root: Path) -> list[subprocess.Popen[bytes]]:

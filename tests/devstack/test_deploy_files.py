@@ -5,7 +5,9 @@ setting the files name is one Aurum reads."""
 
 from __future__ import annotations
 
+import os
 import re
+import runpy
 import shlex
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from aurum.devstack.__main__ import uvicorn_command
 from aurum.queues import QUEUES
 from aurum.worker import worker_argv
 
@@ -150,3 +153,48 @@ def test_the_image_runs_as_a_user_and_collects_static_files() -> None:
     assert any("collectstatic" in args for args in run)
     assert "USER aurum" in lines
     assert lines[-1].startswith("CMD ")
+
+
+# ingress-nginx closes its idle upstream connections after `upstream-keepalive-timeout` (its ConfigMap; 60 s
+# by default, which deploy/k8s does not change).
+INGRESS_NGINX_UPSTREAM_IDLE = 60
+
+
+def gunicorn_keepalive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
+    """The keepalive deploy/gunicorn.conf.py gives gunicorn, without AURUM_WEB_KEEPALIVE (the file sets
+    defaults in the environment: they go to a copy)."""
+    environ = {k: v for k, v in os.environ.items() if k != "AURUM_WEB_KEEPALIVE"}
+    monkeypatch.setattr(os, "environ", {**environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    return int(runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["keepalive"])
+
+
+def test_servers_keep_idle_connections_longer_than_the_proxies_in_front_of_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The side that closes an idle kept-alive connection must be the client (the proxy, a load generator):
+    a server closing it can drop a request sent at that moment with a TCP reset (decision 0052)."""
+    keepalive = gunicorn_keepalive(monkeypatch, tmp_path)
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    caddy_idle = [int(s) for s in re.findall(r"^\s*keepalive (\d+)s$", caddyfile, re.MULTILINE)]
+    uvicorn_commands = [
+        compose()["services"]["asgi"]["command"],
+        container(deployments()["aurum-asgi"])["command"],
+        uvicorn_command(8000),
+    ]
+
+    assert keepalive == 75
+    assert caddy_idle == [60, 60]  # both upstreams (asgi, web)
+    assert caddyfile.count("reverse_proxy ") == len(caddy_idle)
+    assert max(caddy_idle) < keepalive and INGRESS_NGINX_UPSTREAM_IDLE < keepalive
+    for command in uvicorn_commands:
+        assert command[command.index("--timeout-keep-alive") + 1] == str(keepalive)
+
+
+def test_gunicorn_keepalive_is_set_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AURUM_WEB_KEEPALIVE", "90")
+    environ = dict(os.environ)
+    monkeypatch.setattr(os, "environ", {**environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+
+    assert runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["keepalive"] == 90
