@@ -66,6 +66,25 @@ def outbox_append(
     return event
 
 
+def outbox_append_many(
+    *, schema_name: str, events: Sequence[tuple[str, dict[str, Any]]]
+) -> list[OutboxEvent]:
+    """Record several ``(event_type, payload)`` events for ``schema_name``'s tenant with one INSERT, as
+    ``outbox_append`` would one by one (in order; relayed together after the commit)."""
+    rows = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(tenant_schema=schema_name, event_type=kind, payload=payload) for kind, payload in events]
+    )
+    ids = [row.pk for row in rows]
+    if not connection.in_atomic_block:
+        transaction.on_commit(lambda: _RelayBatch.relay_ids(ids), robust=True)
+        return rows
+    batch = _RelayBatch.current()
+    batch.ids.extend(ids)
+    for _ in rows:  # one callback per event, as in outbox_append
+        transaction.on_commit(batch.relay, robust=True)
+    return rows
+
+
 class _RelayBatch:
     """The events recorded by one transaction at one savepoint level of this thread's connection, relayed
     together after its commit.
@@ -92,6 +111,10 @@ class _RelayBatch:
 
     def relay(self) -> None:
         ids, self.ids = self.ids, []
+        self.relay_ids(ids)
+
+    @staticmethod
+    def relay_ids(ids: Sequence[int]) -> None:
         for start in range(0, len(ids), RELAY_BATCH):
             outbox_relay(ids=ids[start : start + RELAY_BATCH])
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 
 import pytest
+from auditlog.models import LogEntry
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
-from apps.scenarios.models import Scenario, ScenarioRun
+from apps.audit.models import AuditEntry
+from apps.audit.verification import audit_chain_verify
+from apps.scenarios.models import Scenario, ScenarioRun, ScenarioRunEvent
 from apps.scenarios.selectors import run_output_table, scenario_latest_succeeded_run
 from apps.scenarios.services.dispatch import scenario_runs_dispatch
 from apps.scenarios.services.execution import (
@@ -22,6 +28,7 @@ from apps.scenarios.services.lifecycle import run_requeue_lost
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
 from apps.scenarios.services.scenarios import scenario_create, scenario_update
 from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
+from aurum.events.models import OutboxEvent
 from tests.support.scenarios import POLICY
 
 
@@ -177,6 +184,38 @@ def test_bulk_reports_created_runs_and_duplicates(in_acme, eugp_curves):
         scenario_runs_submit_bulk(
             tenant=in_acme, scenario=scenario, runs=[RunOptions(seed=s) for s in range(101)], actor=None
         )
+
+
+def _bulk_statements(tenant, curves, name, n):
+    scenario = _scenario(tenant, curves, name=name)
+    with CaptureQueriesContext(connection) as statements:
+        result = scenario_runs_submit_bulk(
+            tenant=tenant, scenario=scenario, runs=[RunOptions(seed=s) for s in range(n)], actor=None
+        )
+    assert result.meta["successful_runs"] == n
+    return scenario, result, len(statements)
+
+
+def test_a_bulk_submit_records_its_runs_events_and_ledger_entries_together(in_acme, eugp_curves):
+    _, _, two = _bulk_statements(in_acme, eugp_curves, "Bulk of two", 2)
+    scenario, result, twenty = _bulk_statements(in_acme, eugp_curves, "Bulk of twenty", 20)
+
+    assert twenty == two  # the statements do not grow with the number of runs
+    run_ids = [d["run_id"] for d in result.data]
+    runs = {str(r.pk): r for r in ScenarioRun.objects.filter(scenario=scenario)}
+    assert sorted(runs) == sorted(run_ids) and {r.status for r in runs.values()} == {"queued"}
+    queued = ScenarioRunEvent.objects.filter(run__scenario=scenario).values_list("run_id", "event_type")
+    assert sorted((str(run), kind) for run, kind in queued) == sorted((rid, "queued") for rid in run_ids)
+    published = OutboxEvent.objects.filter(
+        event_type="scenario.run.queued", payload__scenario_id=str(scenario.pk)
+    )
+    assert sorted(e.payload["run_id"] for e in published) == sorted(run_ids)
+    submits = AuditEntry.objects.filter(action="run.submit", resource_id__in=run_ids).order_by("sequence")
+    assert [e.resource_id for e in submits] == run_ids  # in the order of the items
+    assert [json.loads(e.changes)["seed"] for e in submits] == list(range(20))
+    assert audit_chain_verify().ok
+    # A run's history is its events and the ledger (decision 0050): no django-auditlog row history.
+    assert not LogEntry.objects.filter(object_pk__in=run_ids).exists()
 
 
 def test_dispatcher_honours_the_cap_then_priority_then_age(in_acme, eugp_curves):
