@@ -334,3 +334,24 @@ def test_a_worker_whose_run_was_handed_on_or_cancelled_stops_at_its_next_check(i
     fresh.last_beat = time.monotonic() - 1
     scenario_run_cancel(run=again, tenant=in_acme)
     assert fresh.should_cancel() is True
+
+
+def test_a_started_run_beats_in_database_time_and_ticks_progress_only_after_half_a_second(
+    in_acme, eugp_curves
+):
+    scenario = _scenario(in_acme, eugp_curves)
+    submitted = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+    run = scenario_run_start(str(submitted.run.pk))
+    assert run is not None
+    stored = ScenarioRun.objects.get(pk=run.pk)
+    beat = run.heartbeat_at  # the database's time, read when asked for
+    watch = RunWatch(run, "acme")
+
+    watch.on_progress(0.4)  # at once: no tick (a short run announces only its start and end)
+    quiet = ScenarioRun.objects.get(pk=run.pk).progress_percent
+    watch.last_progress = time.monotonic() - 0.5
+    watch.on_progress(0.4)  # half a second later: the tick
+
+    assert beat == stored.heartbeat_at is not None
+    assert quiet == 0.0
+    assert ScenarioRun.objects.get(pk=run.pk).progress_percent == 38.0  # 95 % of the computation's 40 %
