@@ -97,6 +97,16 @@ def _clear_task_context(**_: Any) -> None:
     context_clear()
 
 
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(**_: Any) -> None:
+    """Around each task as Django does around a request: drop this thread's database connections that failed
+    or outlived ``CONN_MAX_AGE``; keep the others (``CELERY_DB_REUSE_MAX`` stops Celery closing them all)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @worker_init.connect
 def _worker_observability(**_: Any) -> None:
     """Tracing (``AURUM_OTEL_EXPORTER``) and the worker's metrics endpoint (``AURUM_WORKER_METRICS_PORT``),
