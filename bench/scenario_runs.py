@@ -1,5 +1,6 @@
 """100 scenario runs on real curves, submitted in one bulk call and completed by real Celery workers; plus the
-Monte Carlo core (10k paths x 121 tenors). Goals: 100 runs <= 10 s with >= 10 running at once; MC <= 1 s.
+Monte Carlo core (10k paths x 121 tenors). Goals: 100 runs <= 5 s (issue 14; <= 10 s before) with >= 10
+running at once; MC <= 1 s.
 
 Run: make bench BENCH=bench/scenario_runs.py        (needs ../shared/fixtures)
 Workers: BENCH_WORKERS processes (default 2, one per core) x BENCH_THREADS threads (default 8).
@@ -26,6 +27,7 @@ import numpy as np  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 from _stack import VAR, celery_worker_command, start, stop, wait_workers  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
 from apps.ingestion.services import ingest_run_create, ingest_run_execute  # noqa: E402
@@ -122,16 +124,41 @@ def start_workers() -> list[subprocess.Popen[bytes]]:
 WORKER_PIDS: list[int] = []
 
 
-def cpu_seconds() -> tuple[float, float]:
-    """(user+system CPU seconds of the worker processes, busy CPU seconds of the whole machine)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    workers = 0.0
-    for pid in WORKER_PIDS:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        workers += (int(fields[11]) + int(fields[12])) / tick
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ...)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _process_cpu(pid: int, *, children: bool = False) -> float:
+    """User+system CPU seconds of a process (with ``children``: plus its exited, reaped children's)."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the stack's Postgres: the postmaster, its live backends and the exited ones."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    postmaster = int(_stat(backend)[1])
+    total = _process_cpu(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(_stat(entry.name)[1]) == postmaster:
+                total += _process_cpu(int(entry.name))
+        except (OSError, ValueError):
+            continue  # exited meanwhile: its time is in the postmaster's children's now
+    return total
+
+
+def cpu_seconds() -> tuple[float, float, float]:
+    """(CPU seconds of the worker processes, of the stack's Postgres, busy CPU seconds of the whole
+    machine). The first two are comparable on a shared machine; the last one counts everyone's work."""
+    workers = sum(_process_cpu(pid) for pid in WORKER_PIDS)
     cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    busy = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
-    return workers, busy
+    busy = (sum(cpu) - cpu[3] - cpu[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    return workers, postgres_cpu(), busy
 
 
 def max_overlap(runs: list[ScenarioRun]) -> int:
@@ -155,6 +182,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         options = [RunOptions(seed=i, parameters={"n_paths": N_PATHS}) for i in range(N_RUNS)]
         load_before = os.getloadavg()
         cpu_before = cpu_seconds()
+        own_before = time.process_time()
         started = time.perf_counter()
         result = scenario_runs_submit_bulk(tenant=tenant, scenario=scenario, runs=options, actor=None)
         submitted = time.perf_counter() - started
@@ -163,6 +191,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
             time.sleep(0.02)
         wall = time.perf_counter() - started
         cpu_after = cpu_seconds()
+        own = time.process_time() - own_before
         finished = list(runs)
         statuses = {
             status: sum(1 for r in finished if r.status == status) for status in {r.status for r in finished}
@@ -170,7 +199,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         durations = [r.duration_seconds or 0.0 for r in finished]
         print(f"bulk submit of {result.meta['successful_runs']} runs: {submitted:.2f} s")
         print(f"{N_RUNS} runs, {len(keys)} curves x all tenors, 4 drivers (stochastic {N_PATHS} paths):")
-        print(f"  wall {wall:.2f} s (goal <= 10 s), statuses {statuses}")
+        print(f"  wall {wall:.2f} s (goal <= 5 s, issue 14), statuses {statuses}")
         print(
             f"  max running at once {max_overlap(finished)} (goal >= 10); workers {WORKERS} x {THREADS} thr."
         )
@@ -179,7 +208,8 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         print(f"  Iceberg snapshots written {len({r.output_snapshot_id for r in finished})} (group commits)")
         print(
             f"  CPU during the runs: worker processes {cpu_after[0] - cpu_before[0]:.1f} s,"
-            f" whole machine {cpu_after[1] - cpu_before[1]:.1f} s of {2 * wall:.1f} s (2 cores);"
+            f" Postgres {cpu_after[1] - cpu_before[1]:.1f} s, this process (submit, polling) {own:.1f} s,"
+            f" whole machine {cpu_after[2] - cpu_before[2]:.1f} s of {2 * wall:.1f} s (2 cores);"
             f" load average before {load_before[0]:.2f}"
         )
         for run in finished:

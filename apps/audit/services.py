@@ -18,7 +18,8 @@ tenant's audited writes commit one at a time (sequences stay gapless and the cha
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -35,7 +36,7 @@ from apps.audit.canonical import (
     entry_hash,
     timestamp_text,
 )
-from apps.audit.context import AuditActor, audit_context
+from apps.audit.context import AuditActor, AuditContext, audit_context
 from apps.audit.models import AuditEntry
 from apps.audit.verification import ChainReport, audit_chain_verify
 from aurum.events.publish import event_publish_on_commit
@@ -49,6 +50,18 @@ CHAIN_BROKEN_EVENT = "audit.chain.broken"
 
 def audit_lock_name(schema_name: str) -> str:
     return f"audit:{schema_name}"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry for ``audit_append_many`` (the arguments of ``audit_append``)."""
+
+    action: str
+    resource_type: str
+    resource_id: str | int | UUID
+    changes: Mapping[str, Any] | None = None
+    actor: AuditActor | None = None
+    personal: Mapping[str, Any] | None = None
 
 
 def audit_append(
@@ -70,59 +83,70 @@ def audit_append(
     ``personal``: values that identify a person (a member's or invitee's email), stored beside the hashed
     body so that erasing the person keeps the chain verifying (decision 0033); never put them in ``changes``.
     """
+    record = AuditRecord(action, resource_type, resource_id, changes, actor, personal)
+    [entry] = audit_append_many([record], schema_name=schema_name)
+    return entry
+
+
+def audit_append_many(records: Sequence[AuditRecord], *, schema_name: str | None = None) -> list[AuditEntry]:
+    """Record several entries, in order, in the current tenant's ledger in the caller's transaction: what
+    ``audit_append`` does for each, with one lock, one read of the chain's head and one INSERT (a bulk of
+    runs submitted or finished together)."""
     current = tenant_connection().schema_name
     if schema_name is not None and schema_name != current:
         with schema_context(schema_name):
-            return audit_append(
-                action=action,
-                resource_type=resource_type,
-                resource_id=resource_id,
-                changes=changes,
-                actor=actor,
-                personal=personal,
-            )
+            return audit_append_many(records)
     if current == "public":
         raise RuntimeError("audit_append needs a tenant schema (connection.set_tenant or schema_name)")
-    schema_name = current
+    if not records:
+        return []
     context = audit_context()
-    who = actor or context.actor
-    changes_text = canonical_json(dict(changes or {}))
-    personal_text = canonical_json(dict(personal or {}))
     with transaction.atomic():
-        advisory_xact_lock(audit_lock_name(schema_name))
+        advisory_xact_lock(audit_lock_name(current))
         head = AuditEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
         sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-        at = timezone.now()
-        body = entry_body(
-            sequence=sequence,
-            at=timestamp_text(at),
-            actor_kind=who.kind,
-            actor_id=who.id,
-            actor_display=who.display,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id),
-            changes=json.loads(changes_text),
-            request_id=context.request_id,
-            remote_addr=context.remote_addr,
-        )
-        return AuditEntry.objects.create(
-            sequence=sequence,
-            at=at,
-            actor_kind=who.kind,
-            actor_id=who.id,
-            actor_display=who.display,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id),
-            changes=changes_text,
-            request_id=context.request_id,
-            remote_addr=context.remote_addr,
-            prev_hash=prev_hash,
-            hash=entry_hash(prev_hash, body),
-            version=CHAIN_VERSION,
-            personal=personal_text,
-        )
+        entries = []
+        for record in records:
+            entry = _entry(record, context, sequence=sequence, prev_hash=prev_hash)
+            entries.append(entry)
+            sequence, prev_hash = sequence + 1, entry.hash
+        return AuditEntry.objects.bulk_create(entries)
+
+
+def _entry(record: AuditRecord, context: AuditContext, *, sequence: int, prev_hash: str) -> AuditEntry:
+    who = record.actor or context.actor
+    changes_text = canonical_json(dict(record.changes or {}))
+    at = timezone.now()
+    body = entry_body(
+        sequence=sequence,
+        at=timestamp_text(at),
+        actor_kind=who.kind,
+        actor_id=who.id,
+        actor_display=who.display,
+        action=record.action,
+        resource_type=record.resource_type,
+        resource_id=str(record.resource_id),
+        changes=json.loads(changes_text),
+        request_id=context.request_id,
+        remote_addr=context.remote_addr,
+    )
+    return AuditEntry(
+        sequence=sequence,
+        at=at,
+        actor_kind=who.kind,
+        actor_id=who.id,
+        actor_display=who.display,
+        action=record.action,
+        resource_type=record.resource_type,
+        resource_id=str(record.resource_id),
+        changes=changes_text,
+        request_id=context.request_id,
+        remote_addr=context.remote_addr,
+        prev_hash=prev_hash,
+        hash=entry_hash(prev_hash, body),
+        version=CHAIN_VERSION,
+        personal=canonical_json(dict(record.personal or {})),
+    )
 
 
 def audit_verify_and_alert(*, schema_name: str) -> ChainReport:

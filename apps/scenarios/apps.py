@@ -9,9 +9,10 @@ class ScenariosConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from apps.scenarios.models import Scenario, ScenarioAssumption, ScenarioRun
+        from apps.scenarios.models import Scenario, ScenarioAssumption
 
         auditlog.register(Scenario)
         auditlog.register(ScenarioAssumption)
-        # Progress ticks are not audit-worthy; state changes are (and are in ScenarioRunEvent too).
-        auditlog.register(ScenarioRun, exclude_fields=["progress_percent"])
+        # Not ScenarioRun (decision 0050): every state change of a run is a ScenarioRunEvent, and its submit,
+        # finish and cancel are in the audit ledger with their actor; a row history beside them cost two
+        # queries per save (issue 14).

@@ -173,6 +173,17 @@ def _filters(tenant: Tenant, inputs: Mapping[str, Any]) -> CurveFilters:
 BASE_CACHE_SIZE = 32
 _base_cache: OrderedDict[tuple[object, ...], BaseCurves] = OrderedDict()
 _base_cache_lock = threading.Lock()
+# One read per key at a time: the threads that miss together (a bulk's first runs, up to a pool's size at
+# once) wait for the first one's read instead of each reading the same curves (issue 14).
+_base_reads: dict[tuple[object, ...], threading.Lock] = {}
+
+
+def _base_cached(key: tuple[object, ...]) -> BaseCurves | None:
+    with _base_cache_lock:
+        cached = _base_cache.get(key)
+        if cached is not None:
+            _base_cache.move_to_end(key)
+        return cached
 
 
 def run_base_curves(*, run: ScenarioRun, tenant: Tenant) -> BaseCurves:
@@ -180,24 +191,32 @@ def run_base_curves(*, run: ScenarioRun, tenant: Tenant) -> BaseCurves:
     recorded when it was submitted, so a rerun reads exactly the same numbers after newer ingests.
 
     A snapshot never changes, so the result is kept per (entitled datasets and curve selection, base as-of,
-    snapshot) in a small per-process LRU: many runs of one scenario read the curves once per worker process.
-    The cached arrays are read-only."""
+    snapshot) in a small per-process LRU: many runs of one scenario read the curves once per worker process,
+    also when they start together (one thread reads, the others wait for it; a failed read is not kept, so
+    each waiter then tries itself). The cached arrays are read-only."""
     filters = _filters(tenant, run.options["inputs"])
     if run.curve_snapshot_id is None:
         return _base_curves_read(run, filters)
     key = (filters, run.base_asof_requested, run.curve_snapshot_id)
+    if (cached := _base_cached(key)) is not None:
+        return cached
     with _base_cache_lock:
-        cached = _base_cache.get(key)
-        if cached is not None:
-            _base_cache.move_to_end(key)
-            return cached
-    base = _base_curves_read(run, filters)
-    base.curves.mid.setflags(write=False)
-    with _base_cache_lock:
-        _base_cache[key] = base
-        while len(_base_cache) > BASE_CACHE_SIZE:
-            _base_cache.popitem(last=False)
-    return base
+        reading = _base_reads.setdefault(key, threading.Lock())
+    try:
+        with reading:
+            if (cached := _base_cached(key)) is not None:
+                return cached
+            base = _base_curves_read(run, filters)
+            base.curves.mid.setflags(write=False)
+            with _base_cache_lock:
+                _base_cache[key] = base
+                while len(_base_cache) > BASE_CACHE_SIZE:
+                    _base_cache.popitem(last=False)
+            return base
+    finally:
+        with _base_cache_lock:
+            if _base_reads.get(key) is reading and not reading.locked():
+                del _base_reads[key]
 
 
 def _tenor_order(label: str, tenor: tuple[int, date | None, str]) -> tuple[int, bool, date, str]:

@@ -4,8 +4,10 @@
   has its event, and a rolled-back one never does; the write itself never touches Redis, so a request whose
   change committed never fails because Redis is down.
 - After the commit the same process relays the new rows at once (``outbox_relay``), so a live stream sees
-  the event within milliseconds. If that fails (Redis down, the process dies first) the rows stay due and the
-  beat task ``events.outbox_relay`` retries them every few seconds with backoff, oldest first.
+  the event within milliseconds; the events one transaction recorded are relayed together, in one relay (a
+  bulk submit of 100 runs, a group commit finishing k runs), not one relay transaction per event. If that
+  fails (Redis down, the process dies first) the rows stay due and the beat task ``events.outbox_relay``
+  retries them every few seconds with backoff, oldest first.
 - Rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED``: two relays never send one row at the same time.
   A relay that dies after sending and before marking leaves the row due, so delivery is at least once, and
   every message carries the event's id for consumers to recognise a repeat.
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +25,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from aurum.celery import app as celery_app
@@ -46,14 +49,74 @@ def outbox_append(
     *, schema_name: str, event_type: str, payload: dict[str, Any], membership_id: int | None = None
 ) -> OutboxEvent:
     """Record an event for ``schema_name``'s tenant (or one member of it) in the current transaction; relay
-    it after commit."""
+    it after commit, together with the other events that transaction recorded."""
     event = OutboxEvent.objects.create(
         tenant_schema=schema_name, event_type=event_type, payload=payload, membership_id=membership_id
     )
-    # robust: the change has committed, so nothing here may fail the request or task that made it; an
-    # error is logged and the row stays due for the beat relay.
-    transaction.on_commit(lambda: outbox_relay(ids=[event.pk]), robust=True)
+    if not connection.in_atomic_block:  # autocommit: the row is committed already
+        transaction.on_commit(lambda: outbox_relay(ids=[event.pk]), robust=True)
+        return event
+    batch = _RelayBatch.current()
+    batch.ids.append(event.pk)
+    # One callback per event, so that whoever runs some of a transaction's callbacks (a test capturing them)
+    # relays its events; the first to run relays the whole batch and the others find it empty. robust: the
+    # change has committed, so nothing here may fail the request or task that made it; an error is logged
+    # and the rows stay due for the beat relay.
+    transaction.on_commit(batch.relay, robust=True)
     return event
+
+
+def outbox_append_many(
+    *, schema_name: str, events: Sequence[tuple[str, dict[str, Any]]]
+) -> list[OutboxEvent]:
+    """Record several ``(event_type, payload)`` events for ``schema_name``'s tenant with one INSERT, as
+    ``outbox_append`` would one by one (in order; relayed together after the commit)."""
+    rows = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(tenant_schema=schema_name, event_type=kind, payload=payload) for kind, payload in events]
+    )
+    ids = [row.pk for row in rows]
+    if not connection.in_atomic_block:
+        transaction.on_commit(lambda: _RelayBatch.relay_ids(ids), robust=True)
+        return rows
+    batch = _RelayBatch.current()
+    batch.ids.extend(ids)
+    for _ in rows:  # one callback per event, as in outbox_append
+        transaction.on_commit(batch.relay, robust=True)
+    return rows
+
+
+class _RelayBatch:
+    """The events recorded by one transaction at one savepoint level of this thread's connection, relayed
+    together after its commit.
+
+    Django starts a new ``run_on_commit`` list for every transaction and after every savepoint rollback
+    (dropping that savepoint's callbacks), so a batch belongs to the list it was made for and to the
+    savepoints then open: an event recorded in a rolled-back savepoint never joins a batch that commits.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, hooks: list[Any], savepoints: tuple[str, ...]) -> None:
+        self.hooks = hooks
+        self.savepoints = savepoints
+        self.ids: list[int] = []
+
+    @classmethod
+    def current(cls) -> _RelayBatch:
+        hooks, savepoints = connection.run_on_commit, tuple(connection.savepoint_ids)
+        batch: _RelayBatch | None = getattr(cls._local, "batch", None)
+        if batch is None or batch.hooks is not hooks or batch.savepoints != savepoints:
+            batch = cls._local.batch = cls(hooks, savepoints)
+        return batch
+
+    def relay(self) -> None:
+        ids, self.ids = self.ids, []
+        self.relay_ids(ids)
+
+    @staticmethod
+    def relay_ids(ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), RELAY_BATCH):
+            outbox_relay(ids=ids[start : start + RELAY_BATCH])
 
 
 def event_tasks_send(event: OutboxEvent) -> None:

@@ -8,15 +8,16 @@ what may be lost without harm (progress ticks): sent now, best effort, never rai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from django.utils import timezone
 
 from aurum.events.channel import PublishError, channel_send, tenant_group
-from aurum.events.outbox import outbox_append
+from aurum.events.outbox import outbox_append, outbox_append_many
 
-__all__ = ["event_publish", "event_publish_on_commit", "tenant_group"]
+__all__ = ["event_publish", "event_publish_on_commit", "events_publish_on_commit", "tenant_group"]
 
 log = structlog.get_logger(__name__)
 
@@ -41,3 +42,10 @@ def event_publish_on_commit(
     outbox_append(
         schema_name=schema_name, event_type=event_type, payload=payload, membership_id=membership_id
     )
+
+
+def events_publish_on_commit(*, schema_name: str, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """``event_publish_on_commit`` for several ``(event_type, payload)`` events of one tenant at once (one
+    INSERT)."""
+    if events:
+        outbox_append_many(schema_name=schema_name, events=events)

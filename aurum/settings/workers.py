@@ -44,3 +44,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # is killed: Celery's 4 s default is shorter than the warm-up on a loaded machine (5.8–8.8 s seen, decision
 # 0046), so replacements could be killed in a loop (read in Celery's asynpool; not observed).
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60.0
+# Celery's Django fixup closes every database connection before and after each task unless this is set: a new
+# Postgres connection (a backend started, the handshake) for every scenario run and webhook fan-out (decision
+# 0050). With it the fixup never closes them; aurum/celery.py closes them as Django does around a request
+# instead (broken, or older than CONN_MAX_AGE; a kept one is health-checked before its next use).
+CELERY_DB_REUSE_MAX = 2**62

@@ -12,8 +12,9 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import User
 from apps.audit.canonical import GENESIS_HASH, canonical_json, entry_hash
+from apps.audit.context import AuditActor
 from apps.audit.models import AuditEntry
-from apps.audit.services import audit_append
+from apps.audit.services import AuditRecord, audit_append, audit_append_many
 from apps.audit.verification import audit_chain_verify
 from tests.support.audit import head_sequence, ledger
 
@@ -168,6 +169,41 @@ def test_the_database_refuses_update_delete_and_truncate(world):
                 cursor.execute(statement)
     with schema_context("acme"):
         assert AuditEntry.objects.filter(action="test.append").count() == 1
+        assert audit_chain_verify().ok
+
+
+def test_entries_appended_together_chain_in_order_like_single_appends(world, django_assert_num_queries):
+    before = head_sequence("acme")
+    alice = AuditActor(kind="user", id="7", display="alice")
+    records = [
+        AuditRecord("test.bulk", "test", "1", {"n": 1}),
+        AuditRecord("test.bulk", "test", "2", {"n": 2}, actor=alice, personal={"email": "a@example.com"}),
+        AuditRecord("test.bulk", "test", "3"),
+    ]
+
+    with schema_context("acme"), transaction.atomic():
+        # its savepoint, the lock, the head, one INSERT of the three, the release
+        with django_assert_num_queries(5):
+            appended = audit_append_many(records)
+        audit_append(action="test.single", resource_type="test", resource_id="4")
+
+    entries = ledger("acme")[before:]
+    assert [(e.sequence, e.action, e.resource_id) for e in entries] == [
+        (before + 1, "test.bulk", "1"),
+        (before + 2, "test.bulk", "2"),
+        (before + 3, "test.bulk", "3"),
+        (before + 4, "test.single", "4"),
+    ]
+    assert [e.sequence for e in appended] == [before + 1, before + 2, before + 3]
+    assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
+    assert (entries[1].actor_kind, entries[1].actor_display, json.loads(entries[1].changes)) == (
+        "user",
+        "alice",
+        {"n": 2},
+    )
+    assert json.loads(entries[1].personal) == {"email": "a@example.com"}
+    assert entries[0].actor_kind == entries[2].actor_kind == "system"
+    with schema_context("acme"):
         assert audit_chain_verify().ok
 
 

@@ -174,3 +174,41 @@ def test_a_row_claimed_by_another_relay_is_not_sent_twice(committed_world, subsc
     assert (while_held.relayed, while_held.failed, nothing) == (0, 0, None)
     assert after.relayed == 1 and received is not None
     assert received["event"]["id"] == str(event.event_id)
+
+
+def test_the_events_of_one_transaction_are_relayed_together_in_one_relay(
+    world, subscribe, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    subscriber = subscribe("acme")
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(3):
+            event_publish_on_commit(schema_name="acme", event_type="test.together", payload={"n": n})
+
+    # One relay: its savepoint, the claim of the three rows, their mark, the release (not three relays).
+    with django_assert_num_queries(4):
+        for callback in callbacks:
+            callback()
+
+    received = [subscriber.next() for _ in range(3)]
+    assert [m["event"]["data"]["n"] for m in received if m] == [0, 1, 2]
+    assert not OutboxEvent.objects.filter(event_type="test.together", relayed_at__isnull=True).exists()
+
+
+def test_an_event_of_a_rolled_back_savepoint_is_never_relayed_and_the_others_are(
+    world, subscribe, django_capture_on_commit_callbacks
+):
+    subscriber = subscribe("acme")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event_publish_on_commit(schema_name="acme", event_type="test.kept", payload={"n": 1})
+        with pytest.raises(RuntimeError), transaction.atomic():
+            event_publish_on_commit(schema_name="acme", event_type="test.undone", payload={"n": 2})
+            raise RuntimeError("the inner change fails")
+        event_publish_on_commit(schema_name="acme", event_type="test.kept", payload={"n": 3})
+
+    received = [subscriber.next(), subscriber.next(), subscriber.next(timeout=0.5)]
+    assert [(m["event"]["type"], m["event"]["data"]["n"]) for m in received if m] == [
+        ("test.kept", 1),
+        ("test.kept", 3),
+    ]
+    assert not OutboxEvent.objects.filter(event_type="test.undone").exists()
+    assert OutboxEvent.objects.filter(event_type="test.kept", relayed_at__isnull=False).count() == 2

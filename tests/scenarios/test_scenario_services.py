@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 
 import pytest
+from auditlog.models import LogEntry
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
-from apps.scenarios.models import Scenario, ScenarioRun
+from apps.audit.models import AuditEntry
+from apps.audit.verification import audit_chain_verify
+from apps.scenarios.models import Scenario, ScenarioRun, ScenarioRunEvent
 from apps.scenarios.selectors import run_output_table, scenario_latest_succeeded_run
 from apps.scenarios.services.dispatch import scenario_runs_dispatch
 from apps.scenarios.services.execution import (
@@ -22,6 +28,7 @@ from apps.scenarios.services.lifecycle import run_requeue_lost
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_run_submit, scenario_runs_submit_bulk
 from apps.scenarios.services.scenarios import scenario_create, scenario_update
 from aurum.errors import ConflictError, InvalidInputError, UnprocessableError
+from aurum.events.models import OutboxEvent
 from tests.support.scenarios import POLICY
 
 
@@ -179,6 +186,38 @@ def test_bulk_reports_created_runs_and_duplicates(in_acme, eugp_curves):
         )
 
 
+def _bulk_statements(tenant, curves, name, n):
+    scenario = _scenario(tenant, curves, name=name)
+    with CaptureQueriesContext(connection) as statements:
+        result = scenario_runs_submit_bulk(
+            tenant=tenant, scenario=scenario, runs=[RunOptions(seed=s) for s in range(n)], actor=None
+        )
+    assert result.meta["successful_runs"] == n
+    return scenario, result, len(statements)
+
+
+def test_a_bulk_submit_records_its_runs_events_and_ledger_entries_together(in_acme, eugp_curves):
+    _, _, two = _bulk_statements(in_acme, eugp_curves, "Bulk of two", 2)
+    scenario, result, twenty = _bulk_statements(in_acme, eugp_curves, "Bulk of twenty", 20)
+
+    assert twenty == two  # the statements do not grow with the number of runs
+    run_ids = [d["run_id"] for d in result.data]
+    runs = {str(r.pk): r for r in ScenarioRun.objects.filter(scenario=scenario)}
+    assert sorted(runs) == sorted(run_ids) and {r.status for r in runs.values()} == {"queued"}
+    queued = ScenarioRunEvent.objects.filter(run__scenario=scenario).values_list("run_id", "event_type")
+    assert sorted((str(run), kind) for run, kind in queued) == sorted((rid, "queued") for rid in run_ids)
+    published = OutboxEvent.objects.filter(
+        event_type="scenario.run.queued", payload__scenario_id=str(scenario.pk)
+    )
+    assert sorted(e.payload["run_id"] for e in published) == sorted(run_ids)
+    submits = AuditEntry.objects.filter(action="run.submit", resource_id__in=run_ids).order_by("sequence")
+    assert [e.resource_id for e in submits] == run_ids  # in the order of the items
+    assert [json.loads(e.changes)["seed"] for e in submits] == list(range(20))
+    assert audit_chain_verify().ok
+    # A run's history is its events and the ledger (decision 0050): no django-auditlog row history.
+    assert not LogEntry.objects.filter(object_pk__in=run_ids).exists()
+
+
 def test_dispatcher_honours_the_cap_then_priority_then_age(in_acme, eugp_curves):
     in_acme.plan.concurrent_scenario_runs = 2
     in_acme.plan.save(update_fields=["concurrent_scenario_runs"])
@@ -295,3 +334,24 @@ def test_a_worker_whose_run_was_handed_on_or_cancelled_stops_at_its_next_check(i
     fresh.last_beat = time.monotonic() - 1
     scenario_run_cancel(run=again, tenant=in_acme)
     assert fresh.should_cancel() is True
+
+
+def test_a_started_run_beats_in_database_time_and_ticks_progress_only_after_half_a_second(
+    in_acme, eugp_curves
+):
+    scenario = _scenario(in_acme, eugp_curves)
+    submitted = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(), actor=None)
+    run = scenario_run_start(str(submitted.run.pk))
+    assert run is not None
+    stored = ScenarioRun.objects.get(pk=run.pk)
+    beat = run.heartbeat_at  # the database's time, read when asked for
+    watch = RunWatch(run, "acme")
+
+    watch.on_progress(0.4)  # at once: no tick (a short run announces only its start and end)
+    quiet = ScenarioRun.objects.get(pk=run.pk).progress_percent
+    watch.last_progress = time.monotonic() - 0.5
+    watch.on_progress(0.4)  # half a second later: the tick
+
+    assert beat == stored.heartbeat_at is not None
+    assert quiet == 0.0
+    assert ScenarioRun.objects.get(pk=run.pk).progress_percent == 38.0  # 95 % of the computation's 40 %

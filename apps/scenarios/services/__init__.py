@@ -3,7 +3,8 @@
 - ``inputs``: what a caller may ask for (curve selection, run options) and its validation;
 - ``scenarios``: create, update, delete;
 - ``budget``: the size of a run, refused at submit when over the budget;
-- ``runs``: run submission (single and bulk, idempotent, its request fingerprint) and cancellation;
+- ``run_identity``: what makes two submissions the same run (input hash, request fingerprint, key checks);
+- ``runs``: run submission (single and bulk, idempotent) and cancellation;
 - ``lifecycle``: a run's state changes (events, finish, fail, re-queue);
 - ``dispatch``: the per-plan dispatcher and the one way a run is handed to Celery;
 - ``execution``: the worker's side (start, heartbeat, compute, memory check, retries, reproduce);

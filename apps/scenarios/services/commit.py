@@ -49,8 +49,7 @@ def scenario_run_stage(*, run: ScenarioRun, tenant: Tenant, base: Any, table: pa
         if locked.status != ScenarioRun.Status.RUNNING or locked.retry_count != run.retry_count:
             staged_output_delete(uri)  # cancelled, or handed to another worker, while computing
             return False
-        # An UPDATE, not save(): the staging path is worker plumbing, not a state change for the row
-        # history (django-auditlog would read the row back and write an entry: 2 more queries per run).
+        # An UPDATE of the one field: the staging path is worker plumbing, not a state change.
         ScenarioRun.objects.filter(pk=run.pk).update(output_staged_uri=uri)
     run.output_staged_uri = uri
     return True

@@ -81,7 +81,8 @@ def scenario_run_start(run_id: str) -> ScenarioRun | None:
                 "error_message",
             ]
         )
-        run.refresh_from_db(fields=["heartbeat_at"])
+        # The beat is database time (Now()): left unloaded rather than read back (loaded if ever read).
+        del run.heartbeat_at
         run_event_record(run, "started", attempt=run.retry_count + 1)
     return run
 
@@ -101,7 +102,8 @@ class RunWatch:
         self.started = time.monotonic()
         self.deadline = self.started + run.timeout_minutes * 60
         self.last_beat = self.started
-        self.last_progress = 0.0
+        # The first progress tick after 0.5 s of running: a shorter run announces only its start and end.
+        self.last_progress = self.started
         self.lost = False  # a beat matched nothing: cancelled, or handed to another worker
 
     def _mine(self) -> Any:

@@ -1,31 +1,24 @@
 """Run submission (one run or up to 100 at once, idempotent, within the run budget) and cancellation.
 
-Two rules make a submit idempotent:
-- the same inputs (the input hash) return the live (queued, running or succeeded) run that has them;
-- the same ``Idempotency-Key`` returns the run made with it, if the request is the same: its fingerprint
-  (the scenario and every run option, defaults applied) is stored with the key, and the same key with another
-  request is a 422 (Stripe's rule). A key used for another scenario's run is a 409.
+What makes two submissions the same run (input hash, idempotency key and request fingerprint) is in
+``run_identity``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.audit.services import audit_append
+from apps.audit.services import audit_append_many
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.selection import selection_size
 from apps.scenarios.services.budget import RunSize, run_budget_check, run_size
 from apps.scenarios.services.dispatch import scenario_runs_dispatch
 from apps.scenarios.services.inputs import (
-    CODE_VERSION,
     IDEMPOTENCY_KEY_RE,
     MAX_BULK_RUNS,
     RunOptions,
@@ -34,92 +27,27 @@ from apps.scenarios.services.inputs import (
     issue,
     run_option_issues,
 )
-from apps.scenarios.services.lifecycle import run_event_record, run_finish
+from apps.scenarios.services.lifecycle import run_event_record, run_finish, runs_event_record
+from apps.scenarios.services.run_identity import (
+    KEY_REUSED,
+    curve_snapshot_current,
+    run_for_key,
+    run_key_owner_check,
+    run_new,
+    run_request_fingerprint,
+    run_submit_record,
+    scenario_inputs_frozen,
+)
 from apps.usage.models import Metric
 from apps.usage.services import SYSTEM_CREDENTIAL, usage_take
 from aurum.errors import ConflictError, UnprocessableError
-from aurum.lakehouse.tables import curve_observation_table
 from tenants.models import Tenant
-
-KEY_REUSED = "idempotency-key-reused"
 
 
 @dataclass(frozen=True)
 class RunSubmitted:
     run: ScenarioRun
     created: bool  # False: the same inputs or idempotency key returned this existing run
-
-
-def _canonical_hash(document: Mapping[str, Any]) -> str:
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def run_input_hash(
-    *, tenant: Tenant, scenario: Scenario, inputs: Mapping[str, Any], fingerprint: Mapping[str, Any]
-) -> str:
-    """SHA-256 of the canonical (key-sorted) JSON of every input that can change a run's outputs."""
-    return _canonical_hash(
-        {"tenant": tenant.schema_name, "scenario_id": str(scenario.pk), **inputs, **fingerprint}
-    )
-
-
-def run_request_fingerprint(*, scenario: Scenario, options: RunOptions) -> str:
-    """SHA-256 of what a run request asks for (defaults applied, the key itself left out): two requests with
-    one idempotency key must have the same fingerprint. Server state (the scenario's version, the curves'
-    snapshot) is not part of it: an honest retry after a new ingest is still the same request."""
-    return _canonical_hash(
-        {
-            "scenario_id": str(scenario.pk),
-            "priority": options.priority,
-            "seed": 0 if options.seed is None else int(options.seed),
-            "code_version": options.code_version or CODE_VERSION,
-            "timeout_minutes": options.timeout_minutes,
-            "max_retries": options.max_retries,
-            "max_memory_mb": options.max_memory_mb,
-            "parameters": dict(options.parameters),
-            "environment": dict(options.environment),
-        }
-    )
-
-
-def _current_curve_snapshot() -> int | None:
-    snapshot = curve_observation_table().current_snapshot()
-    return snapshot.snapshot_id if snapshot is not None else None
-
-
-def _scenario_inputs(scenario: Scenario) -> dict[str, Any]:
-    """What a run computes from, frozen at submission (a later edit of the scenario does not change it)."""
-    return {
-        "scenario_version": scenario.version,
-        "unique_key": scenario.unique_key,
-        "assumptions": [a.as_node() for a in scenario.assumptions.all()],
-        "scenario_parameters": scenario.parameters,
-        "curve_keys": list(scenario.curve_keys),
-        "curve_filter": dict(scenario.curve_filter),
-        "base_asof": scenario.base_asof.isoformat() if scenario.base_asof else None,
-    }
-
-
-def _existing_for_key(scenario: Scenario, key: str | None, fingerprint: str) -> ScenarioRun | None:
-    """The run made with ``key``: 409 if it is another scenario's, 422 if it was another request."""
-    if key is None:
-        return None
-    existing = ScenarioRun.objects.filter(idempotency_key=key).first()
-    if existing is None:
-        return None
-    if existing.scenario_id != scenario.pk:
-        raise ConflictError(
-            f"Idempotency key '{key}' was used for another scenario's run.", slug="idempotency-key-conflict"
-        )
-    if existing.idempotency_fingerprint and existing.idempotency_fingerprint != fingerprint:
-        raise UnprocessableError(
-            f"Idempotency key '{key}' was used with other parameters; use a new key for a new request.",
-            slug=KEY_REUSED,
-            idempotency_key=key,
-            existing_run_id=str(existing.pk),
-        )
-    return existing
 
 
 def _submit_one(
@@ -132,64 +60,30 @@ def _submit_one(
     snapshot_id: int | None,
 ) -> RunSubmitted:
     fingerprint = run_request_fingerprint(scenario=scenario, options=options)
-    existing = _existing_for_key(scenario, options.idempotency_key, fingerprint)
+    existing = run_for_key(scenario, options.idempotency_key, fingerprint)
     if existing is not None:
         return RunSubmitted(existing, created=False)
-    seed = 0 if options.seed is None else int(options.seed)
-    code_version = options.code_version or CODE_VERSION
-    hashed = {
-        "curve_snapshot_id": snapshot_id,
-        "seed": seed,
-        "code_version": code_version,
-        "parameters": dict(options.parameters),
-        "environment": dict(options.environment),
-    }
-    input_hash = run_input_hash(tenant=tenant, scenario=scenario, inputs=inputs, fingerprint=hashed)
+    run = run_new(
+        tenant=tenant,
+        scenario=scenario,
+        options=options,
+        actor=actor,
+        inputs=inputs,
+        snapshot_id=snapshot_id,
+        fingerprint=fingerprint,
+    )
     live = ScenarioRun.objects.filter(
-        scenario=scenario, input_hash=input_hash, status__in=ScenarioRun.REUSABLE
+        scenario=scenario, input_hash=run.input_hash, status__in=ScenarioRun.REUSABLE
     )
     if (same := live.first()) is not None:
         return RunSubmitted(same, created=False)
     try:
         with transaction.atomic():
-            run = ScenarioRun.objects.create(
-                scenario=scenario,
-                priority=options.priority,
-                priority_rank=ScenarioRun.PRIORITY_RANK[ScenarioRun.Priority(options.priority)],
-                input_hash=input_hash,
-                idempotency_key=options.idempotency_key or "",
-                idempotency_fingerprint=fingerprint if options.idempotency_key else "",
-                seed=seed,
-                code_version=code_version,
-                options={
-                    "inputs": dict(inputs),
-                    "parameters": dict(options.parameters),
-                    "environment": dict(options.environment),
-                    "max_memory_mb": options.max_memory_mb,
-                },
-                timeout_minutes=options.timeout_minutes,
-                max_retries=options.max_retries,
-                requested_by=actor,
-                queued_at=timezone.now(),
-                base_asof_requested=scenario.base_asof,
-                curve_snapshot_id=snapshot_id,
-            )
+            run.save(force_insert=True)
             run_event_record(run, "queued")
-            audit_append(
-                action="run.submit",
-                resource_type="scenario_run",
-                resource_id=run.pk,
-                changes={
-                    "scenario": str(scenario.pk),
-                    "scenario_version": scenario.version,
-                    "priority": run.priority,
-                    "input_hash": input_hash,
-                    "seed": seed,
-                    "idempotency_key": run.idempotency_key,
-                },
-            )
+            audit_append_many([run_submit_record(run, scenario)])
     except IntegrityError:  # a concurrent submit of the same inputs or key won
-        again = _existing_for_key(scenario, options.idempotency_key, fingerprint) or live.first()
+        again = run_for_key(scenario, options.idempotency_key, fingerprint) or live.first()
         if again is None:
             raise
         return RunSubmitted(again, created=False)
@@ -262,10 +156,10 @@ def scenario_run_submit(
         raise invalid(issues)
     scenario_runnable(scenario)
     fingerprint = run_request_fingerprint(scenario=scenario, options=options)
-    existing = _existing_for_key(scenario, options.idempotency_key, fingerprint)
+    existing = run_for_key(scenario, options.idempotency_key, fingerprint)
     if existing is not None:
         return RunSubmitted(existing, created=False)
-    inputs = _scenario_inputs(scenario)
+    inputs = scenario_inputs_frozen(scenario)
     run_budget_check(_sizes(tenant, inputs, [(None, options)]))
     _runs_reserve(tenant, credential, 1)
     created = False
@@ -276,7 +170,7 @@ def scenario_run_submit(
             options=options,
             actor=actor,
             inputs=inputs,
-            snapshot_id=_current_curve_snapshot(),
+            snapshot_id=curve_snapshot_current(),
         )
         created = submitted.created
     finally:
@@ -365,7 +259,7 @@ def scenario_runs_submit_bulk(
         raise invalid(issues)
     scenario_runnable(scenario)
     known = _bulk_keys_check(scenario, items)
-    inputs, snapshot_id = _scenario_inputs(scenario), _current_curve_snapshot()
+    inputs, snapshot_id = scenario_inputs_frozen(scenario), curve_snapshot_current()
     run_budget_check(
         _sizes(tenant, inputs, [(i, options) for i, options in enumerate(items) if i not in known])
     )
@@ -378,6 +272,93 @@ def scenario_runs_submit_bulk(
         raise
 
 
+Outcome = RunSubmitted | ConflictError  # an item's run, or why it has none (its key is another scenario's)
+
+
+def _submit_together(
+    tenant: Tenant,
+    scenario: Scenario,
+    items: Sequence[RunOptions],
+    actor: User | None,
+    inputs: Mapping[str, Any],
+    snapshot_id: int | None,
+) -> list[Outcome]:
+    """Every item as ``_submit_one`` would take it, in order, in ONE transaction: the runs that exist already
+    (by key, or live with the same inputs, earlier items of the call included) found with two queries, the
+    new ones inserted together with their events and ledger entries. IntegrityError (nothing written) when a
+    concurrent submit took some of the same keys or inputs meanwhile."""
+    fingerprints = [run_request_fingerprint(scenario=scenario, options=options) for options in items]
+    runs = [
+        run_new(
+            tenant=tenant,
+            scenario=scenario,
+            options=options,
+            actor=actor,
+            inputs=inputs,
+            snapshot_id=snapshot_id,
+            fingerprint=fingerprint,
+        )
+        for options, fingerprint in zip(items, fingerprints, strict=True)
+    ]
+    keys = {options.idempotency_key for options in items if options.idempotency_key}
+    by_key = {r.idempotency_key: r for r in ScenarioRun.objects.filter(idempotency_key__in=keys)}
+    live = ScenarioRun.objects.filter(
+        scenario=scenario, input_hash__in={r.input_hash for r in runs}, status__in=ScenarioRun.REUSABLE
+    )
+    by_hash = {r.input_hash: r for r in live}
+    outcomes: list[Outcome] = []
+    new: list[ScenarioRun] = []
+    for options, fingerprint, run in zip(items, fingerprints, runs, strict=True):
+        key = options.idempotency_key
+        if key and (existing := by_key.get(key)) is not None:
+            try:
+                outcomes.append(
+                    RunSubmitted(run_key_owner_check(existing, scenario, key, fingerprint), False)
+                )
+            except ConflictError as exc:
+                outcomes.append(exc)
+            continue
+        if (same := by_hash.get(run.input_hash)) is not None:
+            outcomes.append(RunSubmitted(same, created=False))
+            continue
+        new.append(run)
+        by_hash[run.input_hash] = run
+        if key:
+            by_key[key] = run
+        outcomes.append(RunSubmitted(run, created=True))
+    with transaction.atomic():
+        ScenarioRun.objects.bulk_create(new)
+        runs_event_record(new, "queued")
+        audit_append_many([run_submit_record(run, scenario) for run in new])
+    return outcomes
+
+
+def _submit_one_by_one(
+    tenant: Tenant,
+    scenario: Scenario,
+    items: Sequence[RunOptions],
+    actor: User | None,
+    inputs: Mapping[str, Any],
+    snapshot_id: int | None,
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for options in items:
+        try:
+            outcomes.append(
+                _submit_one(
+                    tenant=tenant,
+                    scenario=scenario,
+                    options=options,
+                    actor=actor,
+                    inputs=inputs,
+                    snapshot_id=snapshot_id,
+                )
+            )
+        except ConflictError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
 def _bulk_create(
     tenant: Tenant,
     scenario: Scenario,
@@ -388,48 +369,44 @@ def _bulk_create(
     reserved: int,
     credential: str,
 ) -> BulkResult:
+    try:
+        outcomes = _submit_together(tenant, scenario, items, actor, inputs, snapshot_id)
+    except IntegrityError:  # a concurrent submit won some of the keys or inputs: item by item, as it sees
+        outcomes = _submit_one_by_one(tenant, scenario, items, actor, inputs, snapshot_id)
     data: list[dict[str, Any]] = []
     duplicates: list[dict[str, Any]] = []
     created = failed = 0
-    for index, options in enumerate(items):
-        try:
-            submitted = _submit_one(
-                tenant=tenant,
-                scenario=scenario,
-                options=options,
-                actor=actor,
-                inputs=inputs,
-                snapshot_id=snapshot_id,
-            )
-        except ConflictError as exc:
+    for index, (options, outcome) in enumerate(zip(items, outcomes, strict=True)):
+        key = options.idempotency_key
+        if isinstance(outcome, ConflictError):
             failed += 1
             data.append(
                 {
                     "index": index,
-                    "idempotency_key": options.idempotency_key,
+                    "idempotency_key": key,
                     "run_id": None,
                     "status": "failed",
-                    "error": str(exc),
+                    "error": str(outcome),
                 }
             )
-            continue
-        run = submitted.run
-        if submitted.created:
+        elif outcome.created:
             created += 1
+            run = outcome.run
             data.append(
                 {
                     "index": index,
-                    "idempotency_key": options.idempotency_key,
+                    "idempotency_key": key,
                     "run_id": str(run.pk),
                     "status": run.status,
                     "error": None,
                 }
             )
         else:
+            run = outcome.run
             duplicates.append(
                 {
                     "index": index,
-                    "idempotency_key": options.idempotency_key,
+                    "idempotency_key": key,
                     "existing_run_id": str(run.pk),
                     "existing_status": run.status,
                     "created_at": run.created_at.isoformat(),
