@@ -70,7 +70,9 @@ def main() -> None:
     port = stack.free_port()
     log_path = stack.VAR / "bench-server.log"
     log_path.write_bytes(b"")
-    server = stack.start(server_command(port), env=stack.production_env(), log=log_path)
+    # Plain HTTP on loopback: with the SSL redirect on, /api/v2/me measured a 301 (seen 2026-12-03).
+    env = stack.production_env(AURUM_SSL_REDIRECT="false")
+    server = stack.start(server_command(port), env=env, log=log_path)
     try:
         stack.wait_port(port, processes={SERVER: server})
         # Measure warm processes only: gunicorn's workers and uvicorn's lifespan warm up (decision 0046).
