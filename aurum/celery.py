@@ -99,9 +99,13 @@ def _clear_task_context(**_: Any) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def _close_old_connections(**_: Any) -> None:
+def _close_old_connections(task: Any = None, **_: Any) -> None:
     """Around each task as Django does around a request: drop this thread's database connections that failed
-    or outlived ``CONN_MAX_AGE``; keep the others (``CELERY_DB_REUSE_MAX`` stops Celery closing them all)."""
+    or outlived ``CONN_MAX_AGE``; keep the others (``CELERY_DB_REUSE_MAX`` stops Celery closing them all).
+    Not around a task run in its caller's process (``apply``, eager): its connection is the caller's, maybe in
+    the middle of a transaction; Celery's own fixup leaves those alone too."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     from django.db import close_old_connections
 
     close_old_connections()
