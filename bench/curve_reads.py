@@ -49,8 +49,8 @@ from tenants.services import plan_ensure, tenant_create  # noqa: E402
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
 DURATION = os.environ.get("BENCH_DURATION", "15s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "16")
-WORKERS = os.environ.get("BENCH_WORKERS", "4")  # deploy/gunicorn.conf.py's default on 2 cores
-THREADS = os.environ.get("BENCH_THREADS", "2")
+WORKERS = os.environ.get("BENCH_WORKERS", "2")  # deploy/gunicorn.conf.py's default on 2 cores
+THREADS = os.environ.get("BENCH_THREADS", "4")
 DATASETS = ["vendor:EUGP", "vendor:RP"]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 ROUND_DURATION = os.environ.get("BENCH_ROUND_DURATION", "5s")

@@ -8,12 +8,15 @@ import tempfile
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
 
 bind = os.environ.get("AURUM_BIND", "0.0.0.0:8000")
-# Two processes per core with two threads each: with one process per core, keep-alive connections stick to
-# the worker that accepted them, and a load whose connections mostly landed on one worker ran on one GIL
-# (warm curve reads measured 191-385 req/s run to run with 2 x 4; 410-432 req/s with 4 x 2 on 2 cores).
-workers = int(os.environ.get("AURUM_WEB_WORKERS", 2 * multiprocessing.cpu_count()))
+# One process per core with four threads each. Keep-alive connections stay on the worker that accepted them
+# and the accepts are uneven, so the more processes, the more a connection's latency depends on how crowded
+# its worker is. Measured on 2 cores in one sitting (2026-12-03, 16 connections, docs/performance.md):
+# uncached curve reads p99 207-235 ms with 2 x 4 against 275-322 ms with 4 x 2; warm (cached) reads 298-308
+# req/s, p99 104-111 ms with 2 x 4 against 313-331 req/s, p99 93-251 ms with 4 x 2. (An earlier sitting, with
+# 5 s keep-alive, had found 2 x 4 at 191-385 req/s on warm reads and chosen 4 x 2.)
+workers = int(os.environ.get("AURUM_WEB_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("AURUM_WEB_THREADS", "2"))
+threads = int(os.environ.get("AURUM_WEB_THREADS", "4"))
 timeout = 60
 graceful_timeout = 30
 # Longer than any idle time of a client that keeps connections: a proxy's pooled upstream connections
