@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from aurum.devstack.__main__ import UVICORN_KEEPALIVE
+from aurum.devstack.__main__ import uvicorn_command as demo_uvicorn_command
 from aurum.devstack.services import free_port, port_open
 from aurum.queues import worker_queues_arg
 
@@ -75,19 +75,9 @@ def gunicorn_command(port: int, *, workers: str | None = None, threads: str | No
 
 
 def uvicorn_command(port: int, *extra: str) -> list[str]:
-    """uvicorn serving aurum.asgi (its lifespan start-up warms the process before the socket opens), with the
-    keep-alive every deployment gives it (decision 0052)."""
-    return [
-        str(BIN / "uvicorn"),
-        "aurum.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--timeout-keep-alive",
-        UVICORN_KEEPALIVE,
-        *extra,
-    ]
+    """uvicorn serving aurum.asgi as the demo runs it (no access log, the keep-alive of decision 0052; its
+    lifespan start-up warms the process before the socket opens), plus ``extra``."""
+    return [*demo_uvicorn_command(port), *extra]
 
 
 def celery_worker_command(*extra: str, queues: str | None = None) -> list[str]:

@@ -59,7 +59,7 @@ def wrk(url: str, headers: list[str]) -> dict[str, float]:
 
 def server_command(port: int) -> list[str]:
     if SERVER == "uvicorn":
-        return stack.uvicorn_command(port, "--workers", WORKERS, "--no-access-log", "--log-level", "warning")
+        return stack.uvicorn_command(port, "--workers", WORKERS, "--log-level", "warning")
     return stack.gunicorn_command(port, workers=WORKERS, threads=THREADS)
 
 

@@ -163,7 +163,7 @@ def stack_commands(web_port: int, asgi_port: int, scratch: Path) -> dict[str, li
     python = str(BIN / "python")
     commands = {
         "web": gunicorn_command(web_port),
-        "asgi": uvicorn_command(asgi_port, "--no-access-log"),
+        "asgi": uvicorn_command(asgi_port),
     }
     for queue in QUEUES:
         commands[f"worker-{queue}"] = [python, "-m", "aurum.worker", queue]
