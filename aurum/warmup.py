@@ -12,10 +12,9 @@ pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
   pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py;
   the worker's first heartbeat waits for every pool process's warm-up (aurum/health/worker.py).
 
-A worker's pool process also pays what its first ingest paid once per process (decision 0051): Arrow's
-memory pool takes its pages from the kernel (``arrow_memory_reserve``) and the writing-free stages of an
-ingest run on generated sample workbooks (``WORKER_REHEARSALS``: apps/ingestion/warmup.py); nothing is
-written and no tenant's data is read or kept.
+A worker's pool process also pays what its first ingest paid once per process (decision 0051): the
+writing-free stages of an ingest run on generated sample workbooks (``WORKER_REHEARSALS``:
+apps/ingestion/warmup.py); nothing is written and no tenant's data is read or kept.
 
 So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is
 logged and skipped: a process must start even when the lakehouse is not reachable yet (its first request
@@ -82,10 +81,6 @@ WORKER_MODULES = (
 # Parquet writer: first day 1.39 s, next days 0.72-0.82 s), rehearsed on generated sample workbooks with
 # nothing written (decision 0051). Named by dotted path, as the modules are.
 WORKER_REHEARSALS = ("apps.ingestion.warmup.ingest_rehearse",)
-# What Arrow's memory pool takes from the system at a worker's start: above an ingest's peak (138 MB of Arrow
-# memory for an RP workbook, the largest, 2026-12-03). A first ingest otherwise spent 140-420 ms more CPU than
-# the next one getting fresh pages from the kernel (5 runs of 6; decision 0051).
-ARROW_RESERVE_MB = 192
 # Tables a curve read, an ingest or a run loads first (their metadata is read once per process).
 TABLES = ("curve_observation_table", "curve_latest_table")
 
@@ -183,21 +178,6 @@ def cache_open() -> str:
     return type(cache).__name__
 
 
-def arrow_memory_reserve(megabytes: int = ARROW_RESERVE_MB) -> str:
-    """Have Arrow's memory pool take ``megabytes`` from the system in 1 MiB blocks (the size of an ingest's
-    columns), touch every page and free them: the pool keeps the memory for the process's next allocations, so
-    a first ingest does not pay for fresh pages (measured, decision 0051)."""
-    import numpy as np
-    import pyarrow as pa
-
-    pool = pa.default_memory_pool()
-    blocks = [pa.allocate_buffer(2**20, memory_pool=pool) for _ in range(megabytes)]
-    for block in blocks:
-        np.frombuffer(block, dtype=np.uint8)[:: 2**12] = 0
-    del blocks
-    return f"{megabytes} MiB through {pool.backend_name}"
-
-
 def rehearsals_run(paths: tuple[str, ...]) -> str:
     """Call each named function (no arguments; it returns a summary line)."""
     return "; ".join(str(import_string(path)()) for path in paths)
@@ -206,7 +186,7 @@ def rehearsals_run(paths: tuple[str, ...]) -> str:
 def _connection_steps(process: str) -> list[tuple[str, Callable[[], str]]]:
     steps: list[tuple[str, Callable[[], str]]] = [("cache", cache_open), ("lakehouse", lakehouse_open)]
     if process == "worker":
-        steps += [("arrow", arrow_memory_reserve), ("rehearsals", lambda: rehearsals_run(WORKER_REHEARSALS))]
+        steps.append(("rehearsals", lambda: rehearsals_run(WORKER_REHEARSALS)))
     return steps
 
 
@@ -247,8 +227,8 @@ def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
 
 
 def warm_up_connections(process: str) -> list[StepResult]:
-    """The per-process part alone (connections, and for a worker the Arrow memory and the rehearsals): in a
-    pool process forked from a main process that imported already."""
+    """The per-process part alone (connections, and for a worker the rehearsals): in a pool process forked
+    from a main process that imported already."""
     if not warm_up_enabled():
         return []
     return _run(_connection_steps(process), process)

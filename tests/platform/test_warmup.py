@@ -82,11 +82,8 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     assert result.name == "lakehouse"
     assert not result.ok
     assert "OperationalError" in result.detail
-    assert [r.name for r in rest] == [
-        "arrow",
-        "rehearsals",
-    ]  # each step ran; the rehearsal needs Postgres too
-    assert not rest[1].ok
+    assert [r.name for r in rest] == ["rehearsals"]  # each step ran; the rehearsal needs Postgres too
+    assert not rest[0].ok
 
 
 def _warehouse_files(folder: Path) -> set[Path]:
@@ -94,16 +91,13 @@ def _warehouse_files(folder: Path) -> set[Path]:
 
 
 def test_a_worker_warm_up_rehearses_an_ingest_and_writes_nothing(warm_settings, lake, db):
-    """Decision 0051: a pool process pays its first ingest's once-per-process costs at start-up (Arrow's
-    memory pool filled, the reference units read, every writing-free stage run on a sample workbook), and
+    """Decision 0051: a pool process pays its first ingest's once-per-process costs at start-up (the
+    reference units read, every writing-free stage run on a sample workbook), and
     the rehearsal leaves no trace: no run, no catalog row, no snapshot, no file in the warehouse."""
-    import pyarrow as pa
-
     from apps.curves.models import Curve
     from apps.ingestion.models import IngestRun
     from apps.reference import selectors as reference_selectors
     from aurum.lakehouse.tables import curve_latest_table, curve_observation_table, curve_quarantine_table
-    from aurum.warmup import ARROW_RESERVE_MB
 
     def snapshots() -> list[int | None]:
         tables = (curve_observation_table(), curve_quarantine_table(), curve_latest_table())
@@ -115,10 +109,9 @@ def test_a_worker_warm_up_rehearses_an_ingest_and_writes_nothing(warm_settings, 
 
     results = warm_up_connections("worker")
 
-    assert [r.name for r in results] == ["cache", "lakehouse", "arrow", "rehearsals"]
+    assert [r.name for r in results] == ["cache", "lakehouse", "rehearsals"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
-    assert results[3].detail == "2 workbooks, 576 rows, 4 Parquet files rehearsed"
-    assert pa.default_memory_pool().max_memory() >= ARROW_RESERVE_MB * 2**20
+    assert results[2].detail == "2 workbooks, 576 rows, 4 Parquet files rehearsed"
     assert "units" in reference_selectors._units_memo
     assert snapshots() == before
     assert _warehouse_files(lake.warehouse) == files
@@ -268,8 +261,8 @@ def _until(condition: Any, process: subprocess.Popen[bytes], log: Path) -> None:
         time.sleep(0.1)
 
 
-# A process that takes tasks warms all of it (decision 0051: Arrow's memory, the ingest rehearsal).
-WORKER_STEPS = ["arrow", "cache", "imports", "lakehouse", "rehearsals"]
+# A process that takes tasks warms all of it (decision 0051: the ingest rehearsal).
+WORKER_STEPS = ["cache", "imports", "lakehouse", "rehearsals"]
 
 
 @pytest.mark.parametrize(("pool", "where"), [("threads", 1), ("prefork", 2)])
