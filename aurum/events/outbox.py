@@ -53,16 +53,7 @@ def outbox_append(
     event = OutboxEvent.objects.create(
         tenant_schema=schema_name, event_type=event_type, payload=payload, membership_id=membership_id
     )
-    if not connection.in_atomic_block:  # autocommit: the row is committed already
-        transaction.on_commit(lambda: outbox_relay(ids=[event.pk]), robust=True)
-        return event
-    batch = _RelayBatch.current()
-    batch.ids.append(event.pk)
-    # One callback per event, so that whoever runs some of a transaction's callbacks (a test capturing them)
-    # relays its events; the first to run relays the whole batch and the others find it empty. robust: the
-    # change has committed, so nothing here may fail the request or task that made it; an error is logged
-    # and the rows stay due for the beat relay.
-    transaction.on_commit(batch.relay, robust=True)
+    _relay_after_commit([event.pk])
     return event
 
 
@@ -74,15 +65,24 @@ def outbox_append_many(
     rows = OutboxEvent.objects.bulk_create(
         [OutboxEvent(tenant_schema=schema_name, event_type=kind, payload=payload) for kind, payload in events]
     )
-    ids = [row.pk for row in rows]
-    if not connection.in_atomic_block:
+    _relay_after_commit([row.pk for row in rows])
+    return rows
+
+
+def _relay_after_commit(ids: list[int]) -> None:
+    """Relay the events ``ids`` once the current transaction commits, with the other events it recorded.
+
+    robust: the change has committed, so nothing here may fail the request or task that made it; an error is
+    logged and the rows stay due for the beat relay."""
+    if not connection.in_atomic_block:  # autocommit: the rows are committed already
         transaction.on_commit(lambda: _RelayBatch.relay_ids(ids), robust=True)
-        return rows
+        return
     batch = _RelayBatch.current()
     batch.ids.extend(ids)
-    for _ in rows:  # one callback per event, as in outbox_append
+    # One callback per event, so that whoever runs some of a transaction's callbacks (a test capturing them)
+    # relays its events; the first to run relays the whole batch and the others find it empty.
+    for _ in ids:
         transaction.on_commit(batch.relay, robust=True)
-    return rows
 
 
 class _RelayBatch:
