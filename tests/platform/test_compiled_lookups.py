@@ -11,17 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
+from apps.accounts.services import _TOKEN_BY_PREFIX
 from aurum.orm import CompiledLookup
 from tenants.models import Tenant
 
-BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
-    lambda prefix: (
-        ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
-        .filter(prefix=prefix)
-        .order_by("pk")[:1]
-    ),
-    "\x00test-prefix",
-)
+# The lookup every API request's authentication runs (apps/accounts/services.py).
+BY_PREFIX = _TOKEN_BY_PREFIX
 
 
 def _fields(instance: Any) -> dict[str, Any]:
