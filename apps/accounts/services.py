@@ -240,7 +240,7 @@ def api_token_revoke_as(*, credential: Credential, token_id: int) -> ApiToken:
 
 
 # Every API request looks its token up: the SQL is compiled once per thread (aurum/orm.py, decision 0054).
-_TOKEN_BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
+TOKEN_BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
     lambda prefix: (
         ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
         .filter(prefix=prefix)
@@ -255,7 +255,7 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
     parts = token_parse(raw)
     if parts is None:
         raise TokenInvalidError("malformed")
-    token = _TOKEN_BY_PREFIX.first(parts.prefix)
+    token = TOKEN_BY_PREFIX.first(parts.prefix)
     if token is None or not token_hash_matches(parts.secret, token.key_hash):
         raise TokenInvalidError("unknown")
     now = timezone.now()

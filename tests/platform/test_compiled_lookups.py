@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
-from apps.accounts.services import _TOKEN_BY_PREFIX
+from apps.accounts.services import TOKEN_BY_PREFIX
 from aurum.orm import CompiledLookup
 from tenants.models import Tenant
 
 # The lookup every API request's authentication runs (apps/accounts/services.py).
-BY_PREFIX = _TOKEN_BY_PREFIX
+BY_PREFIX = TOKEN_BY_PREFIX
 
 
 def _fields(instance: Any) -> dict[str, Any]:
