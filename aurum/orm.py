@@ -6,15 +6,22 @@ builds its queryset once with marker values, keeps the SQL and Django's compiler
 connection it belongs to), and on each call runs that SQL with the real values and builds the instances
 exactly as ``QuerySet`` does (the same columns, converters and ``select_related`` objects). Nothing is
 cached but the SQL text: every call reads the database, so a revoked token or a changed row is seen at once.
+
+``shared_tables_only=True``: the lookup reads only tables of apps that live in the public schema alone
+(checked when it compiles), so it runs on whatever search path the connection's session has (decision
+0055): the token lookup of an API request needs no ``SET search_path = public`` first.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connections, models
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
@@ -42,11 +49,16 @@ class CompiledLookup(Generic[M]):
     ``in`` lookups of varying length)."""
 
     def __init__(
-        self, build: Callable[..., models.QuerySet[M]], *markers: Any, using: str = "default"
+        self,
+        build: Callable[..., models.QuerySet[M]],
+        *markers: Any,
+        using: str = "default",
+        shared_tables_only: bool = False,
     ) -> None:
         self._build = build
         self._markers = markers
         self._using = using
+        self._shared_tables_only = shared_tables_only
         self._local = threading.local()
 
     def _compiled(self) -> _Compiled:
@@ -59,6 +71,8 @@ class CompiledLookup(Generic[M]):
             raise ValueError("a compiled lookup builds model instances only (no values() or annotations)")
         compiler = queryset.query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
+        if self._shared_tables_only:
+            _check_shared_tables({join.table_name for join in compiler.query.alias_map.values()})
         positions = []
         for marker in self._markers:
             at = [i for i, value in enumerate(params) if type(value) is type(marker) and value == marker]
@@ -90,7 +104,7 @@ class CompiledLookup(Generic[M]):
         bound = list(compiled.params)
         for at, value in zip(compiled.positions, values, strict=True):
             bound[at] = value
-        with compiled.connection.cursor() as cursor:
+        with self._search_path(compiled.connection), compiled.connection.cursor() as cursor:
             cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
         found = []
@@ -101,7 +115,23 @@ class CompiledLookup(Generic[M]):
             found.append(instance)
         return found  # type: ignore[return-value]
 
+    def _search_path(self, connection: Any) -> AbstractContextManager[None]:
+        if self._shared_tables_only and hasattr(connection, "shared_tables_only"):
+            return cast(AbstractContextManager[None], connection.shared_tables_only())
+        return nullcontext()
+
     def first(self, *values: Any) -> M | None:
         """The first row's instance (the queryset should be ordered and sliced ``[:1]``), or None."""
         rows = self.all(*values)
         return rows[0] if rows else None
+
+
+def _check_shared_tables(tables: set[str]) -> None:
+    """Every table must belong to an app in the public schema only (SHARED_APPS, not TENANT_APPS): a tenant
+    schema never has a table of that name, so any search path with public finds the same one."""
+    tenant_apps = set(settings.TENANT_APPS)
+    by_table = {model._meta.db_table: model for model in apps.get_models()}
+    for table in sorted(tables):
+        model = by_table.get(table)
+        if model is None or model._meta.app_config.name in tenant_apps:
+            raise ValueError(f"{table} is not a table of a shared-only app: it may exist in tenant schemas")

@@ -247,6 +247,7 @@ TOKEN_BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
         .order_by("pk")[:1]
     ),
     "\x00token-prefix",
+    shared_tables_only=True,  # accounts and tenants live in public only: no SET search_path first
 )
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 import redis
 
+from aurum.api.throttling import REPLICATE_EFFECTS_LUA, TOKEN_BUCKET_LUA, Limit
 from aurum.redis_clients import redis_client
 
 DIRTY = "aurum:usage:dirty"
@@ -26,28 +27,50 @@ DAY_TTL_SECONDS = 40 * 86400  # unflushed counts survive a beat outage of this l
 MONTH_GRACE_SECONDS = 7 * 86400  # a month's running total is kept this long after the month ends
 REDIS_TIMEOUT = 0.3
 
-# KEYS: day hash, month hash, dirty set. ARGV: field, metric, amount, limit (-1: none), mode, day ttl.
+# Count against a month's quota, as a Lua function (this module's scripts run it). Arguments: day hash, month
+# hash, dirty set, field, metric, amount, limit (-1: none), mode, day ttl.
 # mode 'hard': refuse if used + amount > limit; 'soft': refuse if used >= limit; 'none': never refuse.
 # Returns {state, used before, used after}: state -1 month not seeded (nothing done), 0 refused, 1 done.
-_TAKE = """
-if redis.call('EXISTS', KEYS[2]) == 0 then return {-1, 0, 0} end
-local used = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
-local amount = tonumber(ARGV[3])
-local limit = tonumber(ARGV[4])
-local mode = ARGV[5]
-if limit >= 0 then
-  if mode == 'hard' and used + amount > limit then return {0, used, used} end
-  if mode == 'soft' and used >= limit then return {0, used, used} end
+METER_TAKE_LUA = """
+local function meter_take(day, month, dirty, field, metric, amount, limit, mode, ttl)
+  if redis.call('EXISTS', month) == 0 then return {-1, 0, 0} end
+  local used = tonumber(redis.call('HGET', month, metric) or '0')
+  if limit >= 0 then
+    if mode == 'hard' and used + amount > limit then return {0, used, used} end
+    if mode == 'soft' and used >= limit then return {0, used, used} end
+  end
+  local after = used
+  if amount ~= 0 then
+    redis.call('HINCRBY', day, field, amount)
+    redis.call('EXPIRE', day, ttl)
+    redis.call('SADD', dirty, day)
+    after = redis.call('HINCRBY', month, metric, amount)
+  end
+  return {1, used, after}
 end
-local after = used
-if amount ~= 0 then
-  redis.call('HINCRBY', KEYS[1], ARGV[1], amount)
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
-  redis.call('SADD', KEYS[3], KEYS[1])
-  after = redis.call('HINCRBY', KEYS[2], ARGV[2], amount)
-end
-return {1, used, after}
 """
+# KEYS: day hash, month hash, dirty set. ARGV: field, metric, amount, limit, mode, day ttl.
+_TAKE = METER_TAKE_LUA + (
+    "return meter_take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), "
+    "ARGV[5], tonumber(ARGV[6]))"
+)
+
+# An API request's admission in one round trip: a token from the rate-limit bucket, then (only if one was
+# there) one request counted against the month's quota, hard. KEYS: bucket, day hash, month hash, dirty set.
+# ARGV: capacity, refill per second, field, metric, limit, day ttl. Returns the bucket's three values, then
+# the take's (state -2: not asked, the rate limit refused).
+_ADMIT = (
+    REPLICATE_EFFECTS_LUA
+    + TOKEN_BUCKET_LUA
+    + METER_TAKE_LUA
+    + """
+local rate = token_bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 1)
+if rate[1] == 0 then return {rate[1], rate[2], rate[3], -2, 0, 0} end
+local taken = meter_take(KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[4], 1, tonumber(ARGV[5]), 'hard',
+  tonumber(ARGV[6]))
+return {rate[1], rate[2], rate[3], taken[1], taken[2], taken[3]}
+"""
+)
 
 # KEYS: month hash. ARGV: time to live (seconds), then metric, count pairs. Sets them only if absent.
 _SEED = """
@@ -127,6 +150,30 @@ def meter_take(
         DAY_TTL_SECONDS,
     )
     return Take(int(state), int(before), int(after))
+
+
+def meter_admit(
+    *, bucket: Limit, schema: str, day: date, month: date, credential: str, metric: str, limit: int | None
+) -> tuple[tuple[int, int, int], Take | None]:
+    """Take a token from ``bucket`` and, if there was one, count one ``metric`` unless that breaks
+    ``limit`` (hard): the bucket's reply {allowed, tokens left * 1000, ms until full} and the take (None
+    when the bucket refused). Raises redis.RedisError."""
+    reply = _client().eval(
+        _ADMIT,
+        4,
+        bucket.key,
+        day_key(schema, day),
+        month_key(schema, month),
+        DIRTY,
+        bucket.burst,
+        bucket.per_second,
+        field_of(metric, credential),
+        metric,
+        -1 if limit is None else limit,
+        DAY_TTL_SECONDS,
+    )
+    allowed, left_milli, full_ms, state, before, after = (int(value) for value in reply)
+    return (allowed, left_milli, full_ms), None if state == -2 else Take(state, before, after)
 
 
 def meter_seed(*, schema: str, month: date, totals: dict[str, int], expire_at: datetime) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 import structlog
@@ -18,9 +19,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.usage import meters
-from apps.usage.models import QuotaThreshold, UsageFlushBatch
+from apps.usage.models import Metric, QuotaThreshold, UsageFlushBatch
 from apps.usage.quotas import METRICS, THRESHOLDS, Month, plan_quota
 from apps.usage.selectors import usage_flushed_month, usage_unflushed
+from aurum.api.throttling import Limit, RateState, rate_state_of
 from aurum.errors import RateLimitedError
 from aurum.events.publish import event_publish_on_commit
 from tenants.models import Tenant
@@ -89,6 +91,17 @@ def _month_seed(tenant: Tenant, month: Month) -> dict[str, int] | None:
     return totals if seeded else None
 
 
+def _meter_args(tenant: Tenant, credential: str, metric: str, now: datetime, month: Month) -> dict[str, Any]:
+    return {
+        "schema": tenant.schema_name,
+        "day": now.astimezone(UTC).date(),
+        "month": month.start,
+        "credential": credential,
+        "metric": metric,
+        "limit": plan_quota(tenant.plan, metric),
+    }
+
+
 def usage_take(
     *,
     tenant: Tenant,
@@ -107,17 +120,7 @@ def usage_take(
     """
     now = now or timezone.now()
     month = Month.of(now)
-    limit = plan_quota(tenant.plan, metric)
-    ask = {
-        "schema": tenant.schema_name,
-        "day": now.astimezone(UTC).date(),
-        "month": month.start,
-        "credential": credential,
-        "metric": metric,
-        "amount": amount,
-        "limit": limit,
-        "mode": mode,
-    }
+    ask = {**_meter_args(tenant, credential, metric, now, month), "amount": amount, "mode": mode}
     try:
         take, seed = meters.meter_take(**ask), None
         if take.state == -1:
@@ -126,6 +129,21 @@ def usage_take(
     except redis.RedisError as exc:
         log.warning("usage not counted, quota not enforced: Redis unavailable", metric=metric, error=str(exc))
         return None
+    return _settle(tenant=tenant, metric=metric, amount=amount, month=month, now=now, take=take, seed=seed)
+
+
+def _settle(
+    *,
+    tenant: Tenant,
+    metric: str,
+    amount: int,
+    month: Month,
+    now: datetime,
+    take: meters.Take,
+    seed: dict[str, int] | None,
+) -> QuotaState:
+    """Where a take leaves the quota: refused (RateLimitedError) or counted (a crossed threshold recorded)."""
+    limit = plan_quota(tenant.plan, metric)
     state = QuotaState(
         metric=metric,
         limit=limit,
@@ -150,6 +168,50 @@ def usage_take(
                     used=take.after, now=now,
                 )  # fmt: skip
     return state
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An API request's admission: where it stands against the rate limit and the API-request quota (None:
+    Redis could not be asked, nothing enforced), and the quota's refusal if it refused."""
+
+    rate: RateState | None
+    quota: QuotaState | None
+    refusal: RateLimitedError | None = None
+
+
+def usage_admit(*, tenant: Tenant, credential: str, bucket: Limit, now: datetime | None = None) -> Admission:
+    """Take a token from the request's rate-limit ``bucket`` and, unless it was empty, count the request
+    against the plan's monthly ``api_requests`` quota (hard): one Redis round trip (two when the month's
+    running total must be seeded first). A request the rate limit refuses is not counted."""
+    now = now or timezone.now()
+    month = Month.of(now)
+    metric = Metric.API_REQUESTS
+    ask = _meter_args(tenant, credential, metric, now, month)
+    try:
+        reply, take = meters.meter_admit(bucket=bucket, **ask)
+    except redis.RedisError as exc:
+        log.warning("rate limit and API quota not enforced: Redis unavailable", error=str(exc))
+        return Admission(rate=None, quota=None)
+    rate = rate_state_of(reply, burst=bucket.burst, per_second=bucket.per_second)
+    if take is None:  # refused by the rate limit: not served, not counted
+        return Admission(rate=rate, quota=None)
+    seed = None
+    if take.state == -1:
+        ask_one = {**ask, "amount": 1, "mode": "hard"}
+        try:
+            seed = _month_seed(tenant, month)
+            take = meters.meter_take(**ask_one)
+        except redis.RedisError as exc:
+            log.warning(
+                "usage not counted, quota not enforced: Redis unavailable", metric=metric, error=str(exc)
+            )
+            return Admission(rate=rate, quota=None)
+    try:
+        quota = _settle(tenant=tenant, metric=metric, amount=1, month=month, now=now, take=take, seed=seed)
+    except RateLimitedError as refused:
+        return Admission(rate=rate, quota=None, refusal=refused)
+    return Admission(rate=rate, quota=quota)
 
 
 def quota_threshold_record(

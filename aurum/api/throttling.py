@@ -1,8 +1,9 @@
 """Token buckets in Redis, shared by every worker and host: the one rate-limit code of Aurum.
 
-- API: per tenant, from its plan (``burst`` tokens, refilled at ``requests_per_second``). Every API response
-  says where the caller stands (``X-RateLimit-Limit/Remaining/Reset``); a refusal is a 429 problem with
-  ``Retry-After``.
+- API: per tenant, from its plan (``burst`` tokens, refilled at ``requests_per_second``; ``plan_bucket``).
+  Every API response says where the caller stands (``X-RateLimit-Limit/Remaining/Reset``); a refusal is a
+  429 problem with ``Retry-After``. The DRF throttle that takes from it also counts the API-request quota in
+  the same Redis script (``apps.usage.api.throttling``, decision 0055).
 - Portal sign-in (failures per email and per client IP) and websocket connects (per tenant and credential)
   use the same buckets (``rate_take``, ``limits_refusal``, ``limits_take``).
 
@@ -13,16 +14,13 @@ bucket correctly. If Redis is unreachable no limit is enforced (logged): availab
 import fnmatch
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 import structlog
-from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
-from aurum.api.context import request_context_or_none
 from aurum.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
@@ -30,32 +28,40 @@ log = structlog.get_logger(__name__)
 RATE_ATTRIBUTE = "aurum_rate"  # the request's RateState (None: not limited)
 QUOTA_HEADERS_ATTRIBUTE = "aurum_quota_headers"  # X-Quota-* of the API-request quota (apps.usage)
 
-# KEYS[1] bucket; ARGV: capacity, refill per second, cost (0 = only look: is a token there?).
-# Returns {allowed, tokens left * 1000, ms until full}. The clock is the server's, never the caller's.
-_TOKEN_BUCKET = """
-if redis.replicate_commands then redis.replicate_commands() end
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-local allowed = 0
-if cost == 0 then
-  if tokens >= 1 then allowed = 1 end
+# A token bucket as a Lua function, for this module's script and for scripts that run it with other work in
+# one round trip (apps.usage.meters: the rate limit and the API-request quota). Arguments: the bucket's key,
+# capacity, refill per second, cost (0 = only look: is a token there?). Returns {allowed, tokens left * 1000,
+# ms until full}. The clock is the server's, never the caller's.
+TOKEN_BUCKET_LUA = """
+local function token_bucket(key, capacity, rate, cost)
+  local clock = redis.call('TIME')
+  local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local allowed = 0
+  if cost == 0 then
+    if tokens >= 1 then allowed = 1 end
+    return {allowed, math.floor(tokens * 1000), math.ceil((capacity - tokens) / rate * 1000)}
+  end
+  if tokens >= cost then
+    tokens = tokens - cost
+    allowed = 1
+  end
+  redis.call('HSET', key, 'tokens', tokens, 'at', now)
+  redis.call('EXPIRE', key, math.ceil(capacity / rate) + 1)
   return {allowed, math.floor(tokens * 1000), math.ceil((capacity - tokens) / rate * 1000)}
 end
-if tokens >= cost then
-  tokens = tokens - cost
-  allowed = 1
-end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
-return {allowed, math.floor(tokens * 1000), math.ceil((capacity - tokens) / rate * 1000)}
 """
+# Scripts that read TIME and then write replicate their effects, not the script (implicit since Redis 5).
+REPLICATE_EFFECTS_LUA = "if redis.replicate_commands then redis.replicate_commands() end\n"
+# KEYS[1] bucket; ARGV: capacity, refill per second, cost.
+_TOKEN_BUCKET = (
+    REPLICATE_EFFECTS_LUA
+    + TOKEN_BUCKET_LUA
+    + "return token_bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))"
+)
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,16 @@ def rate_take(*, key: str, burst: int, per_second: float, cost: int = 1) -> Rate
     if burst < 1 or per_second <= 0:
         raise ValueError(f"a bucket needs burst >= 1 and a positive rate (got {burst}, {per_second})")
     try:
-        allowed, left_milli, full_ms = redis_client(timeout=0.3).eval(
-            _TOKEN_BUCKET, 1, key, burst, per_second, cost
-        )
+        reply = redis_client(timeout=0.3).eval(_TOKEN_BUCKET, 1, key, burst, per_second, cost)
     except redis.RedisError as exc:
         log.warning("rate limit not enforced: Redis unavailable", key=key, error=str(exc))
         return None
+    return rate_state_of(reply, burst=burst, per_second=per_second, cost=cost)
+
+
+def rate_state_of(reply: Sequence[Any], *, burst: int, per_second: float, cost: int = 1) -> RateState:
+    """The RateState of ``token_bucket``'s reply {allowed, tokens left * 1000, ms until full}."""
+    allowed, left_milli, full_ms = reply
     tokens_left = int(left_milli) / 1000
     retry = None if allowed else max(0.0, (max(cost, 1) - tokens_left) / per_second)
     return RateState(
@@ -157,37 +167,21 @@ def plan_route_limits(plan: Any) -> tuple[RouteLimit, ...]:
     return tuple(found)
 
 
-class PlanRateThrottle(BaseThrottle):
-    """The tenant's plan decides: ``burst`` requests at once, ``requests_per_second`` sustained; a route the
-    plan has its own limit for (``PlanRouteLimit``) takes from that route's bucket instead."""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        context = request_context_or_none(request)
-        if context is None:
-            return True  # unauthenticated requests are refused by authentication, not here
-        plan = context.tenant.plan
-        match = request.resolver_match
-        url_name = match.url_name if match is not None else None
-        override = next((r for r in plan_route_limits(plan) if r.matches(url_name, request.path)), None)
-        if override is not None:
-            state = rate_take(
-                key=f"aurum:rate:{context.tenant.schema_name}:route:{override.pk}",
-                burst=override.burst,
-                per_second=override.per_second,
-            )
-        else:
-            state = rate_take(
-                key=f"aurum:rate:{context.tenant.schema_name}",
-                burst=plan.burst,
-                per_second=float(plan.requests_per_second),
-            )
-        setattr(request._request, RATE_ATTRIBUTE, state)
-        self.state = state
-        return state is None or state.retry_after is None
-
-    def wait(self) -> float | None:
-        state: RateState | None = getattr(self, "state", None)
-        return math.ceil(state.retry_after) if state and state.retry_after is not None else None
+def plan_bucket(*, tenant: Any, url_name: str | None, path: str) -> Limit:
+    """The bucket an API request takes from: the tenant plan's own (``burst`` requests at once,
+    ``requests_per_second`` sustained), or the bucket of a route the plan has its own limit for
+    (``PlanRouteLimit``). Checked with the API-request quota in one round trip (apps.usage.api.throttling)."""
+    plan = tenant.plan
+    override = next((r for r in plan_route_limits(plan) if r.matches(url_name, path)), None)
+    if override is not None:
+        return Limit(
+            key=f"aurum:rate:{tenant.schema_name}:route:{override.pk}",
+            burst=override.burst,
+            per_second=override.per_second,
+        )
+    return Limit(
+        key=f"aurum:rate:{tenant.schema_name}", burst=plan.burst, per_second=float(plan.requests_per_second)
+    )
 
 
 class RateLimitHeadersMiddleware:

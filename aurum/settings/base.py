@@ -136,7 +136,8 @@ ASGI_APPLICATION = "aurum.asgi.application"
 
 DATABASE_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/aurum")
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend that SETs search_path only when the session does not have it (decision 0055).
+DATABASES["default"]["ENGINE"] = "aurum.tenancy.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURUM_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # libpq waits forever for an unreachable server by default; fail fast instead (seconds).
@@ -211,8 +212,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["aurum.api.permissions.IsTenantMember"],
     # The rate limit first: a request it refuses is not counted against the monthly quota.
     "DEFAULT_THROTTLE_CLASSES": [
-        "aurum.api.throttling.PlanRateThrottle",
-        "apps.usage.api.throttling.PlanQuotaThrottle",
+        # The plan's rate limit and its API-request quota in one Redis round trip (decision 0055).
+        "apps.usage.api.throttling.PlanAdmissionThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # `format=csv|parquet|xlsx` selects our own output formats (spec 3.1), not a DRF renderer.

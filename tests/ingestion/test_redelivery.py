@@ -156,6 +156,9 @@ def test_a_worker_killed_mid_task_past_the_limit_fails_the_run_on_the_redelivery
             _wait_for(
                 lambda: IngestRun.objects.filter(pk=run.pk, attempts=1, status="running").exists(),
                 "the first delivery",
+                # The worker starts meanwhile, and its child takes tasks only once warm (decision 0046):
+                # ~10 s on a quiet machine, over 60 s seen on a loaded CI machine (2026-12-03).
+                timeout=300.0,
             )
             os.kill(_wait_for(lambda: _children(worker.pid), "the worker's child")[0], signal.SIGKILL)
             failed = _wait_for(

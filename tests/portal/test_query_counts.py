@@ -4,21 +4,22 @@ import pytest
 
 from tests.support.curves import D1, D3, a_curve
 
-# Every signed-in page: search_path, the host's domain and tenant, the session, its user, the membership,
-# the tenant's search_path and its entitlements (7). A lakehouse read adds one (its Iceberg metadata row).
+# Every signed-in page: the host's domain and tenant, the session, its user, the membership, the tenant's
+# search_path and its entitlements (6; the sign-in left the connection on the public path, so no SET to
+# public first: decision 0055). A lakehouse read adds one (its Iceberg metadata row).
 QUERIES = {
     # + dataset summaries, recent runs, tokens; the publication SLAs: EOD vintages (2), watermarks, the
     # real-time feeds' fetched intervals (decision 0042), late days
-    "home-analyst": 15,
-    "home-admin": 15,
-    "catalog": 10,  # + facets, count, page
-    "catalog-page-2": 10,
-    "catalog-results": 9,  # the htmx fragment: no facets
-    "curve": 10,  # + the curve, its as-of dates, one read of the vintage and the previous one (ghost)
-    "compare": 10,  # the compared vintage read instead of the ghost
-    "lineage": 11,  # + the curve, the point read, its ingest run, its quarantine release if any
-    "history": 9,  # + the curve, the history read
-    "movers": 10,  # + published as-of dates, the movers read, the curves named
+    "home-analyst": 14,
+    "home-admin": 14,
+    "catalog": 9,  # + facets, count, page
+    "catalog-page-2": 9,
+    "catalog-results": 8,  # the htmx fragment: no facets
+    "curve": 9,  # + the curve, its as-of dates, one read of the vintage and the previous one (ghost)
+    "compare": 9,  # the compared vintage read instead of the ghost
+    "lineage": 10,  # + the curve, the point read, its ingest run, its quarantine release if any
+    "history": 8,  # + the curve, the history read
+    "movers": 9,  # + published as-of dates, the movers read, the curves named
 }
 
 

@@ -307,14 +307,14 @@ def test_contract_and_valuation_lists_pin_their_queries(world, api, german, djan
     auth = world.acme.auth("viewer")
     api.get(URL, **auth)  # a token's first request of the minute stamps its last_used_at
 
-    # Each: search_path to public, the token, search_path to the tenant's schema, then the reads.
-    with django_assert_num_queries(4):  # the contracts
+    # Each: the token, then the reads (the tenant's search_path is set already, decision 0055).
+    with django_assert_num_queries(2):  # the contracts
         v2_contracts = api.get(URL, {"limit": 1}, **auth)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         v1_contracts = api.get("/api/v1/ppa/contracts", {"limit": 1}, **auth)
-    with django_assert_num_queries(5):  # the contract, its valuations
+    with django_assert_num_queries(3):  # the contract, its valuations
         v2_valuations = api.get(f"{URL}/{contract['id']}/valuations", {"limit": 1}, **auth)
-    with django_assert_num_queries(6):  # the contract, its valuation ids, the Iceberg table pointer
+    with django_assert_num_queries(4):  # the contract, its valuation ids, the Iceberg table pointer
         v1_valuations = api.get(f"/api/v1/ppa/contracts/{contract['id']}/valuations", {"limit": 5}, **auth)
 
     assert [len(r.json()["data"]) for r in (v2_contracts, v1_contracts, v2_valuations, v1_valuations)] == [

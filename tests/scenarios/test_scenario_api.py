@@ -251,13 +251,14 @@ def test_tenant_b_gets_404_for_tenant_a_scenario_runs_and_outputs(trader, api, w
     assert trader("get", f"/api/v2/scenario-runs/{run_id}").json()["data"]["status"] == "succeeded"
 
 
-# The token and the two search paths (3), then: the page of scenarios and their assumptions (2); or the
-# scenario with its assumptions and the page of runs (3). The same whatever the page size.
+# The token (1; the tenant's search path is set already, decision 0055), then: the page of scenarios and
+# their assumptions (2); or the scenario with its assumptions and the page of runs (3). The same whatever the
+# page size.
 QUERIES = {
-    "/api/v2/scenarios": 5,
-    "/api/v2/scenarios/{scenario_id}/runs": 6,
-    "/api/v1/scenarios": 5,
-    "/api/v1/scenarios/{scenario_id}/runs": 6,
+    "/api/v2/scenarios": 3,
+    "/api/v2/scenarios/{scenario_id}/runs": 4,
+    "/api/v1/scenarios": 3,
+    "/api/v1/scenarios/{scenario_id}/runs": 4,
 }
 LISTS = [
     "/api/v2/scenarios",

@@ -1,0 +1,91 @@
+"""django-tenants' PostgreSQL backend, issuing ``SET search_path`` only when the session's path is not already
+the one a query needs (issue 14, decision 0055).
+
+django-tenants forgets the path it set whenever ``set_tenant`` is called, so every API request paid two
+extra round trips: ``SET search_path = public`` for the token lookup and ``SET search_path = <tenant>,
+public`` for the rest, even when the connection's session had that tenant's path from the request before.
+This wrapper remembers what the *session* has (set by its own ``SET``), and forgets it whenever the session's
+path may have changed behind it: a new or closed connection, a rollback or savepoint rollback (a ``SET`` is
+transactional), and any statement that mentions ``search_path`` or ``clone_schema`` (django-tenants' clone
+function sets the path itself).
+
+``shared_tables_only()`` marks queries that read only shared apps' tables, which exist in the public schema
+alone: any session path that includes public resolves them to the same tables, so no ``SET`` is issued for
+them (the bearer-token lookup, ``aurum.orm.CompiledLookup(shared_tables_only=True)``, which checks its
+tables).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django_tenants.postgresql_backend import base as tenants_base
+from django_tenants.utils import get_public_schema_name
+
+# Statements after which the session's search_path is not known any more.
+_MAY_CHANGE_PATH = re.compile(r"search_path|clone_schema", re.IGNORECASE)
+
+
+class DatabaseWrapper(tenants_base.DatabaseWrapper):
+    search_path_set_schemas: list[str] | None  # django-tenants': the path it last set (None: set it)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.session_search_path: list[str] | None = None
+        self._shared_tables_only = 0
+        super().__init__(*args, **kwargs)
+        self.execute_wrappers.append(self._watch_search_path)
+
+    def _watch_search_path(
+        self, execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any
+    ) -> Any:
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if not isinstance(sql, str) or _MAY_CHANGE_PATH.search(sql):
+                self.session_search_path = None
+
+    @contextmanager
+    def shared_tables_only(self) -> Iterator[None]:
+        """Queries inside read only tables of shared apps (public schema only): they run on whatever path
+        the session has, as long as it includes public."""
+        self._shared_tables_only += 1
+        try:
+            yield
+        finally:
+            self._shared_tables_only -= 1
+
+    def _handle_search_path(self, cursor: Any = None) -> None:
+        if self._setting_search_path or not self.schema_name:
+            super()._handle_search_path(cursor)  # re-entry, or django-tenants' "schema not set" error
+            return
+        wanted = self._get_cursor_search_paths()
+        session = self.session_search_path
+        if session is not None and (
+            session == wanted or (self._shared_tables_only and get_public_schema_name() in session)
+        ):
+            self.search_path_set_schemas = session
+            return
+        self.search_path_set_schemas = None  # django-tenants skips its SET while this is set
+        super()._handle_search_path(cursor)
+        self.session_search_path = self.search_path_set_schemas
+
+    def connect(self) -> None:
+        self.session_search_path = None
+        super().connect()
+
+    def close(self) -> None:
+        self.session_search_path = None
+        super().close()
+
+    def rollback(self) -> None:
+        self.session_search_path = None
+        super().rollback()
+
+    def savepoint_rollback(self, sid: str) -> None:
+        try:
+            super().savepoint_rollback(sid)
+        finally:
+            self.session_search_path = None
