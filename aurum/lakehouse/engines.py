@@ -270,7 +270,10 @@ class DuckDBEngine:
                 files_scanned += len(plan.paths)
             else:
                 empty[scan.alias] = _empty_relation(con, table)
-        result = con.sql(duckdb_sql(query, empty, by_field_id), params=params or None).to_arrow_table()
+        # execute(), not sql(): sql() builds a relation object first, ~0.45 ms more a one-curve read (measured
+        # side by side, docs/performance.md); the result is the same Arrow table.
+        sql = duckdb_sql(query, empty, by_field_id)
+        result = con.execute(sql, params or None).to_arrow_table()
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
 
 

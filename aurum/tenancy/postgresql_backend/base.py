@@ -17,7 +17,6 @@ tables).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,8 +24,14 @@ from typing import Any
 from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import get_public_schema_name
 
-# Statements after which the session's search_path is not known any more.
-_MAY_CHANGE_PATH = re.compile(r"search_path|clone_schema", re.IGNORECASE)
+
+def _may_change_path(sql: object) -> bool:
+    """After this statement the session's search_path is not known any more. Plain substring tests: a
+    case-insensitive regex over every statement cost ~0.7 M instructions an API request (callgrind)."""
+    if not isinstance(sql, str):
+        return True
+    lowered = sql.lower()
+    return "search_path" in lowered or "clone_schema" in lowered
 
 
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
@@ -44,7 +49,7 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
         try:
             return execute(sql, params, many, context)
         finally:
-            if not isinstance(sql, str) or _MAY_CHANGE_PATH.search(sql):
+            if _may_change_path(sql):
                 self.session_search_path = None
 
     @contextmanager
