@@ -28,6 +28,7 @@ from aurum.health.checks import HEARTBEATS_KEY
 from aurum.lakehouse import catalog as lakehouse_catalog
 from aurum.lakehouse.catalog import get_catalog
 from aurum.warmup import warm_up, warm_up_connections
+from tests.support.paths import EOD_DIR
 from tests.support.world import database_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,12 +121,42 @@ def test_a_worker_warm_up_rehearses_an_ingest_and_writes_nothing(warm_settings, 
 
     assert [r.name for r in results] == ["cache", "broker", "lakehouse", "rehearsals"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
-    assert results[3].detail == "2 workbooks, 576 rows, 4 Parquet files rehearsed"
+    assert results[3].detail == "2 workbooks, rows published EUGP 304, RP 35,360, 4 Parquet files rehearsed"
     assert "units" in reference_selectors._units_memo
     assert snapshots() == before
     assert _warehouse_files(lake.warehouse) == files
     assert list(IngestRun.objects.values_list("pk", "status")) == runs
     assert list(Curve.objects.values_list()) == curves
+
+
+def test_the_rp_rehearsal_runs_at_a_real_rp_days_size_on_distinct_curves(db):
+    """Decision 0056: the rehearsed RP rows are a real RP day's count or more (the first use of the Arrow
+    stages at that size is what a first ingest paid), made of copies of the sample whose curves are
+    distinct: the rules quarantine and collapse exactly what they do in the sample, once per copy."""
+    from apps.ingestion.parsers.enrichment import enrich
+    from apps.ingestion.parsers.quality import quarantine_split
+    from apps.ingestion.parsers.workbook import parse_workbook
+    from apps.ingestion.warmup import RP_REHEARSAL_ROWS, SAMPLE_ASOF, rows_scaled
+    from apps.reference.selectors import units_lookup
+    from aurum.devstack.demo.workbooks import rp_demo_workbook
+
+    def parsed(data: bytes, name: str) -> Any:
+        return parse_workbook(data, filename=name, max_bytes=settings.AURUM_INGEST_MAX_BYTES).rows
+
+    real = parsed((EOD_DIR / "EOD_RP_20250902_1430.xlsx").read_bytes(), "EOD_RP_20250902_1430.xlsx")
+    sample = parsed(rp_demo_workbook(SAMPLE_ASOF, 0, months=24), "EOD_RP_20250902_1430.xlsx")
+
+    scaled = rows_scaled(sample, RP_REHEARSAL_ROWS)
+
+    copies = -(-RP_REHEARSAL_ROWS // sample.num_rows)
+    assert scaled.num_rows == copies * sample.num_rows >= real.num_rows * 0.99  # 28,044 real rows
+    assert len(set(scaled.column("curve_key").to_pylist())) == copies * len(
+        set(sample.column("curve_key").to_pylist())
+    )
+    clean, held = quarantine_split(enrich(sample, units_lookup()))
+    scaled_clean, scaled_held = quarantine_split(enrich(scaled, units_lookup()))
+    assert (scaled_clean.num_rows, scaled_held.num_rows) == (copies * clean.num_rows, copies * held.num_rows)
+    assert all(column.num_chunks == 1 for column in scaled.columns)  # as a parsed workbook's
 
 
 # A fresh process (the test settings, so the suite's Redis) that imports what a web process's warm-up imports,
