@@ -4,7 +4,8 @@ process takes work.
 Measured on a fresh gunicorn worker, the first curve read cost seconds more than the second: the heavy
 libraries (pyiceberg, DuckDB, Arrow, sqlglot, SQLAlchemy) are imported by the code that uses them, the URL
 resolvers import every view on the first ``resolve``, templates compile on first use, the catalog's connection
-pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
+pool and DuckDB open on the first query, Celery connects to its broker on the first task sent (an upload's
+ingest run). ``warm_up`` does all of that at start:
 
 - gunicorn: ``post_worker_init`` (deploy/gunicorn.conf.py): a worker accepts no connection before it returns;
 - uvicorn (aurum.asgi): in the ASGI lifespan start-up, which uvicorn runs before it binds its socket;
@@ -12,9 +13,9 @@ pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
   pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py;
   the worker's first heartbeat waits for every pool process's warm-up (aurum/health/worker.py).
 
-A worker's pool process also pays what its first ingest paid once per process (decision 0051): the
-writing-free stages of an ingest run on generated sample workbooks (``WORKER_REHEARSALS``:
-apps/ingestion/warmup.py); nothing is written and no tenant's data is read or kept.
+A worker's pool process also pays what its first ingest paid once per process (decisions 0051, 0056): the
+writing-free stages of an ingest run on generated sample workbooks, at a real workbook's size
+(``WORKER_REHEARSALS``: apps/ingestion/warmup.py); nothing is written and no tenant's data is read or kept.
 
 So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is
 logged and skipped: a process must start even when the lakehouse is not reachable yet (its first request
