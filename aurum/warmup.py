@@ -188,7 +188,9 @@ def broker_open() -> str:
     """The Celery app's broker connection, opened and kept in its producer pool, and its result backend: a
     process's first task publish (an upload's ingest run) otherwise connected to Redis and imported the
     transport and backend then (~250 ms of a first upload, measured; decision 0056). Sends nothing."""
-    from aurum.celery import app
+    # The app Django loaded at start-up (TenantsConfig imports aurum.celery), by Celery's own handle on it:
+    # aurum.celery's worker signals import this module, so importing it back would be a cycle.
+    from celery import current_app as app
 
     app.finalize(auto=True)  # the task registry, built on the first task a web process sends
     with app.producer_or_acquire() as producer:
