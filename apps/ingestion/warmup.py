@@ -6,10 +6,10 @@ lakehouse's Arrow reader (first day 1.39 s against 0.72–0.82 s for the next on
 The rehearsal runs every stage of ``ingest_run_execute`` that writes nothing on a small generated EUGP and
 RP workbook (the layouts the parsers read from real files), the RP one's parsed rows repeated to a real RP
 day's size (the first use of the Arrow stages at that size cost more than the first use as such, decision
-0056): parse, enrich (the reference units, platform data), validate (quarantine rules, derived strips), the published and quarantined rows, the latest-rows
-ranking and the catalog's grouping; the Parquet files are written to a temporary local folder, removed at
-once; the lakehouse is only read. No tenant's data is read or kept, no run is recorded, and nothing reaches
-the warehouse, the catalog or the database.
+0056): parse, enrich (the reference units, platform data), validate (quarantine rules, derived strips), the
+published and quarantined rows, the latest-rows ranking and the catalog's grouping; the Parquet files are
+written to a temporary local folder, removed at once; the lakehouse is only read. No tenant's data is read or
+kept, no run is recorded, and nothing reaches the warehouse, the catalog or the database.
 """
 
 from __future__ import annotations
