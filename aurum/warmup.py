@@ -4,7 +4,8 @@ process takes work.
 Measured on a fresh gunicorn worker, the first curve read cost seconds more than the second: the heavy
 libraries (pyiceberg, DuckDB, Arrow, sqlglot, SQLAlchemy) are imported by the code that uses them, the URL
 resolvers import every view on the first ``resolve``, templates compile on first use, the catalog's connection
-pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
+pool and DuckDB open on the first query, Celery connects to its broker on the first task sent (an upload's
+ingest run). ``warm_up`` does all of that at start:
 
 - gunicorn: ``post_worker_init`` (deploy/gunicorn.conf.py): a worker accepts no connection before it returns;
 - uvicorn (aurum.asgi): in the ASGI lifespan start-up, which uvicorn runs before it binds its socket;
@@ -12,9 +13,9 @@ pool and DuckDB open on the first query. ``warm_up`` does all of that at start:
   pool process (``worker_process_init``; the main process for the thread and solo pools), aurum/celery.py;
   the worker's first heartbeat waits for every pool process's warm-up (aurum/health/worker.py).
 
-A worker's pool process also pays what its first ingest paid once per process (decision 0051): the
-writing-free stages of an ingest run on generated sample workbooks (``WORKER_REHEARSALS``:
-apps/ingestion/warmup.py); nothing is written and no tenant's data is read or kept.
+A worker's pool process also pays what its first ingest paid once per process (decisions 0051, 0056): the
+writing-free stages of an ingest run on generated sample workbooks, at a real workbook's size
+(``WORKER_REHEARSALS``: apps/ingestion/warmup.py); nothing is written and no tenant's data is read or kept.
 
 So ``/health/ready`` (or the worker heartbeat) answers only once a process is warm. A step that fails is
 logged and skipped: a process must start even when the lakehouse is not reachable yet (its first request
@@ -56,6 +57,13 @@ WEB_MODULES = (
     "apps.ppa.lakehouse",
     "drf_spectacular.generators",
     "drf_spectacular.openapi",
+    # What a warmed web process still imported during its first upload (measured, decision 0056): the
+    # tenants' database router (its first write), the ZIP code page of a workbook's archive (the upload's
+    # precheck), and the task-event dispatcher a task's first publish builds.
+    "django_tenants.routers",
+    "encodings.cp437",
+    "celery.app.events",
+    "celery.events.dispatcher",
 )
 WORKER_MODULES = (
     *WEB_MODULES,
@@ -67,15 +75,13 @@ WORKER_MODULES = (
     "apps.webhooks.services.delivery",
     "apps.feeds.services",
     # What a warmed pool process still imported during its first ingest (measured, decision 0046 addendum):
-    # pyiceberg's Rust core (partition transforms, manifests), Arrow's Acero, numpy's masked arrays, the ZIP
-    # code page of a workbook's archive, the tenants' database router.
+    # pyiceberg's Rust core (partition transforms, manifests), Arrow's Acero, numpy's masked arrays (the ZIP
+    # code page and the tenants' router, also found there, are in the web list).
     "pyiceberg_core",
     "pyiceberg_core.transform",
     "pyiceberg_core.manifest",
     "pyarrow.acero",
     "numpy.ma",
-    "encodings.cp437",
-    "django_tenants.routers",
 )
 # What a worker's first ingest paid beyond imports (the workbook reader, Arrow's kernels and thread pool, the
 # Parquet writer: first day 1.39 s, next days 0.72-0.82 s), rehearsed on generated sample workbooks with
@@ -178,13 +184,31 @@ def cache_open() -> str:
     return type(cache).__name__
 
 
+def broker_open() -> str:
+    """The Celery app's broker connection, opened and kept in its producer pool, and its result backend: a
+    process's first task publish (an upload's ingest run) otherwise connected to Redis and imported the
+    transport and backend then (~250 ms of a first upload, measured; decision 0056). Sends nothing."""
+    # The app Django loaded at start-up (TenantsConfig imports aurum.celery), by Celery's own handle on it:
+    # aurum.celery's worker signals import this module, so importing it back would be a cycle.
+    from celery import current_app as app
+
+    app.finalize(auto=True)  # the task registry, built on the first task a web process sends
+    with app.producer_or_acquire() as producer:
+        producer.connection.default_channel  # noqa: B018 - kombu's Redis channel connects (and pings) here
+    return f"{type(app.backend).__name__}, {producer.connection.transport_cls} transport"
+
+
 def rehearsals_run(paths: tuple[str, ...]) -> str:
     """Call each named function (no arguments; it returns a summary line)."""
     return "; ".join(str(import_string(path)()) for path in paths)
 
 
 def _connection_steps(process: str) -> list[tuple[str, Callable[[], str]]]:
-    steps: list[tuple[str, Callable[[], str]]] = [("cache", cache_open), ("lakehouse", lakehouse_open)]
+    steps: list[tuple[str, Callable[[], str]]] = [
+        ("cache", cache_open),
+        ("broker", broker_open),
+        ("lakehouse", lakehouse_open),
+    ]
     if process == "worker":
         steps.append(("rehearsals", lambda: rehearsals_run(WORKER_REHEARSALS)))
     return steps

@@ -28,6 +28,7 @@ from aurum.health.checks import HEARTBEATS_KEY
 from aurum.lakehouse import catalog as lakehouse_catalog
 from aurum.lakehouse.catalog import get_catalog
 from aurum.warmup import warm_up, warm_up_connections
+from tests.support.paths import EOD_DIR
 from tests.support.world import database_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,15 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
 
     results = warm_up("web")
 
-    assert [r.name for r in results] == ["imports", "urls", "templates", "openapi", "cache", "lakehouse"]
+    assert [r.name for r in results] == [
+        "imports",
+        "urls",
+        "templates",
+        "openapi",
+        "cache",
+        "broker",
+        "lakehouse",
+    ]
     assert {r.name: r.detail for r in results if not r.ok} == {}
     assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
     assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
@@ -74,11 +83,12 @@ def test_a_failing_step_is_reported_and_the_process_goes_on(warm_settings, db):
     }
     lakehouse_catalog.catalog_dispose()
     try:
-        cached, result, *rest = warm_up_connections("worker")
+        cached, broker, result, *rest = warm_up_connections("worker")
     finally:
         lakehouse_catalog.catalog_dispose()
 
     assert cached.ok, cached.detail
+    assert broker.ok, broker.detail  # Redis is there
     assert result.name == "lakehouse"
     assert not result.ok
     assert "OperationalError" in result.detail
@@ -109,14 +119,87 @@ def test_a_worker_warm_up_rehearses_an_ingest_and_writes_nothing(warm_settings, 
 
     results = warm_up_connections("worker")
 
-    assert [r.name for r in results] == ["cache", "lakehouse", "rehearsals"]
+    assert [r.name for r in results] == ["cache", "broker", "lakehouse", "rehearsals"]
     assert {r.name: r.detail for r in results if not r.ok} == {}
-    assert results[2].detail == "2 workbooks, 576 rows, 4 Parquet files rehearsed"
+    assert results[3].detail == "2 workbooks, rows published EUGP 304, RP 35,360, 4 Parquet files rehearsed"
     assert "units" in reference_selectors._units_memo
     assert snapshots() == before
     assert _warehouse_files(lake.warehouse) == files
     assert list(IngestRun.objects.values_list("pk", "status")) == runs
     assert list(Curve.objects.values_list()) == curves
+
+
+def test_the_rp_rehearsal_runs_at_a_real_rp_days_size_on_distinct_curves(db):
+    """Decision 0056: the rehearsed RP rows are a real RP day's count or more (the first use of the Arrow
+    stages at that size is what a first ingest paid), made of copies of the sample whose curves are
+    distinct: the rules quarantine and collapse exactly what they do in the sample, once per copy."""
+    from apps.ingestion.parsers.enrichment import enrich
+    from apps.ingestion.parsers.quality import quarantine_split
+    from apps.ingestion.parsers.workbook import parse_workbook
+    from apps.ingestion.warmup import RP_REHEARSAL_ROWS, SAMPLE_ASOF, rows_scaled
+    from apps.reference.selectors import units_lookup
+    from aurum.devstack.demo.workbooks import rp_demo_workbook
+
+    def parsed(data: bytes, name: str) -> Any:
+        return parse_workbook(data, filename=name, max_bytes=settings.AURUM_INGEST_MAX_BYTES).rows
+
+    real = parsed((EOD_DIR / "EOD_RP_20250902_1430.xlsx").read_bytes(), "EOD_RP_20250902_1430.xlsx")
+    sample = parsed(rp_demo_workbook(SAMPLE_ASOF, 0, months=24), "EOD_RP_20250902_1430.xlsx")
+
+    scaled = rows_scaled(sample, RP_REHEARSAL_ROWS)
+
+    copies = -(-RP_REHEARSAL_ROWS // sample.num_rows)
+    assert scaled.num_rows == copies * sample.num_rows >= real.num_rows * 0.99  # 28,044 real rows
+    assert len(set(scaled.column("curve_key").to_pylist())) == copies * len(
+        set(sample.column("curve_key").to_pylist())
+    )
+    clean, held = quarantine_split(enrich(sample, units_lookup()))
+    scaled_clean, scaled_held = quarantine_split(enrich(scaled, units_lookup()))
+    assert (scaled_clean.num_rows, scaled_held.num_rows) == (copies * clean.num_rows, copies * held.num_rows)
+    assert all(column.num_chunks == 1 for column in scaled.columns)  # as a parsed workbook's
+
+
+# A fresh process (the test settings, so the suite's Redis) that imports what a web process's warm-up imports,
+# runs the broker step or not, then sends a task as an upload does, and prints the modules that send imported.
+_FIRST_PUBLISH = """
+import sys
+import django
+django.setup()
+from aurum.warmup import WEB_MODULES, broker_open, modules_import
+modules_import(WEB_MODULES)
+if sys.argv[2] == "warm":
+    broker_open()
+from aurum.celery import app
+before = set(sys.modules)
+app.send_task("warm-up.nothing", queue=sys.argv[1])
+print(sorted(set(sys.modules) - before))
+"""
+
+
+def _first_publish_imports(queue: str, *, warm: bool) -> list[str]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aurum.settings.test"}
+    command = [sys.executable, "-c", _FIRST_PUBLISH, queue, "warm" if warm else "cold"]
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return list(json.loads(done.stdout.splitlines()[-1].replace("'", '"')))
+
+
+def test_after_the_broker_step_a_first_task_publish_imports_nothing():
+    """Decision 0056: a fresh web process's first upload spent ~250 ms importing Celery's broker transport,
+    result backend and event dispatcher, and connecting, when it sent the ingest task; after the warm-up's
+    broker step (and its import list) that send imports nothing. Without the step it imports the transport."""
+    queue = f"warm-up-publish-{os.getpid()}"
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        cold = _first_publish_imports(queue, warm=False)
+        warm = _first_publish_imports(queue, warm=True)
+        sent = client.llen(queue)
+    finally:
+        client.delete(queue, f"_kombu.binding.{queue}")
+
+    assert "kombu.transport.redis" in cold
+    assert warm == []
+    assert sent == 2
 
 
 def test_warm_up_is_off_when_the_setting_says_so(settings):
@@ -221,7 +304,7 @@ def test_a_server_answers_only_once_it_is_warm(server, process_log):
 
     assert event["process"] == "web"
     assert event["failed"] is None
-    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "cache", "lakehouse"}
+    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "cache", "broker", "lakehouse"}
     assert _timestamp(event) <= first_answer
 
 
@@ -262,7 +345,7 @@ def _until(condition: Any, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 # A process that takes tasks warms all of it (decision 0051: the ingest rehearsal).
-WORKER_STEPS = ["cache", "imports", "lakehouse", "rehearsals"]
+WORKER_STEPS = ["broker", "cache", "imports", "lakehouse", "rehearsals"]
 
 
 @pytest.mark.parametrize(("pool", "where"), [("threads", 1), ("prefork", 2)])
