@@ -8,6 +8,7 @@ the worker takes); the last test uses the real Celery worker (threads) and commi
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from typing import Any
@@ -16,7 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apps.audit.models import AuditEntry
+from apps.audit.verification import audit_chain_verify
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
 from apps.scenarios.outputs import (
@@ -31,6 +36,7 @@ from apps.scenarios.services.inputs import CurveSelection, RunOptions
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_runs_submit_bulk
 from apps.scenarios.services.scenarios import scenario_create
 from apps.scenarios.services.sweep import scenario_runs_sweep
+from aurum.events.models import OutboxEvent
 from aurum.lakehouse.catalog import get_catalog
 from tests.support.scenarios import (
     BASE_DAY,
@@ -175,6 +181,48 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
     assert run.status == "succeeded" and run.output_snapshot_id == snapshot_id
     assert _iceberg_rows("acme", run).num_rows == computed.num_rows
     assert _snapshots_listing("acme", str(run.pk)) == [snapshot_id]
+
+
+def _commit_statements(tenant: Any, curves: Any, n: int) -> tuple[list[ScenarioRun], int]:
+    """Stage ``n`` runs, then group-commit them; the runs and the SQL statements of the commit."""
+    scenario = _scenario(tenant, curves)
+    runs = [staged_run(tenant, scenario, seed)[0] for seed in range(n)]
+    with CaptureQueriesContext(connection) as statements:
+        committed = scenario_outputs_commit(tenant=tenant, run_id=str(runs[0].pk))
+    assert sorted(committed) == sorted(str(run.pk) for run in runs)
+    return sorted(runs, key=lambda run: run.pk), len(statements)
+
+
+def test_a_group_commit_finishes_its_runs_with_statements_that_do_not_grow_with_their_number(
+    in_acme, eugp_curves
+):
+    """Given 2, then 5 staged runs, when each group is committed, then both commits issue the same number
+    of statements (one UPDATE of the runs, one ledger INSERT, one event INSERT, one outbox INSERT), and each
+    run still has its own finish entry (in run order, the chain intact), its succeeded event with its own
+    duration, and its published event."""
+    _, two = _commit_statements(in_acme, eugp_curves, 2)
+    runs, five = _commit_statements(in_acme, eugp_curves, 5)
+
+    assert five == two
+    run_ids = [str(run.pk) for run in runs]
+    finishes = AuditEntry.objects.filter(action="run.finish", resource_id__in=run_ids).order_by("sequence")
+    assert [e.resource_id for e in finishes] == run_ids
+    for entry, run in zip(finishes, runs, strict=True):
+        run.refresh_from_db()
+        assert run.status == "succeeded" and run.output_staged_uri == "" and run.progress_percent == 100.0
+        assert json.loads(entry.changes) == {
+            "scenario": str(run.scenario_id),
+            "status": "succeeded",
+            "error_code": "",
+            "output_rows": run.output_rows,
+            "output_hash": run.output_hash,
+        }
+        event = run.events.get(event_type="succeeded")
+        assert event.data == {"duration_seconds": run.duration_seconds} and run.duration_seconds > 0
+    assert audit_chain_verify().ok
+    published = OutboxEvent.objects.filter(event_type="scenario.run.succeeded", payload__run_id__in=run_ids)
+    assert sorted(e.payload["run_id"] for e in published) == run_ids
+    assert {e.payload["status"] for e in published} == {"succeeded"}
 
 
 # --- with the real worker ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from apps.scenarios.outputs import (
     staged_output_quarantine,
     staged_output_read,
 )
-from apps.scenarios.services.lifecycle import run_event_record, run_finish
+from apps.scenarios.services.lifecycle import run_event_record, run_finish, runs_event_record, runs_finish
 from tenants.models import Tenant
 
 log = structlog.get_logger(__name__)
@@ -117,22 +117,25 @@ def scenario_outputs_commit(
         if to_append:
             rows = pa.concat_tables([outputs[rid].rows for rid in to_append])
             snapshot_id = output_rows_append(table, rows, run_ids=to_append)
-        for run in staged:
-            output = outputs.get(str(run.pk))
-            if output is None:
-                continue
+        succeeded = [run for run in staged if str(run.pk) in outputs]
+        for run in succeeded:
+            output = outputs[str(run.pk)]
             run.output_snapshot_id = already.get(str(run.pk), snapshot_id)
             run.output_rows = output.rows.num_rows
             run.output_hash = output.output_hash
             run.base_asof = output.base_asof
             run.curve_units = output.curve_units
             run.progress_percent = 100.0
-            run_finish(
-                run,
-                ScenarioRun.Status.SUCCEEDED,
-                fields=["output_snapshot_id", "output_rows", "output_hash", "base_asof", "curve_units"],
-            )
-            run_event_record(run, "succeeded", duration_seconds=run.duration_seconds)
+        # One UPDATE, one ledger INSERT, one event INSERT and one outbox INSERT for all of them: the
+        # commit holds the table's lock, and the other runs' threads wait for it.
+        runs_finish(
+            succeeded,
+            ScenarioRun.Status.SUCCEEDED,
+            fields=["output_snapshot_id", "output_rows", "output_hash", "base_asof", "curve_units"],
+        )
+        runs_event_record(
+            succeeded, "succeeded", data_of=lambda run: {"duration_seconds": run.duration_seconds}
+        )
     if len(outputs) > 1 or already:
         log.info("scenario outputs group-committed", runs=len(outputs), appended=len(to_append))
     return list(outputs)
