@@ -16,21 +16,27 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pyiceberg.expressions import EqualTo
 
 from apps.audit.models import AuditEntry
 from apps.audit.verification import audit_chain_verify
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
 from apps.scenarios.outputs import (
+    COMMIT_SORT,
+    SORT_COLUMNS,
     output_rows_append,
     output_table_ensure,
     output_table_name,
     run_row_filter,
+    staged_output_read,
 )
 from apps.scenarios.selectors import run_output_table
+from apps.scenarios.services import commit as commit_service
 from apps.scenarios.services.commit import scenario_outputs_commit
 from apps.scenarios.services.inputs import CurveSelection, RunOptions
 from apps.scenarios.services.runs import scenario_run_cancel, scenario_runs_submit_bulk
@@ -181,6 +187,74 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
     assert run.status == "succeeded" and run.output_snapshot_id == snapshot_id
     assert _iceberg_rows("acme", run).num_rows == computed.num_rows
     assert _snapshots_listing("acme", str(run.pk)) == [snapshot_id]
+
+
+def _in_order(rows: pa.Table, columns: tuple[str, ...]) -> bool:
+    return rows.equals(rows.sort_by([(column, "ascending") for column in columns]))
+
+
+def _data_files_rows(schema: str, scenario: Scenario) -> list[pa.Table]:
+    """The scenario's rows as each data file of the current snapshot holds them (file order)."""
+    table = get_catalog().load_table(output_table_name(schema))
+    files = []
+    for task in table.scan(row_filter=EqualTo("scenario_id", str(scenario.pk))).plan_files():
+        filesystem, path = pafs.FileSystem.from_uri(task.file.file_path)
+        files.append(pq.read_table(path, filesystem=filesystem))
+    return files
+
+
+def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_sorting_again(
+    in_acme, eugp_curves, monkeypatch
+):
+    """Given three staged runs, each staging file holds its run's rows sorted by curve, tenor, month and
+    metric; the commit appends them without sorting them again (under the lock) and every data file holds
+    its rows in run_id, curve, tenor, month, metric order, as a full sort would give."""
+    scenario = _scenario(in_acme, eugp_curves)
+    staged = [staged_run(in_acme, scenario, seed) for seed in range(3)]
+    for run, _ in staged:
+        output = staged_output_read(run.output_staged_uri)
+        assert output is not None and output.sorted_by == SORT_COLUMNS
+        assert _in_order(output.rows, SORT_COLUMNS)
+    presorted: list[bool] = []
+
+    def append_spy(*args: Any, **kwargs: Any) -> int | None:
+        presorted.append(kwargs["presorted"])
+        return output_rows_append(*args, **kwargs)
+
+    monkeypatch.setattr(commit_service, "output_rows_append", append_spy)
+
+    committed = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[0][0].pk))
+
+    assert sorted(committed) == sorted(str(run.pk) for run, _ in staged) and presorted == [True]
+    files = _data_files_rows("acme", scenario)
+    assert sum(rows.num_rows for rows in files) == sum(computed.num_rows for _, computed in staged)
+    for rows in files:
+        assert _in_order(rows, COMMIT_SORT)
+
+
+def test_a_run_staged_unsorted_before_this_release_is_still_committed_in_order(in_acme, eugp_curves):
+    """Given a staging file written the old way (rows in the engine's order, no ``sorted_by``) beside a new
+    one, the commit sorts them: the data files hold the rows in run_id, curve, tenor, month, metric order."""
+    scenario = _scenario(in_acme, eugp_curves)
+    old, computed = staged_run(in_acme, scenario, seed=1)
+    new, _ = staged_run(in_acme, scenario, seed=2)
+    output = staged_output_read(old.output_staged_uri)
+    assert output is not None
+    meta = {"output_hash": output.output_hash, "base_asof": output.base_asof.isoformat(), "curve_units": {}}
+    filesystem, path = pafs.FileSystem.from_uri(old.output_staged_uri)
+    pq.write_table(
+        computed.replace_schema_metadata({b"aurum.staged": json.dumps(meta).encode()}),
+        path,
+        filesystem=filesystem,
+    )
+    assert not _in_order(computed, SORT_COLUMNS)  # the engine's order is not the table's
+
+    scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
+
+    old.refresh_from_db()
+    assert old.status == "succeeded" and old.output_hash == output_content_hash(computed)
+    for rows in _data_files_rows("acme", scenario):
+        assert _in_order(rows, COMMIT_SORT)
 
 
 def _commit_statements(tenant: Any, curves: Any, n: int) -> tuple[list[ScenarioRun], int]:

@@ -23,6 +23,7 @@ from apps.scenarios.outputs import (
     staged_output_delete,
     staged_output_quarantine,
     staged_output_read,
+    staged_outputs_rows,
 )
 from apps.scenarios.services.lifecycle import run_event_record, run_finish, runs_event_record, runs_finish
 from tenants.models import Tenant
@@ -115,8 +116,8 @@ def scenario_outputs_commit(
         to_append = [rid for rid in outputs if rid not in already]
         snapshot_id: int | None = None
         if to_append:
-            rows = pa.concat_tables([outputs[rid].rows for rid in to_append])
-            snapshot_id = output_rows_append(table, rows, run_ids=to_append)
+            rows, presorted = staged_outputs_rows({rid: outputs[rid] for rid in to_append})
+            snapshot_id = output_rows_append(table, rows, run_ids=to_append, presorted=presorted)
         succeeded = [run for run in staged if str(run.pk) in outputs]
         for run in succeeded:
             output = outputs[str(run.pk)]
