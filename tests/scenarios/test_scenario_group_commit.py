@@ -32,13 +32,19 @@ from apps.scenarios.outputs import (
     output_table_ensure,
     output_table_name,
     run_row_filter,
+    staged_output_files,
     staged_output_read,
 )
 from apps.scenarios.selectors import run_output_table
 from apps.scenarios.services import commit as commit_service
-from apps.scenarios.services.commit import scenario_outputs_commit
+from apps.scenarios.services.commit import scenario_outputs_commit, scenario_run_stage
+from apps.scenarios.services.execution import scenario_run_compute, scenario_run_start
 from apps.scenarios.services.inputs import CurveSelection, RunOptions
-from apps.scenarios.services.runs import scenario_run_cancel, scenario_runs_submit_bulk
+from apps.scenarios.services.runs import (
+    scenario_run_cancel,
+    scenario_run_submit,
+    scenario_runs_submit_bulk,
+)
 from apps.scenarios.services.scenarios import scenario_create
 from apps.scenarios.services.sweep import scenario_runs_sweep
 from aurum.events.models import OutboxEvent
@@ -119,6 +125,39 @@ def test_runs_staged_together_are_appended_in_one_snapshot_each_with_exactly_its
         snapshots.add(run.output_snapshot_id)
     assert len(snapshots) == 1  # three runs, one Iceberg snapshot
     assert not any(_exists(uri) for uri in uris)  # staging files deleted after the commit
+
+
+def test_staging_is_one_guarded_update_and_a_run_cancelled_while_computing_is_not_staged(
+    in_acme, eugp_curves, django_capture_on_commit_callbacks
+):
+    """Given two computed runs, one cancelled before it stages: staging the other is one statement (its
+    path recorded); staging the cancelled one is one statement too, records nothing and leaves no file."""
+    scenario = _scenario(in_acme, eugp_curves)
+    computed = []
+    for seed in (1, 2):
+        submitted = scenario_run_submit(
+            tenant=in_acme, scenario=scenario, options=RunOptions(seed=seed), actor=None
+        )
+        run = scenario_run_start(str(submitted.run.pk))
+        assert run is not None
+        computed.append((run, *scenario_run_compute(run=run, tenant=in_acme)))
+    (kept, kept_base, kept_rows), (cancelled, cancelled_base, cancelled_rows) = computed
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_run_cancel(run=ScenarioRun.objects.get(pk=cancelled.pk), tenant=in_acme)
+
+    with CaptureQueriesContext(connection) as staging:
+        staged = scenario_run_stage(run=kept, tenant=in_acme, base=kept_base, table=kept_rows)
+    with CaptureQueriesContext(connection) as refused:
+        not_staged = scenario_run_stage(
+            run=cancelled, tenant=in_acme, base=cancelled_base, table=cancelled_rows
+        )
+
+    assert staged and len(staging) == 1
+    assert ScenarioRun.objects.get(pk=kept.pk).output_staged_uri == kept.output_staged_uri != ""
+    assert _exists(kept.output_staged_uri)
+    assert not not_staged and len(refused) == 1
+    assert ScenarioRun.objects.get(pk=cancelled.pk).output_staged_uri == ""
+    assert not any(str(cancelled.pk) in uri for uri, _ in staged_output_files("acme"))
 
 
 def test_a_run_cancelled_after_staging_is_not_committed_and_its_file_is_deleted(

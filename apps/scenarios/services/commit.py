@@ -45,13 +45,15 @@ def scenario_run_stage(*, run: ScenarioRun, tenant: Tenant, base: Any, table: pa
         base_asof=base.asof,
         curve_units=base.units,
     )
-    with transaction.atomic():
-        locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
-        if locked.status != ScenarioRun.Status.RUNNING or locked.retry_count != run.retry_count:
-            staged_output_delete(uri)  # cancelled, or handed to another worker, while computing
-            return False
-        # An UPDATE of the one field: the staging path is worker plumbing, not a state change.
-        ScenarioRun.objects.filter(pk=run.pk).update(output_staged_uri=uri)
+    # One guarded UPDATE of the one field (the staging path is worker plumbing, not a state change): it
+    # matches only while the run is still running as this attempt; a cancel holding the row lock is waited
+    # for, then the run no longer matches.
+    still_mine = ScenarioRun.objects.filter(
+        pk=run.pk, status=ScenarioRun.Status.RUNNING, retry_count=run.retry_count
+    ).update(output_staged_uri=uri)
+    if not still_mine:
+        staged_output_delete(uri)  # cancelled, or handed to another worker, while computing
+        return False
     run.output_staged_uri = uri
     return True
 
