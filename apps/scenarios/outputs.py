@@ -3,7 +3,7 @@
 Partitioned by identity(scenario_id), identity(metric) and day(asof_date), as the original: a scenario's
 outputs (and one metric of them) prune to their own files, and deleting a scenario is a metadata-only delete.
 Many runs finish at the same moment, so they are group-committed: a finished run writes its rows to a
-staging file (Arrow IPC, ``<warehouse>/staging/scenario_output/<schema>/<run_id>.arrow``) outside any lock;
+staging Parquet file (``<warehouse>/staging/scenario_output/<schema>/<run_id>.parquet``) outside any lock;
 then whoever holds the table's Postgres advisory lock appends every staged run's rows at once (one snapshot,
 whose summary lists the run ids it holds, so a commit interrupted before the database recorded it is not
 appended twice). Rows are sorted by run_id, then curve_key, tenor_label: a file holds several runs, and one
@@ -41,11 +41,6 @@ COMMIT_SORT = ("run_id", *SORT_COLUMNS)
 COMMIT_ATTEMPTS = 5
 RUN_IDS_PROPERTY = "aurum.run-ids"  # snapshot summary: the comma-separated run ids the snapshot appended
 STAGING_FOLDER = "staging/scenario_output"
-# Staged rows are read back once, by the commit under the table's lock: Arrow IPC with LZ4 buffers costs a
-# tenth of Parquet to read and a third to write (one run's 10,200 rows: write 3.1 / read 1.4 ms against
-# 8.8 / 7.0 ms, 0.74 MB against 0.33 MB; decision 0055). Files staged as Parquet before are still read.
-STAGING_SUFFIX = ".arrow"
-STAGING_IPC = pa.ipc.IpcWriteOptions(compression="lz4")
 QUARANTINE_FOLDER = "staging/.quarantine/scenario_output"
 
 _lock = threading.Lock()
@@ -165,13 +160,9 @@ def output_rows_stage(
     }
     table = rows.sort_by([(column, "ascending") for column in SORT_COLUMNS])
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
-    name = f"{schema_name}/{run_id}{STAGING_SUFFIX}"
-    with (
-        filesystem.open_output_stream(f"{folder}/{name}") as sink,
-        pa.ipc.new_file(sink, table.schema, options=STAGING_IPC) as writer,
-    ):
-        writer.write_table(table)
-    return f"{folder_uri}/{name}"
+    path = f"{folder}/{schema_name}/{run_id}.parquet"
+    pq.write_table(table, path, filesystem=filesystem, compression="none")  # short-lived: spend no CPU
+    return f"{folder_uri}/{schema_name}/{run_id}.parquet"
 
 
 def staged_output_read(uri: str) -> StagedOutput | None:
@@ -179,11 +170,7 @@ def staged_output_read(uri: str) -> StagedOutput | None:
     is there but cannot be read as a staged run's rows."""
     filesystem, path = filesystem_for(uri)
     try:
-        if path.endswith(".parquet"):  # staged before decision 0055
-            table = pq.read_table(path, filesystem=filesystem)
-        else:
-            with filesystem.open_input_file(path) as source:
-                table = pa.ipc.open_file(source).read_all()
+        table = pq.read_table(path, filesystem=filesystem)
     except FileNotFoundError:
         return None
     except (pa.ArrowException, OSError) as exc:

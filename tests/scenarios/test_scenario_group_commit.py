@@ -270,35 +270,27 @@ def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_so
         assert _in_order(rows, COMMIT_SORT)
 
 
-def test_a_run_staged_as_unsorted_parquet_before_this_release_is_still_committed_in_order(
-    in_acme, eugp_curves, django_capture_on_commit_callbacks
-):
-    """Given a run staged the old way (a Parquet file, rows in the engine's order, no ``sorted_by``) beside
-    a run staged now (Arrow IPC, sorted), the commit reads both and sorts: the run succeeds with its hash and
-    the data files hold the rows in run_id, curve, tenor, month, metric order."""
+def test_a_run_staged_unsorted_before_this_release_is_still_committed_in_order(in_acme, eugp_curves):
+    """Given a staging file written the old way (rows in the engine's order, no ``sorted_by``) beside a new
+    one, the commit sorts them: the data files hold the rows in run_id, curve, tenor, month, metric order."""
     scenario = _scenario(in_acme, eugp_curves)
     old, computed = staged_run(in_acme, scenario, seed=1)
     new, _ = staged_run(in_acme, scenario, seed=2)
     output = staged_output_read(old.output_staged_uri)
-    assert output is not None and new.output_staged_uri.endswith(".arrow")
+    assert output is not None
     meta = {"output_hash": output.output_hash, "base_asof": output.base_asof.isoformat(), "curve_units": {}}
-    parquet_uri = old.output_staged_uri.removesuffix(".arrow") + ".parquet"
-    filesystem, path = pafs.FileSystem.from_uri(parquet_uri)
+    filesystem, path = pafs.FileSystem.from_uri(old.output_staged_uri)
     pq.write_table(
         computed.replace_schema_metadata({b"aurum.staged": json.dumps(meta).encode()}),
         path,
         filesystem=filesystem,
-        compression="none",
     )
-    ScenarioRun.objects.filter(pk=old.pk).update(output_staged_uri=parquet_uri)
     assert not _in_order(computed, SORT_COLUMNS)  # the engine's order is not the table's
 
-    with django_capture_on_commit_callbacks(execute=True):
-        scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
+    scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
 
     old.refresh_from_db()
     assert old.status == "succeeded" and old.output_hash == output_content_hash(computed)
-    assert old.output_rows == computed.num_rows and not _exists(parquet_uri)
     for rows in _data_files_rows("acme", scenario):
         assert _in_order(rows, COMMIT_SORT)
 

@@ -84,13 +84,13 @@ def test_an_unreadable_staged_file_is_quarantined_its_run_failed_and_the_next_sw
     other_tenant = _staged("globex", eugp_curves, seed=2)
     uri = broken.output_staged_uri
     filesystem, path = pafs.FileSystem.from_uri(uri)
-    with filesystem.open_output_stream(path) as stream:  # a torn write: not an Arrow IPC file
-        stream.write(b"ARROW1 half a file")
+    with filesystem.open_output_stream(path) as stream:  # a torn write: not a Parquet file
+        stream.write(b"PAR1 half a file")
 
     first = scenario_runs_sweep_tenants()
     second = scenario_runs_sweep_tenants()
 
-    quarantined = f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{QUARANTINE_FOLDER}/acme/{broken.pk}.arrow"
+    quarantined = f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{QUARANTINE_FOLDER}/acme/{broken.pk}.parquet"
     assert first.failed == [] and first.skipped == []
     assert first.swept["acme"]["committed"] == 1 and first.swept["globex"]["committed"] == 1
     status, code, staged = _state("acme", broken)
@@ -99,7 +99,7 @@ def test_an_unreadable_staged_file_is_quarantined_its_run_failed_and_the_next_sw
     assert not _exists(uri) and _exists(quarantined)
     q_filesystem, q_path = pafs.FileSystem.from_uri(quarantined)
     with q_filesystem.open_input_stream(q_path) as stream:
-        assert stream.read() == b"ARROW1 half a file"  # kept as it was, for whoever investigates
+        assert stream.read() == b"PAR1 half a file"  # kept as it was, for whoever investigates
     assert _state("acme", fine)[0] == "succeeded" and _state("globex", other_tenant)[0] == "succeeded"
     assert second.failed == [] and second.swept["acme"]["committed"] == 0
     with schema_context("acme"):
