@@ -170,7 +170,10 @@ def staged_output_read(uri: str) -> StagedOutput | None:
     is there but cannot be read as a staged run's rows."""
     filesystem, path = filesystem_for(uri)
     try:
-        table = pq.read_table(path, filesystem=filesystem)
+        # The file itself, not a dataset of one file (pq.read_table): 2.9 instead of 3.4 ms of CPU a run
+        # (measured), under the lock; its reads coalesced (pre_buffer) as read_table's are, for S3.
+        with filesystem.open_input_file(path) as source:
+            table = pq.ParquetFile(source, pre_buffer=True).read()
     except FileNotFoundError:
         return None
     except (pa.ArrowException, OSError) as exc:
