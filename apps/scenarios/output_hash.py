@@ -46,7 +46,13 @@ def _scalar(kind: pa.DataType) -> bool:
 
 
 def _validity(array: pa.Array) -> bytes:
+    if not array.null_count:  # the common case: one byte 1 a value, without converting the bitmap
+        return b"\x01" * len(array)
     return np.asarray(array.is_valid()).tobytes()
+
+
+def _filled(array: pa.Array, value: Any) -> pa.Array:
+    return pc.fill_null(array, value) if array.null_count else array
 
 
 def _utf8_bytes(text: pa.Array) -> memoryview:
@@ -60,26 +66,32 @@ def _utf8_bytes(text: pa.Array) -> memoryview:
 
 
 def _feed(digest: Any, array: pa.Array) -> None:
-    """Canonical bytes of one (combined, zero-offset-agnostic) array into ``digest``."""
+    """Canonical bytes of one (combined, zero-offset-agnostic) array into ``digest`` (a tag, then the
+    values' bytes; fed in parts, which hashes as their concatenation)."""
     kind = array.type
     digest.update(_validity(array))
     if pa.types.is_floating(kind):
-        values = pc.add(pc.fill_null(array.cast(pa.float64()), 0.0), 0.0)  # -0.0 + 0.0 == 0.0
-        digest.update(b"f" + np.asarray(values).tobytes())
+        values = pc.add(_filled(array.cast(pa.float64()), 0.0), 0.0)  # -0.0 + 0.0 == 0.0
+        digest.update(b"f")
+        digest.update(np.asarray(values))
     elif pa.types.is_boolean(kind):
-        digest.update(b"b" + np.asarray(pc.fill_null(array, False)).astype(np.uint8).tobytes())
+        digest.update(b"b" + np.asarray(_filled(array, False)).astype(np.uint8).tobytes())
     elif pa.types.is_integer(kind):
-        digest.update(b"i" + np.asarray(pc.fill_null(array.cast(pa.int64()), 0)).tobytes())
+        digest.update(b"i")
+        digest.update(np.ascontiguousarray(np.asarray(_filled(array.cast(pa.int64()), 0))))
     elif pa.types.is_date(kind):
         days = array.cast(pa.date32()).cast(pa.int32())
-        digest.update(b"t" + np.asarray(pc.fill_null(days, 0)).tobytes())
+        digest.update(b"t")
+        digest.update(np.ascontiguousarray(np.asarray(_filled(days, 0))))
     elif pa.types.is_timestamp(kind):
         micros = array.cast(pa.timestamp("us", tz=kind.tz)).cast(pa.int64())
-        digest.update(b"s" + np.asarray(pc.fill_null(micros, 0)).tobytes())
+        digest.update(b"s")
+        digest.update(np.ascontiguousarray(np.asarray(_filled(micros, 0))))
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_decimal(kind):
         text = array.cast(pa.string()) if pa.types.is_decimal(kind) else array
-        text = pc.fill_null(text.cast(pa.large_string()), "")
-        digest.update(b"u" + np.asarray(pc.utf8_length(text)).astype(np.int64).tobytes())
+        text = _filled(text.cast(pa.large_string()), "")
+        digest.update(b"u")
+        digest.update(np.asarray(pc.utf8_length(text)))
         digest.update(_utf8_bytes(text))
     elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
         offsets = np.asarray(array.offsets).astype(np.int64)
@@ -109,9 +121,9 @@ def output_content_hash(
     table = _as_table(data)
     names = sorted(name for name in table.column_names if name not in set(exclude))
     table = table.select(names)
-    keys = [(name, "ascending") for name in names if _scalar(table.schema.field(name).type)]
+    keys = [(name, "ascending", "at_start") for name in names if _scalar(table.schema.field(name).type)]
     if keys and table.num_rows > 1:
-        table = table.take(pc.sort_indices(table, sort_keys=keys, null_placement="at_start"))
+        table = table.take(pc.sort_indices(table, sort_keys=keys))
     digest = hashlib.sha256(f"rows={table.num_rows}".encode())
     for name in names:
         digest.update(b"\x1e" + name.encode() + b"\x1f")

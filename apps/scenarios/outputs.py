@@ -65,14 +65,17 @@ def output_table_lock(schema_name: str, *, timeout_seconds: float | None = None)
     advisory_xact_lock(table_lock_name(output_table_name(schema_name)), timeout_seconds=timeout_seconds)
 
 
-def output_rows_append(table: Table, rows: pa.Table, *, run_ids: Iterable[str] = ()) -> int | None:
+def output_rows_append(
+    table: Table, rows: pa.Table, *, run_ids: Iterable[str] = (), presorted: bool = False
+) -> int | None:
     """Append rows (one or several runs', sorted by run_id then curve and tenor) as one snapshot and return
-    its id; ``run_ids`` go into the snapshot summary (``aurum.run-ids``).
+    its id; ``run_ids`` go into the snapshot summary (``aurum.run-ids``). ``presorted``: the rows are in
+    that order already (runs staged sorted, in run_id order), so they are not sorted again.
 
     The caller holds the table's lock (``output_table_lock``) in its transaction, so the next append starts
     from this one's committed metadata; a conflict with a writer outside Aurum is retried on fresh metadata.
     """
-    ordered = rows.sort_by([(column, "ascending") for column in COMMIT_SORT])
+    ordered = rows if presorted else rows.sort_by([(column, "ascending") for column in COMMIT_SORT])
     properties = {RUN_IDS_PROPERTY: ",".join(sorted(set(run_ids)))} if run_ids else {}
     for attempt in range(COMMIT_ATTEMPTS):
         try:
@@ -113,6 +116,7 @@ class StagedOutput:
     output_hash: str
     base_asof: date
     curve_units: dict[str, str]
+    sorted_by: tuple[str, ...] = ()  # SORT_COLUMNS when staged sorted (files staged before that: unsorted)
 
 
 _META_KEY = b"aurum.staged"
@@ -141,11 +145,21 @@ def output_rows_stage(
     base_asof: date,
     curve_units: Mapping[str, str],
 ) -> str:
-    """Write a run's rows (and its hash, base as-of and curve units) to its staging file; return its URI."""
+    """Write a run's rows (and its hash, base as-of and curve units) to its staging file; return its URI.
+
+    The rows are written sorted by SORT_COLUMNS, the order they have within a run in the table: the group
+    commit, which holds the table's lock, then only puts the runs in run_id order (a sort of all of them
+    under the lock cost ~9 ms of CPU a run, measured, while the other runs' threads waited)."""
     filesystem, folder, folder_uri = _warehouse()
     filesystem.create_dir(f"{folder}/{schema_name}", recursive=True)
-    meta = {"output_hash": output_hash, "base_asof": base_asof.isoformat(), "curve_units": dict(curve_units)}
-    table = rows.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
+    meta = {
+        "output_hash": output_hash,
+        "base_asof": base_asof.isoformat(),
+        "curve_units": dict(curve_units),
+        "sorted_by": list(SORT_COLUMNS),
+    }
+    table = rows.sort_by([(column, "ascending") for column in SORT_COLUMNS])
+    table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     path = f"{folder}/{schema_name}/{run_id}.parquet"
     pq.write_table(table, path, filesystem=filesystem, compression="none")  # short-lived: spend no CPU
     return f"{folder_uri}/{schema_name}/{run_id}.parquet"
@@ -156,7 +170,10 @@ def staged_output_read(uri: str) -> StagedOutput | None:
     is there but cannot be read as a staged run's rows."""
     filesystem, path = filesystem_for(uri)
     try:
-        table = pq.read_table(path, filesystem=filesystem)
+        # The file itself, not a dataset of one file (pq.read_table): 2.9 instead of 3.4 ms of CPU a run
+        # (measured), under the lock; its reads coalesced (pre_buffer) as read_table's are, for S3.
+        with filesystem.open_input_file(path) as source:
+            table = pq.ParquetFile(source, pre_buffer=True).read()
     except FileNotFoundError:
         return None
     except (pa.ArrowException, OSError) as exc:
@@ -168,9 +185,20 @@ def staged_output_read(uri: str) -> StagedOutput | None:
             output_hash=meta["output_hash"],
             base_asof=date.fromisoformat(meta["base_asof"]),
             curve_units=dict(meta["curve_units"]),
+            sorted_by=tuple(meta.get("sorted_by", ())),
         )
     except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:  # metadata or columns not ours
         raise StagedOutputUnreadableError(f"{uri}: {type(exc).__name__}: {exc}") from exc
+
+
+def staged_outputs_rows(outputs: Mapping[str, StagedOutput]) -> tuple[pa.Table, bool]:
+    """The rows of staged runs (run id -> output) in one table, runs in run_id order; True when that is
+    the commit's order already (every run staged sorted). One chunk, as a sort's output was: pyiceberg's
+    partitioned write of a table of one chunk per run kept a 10-run commit waiting ~100 ms longer
+    (measured: wall 342 against 216-244 ms for the same CPU)."""
+    run_ids = sorted(outputs)
+    rows = pa.concat_tables([outputs[run_id].rows for run_id in run_ids]).combine_chunks()
+    return rows, all(outputs[run_id].sorted_by == SORT_COLUMNS for run_id in run_ids)
 
 
 def staged_output_quarantine(uri: str, schema_name: str) -> str:

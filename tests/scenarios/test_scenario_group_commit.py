@@ -8,6 +8,7 @@ the worker takes); the last test uses the real Celery worker (threads) and commi
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from typing import Any
@@ -15,22 +16,38 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apps.audit.models import AuditEntry
+from apps.audit.verification import audit_chain_verify
 from apps.scenarios.models import Scenario, ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
 from apps.scenarios.outputs import (
+    COMMIT_SORT,
+    SORT_COLUMNS,
     output_rows_append,
     output_table_ensure,
     output_table_name,
     run_row_filter,
+    staged_output_files,
+    staged_output_read,
 )
 from apps.scenarios.selectors import run_output_table
-from apps.scenarios.services.commit import scenario_outputs_commit
+from apps.scenarios.services import commit as commit_service
+from apps.scenarios.services.commit import scenario_outputs_commit, scenario_run_stage
+from apps.scenarios.services.execution import scenario_run_compute, scenario_run_start
 from apps.scenarios.services.inputs import CurveSelection, RunOptions
-from apps.scenarios.services.runs import scenario_run_cancel, scenario_runs_submit_bulk
+from apps.scenarios.services.runs import (
+    scenario_run_cancel,
+    scenario_run_submit,
+    scenario_runs_submit_bulk,
+)
 from apps.scenarios.services.scenarios import scenario_create
 from apps.scenarios.services.sweep import scenario_runs_sweep
+from aurum.events.models import OutboxEvent
 from aurum.lakehouse.catalog import get_catalog
 from tests.support.scenarios import (
     BASE_DAY,
@@ -110,6 +127,39 @@ def test_runs_staged_together_are_appended_in_one_snapshot_each_with_exactly_its
     assert not any(_exists(uri) for uri in uris)  # staging files deleted after the commit
 
 
+def test_staging_is_one_guarded_update_and_a_run_cancelled_while_computing_is_not_staged(
+    in_acme, eugp_curves, django_capture_on_commit_callbacks
+):
+    """Given two computed runs, one cancelled before it stages: staging the other is one statement (its
+    path recorded); staging the cancelled one is one statement too, records nothing and leaves no file."""
+    scenario = _scenario(in_acme, eugp_curves)
+    computed = []
+    for seed in (1, 2):
+        submitted = scenario_run_submit(
+            tenant=in_acme, scenario=scenario, options=RunOptions(seed=seed), actor=None
+        )
+        run = scenario_run_start(str(submitted.run.pk))
+        assert run is not None
+        computed.append((run, *scenario_run_compute(run=run, tenant=in_acme)))
+    (kept, kept_base, kept_rows), (cancelled, cancelled_base, cancelled_rows) = computed
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_run_cancel(run=ScenarioRun.objects.get(pk=cancelled.pk), tenant=in_acme)
+
+    with CaptureQueriesContext(connection) as staging:
+        staged = scenario_run_stage(run=kept, tenant=in_acme, base=kept_base, table=kept_rows)
+    with CaptureQueriesContext(connection) as refused:
+        not_staged = scenario_run_stage(
+            run=cancelled, tenant=in_acme, base=cancelled_base, table=cancelled_rows
+        )
+
+    assert staged and len(staging) == 1
+    assert ScenarioRun.objects.get(pk=kept.pk).output_staged_uri == kept.output_staged_uri != ""
+    assert _exists(kept.output_staged_uri)
+    assert not not_staged and len(refused) == 1
+    assert ScenarioRun.objects.get(pk=cancelled.pk).output_staged_uri == ""
+    assert not any(str(cancelled.pk) in uri for uri, _ in staged_output_files("acme"))
+
+
 def test_a_run_cancelled_after_staging_is_not_committed_and_its_file_is_deleted(
     in_acme, eugp_curves, django_capture_on_commit_callbacks
 ):
@@ -175,6 +225,117 @@ def test_a_holder_that_died_after_its_iceberg_commit_is_not_appended_again(
     assert run.status == "succeeded" and run.output_snapshot_id == snapshot_id
     assert _iceberg_rows("acme", run).num_rows == computed.num_rows
     assert _snapshots_listing("acme", str(run.pk)) == [snapshot_id]
+
+
+def _in_order(rows: pa.Table, columns: tuple[str, ...]) -> bool:
+    return rows.equals(rows.sort_by([(column, "ascending") for column in columns]))
+
+
+def _data_files_rows(schema: str, scenario: Scenario) -> list[pa.Table]:
+    """The scenario's rows as each data file of the current snapshot holds them (file order)."""
+    table = get_catalog().load_table(output_table_name(schema))
+    files = []
+    for task in table.scan(row_filter=f"scenario_id == '{scenario.pk}'").plan_files():
+        filesystem, path = pafs.FileSystem.from_uri(task.file.file_path)
+        files.append(pq.read_table(path, filesystem=filesystem))
+    return files
+
+
+def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_sorting_again(
+    in_acme, eugp_curves, monkeypatch
+):
+    """Given three staged runs, each staging file holds its run's rows sorted by curve, tenor, month and
+    metric; the commit appends them without sorting them again (under the lock) and every data file holds
+    its rows in run_id, curve, tenor, month, metric order, as a full sort would give."""
+    scenario = _scenario(in_acme, eugp_curves)
+    staged = [staged_run(in_acme, scenario, seed) for seed in range(3)]
+    for run, _ in staged:
+        output = staged_output_read(run.output_staged_uri)
+        assert output is not None and output.sorted_by == SORT_COLUMNS
+        assert _in_order(output.rows, SORT_COLUMNS)
+    presorted: list[bool] = []
+
+    def append_spy(*args: Any, **kwargs: Any) -> int | None:
+        presorted.append(kwargs["presorted"])
+        return output_rows_append(*args, **kwargs)
+
+    monkeypatch.setattr(commit_service, "output_rows_append", append_spy)
+
+    committed = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[0][0].pk))
+
+    assert sorted(committed) == sorted(str(run.pk) for run, _ in staged) and presorted == [True]
+    files = _data_files_rows("acme", scenario)
+    assert sum(rows.num_rows for rows in files) == sum(computed.num_rows for _, computed in staged)
+    for rows in files:
+        assert _in_order(rows, COMMIT_SORT)
+
+
+def test_a_run_staged_unsorted_before_this_release_is_still_committed_in_order(in_acme, eugp_curves):
+    """Given a staging file written the old way (rows in the engine's order, no ``sorted_by``) beside a new
+    one, the commit sorts them: the data files hold the rows in run_id, curve, tenor, month, metric order."""
+    scenario = _scenario(in_acme, eugp_curves)
+    old, computed = staged_run(in_acme, scenario, seed=1)
+    new, _ = staged_run(in_acme, scenario, seed=2)
+    output = staged_output_read(old.output_staged_uri)
+    assert output is not None
+    meta = {"output_hash": output.output_hash, "base_asof": output.base_asof.isoformat(), "curve_units": {}}
+    filesystem, path = pafs.FileSystem.from_uri(old.output_staged_uri)
+    pq.write_table(
+        computed.replace_schema_metadata({b"aurum.staged": json.dumps(meta).encode()}),
+        path,
+        filesystem=filesystem,
+    )
+    assert not _in_order(computed, SORT_COLUMNS)  # the engine's order is not the table's
+
+    scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
+
+    old.refresh_from_db()
+    assert old.status == "succeeded" and old.output_hash == output_content_hash(computed)
+    for rows in _data_files_rows("acme", scenario):
+        assert _in_order(rows, COMMIT_SORT)
+
+
+def _commit_statements(tenant: Any, curves: Any, n: int) -> tuple[list[ScenarioRun], int]:
+    """Stage ``n`` runs, then group-commit them; the runs and the SQL statements of the commit."""
+    scenario = _scenario(tenant, curves)
+    runs = [staged_run(tenant, scenario, seed)[0] for seed in range(n)]
+    with CaptureQueriesContext(connection) as statements:
+        committed = scenario_outputs_commit(tenant=tenant, run_id=str(runs[0].pk))
+    assert sorted(committed) == sorted(str(run.pk) for run in runs)
+    return sorted(runs, key=lambda run: run.pk), len(statements)
+
+
+def test_a_group_commit_finishes_its_runs_with_statements_that_do_not_grow_with_their_number(
+    in_acme, eugp_curves
+):
+    """Given 2, then 5 staged runs, when each group is committed, then both commits issue the same number
+    of statements (one UPDATE of the runs, one ledger INSERT, one event INSERT, one outbox INSERT), and each
+    run still has its own finish entry (in run order, the chain intact), its succeeded event with its own
+    duration, and its published event."""
+    _, two = _commit_statements(in_acme, eugp_curves, 2)
+    runs, five = _commit_statements(in_acme, eugp_curves, 5)
+
+    assert five == two
+    run_ids = [str(run.pk) for run in runs]
+    finishes = AuditEntry.objects.filter(action="run.finish", resource_id__in=run_ids).order_by("sequence")
+    assert [e.resource_id for e in finishes] == run_ids
+    for entry, run in zip(finishes, runs, strict=True):
+        run.refresh_from_db()
+        assert run.status == "succeeded" and run.output_staged_uri == "" and run.progress_percent == 100.0
+        assert json.loads(entry.changes) == {
+            "scenario": str(run.scenario_id),
+            "status": "succeeded",
+            "error_code": "",
+            "output_rows": run.output_rows,
+            "output_hash": run.output_hash,
+        }
+        event = run.events.get(event_type="succeeded")
+        assert run.duration_seconds is not None and run.duration_seconds > 0
+        assert event.data == {"duration_seconds": run.duration_seconds}
+    assert audit_chain_verify().ok
+    published = OutboxEvent.objects.filter(event_type="scenario.run.succeeded", payload__run_id__in=run_ids)
+    assert sorted(e.payload["run_id"] for e in published) == run_ids
+    assert {e.payload["status"] for e in published} == {"succeeded"}
 
 
 # --- with the real worker ---------------------------------------------------------------------------------

@@ -242,6 +242,29 @@ def test_dispatcher_honours_the_cap_then_priority_then_age(in_acme, eugp_curves)
     assert ScenarioRun.objects.filter(status="queued", dispatched_at__isnull=True).count() == 2
 
 
+def test_the_dispatcher_takes_no_lock_when_no_run_is_waiting(in_acme, eugp_curves):
+    """Given one run dispatched and none waiting, a dispatch (as at every run end) is one statement with no
+    advisory lock and changes nothing; once a run is queued, the next dispatch locks and hands it out."""
+    scenario = _scenario(in_acme, eugp_curves)
+    first = scenario_run_submit(tenant=in_acme, scenario=scenario, options=RunOptions(seed=1), actor=None).run
+    assert scenario_runs_dispatch(tenant=in_acme) == [str(first.pk)]
+    dispatched_at = ScenarioRun.objects.get(pk=first.pk).dispatched_at
+
+    with CaptureQueriesContext(connection) as empty:
+        nothing = scenario_runs_dispatch(tenant=in_acme)
+    second = scenario_run_submit(
+        tenant=in_acme, scenario=scenario, options=RunOptions(seed=2), actor=None
+    ).run
+    with CaptureQueriesContext(connection) as waiting:
+        handed = scenario_runs_dispatch(tenant=in_acme)
+
+    assert nothing == [] and len(empty) == 1
+    assert "advisory" not in empty[0]["sql"]
+    assert ScenarioRun.objects.get(pk=first.pk).dispatched_at == dispatched_at
+    assert handed == [str(second.pk)]
+    assert sum("pg_advisory_xact_lock" in q["sql"] for q in waiting.captured_queries) == 1
+
+
 def test_an_archived_scenario_cannot_run(in_acme, eugp_curves):
     scenario = _scenario(in_acme, eugp_curves)
     scenario_update(scenario=scenario, tenant=in_acme, status="archived")

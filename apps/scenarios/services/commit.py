@@ -23,8 +23,9 @@ from apps.scenarios.outputs import (
     staged_output_delete,
     staged_output_quarantine,
     staged_output_read,
+    staged_outputs_rows,
 )
-from apps.scenarios.services.lifecycle import run_event_record, run_finish
+from apps.scenarios.services.lifecycle import run_event_record, run_finish, runs_event_record, runs_finish
 from tenants.models import Tenant
 
 log = structlog.get_logger(__name__)
@@ -44,13 +45,15 @@ def scenario_run_stage(*, run: ScenarioRun, tenant: Tenant, base: Any, table: pa
         base_asof=base.asof,
         curve_units=base.units,
     )
-    with transaction.atomic():
-        locked = ScenarioRun.objects.select_for_update().get(pk=run.pk)
-        if locked.status != ScenarioRun.Status.RUNNING or locked.retry_count != run.retry_count:
-            staged_output_delete(uri)  # cancelled, or handed to another worker, while computing
-            return False
-        # An UPDATE of the one field: the staging path is worker plumbing, not a state change.
-        ScenarioRun.objects.filter(pk=run.pk).update(output_staged_uri=uri)
+    # One guarded UPDATE of the one field (the staging path is worker plumbing, not a state change): it
+    # matches only while the run is still running as this attempt; a cancel holding the row lock is waited
+    # for, then the run no longer matches.
+    still_mine = ScenarioRun.objects.filter(
+        pk=run.pk, status=ScenarioRun.Status.RUNNING, retry_count=run.retry_count
+    ).update(output_staged_uri=uri)
+    if not still_mine:
+        staged_output_delete(uri)  # cancelled, or handed to another worker, while computing
+        return False
     run.output_staged_uri = uri
     return True
 
@@ -115,24 +118,27 @@ def scenario_outputs_commit(
         to_append = [rid for rid in outputs if rid not in already]
         snapshot_id: int | None = None
         if to_append:
-            rows = pa.concat_tables([outputs[rid].rows for rid in to_append])
-            snapshot_id = output_rows_append(table, rows, run_ids=to_append)
-        for run in staged:
-            output = outputs.get(str(run.pk))
-            if output is None:
-                continue
+            rows, presorted = staged_outputs_rows({rid: outputs[rid] for rid in to_append})
+            snapshot_id = output_rows_append(table, rows, run_ids=to_append, presorted=presorted)
+        succeeded = [run for run in staged if str(run.pk) in outputs]
+        for run in succeeded:
+            output = outputs[str(run.pk)]
             run.output_snapshot_id = already.get(str(run.pk), snapshot_id)
             run.output_rows = output.rows.num_rows
             run.output_hash = output.output_hash
             run.base_asof = output.base_asof
             run.curve_units = output.curve_units
             run.progress_percent = 100.0
-            run_finish(
-                run,
-                ScenarioRun.Status.SUCCEEDED,
-                fields=["output_snapshot_id", "output_rows", "output_hash", "base_asof", "curve_units"],
-            )
-            run_event_record(run, "succeeded", duration_seconds=run.duration_seconds)
+        # One UPDATE, one ledger INSERT, one event INSERT and one outbox INSERT for all of them: the
+        # commit holds the table's lock, and the other runs' threads wait for it.
+        runs_finish(
+            succeeded,
+            ScenarioRun.Status.SUCCEEDED,
+            fields=["output_snapshot_id", "output_rows", "output_hash", "base_asof", "curve_units"],
+        )
+        runs_event_record(
+            succeeded, "succeeded", data_of=lambda run: {"duration_seconds": run.duration_seconds}
+        )
     if len(outputs) > 1 or already:
         log.info("scenario outputs group-committed", runs=len(outputs), appended=len(to_append))
     return list(outputs)

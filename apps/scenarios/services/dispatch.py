@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
 from apps.scenarios.models import ScenarioRun
@@ -56,14 +56,30 @@ def runs_busy() -> int:
     ).count()
 
 
+def runs_waiting() -> QuerySet[ScenarioRun]:
+    """The tenant's queued runs not yet handed to a worker (a run waiting for a retry keeps its slot)."""
+    return ScenarioRun.objects.filter(status=ScenarioRun.Status.QUEUED, dispatched_at__isnull=True)
+
+
 def scenario_runs_dispatch(*, tenant: Tenant, lock_timeout: float | None = None) -> list[str]:
     """Hand queued runs to workers, highest priority then oldest first, while the tenant has fewer than its
     plan's ``concurrent_scenario_runs`` runs dispatched or running. The excess stays queued; this is called
     again on submit, at every run end and by the beat sweep, so it starts when a slot frees.
 
     ``lock_timeout`` bounds the wait for another dispatcher of the tenant (LockTimeoutError after it).
+
+    Nothing waiting, nothing done: one statement and no lock (every run end calls this; the last ones of a
+    bulk find the queue empty). A run queued after that look is dispatched by its own submitter, which calls
+    this once its transaction has committed.
     """
-    cap = Tenant.objects.select_related("plan").get(pk=tenant.pk).plan.concurrent_scenario_runs
+    cap, waiting = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .annotate(waiting=Exists(runs_waiting()))
+        .values_list("plan__concurrent_scenario_runs", "waiting")
+        .get()
+    )
+    if not waiting:
+        return []
     with transaction.atomic():
         # one dispatcher per tenant at a time: the count stays true
         advisory_xact_lock(f"scenario-dispatch:{tenant.schema_name}", timeout_seconds=lock_timeout)
@@ -71,8 +87,8 @@ def scenario_runs_dispatch(*, tenant: Tenant, lock_timeout: float | None = None)
         if free <= 0:
             return []
         picked = list(
-            ScenarioRun.objects.select_for_update(skip_locked=True)
-            .filter(status=ScenarioRun.Status.QUEUED, dispatched_at__isnull=True)
+            runs_waiting()
+            .select_for_update(skip_locked=True)
             .order_by("priority_rank", "queued_at", "id")
             .values_list("pk", flat=True)[:free]
         )

@@ -9,8 +9,9 @@ attempt, so every transition a worker asks for names its attempt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -19,7 +20,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from apps.audit.services import audit_append
+from apps.audit.services import AuditRecord, audit_append_many
 from apps.scenarios.models import ScenarioRun, ScenarioRunEvent
 from apps.scenarios.outputs import staged_output_delete
 from aurum.events.publish import event_publish_on_commit, events_publish_on_commit
@@ -55,14 +56,28 @@ def run_event_record(run: ScenarioRun, event_type: str, **data: Any) -> None:
     )
 
 
-def runs_event_record(runs: Sequence[ScenarioRun], event_type: str, **data: Any) -> None:
-    """``run_event_record`` for several runs at once (one INSERT of their audit rows, one of their events)."""
+def runs_event_record(
+    runs: Sequence[ScenarioRun],
+    event_type: str,
+    *,
+    data_of: Callable[[ScenarioRun], dict[str, Any]] | None = None,
+    **data: Any,
+) -> None:
+    """``run_event_record`` for several runs at once (one INSERT of their audit rows, one of their events);
+    ``data_of(run)``: each run's own data, added to ``data``."""
+    per_run = [data | (data_of(run) if data_of else {}) for run in runs]
     ScenarioRunEvent.objects.bulk_create(
-        [ScenarioRunEvent(run=run, event_type=event_type, data=data) for run in runs]
+        [
+            ScenarioRunEvent(run=run, event_type=event_type, data=d)
+            for run, d in zip(runs, per_run, strict=True)
+        ]
     )
     events_publish_on_commit(
         schema_name=tenant_connection().schema_name,
-        events=[(f"scenario.run.{event_type}", run_event_payload(run) | data) for run in runs],
+        events=[
+            (f"scenario.run.{event_type}", run_event_payload(run) | d)
+            for run, d in zip(runs, per_run, strict=True)
+        ],
     )
 
 
@@ -81,47 +96,71 @@ def _staged_delete_quietly(uri: str) -> None:
         log.warning("staged scenario output not deleted", uri=uri, exc_info=True)
 
 
+def _duration_observe(status: str, seconds: float) -> None:
+    SCENARIO_RUN_DURATION.labels(outcome=status).observe(seconds)
+
+
+FINISH_FIELDS = (
+    "status",
+    "completed_at",
+    "duration_seconds",
+    "cancelled_at",
+    "error_message",
+    "error_code",
+    "progress_percent",
+    "output_staged_uri",
+)
+
+
 def run_finish(
     run: ScenarioRun, status: str, *, error: str = "", code: str = "", fields: Sequence[str] = ()
 ) -> None:
     """End the run (``fields``: other fields set by the caller, saved in the same UPDATE); any staged rows
     are dropped (a succeeded run's are in Iceberg, any other's are never committed)."""
+    runs_finish([run], status, error=error, code=code, fields=fields)
+
+
+def runs_finish(
+    runs: Sequence[ScenarioRun], status: str, *, error: str = "", code: str = "", fields: Sequence[str] = ()
+) -> None:
+    """``run_finish`` for runs ending together (a group commit): one UPDATE of their rows and one INSERT of
+    their ledger entries (one entry per run, in the order of ``runs``), whatever their number."""
+    if not runs:
+        return
     now = timezone.now()
-    run.status = status
-    run.completed_at = now
-    if run.started_at is not None:
-        run.duration_seconds = duration = (now - run.started_at).total_seconds()
-        transaction.on_commit(lambda: SCENARIO_RUN_DURATION.labels(outcome=status).observe(duration))
-    if status == ScenarioRun.Status.CANCELLED:
-        run.cancelled_at = now
-    run.error_message = error[:4000]
-    run.error_code = code
-    run_unstage(run)
-    run.save(
-        update_fields=[
-            "status",
-            "completed_at",
-            "duration_seconds",
-            "cancelled_at",
-            "error_message",
-            "error_code",
-            "progress_percent",
-            "output_staged_uri",
-            *fields,
-        ]
-    )
+    for run in runs:
+        run.status = status
+        run.completed_at = now
+        if run.started_at is not None:
+            run.duration_seconds = (now - run.started_at).total_seconds()
+            transaction.on_commit(partial(_duration_observe, status, run.duration_seconds))
+        if status == ScenarioRun.Status.CANCELLED:
+            run.cancelled_at = now
+        run.error_message = error[:4000]
+        run.error_code = code
+        run_unstage(run)
+    if len(runs) == 1:
+        runs[0].save(update_fields=[*FINISH_FIELDS, *fields])
+    else:
+        ScenarioRun.objects.bulk_update(runs, [*FINISH_FIELDS, *fields])
     # A worker or the sweep finishing a run acts as "system"; a cancel acts as whoever asked for it.
-    audit_append(
-        action="run.cancel" if status == ScenarioRun.Status.CANCELLED else "run.finish",
-        resource_type="scenario_run",
-        resource_id=run.pk,
-        changes={
-            "scenario": str(run.scenario_id),
-            "status": str(status),
-            "error_code": code,
-            "output_rows": run.output_rows,
-            "output_hash": run.output_hash,
-        },
+    action = "run.cancel" if status == ScenarioRun.Status.CANCELLED else "run.finish"
+    audit_append_many(
+        [
+            AuditRecord(
+                action=action,
+                resource_type="scenario_run",
+                resource_id=run.pk,
+                changes={
+                    "scenario": str(run.scenario_id),
+                    "status": str(status),
+                    "error_code": code,
+                    "output_rows": run.output_rows,
+                    "output_hash": run.output_hash,
+                },
+            )
+            for run in runs
+        ]
     )
 
 
