@@ -140,6 +140,8 @@ DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "aurum.tenancy.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURUM_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# ... but not for a connection that answered a statement less than this ago (decision 0057; 0: always check).
+AURUM_DB_HEALTH_CHECK_IDLE_SECONDS = env.float("AURUM_DB_HEALTH_CHECK_IDLE_SECONDS", default=1.0)
 # libpq waits forever for an unreachable server by default; fail fast instead (seconds).
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "AURUM_DB_CONNECT_TIMEOUT", default=5

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.watchlists.models import Follow
@@ -124,3 +124,41 @@ def test_no_tenant_schema_has_a_table_of_a_shared_only_app(world):
 
     assert "accounts_apitoken" in shared_only and "tenants_plan" in shared_only
     assert found == []
+
+
+def _health_checks(monkeypatch: Any) -> list[bool]:
+    """The connection's health checks (``SELECT 1`` before a request's first query), as they answer."""
+    done: list[bool] = []
+    wrapper = connections["default"]  # this thread's connection itself, not the proxy
+    check = wrapper.is_usable
+
+    def spy() -> bool:
+        done.append(check())
+        return done[-1]
+
+    monkeypatch.setattr(wrapper, "is_usable", spy)
+    monkeypatch.setattr(wrapper, "health_check_enabled", True)
+    return done
+
+
+def test_a_connection_that_answered_moments_ago_is_not_health_checked_again(world, monkeypatch):
+    checks = _health_checks(monkeypatch)
+    Tenant.objects.count()
+    connection.health_check_done = False  # what the next request's start does (request_started)
+
+    assert Tenant.objects.count() == 2 + Tenant.objects.filter(is_operator=True).count()
+    assert checks == []
+
+
+def test_a_connection_idle_past_the_window_is_health_checked(world, monkeypatch):
+    from aurum.tenancy.postgresql_backend import base
+
+    checks = _health_checks(monkeypatch)
+    Tenant.objects.count()
+    connection.health_check_done = False
+    now = base.clock()
+    monkeypatch.setattr(base, "clock", lambda: now + settings.AURUM_DB_HEALTH_CHECK_IDLE_SECONDS + 0.5)
+
+    Tenant.objects.count()
+
+    assert checks == [True]

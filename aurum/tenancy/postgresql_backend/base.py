@@ -9,6 +9,12 @@ path may have changed behind it: a new or closed connection, a rollback or savep
 transactional), and any statement that mentions ``search_path`` or ``clone_schema`` (django-tenants' clone
 function sets the path itself).
 
+The request's connection health check (``CONN_HEALTH_CHECKS``: a ``SELECT 1`` round trip before the first
+query of every request) is skipped while the connection answered a statement less than
+``AURUM_DB_HEALTH_CHECK_IDLE_SECONDS`` ago (1 s by default; 0: always check). A connection that died within
+that window (Postgres restarted) fails its next request with a 503 problem, and Django closes it at the end of
+that request (it checks a connection after an error); the next request opens a new one.
+
 ``shared_tables_only()`` marks queries that read only shared apps' tables, which exist in the public schema
 alone: any session path that includes public resolves them to the same tables, so no ``SET`` is issued for
 them (the bearer-token lookup, ``aurum.orm.CompiledLookup(shared_tables_only=True)``, which checks its
@@ -17,12 +23,16 @@ tables).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import get_public_schema_name
+
+clock = time.monotonic  # when a statement was answered (tests move it)
 
 
 def _may_change_path(sql: object) -> bool:
@@ -36,21 +46,37 @@ def _may_change_path(sql: object) -> bool:
 
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
     search_path_set_schemas: list[str] | None  # django-tenants': the path it last set (None: set it)
+    health_check_done: bool  # Django's: this request's health check is done (or skipped)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.session_search_path: list[str] | None = None
         self._shared_tables_only = 0
+        self._answered_at = float("-inf")  # time.monotonic() of the connection's last answered statement
+        self._health_check_idle = float(getattr(settings, "AURUM_DB_HEALTH_CHECK_IDLE_SECONDS", 1.0))
         super().__init__(*args, **kwargs)
-        self.execute_wrappers.append(self._watch_search_path)
+        self.execute_wrappers.append(self._watch_statement)
 
-    def _watch_search_path(
+    def _watch_statement(
         self, execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any
     ) -> Any:
         try:
-            return execute(sql, params, many, context)
+            answer = execute(sql, params, many, context)
         finally:
             if _may_change_path(sql):
                 self.session_search_path = None
+        self._answered_at = clock()
+        return answer
+
+    def close_if_health_check_failed(self) -> None:
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and clock() - self._answered_at < self._health_check_idle
+        ):
+            self.health_check_done = True  # it answered moments ago: no SELECT 1 round trip
+            return
+        super().close_if_health_check_failed()
 
     @contextmanager
     def shared_tables_only(self) -> Iterator[None]:
@@ -79,10 +105,12 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
 
     def connect(self) -> None:
         self.session_search_path = None
+        self._answered_at = float("-inf")
         super().connect()
 
     def close(self) -> None:
         self.session_search_path = None
+        self._answered_at = float("-inf")
         super().close()
 
     def rollback(self) -> None:
