@@ -122,14 +122,22 @@ def usage_take(
     month = Month.of(now)
     ask = {**_meter_args(tenant, credential, metric, now, month), "amount": amount, "mode": mode}
     try:
-        take, seed = meters.meter_take(**ask), None
-        if take.state == -1:
-            seed = _month_seed(tenant, month)
-            take = meters.meter_take(**ask)
+        take, seed = _seeded(tenant, month, ask, meters.meter_take(**ask))
     except redis.RedisError as exc:
         log.warning("usage not counted, quota not enforced: Redis unavailable", metric=metric, error=str(exc))
         return None
     return _settle(tenant=tenant, metric=metric, amount=amount, month=month, now=now, take=take, seed=seed)
+
+
+def _seeded(
+    tenant: Tenant, month: Month, ask: dict[str, Any], take: meters.Take
+) -> tuple[meters.Take, dict[str, int] | None]:
+    """``take``, or, when the month's running total was not there (a new month, Redis lost it), the take
+    asked again once the month is seeded, with the seeded totals. Raises redis.RedisError."""
+    if take.state != -1:
+        return take, None
+    seed = _month_seed(tenant, month)
+    return meters.meter_take(**ask), seed
 
 
 def _settle(
@@ -196,17 +204,11 @@ def usage_admit(*, tenant: Tenant, credential: str, bucket: Limit, now: datetime
     rate = rate_state_of(reply, burst=bucket.burst, per_second=bucket.per_second)
     if take is None:  # refused by the rate limit: not served, not counted
         return Admission(rate=rate, quota=None)
-    seed = None
-    if take.state == -1:
-        ask_one = {**ask, "amount": 1, "mode": "hard"}
-        try:
-            seed = _month_seed(tenant, month)
-            take = meters.meter_take(**ask_one)
-        except redis.RedisError as exc:
-            log.warning(
-                "usage not counted, quota not enforced: Redis unavailable", metric=metric, error=str(exc)
-            )
-            return Admission(rate=rate, quota=None)
+    try:
+        take, seed = _seeded(tenant, month, {**ask, "amount": 1, "mode": "hard"}, take)
+    except redis.RedisError as exc:
+        log.warning("usage not counted, quota not enforced: Redis unavailable", metric=metric, error=str(exc))
+        return Admission(rate=rate, quota=None)
     try:
         quota = _settle(tenant=tenant, metric=metric, amount=1, month=month, now=now, take=take, seed=seed)
     except RateLimitedError as refused:
