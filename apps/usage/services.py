@@ -285,9 +285,12 @@ def usage_batch_apply(*, key: str, now: datetime | None = None) -> int:
             )
             if cursor.fetchone() is None or tenant_id is None:
                 return 0
+            # In key order: two flushes applying two batches of one day lock the same rows in the same
+            # order, so one waits for the other instead of both deadlocking (Redis lists a hash's fields in
+            # any order).
+            rows = sorted(merged.items())
             cursor.executemany(
-                _UPSERT,
-                [(tenant_id, day, credential, metric, n) for (credential, metric), n in merged.items()],
+                _UPSERT, [(tenant_id, day, credential, metric, n) for (credential, metric), n in rows]
             )
     return len(merged)
 
