@@ -9,7 +9,7 @@ cached but the SQL text: every call reads the database, so a revoked token or a 
 
 ``shared_tables_only=True``: the lookup reads only tables of apps that live in the public schema alone
 (checked when it compiles), so it runs on whatever search path the connection's session has (decision
-0055): the token lookup of an API request needs no ``SET search_path = public`` first.
+0057): the token lookup of an API request needs no ``SET search_path = public`` first.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - API: per tenant, from its plan (``burst`` tokens, refilled at ``requests_per_second``; ``plan_bucket``).
   Every API response says where the caller stands (``X-RateLimit-Limit/Remaining/Reset``); a refusal is a
   429 problem with ``Retry-After``. The DRF throttle that takes from it also counts the API-request quota in
-  the same Redis script (``apps.usage.api.throttling``, decision 0055).
+  the same Redis script (``apps.usage.api.throttling``, decision 0057).
 - Portal sign-in (failures per email and per client IP) and websocket connects (per tenant and credential)
   use the same buckets (``rate_take``, ``limits_refusal``, ``limits_take``).
 

@@ -136,7 +136,7 @@ ASGI_APPLICATION = "aurum.asgi.application"
 
 DATABASE_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/aurum")
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-# django-tenants' backend that SETs search_path only when the session does not have it (decision 0055).
+# django-tenants' backend that SETs search_path only when the session does not have it (decision 0057).
 DATABASES["default"]["ENGINE"] = "aurum.tenancy.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURUM_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["aurum.api.permissions.IsTenantMember"],
     # The rate limit first: a request it refuses is not counted against the monthly quota.
     "DEFAULT_THROTTLE_CLASSES": [
-        # The plan's rate limit and its API-request quota in one Redis round trip (decision 0055).
+        # The plan's rate limit and its API-request quota in one Redis round trip (decision 0057).
         "apps.usage.api.throttling.PlanAdmissionThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -138,7 +138,7 @@ def test_metadata_needs_a_credential(api):
 )
 def test_metadata_lists_pin_their_queries(get, django_assert_num_queries, path, queries):
     get("/v1/metadata/units")  # a token's first request of the minute stamps its last_used_at
-    # The token, then the catalog (the connection already has the tenant's search_path, decision 0055).
+    # The token, then the catalog (the connection already has the tenant's search_path, decision 0057).
     with django_assert_num_queries(queries):
         response = get(path)
 

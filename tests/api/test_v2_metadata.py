@@ -110,7 +110,7 @@ def test_v2_calendar_hours_and_errors(get):
 )
 def test_v2_metadata_lists_pin_their_queries(get, django_assert_num_queries, path, queries):
     get("/v2/metadata/units")  # a token's first request of the minute stamps its last_used_at
-    # The token, then one page of the catalog (the tenant's search_path is set already, decision 0055).
+    # The token, then one page of the catalog (the tenant's search_path is set already, decision 0057).
     with django_assert_num_queries(queries):
         response = get(path, limit="2")
 

@@ -234,7 +234,7 @@ def test_v2_list_reads_pin_their_queries(get, settings, django_assert_num_querie
     get("/v2/metadata/calendars")  # a token's first request of the minute stamps its last_used_at
     settings.AURUM_READ_CACHE = False
     # The token, the tenant's entitlements, and the Iceberg catalog's pointer to the table read (the
-    # connection already has the tenant's search_path from the request before, decision 0055).
+    # connection already has the tenant's search_path from the request before, decision 0057).
     with django_assert_num_queries(3):
         computed = get(path, **params)
     settings.AURUM_READ_CACHE = True

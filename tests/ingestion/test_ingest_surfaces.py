@@ -118,7 +118,7 @@ def test_a_request_body_far_over_the_limit_is_refused_before_it_is_parsed(world,
 
 
 # The token with its membership, user, tenant and plan, then the page: the same for any page size (the
-# connection already has the tenant's search path from the request before, decision 0055)
+# connection already has the tenant's search path from the request before, decision 0057)
 QUERIES_PER_PAGE = 2
 
 

@@ -326,7 +326,7 @@ def test_a_page_of_the_list_costs_the_same_queries_whatever_its_size(held: Lake,
         counts.append(len(queries))
 
     # 1 authenticates (the token with its member, tenant and plan; the tenant's search_path is set already,
-    # decision 0055), then the page of rows with their decisions.
+    # decision 0057), then the page of rows with their decisions.
     assert counts == [2, 2]
 
 

@@ -43,7 +43,7 @@ class ListCase:
     kind: str  # "v1", "v2" (paged) or "whole" (not paged)
     # A page's (or the whole answer's) exact query count: 1 to authenticate (the token with its member,
     # tenant and plan; the connection's session already has the tenant's search_path from the request
-    # before, decision 0055), then the list's own reads.
+    # before, decision 0057), then the list's own reads.
     queries: int
     grow: Grow | None = None  # adds rows in the test
     limit: int = 2  # the page size of the round trip

@@ -1,10 +1,11 @@
 """``SET search_path`` only when the connection's session does not already have the path a query needs
-(aurum/tenancy/postgresql_backend, decision 0055): a tenant's next request on the same connection sets
+(aurum/tenancy/postgresql_backend, decision 0057): a tenant's next request on the same connection sets
 nothing, another tenant's request sets its own path and sees only its own rows, and a path the session may
 have lost (a rollback, a statement that sets it behind the wrapper) is set again."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,13 @@ from aurum.tenancy.db import tenant_connection
 from tenants.models import Tenant
 
 connection = tenant_connection()
+
+
+@pytest.fixture(autouse=True)
+def _public_after() -> Iterator[None]:
+    """These tests move the connection between tenants; the next test starts on the public schema."""
+    yield
+    connection.set_schema_to_public()
 
 
 def _sets(queries: CaptureQueriesContext) -> list[str]:

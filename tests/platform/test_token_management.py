@@ -231,7 +231,7 @@ def test_the_token_list_is_a_v2_page_with_cursors(world, api, django_assert_num_
     api.force_login(User.objects.get(email="analyst@acme.example"))
 
     # domain, session, user, membership (with tenant and plan), the tenant's search_path, the page (owners
-    # joined); the sign-in left the connection on the public path (decision 0055: no SET to public again)
+    # joined); the sign-in left the connection on the public path (decision 0057: no SET to public again)
     with django_assert_num_queries(6):
         first = api.get("/api/v2/tokens?limit=3", HTTP_HOST=world.acme.host)
     second = api.get(first.json()["links"]["next"], HTTP_HOST=world.acme.host)

@@ -6,7 +6,7 @@ from tests.support.curves import D1, D3, a_curve
 
 # Every signed-in page: the host's domain and tenant, the session, its user, the membership, the tenant's
 # search_path and its entitlements (6; the sign-in left the connection on the public path, so no SET to
-# public first: decision 0055). A lakehouse read adds one (its Iceberg metadata row).
+# public first: decision 0057). A lakehouse read adds one (its Iceberg metadata row).
 QUERIES = {
     # + dataset summaries, recent runs, tokens; the publication SLAs: EOD vintages (2), watermarks, the
     # real-time feeds' fetched intervals (decision 0042), late days

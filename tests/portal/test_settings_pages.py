@@ -279,7 +279,7 @@ def test_the_settings_page_pins_its_queries(portal, world, django_assert_num_que
         )
 
     # the tenant's search path (the token setup left the connection on public: no SET to public, decision
-    # 0055), tenant, session, user, membership, members, tokens (with their owners), open invitations, the
+    # 0057), tenant, session, user, membership, members, tokens (with their owners), open invitations, the
     # tenant's single sign-on
     with django_assert_num_queries(9):
         response = client.get("/settings/")

@@ -307,7 +307,7 @@ def test_contract_and_valuation_lists_pin_their_queries(world, api, german, djan
     auth = world.acme.auth("viewer")
     api.get(URL, **auth)  # a token's first request of the minute stamps its last_used_at
 
-    # Each: the token, then the reads (the tenant's search_path is set already, decision 0055).
+    # Each: the token, then the reads (the tenant's search_path is set already, decision 0057).
     with django_assert_num_queries(2):  # the contracts
         v2_contracts = api.get(URL, {"limit": 1}, **auth)
     with django_assert_num_queries(2):

@@ -251,7 +251,7 @@ def test_tenant_b_gets_404_for_tenant_a_scenario_runs_and_outputs(trader, api, w
     assert trader("get", f"/api/v2/scenario-runs/{run_id}").json()["data"]["status"] == "succeeded"
 
 
-# The token (1; the tenant's search path is set already, decision 0055), then: the page of scenarios and
+# The token (1; the tenant's search path is set already, decision 0057), then: the page of scenarios and
 # their assumptions (2); or the scenario with its assumptions and the page of runs (3). The same whatever the
 # page size.
 QUERIES = {

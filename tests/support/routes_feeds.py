@@ -155,7 +155,7 @@ OWN_GET_STATUS = {
     "api/v2/ingest/quarantine": 403,  # vendor rows' review: the operators' too (decision 0041)
 }
 
-# (path, kind, queries, limit, sizes): 1 query authenticates (decision 0055), 1 reads the tenant's
+# (path, kind, queries, limit, sizes): 1 query authenticates (decision 0057), 1 reads the tenant's
 # entitlements, then the catalog page (or the series, or the provider counts) where there is one, and 1 per
 # lakehouse table read (the Iceberg catalog's pointer to the table's metadata).
 FEED_LIST_CASES: dict[str, tuple[str, str, int, int, tuple[str, str]]] = {

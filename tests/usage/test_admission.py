@@ -1,4 +1,4 @@
-"""An API request's admission (decision 0055): the plan's rate limit and its monthly API-request quota are
+"""An API request's admission (decision 0057): the plan's rate limit and its monthly API-request quota are
 checked and counted by one Redis script; a request the rate limit refuses is not counted; with Redis down
 nothing is enforced and the request is served."""
 

@@ -1,5 +1,5 @@
 """An API request's admission: the plan's rate limit and its monthly API-request quota, checked and counted in
-one Redis round trip (a DRF throttle; decision 0055)."""
+one Redis round trip (a DRF throttle; decision 0057)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """django-tenants' PostgreSQL backend, issuing ``SET search_path`` only when the session's path is not already
-the one a query needs (issue 14, decision 0055).
+the one a query needs (issue 14, decision 0057).
 
 django-tenants forgets the path it set whenever ``set_tenant`` is called, so every API request paid two
 extra round trips: ``SET search_path = public`` for the token lookup and ``SET search_path = <tenant>,
