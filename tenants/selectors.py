@@ -1,6 +1,7 @@
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from aurum.orm import prepared_cursor
 from tenants.models import Domain, Entitlement, Tenant
 
 # Read on every licensed API request: plain SQL, not a queryset compiled each time (decision 0054).
@@ -12,7 +13,7 @@ _ENTITLED_SQL = (
 def tenant_datasets(*, tenant: Tenant) -> frozenset[str]:
     """Every dataset the tenant may read: its plan's plus its own entitlements."""
     granted = set(tenant.plan.datasets)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:  # every API request runs it (decision 0058)
         cursor.execute(_ENTITLED_SQL, [tenant.pk])
         granted.update(row[0] for row in cursor.fetchall())
     return frozenset(granted)

@@ -23,6 +23,7 @@ import trino.exceptions
 import trino.types
 from django.conf import settings
 from django.db import connection
+from duckdb import _seam as duckdb_seam
 from opentelemetry import trace
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
@@ -40,6 +41,7 @@ from aurum.lakehouse.sql import (
     trino_sql,
 )
 from aurum.lakehouse.storage import duckdb_filesystems_register
+from aurum.orm import prepared_cursor
 
 
 @dataclass
@@ -133,8 +135,9 @@ def _metadata_location(catalog: SqlCatalog, identifier: str) -> str | None:
     namespace, _, name = identifier.rpartition(".")
     args = [catalog.name, namespace, name]
     if _on_django_database(catalog):
-        # Django's open connection: no pool checkout and pre-ping (0.18 vs 0.54 ms a read, measured).
-        with connection.cursor() as cursor:
+        # Django's open connection: no pool checkout and pre-ping (0.18 vs 0.54 ms a read, measured); a
+        # statement prepared on the server, as every read runs it (decision 0058).
+        with prepared_cursor(connection) as cursor:
             cursor.execute(_LOCATION_DJANGO, args)
             found = cursor.fetchone()
     else:
@@ -270,10 +273,27 @@ class DuckDBEngine:
                 files_scanned += len(plan.paths)
             else:
                 empty[scan.alias] = _empty_relation(con, table)
-        # sql(), not execute(): execute() was ~0.45 ms faster for a one-curve read, but DuckDB copies the rows
-        # once more for Arrow output of a DB-API result (its own warning), which large reads and exports pay.
-        result = con.sql(duckdb_sql(query, empty, by_field_id), params=params or None).to_arrow_table()
+        result = arrow_of(con, duckdb_sql(query, empty, by_field_id), params or None)
         return QueryResult(table=result, files_scanned=files_scanned, snapshot_ids=snapshots)
+
+
+# DuckDB's own terminal step: what ``con.sql(text, params=...).to_arrow_table()`` runs once it has a relation.
+_SUBMIT: Callable[..., Any] | None = getattr(duckdb_seam, "submit", None)
+
+
+def arrow_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None) -> pa.Table:
+    """The rows of one SELECT as an Arrow table, run once (issue 14, decision 0058).
+
+    ``con.sql(text, params=...)`` first binds the statement to describe the lazy relation it returns (parsing
+    it and opening the Parquet footers), then ``to_arrow_table()`` parses, binds and runs it again: the first
+    bind cost ~1.5 ms of a ~5 ms one-curve read (measured, docs/performance.md). Aurum never uses the
+    relation, so it runs the statement the way the relation's terminal does (``duckdb._seam.submit``: the
+    same call, the same Arrow output, without the extra copy DuckDB warns of for DB-API results). Where a
+    DuckDB release no longer has that function, ``con.sql`` runs it (tests/lakehouse/test_duckdb_fast_path.py
+    fails first)."""
+    if _SUBMIT is not None:
+        return _SUBMIT(con, sql, params, "arrow").arrow_table()
+    return con.sql(sql, params=params).to_arrow_table()
 
 
 class QueryEngineError(AurumError):

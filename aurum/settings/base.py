@@ -142,10 +142,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURUM_DB_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # ... but not for a connection that answered a statement less than this ago (decision 0057; 0: always check).
 AURUM_DB_HEALTH_CHECK_IDLE_SECONDS = env.float("AURUM_DB_HEALTH_CHECK_IDLE_SECONDS", default=1.0)
+# Every API request's fixed lookups are prepared on the server once run this often on a connection (decision
+# 0058; "off" for a pooler that cannot keep them). Django's own queries bind on the client: never prepared.
+_options, _prep = DATABASES["default"].setdefault("OPTIONS", {}), env.str("AURUM_DB_PREPARE_THRESHOLD", "5")
+_options["prepare_threshold"] = int(_prep) if _prep != "off" else None
 # libpq waits forever for an unreachable server by default; fail fast instead (seconds).
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-    "AURUM_DB_CONNECT_TIMEOUT", default=5
-)
+_options["connect_timeout"] = env.int("AURUM_DB_CONNECT_TIMEOUT", default=5)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {

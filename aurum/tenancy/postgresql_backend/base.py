@@ -19,6 +19,13 @@ that request (it checks a connection after an error); the next request opens a n
 alone: any session path that includes public resolves them to the same tables, so no ``SET`` is issued for
 them (the bearer-token lookup, ``aurum.orm.CompiledLookup(shared_tables_only=True)``, which checks its
 tables).
+
+``prepared_statements()`` (decision 0058): cursors opened inside bind their parameters on the server
+(Django's ``ServerBindingCursor``), so psycopg prepares a statement once it has run ``prepare_threshold``
+times on the connection (``AURUM_DB_PREPARE_THRESHOLD``) and Postgres stops planning it on every run. Only
+the hot fixed lookups of every API request use it (``aurum.orm.prepared_cursor``); Django's own cursors bind
+on the client and are never prepared. With the threshold off (a pooler in transaction mode older than
+PgBouncer 1.21), it changes nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import get_public_schema_name
 
@@ -44,13 +52,24 @@ def _may_change_path(sql: object) -> bool:
     return "search_path" in lowered or "clone_schema" in lowered
 
 
+class DatabaseOperations(tenants_base.DatabaseWrapper.ops_class):  # type: ignore[name-defined,misc]
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str | None:
+        """A prepared cursor's statement as Django logs a server-side binding's (with its values): psycopg
+        keeps no text of a prepared execution. Only logged queries (DEBUG, ``CaptureQueriesContext``) ask."""
+        if isinstance(cursor, ServerBindingCursor):
+            return str(self.compose_sql(sql, params))
+        return cast(str | None, super().last_executed_query(cursor, sql, params))
+
+
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
+    ops_class = DatabaseOperations
     search_path_set_schemas: list[str] | None  # django-tenants': the path it last set (None: set it)
     health_check_done: bool  # Django's: this request's health check is done (or skipped)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.session_search_path: list[str] | None = None
         self._shared_tables_only = 0
+        self._prepared_statements = 0
         self._answered_at = float("-inf")  # time.monotonic() of the connection's last answered statement
         self._health_check_idle = float(getattr(settings, "AURUM_DB_HEALTH_CHECK_IDLE_SECONDS", 1.0))
         super().__init__(*args, **kwargs)
@@ -87,6 +106,26 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
             yield
         finally:
             self._shared_tables_only -= 1
+
+    @contextmanager
+    def prepared_statements(self) -> Iterator[None]:
+        """Cursors opened inside bind on the server, so psycopg may prepare what they run (see above)."""
+        self._prepared_statements += 1
+        try:
+            yield
+        finally:
+            self._prepared_statements -= 1
+
+    def create_cursor(self, name: str | None = None) -> Any:
+        connection = self.connection
+        if name is None and self._prepared_statements and connection.prepare_threshold is not None:
+            factory = connection.cursor_factory
+            connection.cursor_factory = ServerBindingCursor
+            try:
+                return super().create_cursor(name)
+            finally:
+                connection.cursor_factory = factory
+        return super().create_cursor(name)
 
     def _handle_search_path(self, cursor: Any = None) -> None:
         if self._setting_search_path or not self.schema_name:
