@@ -12,7 +12,11 @@ import pyarrow as pa
 import pytest
 
 from apps.curves.models import Curve
-from apps.curves.services import _ATTRIBUTES, _IDENTITY, curve_catalog_upsert
+from apps.curves.services import curve_catalog_upsert
+
+# A published slice's identity and attribute columns (what the catalog keeps of a curve's first row).
+IDENTITY = ("asset_class", "iso", "region", "location", "market", "product", "block", "spark_location")
+ATTRIBUTES = ("commodity", "unit_note", "vendor_region", "units_raw", "currency", "per_unit")
 
 
 def _slice(asof: date, rows: list[dict[str, Any]]) -> pa.Table:
@@ -20,7 +24,7 @@ def _slice(asof: date, rows: list[dict[str, Any]]) -> pa.Table:
     attributes from the row (``location`` and ``units_raw`` given, the rest blank or None)."""
     columns: dict[str, list[Any]] = {name: [] for name in ("curve_key", "tenor_label", "sheet_name")}
     columns |= {"asof_date": [], "is_derived": []}
-    columns |= {name: [] for name in _IDENTITY + _ATTRIBUTES}
+    columns |= {name: [] for name in IDENTITY + ATTRIBUTES}
     for row in rows:
         for name in columns:
             columns[name].append(row.get(name, asof if name == "asof_date" else None))
