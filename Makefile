@@ -39,7 +39,7 @@ test: install compile browser
 
 # The resilience drills at full size (issue 14: 5,000+ fuzzed requests, backup and restore, a worker killed
 # mid-delivery); the suite runs the fuzzing small and leaves out the `slow` ones.
-drills: install
+drills: install compile
 	AURUM_DRILL=1 .venv/bin/python -m aurum.devstack test -m drill --timeout 3600 tests/resilience $(PYTEST_ARGS)
 
 lint: install
@@ -51,7 +51,7 @@ lint: install
 	DJANGO_SETTINGS_MODULE=aurum.settings.test .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 # Benchmarks are run on demand, never in CI: make bench BENCH=bench/tenant_provisioning.py
-bench: install
+bench: install compile
 	.venv/bin/python -m aurum.devstack run -- .venv/bin/python $(BENCH)
 
 clean:

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection
@@ -84,7 +85,8 @@ def curve_catalog_summary(
 def _first_row_per_key(table: pa.Table) -> dict[str, dict[str, str | None]]:
     """The identity and attributes of each curve, from its first row: the first row's index per key found
     by Arrow, then only those rows converted (a slice's ~35,000 rows were ~490,000 Python values)."""
-    numbered = table.select(["curve_key"]).append_column("row", pa.array(range(table.num_rows), pa.int64()))
+    row_numbers = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    numbered = table.select(["curve_key"]).append_column("row", row_numbers)
     firsts = numbered.group_by("curve_key", use_threads=False).aggregate([("row", "min")])
     rows = table.select(["curve_key", *_IDENTITY, *_ATTRIBUTES]).take(firsts.column("row_min"))
     return {row.pop("curve_key"): row for row in rows.to_pylist()}

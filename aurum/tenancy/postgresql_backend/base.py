@@ -37,6 +37,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.postgresql.psycopg_any import errors
 from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import get_public_schema_name
 
@@ -57,7 +58,10 @@ class DatabaseOperations(tenants_base.DatabaseWrapper.ops_class):  # type: ignor
         """A prepared cursor's statement as Django logs a server-side binding's (with its values): psycopg
         keeps no text of a prepared execution. Only logged queries (DEBUG, ``CaptureQueriesContext``) ask."""
         if isinstance(cursor, ServerBindingCursor):
-            return str(self.compose_sql(sql, params))
+            try:
+                return str(self.compose_sql(sql, params))
+            except errors.DataError:  # a value the client cannot render: as Django answers for its own
+                return None
         return cast(str | None, super().last_executed_query(cursor, sql, params))
 
 
