@@ -110,8 +110,13 @@ def slice_publish(
             owner = None if owner_id in (None, run.pk) else IngestRun.objects.filter(pk=owner_id).first()
             if owner is not None and run_order(owner) > run_order(run):
                 return SliceKept(owner=owner)
+            # No quarantined rows now nor before for this slice: nothing to commit (most ingests).
             partition_replace(
-                quarantine, row_filter=where, files=staged.pop(CURVE_QUARANTINE), rows=quarantined
+                quarantine,
+                row_filter=where,
+                files=staged.pop(CURVE_QUARANTINE),
+                rows=quarantined,
+                skip_no_op=True,
             )
             partition_replace(
                 observations, row_filter=where, files=staged.pop(CURVE_OBSERVATION), rows=published

@@ -36,6 +36,7 @@ from pyiceberg.table import FileScanTask, Table
 from pyiceberg.typedef import Record
 
 from aurum.lakehouse.locks import table_lock_name
+from aurum.lakehouse.partitions import live_overwrite
 from aurum.lakehouse.storage import filesystem_for
 from aurum.lakehouse.tables import CURVE_LATEST, CURVE_QUARANTINE, CURVE_TABLES_LOCK
 
@@ -146,8 +147,7 @@ def table_compact(
     scan = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue())
     removed = added = rows = 0
     with table.transaction() as txn:
-        update = txn.update_snapshot(snapshot_properties={COMPACTION_PROPERTY: "compaction"})
-        with update.overwrite() as overwrite:
+        with live_overwrite(table, txn, {COMPACTION_PROPERTY: "compaction"}) as overwrite:
             for files in chosen:
                 data = _sorted(table, scan.to_table([FileScanTask(f) for f in files]))
                 expected = sum(f.record_count for f in files)

@@ -12,6 +12,13 @@ the hot writers (an EOD slice, a dataset's latest rows) Aurum splits it in two (
 A file is removed only when its column bounds prove that the filter holds for every row of it (pyiceberg's
 strict metrics evaluation, the test its own delete uses) and it has no delete files; anything else (a
 filter cutting through a file, say) falls back to pyiceberg's row-level overwrite, slower but exact.
+
+``live_overwrite`` is the overwrite these commits (and compaction) use: pyiceberg's, less the manifests
+left without a live file. pyiceberg carries a manifest that holds only DELETED entries (the files an earlier
+overwrite removed) into every later snapshot, so each replace of a dataset's latest rows left one more
+behind, and every plan of the table read them all: 102 such manifests for 2 live files after 104 days,
+~60 ms a plan, several plans per ingest (issue 14, decision 0059). Java Iceberg drops them: a DELETED entry
+only says what the snapshot that wrote it removed, and that snapshot keeps its own manifest list.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from opentelemetry import trace
 from pyiceberg.expressions import BooleanExpression, parser
 from pyiceberg.expressions.visitors import _StrictMetricsEvaluator
 from pyiceberg.io.pyarrow import PyArrowFileIO, _dataframe_to_data_files
-from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table
+from pyiceberg.manifest import DataFile, ManifestFile
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.snapshots import Operation
+from pyiceberg.table.update.snapshot import _OverwriteFiles
 
 
 def data_files_write(table: Table, rows: pa.Table) -> list[DataFile]:
@@ -55,9 +64,13 @@ def partition_replace(
     files: list[DataFile],
     rows: pa.Table,
     snapshot_properties: Mapping[str, str] | None = None,
+    skip_no_op: bool = False,
 ) -> Table:
     """Replace every row matching ``row_filter`` by the rows of ``files`` in one snapshot; returns the table
     with the new metadata. ``rows`` are the same rows as ``files`` hold, used only by the fallback.
+
+    With nothing to remove and nothing to add, a snapshot is still committed (a writer records it as its
+    own), unless ``skip_no_op``: then nothing is (an ingest's empty quarantine, decision 0059).
 
     The caller holds the table's write lock and loaded ``table`` after taking it. ``files`` belong to the
     table once this is called: committed, or discarded if the fallback writes ``rows`` instead.
@@ -65,6 +78,8 @@ def partition_replace(
     properties = dict(snapshot_properties or {})
     expression = parser.parse(row_filter) if isinstance(row_filter, str) else row_filter
     tasks = list(table.scan(row_filter=expression).plan_files())
+    if skip_no_op and not tasks and not files:
+        return table
     # The same test pyiceberg's own delete applies to drop a whole file: its column bounds prove that every
     # row matches (for a slice: one dataset and one as-of in the file).
     whole = _StrictMetricsEvaluator(table.schema(), expression).eval
@@ -85,7 +100,7 @@ def partition_replace(
     ) as span:
         # Even with nothing to remove or add, a snapshot is committed: the writer's run records it as its own.
         with table.transaction() as transaction:
-            with transaction.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+            with live_overwrite(table, transaction, properties) as overwrite:
                 for task in tasks:
                     overwrite.delete_data_file(task.file)
                 for data_file in files:
@@ -94,6 +109,30 @@ def partition_replace(
         if snapshot is not None:
             span.set_attribute("aurum.lakehouse.snapshot_id", snapshot.snapshot_id)
     return table
+
+
+class _LiveOverwrite(_OverwriteFiles):
+    """pyiceberg's OVERWRITE producer, whose new snapshot lists only manifests with a live file (added or
+    existing); a manifest whose counts are unknown (None) is kept. The snapshot's own removals are still
+    recorded (pyiceberg writes them in a new manifest of DELETED entries, dropped by the next commit)."""
+
+    def _existing_manifests(self) -> list[ManifestFile]:
+        return [m for m in super()._existing_manifests() if m.has_added_files() or m.has_existing_files()]
+
+
+def live_overwrite(
+    table: Table, transaction: Transaction, snapshot_properties: Mapping[str, str]
+) -> _OverwriteFiles:
+    """``transaction.update_snapshot(snapshot_properties=…).overwrite()`` on ``table``'s ``transaction``,
+    dropping manifests without a live file (module docstring): delete and append data files on it, then
+    leave its ``with`` block to commit."""
+    metadata = transaction.table_metadata
+    return _LiveOverwrite(
+        operation=Operation.OVERWRITE if metadata.current_snapshot() is not None else Operation.APPEND,
+        transaction=transaction,
+        io=table.io,
+        snapshot_properties=dict(snapshot_properties),
+    )
 
 
 def data_files_rehearse(table: Table, rows: pa.Table) -> int:

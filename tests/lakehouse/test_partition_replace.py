@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from pyiceberg.manifest import ManifestEntryStatus
 
 from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_run_create, ingest_run_execute
@@ -23,6 +24,7 @@ from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
     curve_latest_table,
     curve_observation_table,
+    curve_quarantine_table,
     slice_filter,
 )
 from tests.support.lake import Lake, eod, private_lake
@@ -82,6 +84,75 @@ def test_a_superseded_workbook_leaves_no_parquet_file(lake):
 
     assert finished.status == IngestRun.Status.SUPERSEDED
     assert _parquet_files(lake) == files_before
+
+
+def _manifests(table) -> list:
+    snapshot = table.current_snapshot()
+    assert snapshot is not None
+    return snapshot.manifests(table.io)
+
+
+def test_replacing_partitions_again_and_again_leaves_no_manifest_without_a_live_file(lake):
+    """pyiceberg alone carries every manifest of DELETED entries into all later snapshots (102 of them for 2
+    live files after 104 days, read by every plan); the overwrite Aurum commits drops them (decision 0059)."""
+    # Day 1 re-published three times, each by a later workbook (later days' files stand in for them).
+    runs = [
+        lake.ingest(eod("EUGP", later), as_of=DAY_1, file_name=f"EOD_EUGP_20250701_{hour}.xlsx")
+        for later, hour in ((DAY_2, "1500"), (date(2025, 7, 3), "1600"), (date(2025, 7, 7), "1700"))
+    ]
+    assert [IngestRun.objects.get(pk=run_id).status for run_id in runs] == [IngestRun.Status.SUCCEEDED] * 3
+
+    for table in (curve_observation_table(), curve_latest_table()):
+        current = table.current_snapshot()
+        manifests = _manifests(table)
+        live = [m for m in manifests if m.has_added_files() or m.has_existing_files()]
+        assert live and all(m.added_snapshot_id == current.snapshot_id for m in manifests if m not in live)
+        # What the last commit removed is still recorded, in its own snapshot.
+        removed = [
+            entry
+            for manifest in manifests
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False)
+            if entry.status == ManifestEntryStatus.DELETED
+        ]
+        assert removed and {entry.snapshot_id for entry in removed} == {current.snapshot_id}
+        assert sum(m.deleted_files_count for m in manifests) == len(removed)
+
+    # Earlier snapshots keep their own manifest lists: time travel reads each republication's rows.
+    table = curve_observation_table()
+    for run_id in runs:
+        snapshot_id = IngestRun.objects.get(pk=run_id).snapshot_id
+        rows = table.scan(row_filter=slice_filter(EUGP, DAY_1), snapshot_id=snapshot_id).to_arrow()
+        assert rows.num_rows > 0 and set(rows.column("ingest_run_id").to_pylist()) == {run_id}
+    latest = curve_latest_table().scan().to_arrow()
+    assert set(latest.column("ingest_run_id").to_pylist()) <= {lake.run_ids[1], runs[-1]}  # day 2's, day 1's
+
+
+def test_an_ingest_with_nothing_quarantined_now_or_before_commits_nothing_to_the_quarantine_table(lake):
+    quarantine_snapshots = len(curve_quarantine_table().metadata.snapshots)
+    observation_snapshots = len(curve_observation_table().metadata.snapshots)
+
+    run_id = lake.ingest(eod("EUGP", DAY_2), as_of=DAY_1, file_name="EOD_EUGP_20250701_1800.xlsx")
+
+    assert IngestRun.objects.get(pk=run_id).rows_quarantined == 0
+    assert len(curve_quarantine_table().metadata.snapshots) == quarantine_snapshots
+    assert len(curve_observation_table().metadata.snapshots) == observation_snapshots + 1
+
+
+def test_skip_no_op_still_commits_a_replace_that_removes_rows(lake):
+    table = curve_observation_table()
+    before = table.current_snapshot().snapshot_id
+    empty = pa.Table.from_pylist([], schema=CURVE_OBSERVATION_ARROW)
+
+    partition_replace(
+        table, row_filter=slice_filter(EUGP, date(2030, 1, 1)), files=[], rows=empty, skip_no_op=True
+    )
+    assert curve_observation_table().current_snapshot().snapshot_id == before  # nothing there, nothing new
+
+    partition_replace(table, row_filter=slice_filter(EUGP, DAY_1), files=[], rows=empty, skip_no_op=True)
+    after = curve_observation_table()
+    assert after.current_snapshot().snapshot_id != before
+    assert after.scan(row_filter=slice_filter(EUGP, DAY_1)).to_arrow().num_rows == 0
+    assert after.scan(row_filter=slice_filter(EUGP, DAY_2)).to_arrow().num_rows > 0
 
 
 def test_a_filter_not_covering_whole_files_falls_back_to_the_row_level_overwrite(lake):
