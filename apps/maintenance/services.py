@@ -1,4 +1,5 @@
-"""Lakehouse maintenance over every Iceberg table: expiry, compaction, orphan cleanup (decision 0038).
+"""Lakehouse maintenance over every Iceberg table: expiry, compaction, manifest pruning, orphan cleanup
+(decisions 0038, 0059).
 
 One pass takes each table in turn, under its writers' lock (so a step never races an Aurum commit), and
 skips a table whose lock stays busy for ``AURUM_LAKEHOUSE_LOCK_WAIT_SECONDS``: the next pass takes it. A
@@ -23,6 +24,7 @@ from apps.maintenance.pins import pinned_snapshot_ids
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.locks import LockTimeoutError, advisory_xact_lock
 from aurum.lakehouse.maintenance import (
+    manifests_prune,
     orphan_files_remove,
     snapshots_expire,
     table_compact,
@@ -31,6 +33,7 @@ from aurum.lakehouse.maintenance import (
 from aurum.observability.metrics import (
     LAKEHOUSE_FILES_COMPACTED,
     LAKEHOUSE_MAINTENANCE_SECONDS,
+    LAKEHOUSE_MANIFESTS_DROPPED,
     LAKEHOUSE_ORPHAN_BYTES,
     LAKEHOUSE_ORPHAN_FILES,
     LAKEHOUSE_SNAPSHOTS_EXPIRED,
@@ -61,6 +64,7 @@ def _table_maintain(table: Table, *, now: datetime, keep: set[int], dry_run: boo
         min_files=settings.AURUM_LAKEHOUSE_COMPACT_MIN_FILES,
         dry_run=dry_run,
     )
+    manifests = manifests_prune(table, dry_run=dry_run)  # after compaction, which drops them too
     orphans = orphan_files_remove(
         table,
         older_than=now - timedelta(hours=settings.AURUM_LAKEHOUSE_ORPHAN_AGE_HOURS),
@@ -71,6 +75,7 @@ def _table_maintain(table: Table, *, now: datetime, keep: set[int], dry_run: boo
         "compacted_partitions": compaction.partitions,
         "files_removed": compaction.files_removed,
         "files_added": compaction.files_added,
+        "manifests_dropped": manifests,
         "orphan_files": orphans.files,
         "orphan_bytes": orphans.bytes,
     }
@@ -111,6 +116,7 @@ def _pass(*, dry_run: bool, tables: list[str] | None, now: datetime) -> Maintena
         if not dry_run and "expired" in report:
             LAKEHOUSE_SNAPSHOTS_EXPIRED.inc(report["expired"])
             LAKEHOUSE_FILES_COMPACTED.inc(report["files_removed"])
+            LAKEHOUSE_MANIFESTS_DROPPED.inc(report["manifests_dropped"])
             LAKEHOUSE_ORPHAN_FILES.inc(report["orphan_files"])
             LAKEHOUSE_ORPHAN_BYTES.inc(report["orphan_bytes"])
         LAKEHOUSE_MAINTENANCE_SECONDS.observe(report["seconds"])

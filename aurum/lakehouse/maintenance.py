@@ -13,6 +13,13 @@ writer that is not Aurum's).
   read at the current snapshot and written in the table's sort order; one overwrite commit deletes the old
   files and adds the new ones, so readers see the same rows before and after. Older snapshots still name the
   old files until they expire.
+- **Manifest pruning** commits a snapshot that lists only the manifests with a live file, when the current
+  one lists others (besides its own record of what it removed). pyiceberg's overwrite and delete carry every
+  manifest of DELETED entries on into the next snapshot (its appends drop them), and each plan of the table
+  reads them all. Aurum's own overwrites drop them as they go (``partitions.live_overwrite``, decision 0059);
+  this step heals tables written before that, and tables with a run of deletes (scenario outputs) or without
+  a later commit (the quarantine table, which an ingest with nothing quarantined leaves alone). The rows are
+  unchanged; older snapshots keep their manifest lists.
 - **Orphan cleanup** deletes data files and manifests (``*.avro``) under the table's location that no
   remaining snapshot references and that are older than the cut-off. Metadata JSON files are never removed
   (the catalog points to one; they are small).
@@ -166,6 +173,32 @@ def table_compact(
                     overwrite.append_data_file(new)
                 removed, added, rows = removed + len(files), added + len(new_files), rows + data.num_rows
     return Compaction(partitions=len(chosen), files_removed=removed, files_added=added, rows=rows)
+
+
+def dead_manifests(table: Table) -> int:
+    """How many manifests the current snapshot lists without a live file, its own removals not counted."""
+    current = table.current_snapshot()
+    if current is None:
+        return 0
+    return sum(
+        1
+        for manifest in current.manifests(table.io)
+        if not (manifest.has_added_files() or manifest.has_existing_files())
+        and manifest.added_snapshot_id != current.snapshot_id
+    )
+
+
+def manifests_prune(table: Table, *, dry_run: bool = False) -> int:
+    """Drop the manifests without a live file from the current snapshot's list (see the module docstring):
+    one snapshot adding and removing nothing, committed only if there are any. Returns how many it dropped
+    (a dry run: would drop)."""
+    table.refresh()
+    dead = dead_manifests(table)
+    if dead and not dry_run:
+        with table.transaction() as txn:
+            with live_overwrite(table, txn, {COMPACTION_PROPERTY: "manifests"}):
+                pass  # nothing deleted, nothing added: only the manifest list changes
+    return dead
 
 
 def referenced_files(table: Table) -> set[str]:

@@ -81,6 +81,10 @@ LAKEHOUSE_SNAPSHOTS_EXPIRED = Counter(
 LAKEHOUSE_FILES_COMPACTED = Counter(
     "aurum_lakehouse_files_compacted", "Small data files rewritten into larger ones by compaction"
 )
+LAKEHOUSE_MANIFESTS_DROPPED = Counter(
+    "aurum_lakehouse_manifests_dropped",
+    "Manifests without a live file dropped from a table's current snapshot by maintenance",
+)
 LAKEHOUSE_ORPHAN_FILES = Counter(
     "aurum_lakehouse_orphan_files_removed", "Files no snapshot referenced, deleted by orphan cleanup"
 )

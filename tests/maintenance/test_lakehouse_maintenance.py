@@ -27,7 +27,7 @@ from apps.maintenance.services import lakehouse_maintain
 from apps.scenarios.models import Scenario, ScenarioRun
 from aurum.lakehouse.catalog import get_catalog
 from aurum.lakehouse.locks import advisory_lock_key, table_lock_name
-from aurum.lakehouse.maintenance import COMPACTION_PROPERTY, referenced_files
+from aurum.lakehouse.maintenance import COMPACTION_PROPERTY, dead_manifests, referenced_files
 from aurum.lakehouse.tables import identity, table_ensure
 from tests.support.world import database_url
 
@@ -266,3 +266,36 @@ def test_beat_runs_it_nightly_on_the_maintenance_queue(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["lakehouse-maintenance-nightly"]
     assert entry["task"] == "maintenance.lakehouse"
     assert current_app.amqp.router.route({}, "maintenance.lakehouse")["queue"].name == "maintenance"
+
+
+def test_manifests_without_a_live_file_are_dropped_and_every_row_is_kept(table_id, settings):
+    """pyiceberg's delete records what it removed in a manifest of DELETED entries, and its next delete or
+    overwrite carries that manifest on into every later snapshot, where each plan reads it (decision 0059)."""
+    settings.AURUM_LAKEHOUSE_COMPACT_MIN_FILES = 1000  # no compaction in this pass: it would drop them too
+    table = get_catalog().load_table(table_id)
+    table.append(_batch("east", 0))
+    table.delete("region = 'north'")
+    table.delete("region = 'east'")  # lists its own removals, and north's
+    table = get_catalog().load_table(table_id)
+    assert dead_manifests(table) == 1
+    rows, snapshots = _rows(table), len(table.metadata.snapshots)
+
+    dry = lakehouse_maintain(tables=[table_id], dry_run=True)
+    assert dry.tables[table_id]["manifests_dropped"] == 1
+    assert len(get_catalog().load_table(table_id).metadata.snapshots) == snapshots
+
+    dropped_before = REGISTRY.get_sample_value("aurum_lakehouse_manifests_dropped_total") or 0.0
+    run = lakehouse_maintain(tables=[table_id])
+
+    table = get_catalog().load_table(table_id)
+    assert run.tables[table_id]["manifests_dropped"] == 1
+    assert (REGISTRY.get_sample_value("aurum_lakehouse_manifests_dropped_total") or 0.0) - dropped_before == 1
+    assert dead_manifests(table) == 0
+    assert _rows(table) == rows == _expected([("south", i * 3) for i in range(5)])
+    summary = _current(table).summary
+    assert summary is not None and summary[COMPACTION_PROPERTY] == "manifests"
+    assert len(table.metadata.snapshots) == snapshots + 1
+
+    again = lakehouse_maintain(tables=[table_id])
+    assert again.tables[table_id]["manifests_dropped"] == 0
+    assert len(get_catalog().load_table(table_id).metadata.snapshots) == snapshots + 1  # nothing committed

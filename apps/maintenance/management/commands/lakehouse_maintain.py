@@ -11,8 +11,9 @@ from apps.maintenance.services import lakehouse_maintain, lakehouse_tables
 
 class Command(BaseCommand):
     help = (
-        "Expire old snapshots (keeping every pinned one), compact small files and remove orphan files of "
-        "every Iceberg table (or the ones named). Exit status 1 when a table's step failed."
+        "Expire old snapshots (keeping every pinned one), compact small files, drop manifests without a live "
+        "file and remove orphan files of every Iceberg table (or the ones named). Exit status 1 when a "
+        "table's step failed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,7 +34,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{identifier}: {verb} expire {report['expired']} snapshots, compact "
                     f"{report['files_removed']} files in {report['compacted_partitions']} partitions into "
-                    f"{report['files_added']}, remove {report['orphan_files']} orphan files "
+                    f"{report['files_added']}, drop {report['manifests_dropped']} manifests without a "
+                    f"live file, remove {report['orphan_files']} orphan files "
                     f"({report['orphan_bytes']} bytes) [{report['seconds']} s]"
                 )
             else:
