@@ -77,6 +77,14 @@ def _row_numbers(table: pa.Table) -> pa.Array:
     return pa.array(np.arange(table.num_rows), pa.int64())
 
 
+def _key_is_unique(table: pa.Table) -> bool:
+    """No two rows share (curve_key, tenor_label, asof_date), nulls counted as equal: the usual case once
+    exact duplicates are dropped, where the duplicate-key check skips its join and sort (~4 instead of
+    ~11-15 ms for RP's rows)."""
+    keys = table.select(list(UNIQUE_KEY))
+    return keys.group_by(list(UNIQUE_KEY), use_threads=False).aggregate([]).num_rows == table.num_rows
+
+
 def check_ask_ge_bid(table: pa.Table) -> np.ndarray:
     """Pass unless both sides are quoted and ask < bid."""
     bid, ask = _floats(table, "bid"), _floats(table, "ask")
@@ -91,6 +99,8 @@ def check_mid_within_bid_ask(table: pa.Table) -> np.ndarray:
 
 def check_no_duplicate_key(table: pa.Table) -> np.ndarray:
     """Pass unless another row has the same (curve_key, tenor_label, asof_date); a NULL key is not checked."""
+    if _key_is_unique(table):
+        return np.ones(table.num_rows, dtype=bool)
     keyed = table.select(list(UNIQUE_KEY)).append_column("row", _row_numbers(table))
     counts = keyed.group_by(list(UNIQUE_KEY)).aggregate([("row", "count")])
     joined = keyed.join(counts, keys=list(UNIQUE_KEY), join_type="left outer").sort_by("row")
