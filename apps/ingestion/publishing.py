@@ -9,6 +9,7 @@ when both are done, and a run that finds a later workbook already published chan
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,11 +17,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
 from django.utils import timezone
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from apps.ingestion.models import IngestRun
 from apps.ingestion.parsers.strips import derived_strips
-from aurum.lakehouse.latest import curve_latest_merge
+from aurum.lakehouse.latest import (
+    PreparedLatest,
+    curve_latest_discard,
+    curve_latest_merge,
+    curve_latest_prepare,
+)
 from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.lakehouse.partitions import data_files_discard, data_files_write, partition_replace
 from aurum.lakehouse.tables import (
@@ -94,13 +101,20 @@ def slice_publish(
     """
     assert run.asof_date is not None
     where = slice_filter(run.dataset, run.asof_date)
-    # Parquet first, outside the lock: a run for another dataset commits meanwhile (decision 0048).
     observations, quarantine = curve_observation_table(), curve_quarantine_table()
-    staged = {
-        CURVE_OBSERVATION: data_files_write(observations, published),
-        CURVE_QUARANTINE: data_files_write(quarantine, quarantined),
-    }
+    staged: dict[str, list[DataFile]] = {}
+    prepared: PreparedLatest | None = None
     try:
+        # Parquet first, outside the lock: a run for another dataset commits meanwhile (decision 0048). The
+        # slice's files are written on a second thread while this one merges the dataset's latest rows and
+        # writes them too (Arrow and Parquet release the GIL; decision 0059).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aurum-slice-write") as pool:
+            observation_files = pool.submit(data_files_write, observations, published)
+            try:
+                staged[CURVE_QUARANTINE] = data_files_write(quarantine, quarantined)
+                prepared = curve_latest_prepare(run.dataset, published)
+            finally:
+                staged[CURVE_OBSERVATION] = observation_files.result()
         with transaction.atomic():
             advisory_xact_lock(CURVE_TABLES_LOCK)
             observations, quarantine = observations.refresh(), quarantine.refresh()
@@ -124,11 +138,15 @@ def slice_publish(
             snapshot = observations.current_snapshot()  # the commit updated the table object
             if after_write is not None:
                 after_write(run)
-            # Same lock: the latest rows are derived from the vintages, so they must see writes in order.
-            curve_latest_merge(run.dataset, published)
+            # Same lock: the latest rows are derived from the vintages, so they must see writes in order. The
+            # prepared rows are committed if no other writer changed the dataset's latest rows since.
+            taken, prepared = prepared, None
+            curve_latest_merge(run.dataset, published, prepared=taken)
     finally:  # files no commit took (superseded, or an error before their commit)
         data_files_discard(observations, staged.get(CURVE_OBSERVATION, []))
         data_files_discard(quarantine, staged.get(CURVE_QUARANTINE, []))
+        if prepared is not None:
+            curve_latest_discard(prepared)
     assert snapshot is not None
     return SliceWritten(snapshot_id=int(snapshot.snapshot_id), replaced=owner)
 

@@ -14,20 +14,28 @@ atomically (one snapshot, ``aurum.lakehouse.partitions``) by the ingest that cha
 - a corrected re-load of a day that latest rows come from: the corrected file may drop a tenor whose
   earlier vintage must then reappear, so the dataset's latest is recomputed from every vintage.
 
+An ingest prepares the merge before it takes the curve tables' lock (``curve_latest_prepare``: read, rank,
+write the Parquet, beside the slice's own Parquet write) and commits it under the lock only if the dataset's
+latest files are still the ones it read (``curve_latest_merge(prepared=…)``); otherwise it merges again
+under the lock. The answer is the same either way; the lock is held ~100 ms less (decision 0059).
+
 ``curve_latest_rebuild`` recomputes any dataset from scratch (repair, or a warehouse written before this
 table existed).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.expressions import BooleanExpression, EqualTo
-from pyiceberg.table import Table
+from pyiceberg.io.pyarrow import ArrowScan
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import FileScanTask, Table
 
-from aurum.lakehouse.partitions import data_files_write, partition_replace
+from aurum.lakehouse.partitions import data_files_discard, data_files_write, partition_replace
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
     curve_latest_table,
@@ -99,21 +107,84 @@ def curve_latest_rebuild(dataset: str) -> int:
     return latest.num_rows
 
 
-def curve_latest_merge(dataset: str, published: pa.Table) -> tuple[int, str]:
-    """Bring the dataset's latest rows up to date after ``published`` (one as-of slice) was written.
+@dataclass(frozen=True)
+class PreparedLatest:
+    """A dataset's next latest rows, merged and written as Parquet before the writer took the curve tables'
+    lock (``curve_latest_prepare``), and what they were computed from."""
 
-    Returns (rows written, "merge" | "rebuild"): which of the two paths in the module docstring ran.
-    """
-    table = curve_latest_table()
-    current = table.scan(row_filter=_dataset_filter(dataset)).to_arrow()
+    dataset: str
+    basis: tuple[Any, ...]  # the table's schema and spec ids, and the dataset's data and delete files
+    files: list[DataFile]
+    rows: pa.Table
+
+
+def _basis(table: Table, tasks: list[FileScanTask]) -> tuple[Any, ...]:
+    files = frozenset(task.file.file_path for task in tasks)
+    deletes = frozenset(d.file_path for task in tasks for d in task.delete_files)
+    return (table.metadata.current_schema_id, table.metadata.default_spec_id, files, deletes)
+
+
+def _plan(table: Table, dataset: str) -> list[FileScanTask]:
+    return list(table.scan(row_filter=_dataset_filter(dataset)).plan_files())
+
+
+def _rows(table: Table, dataset: str, tasks: list[FileScanTask]) -> pa.Table:
+    return ArrowScan(table.metadata, table.io, table.schema(), _dataset_filter(dataset)).to_table(tasks)
+
+
+def _merged(current: pa.Table, dataset: str, published: pa.Table) -> pa.Table | None:
+    """The latest rows after ``published`` (one as-of slice) joins ``current``; None when ``published``
+    replaces a day the current rows come from (the dataset must be rebuilt from every vintage)."""
     asofs = pc.unique(published.column("asof_date")).to_pylist()
     replaced = current.num_rows and pc.any(pc.is_in(current.column("asof_date"), pa.array(asofs))).as_py()
     if replaced:
-        return curve_latest_rebuild(dataset), "rebuild"
+        return None
     merged = pa.concat_tables(
         [current.cast(CURVE_OBSERVATION_ARROW), published.cast(CURVE_OBSERVATION_ARROW)]
     )
-    latest = curve_latest_rank(merged, dataset)
+    return curve_latest_rank(merged, dataset)
+
+
+def curve_latest_prepare(dataset: str, published: pa.Table) -> PreparedLatest | None:
+    """Merge ``published`` into the dataset's current latest rows and write them as the table's Parquet
+    files, committing nothing: what ``curve_latest_merge`` does before its commit, done outside the lock
+    (and beside the slice's own Parquet write, decision 0059). None when the dataset needs a rebuild."""
+    table = curve_latest_table()
+    tasks = _plan(table, dataset)
+    latest = _merged(_rows(table, dataset, tasks), dataset, published)
+    if latest is None:
+        return None
+    return PreparedLatest(
+        dataset=dataset, basis=_basis(table, tasks), files=data_files_write(table, latest), rows=latest
+    )
+
+
+def curve_latest_discard(prepared: PreparedLatest) -> None:
+    """Delete a prepared latest's files (the slice was not published)."""
+    data_files_discard(curve_latest_table(), prepared.files)
+
+
+def curve_latest_merge(
+    dataset: str, published: pa.Table, *, prepared: PreparedLatest | None = None
+) -> tuple[int, str]:
+    """Bring the dataset's latest rows up to date after ``published`` (one as-of slice) was written.
+
+    ``prepared`` (from ``curve_latest_prepare`` with the same rows) is committed as it is when the dataset's
+    latest files are still those it was computed from; otherwise its files are deleted and the merge is
+    done again here. Returns (rows written, "merge" | "rebuild"): which of the two paths in the module
+    docstring ran.
+    """
+    table = curve_latest_table()
+    tasks = _plan(table, dataset)
+    if prepared is not None:
+        if prepared.dataset == dataset and prepared.basis == _basis(table, tasks):
+            where = _dataset_filter(dataset)
+            partition_replace(table, row_filter=where, files=prepared.files, rows=prepared.rows)
+            return prepared.rows.num_rows, "merge"
+        data_files_discard(table, prepared.files)  # another writer changed the dataset's latest rows
+    latest = _merged(_rows(table, dataset, tasks), dataset, published)
+    if latest is None:
+        return curve_latest_rebuild(dataset), "rebuild"
     _dataset_replace(table, dataset, latest)
     return latest.num_rows, "merge"
 

@@ -18,7 +18,7 @@ from pyiceberg.manifest import ManifestEntryStatus
 from apps.ingestion.models import IngestRun
 from apps.ingestion.services import ingest_run_create, ingest_run_execute
 from aurum.lakehouse import queries
-from aurum.lakehouse.latest import curve_latest_rank
+from aurum.lakehouse.latest import curve_latest_merge, curve_latest_prepare, curve_latest_rank
 from aurum.lakehouse.partitions import data_files_write, partition_replace
 from aurum.lakehouse.tables import (
     CURVE_OBSERVATION_ARROW,
@@ -254,6 +254,59 @@ def test_the_latest_table_after_two_days_equals_the_sql_ranking_of_the_vintages(
     assert latest.sort_by([("curve_key", "ascending"), ("tenor_label", "ascending")]).to_pylist() == (
         _sql_rank(vintages).to_pylist()
     )
+
+
+def _a_new_day(lake) -> pa.Table:
+    """Day 2's rows as a new day 3 slice (a later vintage of every curve day 2 quotes)."""
+    day_2 = curve_observation_table().scan(row_filter=slice_filter(EUGP, DAY_2)).to_arrow()
+    day_3 = pa.array([DAY_2 + timedelta(days=1)] * day_2.num_rows, pa.date32())
+    return day_2.set_column(day_2.schema.get_field_index("asof_date"), "asof_date", day_3)
+
+
+def _exists(files) -> list[bool]:
+    return [Path(f.file_path.removeprefix("file://")).exists() for f in files]
+
+
+def test_a_latest_prepared_outside_the_lock_is_committed_as_written_when_nothing_changed(lake):
+    before = curve_latest_table().scan().to_arrow().cast(CURVE_OBSERVATION_ARROW)
+    published = _a_new_day(lake)
+
+    prepared = curve_latest_prepare(EUGP, published)
+    assert prepared is not None and all(_exists(prepared.files))
+    assert curve_latest_merge(EUGP, published, prepared=prepared) == (prepared.rows.num_rows, "merge")
+
+    table = curve_latest_table()
+    assert {task.file.file_path for task in table.scan().plan_files()} == {
+        f.file_path for f in prepared.files
+    }
+    expected = curve_latest_rank(pa.concat_tables([before, published.cast(CURVE_OBSERVATION_ARROW)]), EUGP)
+    assert table.scan().to_arrow().cast(CURVE_OBSERVATION_ARROW).to_pylist() == expected.to_pylist()
+
+
+def test_a_prepared_latest_is_merged_again_when_another_writer_changed_the_dataset_meanwhile(lake):
+    published = _a_new_day(lake)
+    prepared = curve_latest_prepare(EUGP, published)
+    assert prepared is not None
+    # Meanwhile another writer (a quarantine release, a repair) changes the dataset's latest rows: here a
+    # point of a curve the new day does not quote.
+    table = curve_latest_table()
+    current = table.scan().to_arrow().cast(CURVE_OBSERVATION_ARROW)
+    extra = current.slice(0, 1)
+    extra = extra.set_column(
+        extra.schema.get_field_index("curve_key"), "curve_key", pa.array(["zz-not-quoted"])
+    )
+    changed = curve_latest_rank(pa.concat_tables([current, extra]), EUGP)
+    partition_replace(
+        table, row_filter=f"dataset = '{EUGP}'", files=data_files_write(table, changed), rows=changed
+    )
+
+    assert curve_latest_merge(EUGP, published, prepared=prepared)[1] == "merge"
+
+    assert not any(_exists(prepared.files))  # the stale files were deleted, never committed
+    latest = curve_latest_table().scan().to_arrow().cast(CURVE_OBSERVATION_ARROW)
+    expected = curve_latest_rank(pa.concat_tables([changed, published.cast(CURVE_OBSERVATION_ARROW)]), EUGP)
+    assert latest.to_pylist() == expected.to_pylist()
+    assert "zz-not-quoted" in set(latest.column("curve_key").to_pylist())
 
 
 def test_memoised_transaction_metadata_follows_staged_updates(lake):
