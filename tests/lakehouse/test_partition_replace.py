@@ -161,6 +161,33 @@ def test_skip_no_op_still_commits_a_replace_that_removes_rows(lake):
     assert after.scan(row_filter=slice_filter(EUGP, DAY_2)).to_arrow().num_rows > 0
 
 
+def test_a_slice_write_failing_on_its_thread_leaves_no_parquet_and_changes_no_table(lake, monkeypatch):
+    """The slice's Parquet is written on a second thread while the latest rows are prepared (decision 0059):
+    if that write fails, the prepared latest files are deleted too and nothing is committed."""
+    from apps.ingestion import publishing
+
+    def failing(table, rows):
+        if table.name() == ("market", "curve_observation"):
+            raise OSError("disk full")
+        return data_files_write(table, rows)
+
+    monkeypatch.setattr(publishing, "data_files_write", failing)
+    files_before = _parquet_files(lake)
+    snapshots_before = {
+        name: _current_id(table())
+        for name, table in (("obs", curve_observation_table), ("latest", curve_latest_table))
+    }
+
+    with pytest.raises(OSError, match="disk full"):
+        lake.ingest(eod("EUGP", DAY_2), as_of=DAY_1, file_name="EOD_EUGP_20250701_1800.xlsx")
+
+    assert _parquet_files(lake) == files_before
+    assert snapshots_before == {
+        name: _current_id(table())
+        for name, table in (("obs", curve_observation_table), ("latest", curve_latest_table))
+    }
+
+
 def test_a_filter_not_covering_whole_files_falls_back_to_the_row_level_overwrite(lake):
     table = curve_observation_table()
     day_1 = table.scan(row_filter=slice_filter(EUGP, DAY_1)).to_arrow()
