@@ -44,6 +44,7 @@ class _Compiled:
     fields: slice  # the model's own columns in a row
     init_list: tuple[str, ...]
     populators: Sequence[Any]
+    converters: dict[int, Any]  # Django's per-column converters, built once (~0.25 ms a call otherwise)
 
 
 class CompiledLookup(Generic[M]):
@@ -87,6 +88,9 @@ class CompiledLookup(Generic[M]):
         assert klass_info is not None  # a model query has one
         select_fields = klass_info["select_fields"]
         fields = slice(select_fields[0], select_fields[-1] + 1)
+        columns = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ValueError("a compiled lookup does not read composite fields")
         found = _Compiled(
             connection=connection,
             compiler=compiler,
@@ -97,6 +101,7 @@ class CompiledLookup(Generic[M]):
             fields=fields,
             init_list=tuple(column[0].target.attname for column in compiler.select[fields]),
             populators=get_related_populators(klass_info, compiler.select, self._using),  # type: ignore[call-arg]
+            converters=compiler.get_converters(columns),
         )
         self._local.compiled = found
         return found
@@ -112,7 +117,11 @@ class CompiledLookup(Generic[M]):
             cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
         found = []
-        for row in compiled.compiler.results_iter([rows]):
+        # What ``results_iter`` does with the converters it would build again on every call.
+        converted = (
+            compiled.compiler.apply_converters(rows, compiled.converters) if compiled.converters else rows
+        )
+        for row in converted:
             instance = compiled.model.from_db(self._using, list(compiled.init_list), row[compiled.fields])
             for populator in compiled.populators:
                 populator.populate(row, instance)
