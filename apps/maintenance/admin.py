@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -6,17 +7,17 @@ from django.utils.safestring import SafeString
 
 from apps.maintenance.models import MaintenanceRun
 
-# The per-table report of a pass (apps/maintenance/services.py), as columns: (key, heading).
-REPORT_COLUMNS = (
-    ("expired", "snapshots expired"),
-    ("files_removed", "files compacted"),
-    ("files_added", "into"),
-    ("compacted_partitions", "partitions"),
-    ("manifests_dropped", "manifests dropped"),
-    ("orphan_files", "orphan files removed"),
-    ("orphan_bytes", "orphan bytes"),
-    ("seconds", "seconds"),
-)
+# The per-table report of a pass (apps/maintenance/services.py), as columns: heading -> the cell's text.
+REPORT_COLUMNS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "snapshots expired": lambda r: _number(r.get("expired")),
+    "files compacted": lambda r: (
+        f"{_number(r.get('files_removed'))} → {_number(r.get('files_added'))} "
+        f"({_number(r.get('compacted_partitions'))} partitions)"
+    ),
+    "manifests dropped": lambda r: _number(r.get("manifests_dropped")),
+    "orphans removed": lambda r: f"{_number(r.get('orphan_files'))} ({_number(r.get('orphan_bytes'))} bytes)",
+    "seconds": lambda r: _number(r.get("seconds")),
+}
 
 
 @admin.register(MaintenanceRun)
@@ -30,12 +31,12 @@ class MaintenanceRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def report(self, run: MaintenanceRun) -> SafeString:
         """One row per table: what the pass did there, or why it skipped it or failed (a pass recorded by
         an earlier release lacks the newer columns: shown as –)."""
-        head = format_html_join("", "<th>{}</th>", ((heading,) for _, heading in REPORT_COLUMNS))
+        head = format_html_join("", "<th>{}</th>", ((heading,) for heading in REPORT_COLUMNS))
         rows = []
         for identifier, report in sorted(run.tables.items()):
             if "expired" in report:
                 cells = format_html_join(
-                    "", "<td>{}</td>", ((_cell(report.get(key)),) for key, _ in REPORT_COLUMNS)
+                    "", "<td>{}</td>", ((cell(report),) for cell in REPORT_COLUMNS.values())
                 )
             else:
                 note = report.get("skipped") or report.get("error") or ""
@@ -53,5 +54,5 @@ class MaintenanceRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-def _cell(value: Any) -> str:
+def _number(value: Any) -> str:
     return "–" if value is None else f"{value:,}" if isinstance(value, int) else str(value)

@@ -45,9 +45,9 @@ def test_a_pass_shows_each_tables_report_as_a_row(world, api):
 
     assert "<th>manifests dropped</th>" in page
     assert re.findall(r"<td>(.*?)</td>", cells("market.curve_latest")) == [
-        "4", "12", "2", "1", "102", "0", "1,234,567", "0.25"
+        "4", "12 → 2 (1 partitions)", "102", "0 (1,234,567 bytes)", "0.25"
     ]  # fmt: skip
-    assert re.findall(r"<td>(.*?)</td>", cells("market.iso_lmp"))[4] == "–"
+    assert re.findall(r"<td>(.*?)</td>", cells("market.iso_lmp"))[2] == "–"
     assert "busy: its writers held the lock" in cells("market.curve_observation")
     assert "OSError: &lt;disk&gt; full" in cells("t_acme.scenario_output")  # escaped, never markup
     assert '"manifests_dropped"' not in page  # no raw JSON
