@@ -128,6 +128,9 @@ def demo_environment(*, demo_root: Path, port: int) -> dict[str, str]:
         # Webhook receivers of a demo run on this machine (http://localhost:…): allowed here only.
         "AURUM_WEBHOOK_ALLOW_PRIVATE": "true",
         "AURUM_WEBHOOK_ALLOW_HTTP": "true",
+        # collectstatic runs on every fresh clone, beside the migrations: Brotli at quality 5 compresses the
+        # served files in ~1 s of CPU, where release builds' 11 takes ~10 s for ~10 % smaller files.
+        "AURUM_STATIC_BROTLI_QUALITY": "5",
     }
     return {**defaults, **os.environ, "AURUM_PORT": str(port)}
 

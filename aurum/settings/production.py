@@ -41,8 +41,9 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_SECURE = env.bool("AURUM_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# Hashed, compressed file names (served for a year) from `manage.py collectstatic`, run at release.
+# Hashed, compressed file names (served for a year) from `manage.py collectstatic`, run at release; only the
+# files served by hashed name are compressed (decision 0060).
 STORAGES = {
     **STORAGES,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "aurum.staticfiles.StaticFilesStorage"},
 }

@@ -22,7 +22,7 @@ def test_the_stack_starts_for_a_checkout_in_an_owner_only_directory(tmp_path):
     home.mkdir()
     home.chmod(0o700)
     var = home / "aurum" / "var"
-    var.mkdir(parents=True)  # a checkout has var/ once installed (var/tools)
+    var.mkdir(parents=True)  # a checkout has var/ once it has run
     # Where a root-run cluster goes instead of /var/tmp, so the test leaves nothing behind there.
     services = Path(tempfile.mkdtemp(prefix="aurum-test-", dir="/var/tmp"))
     services.chmod(0o755)

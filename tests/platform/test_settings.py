@@ -120,6 +120,21 @@ def _production_settings(monkeypatch, **env: str) -> dict[str, Any]:
     return runpy.run_path(str(REPO / "aurum" / "settings" / "production.py"))
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, 11), ("5", 5)])
+def test_static_files_are_compressed_at_brotli_quality_11_unless_set(monkeypatch, value, expected):
+    monkeypatch.delenv("AURUM_STATIC_BROTLI_QUALITY", raising=False)
+    production = _production_settings(
+        monkeypatch, **({} if value is None else {"AURUM_STATIC_BROTLI_QUALITY": value})
+    )
+    assert production["AURUM_STATIC_BROTLI_QUALITY"] == expected
+    assert production["STORAGES"]["staticfiles"]["BACKEND"] == "aurum.staticfiles.StaticFilesStorage"
+
+
+def test_production_settings_refuse_a_brotli_quality_out_of_range(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="AURUM_STATIC_BROTLI_QUALITY must be 0-11"):
+        _production_settings(monkeypatch, AURUM_STATIC_BROTLI_QUALITY="12")
+
+
 def test_production_settings_refuse_a_missing_secret_key(monkeypatch):
     monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
     monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "aurum.example")
