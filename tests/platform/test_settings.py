@@ -123,16 +123,18 @@ def _production_settings(monkeypatch, **env: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("value", "expected"), [(None, 11), ("5", 5)])
 def test_static_files_are_compressed_at_brotli_quality_11_unless_set(monkeypatch, value, expected):
     monkeypatch.delenv("AURUM_STATIC_BROTLI_QUALITY", raising=False)
-    production = _production_settings(
-        monkeypatch, **({} if value is None else {"AURUM_STATIC_BROTLI_QUALITY": value})
-    )
-    assert production["AURUM_STATIC_BROTLI_QUALITY"] == expected
+    if value is not None:
+        monkeypatch.setenv("AURUM_STATIC_BROTLI_QUALITY", value)
+    base = runpy.run_path(str(REPO / "aurum" / "settings" / "base.py"))
+    assert base["AURUM_STATIC_BROTLI_QUALITY"] == expected
+    production = _production_settings(monkeypatch)
     assert production["STORAGES"]["staticfiles"]["BACKEND"] == "aurum.staticfiles.StaticFilesStorage"
 
 
-def test_production_settings_refuse_a_brotli_quality_out_of_range(monkeypatch):
+def test_settings_refuse_a_brotli_quality_out_of_range(monkeypatch):
+    monkeypatch.setenv("AURUM_STATIC_BROTLI_QUALITY", "12")
     with pytest.raises(ImproperlyConfigured, match="AURUM_STATIC_BROTLI_QUALITY must be 0-11"):
-        _production_settings(monkeypatch, AURUM_STATIC_BROTLI_QUALITY="12")
+        runpy.run_path(str(REPO / "aurum" / "settings" / "base.py"))
 
 
 def test_production_settings_refuse_a_missing_secret_key(monkeypatch):
