@@ -246,9 +246,10 @@ def _demo_prepare_and_serve(
     *, env: dict[str, str], port: int, demo_root: Path, stopped: Callable[[], bool]
 ) -> list[subprocess.Popen[bytes]]:
     """Collect the static files while one process migrates and loads the demo data (``demo load``); start
-    the web server as soon as the market data is in (it warms up while the tenants are seeded), the worker and
-    beat once seeding is done (the seed runs the demo's scenario run itself). Returns the serving processes,
-    or [] when a step failed (the caller stops whatever is in the list it holds)."""
+    the web server, the worker and beat as soon as the market data is in, so they warm up while the tenants
+    are seeded (the seed runs the demo's scenario run itself, or waits for the worker that took it first).
+    Returns the serving processes, or [] when a step failed (the caller stops whatever is in the list it
+    holds)."""
     started = time.monotonic()
     collect = None
     if not _static_current(Path(env.get("AURUM_VAR_DIR", VAR)) / "staticfiles"):
@@ -277,6 +278,7 @@ def _demo_prepare_and_serve(
                 loader.terminate()
                 return serving
             serving.append(_web_server(env, port))
+            serving += _worker_and_beat(env, demo_root)
     if loader.wait() != 0 or (collect is not None and collect.wait() != 0):
         _say("loading the demo data failed (see above)")
         for process in serving:
@@ -284,7 +286,7 @@ def _demo_prepare_and_serve(
         return []
     if not serving:
         serving.append(_web_server(env, port))
-    serving += _worker_and_beat(env, demo_root)
+        serving += _worker_and_beat(env, demo_root)
     # Ready when the web server answers its readiness probe (it warms up before it listens), then the
     # worker's heartbeat.
     for skip, what in (("worker", "web"), ("", "worker")):

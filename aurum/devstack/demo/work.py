@@ -1,9 +1,11 @@
 """The demo's scenario and PPA contract: signing in as acme's analyst shows a scenario with a finished run and
 a valued PPA (issue 10). Made through the same services as the portal and the API; the run is computed here,
-before the worker starts. Idempotent: a second seed finds them and does nothing."""
+unless the demo's worker (starting meanwhile) takes it first, and then the seed waits for it. Idempotent: a
+second seed finds them and does nothing."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django_tenants.utils import schema_context
@@ -59,6 +61,16 @@ def _value_on_newest_vintage(*, tenant: Tenant, contract: PpaContract, curve: Cu
             continue
 
 
+def _finished(run: ScenarioRun, *, timeout: float = 300.0) -> ScenarioRun:
+    """``run`` once it has finished (taken and computed by a worker), or as it is after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    run.refresh_from_db()
+    while not run.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run.refresh_from_db()
+    return run
+
+
 def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
     """The demo scenario (with a succeeded run) and PPA contract (with a valuation) of ``tenant``."""
     with schema_context(tenant.schema_name):
@@ -78,7 +90,8 @@ def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
         if run is None:
             options = RunOptions(seed=2027, parameters={"n_paths": 2000})
             submitted = scenario_run_submit(tenant=tenant, scenario=scenario, options=options, actor=None)
-            run = scenario_run_execute(run_id=str(submitted.run.pk), tenant=tenant) or submitted.run
+            # None: a worker took the run first (its dispatch went out when the submission committed).
+            run = scenario_run_execute(run_id=str(submitted.run.pk), tenant=tenant) or _finished(submitted.run)
         contract = PpaContract.objects.filter(terms__counterparty=COUNTERPARTY).first()
         if contract is None:
             contract = ppa_contract_create(
