@@ -91,7 +91,8 @@ def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
             options = RunOptions(seed=2027, parameters={"n_paths": 2000})
             submitted = scenario_run_submit(tenant=tenant, scenario=scenario, options=options, actor=None)
             # None: a worker took the run first (its dispatch went out when the submission committed).
-            run = scenario_run_execute(run_id=str(submitted.run.pk), tenant=tenant) or _finished(submitted.run)
+            run_id = str(submitted.run.pk)
+            run = scenario_run_execute(run_id=run_id, tenant=tenant) or _finished(submitted.run)
         contract = PpaContract.objects.filter(terms__counterparty=COUNTERPARTY).first()
         if contract is None:
             contract = ppa_contract_create(
