@@ -224,13 +224,14 @@ def _web_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(uvicorn_command(port), env=env, cwd=ROOT)
 
 
-def _worker_and_beat(env: dict[str, str], demo_root: Path) -> list[subprocess.Popen[bytes]]:
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     worker = [str(BIN / "celery"), "-A", "aurum", "worker", "-Q", worker_queues_arg(), "-l", "INFO"]
+    return subprocess.Popen([*worker, "--concurrency", "2", "-n", "demo@%h"], env=env, cwd=ROOT)
+
+
+def _beat(env: dict[str, str], demo_root: Path) -> subprocess.Popen[bytes]:
     beat = [str(BIN / "celery"), "-A", "aurum", "beat", "-l", "INFO"]
-    return [
-        subprocess.Popen([*worker, "--concurrency", "2", "-n", "demo@%h"], env=env, cwd=ROOT),
-        subprocess.Popen([*beat, "-s", str(demo_root / "celerybeat-schedule")], env=env, cwd=ROOT),
-    ]
+    return subprocess.Popen([*beat, "-s", str(demo_root / "celerybeat-schedule")], env=env, cwd=ROOT)
 
 
 def _answers_ready(port: int, skip: str) -> bool:
@@ -246,8 +247,9 @@ def _demo_prepare_and_serve(
     *, env: dict[str, str], port: int, demo_root: Path, stopped: Callable[[], bool]
 ) -> list[subprocess.Popen[bytes]]:
     """Collect the static files while one process migrates and loads the demo data (``demo load``); start
-    the web server, the worker and beat as soon as the market data is in, so they warm up while the tenants
-    are seeded (the seed runs the demo's scenario run itself, or waits for the worker that took it first).
+    the web server and the worker as soon as the market data is in, so they warm up while the demo's scenario
+    run and PPA are made (the loader runs the run itself, or waits for the worker that took it first); beat
+    once both are ready.
     Returns the serving processes, or [] when a step failed (the caller stops whatever is in the list it
     holds)."""
     started = time.monotonic()
@@ -272,21 +274,20 @@ def _demo_prepare_and_serve(
     for line in loader.stdout:
         print(line, end="", flush=True)
         if line.strip() == "[demo] market data loaded":
-            _say(f"market data loaded in {time.monotonic() - started:.0f} s; starting the web server")
+            loaded = time.monotonic() - started
+            _say(f"market data loaded in {loaded:.0f} s; starting the web server and the worker")
             if collect is not None and collect.wait() != 0:
                 _say("collectstatic failed")
                 loader.terminate()
                 return serving
-            serving.append(_web_server(env, port))
-            serving += _worker_and_beat(env, demo_root)
+            serving += [_web_server(env, port), _worker(env)]
     if loader.wait() != 0 or (collect is not None and collect.wait() != 0):
         _say("loading the demo data failed (see above)")
         for process in serving:
             process.terminate()
         return []
     if not serving:
-        serving.append(_web_server(env, port))
-        serving += _worker_and_beat(env, demo_root)
+        serving += [_web_server(env, port), _worker(env)]
     # Ready when the web server answers its readiness probe (it warms up before it listens), then the
     # worker's heartbeat.
     for skip, what in (("worker", "web"), ("", "worker")):
@@ -295,6 +296,9 @@ def _demo_prepare_and_serve(
                 return serving
             time.sleep(0.2)
         _say(f"{what} ready after {time.monotonic() - started:.0f} s")
+    # Beat only sends the periodic tasks (maintenance, sweeps): started once the rest is up, it takes no CPU
+    # from their warm-up.
+    serving.append(_beat(env, demo_root))
     return serving
 
 

@@ -3,15 +3,19 @@
 
 ``load`` is what ``python -m aurum.devstack demo`` (``make demo``) runs, with the demo's environment: every
 step in this one process (migrations, reference data, market data, feeds, seed), so Django starts once
-instead of once per step (issue 14: ~5-10 s a start on 2 shared cores). It prints ``MARKET_DATA_LOADED``
-once the lakehouse is written, before seeding, so the web server can start warming meanwhile. By hand, the
+instead of once per step (issue 14: ~5-10 s a start on 2 shared cores); the accounts are seeded on a thread
+beside the market data. It prints ``MARKET_DATA_LOADED`` once the lakehouse is written, before the demo's
+scenario run and PPA are made, so the web server and the worker can start warming meanwhile. By hand, the
 settings default to a developer's (``aurum.settings.local``), as for manage.py.
 """
 
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import django
 
@@ -20,16 +24,23 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from aurum.devstack.demo.feeds import demo_feeds_load  # noqa: E402
 from aurum.devstack.demo.ingest import demo_ingest  # noqa: E402
-from aurum.devstack.demo.seed import demo_json_path, demo_seed  # noqa: E402
+from aurum.devstack.demo.seed import demo_accounts_seed, demo_json_path, demo_seed  # noqa: E402
+from aurum.devstack.demo.work import demo_work_seed  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+
+T = TypeVar("T")
 
 
 def seed(port: int) -> None:
-    out = demo_json_path()
-    data = demo_seed(out=out, port=port)
-    print(f"Demo ready — {out}")
+    credentials_print(demo_seed(out=demo_json_path(), port=port))
+
+
+def credentials_print(data: dict[str, Any]) -> None:
+    print(f"Demo ready — {demo_json_path()}")
     print(
         f"  Platform admin: {data['admin_url']}  {data['platform_admin']['email']} / "
         f"{data['platform_admin']['password']}"
@@ -45,16 +56,29 @@ def seed(port: int) -> None:
 MARKET_DATA_LOADED = "[demo] market data loaded"
 
 
+def _closing_connection(function: Callable[..., T], **kwargs: Any) -> T:
+    try:
+        return function(**kwargs)
+    finally:
+        connection.close()
+
+
 def load(days: int, port: int) -> None:
     call_command("platform_migrate", verbosity=0)
     call_command("load_reference", stdout=sys.stdout)
-    ingest(days)
-    feeds()
-    # A warehouse loaded before market.curve_latest existed gets it built once.
-    call_command("curve_latest_rebuild", if_missing=True, stdout=sys.stdout)
+    # The tenants, users and tokens are made on a thread beside the market data: their passwords' hashing
+    # (PBKDF2, ~0.6 s of CPU a user, without the GIL) takes the core the ingest leaves idle.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-accounts") as pool:
+        accounts = pool.submit(_closing_connection, demo_accounts_seed, out=demo_json_path(), port=port)
+        ingest(days)
+        feeds()
+        # A warehouse loaded before market.curve_latest existed gets it built once.
+        call_command("curve_latest_rebuild", if_missing=True, stdout=sys.stdout)
+        data = accounts.result()
     print(MARKET_DATA_LOADED, flush=True)
+    demo_work_seed(tenant=Tenant.objects.select_related("plan").get(schema_name="acme"))
     # Last, so the credentials are what the terminal shows.
-    seed(port)
+    credentials_print(data)
 
 
 def ingest(days: int) -> None:

@@ -1,4 +1,5 @@
-"""The demo data set: two tenants with an admin and an analyst each, a platform admin, one token per user.
+"""The demo data set: two tenants with an admin and an analyst each (and the market-data operator's), a
+platform admin, one token per user; then acme's scenario, run and PPA contract (``demo_work_seed``).
 
 Idempotent: a second run reuses what exists, including passwords and tokens recorded in var/demo.json.
 """
@@ -40,6 +41,15 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
+    """Everything: the accounts, then the work on the market data loaded before."""
+    result = demo_accounts_seed(out=out, port=port)
+    demo_work_seed(tenant=Tenant.objects.select_related("plan").get(schema_name="acme"))
+    return result
+
+
+def demo_accounts_seed(*, out: Path, port: int) -> dict[str, Any]:
+    """Plans, tenants, users, tokens and the platform admin, written to ``out`` (demo.json). Needs no market
+    data: the demo makes them while it loads the market data."""
     previous = _load(out)
     known_users = {u["email"]: u for u in previous.get("users", [])}
     enterprise = plan_ensure(
@@ -87,8 +97,6 @@ def demo_seed(*, out: Path, port: int) -> dict[str, Any]:
         for role in ("admin", "trader") if operator else ("admin", "analyst"):
             email = f"{role}@{schema}.example"
             result["users"].append(_demo_user(email=email, tenant=tenant, role=role, known=known_users))
-
-    demo_work_seed(tenant=Tenant.objects.select_related("plan").get(schema_name="acme"))
 
     staff_email = "platform@aurum.example"
     password = previous.get("platform_admin", {}).get("password") or secrets.token_urlsafe(12)
