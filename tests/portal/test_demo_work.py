@@ -35,7 +35,8 @@ def test_the_seed_waits_for_the_run_when_the_demo_worker_took_it_first(portal, m
     taken: list[str] = []
 
     def worker_first(*, run_id, tenant):
-        taken.append(executed(run_id=run_id, tenant=tenant).status)  # the worker's delivery
+        delivered = executed(run_id=run_id, tenant=tenant)  # the worker's delivery
+        taken.append(delivered.status if delivered else "nothing")
         return executed(run_id=run_id, tenant=tenant)  # the seed's: nothing left to start
 
     monkeypatch.setattr(work, "scenario_run_execute", worker_first)
