@@ -131,10 +131,10 @@ def test_static_files_are_compressed_at_brotli_quality_11_unless_set(monkeypatch
     assert production["STORAGES"]["staticfiles"]["BACKEND"] == "aurum.staticfiles.StaticFilesStorage"
 
 
-def test_settings_refuse_a_brotli_quality_out_of_range(monkeypatch):
-    monkeypatch.setenv("AURUM_STATIC_BROTLI_QUALITY", "12")
+def test_production_settings_refuse_a_brotli_quality_out_of_range(monkeypatch):
+    monkeypatch.delitem(sys.modules, "aurum.settings.base")  # read afresh, with the variable set
     with pytest.raises(ImproperlyConfigured, match="AURUM_STATIC_BROTLI_QUALITY must be 0-11"):
-        runpy.run_path(str(REPO / "aurum" / "settings" / "base.py"))
+        _production_settings(monkeypatch, AURUM_STATIC_BROTLI_QUALITY="12")
 
 
 def test_production_settings_refuse_a_missing_secret_key(monkeypatch):
