@@ -133,10 +133,11 @@ def _worker_warm_up(sender: Any = None, **_: Any) -> None:
     runs tasks in this process, so it opens them here."""
     from celery import concurrency
 
-    from aurum.lakehouse.memory_pool import arrow_memory_pool_configure
+    from aurum.lakehouse.memory_pool import arrow_memory_pool_configure, malloc_retain_configure
     from aurum.warmup import warm_up
 
     arrow_memory_pool_configure()  # before the pool forks: children inherit it
+    malloc_retain_configure()  # the same
     pool = concurrency.get_implementation(getattr(sender, "pool_cls", None) or "prefork")
     warm_up("worker", connections=pool.__module__ == "celery.concurrency.thread")
     # What the process imported lives as long as it does: moved out of the cyclic collector's generations,

@@ -136,6 +136,11 @@ def _process_cpu(pid: int, *, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def worker_minor_faults() -> int:
+    """Minor page faults of the worker processes so far: memory the kernel had to hand (and zero) anew."""
+    return sum(int(_stat(pid)[7]) for pid in WORKER_PIDS)
+
+
 def postgres_cpu() -> float:
     """CPU seconds of the stack's Postgres: the postmaster, its live backends and the exited ones."""
     with connection.cursor() as cursor:
@@ -182,6 +187,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         options = [RunOptions(seed=i, parameters={"n_paths": N_PATHS}) for i in range(N_RUNS)]
         load_before = os.getloadavg()
         cpu_before = cpu_seconds()
+        faults_before = worker_minor_faults()
         own_before = time.process_time()
         started = time.perf_counter()
         result = scenario_runs_submit_bulk(tenant=tenant, scenario=scenario, runs=options, actor=None)
@@ -191,6 +197,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
             time.sleep(0.02)
         wall = time.perf_counter() - started
         cpu_after = cpu_seconds()
+        faults = worker_minor_faults() - faults_before
         own = time.process_time() - own_before
         finished = list(runs)
         statuses = {
@@ -212,6 +219,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
             f" whole machine {cpu_after[2] - cpu_before[2]:.1f} s of {2 * wall:.1f} s (2 cores);"
             f" load average before {load_before[0]:.2f}"
         )
+        print(f"  worker minor page faults during the runs: {faults:,} ({faults * 4 / 1024:,.0f} MiB)")
         for run in finished:
             if run.status != "succeeded":
                 print(f"  run {run.pk} {run.status}: {run.error_message[:300]}")

@@ -18,3 +18,50 @@ def test_a_worker_allocates_arrow_memory_from_jemalloc():
 
     assert backend == "jemalloc"
     assert table.num_rows == 100_000 and allocated >= 800_000  # the table's buffer came from that pool
+
+
+# In a fresh interpreter (the thresholds are process-wide and glibc adjusts them as a process runs): malloc
+# and free an 8 MB block; what it added to mallinfo2's bytes in mmapped blocks, and the free heap after.
+PROBE = """
+import ctypes, json, sys
+from aurum.lakehouse.memory_pool import malloc_retain_configure
+libc = ctypes.CDLL(None)
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                               "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+configured = malloc_retain_configure() if sys.argv[1] == "retain" else None
+mapped_before = libc.mallinfo2().hblkhd
+block = libc.malloc(8 * 1024 * 1024)
+ctypes.memset(block, 1, 8 * 1024 * 1024)
+mapped = libc.mallinfo2().hblkhd - mapped_before
+libc.free(block)
+print(json.dumps({"configured": configured, "mapped": mapped, "free_heap": libc.mallinfo2().fordblks}))
+"""
+
+
+def _probe(mode: str) -> dict[str, int]:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, cwd=repo
+    )
+    return dict(json.loads(done.stdout))
+
+
+def test_a_worker_keeps_freed_blocks_for_the_next_run_instead_of_returning_them():
+    default, retained = _probe("default"), _probe("retain")
+
+    # By default an 8 MB block is a fresh mapping, unmapped (and faulted in anew) once freed.
+    assert default["mapped"] >= 8 * 1024 * 1024
+    assert default["free_heap"] < 8 * 1024 * 1024
+    # Configured: it comes from the heap, and stays there as free heap for the next allocation.
+    assert retained["configured"] is True
+    assert retained["mapped"] == 0
+    assert retained["free_heap"] >= 8 * 1024 * 1024
