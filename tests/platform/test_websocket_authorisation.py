@@ -3,6 +3,7 @@ refused, and connects are throttled. Real ASGI server, real websocket client; ro
 reads them on its own connection) and removed afterwards."""
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -185,11 +186,12 @@ def test_connects_are_throttled_per_credential(settings, fresh_tokens, asgi_serv
     first = _connect_results(asgi_server, raw, 3)
     second = _connect_results(asgi_server, other, 1)
 
-    assert first == [
-        ("stream.ready", None),
-        ("stream.ready", None),
-        ("too many connects; retry in 30 s", 4429),
-    ]
+    assert first[:2] == [("stream.ready", None), ("stream.ready", None)]
+    reason, code = first[2]
+    refused = re.fullmatch(r"too many connects; retry in (\d+) s", reason)
+    # At 2 a minute a connect comes back 30 s after the first was taken, less the time the connects took
+    # (a second or more on a loaded machine).
+    assert code == 4429 and refused is not None and 25 <= int(refused.group(1)) <= 30, first[2]
     assert second == [("stream.ready", None)]
 
 
