@@ -74,6 +74,26 @@ def test_bad_and_foreign_cursors_are_problems(get):
     )
 
 
+def test_a_dataset_filter_narrows_the_read_to_that_dataset_of_the_licence(get):
+    everything = get("/v2/curves", limit=1000).json()["data"]
+    rp = get("/v2/curves", dataset="vendor:RP", limit=1000).json()
+    eugp = get("/v2/curves", dataset="vendor:EUGP", limit=1000).json()["data"]
+    not_licensed = get("/v2/curves", tenant="globex", dataset="vendor:RP").json()
+    cursor = get("/v2/curves", dataset="vendor:RP", limit=5).json()["meta"]["next_cursor"]
+    across = get("/v2/curves", dataset="vendor:EUGP", limit=5, cursor=cursor)
+
+    assert {r["dataset"] for r in everything} == {"vendor:EUGP", "vendor:RP"}
+    assert rp["data"] and {r["dataset"] for r in rp["data"]} == {"vendor:RP"}
+    assert eugp and {r["dataset"] for r in eugp} == {"vendor:EUGP"}
+    # Another tenant's dataset reads as nothing, not as its rows.
+    assert not_licensed["data"] == [] and not_licensed["meta"]["returned_count"] == 0
+    # The filter is part of what a page is cached and a cursor bound by.
+    assert across.status_code == 400 and across.json()["detail"] == "Cursor filters do not match"
+    assert get("/v1/curves", dataset="vendor:RP", limit=50).json()["data"][0]["curve_key"] in {
+        r["curve_key"] for r in rp["data"]
+    }
+
+
 def test_one_curve_is_its_catalog_entry_and_every_latest_tenor(get):
     key = a_curve()
     response = get(f"/v2/curves/{key}")

@@ -61,6 +61,8 @@ class DimensionFilters(serializers.Serializer):
     block = serializers.CharField(max_length=64, required=False)
     commodity = serializers.CharField(max_length=64, required=False)
     tenor_type = serializers.ChoiceField(choices=TENOR_TYPES, required=False)
+    # One of the tenant's datasets (vendor:RP, feed:fred…): narrows the licence; another is simply empty.
+    dataset = serializers.CharField(max_length=128, required=False)
 
     def validate_iso(self, value: str) -> str:
         return value.upper()
@@ -101,7 +103,7 @@ def validated(serializer_class: type[serializers.Serializer], request: Request) 
 
 def dimension_values(data: dict[str, Any]) -> dict[str, Any]:
     """The given dimension filters (non-empty) by name."""
-    names = (*DIMENSION_PARAMS, "tenor_type", "curve_key")
+    names = (*DIMENSION_PARAMS, "tenor_type", "curve_key", "dataset")
     return {name: data[name] for name in names if data.get(name) not in (None, "")}
 
 
@@ -113,10 +115,12 @@ def curve_filters(
     offset: int = 0,
     columns: tuple[str, ...] = (),
 ) -> CurveFilters:
-    """``columns``: what the response serves (every column when empty), so the engine reads only those."""
+    """``columns``: what the response serves (every column when empty), so the engine reads only those.
+    A ``dataset`` filter narrows the licensed ``datasets`` to that one, or to none when it is not licensed."""
     curve_key = dims.get("curve_key")
+    dataset = dims.get("dataset")
     return CurveFilters(
-        datasets=tuple(sorted(datasets)),
+        datasets=tuple(sorted(datasets & {dataset} if dataset else datasets)),
         **{name: dims.get(name) for name in (*DIMENSION_PARAMS, "tenor_type")},
         curve_keys=(curve_key,) if curve_key else (),
         limit=limit,

@@ -15,7 +15,12 @@ from aurum.api.openapi import V1Meta, V1PageMeta, v1_envelope
 FILTER_PARAMETERS = [
     OpenApiParameter(name, str, description=f"equality filter on {name}")
     for name in (*DIMENSION_PARAMS, "curve_key")
-] + [OpenApiParameter("tenor_type", str, enum=["MONTHLY", "CALENDAR", "SEASON", "QUARTER"])]
+] + [
+    OpenApiParameter("tenor_type", str, enum=["MONTHLY", "CALENDAR", "SEASON", "QUARTER"]),
+    OpenApiParameter(
+        "dataset", str, description="one dataset of the tenant's licence (e.g. vendor:RP); another gives none"
+    ),
+]
 VINTAGE_PARAMETERS = [
     OpenApiParameter("asof", date, description="that vintage exactly"),
     OpenApiParameter("as_known_at", date, description="per tenor, the latest vintage on or before this date"),
