@@ -219,7 +219,7 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
             f" whole machine {cpu_after[2] - cpu_before[2]:.1f} s of {2 * wall:.1f} s (2 cores);"
             f" load average before {load_before[0]:.2f}"
         )
-        print(f"  worker minor page faults during the runs: {faults:,} ({faults * 4 / 1024:,.0f} MiB)")
+        print(f"  worker minor page faults during the runs: {faults:,}")
         for run in finished:
             if run.status != "succeeded":
                 print(f"  run {run.pk} {run.status}: {run.error_message[:300]}")

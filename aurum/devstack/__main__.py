@@ -129,7 +129,7 @@ def demo_environment(*, demo_root: Path, port: int) -> dict[str, str]:
         "AURUM_WEBHOOK_ALLOW_PRIVATE": "true",
         "AURUM_WEBHOOK_ALLOW_HTTP": "true",
         # collectstatic runs on every fresh clone, beside the migrations: Brotli at quality 5 compresses the
-        # served files in ~1 s of CPU, where release builds' 11 takes ~10 s for ~10 % smaller files.
+        # served files (170, 5.5 MB) in 0.6 s of CPU; release builds' 11 takes 14 s for 11 % smaller files.
         "AURUM_STATIC_BROTLI_QUALITY": "5",
     }
     return {**defaults, **os.environ, "AURUM_PORT": str(port)}

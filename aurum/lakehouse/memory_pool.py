@@ -10,7 +10,7 @@ time; with jemalloc, which keeps freed pages for reuse a while, it no longer sho
 numpy's arrays come from the C library's malloc instead. glibc serves blocks above its mmap threshold (128 KB
 at first) with fresh mappings, and returns a heap's free top above its trim threshold to the system; with
 eight run threads (eight arenas) both happen on every run, and the next run faults the pages in again. Over
-100 runs, 640-650 thousand minor faults (2.5 GB of pages zeroed) fell to 360-385 thousand with both
+100 runs (``bench/scenario_runs.py``), 624-654 thousand minor faults fell to 360-396 thousand with both
 thresholds raised.
 """
 

@@ -10,8 +10,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-OWN = {"aurum", "apps", "tenants"}
+from tests.support.code import PACKAGES, modules, parse
+from tests.support.paths import REPO
+
+OWN = set(PACKAGES)
 
 
 def _norm(name: str) -> str:
@@ -43,7 +45,7 @@ def _runtime_closure() -> set[str]:
 
 def _imports(path: Path) -> set[str]:
     """Top-level modules imported by ``path``, leaving out imports only a type checker sees."""
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parse(path)
     skipped: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
@@ -62,7 +64,7 @@ def _imports(path: Path) -> set[str]:
 def test_every_package_aurum_imports_is_a_runtime_dependency():
     runtime = _runtime_closure()
     distributions = importlib.metadata.packages_distributions()
-    sources = [REPO / "manage.py", *(p for top in sorted(OWN) for p in (REPO / top).rglob("*.py"))]
+    sources = [REPO / "manage.py", *modules()]
     missing: dict[str, list[str]] = {}
     for source in sources:
         for module in _imports(source) - OWN - set(sys.stdlib_module_names):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pyarrow as pa
 
 from aurum.lakehouse.memory_pool import arrow_memory_pool_configure
+from tests.support.paths import REPO
 
 
 def test_a_worker_allocates_arrow_memory_from_jemalloc():
@@ -43,14 +48,8 @@ print(json.dumps({"configured": configured, "mapped": mapped, "free_heap": libc.
 
 
 def _probe(mode: str) -> dict[str, int]:
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    repo = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, cwd=repo
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, cwd=REPO
     )
     return dict(json.loads(done.stdout))
 

@@ -6,43 +6,25 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.code import PACKAGES, modules, parse
 from tests.support.paths import REPO
 
-PACKAGES = ("aurum", "apps", "tenants")
 MAX_LINES = 500
-
-
-def _modules() -> list[Path]:
-    return sorted(
-        path
-        for package in PACKAGES
-        for path in (REPO / package).rglob("*.py")
-        if "migrations" not in path.parts
-    )
 
 
 def test_no_module_is_over_500_lines():
     long = {
         str(path.relative_to(REPO)): n
-        for path in _modules()
+        for path in modules()
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
 
     assert long == {}
 
 
-def _parse(path: Path) -> ast.Module:
-    """CPython 3.11's parser keeps one recursion counter for every thread (gh-106905): a parse in another
-    thread of the test process at the same moment raises this SystemError once; the second parse is exact."""
-    try:
-        return ast.parse(path.read_text())
-    except SystemError:
-        return ast.parse(path.read_text())
-
-
 def _private_imports(path: Path) -> list[str]:
     found = []
-    for node in ast.walk(_parse(path)):
+    for node in ast.walk(parse(path)):
         if (
             isinstance(node, ast.ImportFrom)
             and node.module
@@ -52,11 +34,11 @@ def _private_imports(path: Path) -> list[str]:
     return found
 
 
-def test_no_private_name_is_imported_across_modules():
+def test_no_private_name_is_imported_acrossmodules():
     tests = sorted((REPO / "tests").rglob("*.py"))
     offending = {
         str(path.relative_to(REPO)): names
-        for path in [*_modules(), *tests]
+        for path in [*modules(), *tests]
         if (names := _private_imports(path))
     }
 
