@@ -3,7 +3,7 @@
 Partitioned by identity(scenario_id), identity(metric) and day(asof_date), as the original: a scenario's
 outputs (and one metric of them) prune to their own files, and deleting a scenario is a metadata-only delete.
 Many runs finish at the same moment, so they are group-committed: a finished run writes its rows to a
-staging Parquet file (``<warehouse>/staging/scenario_output/<schema>/<run_id>.parquet``) outside any lock;
+staging file (Arrow IPC, ``<warehouse>/staging/scenario_output/<schema>/<run_id>.arrow``) outside any lock;
 then whoever holds the table's Postgres advisory lock appends every staged run's rows at once (one snapshot,
 whose summary lists the run ids it holds, so a commit interrupted before the database recorded it is not
 appended twice). Rows are sorted by run_id, then curve_key, tenor_label: a file holds several runs, and one
@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
@@ -120,6 +121,9 @@ class StagedOutput:
 
 
 _META_KEY = b"aurum.staged"
+STAGING_SUFFIX = ".arrow"
+_STAGING_IPC = pa_ipc.IpcWriteOptions(compression="lz4")
+_IPC_MAGIC = b"ARROW1"
 
 
 class StagedOutputUnreadableError(Exception):
@@ -149,7 +153,12 @@ def output_rows_stage(
 
     The rows are written sorted by SORT_COLUMNS, the order they have within a run in the table: the group
     commit, which holds the table's lock, then only puts the runs in run_id order (a sort of all of them
-    under the lock cost ~9 ms of CPU a run, measured, while the other runs' threads waited)."""
+    under the lock cost ~9 ms of CPU a run, measured, while the other runs' threads waited).
+
+    The file is Arrow's IPC format with LZ4-compressed buffers: Arrow's own memory layout, so neither side
+    encodes or decodes the values. A run's 10,200 rows cost 2.9 ms of CPU to write and 1.2 ms to read (the
+    read is under the commit's lock), against 8.7 and 5.7 ms as uncompressed Parquet; the file is 0.7 MB
+    against 0.3 MB (decision 0062). Files staged as Parquet by an earlier release are still read."""
     filesystem, folder, folder_uri = _warehouse()
     filesystem.create_dir(f"{folder}/{schema_name}", recursive=True)
     meta = {
@@ -160,9 +169,20 @@ def output_rows_stage(
     }
     table = rows.sort_by([(column, "ascending") for column in SORT_COLUMNS])
     table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
-    path = f"{folder}/{schema_name}/{run_id}.parquet"
-    pq.write_table(table, path, filesystem=filesystem, compression="none")  # short-lived: spend no CPU
-    return f"{folder_uri}/{schema_name}/{run_id}.parquet"
+    path = f"{folder}/{schema_name}/{run_id}{STAGING_SUFFIX}"
+    with (
+        filesystem.open_output_stream(path) as sink,
+        pa_ipc.new_file(sink, table.schema, options=_STAGING_IPC) as writer,
+    ):
+        writer.write_table(table)
+    return f"{folder_uri}/{schema_name}/{run_id}{STAGING_SUFFIX}"
+
+
+def _staged_table(data: bytes) -> pa.Table:
+    """The table in a staging file's bytes: Arrow IPC (this release's), else Parquet (an earlier one's)."""
+    if data[: len(_IPC_MAGIC)] == _IPC_MAGIC:
+        return pa_ipc.open_file(pa.BufferReader(data)).read_all()
+    return pq.ParquetFile(pa.BufferReader(data)).read()
 
 
 def staged_output_read(uri: str) -> StagedOutput | None:
@@ -170,10 +190,10 @@ def staged_output_read(uri: str) -> StagedOutput | None:
     is there but cannot be read as a staged run's rows."""
     filesystem, path = filesystem_for(uri)
     try:
-        # The file itself, not a dataset of one file (pq.read_table): 2.9 instead of 3.4 ms of CPU a run
-        # (measured), under the lock; its reads coalesced (pre_buffer) as read_table's are, for S3.
+        # The whole file in one read (one GET on S3), then decoded from memory.
         with filesystem.open_input_file(path) as source:
-            table = pq.ParquetFile(source, pre_buffer=True).read()
+            data = source.read()
+        table = _staged_table(data)
     except FileNotFoundError:
         return None
     except (pa.ArrowException, OSError) as exc:

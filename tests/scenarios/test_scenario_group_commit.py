@@ -28,6 +28,7 @@ from apps.scenarios.output_hash import output_content_hash
 from apps.scenarios.outputs import (
     COMMIT_SORT,
     SORT_COLUMNS,
+    STAGING_SUFFIX,
     output_rows_append,
     output_table_ensure,
     output_table_name,
@@ -270,29 +271,65 @@ def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_so
         assert _in_order(rows, COMMIT_SORT)
 
 
-def test_a_run_staged_unsorted_before_this_release_is_still_committed_in_order(in_acme, eugp_curves):
-    """Given a staging file written the old way (rows in the engine's order, no ``sorted_by``) beside a new
-    one, the commit sorts them: the data files hold the rows in run_id, curve, tenor, month, metric order."""
+@pytest.mark.parametrize("sorted_by", [(), SORT_COLUMNS], ids=["unsorted", "sorted"])
+def test_a_run_staged_as_parquet_by_an_earlier_release_is_still_committed_in_order(
+    in_acme, eugp_curves, sorted_by, django_capture_on_commit_callbacks
+):
+    """Given a run staged by an earlier release (a ``<run_id>.parquet`` staging file, its rows in the engine's
+    order without ``sorted_by``, or sorted) beside a run staged now, the commit appends both: the old run
+    succeeds with its hash, its file is deleted, and the data files hold the rows in run_id, curve, tenor,
+    month, metric order."""
     scenario = _scenario(in_acme, eugp_curves)
     old, computed = staged_run(in_acme, scenario, seed=1)
     new, _ = staged_run(in_acme, scenario, seed=2)
     output = staged_output_read(old.output_staged_uri)
     assert output is not None
     meta = {"output_hash": output.output_hash, "base_asof": output.base_asof.isoformat(), "curve_units": {}}
+    rows = computed
+    if sorted_by:
+        meta["sorted_by"] = list(sorted_by)
+        rows = computed.sort_by([(column, "ascending") for column in sorted_by])
     filesystem, path = pafs.FileSystem.from_uri(old.output_staged_uri)
+    filesystem.delete_file(path)
+    parquet_uri = old.output_staged_uri.removesuffix(STAGING_SUFFIX) + ".parquet"
+    _, parquet_path = pafs.FileSystem.from_uri(parquet_uri)
     pq.write_table(
-        computed.replace_schema_metadata({b"aurum.staged": json.dumps(meta).encode()}),
-        path,
+        rows.replace_schema_metadata({b"aurum.staged": json.dumps(meta).encode()}),
+        parquet_path,
         filesystem=filesystem,
+        compression="none",
     )
+    ScenarioRun.objects.filter(pk=old.pk).update(output_staged_uri=parquet_uri)
     assert not _in_order(computed, SORT_COLUMNS)  # the engine's order is not the table's
 
-    scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
 
     old.refresh_from_db()
     assert old.status == "succeeded" and old.output_hash == output_content_hash(computed)
-    for rows in _data_files_rows("acme", scenario):
-        assert _in_order(rows, COMMIT_SORT)
+    assert old.output_rows == computed.num_rows and not _exists(parquet_uri)
+    for data_file in _data_files_rows("acme", scenario):
+        assert _in_order(data_file, COMMIT_SORT)
+
+
+def test_a_run_is_staged_as_an_arrow_ipc_file_that_reads_back_exactly_its_rows(in_acme, eugp_curves):
+    """Given a computed run, its staging file is ``<run_id>.arrow``, an Arrow IPC file with compressed
+    buffers, and it reads back as exactly the run's rows (sorted for the table) with their hash."""
+    scenario = _scenario(in_acme, eugp_curves)
+    run, computed = staged_run(in_acme, scenario, seed=4)
+
+    assert run.output_staged_uri.endswith(f"/{run.pk}{STAGING_SUFFIX}")
+    filesystem, path = pafs.FileSystem.from_uri(run.output_staged_uri)
+    with filesystem.open_input_file(path) as source:
+        data = source.read()
+    assert data[:6] == b"ARROW1"
+    reader = pa.ipc.open_file(pa.BufferReader(data))
+    assert reader.num_record_batches >= 1
+    assert len(data) < reader.read_all().nbytes / 2  # the buffers are compressed
+    output = staged_output_read(run.output_staged_uri)
+    assert output is not None and output.output_hash == output_content_hash(computed)
+    expected = computed.cast(output.rows.schema).sort_by([(c, "ascending") for c in SORT_COLUMNS])
+    assert output.rows.equals(expected)
 
 
 def _commit_statements(tenant: Any, curves: Any, n: int) -> tuple[list[ScenarioRun], int]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pyarrow.fs as pafs
+import pytest
 from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -76,21 +77,27 @@ def test_a_held_table_lock_skips_that_tenant_and_the_others_are_swept(world, eug
     assert _state("acme", acme_run)[:2] == ("succeeded", "")
 
 
+@pytest.mark.parametrize("torn", ["parquet", "arrow"])
 def test_an_unreadable_staged_file_is_quarantined_its_run_failed_and_the_next_sweep_is_clean(
-    world, eugp_curves, settings
+    world, eugp_curves, settings, torn
 ):
     broken = _staged("acme", eugp_curves, seed=2)
     fine = _staged("acme", eugp_curves, seed=3)
     other_tenant = _staged("globex", eugp_curves, seed=2)
     uri = broken.output_staged_uri
     filesystem, path = pafs.FileSystem.from_uri(uri)
-    with filesystem.open_output_stream(path) as stream:  # a torn write: not a Parquet file
-        stream.write(b"PAR1 half a file")
+    with filesystem.open_input_stream(path) as stream:
+        staged_bytes = stream.read()
+    # A torn write: the start of a Parquet file, or the first half of the Arrow IPC file it was.
+    content = b"PAR1 half a file" if torn == "parquet" else staged_bytes[: len(staged_bytes) // 2]
+    with filesystem.open_output_stream(path) as stream:
+        stream.write(content)
 
     first = scenario_runs_sweep_tenants()
     second = scenario_runs_sweep_tenants()
 
-    quarantined = f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{QUARANTINE_FOLDER}/acme/{broken.pk}.parquet"
+    name = uri.rsplit("/", 1)[-1]
+    quarantined = f"{settings.AURUM_WAREHOUSE.rstrip('/')}/{QUARANTINE_FOLDER}/acme/{name}"
     assert first.failed == [] and first.skipped == []
     assert first.swept["acme"]["committed"] == 1 and first.swept["globex"]["committed"] == 1
     status, code, staged = _state("acme", broken)
@@ -99,7 +106,7 @@ def test_an_unreadable_staged_file_is_quarantined_its_run_failed_and_the_next_sw
     assert not _exists(uri) and _exists(quarantined)
     q_filesystem, q_path = pafs.FileSystem.from_uri(quarantined)
     with q_filesystem.open_input_stream(q_path) as stream:
-        assert stream.read() == b"PAR1 half a file"  # kept as it was, for whoever investigates
+        assert stream.read() == content  # kept as it was, for whoever investigates
     assert _state("acme", fine)[0] == "succeeded" and _state("globex", other_tenant)[0] == "succeeded"
     assert second.failed == [] and second.swept["acme"]["committed"] == 0
     with schema_context("acme"):
