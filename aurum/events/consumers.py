@@ -5,6 +5,7 @@ Close codes are in ``aurum.events.auth`` (4401 credential, 4403 tenant suspended
 """
 
 import asyncio
+import contextlib
 import math
 import time
 from typing import Any
@@ -30,6 +31,7 @@ log = structlog.get_logger(__name__)
 # An event is delivered only if the credential was checked at most this long ago, else it is checked first:
 # at most one check per socket and second however many events arrive.
 EVENT_RECHECK_SECONDS = 1.0
+CLOSE_INTERNAL_ERROR = 1011  # RFC 6455: the server met a condition that prevented it from going on
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -81,10 +83,21 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.send_json(message["event"])
 
     async def _watch(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            if not await self._still_authorised():
-                return
+        """Re-check the credential every ``interval`` seconds until it no longer holds. A check that fails
+        for a reason other than an unreachable database closes the socket (1011, logged): a socket whose
+        credential cannot be checked does not keep receiving events, and the task never ends with an
+        exception nobody retrieves."""
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                if not await self._still_authorised():
+                    return
+        except Exception:
+            log.exception("websocket credential re-check failed; closing the socket")
+            self.closing = True
+            await self._leave()
+            with contextlib.suppress(Exception):  # the server may be shutting down under it
+                await self.close(code=CLOSE_INTERNAL_ERROR, reason="credential check failed")
 
     async def _still_authorised(self) -> bool:
         """Re-check the credential; close the socket (and say why) when it no longer holds."""

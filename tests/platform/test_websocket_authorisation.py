@@ -127,6 +127,26 @@ def test_signing_out_closes_the_portal_sessions_socket(fast_recheck, committed_w
     assert (closed.code, closed.reason) == (4401, "signed out")
 
 
+def test_a_recheck_that_fails_unexpectedly_closes_the_socket_with_1011(
+    fast_recheck, monkeypatch, fresh_tokens, asgi_server, caplog
+):
+    """Given an open socket, when its periodic credential check raises something other than a database
+    error, then the socket is closed with 1011 (not left streaming unchecked), and the error is logged."""
+    _, raw = fresh_tokens()
+
+    async def broken(credential: Any) -> None:
+        raise RuntimeError("credential store exploded")
+
+    def break_the_check() -> None:
+        monkeypatch.setattr(consumers, "credential_refusal", broken)
+
+    closed = _open_then(asgi_server, raw, break_the_check)
+
+    assert (closed.code, closed.reason) == (1011, "credential check failed")
+    assert closed.seconds < DEADLINE
+    assert any("re-check failed" in record.getMessage() for record in caplog.records)
+
+
 def test_an_event_is_not_delivered_on_a_credential_that_no_longer_holds(
     settings, monkeypatch, fresh_tokens, asgi_server
 ):
