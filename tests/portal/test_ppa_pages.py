@@ -57,6 +57,29 @@ def test_the_list_shows_each_contract_with_its_latest_npv_in_fixed_queries(
     assert f"{npv:.0f}" in html and html.count("not valued") == count - 1
 
 
+def test_the_period_says_what_is_valued_when_a_date_is_left_open(portal):
+    """Given contracts with both dates, only a start, only an end and neither, the list and each contract's
+    page say the period as valued: the range, "from", "until", or every month of the curve."""
+    both = contract_make("acme", counterparty="Both Co")
+    start = contract_make("acme", counterparty="Start Co", end_date=None)
+    end = contract_make("acme", counterparty="End Co", start_date=None)
+    neither = contract_make("acme", counterparty="Open Co", start_date=None, end_date=None)
+    client = portal("acme", "analyst")
+
+    listed = client.get("/ppa/").content.decode()
+    pages = {c.pk: client.get(f"/ppa/{c.pk}/").content.decode() for c in (both, start, end, neither)}
+
+    for html in (listed, pages[both.pk]):
+        assert "2026-01-01 – 2026-12-31" in html
+    for html in (listed, pages[start.pk]):
+        assert "from 2026-01-01" in html
+    for html in (listed, pages[end.pk]):
+        assert "until 2026-12-31" in html
+    for html in (listed, pages[neither.pk]):
+        assert "every month of the curve" in html
+    assert "…" not in re.sub(r'data-busy-label="[^"]*"', "", listed)
+
+
 def test_creating_a_contract_saves_its_terms(portal):
     key = german_power_keys()[0]
 
