@@ -35,7 +35,15 @@ from aurum.devstack.services import (
     free_port,
     port_open,
 )
-from aurum.queues import worker_queues_arg
+from aurum.queues import (
+    BACKFILL,
+    FEEDS,
+    INGEST,
+    MAINTENANCE,
+    SCENARIOS,
+    WEBHOOKS,
+    worker_queues_arg,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
@@ -224,9 +232,27 @@ def _web_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(uvicorn_command(port), env=env, cwd=ROOT)
 
 
-def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    worker = [str(BIN / "celery"), "-A", "aurum", "worker", "-Q", worker_queues_arg(), "-l", "INFO"]
-    return subprocess.Popen([*worker, "--concurrency", "2", "-n", "demo@%h"], env=env, cwd=ROOT)
+# The demo's workers: one process for the work done on this machine's cores (ingests, scenario runs,
+# maintenance), one with threads for the work that waits on the outside world (vendor feeds, webhook
+# receivers, backfills). With one worker on every queue, two feed fetches waiting on an unreachable vendor
+# (~9 s each, offline) held both of its slots, and a 20-run bulk took over a minute, one run between fetches.
+DEMO_WORKERS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("demo", (INGEST, SCENARIOS, MAINTENANCE), ("--concurrency", "2")),
+    ("demo-io", (FEEDS, WEBHOOKS, BACKFILL), ("--pool", "threads", "--concurrency", "8")),
+)
+
+
+def demo_worker_commands() -> list[list[str]]:
+    """The demo's Celery worker commands (``DEMO_WORKERS``): together they serve every queue once."""
+    celery = [str(BIN / "celery"), "-A", "aurum", "worker", "-l", "INFO"]
+    return [
+        [*celery, "-Q", worker_queues_arg(queues), *options, "-n", f"{name}@%h"]
+        for name, queues, options in DEMO_WORKERS
+    ]
+
+
+def _workers(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen(command, env=env, cwd=ROOT) for command in demo_worker_commands()]
 
 
 def _beat(env: dict[str, str], demo_root: Path) -> subprocess.Popen[bytes]:
@@ -280,14 +306,14 @@ def _demo_prepare_and_serve(
                 _say("collectstatic failed")
                 loader.terminate()
                 return serving
-            serving += [_web_server(env, port), _worker(env)]
+            serving += [_web_server(env, port), *_workers(env)]
     if loader.wait() != 0 or (collect is not None and collect.wait() != 0):
         _say("loading the demo data failed (see above)")
         for process in serving:
             process.terminate()
         return []
     if not serving:
-        serving += [_web_server(env, port), _worker(env)]
+        serving += [_web_server(env, port), *_workers(env)]
     # Ready when the web server answers its readiness probe (it warms up before it listens), then the
     # worker's heartbeat.
     for skip, what in (("worker", "web"), ("", "worker")):
