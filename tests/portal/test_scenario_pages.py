@@ -351,6 +351,22 @@ def test_a_succeeded_run_shows_the_band_chart_the_table_and_the_attribution(port
     assert f'href="/scenarios/{scenario.pk}/runs/{run.pk}/outputs.csv"' in html
 
 
+def test_a_runs_base_as_of_is_an_iso_date_on_the_scenario_and_the_run_page(portal):
+    """Given a succeeded run, its base as-of reads YYYY-MM-DD in the scenario's runs table and on the run's
+    page, as every other date of the portal (not the locale's "Dec. 3, 2026")."""
+    scenario = scenario_make("acme", "Carbon ISO")
+    run = run_make("acme", scenario)
+    client = portal("acme", "viewer")
+
+    listed = client.get(f"/scenarios/{scenario.pk}/").content.decode()
+    page = client.get(f"/scenarios/{scenario.pk}/runs/{run.pk}/").content.decode()
+
+    day = run.base_asof.isoformat()
+    assert f"<td>{day}</td>" in listed
+    assert f"<dt>Base as-of</dt><dd>{day}</dd>" in page
+    assert run.base_asof.strftime("%b") not in listed + page
+
+
 def test_outputs_download_as_csv_and_parquet_with_every_row(portal):
     scenario = scenario_make("acme", "Carbon 2026")
     run = run_make("acme", scenario)
