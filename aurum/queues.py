@@ -3,8 +3,9 @@
 A task goes to the queue of the first part of its name (``ingestion.run_execute`` → ``ingest``); what no rule
 names (the outbox relay, watchlist fan-out, health) goes to ``maintenance``. Each queue has its own workers in
 production (deploy/: one worker process group per queue, sized for its work), so a burst of scenario runs
-never delays an ingest or a webhook delivery. The demo runs two workers (its own cores' work, and the work
-that waits on the network: ``aurum.devstack.__main__.DEMO_WORKERS``); the tests run one serving every queue.
+never delays an ingest or a webhook delivery. The demo runs one worker per pool kind (prefork for ingests
+and runs, threads for the rest: ``aurum.devstack.__main__.demo_worker_commands``); the tests run one
+serving every queue.
 
 Plain constants: the devstack and deploy checks read them without Django.
 """

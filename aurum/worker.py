@@ -1,6 +1,6 @@
 """``python -m aurum.worker QUEUE``: a Celery worker for one workload's queue, with its profile
-(aurum/queues.py WORKER_PROFILES). Production runs one such process group per queue (deploy/); the demo and
-the tests run one worker serving every queue instead.
+(aurum/queues.py WORKER_PROFILES). Production runs one such process group per queue (deploy/); the demo runs
+one worker per pool kind, and the tests one worker serving every queue.
 
 ``AURUM_WORKER_CONCURRENCY`` overrides the profile's concurrency (size it to the pod's CPU or the receivers'
 count); any further arguments go to ``celery worker`` as they are (e.g. ``-l WARNING``).

@@ -91,7 +91,7 @@ def setup() -> tuple[Tenant, tuple[str, ...]]:
     )
     # A new tenant a sitting (so a new output table), as the first sittings had: each sitting's 14-odd group
     # commits add a snapshot and a manifest each, which the nightly maintenance would compact and a bench
-    # stack never runs (287 manifests after 20 sittings). BENCH_REUSE_TENANT=1 reuses "benchscen".
+    # stack never runs (287 after one evening's sittings). BENCH_REUSE_TENANT=1 reuses "benchscen".
     schema = "benchscen" if os.environ.get("BENCH_REUSE_TENANT") else f"benchscen{uuid.uuid4().hex[:8]}"
     tenant = Tenant.objects.filter(schema_name=schema).first() or tenant_create(
         name=f"Bench Scenarios {schema}", schema_name=schema, plan=plan

@@ -35,15 +35,7 @@ from aurum.devstack.services import (
     free_port,
     port_open,
 )
-from aurum.queues import (
-    BACKFILL,
-    FEEDS,
-    INGEST,
-    MAINTENANCE,
-    SCENARIOS,
-    WEBHOOKS,
-    worker_queues_arg,
-)
+from aurum.queues import QUEUES, WORKER_PROFILES, worker_queues_arg
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
@@ -232,22 +224,23 @@ def _web_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(uvicorn_command(port), env=env, cwd=ROOT)
 
 
-# The demo's workers: one process for the work done on this machine's cores (ingests, scenario runs,
-# maintenance), one with threads for the work that waits on the outside world (vendor feeds, webhook
-# receivers, backfills). With one worker on every queue, two feed fetches waiting on an unreachable vendor
-# (~9 s each, offline) held both of its slots, and a 20-run bulk took over a minute, one run between fetches.
-DEMO_WORKERS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("demo", (INGEST, SCENARIOS, MAINTENANCE), ("--concurrency", "2")),
-    ("demo-io", (FEEDS, WEBHOOKS, BACKFILL), ("--pool", "threads", "--concurrency", "8")),
-)
+# The demo's workers: one per pool kind of the queues' profiles (``aurum.queues.WORKER_PROFILES``), so what
+# runs on this machine's cores (prefork: ingests, scenario runs) never waits behind what waits on the network
+# (threads: feeds, webhooks, backfills, maintenance). With one worker on every queue, two feed fetches waiting
+# on an unreachable vendor (~9 s each, offline) held both of its slots, and a 20-run bulk took over a minute.
+DEMO_CONCURRENCY = {"prefork": "2", "threads": "8"}
 
 
 def demo_worker_commands() -> list[list[str]]:
-    """The demo's Celery worker commands (``DEMO_WORKERS``): together they serve every queue once."""
+    """The demo's Celery worker commands: one per pool kind, together serving every queue once."""
+    by_pool: dict[str, list[str]] = {}
+    for queue in QUEUES:
+        by_pool.setdefault(WORKER_PROFILES[queue].pool, []).append(queue)
     celery = [str(BIN / "celery"), "-A", "aurum", "worker", "-l", "INFO"]
     return [
-        [*celery, "-Q", worker_queues_arg(queues), *options, "-n", f"{name}@%h"]
-        for name, queues, options in DEMO_WORKERS
+        [*celery, "-Q", worker_queues_arg(tuple(queues)), "--pool", pool]
+        + ["--concurrency", DEMO_CONCURRENCY[pool], "-n", f"demo-{pool}@%h"]
+        for pool, queues in by_pool.items()
     ]
 
 

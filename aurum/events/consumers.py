@@ -94,10 +94,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     return
         except Exception:
             log.exception("websocket credential re-check failed; closing the socket")
-            self.closing = True
-            await self._leave()
             with contextlib.suppress(Exception):  # the server may be shutting down under it
-                await self.close(code=CLOSE_INTERNAL_ERROR, reason="credential check failed")
+                await self._shut(CLOSE_INTERNAL_ERROR, "credential check failed")
 
     async def _still_authorised(self) -> bool:
         """Re-check the credential; close the socket (and say why) when it no longer holds."""
@@ -113,10 +111,14 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.checked_at = time.monotonic()
         if refusal is None:
             return True
+        await self._shut(refusal.code, refusal.reason)
+        return False
+
+    async def _shut(self, code: int, reason: str) -> None:
+        """Stop delivering (leave the groups) and close the socket, saying why."""
         self.closing = True
         await self._leave()
-        await self.close(code=refusal.code, reason=refusal.reason[:120])
-        return False
+        await self.close(code=code, reason=reason[:120])
 
     async def _refuse(self, refusal: Refusal) -> None:
         # Accept, then close with a specific code and reason: clients learn why (a refused handshake says
