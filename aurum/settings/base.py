@@ -165,10 +165,11 @@ CACHES = {
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
+# Reads wait longer than the layer's 5 s blocking pop (redis-py 8's 5 s default killed idle sockets at 5 s).
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "aurum:ws"},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": "aurum:ws"},
     }
 }
 

@@ -147,6 +147,29 @@ def test_a_recheck_that_fails_unexpectedly_closes_the_socket_with_1011(
     assert any("re-check failed" in record.getMessage() for record in caplog.records)
 
 
+def test_a_socket_idle_longer_than_the_channel_layers_blocking_pop_stays_open_and_gets_the_next_event(
+    fresh_tokens, asgi_server
+):
+    """Given an open socket that receives nothing for 7 s (the channel layer's blocking pop waits 5 s on the
+    server, so the client's read must wait longer), when an event is then published, it arrives on the same
+    socket. With redis-py 8's default 5 s socket timeout the read timed out first and the socket died."""
+    _, raw = fresh_tokens()
+
+    async def scenario() -> dict[str, Any]:
+        async with websockets.connect(ws_url(asgi_server, raw)) as ws:
+            assert (await recv_json(ws))["type"] == "stream.ready"
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), timeout=7)  # idle: nothing arrives, nothing closes
+            await asyncio.to_thread(
+                event_publish, schema_name="acme", event_type="test.after_idle", payload={"n": 1}
+            )
+            return await recv_json(ws)
+
+    event = asyncio.run(scenario())
+
+    assert event["type"] == "test.after_idle"
+
+
 def test_an_event_is_not_delivered_on_a_credential_that_no_longer_holds(
     settings, monkeypatch, fresh_tokens, asgi_server
 ):
