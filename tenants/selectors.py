@@ -1,7 +1,7 @@
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
-from aurum.orm import prepared_cursor
+from aurum.orm import CompiledLookup, prepared_cursor
 from tenants.models import Domain, Entitlement, Tenant
 
 # Read on every licensed API request: plain SQL, not a queryset compiled each time (decision 0054).
@@ -19,8 +19,19 @@ def tenant_datasets(*, tenant: Tenant) -> frozenset[str]:
     return frozenset(granted)
 
 
+# Every request on a tenant's host looks its domain up: the SQL is compiled once per thread and prepared on
+# the server (aurum/orm.py, decisions 0054 and 0058). Domains, tenants and plans live in public only.
+_DOMAIN_BY_NAME: CompiledLookup[Domain] = CompiledLookup(
+    lambda hostname: (
+        Domain.objects.select_related("tenant", "tenant__plan").filter(domain=hostname).order_by("pk")[:1]
+    ),
+    "\x00domain-name",
+    shared_tables_only=True,
+)
+
+
 def tenant_for_host(*, hostname: str) -> Tenant | None:
-    domain = Domain.objects.select_related("tenant", "tenant__plan").filter(domain=hostname).first()
+    domain = _DOMAIN_BY_NAME.first(hostname)
     return domain.tenant if domain else None
 
 

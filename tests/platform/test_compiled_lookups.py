@@ -13,7 +13,9 @@ from django.utils import timezone
 from apps.accounts.models import ApiToken
 from apps.accounts.services import TOKEN_BY_PREFIX
 from aurum.orm import CompiledLookup
+from aurum.tenancy.db import tenant_connection
 from tenants.models import Tenant
+from tenants.selectors import tenant_for_host
 
 # The lookup every API request's authentication runs (apps/accounts/services.py).
 BY_PREFIX = TOKEN_BY_PREFIX
@@ -89,3 +91,25 @@ def test_a_marker_must_appear_exactly_once():
         absent.first("acme")
     with pytest.raises(TypeError, match="expected 1 values"):
         BY_PREFIX.all("a", "b")
+
+
+def test_a_tenant_host_is_looked_up_in_one_prepared_query_and_read_fresh_each_time(world):
+    """Every request on a tenant's host resolves its domain (tenants/selectors.py): the tenant and its plan in
+    one query, on a tenant's search path too, and a change (a suspension) seen by the next request."""
+    acme = Tenant.objects.select_related("plan").get(schema_name="acme")
+    hostname = acme.domains.get().domain
+    tenants = tenant_connection()
+    tenants.set_tenant(acme)
+    try:
+        with CaptureQueriesContext(tenants) as queries:
+            found = tenant_for_host(hostname=hostname)
+            assert found is not None
+            plan_code = found.plan.code
+    finally:
+        tenants.set_schema_to_public()
+
+    assert len(queries.captured_queries) == 1
+    assert _fields(found) == _fields(acme) and plan_code == acme.plan.code
+    assert tenant_for_host(hostname="nosuch.localhost") is None
+    Tenant.objects.filter(pk=acme.pk).update(status=Tenant.Status.SUSPENDED)
+    assert tenant_for_host(hostname=hostname).is_active is False  # type: ignore[union-attr]
