@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +253,38 @@ def _beat(env: dict[str, str], demo_root: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*beat, "-s", str(demo_root / "celerybeat-schedule")], env=env, cwd=ROOT)
 
 
+def redis_now(redis_url: str) -> float:
+    """The Redis server's clock (what workers stamp their heartbeats with), or 0 when it cannot be read."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        seconds, microseconds = client.time()
+        return seconds + microseconds / 1_000_000
+    except redis.RedisError:
+        return 0.0
+    finally:
+        client.close()
+
+
+def workers_beating(redis_url: str, pids: Collection[int], since: float) -> set[int]:
+    """Which of the worker processes ``pids`` have beaten (``aurum.health.worker``: once their pool is warm)
+    at or after ``since`` (Redis server time). /health/ready counts any worker; the demo waits for each of
+    its own."""
+    import redis
+
+    from aurum.health.worker import HEARTBEATS_KEY, heartbeat_pid
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        members: list[bytes] = client.zrangebyscore(HEARTBEATS_KEY, since, "+inf")  # type: ignore[assignment]
+    except redis.RedisError:
+        return set()
+    finally:
+        client.close()
+    return {pid for pid in map(heartbeat_pid, members) if pid is not None and pid in pids}
+
+
 def _answers_ready(port: int, skip: str) -> bool:
     url = f"http://127.0.0.1:{port}/health/ready" + (f"?skip={skip}" if skip else "")
     try:
@@ -299,18 +331,27 @@ def _demo_prepare_and_serve(
                 _say("collectstatic failed")
                 loader.terminate()
                 return serving
-            serving += [_web_server(env, port), *_workers(env)]
+            since = redis_now(env["REDIS_URL"])
+            workers = _workers(env)
+            serving += [_web_server(env, port), *workers]
     if loader.wait() != 0 or (collect is not None and collect.wait() != 0):
         _say("loading the demo data failed (see above)")
         for process in serving:
             process.terminate()
         return []
     if not serving:
-        serving += [_web_server(env, port), *_workers(env)]
-    # Ready when the web server answers its readiness probe (it warms up before it listens), then the
-    # worker's heartbeat.
-    for skip, what in (("worker", "web"), ("", "worker")):
-        while not _answers_ready(port, skip):
+        since = redis_now(env["REDIS_URL"])
+        workers = _workers(env)
+        serving += [_web_server(env, port), *workers]
+    # Ready when the web server answers its readiness probe (it warms up before it listens), then when every
+    # worker has beaten (each beats once its pool is warm; the probe is content with one).
+    pids = {worker.pid for worker in workers}
+    waits = (
+        ("web", lambda: _answers_ready(port, "worker")),
+        ("workers", lambda: workers_beating(env["REDIS_URL"], pids, since) == pids),
+    )
+    for what, ready in waits:
+        while not ready():
             if stopped() or any(p.poll() is not None for p in serving):
                 return serving
             time.sleep(0.2)

@@ -62,6 +62,18 @@ def pool_processes_started(worker: Any) -> int:
     return 0
 
 
+def heartbeat_member(host: str, pid: int, step: int) -> str:
+    """A worker's name in the heartbeats' set: its host, its main process's pid, and its step's id."""
+    return f"{host}:{pid}:{step}"
+
+
+def heartbeat_pid(member: bytes | str) -> int | None:
+    """The main process's pid a heartbeat member names (None for a name of another form)."""
+    text = member.decode() if isinstance(member, bytes) else member
+    parts = text.rsplit(":", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
 class HeartbeatStep(bootsteps.StartStopStep):
     requires = {"celery.worker.components:Timer", "celery.worker.components:Pool"}
 
@@ -69,7 +81,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
         super().__init__(parent, **kwargs)
         self.tref: Any = None
         self.wait_tref: Any = None
-        self.member = f"{socket.gethostname()}:{os.getpid()}:{id(parent)}"
+        self.member = heartbeat_member(socket.gethostname(), os.getpid(), id(parent))
         # Every step is built before any step creates its part (the Pool step forks the children then).
         self.warm_dir = Path(tempfile.mkdtemp(prefix="aurum-pool-warm-"))
         os.environ[POOL_WARM_DIR_ENV] = str(self.warm_dir)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,8 +22,10 @@ import redis
 from django.conf import settings
 
 from aurum.api import schema_view
+from aurum.devstack.__main__ import workers_beating
 from aurum.devstack.services import free_port
 from aurum.health.checks import HEARTBEATS_KEY
+from aurum.health.worker import heartbeat_pid
 from aurum.lakehouse import catalog as lakehouse_catalog
 from aurum.lakehouse.catalog import get_catalog
 from aurum.warmup import warm_up, warm_up_connections
@@ -331,9 +332,8 @@ def _worker_command(pool: str, queue: str, concurrency: int) -> list[str]:
 
 def _beat_of(client: redis.Redis, process: subprocess.Popen[bytes]) -> float | None:
     """The time of the worker's last heartbeat (Redis server time), None before its first."""
-    prefix = f"{socket.gethostname()}:{process.pid}:"
     members: list[tuple[bytes, float]] = client.zrange(HEARTBEATS_KEY, 0, -1, withscores=True)  # type: ignore[assignment]
-    return next((score for member, score in members if member.decode().startswith(prefix)), None)
+    return next((score for member, score in members if heartbeat_pid(member) == process.pid), None)
 
 
 def _until(condition: Any, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -409,14 +409,18 @@ def test_a_prefork_worker_beats_only_once_every_pool_process_is_warm(process_log
                 process_log,
             )
             beat_while_warming = _beat_of(client, process)
+            demo_saw_while_warming = workers_beating(settings.REDIS_URL, {process.pid}, since=0)
             events_while_warming = [sorted(e["steps"]) for e in _warm_up_lines(process_log)]
             holder.rollback()  # the pool processes' warm-up goes on
             _until(lambda: _beat_of(client, process) is not None, process, process_log)
             beat = _beat_of(client, process)
+            demo_saw = workers_beating(settings.REDIS_URL, {process.pid, process.pid + 10**7}, since=0)
         finally:
             _stopped(process)
 
     assert beat_while_warming is None
+    # What `make demo` waits for before it says the workers are ready: this worker, and no other.
+    assert (demo_saw_while_warming, demo_saw) == (set(), {process.pid})
     assert events_while_warming == [["imports"]]  # the main process only
     events = _warm_up_lines(process_log)
     assert [sorted(e["steps"]) for e in events] == [["imports"], WORKER_STEPS, WORKER_STEPS]
