@@ -7,6 +7,7 @@ import re
 import pytest
 from django_tenants.utils import schema_context
 
+from apps.curves.models import Curve
 from apps.ppa.models import PpaContract, PpaValuation
 from apps.ppa.valuation import value_ppa
 from tests.support.portal_work import contract_make, german_power_keys, run_make, scenario_make
@@ -247,3 +248,21 @@ def test_another_tenants_contracts_and_valuations_are_404(portal):
         assert globex.get(path).status_code == 404, path
     assert globex.post(f"/ppa/{contract.pk}/value/", {"source": "curve"}).status_code == 404
     assert "Solar Co" not in globex.get("/ppa/").content.decode()
+
+
+def test_the_valuation_forms_curve_field_names_the_contracts_curve_instead_of_showing_its_key(portal):
+    """The curve field is left empty (empty values the contract's own curve) and says which curve that is by
+    its name; typing offers the tenant's power curves by name, as the contract form does."""
+    contract = contract_make("acme")
+    curve = Curve.objects.get(curve_key=contract.curve_key)
+    name = " · ".join(part for part in (curve.location or curve.iso, curve.product, curve.block) if part)
+
+    html = portal("acme", "analyst").get(f"/ppa/{contract.pk}/").content.decode()
+
+    field = re.search(r'<input[^>]*name="curve_key"[^>]*>', html)
+    assert field is not None
+    assert 'value="' not in field.group(0)
+    assert f'placeholder="The contract&#x27;s: {name}"' in field.group(0)
+    assert 'list="curve-suggestions"' in field.group(0)
+    options = re.findall(r'<option value="([0-9a-f]{64})">([^<]+)</option>', html)
+    assert (contract.curve_key, name) in options

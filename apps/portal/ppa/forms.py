@@ -106,7 +106,11 @@ class ValuationForm(_Accessible):
         label="Curve",
         max_length=64,
         required=False,
-        help_text="Empty: the contract's curve (with a run: the run's only curve, else the contract's).",
+        help_text=(
+            "Empty: the contract's curve (with a run: the run's only curve, else the contract's). "
+            "Another: type a location or product to pick one."
+        ),
+        widget=forms.TextInput(attrs={"list": "curve-suggestions", "autocomplete": "off"}),
     )
     asof = forms.DateField(
         label="As-of",

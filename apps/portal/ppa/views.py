@@ -139,9 +139,15 @@ def _contract_page(
 ) -> HttpResponse:
     form.mark_errors()
     curves = curve_catalog_for_keys(tenant=tenant, curve_keys=[contract.curve_key])
+    curve_name = curve_label(curves.get(contract.curve_key), contract.curve_key)
+    # The curve field stays empty for the contract's own curve, and says which curve that is by its name.
+    form.fields["curve_key"].widget.attrs["placeholder"] = (
+        f"The contract's: {curve_name}" if contract.curve_key else "Pick a curve"
+    )
     context = {
         "contract": contract,
-        "curve_name": curve_label(curves.get(contract.curve_key), contract.curve_key),
+        "curve_name": curve_name,
+        "curves": _curve_suggestions(tenant),
         "terms": terms_shown(contract.terms),
         "form": form,
         "history": list(ppa_valuation_list(contract=contract)[:HISTORY]),
@@ -153,9 +159,7 @@ def _contract_page(
 @portal_view(READ)
 def ppa_contract_detail_view(request: HttpRequest, ctx: RequestContext, contract_id: str) -> HttpResponse:
     contract = ppa_contract_get(contract_id=contract_id)
-    form = ValuationForm(
-        runs=_run_choices() if ctx.can(RUN) else [], initial={"curve_key": contract.curve_key}
-    )
+    form = ValuationForm(runs=_run_choices() if ctx.can(RUN) else [])
     return _contract_page(request, ctx.tenant, contract, form)
 
 
