@@ -174,6 +174,7 @@ def test_valuing_against_the_latest_curve_shows_npv_irr_and_the_cashflows(portal
     assert valuation.source == "curve" and valuation.asof.isoformat() == "2025-07-03"  # the lake's latest
     assert len(cashflows) == valuation.months == 12
     assert f'<strong id="npv">{valuation.npv:.2f}</strong>' in html
+    assert " as of 2025-07-03. " in html  # dates as everywhere on the portal, not the locale's "July 3, 2025"
     chart = page.context["chart"]
     assert chart["x_labels"][0] == "Jan-26" and len(chart["series"][0]["values"]) == 12
     assert chart["series"][0]["values"] == [float(row["cashflow"]) for row in cashflows]
