@@ -11,6 +11,7 @@ under the same machine load), then 16 connections uncached. ``BENCH_LOADED=1`` r
 the database and warehouse the environment names (to run two versions of the code back to back on one data
 set: start ``python -m aurum.devstack run -- sleep …`` and point ``DATABASE_URL``/``REDIS_URL``/
 ``AURUM_WAREHOUSE`` at it).
+``BENCH_HOST=tenant``: the latency part's requests name the tenant's host instead of the platform's.
 """
 
 import io
@@ -54,6 +55,10 @@ THREADS = os.environ.get("BENCH_THREADS", "4")
 DATASETS = ["vendor:EUGP", "vendor:RP"]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 ROUND_DURATION = os.environ.get("BENCH_ROUND_DURATION", "5s")
+# BENCH_HOST=tenant: the latency part's requests name the tenant's own host (readco.localhost), as a client of
+# the tenant's URL does (one more lookup a request: its domain); by default they go to the platform host,
+# where the token alone names the tenant.
+TENANT_HOST = os.environ.get("BENCH_HOST") == "tenant"
 
 
 def load() -> None:
@@ -129,8 +134,15 @@ def start_server(extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
     return server, port
 
 
+def host_headers() -> dict[str, str]:
+    """The Host header of the bench tenant's own domain under BENCH_HOST=tenant, else none."""
+    if not TENANT_HOST:
+        return {}
+    return {"Host": Tenant.objects.get(schema_name="readco").domains.get().domain}
+
+
 def get(url: str, token: str, timeout: float = 120) -> tuple[float, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", **host_headers()})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=timeout) as response:
         body = response.read()
@@ -212,7 +224,8 @@ def engine_in_process(curve: Curve) -> float:
 def latency(curve: Curve, token: str) -> None:
     """Issue 14: uncached one-curve read over HTTP vs the same query straight on DuckDB, interleaved rounds;
     then the uncached read at ``CONNECTIONS`` connections."""
-    auth = [f"Authorization: Bearer {token}"]
+    auth = [f"Authorization: Bearer {token}", *(f"{k}: {v}" for k, v in host_headers().items())]
+    print(f"host: {auth[1] if TENANT_HOST else 'the platform host (127.0.0.1)'}")
     path = f"/api/v2/curves/{curve.curve_key}"
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     server, port = start_server({"AURUM_READ_CACHE": "false"})
