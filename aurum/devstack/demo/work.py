@@ -103,7 +103,7 @@ def demo_work_seed(*, tenant: Tenant) -> dict[str, str]:
                     "capacity_mw": 25.0,
                     "capacity_factor": 0.38,
                     "discount_rate": 0.07,
-                    # Against ~5 M EUR of discounted cashflows over the curve's 36 months: an IRR of ~1.5 % a
+                    # Against ~5 M EUR of discounted cashflows over the curve's 36 months: an IRR of ~2.5 % a
                     # month (250,000 gave 98 % a month, 355,000 % a year: correct, and absurd on a demo page).
                     "upfront_cost": 4_000_000.0,
                 },
