@@ -27,10 +27,11 @@ function done(summary, latency, requests)
   end
   io.write(string.format(
     '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "errors": %d, "non2xx": %d, ' ..
-    '"p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "statuses": {%s}}\n',
+    '"error_kinds": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "statuses": {%s}}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status,
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     latency.max / 1000, table.concat(parts, ", ")))
 end

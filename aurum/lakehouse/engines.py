@@ -7,6 +7,7 @@ tree, rendered for Trino, over the same catalog. Both put their tables into the 
 """
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -65,20 +66,40 @@ TRINO_REQUEST_TIMEOUT_SECONDS = 30.0
 TRINO_MAX_ATTEMPTS = 3
 
 
+# One in-process DuckDB database per process (per warehouse): its object cache (Parquet footers) and its
+# threads are shared by every thread's connection. Each ``duckdb.connect()`` of an in-memory database makes a
+# whole new database, with threads of its own (8 on this DuckDB, whatever its "threads" setting) and an empty
+# object cache, and costs ~30 ms; a connection to an open database (``cursor()``) costs well under 1 ms.
+_database_lock = threading.Lock()
+_database: tuple[str, int, duckdb.DuckDBPyConnection] | None = None
+
+
+def duckdb_database() -> duckdb.DuckDBPyConnection:
+    """The process's DuckDB database (a connection to it), opened on first use for the current warehouse. A
+    forked child opens its own: a database's threads do not survive a fork."""
+    global _database
+    warehouse, pid = settings.AURUM_WAREHOUSE, os.getpid()
+    with _database_lock:
+        if _database is None or _database[:2] != (warehouse, pid):
+            # One thread per query: requests run concurrently on the server's threads already; per-query
+            # parallelism on 2 cores only made them contend. (A database of an earlier warehouse, in tests,
+            # is left to its open connections and closes with the last of them.)
+            con = duckdb.connect(config={"enable_object_cache": True, "threads": 1})
+            duckdb_filesystems_register(con)  # the database's file systems: every connection to it reads S3
+            _database = (warehouse, pid, con)
+        return _database[2]
+
+
 def duckdb_connection() -> duckdb.DuckDBPyConnection:
-    """One in-process DuckDB per thread, kept: opening one costs ~30 ms, a query on an open one ~4 ms
-    (measured, docs/performance.md). The object cache keeps Parquet footers between queries."""
+    """This thread's connection to the process's DuckDB database, kept between queries (a DuckDB connection
+    is not to be shared by threads running queries at once). Registered relations and variables are the
+    connection's own, so each thread keeps track of what it set."""
     con = getattr(_local, "connection", None)
-    # A connection reads one warehouse's files (its S3 filesystem registered): a new one if that changed.
-    if con is None or _local.warehouse != settings.AURUM_WAREHOUSE:
-        if con is not None:
-            con.close()
-        # One thread per query: requests run concurrently on the server's threads already; per-query
-        # parallelism on 2 cores only made them contend.
-        con = duckdb.connect(config={"enable_object_cache": True, "threads": 1})
-        duckdb_filesystems_register(con)
+    database = duckdb_database()
+    if con is None or _local.database is not database:
+        con = database.cursor()
         _local.connection = con
-        _local.warehouse = settings.AURUM_WAREHOUSE
+        _local.database = database
         _local.empty_relations = set()
         _local.schema_variables = set()
     return con
