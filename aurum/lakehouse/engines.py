@@ -179,6 +179,12 @@ def _table(catalog: SqlCatalog, identifier: str) -> tuple[str | None, Table]:
     location = table.metadata_location
     with _cache_lock:
         _tables[key] = (location, table)
+        if cached is not None and cached[0] != location:
+            # The table moved on: no read plans its old metadata again, so its plans go now instead of
+            # filling the cache to its bound as commits follow one another (memory that grew with every
+            # ingest in the soaks). At most _PLAN_CACHE_SIZE keys to look at, once per commit seen.
+            for stale in [plan_key for plan_key in _plans if plan_key[0] == cached[0]]:
+                del _plans[stale]
     return location, table
 
 

@@ -159,3 +159,22 @@ def test_each_thread_has_its_own_connection_to_the_one_database_of_the_process()
         assert duckdb_connection() is mine  # kept for this thread's next query
     finally:
         mine.execute(f"DROP TABLE {name}")
+
+
+def test_the_plans_of_a_tables_earlier_metadata_are_dropped_once_it_has_moved_on(table_name):
+    # Plans are keyed by the table's metadata file, which every commit replaces: kept, the old ones filled the
+    # cache to its bound as ingests followed one another (the soaks' readers grew with every upload).
+    from aurum.lakehouse import engines
+
+    def plans_of_table() -> list[tuple[str, int | None, str]]:
+        with engines._cache_lock:
+            return [key for key in engines._plans if f"/{table_name.split('.')[1]}/" in key[0]]
+
+    read = parsed("SELECT count(*) AS n FROM t", ScanSpec(table_name, "t"))
+    for commit in range(4):
+        assert DuckDBEngine().query(read).table.column("n").to_pylist() == [8 + commit]
+        get_catalog().load_table(table_name).append(pa.table({"k": [f"new{commit}"], "v": [100 + commit]}))
+    assert DuckDBEngine().query(read).table.column("n").to_pylist() == [12]
+
+    [only] = plans_of_table()  # the current metadata's plan; the four earlier ones are gone
+    assert only[0] == get_catalog().load_table(table_name).metadata_location
