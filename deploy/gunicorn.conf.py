@@ -10,13 +10,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aurum.settings.production")
 bind = os.environ.get("AURUM_BIND", "0.0.0.0:8000")
 # One process per core with four threads each. Keep-alive connections stay on the worker that accepted them;
 # with the stock gthread the accepts were uneven, so the more processes, the more a connection's latency
-# depended on how crowded its worker was (the worker class below now balances them). Measured on 2 cores in one sitting (2026-12-03, 16 connections, docs/performance.md):
+# depended on how crowded its worker was (the worker class below now balances them). Measured on 2 cores in
+# one sitting (2026-12-03, 16 connections, docs/performance.md, before that worker class):
 # uncached curve reads p99 207-235 ms with 2 x 4 against 275-322 ms with 4 x 2; warm (cached) reads 298-308
 # req/s, p99 104-111 ms with 2 x 4 against 313-331 req/s, p99 93-251 ms with 4 x 2. (An earlier sitting, with
 # 5 s keep-alive, had found 2 x 4 at 191-385 req/s on warm reads and chosen 4 x 2.)
 workers = int(os.environ.get("AURUM_WEB_WORKERS", multiprocessing.cpu_count()))
-# gthread that accepts a connection only while it has a thread free (aurum/gthread.py, decision 0063): with the
-# stock gthread one worker took 14 of 16 kept-alive connections while the other idled.
+# gthread that accepts a connection only while it has a thread free (aurum/gthread.py, decision 0063): with
+# the stock gthread one worker took 14 of 16 kept-alive connections while the other idled.
 worker_class = "aurum.gthread.BalancedThreadWorker"
 threads = int(os.environ.get("AURUM_WEB_THREADS", "4"))
 timeout = 60
