@@ -35,21 +35,15 @@ class RequestThreads:
         self.app = app
         self.size = size
         self._made = 0
-        self._idle: asyncio.LifoQueue[ThreadPoolExecutor] | None = None
-
-    def _pool(self) -> asyncio.LifoQueue[ThreadPoolExecutor]:
-        # Made on first use, inside the server's event loop. LIFO: the most recently used thread (warm caches,
-        # an open DuckDB connection) serves the next request; the others stay idle.
-        if self._idle is None:
-            self._idle = asyncio.LifoQueue()
-        return self._idle
+        # LIFO: the most recently used thread (warm caches, an open DuckDB connection) serves the next
+        # request; the others stay idle. (An asyncio queue binds to the running loop on first use, not here.)
+        self._idle: asyncio.LifoQueue[ThreadPoolExecutor] = asyncio.LifoQueue()
 
     async def _take(self) -> ThreadPoolExecutor:
-        idle = self._pool()
-        if idle.empty() and self._made < self.size:
+        if self._idle.empty() and self._made < self.size:
             self._made += 1
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"aurum-request-{self._made}")
-        return await idle.get()
+        return await self._idle.get()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         executor = await self._take()
@@ -57,7 +51,7 @@ class RequestThreads:
             async with ThreadSensitiveContext(executor=executor):
                 await self.app(scope, receive, send)
         finally:
-            self._pool().put_nowait(executor)
+            self._idle.put_nowait(executor)
 
     @property
     def threads_made(self) -> int:

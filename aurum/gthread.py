@@ -73,7 +73,7 @@ class BalancedThreadWorker(ThreadWorker):
         if can_accept and self.has_free_thread():
             # A connection waiting to be accepted has waited at least as long as any kept-alive one that is
             # ready: it takes the free thread first. accept() does nothing if none waits (EAGAIN).
+            # (The listeners are non-blocking since the loop first enabled them.)
             for listener in self.sockets:
-                listener.setblocking(False)
                 self.accept(listener)
         self.set_accept_enabled(can_accept)

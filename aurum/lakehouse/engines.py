@@ -79,6 +79,9 @@ def duckdb_database() -> duckdb.DuckDBPyConnection:
     forked child opens its own: a database's threads do not survive a fork."""
     global _database
     warehouse, pid = settings.AURUM_WAREHOUSE, os.getpid()
+    current = _database  # every query asks: no lock unless the database must be opened
+    if current is not None and current[:2] == (warehouse, pid):
+        return current[2]
     with _database_lock:
         if _database is None or _database[:2] != (warehouse, pid):
             # One thread per query: requests run concurrently on the server's threads already; per-query
