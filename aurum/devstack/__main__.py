@@ -344,11 +344,13 @@ def _demo_prepare_and_serve(
         workers = _workers(env)
         serving += [_web_server(env, port), *workers]
     # Ready when the web server answers its readiness probe (it warms up before it listens), then when every
-    # worker has beaten (each beats once its pool is warm; the probe is content with one).
+    # worker has beaten (each beats once its pool is warm; the probe is content with one), then when the full
+    # readiness check passes (what a user's first /health/ready answers).
     pids = {worker.pid for worker in workers}
     waits = (
         ("web", lambda: _answers_ready(port, "worker")),
         ("workers", lambda: workers_beating(env["REDIS_URL"], pids, since) == pids),
+        ("everything", lambda: _answers_ready(port, "")),
     )
     for what, ready in waits:
         while not ready():

@@ -4,7 +4,9 @@ when reads go to Trino (``AURUM_QUERY_ENGINE=trino``, decision 0045).
 Each check is bounded by ``AURUM_HEALTH_TIMEOUT_SECONDS`` (its own statement or socket timeout, and one
 deadline over all of them: they run side by side and a check still running at the deadline counts as failed).
 An answer is reused for ``AURUM_HEALTH_CACHE_SECONDS``, and concurrent callers wait for the one run in
-progress, so a load balancer polling often costs one run per period. A failed check says so with a short
+progress, so a load balancer polling often costs one run per period. An answer with a failed check is reused
+for at most ``FAILED_ANSWER_SECONDS``: a server whose worker has just started beating, or whose database is
+back, is in service again within a second, not a whole period later. A failed check says so with a short
 fixed reason; what went wrong is logged, never shown to the caller.
 """
 
@@ -34,6 +36,9 @@ log = structlog.get_logger(__name__)
 
 # A worker counts as alive for three heartbeat intervals after its last beat.
 HEARTBEAT_WINDOWS = 3
+
+# The longest an answer with a failed check is reused (AURUM_HEALTH_CACHE_SECONDS when that is shorter).
+FAILED_ANSWER_SECONDS = 1.0
 
 CHECK_RUNS = Counter(
     "aurum_readiness_check_runs",
@@ -193,7 +198,10 @@ class ReadinessCache:
 
     def results(self) -> list[CheckResult]:
         with self._lock:
-            if time.monotonic() - self._at >= settings.AURUM_HEALTH_CACHE_SECONDS:
+            fresh_for = settings.AURUM_HEALTH_CACHE_SECONDS
+            if not all(result.ok for result in self._results):
+                fresh_for = min(fresh_for, FAILED_ANSWER_SECONDS)
+            if time.monotonic() - self._at >= fresh_for:
                 self._results = run_checks()
                 self._at = time.monotonic()
             return list(self._results)

@@ -19,7 +19,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from aurum.devstack.services import free_port, port_open, redis_server_binary
-from aurum.health.checks import HEARTBEATS_KEY, READINESS
+from aurum.health.checks import FAILED_ANSWER_SECONDS, HEARTBEATS_KEY, READINESS
 from tests.support.trino_server import Answer, TrinoStandIn, trino_reads
 
 
@@ -190,6 +190,31 @@ def test_ready_answers_are_reused_for_a_few_seconds(world, api, settings, privat
     assert second.json() == first.json()
     READINESS.clear()
     assert api.get("/health/ready").status_code == 503
+
+
+def test_a_failed_answer_is_reused_for_a_second_at_most(world, api, settings, empty_redis):
+    """A worker that starts beating puts the server back in service within a second, not a cache period."""
+    settings.AURUM_HEALTH_CACHE_SECONDS = 60
+    READINESS.clear()
+    try:
+        before = _check_runs(api)
+        no_worker = api.get("/health/ready")
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        seconds, _ = client.time()
+        client.zadd(HEARTBEATS_KEY, {"test-worker": seconds})
+        still_cached = api.get("/health/ready")
+        runs_while_cached = _check_runs(api)["worker"] - before.get("worker", 0)
+        time.sleep(FAILED_ANSWER_SECONDS + 0.1)
+        beating = api.get("/health/ready")
+        beating_again = api.get("/health/ready")
+        runs = _check_runs(api)["worker"] - before.get("worker", 0)
+    finally:
+        READINESS.clear()
+
+    assert (no_worker.status_code, still_cached.status_code) == (503, 503)
+    assert runs_while_cached == 1
+    assert (beating.status_code, beating_again.status_code) == (200, 200)
+    assert runs == 2  # a passing answer is reused for the whole period
 
 
 def test_metrics_are_served_on_the_platform_host(api):
