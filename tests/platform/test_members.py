@@ -48,7 +48,7 @@ def test_an_invitation_emails_a_signed_link_that_names_it(world, django_capture_
 
     (message,) = mail.outbox
     # The link's token is signed with a timestamp (to the second), so it is read from the mail, not re-signed.
-    mailed = re.search(re.escape(LINK_BASE) + r"(\S+)/\s", message.body)
+    mailed = re.search(re.escape(LINK_BASE) + r"(\S+)/\s", str(message.body))
     assert mailed is not None, message.body
     assert message.to == ["newcomer@example.com"]
     assert message.subject == "Join Acme Energy on Aurum"
