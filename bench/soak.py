@@ -3,7 +3,11 @@ process of that stack sampled all along. "No errors" = 0 locust failures and eve
 (signature verified); "memory flat" = slope about 0 MB/min after the warm-up.
 
 Run: make bench BENCH=bench/soak.py                  (600 s; or `make bench BENCH="bench/soak.py 60"`,
-     or SOAK_DURATION=60; SOAK_WARMUP seconds, default 60 or a quarter of a shorter run)
+     or SOAK_DURATION=60; SOAK_WARMUP seconds, default 60 or a quarter of a shorter run;
+     SOAK_PREWARM seconds, default 0: before locust, wrk sends the locustfile's reads as fast as the web and
+     ASGI servers answer (the enterprise plan's rate limit lifted meanwhile, then put back), so their caches
+     (query memo, read plans, Parquet footers) are as full as hours of the soak's own ~2 requests a second
+     per process would make them; needs wrk)
 
 The stack is the production process model on this machine, on free ports (never :8000, a demo's): gunicorn
 (deploy/gunicorn.conf.py, 4 workers × 2 threads), uvicorn (ASGI), one Celery worker per queue with its profile
@@ -51,6 +55,7 @@ from aurum.queues import QUEUES  # noqa: E402
 DURATION = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SOAK_DURATION", "600"))
 WARMUP = float(os.environ.get("SOAK_WARMUP", min(60.0, DURATION / 4)))
 READERS = int(os.environ.get("SOAK_READERS", "6"))
+PREWARM = float(os.environ.get("SOAK_PREWARM", "0"))
 PRELOAD_DAYS = int(os.environ.get("SOAK_PRELOAD_DAYS", "5"))
 # Processes profiled with tracemalloc (snapshots and malloc totals in logs/<stamp>/trace; slower and bigger
 # than untraced, so never in a run whose memory figures are recorded): SOAK_TRACEMALLOC=asgi,worker-ingest.
@@ -204,6 +209,53 @@ def read_targets(base: str, token: str, asofs: list[str]) -> dict[str, Any]:
     return {"curve_keys": common, "isos": sorted(isos), "tenor_label": tenor}
 
 
+def _plan_rate(manage: list[str], env: dict[str, str], rate: tuple[int, int] | None) -> tuple[int, int]:
+    """The enterprise plan's (requests_per_second, burst), set to ``rate`` first when given (the demo's 50/s
+    would answer most of the pre-warm's requests with 429s, which fill no cache)."""
+    code = (
+        "import json; from tenants.models import Plan; q = Plan.objects.filter(code='enterprise'); "
+        "p = q.get(); print(json.dumps([p.requests_per_second, p.burst]))"
+    )
+    if rate is not None:
+        code += f"; q.update(requests_per_second={rate[0]}, burst={rate[1]})"
+    out = subprocess.run([*manage, "shell", "-c", code], env=env, cwd=REPO, check=True, capture_output=True)
+    before = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return int(before[0]), int(before[1])
+
+
+def prewarm(urls: dict[str, str], token: str, config: dict[str, Any], logs: Path) -> None:
+    """``PREWARM`` seconds of the locustfile's reads through wrk against each server in ``urls`` (name ->
+    base URL), side by side; the answers other than 2xx are counted in the log line."""
+
+    def table(values: list[str]) -> str:
+        return "{" + ",".join(json.dumps(v) for v in values) + "}"
+
+    data = logs / "prewarm-data.lua"
+    data.write_text(
+        f"keys = {table(config['curve_keys'])}\nasofs = {table(config['asofs'])}\n"
+        f"isos = {table(config['isos'])}\ntenor = {json.dumps(config['tenor_label'])}\n"
+    )
+    runs = {
+        name: subprocess.Popen(
+            ["wrk", "-t1", f"-c{connections}", f"-d{PREWARM:.0f}s", "-H", f"Authorization: Bearer {token}"]
+            + ["-s", str(REPO / "bench" / "soak_prewarm.lua"), url],
+            env={**os.environ, "SOAK_PREWARM_DATA": str(data)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name, url, connections in (
+            ("web", urls["web"], 16),  # 4 workers x 2 threads, twice over
+            ("asgi", urls["asgi"], 4),
+        )
+    }
+    for name, run in runs.items():
+        out, _ = run.communicate()
+        (logs / f"prewarm-{name}.txt").write_text(out)
+        requests = next((line.split()[0] for line in out.splitlines() if "requests in" in line), "?")
+        refused = [line.strip() for line in out.splitlines() if "Non-2xx" in line or "Socket errors" in line]
+        say(f"pre-warm {name}: {requests} requests in {PREWARM:.0f} s; {'; '.join(refused) or 'all 2xx'}")
+
+
 def locust_csv(prefix: Path, kind: str) -> list[dict[str, str]]:
     """Rows of locust's ``<prefix>_<kind>.csv`` (stats, failures, exceptions)."""
     path = Path(f"{prefix}_{kind}.csv")
@@ -296,6 +348,12 @@ def main() -> int:
         say(
             f"{len(targets['curve_keys'])} curves, ISOs {targets['isos']}; {len(uploads)} workbooks to upload"
         )
+        if PREWARM > 0:
+            limits = _plan_rate(manage, env, (10**6, 10**6))
+            try:
+                prewarm({"web": base, "asgi": config["asgi_url"]}, tokens["reader"], config, logs)
+            finally:
+                _plan_rate(manage, env, limits)
         roots = {name: p.pid for name, p in processes.items()}
         for name, url_env in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL")):
             if (pid := listener_pid(url_env)) is not None:
@@ -392,7 +450,7 @@ def report(
     cpu = [busy for at, busy in sampler.cpu_busy if WARMUP <= at <= run_seconds]
     text = "\n\n".join(
         [
-            f"# Soak {stamp}: {DURATION} s of locust, warm-up {WARMUP:.0f} s",
+            f"# Soak {stamp}: {DURATION} s of locust, warm-up {WARMUP:.0f} s, pre-warm {PREWARM:.0f} s",
             f"Machine: {platform.node()}, {psutil.cpu_count()} CPUs, "
             f"{psutil.virtual_memory().total / 2**30:.1f} GiB, Python {platform.python_version()}; "
             f"shared with other engineers' work. Load average (1 min) during the run after warm-up: start "
