@@ -96,6 +96,7 @@ def _connection_resets(
     _last_answer[user] = now
 
 
+# bench/soak_prewarm.lua sends these reads with the same weights (SOAK_PREWARM): change both together.
 class CurveReads(SoakUser):
     """The read tasks, for a user whose ``base`` is the server to read from."""
 
