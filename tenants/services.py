@@ -19,6 +19,7 @@ from aurum.lakehouse.catalog import namespace_ensure
 from aurum.lakehouse.locks import advisory_xact_lock
 from aurum.tenancy.db import tenant_connection
 from tenants.models import PLAN_LIMITS, Domain, Entitlement, Plan, PlanRouteLimit, Tenant
+from tenants.selectors import tenant_entitlements_forget
 from tenants.spares import SPARE_PREFIX, spare_take
 from tenants.tasks import spares_fill_task
 
@@ -161,6 +162,7 @@ def tenant_resume(*, tenant: Tenant) -> Tenant:
 
 def entitlement_grant(*, tenant: Tenant, dataset: str) -> Entitlement:
     entitlement, _ = Entitlement.objects.get_or_create(tenant=tenant, dataset=dataset)
+    tenant_entitlements_forget(tenant)
     return entitlement
 
 

@@ -32,6 +32,7 @@ from aurum.errors import (
 )
 from aurum.orm import CompiledLookup
 from tenants.models import Tenant
+from tenants.selectors import entitlements_column, tenant_entitlements_read_with
 
 # last_used_at is refreshed at most this often, so authentication is not a write per request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -240,9 +241,11 @@ def api_token_revoke_as(*, credential: Credential, token_id: int) -> ApiToken:
 
 
 # Every API request looks its token up: the SQL is compiled once per thread (aurum/orm.py, decision 0054).
+# The tenant's entitlements come in the same statement (every API request needs its licence).
 TOKEN_BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
     lambda prefix: (
         ApiToken.objects.select_related("membership__user", "membership__tenant__plan")
+        .annotate(tenant_entitlements=entitlements_column("membership__tenant_id"))
         .filter(prefix=prefix)
         .order_by("pk")[:1]
     ),
@@ -259,6 +262,7 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
     token = TOKEN_BY_PREFIX.first(parts.prefix)
     if token is None or not token_hash_matches(parts.secret, token.key_hash):
         raise TokenInvalidError("unknown")
+    tenant_entitlements_read_with(token.membership.tenant, token.tenant_entitlements)  # type: ignore[attr-defined]
     now = timezone.now()
     _token_check(token, now)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

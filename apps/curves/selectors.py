@@ -12,12 +12,14 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from pyiceberg.exceptions import NoSuchTableError
 
 from apps.curves.models import Curve
 from aurum.errors import InvalidInputError, NotFoundError
 from aurum.lakehouse import queries
 from aurum.lakehouse.engines import QueryResult, get_engine
+from aurum.lakehouse.pointers import POINTER_SQL, pointer_args, pointers_read
 from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.sql import LakehouseQuery
 from aurum.lakehouse.tables import curve_latest_table, curve_observation_table, curve_tables_ensure
@@ -150,19 +152,67 @@ def _run(build: Callable[..., LakehouseQuery], *args: Any) -> QueryResult:
         return engine.query(query)
 
 
+def _points_query(
+    filters: CurveFilters, asof: date | None, as_known_at: date | None
+) -> tuple[Callable[..., LakehouseQuery], tuple[Any, ...]]:
+    if asof is not None and as_known_at is not None:
+        raise ValueError("asof and as_known_at are exclusive")
+    if asof is not None:
+        return queries.curves_asof, (filters, asof)
+    if as_known_at is not None:
+        return queries.curves_as_known_at, (filters, as_known_at)
+    return queries.curves_latest_materialised, (filters,)
+
+
 def curve_points(
     *, filters: CurveFilters, asof: date | None = None, as_known_at: date | None = None
 ) -> QueryResult:
     """Observations in keyset order: the ``asof`` vintage, the latest vintage on or before ``as_known_at``,
     or (neither given) the latest row per (curve_key, tenor_label). ``filters.datasets`` must be the
     caller's entitled datasets."""
-    if asof is not None and as_known_at is not None:
-        raise ValueError("asof and as_known_at are exclusive")
-    if asof is not None:
-        return _run(queries.curves_asof, filters, asof)
-    if as_known_at is not None:
-        return _run(queries.curves_as_known_at, filters, as_known_at)
-    return _run(queries.curves_latest_materialised, filters)
+    build, args = _points_query(filters, asof, as_known_at)
+    return _run(build, *args)
+
+
+# One curve's catalog row with the current pointer of the table its points are read from, in one statement
+# (a one-curve read's two Postgres round trips before its DuckDB query made one; issue 14).
+_CURVE_WITH_POINTER: CompiledLookup[Curve] = CompiledLookup(
+    lambda key, catalog, namespace, name: (
+        Curve.objects.filter(curve_key=key)
+        .annotate(table_pointer=RawSQL(POINTER_SQL, (catalog, namespace, name)))
+        .order_by("pk")[:1]
+    ),
+    "\x00curve-key",
+    "\x00catalog",
+    "\x00namespace",
+    "\x00table",
+)
+
+
+def curve_with_points(
+    *,
+    curve_key: str,
+    datasets: frozenset[str],
+    filters: CurveFilters,
+    asof: date | None = None,
+    as_known_at: date | None = None,
+) -> tuple[Curve, QueryResult]:
+    """One curve's catalog entry (NotFoundError unless one of ``datasets``) and its points, as
+    ``curve_points`` reads them with ``filters`` (which name this curve). The pointer of the table the points
+    come from is read in the catalog entry's statement where the engine can take it."""
+    build, args = _points_query(filters, asof, as_known_at)
+    tables = {scan.table for scan in _built(build, args).scans}
+    pointer = pointer_args(next(iter(tables))) if len(tables) == 1 else None
+    if pointer is None:
+        curve = _CURVE_BY_KEY.first(curve_key)
+    else:
+        curve = _CURVE_WITH_POINTER.first(curve_key, *pointer)
+    if curve is None or curve.dataset not in datasets or curve.dataset not in filters.datasets:
+        raise NotFoundError("No such curve.")
+    if pointer is None:
+        return curve, _run(build, *args)
+    with pointers_read({next(iter(tables)): curve.table_pointer}):  # type: ignore[attr-defined]
+        return curve, _run(build, *args)
 
 
 def curve_points_latest_from_vintages(*, filters: CurveFilters) -> QueryResult:

@@ -238,13 +238,13 @@ def test_dimensions_with_counts_prefix_and_entitlement(get):
 def test_list_reads_pin_their_queries(get, settings, django_assert_num_queries, path, params):
     get("/v1/metadata/calendars")  # a token's first request of the minute stamps its last_used_at
     settings.AURUM_READ_CACHE = False
-    # The token, the tenant's entitlements, and the Iceberg catalog's pointer to the table read (the
+    # The token (with the tenant's entitlements), and the Iceberg catalog's pointer to the table read (the
     # connection already has the tenant's search_path from the request before, decision 0057).
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         computed = get(path, **params)
     settings.AURUM_READ_CACHE = True
     get(path, **params)
-    with django_assert_num_queries(2):  # a page from the read cache reads no table
+    with django_assert_num_queries(1):  # a page from the read cache reads no table
         cached = get(path, **params)
 
     assert computed.status_code == cached.status_code == 200

@@ -63,3 +63,24 @@ def test_an_ingest_invalidates_its_dataset_and_only_it(api, committed_world, tmp
         assert {p["asof_date"] for p in after["points"]} == {D2.isoformat()}
         assert read_cache_key(scope="s", tenant_id=1, datasets=["vendor:RP"], params={}) == rp_key_before
         assert read_cache_key(scope="s", tenant_id=1, datasets=["vendor:EUGP"], params={}) != eugp_key_before
+
+
+def test_an_uncached_one_curve_read_sees_a_day_committed_since_the_read_before(
+    api, committed_world, tmp_path, settings
+):
+    """The pointer of the table a one-curve read scans is read with the curve's catalog row, every read
+    (apps/curves/selectors.py ``curve_with_points``): nothing of an earlier read's table is reused."""
+    settings.AURUM_READ_CACHE = False
+    with private_lake(tmp_path, [eod("EUGP", D1)]) as lake:
+        key = a_curve(day=D1)
+        auth = committed_world.acme.auth("viewer")
+
+        before = api.get(f"/api/v2/curves/{key}", **auth).json()["data"]
+        lake.ingest(eod("EUGP", D2))
+        after = api.get(f"/api/v2/curves/{key}", **auth).json()["data"]
+        as_of_before = api.get(f"/api/v2/curves/{key}", {"asof": D1.isoformat()}, **auth).json()["data"]
+
+    assert {p["asof_date"] for p in before["points"]} == {D1.isoformat()}
+    assert {p["asof_date"] for p in after["points"]} == {D2.isoformat()}
+    assert after["curve"]["last_asof"] == D2.isoformat()
+    assert as_of_before["points"] == before["points"]

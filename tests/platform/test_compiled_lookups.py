@@ -11,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
-from apps.accounts.services import TOKEN_BY_PREFIX
+from apps.accounts.services import TOKEN_BY_PREFIX, api_token_authenticate
 from aurum.orm import CompiledLookup
 from aurum.tenancy.db import tenant_connection
 from tenants.models import Tenant
-from tenants.selectors import tenant_for_host
+from tenants.selectors import tenant_datasets, tenant_for_host
+from tenants.services import entitlement_grant
 
 # The lookup every API request's authentication runs (apps/accounts/services.py).
 BY_PREFIX = TOKEN_BY_PREFIX
@@ -113,3 +114,43 @@ def test_a_tenant_host_is_looked_up_in_one_prepared_query_and_read_fresh_each_ti
     assert tenant_for_host(hostname="nosuch.localhost") is None
     Tenant.objects.filter(pk=acme.pk).update(status=Tenant.Status.SUSPENDED)
     assert tenant_for_host(hostname=hostname).is_active is False  # type: ignore[union-attr]
+
+
+def test_an_annotation_is_set_on_each_instance_as_the_queryset_sets_it(world):
+    globex = Tenant.objects.get(schema_name="globex")
+    expected = sorted(globex.entitlements.values_list("dataset", flat=True))
+    assert expected  # globex licenses datasets beyond its plan
+    prefix = ApiToken.objects.get(pk=world.globex.members["viewer"].token_id).prefix
+
+    found = BY_PREFIX.first(prefix)
+
+    assert found is not None
+    assert sorted(found.tenant_entitlements) == expected  # type: ignore[attr-defined]
+
+
+def test_an_api_request_reads_its_tenants_entitlements_with_its_token_and_fresh_each_time(world):
+    """The licence of a request costs no query of its own (apps/accounts/services.py); an entitlement
+    granted or withdrawn is seen by the next request."""
+    raw = world.globex.members["viewer"].token
+    api_token_authenticate(raw=raw)  # its last use recorded: the next lookups only read
+    globex = Tenant.objects.select_related("plan").get(schema_name="globex")
+    entitled = set(globex.entitlements.values_list("dataset", flat=True))
+
+    with CaptureQueriesContext(connection) as queries:
+        datasets = tenant_datasets(tenant=api_token_authenticate(raw=raw).membership.tenant)
+
+    assert len(queries.captured_queries) == 1
+    assert datasets == frozenset(globex.plan.datasets) | entitled
+    granted = entitlement_grant(tenant=globex, dataset="vendor:GRANTED")
+    assert "vendor:GRANTED" in tenant_datasets(tenant=api_token_authenticate(raw=raw).membership.tenant)
+    granted.delete()
+    assert "vendor:GRANTED" not in tenant_datasets(tenant=api_token_authenticate(raw=raw).membership.tenant)
+
+
+def test_granting_through_an_instance_forgets_the_entitlements_noted_on_it(world):
+    tenant = api_token_authenticate(raw=world.globex.members["viewer"].token).membership.tenant
+    assert "vendor:NOTED" not in tenant_datasets(tenant=tenant)
+
+    entitlement_grant(tenant=tenant, dataset="vendor:NOTED")
+
+    assert "vendor:NOTED" in tenant_datasets(tenant=tenant)

@@ -42,8 +42,8 @@ class ListCase:
     path: Callable[[AcmeObjects], str]  # the list, with filters that keep it to a few pages at `limit`
     kind: str  # "v1", "v2" (paged) or "whole" (not paged)
     # A page's (or the whole answer's) exact query count: 1 to authenticate (the token with its member,
-    # tenant and plan; the connection's session already has the tenant's search_path from the request
-    # before, decision 0057), then the list's own reads.
+    # tenant, plan and the tenant's entitlements; the connection's session already has the tenant's
+    # search_path from the request before, decision 0057), then the list's own reads.
     queries: int
     grow: Grow | None = None  # adds rows in the test
     limit: int = 2  # the page size of the round trip
@@ -214,7 +214,7 @@ def _curves(path: str, extra: str = "") -> Callable[[AcmeObjects], str]:
     return lambda o: f"{path}?{extra}{_CALENDARS.format(key=o.curve_key)}"
 
 
-# Each count is 3 to authenticate plus the reads named beside it.
+# Each count is 1 to authenticate (ListCase.queries) plus the reads named beside it.
 LIST_CASES: dict[str, ListCase] = {
     # the page (owners joined)
     "api/v2/tokens": ListCase(lambda o: "/api/v2/tokens", "v2", 2, _tokens),
@@ -222,30 +222,30 @@ LIST_CASES: dict[str, ListCase] = {
     "api/v2/members": ListCase(lambda o: "/api/v2/members", "v2", 2, _members),
     # the page (inviters joined)
     "api/v2/invitations": ListCase(lambda o: "/api/v2/invitations", "v2", 2, _invitations),
-    # the tenant's entitlements, the page
-    "api/v2/ingest/runs": ListCase(lambda o: "/api/v2/ingest/runs", "v2", 3, _ingest_run),
+    # the page
+    "api/v2/ingest/runs": ListCase(lambda o: "/api/v2/ingest/runs", "v2", 2, _ingest_run),
     # Every contract acme licenses (14), statuses read at once (the real-time feeds' fetched intervals one
     # more query, decision 0042): the count does not grow with the page.
-    "api/v2/datasets": ListCase(lambda o: "/api/v2/datasets", "v2", 7),
-    # curve reads: the entitlements, the Iceberg catalog's pointer to the table read
-    "api/v1/curves": ListCase(_curves("/api/v1/curves"), "v1", 3),
-    "api/v1/curves/diff": ListCase(_curves("/api/v1/curves/diff", f"{_DIFF}&"), "v1", 3),
-    "api/v1/curves/strips": ListCase(_curves("/api/v1/curves/strips", "type=CALENDAR&"), "v1", 3),
-    "api/v2/curves": ListCase(_curves("/api/v2/curves"), "v2", 3),
-    "api/v2/curves/diff": ListCase(_curves("/api/v2/curves/diff", f"{_DIFF}&"), "v2", 3),
-    "api/v2/curves/strips": ListCase(_curves("/api/v2/curves/strips", "type=CALENDAR&"), "v2", 3),
+    "api/v2/datasets": ListCase(lambda o: "/api/v2/datasets", "v2", 6),
+    # curve reads: the Iceberg catalog's pointer to the table read
+    "api/v1/curves": ListCase(_curves("/api/v1/curves"), "v1", 2),
+    "api/v1/curves/diff": ListCase(_curves("/api/v1/curves/diff", f"{_DIFF}&"), "v1", 2),
+    "api/v1/curves/strips": ListCase(_curves("/api/v1/curves/strips", "type=CALENDAR&"), "v1", 2),
+    "api/v2/curves": ListCase(_curves("/api/v2/curves"), "v2", 2),
+    "api/v2/curves/diff": ListCase(_curves("/api/v2/curves/diff", f"{_DIFF}&"), "v2", 2),
+    "api/v2/curves/strips": ListCase(_curves("/api/v2/curves/strips", "type=CALENDAR&"), "v2", 2),
     "api/v2/curves/movers": ListCase(
-        lambda o: f"/api/v2/curves/movers?{_DIFF}", "whole", 3, sizes=("top=1", "top=50")
+        lambda o: f"/api/v2/curves/movers?{_DIFF}", "whole", 2, sizes=("top=1", "top=50")
     ),
     "api/v1/metadata/dimensions": ListCase(
-        lambda o: "/api/v1/metadata/dimensions", "whole", 3, sizes=("per_dim_limit=1", "per_dim_limit=500")
+        lambda o: "/api/v1/metadata/dimensions", "whole", 2, sizes=("per_dim_limit=1", "per_dim_limit=500")
     ),
     "api/v2/metadata/dimensions": ListCase(
-        lambda o: "/api/v2/metadata/dimensions", "whole", 3, sizes=("per_dim_limit=1", "per_dim_limit=500")
+        lambda o: "/api/v2/metadata/dimensions", "whole", 2, sizes=("per_dim_limit=1", "per_dim_limit=500")
     ),
-    # the entitlements, the curve, the table pointer
+    # the curve, the table pointer
     "api/v2/curves/<str:curve_key>/history": ListCase(
-        lambda o: f"/api/v2/curves/{o.curve_key}/history?tenor_label={o.tenor_label}", "whole", 4
+        lambda o: f"/api/v2/curves/{o.curve_key}/history?tenor_label={o.tenor_label}", "whole", 3
     ),
     # reference catalogs: the page (or the whole catalog)
     "api/v2/metadata/locations": ListCase(
@@ -323,7 +323,7 @@ LIST_CASES: dict[str, ListCase] = {
     ),
     # the tenant's audit ledger (the filter keeps to the rows grown here)
     "api/v2/audit": ListCase(lambda o: "/api/v2/audit?action=test.listed", "v2", 2, _audit_entries),
-    # series-curve mappings (shared): the page; suggestions: entitlements, series, mappings, curves
+    # series-curve mappings (shared): the page; suggestions: series, mappings, curves
     "api/v1/admin/mappings": ListCase(
         lambda o: "/api/v1/admin/mappings?external_provider=LISTED", "v1", 2, _mappings
     ),
@@ -333,13 +333,13 @@ LIST_CASES: dict[str, ListCase] = {
     "api/v2/series-mapping-suggestions": ListCase(
         lambda o: "/api/v2/series-mapping-suggestions?external_provider=FRED&external_series_id=LISTED",
         "v2",
-        5,
+        4,
         _mapping_candidates,
     ),
     "api/v1/admin/mappings/search": ListCase(
         lambda o: "/api/v1/admin/mappings/search?external_provider=FRED&external_series_id=LISTED",
         "whole",
-        5,
+        4,
         _mapping_candidates,
         sizes=("limit=1", ""),
     ),

@@ -155,14 +155,14 @@ OWN_GET_STATUS = {
     "api/v2/ingest/quarantine": 403,  # vendor rows' review: the operators' too (decision 0041)
 }
 
-# (path, kind, queries, limit, sizes): 1 query authenticates (decision 0057), 1 reads the tenant's
-# entitlements, then the catalog page (or the series, or the provider counts) where there is one, and 1 per
-# lakehouse table read (the Iceberg catalog's pointer to the table's metadata).
+# (path, kind, queries, limit, sizes): 1 query authenticates (decision 0057) and reads the tenant's
+# entitlements with the token, then the catalog page (or the series, or the provider counts) where there is
+# one, and 1 per lakehouse table read (the Iceberg catalog's pointer to the table's metadata).
 FEED_LIST_CASES: dict[str, tuple[str, str, int, int, tuple[str, str]]] = {
-    V1 + "iso/lmp/last-24h": (f"/{V1}" + _OWN["iso/lmp/last-24h"], "whole", 3, 2, ("limit=1", "")),
-    V1 + "iso/lmp/hourly": (f"/{V1}" + _OWN["iso/lmp/hourly"], "whole", 3, 2, ("limit=1", "")),
-    V1 + "iso/lmp/daily": (f"/{V1}" + _OWN["iso/lmp/daily"], "whole", 3, 2, ("limit=1", "")),
-    V1 + "iso/lmp/negative": (f"/{V1}" + _OWN["iso/lmp/negative"], "whole", 3, 2, ("", "")),
+    V1 + "iso/lmp/last-24h": (f"/{V1}" + _OWN["iso/lmp/last-24h"], "whole", 2, 2, ("limit=1", "")),
+    V1 + "iso/lmp/hourly": (f"/{V1}" + _OWN["iso/lmp/hourly"], "whole", 2, 2, ("limit=1", "")),
+    V1 + "iso/lmp/daily": (f"/{V1}" + _OWN["iso/lmp/daily"], "whole", 2, 2, ("limit=1", "")),
+    V1 + "iso/lmp/negative": (f"/{V1}" + _OWN["iso/lmp/negative"], "whole", 2, 2, ("", "")),
     V1 + "metadata/eia/datasets": (
         f"/{V1}" + _OWN["metadata/eia/datasets"],
         "whole",
@@ -170,29 +170,29 @@ FEED_LIST_CASES: dict[str, tuple[str, str, int, int, tuple[str, str]]] = {
         2,
         ("prefix=natural-gas/pri/fut", ""),
     ),
-    V1 + "ref/eia/series": (f"/{V1}" + _OWN["ref/eia/series"], "v1", 3, 2, ("", "")),
-    V1 + "external/providers": (f"/{V1}" + _OWN["external/providers"], "v1", 3, 2, ("", "")),
-    V1 + "external/series": (f"/{V1}" + _OWN["external/series"], "v1", 4, 2, ("", "")),
+    V1 + "ref/eia/series": (f"/{V1}" + _OWN["ref/eia/series"], "v1", 2, 2, ("", "")),
+    V1 + "external/providers": (f"/{V1}" + _OWN["external/providers"], "v1", 2, 2, ("", "")),
+    V1 + "external/series": (f"/{V1}" + _OWN["external/series"], "v1", 3, 2, ("", "")),
     V1 + "external/series/<str:series_id>/observations": (
         f"/{V1}" + _OWN["external/series/<str:series_id>/observations"],
         "v1",
-        4,
+        3,
         2,
         ("", ""),
     ),
-    V1 + "drought/indices": (f"/{V1}" + _OWN["drought/indices"], "whole", 3, 2, ("limit=1", "")),
-    V1 + "drought/usdm": (f"/{V1}" + _OWN["drought/usdm"], "whole", 3, 2, ("limit=1", "")),
-    V2 + "series": (f"/{V2}" + _OWN_V2["series"], "v2", 3, 2, ("", "")),
+    V1 + "drought/indices": (f"/{V1}" + _OWN["drought/indices"], "whole", 2, 2, ("limit=1", "")),
+    V1 + "drought/usdm": (f"/{V1}" + _OWN["drought/usdm"], "whole", 2, 2, ("limit=1", "")),
+    V2 + "series": (f"/{V2}" + _OWN_V2["series"], "v2", 2, 2, ("", "")),
     V2 + "series/<str:series_id>/observations": (
         f"/{V2}" + _OWN_V2["series/<str:series_id>/observations"],
         "v2",
-        4,
+        3,
         2,
         ("", ""),
     ),
-    V2 + "iso/lmp": (f"/{V2}" + _OWN_V2["iso/lmp"], "v2", 3, 2, ("", "")),
-    V2 + "iso/lmp/aggregates": (f"/{V2}" + _OWN_V2["iso/lmp/aggregates"], "v2", 3, 2, ("", "")),
+    V2 + "iso/lmp": (f"/{V2}" + _OWN_V2["iso/lmp"], "v2", 2, 2, ("", "")),
+    V2 + "iso/lmp/aggregates": (f"/{V2}" + _OWN_V2["iso/lmp/aggregates"], "v2", 2, 2, ("", "")),
     V2 + "eia/datasets": (f"/{V2}" + _OWN_V2["eia/datasets"], "v2", 2, 2, ("", "")),
-    V2 + "drought/usdm": (f"/{V2}" + _OWN_V2["drought/usdm"], "v2", 3, 2, ("", "")),
-    V2 + "drought/indices": (f"/{V2}" + _OWN_V2["drought/indices"], "v2", 3, 2, ("", "")),
+    V2 + "drought/usdm": (f"/{V2}" + _OWN_V2["drought/usdm"], "v2", 2, 2, ("", "")),
+    V2 + "drought/indices": (f"/{V2}" + _OWN_V2["drought/indices"], "v2", 2, 2, ("", "")),
 }

@@ -94,13 +94,10 @@ class CurveDetailApi(APIView):
         asof, known = vintage.get("asof"), vintage.get("as_known_at")
 
         def compute() -> Page:
-            curve = selectors.curve_get_for_tenant(
-                tenant=licence.tenant, curve_key=curve_key, datasets=licence.datasets
+            filters = curve_filters(frozenset({dataset}), {"curve_key": curve_key}, columns=V2_POINT_COLUMNS)
+            curve, result = selectors.curve_with_points(
+                curve_key=curve_key, datasets=licence.datasets, filters=filters, asof=asof, as_known_at=known
             )
-            filters = curve_filters(
-                frozenset({curve.dataset}), {"curve_key": curve.curve_key}, columns=V2_POINT_COLUMNS
-            )
-            result = selectors.curve_points(filters=filters, asof=asof, as_known_at=known)
             points = arrow_json(result.table, V2_POINT_COLUMNS)
             body = b'{"curve":' + json.dumps(_catalog_entry(curve)).encode() + b',"points":' + points + b"}"
             return Page(body=body, count=result.table.num_rows, has_more=False)
