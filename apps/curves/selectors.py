@@ -21,7 +21,7 @@ from aurum.lakehouse import queries
 from aurum.lakehouse.engines import QueryResult, get_engine
 from aurum.lakehouse.pointers import POINTER_SQL, pointer_args, pointers_read
 from aurum.lakehouse.queries import CurveFilters
-from aurum.lakehouse.sql import LakehouseQuery
+from aurum.lakehouse.sql import LakehouseQuery, LeanQuery
 from aurum.lakehouse.tables import curve_latest_table, curve_observation_table, curve_tables_ensure
 from aurum.orm import CompiledLookup
 from tenants.models import Tenant
@@ -131,10 +131,10 @@ def curve_point_read(*, curve: Curve, tenor_label: str, asof: date) -> QueryResu
 
 @functools.lru_cache(maxsize=512)
 def _built(build: Callable[..., LakehouseQuery], args: tuple[Any, ...]) -> LakehouseQuery:
-    """Build a query once per (builder, arguments); the query object memoises its SQL per engine. sqlglot
-    building and generation cost ~5 ms, as much as running a one-curve read (measured,
-    docs/performance.md). A kept query holds its tree (~50-100 KB), hence 512 of them (~25-50 MB at most)."""
-    return build(*args)
+    """Build a query once per (builder, arguments) and keep its rendering for the configured engine, not
+    its tree (``LeanQuery``): sqlglot building and generation cost ~5 ms, as much as running a one-curve read
+    (measured, docs/performance.md), and a kept tree weighs several times what its renderings do."""
+    return LeanQuery(functools.partial(build, *args), get_engine().name)
 
 
 def _run(build: Callable[..., LakehouseQuery], *args: Any) -> QueryResult:

@@ -95,6 +95,28 @@ class LakehouseQuery:
         return trino_sql(self) if dialect == "trino" else duckdb_sql(self)
 
 
+class LeanQuery(LakehouseQuery):
+    """What a memo keeps of a query: its scans and its renderings, and how to build its tree again.
+
+    A tree weighs tens of KB of Python objects (a one-curve latest read with its rendering: 37 KB; lean, under
+    5 KB, tests/lakehouse/test_lean_query.py), and in a soak the memo of 512 trees filling with varied reads
+    was most of a web process's growth (issue 14, docs/performance.md). The query is built once here and rendered in ``dialect`` (the configured engine's
+    plain rendering, what nearly every read runs); the tree is then dropped. A rendering not made yet (an
+    empty scan, a scan by field id, another dialect) builds the tree again for that once (~3-5 ms)."""
+
+    def __init__(self, build: Callable[[], LakehouseQuery], dialect: str) -> None:
+        query = build()
+        object.__setattr__(self, "scans", query.scans)
+        object.__setattr__(self, "renders", query.renders)
+        object.__setattr__(self, "_build", build)
+        query.sql(dialect)  # into the shared renders, while the tree is at hand
+
+    @property  # type: ignore[override]
+    def expression(self) -> exp.Query:  # type: ignore[override]
+        """The tree, built again (not kept)."""
+        return self._build().expression  # type: ignore[attr-defined, no-any-return]
+
+
 def _is_bare(node: exp.Table) -> bool:
     """A reference by plain name (``obs``, ``obs AS o``): no schema or catalog, not a table function."""
     return isinstance(node.this, exp.Identifier) and not node.args.get("db") and not node.args.get("catalog")
