@@ -100,9 +100,10 @@ class LeanQuery(LakehouseQuery):
 
     A tree weighs tens of KB of Python objects (a one-curve latest read with its rendering: 37 KB; lean, under
     5 KB, tests/lakehouse/test_lean_query.py), and in a soak the memo of 512 trees filling with varied reads
-    was most of a web process's growth (issue 14, docs/performance.md). The query is built once here and rendered in ``dialect`` (the configured engine's
-    plain rendering, what nearly every read runs); the tree is then dropped. A rendering not made yet (an
-    empty scan, a scan by field id, another dialect) builds the tree again for that once (~3-5 ms)."""
+    was most of a web process's growth (issue 14, docs/performance.md). The query is built once here and
+    rendered in ``dialect`` (the configured engine's plain rendering, what nearly every read runs); the tree
+    is then dropped. A rendering not made yet (an empty scan, a scan by field id, another dialect) builds the
+    tree again for that once (~3-5 ms)."""
 
     def __init__(self, build: Callable[[], LakehouseQuery], dialect: str) -> None:
         query = build()

@@ -12,12 +12,12 @@ from sqlglot import exp
 
 from aurum.lakehouse import queries
 from aurum.lakehouse.queries import CurveFilters
-from aurum.lakehouse.sql import LeanQuery, duckdb_sql, trino_sql
+from aurum.lakehouse.sql import LakehouseQuery, LeanQuery, duckdb_sql, trino_sql
 
 FILTERS = CurveFilters(datasets=("vendor:EUGP",), curve_keys=("k" * 64,), iso="EU", limit=10)
 
 
-def _builds() -> list[functools.partial[object]]:
+def _builds() -> list[functools.partial[LakehouseQuery]]:
     return [
         functools.partial(queries.curves_latest_materialised, FILTERS),
         functools.partial(queries.curves_asof, FILTERS, date(2025, 7, 1)),
@@ -27,7 +27,7 @@ def _builds() -> list[functools.partial[object]]:
 
 def test_a_lean_query_renders_every_variant_as_the_full_query_does():
     for build in _builds():
-        full, lean = build(), LeanQuery(build, "duckdb")  # type: ignore[arg-type]
+        full, lean = build(), LeanQuery(build, "duckdb")
         alias = full.scans[0].alias
 
         assert not any(isinstance(value, exp.Expression) for value in vars(lean).values())
