@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
@@ -201,17 +202,15 @@ def curve_with_points(
     ``curve_points`` reads them with ``filters`` (which name this curve). The pointer of the table the points
     come from is read in the catalog entry's statement where the engine can take it."""
     build, args = _points_query(filters, asof, as_known_at)
-    tables = {scan.table for scan in _built(build, args).scans}
-    pointer = pointer_args(next(iter(tables))) if len(tables) == 1 else None
+    (table, *others) = {scan.table for scan in _built(build, args).scans}
+    pointer = None if others else pointer_args(table)
     if pointer is None:
         curve = _CURVE_BY_KEY.first(curve_key)
     else:
         curve = _CURVE_WITH_POINTER.first(curve_key, *pointer)
     if curve is None or curve.dataset not in datasets or curve.dataset not in filters.datasets:
         raise NotFoundError("No such curve.")
-    if pointer is None:
-        return curve, _run(build, *args)
-    with pointers_read({next(iter(tables)): curve.table_pointer}):  # type: ignore[attr-defined]
+    with pointers_read({table: curve.table_pointer}) if pointer is not None else nullcontext():  # type: ignore[attr-defined]
         return curve, _run(build, *args)
 
 
