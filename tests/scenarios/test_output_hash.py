@@ -151,3 +151,17 @@ def test_columns_without_nulls_hash_to_their_documented_canonical_bytes() -> Non
     expected.update(b"\x1en\x1f" + b"\x01\x01" + b"i" + np.array([1, 2], dtype=np.int64).tobytes())
     expected.update(b"\x1ex\x1f" + b"\x01\x01" + b"f" + np.array([1.5, 0.0]).tobytes())
     assert output_content_hash(table) == expected.hexdigest()
+
+
+def test_ascii_strings_hash_to_their_documented_bytes_as_string_and_as_large_string() -> None:
+    """Given ASCII strings (one byte a character: the hash takes their lengths from the offsets) with a
+    null and a non-zero offset, the digest is the documented form, the same for string and large_string."""
+    whole = ["zz", "bbb", None, "", "a", "yy"]
+    expected = hashlib.sha256(b"rows=4")
+    expected.update(b"\x1es\x1f")
+    expected.update(bytes([0, 1, 1, 1]))  # sorted: None, "", a, bbb
+    expected.update(b"u" + np.array([0, 0, 1, 3], dtype=np.int64).tobytes())
+    expected.update(b"abbb")
+    for kind in (pa.string(), pa.large_string()):
+        table = pa.table({"s": pa.array(whole, kind).slice(1, 4)})
+        assert output_content_hash(table) == expected.hexdigest(), kind

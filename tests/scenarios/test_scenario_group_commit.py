@@ -103,9 +103,9 @@ def test_runs_staged_together_are_appended_in_one_snapshot_each_with_exactly_its
     assert all(_exists(uri) for uri in uris)
 
     with django_capture_on_commit_callbacks(execute=True):
-        committed = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[0][0].pk))
-    # the second run's thread gets the lock next: its run is already committed, it does nothing
-    again = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[1][0].pk))
+        committed = scenario_outputs_commit(tenant=in_acme, hand_over=True)
+    # the second run's thread commits next: its run is already committed and nothing is staged
+    again = scenario_outputs_commit(tenant=in_acme, hand_over=True)
 
     assert sorted(committed) == sorted(str(run.pk) for run, _ in staged) and again == []
     expected_rows = 3 * eugp_curves.rows.num_rows  # mid, uplift, policy_uplift per quoted tenor
@@ -172,12 +172,12 @@ def test_a_run_cancelled_after_staging_is_not_committed_and_its_file_is_deleted(
     with django_capture_on_commit_callbacks(execute=True):
         scenario_run_cancel(run=cancelled, tenant=in_acme)
     assert not _exists(uri)
-    assert scenario_outputs_commit(tenant=in_acme, run_id=str(cancelled.pk)) == []  # its own thread
-    committed = scenario_outputs_commit(tenant=in_acme, run_id=str(kept.pk))
+    committed = scenario_outputs_commit(tenant=in_acme, hand_over=True)  # the next committer
+    again = scenario_outputs_commit(tenant=in_acme, hand_over=True)
 
     cancelled.refresh_from_db()
     kept.refresh_from_db()
-    assert committed == [str(kept.pk)]
+    assert committed == [str(kept.pk)] and again == []
     assert cancelled.status == "cancelled" and cancelled.output_staged_uri == ""
     assert cancelled.output_rows == 0 and cancelled.output_hash == "" and cancelled.output_snapshot_id is None
     assert list(cancelled.events.values_list("event_type", flat=True)) == ["queued", "started", "cancelled"]
@@ -262,7 +262,7 @@ def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_so
 
     monkeypatch.setattr(commit_service, "output_rows_append", append_spy)
 
-    committed = scenario_outputs_commit(tenant=in_acme, run_id=str(staged[0][0].pk))
+    committed = scenario_outputs_commit(tenant=in_acme, hand_over=True)
 
     assert sorted(committed) == sorted(str(run.pk) for run, _ in staged) and presorted == [True]
     files = _data_files_rows("acme", scenario)
@@ -303,7 +303,7 @@ def test_a_run_staged_as_parquet_by_an_earlier_release_is_still_committed_in_ord
     assert not _in_order(computed, SORT_COLUMNS)  # the engine's order is not the table's
 
     with django_capture_on_commit_callbacks(execute=True):
-        scenario_outputs_commit(tenant=in_acme, run_id=str(new.pk))
+        scenario_outputs_commit(tenant=in_acme, hand_over=True)
 
     old.refresh_from_db()
     assert old.status == "succeeded" and old.output_hash == output_content_hash(computed)
@@ -337,7 +337,7 @@ def _commit_statements(tenant: Any, curves: Any, n: int) -> tuple[list[ScenarioR
     scenario = _scenario(tenant, curves)
     runs = [staged_run(tenant, scenario, seed)[0] for seed in range(n)]
     with CaptureQueriesContext(connection) as statements:
-        committed = scenario_outputs_commit(tenant=tenant, run_id=str(runs[0].pk))
+        committed = scenario_outputs_commit(tenant=tenant, hand_over=True)
     assert sorted(committed) == sorted(str(run.pk) for run in runs)
     return sorted(runs, key=lambda run: run.pk), len(statements)
 

@@ -234,16 +234,18 @@ def scenario_run_execute(*, run_id: str, tenant: Tenant) -> ScenarioRun | None:
 
 
 def _succeed(run: ScenarioRun, tenant: Tenant, base: BaseCurves, table: pa.Table) -> None:
-    """Stage the run's rows (no lock held), then group-commit: this thread, or one already committing,
-    appends them together with every other staged run of the tenant. A commit lock not granted in time
-    leaves the run staged: the next committer (a worker or the sweep) takes it along."""
+    """Stage the run's rows (no lock held), then group-commit: this thread commits every staged run of the
+    tenant, or, when another thread is committing, hands the run over to it and returns at once. A lock
+    not granted in time leaves the run staged: the next committer (a worker or the sweep) takes it along."""
     if not scenario_run_stage(run=run, tenant=tenant, base=base, table=table):
         return
     try:
         scenario_outputs_commit(
             tenant=tenant,
-            run_id=str(run.pk),
             lock_timeout=settings.AURUM_SCENARIO_COMMIT_LOCK_TIMEOUT_SECONDS,
+            hand_over=True,
+            # the committed runs' slots go to queued runs after each round, not after the last one
+            after_round=lambda: scenario_runs_dispatch(tenant=tenant),
         )
     except LockTimeoutError:
         log.warning("scenario outputs left staged for the next group commit", run_id=str(run.pk))
