@@ -62,6 +62,12 @@ WORKER_PROFILES: dict[str, WorkerProfile] = {
 }
 
 
+# Options every Aurum worker starts with. Without mingle: at start-up it waits one second for the other
+# workers' replies, to learn the task ids they were told to revoke and their logical clocks; Aurum revokes no
+# task and orders nothing by Celery's clock, so the second bought nothing (decision 0068).
+WORKER_START_OPTIONS = ("--without-mingle",)
+
+
 def worker_queues_arg(queues: tuple[str, ...] = QUEUES) -> str:
     """The value of a worker's ``-Q`` serving ``queues``."""
     return ",".join(queues)

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 
-from aurum.queues import QUEUES, WORKER_PROFILES
+from aurum.queues import QUEUES, WORKER_PROFILES, WORKER_START_OPTIONS
 
 
 def worker_argv(queue: str, extra: list[str] | None = None) -> list[str]:
@@ -37,7 +37,7 @@ def worker_argv(queue: str, extra: list[str] | None = None) -> list[str]:
     ]
     if profile.max_tasks_per_child:
         argv += ["--max-tasks-per-child", str(profile.max_tasks_per_child)]
-    return argv + ["-l", "INFO", *(extra or [])]
+    return argv + [*WORKER_START_OPTIONS, "-l", "INFO", *(extra or [])]
 
 
 def main(args: list[str]) -> None:

@@ -20,7 +20,7 @@ from typing import IO
 
 from aurum.devstack.__main__ import uvicorn_command as demo_uvicorn_command
 from aurum.devstack.services import free_port, port_open
-from aurum.queues import worker_queues_arg
+from aurum.queues import WORKER_START_OPTIONS, worker_queues_arg
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -90,6 +90,7 @@ def celery_worker_command(*extra: str, queues: str | None = None) -> list[str]:
         "worker",
         "-Q",
         queues or worker_queues_arg(),
+        *WORKER_START_OPTIONS,
         "-l",
         "WARNING",
         *extra,

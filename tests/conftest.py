@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from aurum.queues import worker_queues_arg
+from aurum.queues import WORKER_START_OPTIONS, worker_queues_arg
 from tests.support.observability import WORKER_METRICS, free_port, worker_spans_path
 from tests.support.oidc import Provider, provider_start
 from tests.support.world import LiveServer, World, build_world, database_url
@@ -126,6 +126,7 @@ def _worker_start() -> tuple[subprocess.Popen[bytes], Any]:
             "threads",
             "--concurrency",
             "4",
+            *WORKER_START_OPTIONS,
             "-l",
             "INFO",
             "-n",

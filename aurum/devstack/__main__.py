@@ -35,7 +35,7 @@ from aurum.devstack.services import (
     free_port,
     port_open,
 )
-from aurum.queues import QUEUES, WORKER_PROFILES, worker_queues_arg
+from aurum.queues import QUEUES, WORKER_PROFILES, WORKER_START_OPTIONS, worker_queues_arg
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
@@ -236,7 +236,7 @@ def demo_worker_commands() -> list[list[str]]:
     by_pool: dict[str, list[str]] = {}
     for queue in QUEUES:
         by_pool.setdefault(WORKER_PROFILES[queue].pool, []).append(queue)
-    celery = [str(BIN / "celery"), "-A", "aurum", "worker", "-l", "INFO"]
+    celery = [str(BIN / "celery"), "-A", "aurum", "worker", *WORKER_START_OPTIONS, "-l", "INFO"]
     return [
         [*celery, "-Q", worker_queues_arg(tuple(queues)), "--pool", pool]
         + ["--concurrency", DEMO_CONCURRENCY[pool], "-n", f"demo-{pool}@%h"]

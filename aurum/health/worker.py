@@ -1,5 +1,5 @@
 """A worker bootstep that records a heartbeat in one sorted set, which /health/ready counts, once the worker's
-pool processes are warm (decision 0046)."""
+pool processes are warm (decision 0046) and its consumer takes tasks (decision 0068)."""
 
 import os
 import shutil
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from celery import bootsteps
+from celery import bootsteps, signals
 from django.conf import settings
 
 log = structlog.get_logger(__name__)
@@ -85,6 +85,12 @@ class HeartbeatStep(bootsteps.StartStopStep):
         # Every step is built before any step creates its part (the Pool step forks the children then).
         self.warm_dir = Path(tempfile.mkdtemp(prefix="aurum-pool-warm-"))
         os.environ[POOL_WARM_DIR_ENV] = str(self.warm_dir)
+        # This step starts with the worker's parts, before the consumer's (the broker connection, mingle's
+        # one-second wait for its neighbours' replies, the task consumer, the event loop): a beat from here
+        # said "ready" a second before the worker took its first task. Celery sends ``worker_ready`` once the
+        # consumer takes tasks; the first beat waits for it.
+        self.consuming = False
+        signals.worker_ready.connect(self._consumer_ready, weak=False)
 
     def start(self, parent: Any) -> None:
         # Imported here, not with the module: aurum.celery installs this step in every process that loads the
@@ -95,12 +101,13 @@ class HeartbeatStep(bootsteps.StartStopStep):
         self.client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         self.timer = parent.timer
         self.pool_processes = pool_processes_started(parent)
-        if pool_processes_warm(self.warm_dir) >= self.pool_processes:
-            self._pool_warm()
-        else:
-            self.wait_tref = self.timer.call_repeatedly(POOL_WARM_POLL_SECONDS, self._pool_wait)
+        self.wait_tref = self.timer.call_repeatedly(POOL_WARM_POLL_SECONDS, self._pool_wait)
+
+    def _consumer_ready(self, **_: Any) -> None:
+        self.consuming = True
 
     def stop(self, parent: Any) -> None:
+        signals.worker_ready.disconnect(self._consumer_ready)
         for tref in (self.wait_tref, self.tref):
             if tref is not None:
                 tref.cancel()
@@ -111,12 +118,12 @@ class HeartbeatStep(bootsteps.StartStopStep):
             pass  # the beat ages out of the readiness window by itself
 
     def _pool_wait(self) -> None:
-        if self.tref is None and pool_processes_warm(self.warm_dir) >= self.pool_processes:
+        if self.tref is None and self.consuming and pool_processes_warm(self.warm_dir) >= self.pool_processes:
             self.wait_tref.cancel()
             self._pool_warm()
 
     def _pool_warm(self) -> None:
-        log.info("worker pool warm", processes=self.pool_processes, member=self.member)
+        log.info("worker pool warm and consuming", processes=self.pool_processes, member=self.member)
         self._beat()
         self.tref = self.timer.call_repeatedly(settings.AURUM_WORKER_HEARTBEAT_SECONDS, self._beat)
 

@@ -59,6 +59,7 @@ def test_every_queue_has_its_worker_deployment_running_its_profile() -> None:
         command = container(found[f"aurum-worker-{queue}"])["command"]
         assert command == ["python", "-m", "aurum.worker", queue]
         assert worker_argv(queue)[:3] == ["worker", "-Q", queue]
+        assert "--without-mingle" in worker_argv(queue)  # decision 0068
     assert {name for name in found if name.startswith("aurum-worker-")} == {
         f"aurum-worker-{q}" for q in QUEUES
     }

@@ -427,3 +427,33 @@ def test_a_prefork_worker_beats_only_once_every_pool_process_is_warm(process_log
     assert all(e["failed"] is None for e in events), events
     assert beat is not None
     assert all(_timestamp(e) <= beat for e in events)
+
+
+def _logged_at(log: Path, text: str) -> float | None:
+    """The timestamp of the first JSON log line whose event contains ``text``; None when none does."""
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{") and text in line:
+            event = json.loads(line)
+            if text in str(event.get("event", "")):
+                return _timestamp(event)
+    return None
+
+
+def test_a_worker_beats_only_once_its_consumer_takes_tasks(process_log, django_db_setup):
+    """Given a thread-pool worker that is warm before its first step starts, with mingle on (it waits a second
+    for its neighbours' replies before the consumer takes tasks), the first heartbeat comes after mingle has
+    finished: readiness means the worker takes tasks, not only that its pool is warm (decision 0068)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queue = f"consuming-{os.getpid()}"
+    command = [arg for arg in _worker_command("threads", queue, 1) if arg != "--without-mingle"]
+    process = _started(command, process_log)
+    try:
+        _until(lambda: _beat_of(client, process) is not None, process, process_log)
+        beat = _beat_of(client, process)
+        mingled = _logged_at(process_log, "mingle: all alone") or _logged_at(process_log, "mingle: sync")
+    finally:
+        _stopped(process)
+
+    assert "--without-mingle" not in command
+    assert beat is not None and mingled is not None, process_log.read_text(errors="replace")[-3000:]
+    assert mingled <= beat
