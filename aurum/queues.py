@@ -37,12 +37,15 @@ DEFAULT_QUEUE = MAINTENANCE
 @dataclass(frozen=True)
 class WorkerProfile:
     """How a queue's workers run: ``pool`` (prefork for CPU-bound work, threads for waiting on the network),
-    ``concurrency`` per process (``AURUM_WORKER_CONCURRENCY`` overrides), and ``max_tasks_per_child`` (a
-    prefork child is replaced after that many tasks, returning memory a big workbook or run left behind)."""
+    ``concurrency`` per process (``AURUM_WORKER_CONCURRENCY`` overrides), ``max_tasks_per_child`` (a
+    prefork child is replaced after that many tasks, returning memory a big workbook or run left behind), and
+    ``malloc_arenas`` (glibc's malloc arenas of the process at most, for many threads that mostly wait:
+    aurum.lakehouse.memory_pool.malloc_arenas_limit)."""
 
     pool: str
     concurrency: int
     max_tasks_per_child: int | None = None
+    malloc_arenas: int | None = None
 
 
 WORKER_PROFILES: dict[str, WorkerProfile] = {
@@ -51,7 +54,7 @@ WORKER_PROFILES: dict[str, WorkerProfile] = {
     # Monte Carlo paths: CPU; each run bounds its own memory (decision 0014).
     SCENARIOS: WorkerProfile(pool="prefork", concurrency=2, max_tasks_per_child=100),
     # Outbound HTTP to receivers: waiting, not computing; many at once.
-    WEBHOOKS: WorkerProfile(pool="threads", concurrency=32),
+    WEBHOOKS: WorkerProfile(pool="threads", concurrency=32, malloc_arenas=2),
     # Provider APIs: waiting, and each provider's own rate limit.
     FEEDS: WorkerProfile(pool="threads", concurrency=8),
     # Backfill windows: provider fetches and workbook ingests, a few at a time (they share the providers'

@@ -50,6 +50,11 @@ def main(args: list[str]) -> None:
     if os.environ.get("AURUM_WORKER_METRICS_PORT", "0") not in ("", "0"):
         # Before prometheus_client is imported: it picks its value store when imported.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aurum-worker-metrics-"))
+    arenas = WORKER_PROFILES[args[0]].malloc_arenas
+    if arenas:  # before any thread starts (the pool's, the publisher's): every arena they get is one of these
+        from aurum.lakehouse.memory_pool import malloc_arenas_limit
+
+        malloc_arenas_limit(arenas)
     from aurum.celery import app
 
     app.worker_main(argv)

@@ -72,13 +72,14 @@ class MemorySampler:
                 ]
             except psutil.NoSuchProcess:
                 continue
-            group_rss = group_pss = 0
+            group_rss = group_pss = group_uss = 0
             for name, process in family:
                 try:
                     if label in self.grouped:
                         info = process.memory_full_info()
                         group_rss += info.rss
                         group_pss += info.pss
+                        group_uss += info.uss
                         if process.pid != pid:
                             continue
                         self.samples[(name, process.pid)].append(Sample(at, info.rss, info.pss))
@@ -88,6 +89,9 @@ class MemorySampler:
                     continue
             if label in self.grouped:
                 self.groups[f"{label} (all processes)"].append(Sample(at, group_rss, group_pss))
+                # Their private memory only (USS): what PSS adds beyond it is shared pages, mostly the shared
+                # buffers, which grow as the soak touches more of the database until they are all in use.
+                self.groups[f"{label} private (all processes)"].append(Sample(at, group_uss))
                 self.group_sizes.setdefault(label, []).append(len(family))
 
 
@@ -130,7 +134,7 @@ def memory_rows(sampler: MemorySampler, *, warmup: float) -> list[Row]:
             continue
         use_pss = after[0].pss is not None and pid is None
         values = [Sample(p.at, p.pss or 0) if use_pss else p for p in after]
-        note = "sum of PSS" if use_pss else ""
+        note = "sum of PSS" if use_pss else ("sum of USS" if " private " in name else "")
         if after[0].at - warmup > sampler.interval * 1.5:
             note = (note + "; " if note else "") + f"appeared at {after[0].at:.0f} s"
         if after[-1].at < sampler.elapsed() - sampler.interval * 1.5:

@@ -64,3 +64,58 @@ def test_a_worker_keeps_freed_blocks_for_the_next_run_instead_of_returning_them(
     assert retained["configured"] is True
     assert retained["mapped"] == 0
     assert retained["free_heap"] >= 8 * 1024 * 1024
+
+
+# In a fresh interpreter: 16 threads alive at once, each taking a block from malloc (below the mmap threshold,
+# so from an arena), then glibc's malloc_stats, which prints one "Arena N:" paragraph per arena to stderr.
+ARENAS_PROBE = """
+import ctypes, sys, threading
+from aurum.lakehouse.memory_pool import malloc_arenas_limit
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+limited = malloc_arenas_limit(2) if sys.argv[1] == "limit" else None
+together = threading.Barrier(16)
+blocks = []
+def deliver():
+    blocks.append(libc.malloc(64 * 1024))
+    together.wait()
+threads = [threading.Thread(target=deliver) for _ in range(16)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(limited, flush=True)
+libc.malloc_stats()
+"""
+
+
+def _arenas(mode: str) -> tuple[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", ARENAS_PROBE, mode], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    return done.stdout.strip(), sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+
+
+def test_a_worker_of_waiting_threads_shares_two_malloc_arenas_instead_of_one_a_thread():
+    """The webhooks worker's profile (decision 0069): its 32 threads would otherwise each
+    take an arena (up to eight a core), each keeping what it freed."""
+    default_said, default_arenas = _arenas("default")
+    limited_said, limited_arenas = _arenas("limit")
+
+    assert default_said == "None" and default_arenas > 2
+    assert limited_said == "True" and 1 <= limited_arenas <= 2
+
+
+def test_the_webhooks_worker_limits_its_arenas_before_celery_starts(monkeypatch):
+    import aurum.celery
+    from aurum import worker
+    from aurum.lakehouse import memory_pool
+
+    calls: list[tuple[str, object]] = []
+    monkeypatch.setattr(memory_pool, "malloc_arenas_limit", lambda n: calls.append(("arenas", n)) or True)
+    monkeypatch.setattr(aurum.celery.app, "worker_main", lambda argv: calls.append(("celery", argv[2])))
+
+    worker.main(["webhooks"])
+    worker.main(["scenarios"])
+
+    assert calls == [("arenas", 2), ("celery", "webhooks"), ("celery", "scenarios")]
