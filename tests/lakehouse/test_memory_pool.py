@@ -112,7 +112,12 @@ def test_the_webhooks_worker_limits_its_arenas_before_celery_starts(monkeypatch)
     from aurum.lakehouse import memory_pool
 
     calls: list[tuple[str, object]] = []
-    monkeypatch.setattr(memory_pool, "malloc_arenas_limit", lambda n: calls.append(("arenas", n)) or True)
+
+    def limit(arenas: int) -> bool:
+        calls.append(("arenas", arenas))
+        return True
+
+    monkeypatch.setattr(memory_pool, "malloc_arenas_limit", limit)
     monkeypatch.setattr(aurum.celery.app, "worker_main", lambda argv: calls.append(("celery", argv[2])))
 
     worker.main(["webhooks"])
