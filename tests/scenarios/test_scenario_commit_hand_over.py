@@ -40,16 +40,24 @@ def _scenario(tenant: Any, curves: Any, created: list[Any]) -> Any:
 class _Committer(threading.Thread):
     """scenario_outputs_commit on its own connection, as another worker's thread would run it."""
 
-    def __init__(self, tenant: Any) -> None:
+    def __init__(self, tenant: Any, watched: list[Any] | None = None) -> None:
         super().__init__(daemon=True)
         self.tenant = tenant
+        self.watched = watched or []
         self.committed: list[str] | None = None
         self.error: BaseException | None = None
+        self.rounds_ended: list[int] = []  # after_round's calls: the runs committed so far, each time
 
     def run(self) -> None:
         try:
             with schema_context("acme"):
-                self.committed = scenario_outputs_commit(tenant=self.tenant, hand_over=True)
+                self.committed = scenario_outputs_commit(
+                    tenant=self.tenant,
+                    hand_over=True,
+                    after_round=lambda: self.rounds_ended.append(
+                        ScenarioRun.objects.filter(status="succeeded", pk__in=self.watched).count()
+                    ),
+                )
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
         finally:
@@ -80,7 +88,7 @@ def test_a_run_staged_while_another_worker_commits_is_handed_over_and_committed_
         return done
 
     monkeypatch.setattr(commit_service, "_staged_commit", round_that_waits)
-    committer = _Committer(tenant)
+    committer = _Committer(tenant, watched=[first.pk, second.pk])
     committer.start()
     assert in_round.wait(60), "the committer never started its round"
 
@@ -93,6 +101,8 @@ def test_a_run_staged_while_another_worker_commits_is_handed_over_and_committed_
     assert returned == []  # handed over: nothing committed by this worker, and it did not wait
     assert still.status == "running" and still.output_staged_uri == second.output_staged_uri
     assert committer.error is None and committer.committed == [str(first.pk), str(second.pk)]
+    # queued runs get the freed slots after each round (the worker dispatches there), not after the last
+    assert committer.rounds_ended == [1, 2]
     runs = {run.pk: run for run in ScenarioRun.objects.filter(pk__in=[first.pk, second.pk])}
     assert {run.status for run in runs.values()} == {"succeeded"}
     assert {run.output_staged_uri for run in runs.values()} == {""}
