@@ -17,6 +17,8 @@ thresholds raised.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
+from typing import cast
 
 import pyarrow as pa
 import structlog
@@ -44,31 +46,36 @@ MMAP_THRESHOLD = 32 * 1024 * 1024
 TRIM_THRESHOLD = 1 << 30
 
 
+def _mallopt(purpose: str) -> Callable[[int, int], int] | None:
+    """glibc's ``mallopt``, or None (logged: what is then left undone) where the C library has none."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        log.warning("mallopt unavailable", left_undone=purpose)
+        return None
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return cast(Callable[[int, int], int], mallopt)
+
+
 def malloc_retain_configure() -> bool:
     """Serve blocks up to 32 MB from the heap and keep up to 1 GiB of freed heap in this process (and the
     processes it forks), so a run reuses the previous run's pages; False where the C library has no
     ``mallopt`` (not glibc) or refuses a value."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        log.warning("mallopt unavailable: freed memory goes back to the system")
+    mallopt = _mallopt("freed memory goes back to the system")
+    if mallopt is None:
         return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
 def malloc_arenas_limit(arenas: int) -> bool:
     """Let glibc's malloc make at most ``arenas`` arenas in this process (call before its threads start).
 
-    Each thread that allocates while the other arenas are busy gets an arena of its own, up to eight per core;
-    with the trim threshold above, each keeps what it freed. A worker of 32 waiting threads (webhook
-    deliveries) thus kept 16 arenas' worth of free memory, which grew for as long as new arenas reached new
-    peaks (+0.9 to +2.7 MB/min in 10-minute soaks, 2026-12-04). Its threads mostly wait on the network, so
-    sharing two arenas costs them nothing measurable. False where ``mallopt`` is unavailable or refuses."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        log.warning("mallopt unavailable: malloc arenas not limited")
+    glibc gives each new thread an arena of its own at its first allocation, up to eight per core; with the
+    trim threshold above, each keeps what it freed. A worker of 32 waiting threads (webhook deliveries) thus
+    kept 16 arenas' worth of free memory, which grew for as long as arenas reached new peaks (+0.9 to +2.7
+    MB/min in 10-minute soaks, 2026-12-04). Its threads mostly wait on the network, so they should seldom
+    contend for two arenas (not measured). False where ``mallopt`` is unavailable or refuses."""
+    mallopt = _mallopt("malloc arenas not limited")
+    if mallopt is None:
         return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_ARENA_MAX, arenas))
