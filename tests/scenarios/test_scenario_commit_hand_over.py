@@ -22,7 +22,7 @@ from apps.scenarios.services.execution import scenario_run_compute, scenario_run
 from apps.scenarios.services.inputs import CurveSelection, RunOptions
 from apps.scenarios.services.runs import scenario_run_submit
 from apps.scenarios.services.scenarios import scenario_create
-from tests.support.scenarios import POLICY, output_table_locked, staged_run
+from tests.support.scenarios import POLICY, output_table_locked, staged_run, wait_for
 
 
 def _scenario(tenant: Any, curves: Any, created: list[Any]) -> Any:
@@ -35,6 +35,12 @@ def _scenario(tenant: Any, curves: Any, created: list[Any]) -> Any:
     )
     created.append(scenario)
     return scenario
+
+
+def _an_advisory_lock_is_waited_for() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return bool(cursor.fetchone()[0])
 
 
 class _Committer(threading.Thread):
@@ -120,7 +126,7 @@ def test_a_worker_waits_for_the_table_lock_of_a_holder_that_is_no_committer(acme
     with output_table_locked("acme"):
         committer = _Committer(tenant)
         committer.start()
-        committer.join(0.5)
+        wait_for(_an_advisory_lock_is_waited_for, 60, "the committer to wait for the table's lock")
         assert committer.is_alive()  # waiting for the table's lock, not handed over to its holder
     committer.join(60)
 

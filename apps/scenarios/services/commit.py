@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import structlog
 from django.db import transaction
+from django.db.models import QuerySet
 
 from apps.scenarios.models import ScenarioRun
 from apps.scenarios.output_hash import output_content_hash
@@ -61,10 +62,14 @@ def scenario_run_stage(*, run: ScenarioRun, tenant: Tenant, base: Any, table: pa
     return True
 
 
+def _runs_staged() -> QuerySet[ScenarioRun]:
+    """The tenant's runs waiting for a group commit: running, with a staged file. A committer's check after
+    releasing its lock and its next round's select must see the same runs (decision 0067)."""
+    return ScenarioRun.objects.filter(status=ScenarioRun.Status.RUNNING).exclude(output_staged_uri="")
+
+
 def runs_staged_exist() -> bool:
-    return (
-        ScenarioRun.objects.filter(status=ScenarioRun.Status.RUNNING).exclude(output_staged_uri="").exists()
-    )
+    return _runs_staged().exists()
 
 
 def _staged_read(run: ScenarioRun, schema: str) -> StagedOutput | None:
@@ -137,12 +142,7 @@ def scenario_outputs_commit(
 
 def _staged_commit(schema: str) -> list[str]:
     """One round of the group commit (the caller holds both locks in its transaction)."""
-    staged = list(
-        ScenarioRun.objects.select_for_update()
-        .filter(status=ScenarioRun.Status.RUNNING)
-        .exclude(output_staged_uri="")
-        .order_by("id")
-    )
+    staged = list(_runs_staged().select_for_update().order_by("id"))
     if not staged:
         return []
     table = output_table_ensure(schema)  # loaded once per group commit, under the lock
