@@ -28,6 +28,7 @@ import pyarrow.compute as pc  # noqa: E402
 from _stack import VAR, celery_worker_command, production_env, start, stop, wait_workers  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import QuerySet  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 
 from apps.ingestion.services import ingest_run_create, ingest_run_execute  # noqa: E402
@@ -182,6 +183,19 @@ def max_overlap(runs: list[ScenarioRun]) -> int:
     return peak
 
 
+def wait_finished(runs: QuerySet[ScenarioRun], interval: float = 0.02) -> None:
+    """Until every run of ``runs`` is finished, asking every ``interval`` s with one SQL statement compiled
+    once (the ORM compiling the same ``exists()`` each time, under DEBUG, cost this process ~0.3 s of CPU in
+    a 5 s bulk, on the two cores the workers share; 0.12 s this way)."""
+    sql, params = runs.exclude(status__in=ScenarioRun.FINISHED).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(f"SELECT EXISTS ({sql})", params)
+            if not cursor.fetchone()[0]:
+                return
+            time.sleep(interval)
+
+
 def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
     with tenant_context(tenant):
         scenario = scenario_create(
@@ -199,9 +213,9 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         started = time.perf_counter()
         result = scenario_runs_submit_bulk(tenant=tenant, scenario=scenario, runs=options, actor=None)
         submitted = time.perf_counter() - started
+        own_submit = time.process_time() - own_before
         runs = ScenarioRun.objects.filter(scenario=scenario)
-        while runs.exclude(status__in=ScenarioRun.FINISHED).exists():
-            time.sleep(0.02)
+        wait_finished(runs)
         wall = time.perf_counter() - started
         cpu_after = cpu_seconds()
         faults = worker_minor_faults() - faults_before
@@ -222,7 +236,8 @@ def bench_runs(tenant: Tenant, keys: tuple[str, ...]) -> None:
         print(f"  Iceberg snapshots written {len({r.output_snapshot_id for r in finished})} (group commits)")
         print(
             f"  CPU during the runs: worker processes {cpu_after[0] - cpu_before[0]:.1f} s,"
-            f" Postgres {cpu_after[1] - cpu_before[1]:.1f} s, this process (submit, polling) {own:.1f} s,"
+            f" Postgres {cpu_after[1] - cpu_before[1]:.1f} s,"
+            f" this process: submit {own_submit:.2f} s, polling {own - own_submit:.2f} s,"
             f" whole machine {cpu_after[2] - cpu_before[2]:.1f} s of {2 * wall:.1f} s (2 cores);"
             f" load average before {load_before[0]:.2f}"
         )
