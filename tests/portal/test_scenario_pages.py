@@ -48,8 +48,10 @@ def test_the_list_shows_each_scenario_with_its_state_and_last_run(portal):
     html = portal("acme", "viewer").get("/scenarios/").content.decode()
 
     assert f'<a href="/scenarios/{scenario.pk}/">Carbon 2026</a>' in html
-    assert f'href="/scenarios/{scenario.pk}/runs/{run.pk}/"' in html
-    assert "succeeded" in html and "never run" in html
+    # the run's badge is the whole link: no trailing space inside it (an underlined gap after the badge)
+    badge = '<span class="badge badge-ok">succeeded</span>'
+    assert f'href="/scenarios/{scenario.pk}/runs/{run.pk}/">{badge}</a>' in html
+    assert "never run" in html
     assert "carbon, gas" in html  # its drivers, by label
 
 
