@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from _stack import BIN, free_port, gunicorn_command, start, uvicorn_command, wait_port, wait_ready  # noqa: E402
-from soak_memory import MemorySampler, memory_rows, memory_table  # noqa: E402
+from soak_memory import MemorySampler, group_sizes_line, memory_rows, memory_table  # noqa: E402
 
 from aurum.devstack.__main__ import demo_environment  # noqa: E402
 from aurum.devstack.demo.workbooks import demo_workbooks_write  # noqa: E402
@@ -472,6 +472,7 @@ def report(
             f"Processes that exited during the run: {dead or 'none'}.",
             "Memory (RSS; from the first sample after the warm-up; slope by least squares):\n\n"
             + memory_table(rows),
+            f"Process groups: {group_sizes_line(sampler, warmup=WARMUP) or 'none'}.",
         ]
     )
     print(text)
@@ -484,6 +485,7 @@ def report(
         "groups": {name: [(s.at, s.rss, s.pss) for s in points] for name, points in sampler.groups.items()},
         "load": sampler.load,
         "cpu_busy": sampler.cpu_busy,
+        "group_sizes": sampler.group_sizes,
     }
     (OUT / f"soak-{stamp}.json").write_text(json.dumps(raw))
     say(f"written: {OUT / f'soak-{stamp}.md'}")

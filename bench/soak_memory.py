@@ -169,3 +169,21 @@ def memory_table(rows: list[Row]) -> str:
             f"{row.max_mb:.1f} | {slope} | {late} | {row.note} |"
         )
     return "\n".join(lines)
+
+
+def group_sizes_line(sampler: MemorySampler, *, warmup: float) -> str:
+    """How many processes each group had (first sample after the warm-up, last, most) and their private
+    memory per process then: whether a group's growth is more processes (Postgres backends opened as
+    connection pools fill) or each process growing."""
+    parts = []
+    for label, sizes in sampler.group_sizes.items():
+        private = sampler.groups.get(f"{label} private (all processes)", [])
+        after = [(s.rss, n) for s, n in zip(private, sizes, strict=False) if s.at >= warmup]
+        if not after:
+            continue
+        (first_uss, first_n), (last_uss, last_n) = after[0], after[-1]
+        parts.append(
+            f"{label}: {first_n} → {last_n} processes (at most {max(n for _, n in after)}); private memory "
+            f"per process {first_uss / first_n / MB:.1f} → {last_uss / last_n / MB:.1f} MB"
+        )
+    return "; ".join(parts)
