@@ -46,7 +46,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from _stack import BIN, free_port, gunicorn_command, start, uvicorn_command, wait_port, wait_ready  # noqa: E402
-from soak_memory import MemorySampler, group_sizes_line, memory_rows, memory_table  # noqa: E402
+from soak_memory import (  # noqa: E402
+    MemorySampler,
+    group_sizes_line,
+    memory_rows,
+    memory_table,
+    thread_changes_line,
+)
 
 from aurum.devstack.__main__ import demo_environment  # noqa: E402
 from aurum.devstack.demo.workbooks import demo_workbooks_write  # noqa: E402
@@ -60,6 +66,9 @@ PRELOAD_DAYS = int(os.environ.get("SOAK_PRELOAD_DAYS", "5"))
 # Processes profiled with tracemalloc (snapshots and malloc totals in logs/<stamp>/trace; slower and bigger
 # than untraced, so never in a run whose memory figures are recorded): SOAK_TRACEMALLOC=asgi,worker-ingest.
 TRACED = {name for name in os.environ.get("SOAK_TRACEMALLOC", "").split(",") if name}
+# Processes that log at INFO (every task received and finished) instead of WARNING, to see what a process
+# was doing when its memory moved: SOAK_LOG_INFO=worker-feeds,worker-backfill.
+LOG_INFO = {name for name in os.environ.get("SOAK_LOG_INFO", "").split(",") if name}
 EOD = REPO.parent / "shared" / "fixtures" / "eod"
 OUT = REPO / "var" / "soak"
 WEBHOOK_EVENTS = [
@@ -162,6 +171,12 @@ def traced_environment(env: dict[str, str], logs: Path) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([str(REPO / "bench" / "soak_trace"), env.get("PYTHONPATH", "")]),
         "SOAK_TRACE_DIR": str(logs / "trace"),
     }
+
+
+def process_environment(name: str, env: dict[str, str], logs: Path) -> dict[str, str]:
+    """A stack process's environment: traced (SOAK_TRACEMALLOC) and at INFO (SOAK_LOG_INFO) if named."""
+    env = traced_environment(env, logs) if name in TRACED else env
+    return {**env, "AURUM_LOG_LEVEL": "INFO"} if name in LOG_INFO else env
 
 
 def stack_commands(web_port: int, asgi_port: int, scratch: Path) -> dict[str, list[str]]:
@@ -319,7 +334,7 @@ def main() -> int:
     }
     seeded = time.monotonic() - began
     processes = {
-        name: start_named(name, cmd, traced_environment(env, logs) if name in TRACED else env, logs)
+        name: start_named(name, cmd, process_environment(name, env, logs), logs)
         for name, cmd in stack_commands(web_port, asgi_port, scratch).items()
     }
     base = f"http://127.0.0.1:{web_port}"
@@ -473,13 +488,15 @@ def report(
             "Memory (RSS; from the first sample after the warm-up; slope by least squares):\n\n"
             + memory_table(rows),
             f"Process groups: {group_sizes_line(sampler, warmup=WARMUP) or 'none'}.",
+            "Thread counts that changed after the warm-up: "
+            f"{thread_changes_line(sampler, warmup=WARMUP) or 'none'}.",
         ]
     )
     print(text)
     (OUT / f"soak-{stamp}.md").write_text(text + "\n")
     raw = {
         "samples": {
-            f"{name}:{pid}": [(s.at, s.rss, s.pss) for s in points]
+            f"{name}:{pid}": [(s.at, s.rss, s.pss, s.threads) for s in points]
             for (name, pid), points in sampler.samples.items()
         },
         "groups": {name: [(s.at, s.rss, s.pss) for s in points] for name, points in sampler.groups.items()},

@@ -19,6 +19,7 @@ class Sample:
     at: float  # seconds since the sampler started
     rss: int
     pss: int | None = None
+    threads: int | None = None
 
 
 @dataclass
@@ -84,7 +85,9 @@ class MemorySampler:
                             continue
                         self.samples[(name, process.pid)].append(Sample(at, info.rss, info.pss))
                     else:
-                        self.samples[(name, process.pid)].append(Sample(at, process.memory_info().rss))
+                        with process.oneshot():
+                            sample = Sample(at, process.memory_info().rss, threads=process.num_threads())
+                        self.samples[(name, process.pid)].append(sample)
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
             if label in self.grouped:
@@ -186,4 +189,19 @@ def group_sizes_line(sampler: MemorySampler, *, warmup: float) -> str:
             f"{label}: {first_n} → {last_n} processes (at most {max(n for _, n in after)}); private memory "
             f"per process {first_uss / first_n / MB:.1f} → {last_uss / last_n / MB:.1f} MB"
         )
+    return "; ".join(parts)
+
+
+def thread_changes_line(sampler: MemorySampler, *, warmup: float) -> str:
+    """Processes whose thread count changed after the warm-up (a pool starting threads as work comes: each
+    brings its own connections and caches): ``name pid: before -> after (first change at t s)``."""
+    parts = []
+    for (name, pid), points in sorted(sampler.samples.items()):
+        after = [p for p in points if p.at >= warmup and p.threads is not None]
+        changed = [p for previous, p in zip(after, after[1:], strict=False) if p.threads != previous.threads]
+        if changed:
+            parts.append(
+                f"{name} {pid}: {after[0].threads} → {after[-1].threads} "
+                f"(first change at {changed[0].at:.0f} s)"
+            )
     return "; ".join(parts)
