@@ -7,7 +7,8 @@ Run: make bench BENCH=bench/soak.py                  (600 s; or `make bench BENC
      SOAK_PREWARM seconds, default 0: before locust, wrk sends the locustfile's reads as fast as the web and
      ASGI servers answer (the enterprise plan's rate limit lifted meanwhile, then put back), so their caches
      (query memo, read plans, Parquet footers) are as full as hours of the soak's own ~2 requests a second
-     per process would make them; needs wrk)
+     per process would make them; needs wrk; SOAK_TRACEMALLOC=<process,...>: tracemalloc snapshots of those
+     processes; SOAK_LOG_INFO=<process,...>: those processes log at INFO, every task)
 
 The stack is the production process model on this machine, on free ports (never :8000, a demo's): gunicorn
 (deploy/gunicorn.conf.py, 4 workers × 2 threads), uvicorn (ASGI), one Celery worker per queue with its profile
