@@ -103,6 +103,8 @@
       series: series,
       bands: bands,
       scales: { x: { time: false } },
+      // Room on the right for the last tenor's label, which the x axis centres on the plot's edge.
+      padding: [null, Math.min(64, Math.max(12, 4 * String(labels[labels.length - 1] || "").length)), null, null],
       axes: [
         {
           stroke: axisColour, grid: grid, ticks: grid,

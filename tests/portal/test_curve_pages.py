@@ -180,6 +180,8 @@ def test_a_date_without_a_vintage_says_which_dates_exist(portal):
     assert f"Nearest: {D1.isoformat()}" in missing.content.decode()
     assert malformed.status_code == 400
     assert "Use a date like" in malformed.content.decode()
+    # the problem page's way out reads as a sentence of its own (a space before the link)
+    assert 'try again. <a href="/">Back to the start page</a>.' in malformed.content.decode()
 
 
 def test_the_scrubber_re_renders_the_view_for_its_vintage_and_pushes_its_url(portal):

@@ -397,6 +397,8 @@ def test_two_runs_compare_per_tenor(portal):
     assert all(row.delta == pytest.approx(row.other_value - row.value) for row in rows)
     assert [s["role"] for s in response.context["chart"]["series"]] == ["line", "compare"]
     assert portal("acme", "viewer").get(f"/scenarios/compare/?a={first.pk}&b={first.pk}").status_code == 400
+    # each run picker is wide enough (work.css: three columns) for "scenario · finished · seed" to show
+    assert response.content.decode().count('<div class="field field-run"><label for=') == 2
 
 
 def test_a_live_run_can_be_cancelled_by_who_may_run_it(portal):
