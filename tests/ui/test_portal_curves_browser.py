@@ -124,6 +124,14 @@ def test_an_analyst_finds_a_curve_and_reads_what_the_workbook_says(
     )
     table = _table(browser)
     assert points == len(table) == len(quoted)
+    # The x axis centres the last tenor's label on the plot's right edge: the chart leaves it room.
+    right_gap, last_label = browser.execute_script(
+        "var el = document.querySelector('#curve-view [data-chart]'), p = el._aurumPlot;"
+        "var labels = JSON.parse(el.getAttribute('data-chart')).x_labels;"
+        "var right = (p.bbox.left + p.bbox.width) / devicePixelRatio;"
+        "return [p.width - right, String(labels[labels.length - 1])];"
+    )
+    assert right_gap >= min(64, 4 * len(last_label)) - 1, (right_gap, last_label)
     cells = {
         round(v, 9) for _, _, v in sheet_cells(eod("EUGP", D3), sample["sheet_name"]) if isinstance(v, float)
     }
