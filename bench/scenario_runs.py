@@ -185,8 +185,9 @@ def max_overlap(runs: list[ScenarioRun]) -> int:
 
 def wait_finished(runs: QuerySet[ScenarioRun], interval: float = 0.02) -> None:
     """Until every run of ``runs`` is finished, asking every ``interval`` s with one SQL statement compiled
-    once (the ORM compiling the same ``exists()`` each time, under DEBUG, cost this process ~0.3 s of CPU in
-    a 5 s bulk, on the two cores the workers share; 0.12 s this way)."""
+    once. With the ORM compiling the same ``exists()`` each time, under DEBUG, the submit and the polling
+    took 0.4 s of this process's CPU in a 5 s bulk, on the two cores the workers share; this way the polling
+    takes 0.12 s and the submit 0.10 s."""
     sql, params = runs.exclude(status__in=ScenarioRun.FINISHED).values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         while True:
