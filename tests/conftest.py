@@ -162,7 +162,10 @@ def celery_worker(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
                 process, log = _worker_start()
                 attempts += 1
             elif process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Celery worker did not start; see test-worker.log") from None
+                # The log is in this run's throwaway folder: its end goes into the error, which CI shows.
+                tail = (Path(settings.VAR_DIR) / "test-worker.log").read_text(errors="replace")[-4000:]
+                state = "exited" if process.poll() is not None else "still running, not ready after 60 s"
+                raise RuntimeError(f"Celery worker did not start ({state}); its log ends:\n{tail}") from None
             time.sleep(0.2)
     yield process
     process.terminate()
