@@ -28,6 +28,7 @@ from apps.scenarios.output_hash import output_content_hash
 from apps.scenarios.outputs import (
     COMMIT_SORT,
     SORT_COLUMNS,
+    STAGED_SORT,
     STAGING_SUFFIX,
     output_rows_append,
     output_table_ensure,
@@ -245,15 +246,15 @@ def _data_files_rows(schema: str, scenario: Scenario) -> list[pa.Table]:
 def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_sorting_again(
     in_acme, eugp_curves, monkeypatch
 ):
-    """Given three staged runs, each staging file holds its run's rows sorted by curve, tenor, month and
-    metric; the commit appends them without sorting them again (under the lock) and every data file holds
-    its rows in run_id, curve, tenor, month, metric order, as a full sort would give."""
+    """Given three staged runs, each staging file holds its run's rows sorted by metric, curve, tenor and
+    month; the commit appends them without sorting them again (under the lock) and every data file (one
+    metric's) holds its rows in run_id, curve, tenor, month order, as a full sort would give."""
     scenario = _scenario(in_acme, eugp_curves)
     staged = [staged_run(in_acme, scenario, seed) for seed in range(3)]
     for run, _ in staged:
         output = staged_output_read(run.output_staged_uri)
-        assert output is not None and output.sorted_by == SORT_COLUMNS
-        assert _in_order(output.rows, SORT_COLUMNS)
+        assert output is not None and output.sorted_by == STAGED_SORT
+        assert _in_order(output.rows, STAGED_SORT)
     presorted: list[bool] = []
 
     def append_spy(*args: Any, **kwargs: Any) -> int | None:
@@ -268,7 +269,7 @@ def test_runs_are_staged_sorted_and_committed_in_run_then_curve_order_without_so
     files = _data_files_rows("acme", scenario)
     assert sum(rows.num_rows for rows in files) == sum(computed.num_rows for _, computed in staged)
     for rows in files:
-        assert _in_order(rows, COMMIT_SORT)
+        assert _in_order(rows, COMMIT_SORT) and len(set(rows.column("metric").to_pylist())) == 1
 
 
 @pytest.mark.parametrize("sorted_by", [(), SORT_COLUMNS], ids=["unsorted", "sorted"])
@@ -314,7 +315,8 @@ def test_a_run_staged_as_parquet_by_an_earlier_release_is_still_committed_in_ord
 
 def test_a_run_is_staged_as_an_arrow_ipc_file_that_reads_back_exactly_its_rows(in_acme, eugp_curves):
     """Given a computed run, its staging file is ``<run_id>.arrow``, an Arrow IPC file with compressed
-    buffers, and it reads back as exactly the run's rows (sorted for the table) with their hash."""
+    buffers, and it reads back as exactly the run's rows (sorted by metric, then for the table) with their
+    hash."""
     scenario = _scenario(in_acme, eugp_curves)
     run, computed = staged_run(in_acme, scenario, seed=4)
 
@@ -328,7 +330,7 @@ def test_a_run_is_staged_as_an_arrow_ipc_file_that_reads_back_exactly_its_rows(i
     assert len(data) < reader.read_all().nbytes / 2  # the buffers are compressed
     output = staged_output_read(run.output_staged_uri)
     assert output is not None and output.output_hash == output_content_hash(computed)
-    expected = computed.cast(output.rows.schema).sort_by([(c, "ascending") for c in SORT_COLUMNS])
+    expected = computed.cast(output.rows.schema).sort_by([(c, "ascending") for c in STAGED_SORT])
     assert output.rows.equals(expected)
 
 
