@@ -5,6 +5,7 @@ Services send run tasks by name (``apps.scenarios.services.dispatch.RUN_TASK``);
 module."""
 
 from celery import shared_task
+from django.db import connection
 
 from apps.scenarios.services.dispatch import RUN_TASK, SWEEP_TASK
 from apps.scenarios.services.execution import scenario_run_execute
@@ -14,7 +15,13 @@ from tenants.models import Tenant
 
 
 def _current_tenant() -> Tenant:
-    return Tenant.objects.select_related("plan").get(schema_name=tenant_connection().schema_name)
+    """The tenant whose schema the task runs in: the row tenant-schemas-celery loaded for this task when it
+    switched to the schema (not a second query a run), else looked up."""
+    schema = tenant_connection().schema_name
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Tenant) and tenant.schema_name == schema:
+        return tenant
+    return Tenant.objects.get(schema_name=schema)
 
 
 @shared_task(name=RUN_TASK)
