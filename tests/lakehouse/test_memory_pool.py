@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -124,3 +125,33 @@ def test_the_webhooks_worker_limits_its_arenas_before_celery_starts(monkeypatch)
     worker.main(["scenarios"])
 
     assert calls == [("arenas", 2), ("celery", "webhooks"), ("celery", "scenarios")]
+
+
+# ``python -m aurum.worker`` up to the moment Celery would start: which pool Arrow allocates from then, before
+# ``worker_init`` (where ``arrow_memory_pool_configure`` runs) and with nothing set in the environment.
+WORKER_PROBE = """
+import sys
+import celery.app.base
+def worker_main(self, argv):
+    import pyarrow as pa
+    print(pa.default_memory_pool().backend_name)
+celery.app.base.Celery.worker_main = worker_main
+from aurum import worker
+worker.main([sys.argv[1]])
+"""
+
+
+def test_a_worker_process_allocates_from_jemalloc_from_its_start():
+    """Decision 0071: not from mimalloc while it imports, which reserves a 1 GiB arena the kernel then fills
+    with huge pages."""
+    environment = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_PROBE, "maintenance"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env=environment,
+    )
+
+    assert done.stdout.strip().splitlines()[-1] == "jemalloc", done.stderr[-2000:]
