@@ -79,7 +79,10 @@ def table_partitions(
     """The rows of each partition value of ``spec`` (as pyiceberg's ``_determine_partitions``: the partition
     key and the rows in their order in ``rows``, in fresh buffers), from one stable sort of the rows'
     partition codes instead of a filter of all rows per value."""
+    if rows.num_rows == 0:
+        return
     codes = np.zeros(rows.num_rows, dtype=np.int64)
+    span = 1  # codes are below this
     keys: list[pa.Array] = []
     for field in spec.fields:
         source = schema.find_field(field.source_id)
@@ -87,7 +90,12 @@ def table_partitions(
         key = field.transform.pyarrow_transform(source.field_type)(column)
         key = key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
         encoded = pc.dictionary_encode(key, null_encoding="encode")
-        codes = codes * max(len(encoded.dictionary), 1) + np.asarray(encoded.indices, dtype=np.int64)
+        values = max(len(encoded.dictionary), 1)
+        if span * values >= 2**62:  # renumber the codes so far 0..k-1 (same order) before they overflow
+            _, codes = np.unique(codes, return_inverse=True)
+            span = int(codes.max()) + 1
+        codes = codes * values + np.asarray(encoded.indices, dtype=np.int64)
+        span *= values
         keys.append(key)
     order = np.argsort(codes, kind="stable")
     ordered_codes = codes[order]

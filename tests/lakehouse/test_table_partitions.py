@@ -136,3 +136,27 @@ def test_rows_append_of_no_rows_still_commits_a_snapshot_without_files(table):
     snapshot = table.current_snapshot()
     assert snapshot is not None and len(table.metadata.snapshots) == 1
     assert list(table.scan(snapshot_id=snapshot.snapshot_id).plan_files()) == []
+
+
+def test_partition_codes_are_renumbered_before_they_overflow(tmp_path):
+    """Nine identity partitions: k0 of two values, then eight of 256 values each. k0's weight in a code is
+    256^8 = 2^64, so without renumbering row 256 (k0 = 1, the rest 0) would share row 0's code (k0 = 0, the
+    rest 0) modulo 2^64; every row must land in a partition of its own."""
+    n = 256
+    columns = {"k0": [0] * n + [1]}
+    columns |= {f"k{i}": list(range(n)) + [0] for i in range(1, 9)}
+    rows = pa.table({name: pa.array(values, pa.int64()) for name, values in columns.items()})
+    catalog = SqlCatalog("wide", uri=f"sqlite:///{tmp_path}/wide.db", warehouse=f"file://{tmp_path}/wide")
+    catalog.create_namespace("n")
+    table = catalog.create_table("n.wide", schema=rows.schema, properties={"format-version": "2"})
+    with table.update_spec() as spec:
+        for name in columns:
+            spec.add_field(name, IdentityTransform(), name)
+    metadata = catalog.load_table("n.wide").metadata
+
+    parts = list(table_partitions(metadata.spec(), metadata.schema(), rows))
+
+    assert len(parts) == n + 1
+    for key, part in parts:
+        assert part.num_rows == 1
+        assert [part.column(name)[0].as_py() for name in columns] == [key.partition[i] for i in range(9)]
