@@ -158,16 +158,18 @@ def data_files_of(
 
 
 @contextmanager
-def _commit_span(table: Table, operation: str, rows: pa.Table) -> Iterator[Span]:
-    """The span pyiceberg's own commits get (aurum.observability.tracing), for a commit made here; it
-    records the new snapshot's id."""
-    attributes = {
+def commit_span(table: Table, operation: str, rows: pa.Table | None) -> Iterator[Span]:
+    """The span around an Iceberg commit (``lakehouse.<operation>``, with the table, the rows when known,
+    and the new snapshot's id): Aurum's own commits here, and pyiceberg's ``Table`` writes through
+    aurum.observability.tracing's instrumentor."""
+    attributes: dict[str, str | int] = {
         "db.system": "iceberg",
         "aurum.lakehouse.engine": "pyiceberg",
         "aurum.lakehouse.operation": operation,
         "aurum.lakehouse.table": ".".join(table.name()),
-        "aurum.lakehouse.rows": rows.num_rows,
     }
+    if rows is not None:
+        attributes["aurum.lakehouse.rows"] = rows.num_rows
     with trace.get_tracer("aurum.lakehouse").start_as_current_span(
         f"lakehouse.{operation}", attributes=attributes
     ) as span:
@@ -183,7 +185,7 @@ def rows_append(
     """``table.append(rows, snapshot_properties=…)`` (one APPEND snapshot, committed; a snapshot even for no
     rows), its data files written by ``data_files_of``; returns the table with the new metadata.
     CommitFailedException as pyiceberg's when another writer committed first."""
-    with _commit_span(table, "append", rows), table.transaction() as transaction:
+    with commit_span(table, "append", rows), table.transaction() as transaction:
         metadata = transaction.table_metadata
         _check_pyarrow_schema_compatible(
             metadata.schema(),
@@ -247,7 +249,7 @@ def partition_replace(
         table.overwrite(rows, overwrite_filter=row_filter, snapshot_properties=properties)
         return table
     # Even with nothing to remove or add, a snapshot is committed: the writer's run records it as its own.
-    with _commit_span(table, "overwrite", rows), table.transaction() as transaction:
+    with commit_span(table, "overwrite", rows), table.transaction() as transaction:
         with live_overwrite(table, transaction, properties) as overwrite:
             for task in tasks:
                 overwrite.delete_data_file(task.file)

@@ -48,11 +48,10 @@ from opentelemetry.sdk.trace.export import (
 from pyiceberg.table import Table
 from wrapt import wrap_function_wrapper
 
+from aurum.lakehouse.partitions import commit_span
 from aurum.observability.redaction import redact_secrets
 
 log = structlog.get_logger(__name__)
-
-LAKEHOUSE_TRACER = "aurum.lakehouse"
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -92,24 +91,10 @@ def span_exporter(spec: str) -> SpanExporter | None:
 
 
 def _iceberg_commit_wrapper(operation: str) -> Callable[..., Any]:
-    tracer = trace.get_tracer(LAKEHOUSE_TRACER)
-
     def wrapper(wrapped: Callable[..., Any], instance: Table, args: tuple[Any, ...], kwargs: Any) -> Any:
         rows = args[0] if args else kwargs.get("df")
-        attributes: dict[str, Any] = {
-            "db.system": "iceberg",
-            "aurum.lakehouse.engine": "pyiceberg",
-            "aurum.lakehouse.operation": operation,
-            "aurum.lakehouse.table": ".".join(instance.name()),
-        }
-        if isinstance(rows, pa.Table):
-            attributes["aurum.lakehouse.rows"] = rows.num_rows
-        with tracer.start_as_current_span(f"lakehouse.{operation}", attributes=attributes) as span:
-            result = wrapped(*args, **kwargs)
-            snapshot = instance.current_snapshot()
-            if snapshot is not None:
-                span.set_attribute("aurum.lakehouse.snapshot_id", snapshot.snapshot_id)
-            return result
+        with commit_span(instance, operation, rows if isinstance(rows, pa.Table) else None):
+            return wrapped(*args, **kwargs)
 
     return wrapper
 

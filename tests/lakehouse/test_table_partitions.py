@@ -17,6 +17,7 @@ from pyiceberg.table import Table
 from pyiceberg.transforms import DayTransform, IdentityTransform
 
 from aurum.lakehouse.partitions import rows_append, table_partitions
+from tests.support.observability import read_spans, tracing_to
 
 SCHEMA = pa.schema(
     [
@@ -130,6 +131,12 @@ def test_rows_append_commits_what_table_append_commits(table, tmp_path):
     )
 
 
+def test_no_rows_make_no_partitions(table):
+    metadata = table.metadata
+
+    assert list(table_partitions(metadata.spec(), metadata.schema(), _rows(0, seed=1, grouped=True))) == []
+
+
 def test_rows_append_of_no_rows_still_commits_a_snapshot_without_files(table):
     rows_append(table, _rows(0, seed=1, grouped=True))
 
@@ -160,3 +167,24 @@ def test_partition_codes_are_renumbered_before_they_overflow(tmp_path):
     for key, part in parts:
         assert part.num_rows == 1
         assert [part.column(name)[0].as_py() for name in columns] == [key.partition[i] for i in range(9)]
+
+
+def test_a_commit_gets_one_span_with_its_rows_and_snapshot_through_either_way(table, tmp_path):
+    """``rows_append`` and pyiceberg's own ``Table.append`` (instrumented) each give one ``lakehouse.append``
+    span carrying the table, the rows and the snapshot it committed."""
+    rows = _rows(1_000, seed=5, grouped=True)
+    spans_path = tmp_path / "spans.jsonl"
+
+    with tracing_to(spans_path):
+        table.append(rows)
+        theirs = table.current_snapshot()
+        rows_append(table, rows.slice(0, 600))
+        ours = table.current_snapshot()
+
+    assert theirs is not None and ours is not None
+    commits = [span["attributes"] for span in read_spans(spans_path) if span["name"] == "lakehouse.append"]
+    assert [(c["aurum.lakehouse.rows"], c["aurum.lakehouse.snapshot_id"]) for c in commits] == [
+        (1_000, theirs.snapshot_id),
+        (600, ours.snapshot_id),
+    ]
+    assert {c["aurum.lakehouse.table"] for c in commits} == {"n.t"}
