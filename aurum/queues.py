@@ -70,13 +70,6 @@ WORKER_PROFILES: dict[str, WorkerProfile] = {
 # task and orders nothing by Celery's clock, so the second bought nothing (decision 0068).
 WORKER_START_OPTIONS = ("--without-mingle",)
 
-# The environment every Aurum worker process starts with (decision 0071). Arrow reads its default pool's
-# name from it the first time it allocates: a worker that only switched to jemalloc in ``worker_init``
-# (aurum.lakehouse.memory_pool, decision 0050) had allocated from mimalloc while importing, and mimalloc had
-# reserved a 1 GiB arena advised for transparent huge pages, which the kernel's khugepaged then filled, 2 MB
-# range by 2 MB range (~80 MB at start, ~14 MB more about twelve minutes later; measured 2026-12-05).
-WORKER_ENVIRONMENT = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
-
 
 def worker_queues_arg(queues: tuple[str, ...] = QUEUES) -> str:
     """The value of a worker's ``-Q`` serving ``queues``."""

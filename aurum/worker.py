@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 
-from aurum.queues import QUEUES, WORKER_ENVIRONMENT, WORKER_PROFILES, WORKER_START_OPTIONS
+from aurum.queues import QUEUES, WORKER_PROFILES, WORKER_START_OPTIONS
 
 
 def worker_argv(queue: str, extra: list[str] | None = None) -> list[str]:
@@ -47,8 +47,6 @@ def main(args: list[str]) -> None:
         argv = worker_argv(args[0], args[1:])
     except ValueError as exc:
         sys.exit(str(exc))
-    for name, value in WORKER_ENVIRONMENT.items():  # before anything imports pyarrow
-        os.environ.setdefault(name, value)
     if os.environ.get("AURUM_WORKER_METRICS_PORT", "0") not in ("", "0"):
         # Before prometheus_client is imported: it picks its value store when imported.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aurum-worker-metrics-"))

@@ -20,7 +20,7 @@ from typing import IO
 
 from aurum.devstack.__main__ import uvicorn_command as demo_uvicorn_command
 from aurum.devstack.services import free_port, port_open
-from aurum.queues import WORKER_ENVIRONMENT, WORKER_START_OPTIONS, worker_queues_arg
+from aurum.queues import WORKER_START_OPTIONS, worker_queues_arg
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -56,11 +56,6 @@ def production_env(**extra: str) -> dict[str, str]:
         "AURUM_LOG_LEVEL": "WARNING",
         **extra,
     }
-
-
-def worker_env(**extra: str) -> dict[str, str]:
-    """``production_env`` for a Celery worker: with Aurum's worker environment (aurum.queues)."""
-    return production_env(**WORKER_ENVIRONMENT, **extra)
 
 
 def gunicorn_command(port: int, *, workers: str | None = None, threads: str | None = None) -> list[str]:

@@ -122,8 +122,7 @@ def main() -> None:
     env = stack.production_env(AURUM_SSL_REDIRECT="false")  # plain HTTP on loopback
     web = stack.start(stack.gunicorn_command(port, workers="2"), env=env)
     worker_log = open(stack.VAR / "bench-worker.log", "wb")  # noqa: SIM115
-    worker_env = stack.worker_env(AURUM_SSL_REDIRECT="false")
-    worker = stack.start(stack.celery_worker_command("--concurrency", "2"), env=worker_env, log=worker_log)
+    worker = stack.start(stack.celery_worker_command("--concurrency", "2"), env=env, log=worker_log)
     base = f"http://127.0.0.1:{port}"
     timings = []
     try:

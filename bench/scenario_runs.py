@@ -25,7 +25,7 @@ django.setup()
 
 import numpy as np  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
-from _stack import VAR, celery_worker_command, start, stop, wait_workers, worker_env  # noqa: E402
+from _stack import VAR, celery_worker_command, production_env, start, stop, wait_workers  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import QuerySet  # noqa: E402
@@ -117,7 +117,7 @@ def start_workers() -> list[subprocess.Popen[bytes]]:
             celery_worker_command("--pool", "threads", "--concurrency", str(THREADS), "-n", _name(i)),
             # Production settings, as deployed (the bench's own process runs the local ones: DEBUG on, which
             # makes every query go through Django's debug cursor and is not what a deployment runs).
-            env=worker_env(),
+            env=production_env(),
             log=log,
         )
         for i in range(WORKERS)

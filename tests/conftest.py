@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from aurum.queues import WORKER_ENVIRONMENT, WORKER_START_OPTIONS, worker_queues_arg
+from aurum.queues import WORKER_START_OPTIONS, worker_queues_arg
 from tests.support.observability import WORKER_METRICS, free_port, worker_spans_path
 from tests.support.oidc import Provider, provider_start
 from tests.support.world import LiveServer, World, build_world, database_url
@@ -112,7 +112,6 @@ def _worker_start() -> tuple[subprocess.Popen[bytes], Any]:
         "AURUM_WORKER_METRICS_PORT": str(WORKER_METRICS.port),
         "AURUM_OTEL_EXPORTER": f"file:{worker_spans_path()}",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
-        **WORKER_ENVIRONMENT,
     }
     log = open(Path(settings.VAR_DIR) / "test-worker.log", "ab")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(

@@ -35,7 +35,7 @@ from aurum.devstack.services import (
     free_port,
     port_open,
 )
-from aurum.queues import QUEUES, WORKER_ENVIRONMENT, WORKER_PROFILES, WORKER_START_OPTIONS, worker_queues_arg
+from aurum.queues import QUEUES, WORKER_PROFILES, WORKER_START_OPTIONS, worker_queues_arg
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("AURUM_VAR_DIR", ROOT / "var"))
@@ -245,8 +245,7 @@ def demo_worker_commands() -> list[list[str]]:
 
 
 def _workers(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
-    worker_env = {**env, **WORKER_ENVIRONMENT}
-    return [subprocess.Popen(command, env=worker_env, cwd=ROOT) for command in demo_worker_commands()]
+    return [subprocess.Popen(command, env=env, cwd=ROOT) for command in demo_worker_commands()]
 
 
 def _beat(env: dict[str, str], demo_root: Path) -> subprocess.Popen[bytes]:
