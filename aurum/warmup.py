@@ -26,6 +26,7 @@ then pays).
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -247,7 +248,20 @@ def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
         steps += [("urls", urls_resolve), ("templates", templates_compile), ("openapi", openapi_generate)]
     if connections:
         steps += _connection_steps(process)
-    return _run(steps, process)
+    results = _run(steps, process)
+    if process == "web":
+        heap_freeze()
+    return results
+
+
+def heap_freeze() -> None:
+    """What a warmed web process holds lives as long as it does (modules, URL resolvers, compiled templates,
+    the OpenAPI schema, ~350,000 objects): moved out of the cyclic collector's generations, so a full
+    collection walks only what requests left behind. Not frozen, a full collection paused every request
+    thread of the process for 80-104 ms (221 ms under load); frozen, under 0.1 ms (decision 0073). Celery's
+    processes freeze theirs the same way after their warm-up (aurum/celery.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 def warm_up_connections(process: str) -> list[StepResult]:

@@ -4,6 +4,7 @@ takes work: its readiness (the server answering, the worker's heartbeat) comes a
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -61,6 +62,20 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
     assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
     assert lakehouse_catalog._catalogs  # the catalog and its pool are open in this process
     assert "/api/v2/curves/{curve_key}" in schema_view._documents[None]["paths"]
+
+
+def test_a_web_warm_up_leaves_a_full_collection_nothing_of_its_own_to_walk(warm_settings, db):
+    """Decision 0073: what the warm-up built is frozen, so a full collection no longer pauses the process's
+    request threads to walk it."""
+    gc.unfreeze()
+    try:
+        warm_up("web")
+        frozen, tracked = gc.get_freeze_count(), len(gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+    assert frozen > 100_000  # the modules, resolvers, templates and schema the warm-up loaded
+    assert tracked < frozen / 10  # what a full collection still walks
 
 
 def test_a_worker_warm_up_before_a_fork_opens_no_connection(warm_settings, db):
