@@ -7,7 +7,6 @@ tracing on, the trace context travels in the headers too (OpenTelemetry's Celery
 Imports inside the signal handlers: this module is imported with the ``aurum`` package, before Django's setup.
 """
 
-import gc
 import os
 from typing import Any
 
@@ -134,17 +133,15 @@ def _worker_warm_up(sender: Any = None, **_: Any) -> None:
     from celery import concurrency
 
     from aurum.lakehouse.memory_pool import arrow_memory_pool_configure, malloc_retain_configure
-    from aurum.warmup import warm_up
+    from aurum.warmup import heap_freeze, warm_up
 
     arrow_memory_pool_configure()  # before the pool forks: children inherit it
     malloc_retain_configure()  # the same
     pool = concurrency.get_implementation(getattr(sender, "pool_cls", None) or "prefork")
     warm_up("worker", connections=pool.__module__ == "celery.concurrency.thread")
-    # What the process imported lives as long as it does: moved out of the cyclic collector's generations,
-    # so a full collection no longer walks it (9 % of a thread worker's CPU in 100 scenario runs went to
-    # collections, decision 0050); forked children share those pages instead of touching them.
-    gc.collect()
-    gc.freeze()
+    # 9 % of a thread worker's CPU in 100 scenario runs went to collections walking the imports (decision
+    # 0050); frozen, forked children also share those pages instead of touching them.
+    heap_freeze()
 
 
 @worker_process_init.connect

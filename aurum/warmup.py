@@ -255,11 +255,11 @@ def warm_up(process: str, *, connections: bool = True) -> list[StepResult]:
 
 
 def heap_freeze() -> None:
-    """What a warmed web process holds lives as long as it does (modules, URL resolvers, compiled templates,
-    the OpenAPI schema, ~350,000 objects): moved out of the cyclic collector's generations, so a full
-    collection walks only what requests left behind. Not frozen, a full collection paused every request
-    thread of the process for 80-104 ms (221 ms under load); frozen, under 0.1 ms (decision 0073). Celery's
-    processes freeze theirs the same way after their warm-up (aurum/celery.py)."""
+    """What a warmed process holds lives as long as it does (modules, URL resolvers, compiled templates, the
+    OpenAPI schema: ~350,000 objects in a web process): moved out of the cyclic collector's generations, so a
+    full collection walks only what later work left behind. In a web process a full collection paused every
+    request thread for 80-104 ms (221 ms under load), frozen under 0.1 ms (decision 0073). ``warm_up("web")``
+    ends with it; a Celery worker's main process calls it after its warm-up (aurum/celery.py, 0050)."""
     gc.collect()
     gc.freeze()
 

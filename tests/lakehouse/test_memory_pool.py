@@ -143,20 +143,24 @@ worker.main([sys.argv[1]])
 """
 
 
-def test_a_worker_process_allocates_from_jemalloc_from_its_start():
-    """Decision 0071: not from mimalloc while it imports, which reserves a 1 GiB arena the kernel then fills
-    with huge pages."""
-    environment = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+def _probe_pool(script: str, argument: str, **environment: str) -> str:
+    """The pool a fresh interpreter running ``script`` reports; Arrow's pool variable unset unless given."""
+    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     done = subprocess.run(
-        [sys.executable, "-c", WORKER_PROBE, "maintenance"],
+        [sys.executable, "-c", script, argument],
         capture_output=True,
         text=True,
         check=True,
         cwd=REPO,
-        env=environment,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "aurum.settings.test", **environment},
     )
+    return done.stdout.strip().splitlines()[-1]
 
-    assert done.stdout.strip().splitlines()[-1] == "jemalloc", done.stderr[-2000:]
+
+def test_a_worker_process_allocates_from_jemalloc_from_its_start():
+    """Decision 0071: not from mimalloc while it imports, which reserves a 1 GiB arena the kernel then fills
+    with huge pages."""
+    assert _probe_pool(WORKER_PROBE, "maintenance") == "jemalloc"
 
 
 # An entry point imported the way its server imports it (gunicorn: aurum.wsgi; uvicorn: aurum.asgi; beat and
@@ -169,25 +173,12 @@ print(pa.default_memory_pool().backend_name)
 """
 
 
-def _entry_point_pool(module: str, **environment: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    done = subprocess.run(
-        [sys.executable, "-c", ENTRY_PROBE, module],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "aurum.settings.test", **environment},
-    )
-    return done.stdout.strip().splitlines()[-1]
-
-
 @pytest.mark.parametrize("module", ["aurum.wsgi", "aurum.asgi", "aurum.celery", "aurum.settings.test"])
 def test_every_entry_point_allocates_from_jemalloc_from_its_start(module):
     """Decision 0072: the web and ASGI servers and beat too; with mimalloc a web process's 1 GiB arena held
     6-56 MB of huge pages in a soak."""
-    assert _entry_point_pool(module) == "jemalloc"
+    assert _probe_pool(ENTRY_PROBE, module) == "jemalloc"
 
 
 def test_an_operators_choice_of_pool_wins():
-    assert _entry_point_pool("aurum.wsgi", ARROW_DEFAULT_MEMORY_POOL="system") == "system"
+    assert _probe_pool(ENTRY_PROBE, "aurum.wsgi", ARROW_DEFAULT_MEMORY_POOL="system") == "system"
