@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from aurum.devstack.__main__ import uvicorn_command as demo_uvicorn_command
-from aurum.devstack.services import free_port, port_open
+from aurum.devstack.services import free_port, free_ports, port_open
 from aurum.queues import WORKER_START_OPTIONS, worker_queues_arg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +32,7 @@ __all__ = [
     "VAR",
     "celery_worker_command",
     "free_port",
+    "free_ports",
     "gunicorn_command",
     "port_open",
     "production_env",

@@ -46,7 +46,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-from _stack import BIN, free_port, gunicorn_command, start, uvicorn_command, wait_port, wait_ready  # noqa: E402
+from _stack import BIN, free_ports, gunicorn_command, start, uvicorn_command, wait_port, wait_ready  # noqa: E402
 from soak_memory import (  # noqa: E402
     MemorySampler,
     group_sizes_line,
@@ -308,7 +308,7 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     logs = OUT / "logs" / stamp
     logs.mkdir(parents=True, exist_ok=True)
-    web_port, asgi_port = free_port(), free_port()
+    web_port, asgi_port = free_ports(2)
     env = {**demo_environment(demo_root=scratch, port=web_port)}
     env.update(
         DJANGO_SETTINGS_MODULE="aurum.settings.production", AURUM_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1"

@@ -32,7 +32,7 @@ from aurum.devstack.services import (
     PostgresServer,
     RedisServer,
     cluster_root,
-    free_port,
+    free_ports,
     port_open,
 )
 from aurum.queues import QUEUES, WORKER_PROFILES, WORKER_START_OPTIONS, worker_queues_arg
@@ -86,7 +86,8 @@ def run_with_services(command: list[str], *, settings_module: str | None = None)
     scratch = Path(tempfile.mkdtemp(prefix="aurum-run-", dir=VAR))
     started: list[Any] = []
     try:
-        env, started = _start_services(scratch, throwaway=True, pg_port=free_port(), redis_port=free_port())
+        pg_port, redis_port = free_ports(2)
+        env, started = _start_services(scratch, throwaway=True, pg_port=pg_port, redis_port=redis_port)
         env.setdefault("AURUM_WAREHOUSE", (scratch / "warehouse").as_uri())
         env["AURUM_VAR_DIR"] = str(scratch)
         env["DJANGO_SETTINGS_MODULE"] = settings_module or os.environ.get(
