@@ -17,6 +17,7 @@ thresholds raised.
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable
 from typing import cast
 
@@ -79,3 +80,17 @@ def malloc_arenas_limit(arenas: int) -> bool:
     if mallopt is None:
         return False
     return bool(mallopt(M_ARENA_MAX, arenas))
+
+
+# A web process's request threads (gunicorn's gthread pool, the ASGI server's kept threads) share this many.
+WEB_MALLOC_ARENAS = 2
+
+
+def web_malloc_arenas_limit() -> bool:
+    """Bound a web process's malloc arenas (decision 0074): ``AURUM_WEB_MALLOC_ARENAS``, 2 by default, 0 for
+    glibc's own (eight a core). Called where a web process loads Aurum (aurum/wsgi.py, aurum/asgi.py), before
+    any request thread exists. In a traced soak a web process's resident growth was glibc's freed-but-kept
+    memory over 16 arenas (a gunicorn worker's 24.5 -> 46.4 MB in eight minutes), not Python objects; the
+    request threads mostly run under the GIL, so two arenas are seldom contended."""
+    arenas = int(os.environ.get("AURUM_WEB_MALLOC_ARENAS") or WEB_MALLOC_ARENAS)
+    return arenas > 0 and malloc_arenas_limit(arenas)

@@ -71,12 +71,17 @@ def test_a_worker_keeps_freed_blocks_for_the_next_run_instead_of_returning_them(
 
 # In a fresh interpreter: 16 threads alive at once, each taking a block from malloc (below the mmap threshold,
 # so from an arena), then glibc's malloc_stats, which prints one "Arena N:" paragraph per arena to stderr.
+# The argument: "limit" (two arenas asked for), "default", or a module imported first (an entry point).
 ARENAS_PROBE = """
-import ctypes, sys, threading
+import ctypes, importlib, sys, threading
 from aurum.lakehouse.memory_pool import malloc_arenas_limit
 libc = ctypes.CDLL(None)
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-limited = malloc_arenas_limit(2) if sys.argv[1] == "limit" else None
+limited = None
+if sys.argv[1] == "limit":
+    limited = malloc_arenas_limit(2)
+elif sys.argv[1] != "default":
+    importlib.import_module(sys.argv[1])
 together = threading.Barrier(16)
 blocks = []
 def deliver():
@@ -92,11 +97,17 @@ libc.malloc_stats()
 """
 
 
-def _arenas(mode: str) -> tuple[str, int]:
+def _arenas(mode: str, **environment: str) -> tuple[str, int]:
     done = subprocess.run(
-        [sys.executable, "-c", ARENAS_PROBE, mode], capture_output=True, text=True, check=True, cwd=REPO
+        [sys.executable, "-c", ARENAS_PROBE, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "aurum.settings.test", **environment},
     )
-    return done.stdout.strip(), sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+    said = done.stdout.strip().splitlines()[-1]
+    return said, sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
 
 
 def test_a_worker_of_waiting_threads_shares_two_malloc_arenas_instead_of_one_a_thread():
@@ -107,6 +118,23 @@ def test_a_worker_of_waiting_threads_shares_two_malloc_arenas_instead_of_one_a_t
 
     assert default_said == "None" and default_arenas > 2
     assert limited_said == "True" and 1 <= limited_arenas <= 2
+
+
+@pytest.mark.parametrize("module", ["aurum.wsgi", "aurum.asgi"])
+def test_a_web_processs_request_threads_share_two_malloc_arenas(module):
+    """Decision 0074: in a soak a web process's growth was glibc's freed-but-kept memory over 16 arenas."""
+    _, arenas = _arenas(module, AURUM_WEB_MALLOC_ARENAS="")
+    _, operators_default = _arenas(module, AURUM_WEB_MALLOC_ARENAS="0")
+
+    assert 1 <= arenas <= 2
+    assert operators_default > 2  # 0: glibc's own limit, one arena a thread here
+
+
+def test_a_worker_keeps_one_arena_a_thread():
+    """Celery's entry point does not limit them: the CPU-bound workers keep their arenas (decision 0069)."""
+    _, arenas = _arenas("aurum.celery")
+
+    assert arenas > 2
 
 
 def test_the_webhooks_worker_limits_its_arenas_before_celery_starts(monkeypatch):
