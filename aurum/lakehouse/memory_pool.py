@@ -92,5 +92,10 @@ def web_malloc_arenas_limit() -> bool:
     any request thread exists. In a traced soak a web process's resident growth was glibc's freed-but-kept
     memory over 16 arenas (a gunicorn worker's 24.5 -> 46.4 MB in eight minutes), not Python objects; the
     request threads mostly run under the GIL, so two arenas are seldom contended."""
-    arenas = int(os.environ.get("AURUM_WEB_MALLOC_ARENAS") or WEB_MALLOC_ARENAS)
+    value = os.environ.get("AURUM_WEB_MALLOC_ARENAS") or str(WEB_MALLOC_ARENAS)
+    if not value.isdigit():
+        raise ValueError(
+            f"AURUM_WEB_MALLOC_ARENAS must be a whole number (0: glibc's own limit), not {value!r}"
+        )
+    arenas = int(value)
     return arenas > 0 and malloc_arenas_limit(arenas)

@@ -130,6 +130,16 @@ def test_a_web_processs_request_threads_share_two_malloc_arenas(module):
     assert operators_default > 2  # 0: glibc's own limit, one arena a thread here
 
 
+@pytest.mark.parametrize("value", ["two", "-1", "2.5"])
+def test_a_web_process_refuses_an_arena_count_that_is_not_a_whole_number(monkeypatch, value):
+    from aurum.lakehouse.memory_pool import web_malloc_arenas_limit
+
+    monkeypatch.setenv("AURUM_WEB_MALLOC_ARENAS", value)
+
+    with pytest.raises(ValueError, match=f"AURUM_WEB_MALLOC_ARENAS must be a whole number.*{value}"):
+        web_malloc_arenas_limit()
+
+
 def test_a_worker_keeps_one_arena_a_thread():
     """Celery's entry point does not limit them: the CPU-bound workers keep their arenas (decision 0069)."""
     _, arenas = _arenas("aurum.celery")
