@@ -50,11 +50,21 @@ print(json.dumps({"configured": configured, "mapped": mapped, "free_heap": libc.
 """
 
 
-def _probe(mode: str) -> dict[str, int]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, cwd=REPO
+def _fresh(script: str, argument: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """``script`` run in a fresh interpreter with test settings; Arrow's pool variable unset unless given."""
+    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    return subprocess.run(
+        [sys.executable, "-c", script, argument],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "aurum.settings.test", **environment},
     )
-    return dict(json.loads(done.stdout))
+
+
+def _probe(mode: str) -> dict[str, int]:
+    return dict(json.loads(_fresh(PROBE, mode).stdout))
 
 
 def test_a_worker_keeps_freed_blocks_for_the_next_run_instead_of_returning_them():
@@ -98,14 +108,7 @@ libc.malloc_stats()
 
 
 def _arenas(mode: str, **environment: str) -> tuple[str, int]:
-    done = subprocess.run(
-        [sys.executable, "-c", ARENAS_PROBE, mode],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "aurum.settings.test", **environment},
-    )
+    done = _fresh(ARENAS_PROBE, mode, **environment)
     said = done.stdout.strip().splitlines()[-1]
     return said, sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
 
@@ -182,17 +185,8 @@ worker.main([sys.argv[1]])
 
 
 def _probe_pool(script: str, argument: str, **environment: str) -> str:
-    """The pool a fresh interpreter running ``script`` reports; Arrow's pool variable unset unless given."""
-    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    done = subprocess.run(
-        [sys.executable, "-c", script, argument],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "aurum.settings.test", **environment},
-    )
-    return done.stdout.strip().splitlines()[-1]
+    """The pool a fresh interpreter running ``script`` reports."""
+    return _fresh(script, argument, **environment).stdout.strip().splitlines()[-1]
 
 
 def test_a_worker_process_allocates_from_jemalloc_from_its_start():
