@@ -110,6 +110,11 @@ class CompiledLookup(Generic[M]):
         return found
 
     def all(self, *values: Any) -> list[M]:
+        return self.build(self.rows(*values))
+
+    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        """The statement's rows, converted as the ORM converts them: plain tuples, which ``build`` turns
+        into instances (a cache may keep the rows and build fresh instances for each caller)."""
         if len(values) != len(self._markers):
             raise TypeError(f"expected {len(self._markers)} values, got {len(values)}")
         compiled = self._compiled()
@@ -119,12 +124,23 @@ class CompiledLookup(Generic[M]):
         with self._search_path(compiled.connection), prepared_cursor(compiled.connection) as cursor:
             cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
-        found = []
         # What ``results_iter`` does with the converters it would build again on every call.
         converted = (
             compiled.compiler.apply_converters(rows, compiled.converters) if compiled.converters else rows
         )
-        for row in converted:
+        return [tuple(row) for row in converted]
+
+    def row_with(self, row: tuple[Any, ...], attname: str, value: Any) -> tuple[Any, ...]:  # noqa: ANN401
+        """``row`` with the main model's column ``attname`` set to ``value``."""
+        compiled = self._compiled()
+        at = (compiled.fields.start or 0) + compiled.init_list.index(attname)
+        return (*row[:at], value, *row[at + 1 :])
+
+    def build(self, rows: list[tuple[Any, ...]]) -> list[M]:
+        """New instances (with their related instances and annotations) of rows ``rows`` returned."""
+        compiled = self._compiled()
+        found = []
+        for row in rows:
             instance = compiled.model.from_db(self._using, list(compiled.init_list), row[compiled.fields])
             for populator in compiled.populators:
                 populator.populate(row, instance)

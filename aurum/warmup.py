@@ -176,6 +176,13 @@ def lakehouse_open() -> str:
     return f"catalog, {len(loaded)} tables, DuckDB, one empty curve read"
 
 
+def process_caches_listen() -> str:
+    """Listen for the notifications that keep this web process's row caches exact (decision 0075)."""
+    from aurum.process_cache import listener_start
+
+    return listener_start()
+
+
 def cache_open() -> str:
     """One read through the default cache: its client, serializer and compressor modules and its connection
     (a first ingest or request reads the cache; measured in a pool process's first ingest)."""
@@ -212,6 +219,8 @@ def _connection_steps(process: str) -> list[tuple[str, Callable[[], str]]]:
     ]
     if process == "worker":
         steps.append(("rehearsals", lambda: rehearsals_run(WORKER_REHEARSALS)))
+    else:  # after the lakehouse step: the catalog has made its table of pointers, which gets a trigger
+        steps.append(("process caches", process_caches_listen))
     return steps
 
 

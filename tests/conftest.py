@@ -63,6 +63,17 @@ def django_db_setup(
         teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
+@pytest.fixture(autouse=True)
+def _process_caches_off() -> Iterator[None]:
+    """No test leaves this process's row caches listening (decision 0075): the next test's rolled-back rows
+    send no notification, so a kept row could outlive its test."""
+    yield
+    from aurum.process_cache import listener_stop, listening
+
+    if listening():
+        listener_stop()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     assert _WORLD is not None

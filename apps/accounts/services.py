@@ -7,6 +7,7 @@ a token that outlives it or has wider scopes; a child records its parent and is 
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +32,7 @@ from aurum.errors import (
     UnauthenticatedError,
 )
 from aurum.orm import CompiledLookup
+from aurum.process_cache import InvalidatedCache
 from tenants.models import Tenant
 from tenants.selectors import entitlements_column, tenant_entitlements_read_with
 
@@ -254,13 +256,35 @@ TOKEN_BY_PREFIX: CompiledLookup[ApiToken] = CompiledLookup(
 )
 
 
+# The token rows (with membership, user, tenant, plan and entitlements) this web process has read, by prefix,
+# while it listens for the notifications that empty it when any of those tables changes (decision 0075).
+# Rows, not instances: each request builds its own, so nothing one request changes reaches another. The
+# secret is checked against the row on every request, as are revocation, expiry and the user's state.
+_TOKEN_ROWS: InvalidatedCache[str, tuple[Any, ...]] = InvalidatedCache(
+    "api tokens", topics={"credentials"}, max_entries=5_000
+)
+
+
+def _token_row(prefix: str) -> tuple[Any, ...] | None:
+    row = _TOKEN_ROWS.get(prefix)
+    if row is None:
+        ticket = _TOKEN_ROWS.ticket()
+        rows = TOKEN_BY_PREFIX.rows(prefix)
+        if not rows:
+            return None
+        row = rows[0]
+        _TOKEN_ROWS.put(prefix, row, ticket)
+    return row
+
+
 def api_token_authenticate(*, raw: str) -> ApiToken:
     """Resolve a raw bearer token to its live token row, or raise TokenInvalidError."""
     parts = token_parse(raw)
     if parts is None:
         raise TokenInvalidError("malformed")
-    token = TOKEN_BY_PREFIX.first(parts.prefix)
-    if token is None or not token_hash_matches(parts.secret, token.key_hash):
+    row = _token_row(parts.prefix)
+    token = None if row is None else TOKEN_BY_PREFIX.build([row])[0]
+    if row is None or token is None or not token_hash_matches(parts.secret, token.key_hash):
         raise TokenInvalidError("unknown")
     tenant_entitlements_read_with(token.membership.tenant, token.tenant_entitlements)  # type: ignore[attr-defined]
     now = timezone.now()
@@ -268,6 +292,8 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        # No notification reports a last use (decision 0075): the kept row is told here.
+        _TOKEN_ROWS.replace(parts.prefix, TOKEN_BY_PREFIX.row_with(row, "last_used_at", now))
     return token
 
 

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 
-from aurum.lakehouse.versions import dataset_versions
+from aurum.lakehouse.versions import dataset_versions, versions_known
 from aurum.observability.metrics import READ_CACHE_REQUESTS
 from aurum.redis_clients import redis_client
 
@@ -53,6 +53,20 @@ def read_cache_key(
     ``versioned`` names the datasets the answer can contain (default: every licensed one); only their
     versions are in the key, so a one-curve read stays cached while other datasets are ingested.
     """
+    found = _key_and_versions(
+        scope=scope, tenant_id=tenant_id, datasets=datasets, params=params, versioned=versioned
+    )
+    return None if found is None else found[0]
+
+
+def _key_and_versions(
+    *,
+    scope: str,
+    tenant_id: int,
+    datasets: Iterable[str],
+    params: Mapping[str, Any],
+    versioned: Iterable[str] | None = None,
+) -> tuple[str, dict[str, int]] | None:
     licensed = sorted(datasets)
     versions = dataset_versions(sorted(versioned) if versioned is not None else licensed)
     if versions is None:
@@ -70,7 +84,7 @@ def read_cache_key(
         sort_keys=True,
         cls=DjangoJSONEncoder,
     )
-    return _PREFIX + scope + ":" + hashlib.sha256(material.encode()).hexdigest()
+    return _PREFIX + scope + ":" + hashlib.sha256(material.encode()).hexdigest(), versions
 
 
 def read_through(
@@ -113,11 +127,12 @@ def _read_through(
 ) -> tuple[T, bool, str]:
     if not settings.AURUM_READ_CACHE:
         return compute(), False, "bypass"
-    key = read_cache_key(
+    found = _key_and_versions(
         scope=scope, tenant_id=tenant_id, datasets=datasets, params=params, versioned=versioned
     )
-    if key is None:
+    if found is None:
         return compute(), False, "bypass"
+    key, versions = found
     hit = cache.get(key)
     if hit is not None:
         return hit, True, "hit"
@@ -144,7 +159,8 @@ def _read_through(
                 break
         log.warning("read cache: no result from the computing caller; computing", scope=scope)
     try:
-        value = compute()
+        with versions_known(versions):  # what the answer is stored under: process caches key by it too
+            value = compute()
         cache.set(key, value, timeout=ttl)
         return value, False, "miss"
     finally:

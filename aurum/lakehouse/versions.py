@@ -1,6 +1,10 @@
 """Per-dataset data versions in Redis. Caches put the version in their keys, so a bump makes every cached
 answer about that dataset stale at once, and nothing about other datasets."""
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import redis
 import structlog
 
@@ -40,3 +44,24 @@ def dataset_version_bump(dataset: str) -> int:
             error=str(exc),
         )
         return -1
+
+
+# The versions a read-through read its key with, while it computes (aurum/api/read_cache.py): a process cache
+# of rows about a dataset keys its entries by them too, so an answer stored under a version never comes
+# from rows read before that version's data was committed (decision 0075).
+_known: ContextVar[Mapping[str, int] | None] = ContextVar("aurum_dataset_versions_known", default=None)
+
+
+@contextmanager
+def versions_known(versions: Mapping[str, int]) -> Iterator[None]:
+    token = _known.set(versions)
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def version_known(dataset: str) -> int | None:
+    """The dataset's version as the read under way knows it, or None (no read-through, or not asked)."""
+    known = _known.get()
+    return None if known is None else known.get(dataset)

@@ -291,9 +291,8 @@ AURUM_WEBHOOK_QUEUE = env.str("AURUM_WEBHOOK_QUEUE", default=WEBHOOKS)
 AURUM_WEBHOOK_LEASE_SLACK_SECONDS = env.float("AURUM_WEBHOOK_LEASE_SLACK_SECONDS", default=60.0)
 # Relayed domain events are kept this long (webhook catch-up reads them), then pruned.
 AURUM_OUTBOX_RETENTION_DAYS = env.int("AURUM_OUTBOX_RETENTION_DAYS", default=7)
-# Idempotency-Key (decision 0027): an answer is replayed for this long; a first request holds its key for at
-# most the lease (longer than any request may run), after which a retry may run it again; a concurrent
-# duplicate is told to retry after Retry-After seconds.
+# Idempotency-Key (decision 0027): an answer is replayed this long; a first request holds its key at most the
+# lease (longer than any request runs), then a retry may run it; a concurrent duplicate waits Retry-After.
 AURUM_IDEMPOTENCY_TTL_SECONDS = env.int("AURUM_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 AURUM_IDEMPOTENCY_LEASE_SECONDS = env.int("AURUM_IDEMPOTENCY_LEASE_SECONDS", default=300)
 AURUM_IDEMPOTENCY_RETRY_AFTER_SECONDS = env.int("AURUM_IDEMPOTENCY_RETRY_AFTER_SECONDS", default=1)
@@ -303,8 +302,10 @@ AURUM_WORKER_HEARTBEAT_SECONDS = env.int("AURUM_WORKER_HEARTBEAT_SECONDS", defau
 AURUM_HEALTH_TIMEOUT_SECONDS = env.float("AURUM_HEALTH_TIMEOUT_SECONDS", default=2.0)
 AURUM_HEALTH_CACHE_SECONDS = env.float("AURUM_HEALTH_CACHE_SECONDS", default=5.0)
 AURUM_METRICS_ALLOW = env.list("AURUM_METRICS_ALLOW", default=[])
-# Servers and workers load what their first request or task needs before they say ready (aurum/warmup.py).
+# Servers and workers load what their first request or task needs before they say ready (aurum/warmup.py); web
+# processes then keep token and curve rows that Postgres notifications empty (decision 0075; false: off).
 AURUM_WARM_UP = env.bool("AURUM_WARM_UP", default=True)
+AURUM_PROCESS_CACHE = env.bool("AURUM_PROCESS_CACHE", default=True)
 # Gauges read at scrape time (queue depth, backlogs, lateness, readiness) are reused this long per process.
 AURUM_METRICS_SCRAPE_CACHE_SECONDS = env.float("AURUM_METRICS_SCRAPE_CACHE_SECONDS", default=5.0)
 # A Celery worker serves its own counters on this port (0: off); PROMETHEUS_MULTIPROC_DIR for forked children.
@@ -421,10 +422,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # gunicorn refuses request lines over 4 KB before Aurum sees them.
 AURUM_MAX_QUERY_STRING_BYTES = env.int("AURUM_MAX_QUERY_STRING_BYTES", default=8 * 1024)
 
-# Lakehouse maintenance (apps/maintenance, decision 0038). A snapshot goes this long after a newer one
-# replaced it, unless a record pins it; files no snapshot names go once this old; a partition with at least
-# COMPACT_MIN_FILES files under SMALL_FILE_BYTES is rewritten. A table whose writers hold its lock longer
-# than LOCK_WAIT_SECONDS is skipped until the next pass.
+# Lakehouse maintenance (decision 0038): a snapshot goes this long after a newer one replaced
+# it, unless a record pins it; files no snapshot names go once this old; a partition with COMPACT_MIN_FILES+
+# files under SMALL_FILE_BYTES is rewritten; a table locked longer than LOCK_WAIT_SECONDS waits a pass.
 AURUM_LAKEHOUSE_SNAPSHOT_RETENTION_DAYS = env.int("AURUM_LAKEHOUSE_SNAPSHOT_RETENTION_DAYS", default=7)
 AURUM_LAKEHOUSE_ORPHAN_AGE_HOURS = env.int("AURUM_LAKEHOUSE_ORPHAN_AGE_HOURS", default=72)
 AURUM_LAKEHOUSE_COMPACT_MIN_FILES = env.int("AURUM_LAKEHOUSE_COMPACT_MIN_FILES", default=8)

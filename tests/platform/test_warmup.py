@@ -40,6 +40,9 @@ BIN = Path(sys.executable).parent
 @pytest.fixture
 def warm_settings(settings: Any) -> Any:
     settings.AURUM_WARM_UP = True
+    # Listening here would make triggers inside the test's transaction (tests/platform/test_process_caches.py
+    # covers it; the servers below listen for real).
+    settings.AURUM_PROCESS_CACHE = False
     return settings
 
 
@@ -56,8 +59,10 @@ def test_a_web_warm_up_imports_resolves_compiles_and_opens_the_lakehouse(warm_se
         "cache",
         "broker",
         "lakehouse",
+        "process caches",
     ]
     assert {r.name: r.detail for r in results if not r.ok} == {}
+    assert results[-1].detail == "off"
     assert {"duckdb", "pyiceberg.table", "apps.curves.selectors"} <= set(sys.modules)
     assert get_resolver(settings.ROOT_URLCONF)._populated  # type: ignore[attr-defined]
     assert lakehouse_catalog._catalogs  # the catalog and its pool are open in this process
@@ -320,7 +325,9 @@ def test_a_server_answers_only_once_it_is_warm(server, process_log):
 
     assert event["process"] == "web"
     assert event["failed"] is None
-    assert set(event["steps"]) == {"imports", "urls", "templates", "openapi", "cache", "broker", "lakehouse"}
+    assert set(event["steps"]) == {
+        "imports", "urls", "templates", "openapi", "cache", "broker", "lakehouse", "process caches"
+    }  # fmt: skip
     assert _timestamp(event) <= first_answer
 
 

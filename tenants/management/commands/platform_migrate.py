@@ -17,4 +17,11 @@ class Command(BaseCommand):
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
         # Spares cloned from an older template are dropped; new ones are cloned from this one.
         spares_fill()
+        # The catalog's table of pointers, and the triggers that keep the web processes' row caches exact
+        # (decision 0075): made here, by the deploy's migration role, so web processes find them made.
+        from aurum.lakehouse.catalog import get_catalog
+        from aurum.process_cache import triggers_ensure
+
+        get_catalog()
+        triggers_ensure()
         self.stdout.write(self.style.SUCCESS("Public, template and tenant schemas are migrated."))
