@@ -333,6 +333,11 @@ def listening() -> bool:
     return _listener.live
 
 
+def notifications_applied() -> int:
+    """How many notifications (barriers aside) this process's listener has applied since it started."""
+    return _listener.notifications
+
+
 def notifications_drained(timeout: float = 5.0) -> bool:
     """Wait until this process has applied every notification committed before the call: Postgres delivers
     a channel's notifications in commit order, so once a barrier sent now arrives, the earlier ones have

@@ -23,13 +23,16 @@ from apps.accounts.services import (
     membership_create,
     user_create,
 )
+from apps.curves import selectors
 from aurum import process_cache
+from aurum.lakehouse.queries import CurveFilters
 from aurum.lakehouse.versions import versions_known
 from aurum.process_cache import (
     InvalidatedCache,
     listener_start,
     listener_stop,
     listening,
+    notifications_applied,
     notifications_drained,
 )
 from tenants.models import Entitlement, Tenant
@@ -141,16 +144,16 @@ def test_a_role_lowered_by_a_queryset_update_and_a_user_deactivated_apply_at_onc
 def test_a_tokens_last_use_alone_notifies_nothing(listening_process, member):
     membership, _ = member
     token = ApiToken.objects.get(membership=membership)
-    before = process_cache._listener.notifications
+    before = notifications_applied()
 
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     settled(True)
-    after_use = process_cache._listener.notifications
+    after_use = notifications_applied()
     ApiToken.objects.filter(pk=token.pk).update(name="renamed")
     settled(True)
 
     assert after_use == before
-    assert process_cache._listener.notifications == before + 1
+    assert notifications_applied() == before + 1
 
 
 def test_a_curve_read_follows_an_ingest_and_a_withdrawn_entitlement(
@@ -189,17 +192,17 @@ def test_a_curve_read_follows_an_ingest_and_a_withdrawn_entitlement(
 def test_a_read_through_takes_only_rows_kept_under_its_data_version(api, caches, committed_world, tmp_path):
     """An answer the read cache stores under a dataset's version never comes from a row kept under another
     (a notification still on its way cannot leave a stale row in a stored answer)."""
-    from apps.curves.selectors import _curve_row
-
     with private_lake(tmp_path, [eod("EUGP", D1)]):
         key = a_curve(day=D1)
-        datasets = frozenset({"vendor:EUGP"})
+        filters = CurveFilters(datasets=("vendor:EUGP",), curve_keys=(key,))
 
         def catalog_reads(version: int) -> int:
             connection.queries_log.clear()
             with versions_known({"vendor:EUGP": version}), CaptureQueriesContext(connection) as queries:
-                row = _curve_row(key, None, datasets)
-            assert row is not None and row.curve_key == key
+                curve, _ = selectors.curve_with_points(
+                    curve_key=key, datasets=frozenset({"vendor:EUGP"}), filters=filters
+                )
+            assert curve.curve_key == key
             return sum('"curves_curve"' in q["sql"] for q in queries)
 
         reads = [catalog_reads(5), catalog_reads(5), catalog_reads(6)]
