@@ -40,12 +40,27 @@ def test_the_rate_limit_and_the_quota_are_one_redis_round_trip(api, world, monke
     response = api.get("/api/v2/me", **quota.auth())
 
     assert response.status_code == 200
-    assert sent == ["EVAL"]
+    assert sent == ["EVALSHA"]  # one round trip: the script by its SHA1 (loaded at the first request)
     assert (response["X-RateLimit-Limit"], response["X-Quota-Limit"], response["X-Quota-Remaining"]) == (
         "100000",
         "10",
         "8",
     )
+
+
+def test_a_redis_that_forgot_the_scripts_loads_them_again(api, world, monkeypatch):
+    """A restarted Redis (or SCRIPT FLUSH) answers NOSCRIPT: the script is loaded and the request counted."""
+    quota = quota_tenant(api_requests_per_month=10)
+    api.get("/api/v2/me", **quota.auth())
+    redis_client(timeout=0.3).script_flush()
+    sent = _commands(monkeypatch)
+
+    response = api.get("/api/v2/me", **quota.auth())
+
+    assert response.status_code == 200
+    assert sent[0] == "EVALSHA" and "SCRIPT LOAD" in sent and sent[-1] == "EVALSHA"
+    assert response["X-Quota-Remaining"] == "8"
+    assert _month_used(quota) == 2
 
 
 def test_a_request_the_rate_limit_refuses_is_not_counted_against_the_quota(api, world):

@@ -3,6 +3,7 @@ licence (the datasets its tenant may read)."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -95,7 +96,22 @@ class TwoVintages(serializers.Serializer):
         return attrs
 
 
+# What each query serializer makes of no parameters at all (None: it refuses them). Serializers of query
+# parameters read nothing but their input, so the answer is the same every time: a request without a query
+# string (most one-curve reads) takes it instead of building the serializer's fields again (issue 14).
+_EMPTY_QUERY: dict[type[serializers.Serializer], dict[str, Any] | None] = {}
+
+
 def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    if not request.query_params:
+        if serializer_class not in _EMPTY_QUERY:
+            serializer = serializer_class(data={})
+            _EMPTY_QUERY[serializer_class] = (
+                dict(serializer.validated_data) if serializer.is_valid() else None
+            )
+        empty = _EMPTY_QUERY[serializer_class]
+        if empty is not None:
+            return copy.deepcopy(empty)  # a default list or dict is the caller's own
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
