@@ -322,6 +322,12 @@ def listener_stop(timeout: float = 10) -> None:
     """Stop listening (tests): every cache misses from now on."""
     _listener.stopping.set()
     thread = _listener.thread
+    if thread is not None and _listener.live:
+        try:  # wake it from its wait for notifications now, not at its next heartbeat
+            with psycopg.connect(_conninfo(), autocommit=True) as conn:
+                conn.execute("SELECT pg_notify(%s, 'sync:stop')", [CHANNEL])
+        except psycopg.Error:
+            pass
     if thread is not None:
         thread.join(timeout)
     _listener.thread = None

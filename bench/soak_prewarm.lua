@@ -16,7 +16,8 @@ request = function()
   elseif r <= 14 then path = "/api/v2/curves/" .. pick(keys) .. "/history?tenor_label=" .. tenor
   else
     local a, b = pick(asofs), pick(asofs)
-    if a > b then a, b = b, a end
+    while b == a do b = pick(asofs) end  -- two different days, as the locustfile's random.sample (a diff of
+    if a > b then a, b = b, a end        -- one day with itself is a 400)
     path = "/api/v2/curves/diff?curve_key=" .. pick(keys) .. "&asof_a=" .. a .. "&asof_b=" .. b
   end
   return wrk.format(nil, path)

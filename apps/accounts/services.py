@@ -5,6 +5,7 @@ Token rules (docs/decisions/0012-token-management.md): a credential manages toke
 a token that outlives it or has wider scopes; a child records its parent and is revoked with it.
 """
 
+import copy
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -265,6 +266,10 @@ _TOKEN_ROWS: InvalidatedCache[str, tuple[Any, ...]] = InvalidatedCache(
 )
 
 
+def _own_copy(value: Any) -> Any:  # noqa: ANN401
+    return copy.deepcopy(value) if isinstance(value, list | dict) else value
+
+
 def _token_row(prefix: str) -> tuple[Any, ...] | None:
     row = _TOKEN_ROWS.get(prefix)
     if row is None:
@@ -283,7 +288,8 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
     if parts is None:
         raise TokenInvalidError("malformed")
     row = _token_row(parts.prefix)
-    token = None if row is None else TOKEN_BY_PREFIX.build([row])[0]
+    # Lists and dicts in the row (scopes, entitlements) are copied: a request changes its own, never the kept.
+    token = None if row is None else TOKEN_BY_PREFIX.build([tuple(map(_own_copy, row))])[0]
     if row is None or token is None or not token_hash_matches(parts.secret, token.key_hash):
         raise TokenInvalidError("unknown")
     tenant_entitlements_read_with(token.membership.tenant, token.tenant_entitlements)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import ApiToken, Membership, User
 from apps.accounts.services import (
-    TOKEN_BY_PREFIX,
+    api_token_authenticate,
     api_token_create,
     api_token_revoke,
     membership_create,
@@ -189,6 +189,37 @@ def test_a_curve_read_follows_an_ingest_and_a_withdrawn_entitlement(
     assert withdrawn == 404
 
 
+def test_a_commit_to_the_curves_table_alone_empties_the_kept_curve_rows(
+    api, listening_process, committed_world, tmp_path, settings
+):
+    """A commit that moves the table's pointer and changes no catalog row (a compaction, say): its
+    ``iceberg:`` notification names the table the kept rows point into."""
+    settings.AURUM_READ_CACHE = False
+    with private_lake(tmp_path, [eod("EUGP", D1)]) as lake:
+        key = a_curve(day=D1)
+        auth = committed_world.acme.auth("viewer")
+        api.get(f"/api/v2/curves/{key}", **auth)
+
+        def catalog_reads() -> int:
+            connection.queries_log.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert api.get(f"/api/v2/curves/{key}", **auth).status_code == 200
+            return sum('"curves_curve"' in q["sql"] for q in queries)
+
+        kept = catalog_reads()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE iceberg_tables SET metadata_location = metadata_location "
+                "WHERE catalog_name = %s AND table_name = 'curve_latest'",
+                [lake.catalog],
+            )
+            assert cursor.rowcount == 1
+        settled(True)
+        after_commit = catalog_reads()
+
+    assert (kept, after_commit) == (0, 1)
+
+
 def test_a_read_through_takes_only_rows_kept_under_its_data_version(api, caches, committed_world, tmp_path):
     """An answer the read cache stores under a dataset's version never comes from a row kept under another
     (a notification still on its way cannot leave a stale row in a stored answer)."""
@@ -235,15 +266,18 @@ def test_a_lost_listener_connection_empties_the_caches_until_it_listens_again(ap
     assert _token_statements(api, raw) == (200, 0)
 
 
-def test_each_caller_gets_its_own_instances_of_a_kept_row(caches, member):
-    membership, raw = member
-    rows = TOKEN_BY_PREFIX.rows(raw.split("_")[1])
+def test_each_request_gets_its_own_instances_of_a_kept_token(listening_process, member):
+    _, raw = member
+    api_token_authenticate(raw=raw)  # read and kept
 
-    first, second = TOKEN_BY_PREFIX.build(rows)[0], TOKEN_BY_PREFIX.build(rows)[0]
+    first = api_token_authenticate(raw=raw)
     first.membership.role = "viewer"
+    first.scopes.append("admin:write")
+    second = api_token_authenticate(raw=raw)
 
     assert first is not second and first.membership is not second.membership
     assert second.membership.role == "admin"
+    assert "admin:write" not in second.scopes and second.scopes
     assert second.membership.tenant.plan.code == "enterprise"
 
 
