@@ -6,12 +6,13 @@ table's catalog, namespace and name) when a transaction that changed them commit
 ORM, a queryset ``update()``, raw SQL, pyiceberg, a restore. Each web process keeps one listening connection
 on a thread of its own; a notification empties the caches of its topic.
 
-A cache answers only while its process listens. Until the listener has said ``LISTEN`` (and again after its
-connection broke, until it listens anew) every ``get`` misses and nothing is stored, so a notification
-missed while not listening cannot leave a stale entry. A value is stored only if no notification of its
-topics arrived since the caller took its ``ticket`` (before reading the row): a row read just before a
-commit is dropped by that commit's notification, which always comes after it. Entries also expire after
-``MAX_AGE_SECONDS`` whatever happens, and a cache holds at most ``max_entries`` (then it starts again empty).
+A cache answers only while its process listens: from the moment the listener's first heartbeat notification
+came back after its ``LISTEN`` until its connection breaks or a heartbeat fails to come back. Meanwhile every
+``get`` misses and nothing is stored, so a notification missed while not listening cannot leave a stale entry.
+A value is stored only if no notification of its topics arrived since the caller took its ``ticket`` (before
+reading the row): a row read just before a commit is dropped by that commit's notification, which always
+comes after it. Entries also expire after ``MAX_AGE_SECONDS`` whatever happens, and a cache holds at most
+``max_entries`` (then it starts again empty).
 
 Started by the web processes' warm-up (``listener_start``); off where the warm-up is off (the test
 settings), in Celery workers and management commands: there every read asks Postgres, as before.
@@ -35,7 +36,7 @@ log = structlog.get_logger(__name__)
 
 CHANNEL = "aurum_invalidate"
 MAX_AGE_SECONDS = 60.0
-# How long the listener waits for a notification before it proves its connection alive with a query.
+# How often the listener sends itself a heartbeat notification, which must come back before the next.
 HEARTBEAT_SECONDS = 5.0
 RECONNECT_SECONDS = 1.0
 
