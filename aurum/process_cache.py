@@ -7,7 +7,7 @@ ORM, a queryset ``update()``, raw SQL, pyiceberg, a restore. Each web process ke
 on a thread of its own; a notification empties the caches of its topic.
 
 A cache answers only while its process listens: from the moment the listener's first heartbeat notification
-came back after its ``LISTEN`` until its connection breaks or a heartbeat fails to come back. Meanwhile every
+came back after its ``LISTEN`` until its connection breaks or a heartbeat fails to come back. Otherwise every
 ``get`` misses and nothing is stored, so a notification missed while not listening cannot leave a stale entry.
 A value is stored only if no notification of its topics arrived since the caller took its ``ticket`` (before
 reading the row): a row read just before a commit is dropped by that commit's notification, which always
