@@ -8,7 +8,9 @@ Run: make bench BENCH=bench/soak.py                  (600 s; or `make bench BENC
      ASGI servers answer (the enterprise plan's rate limit lifted meanwhile, then put back), so their caches
      (query memo, read plans, Parquet footers) are as full as hours of the soak's own ~2 requests a second
      per process would make them; needs wrk; SOAK_TRACEMALLOC=<process,...>: tracemalloc snapshots of those
-     processes; SOAK_LOG_INFO=<process,...>: those processes log at INFO, every task)
+     processes, from the load's start (SOAK_TRACE_FROM=prewarm: from the pre-warm's); SOAK_LOG_INFO=
+     <process,...>: those processes log at INFO, every task; SOAK_USERS=<class,...>: only those users of
+     the locustfile, e.g. SOAK_USERS=CurveReader,AsgiReader for reads alone; default all)
 
 The stack is the production process model on this machine, on free ports (never :8000, a demo's): gunicorn
 (deploy/gunicorn.conf.py, 4 workers × 2 threads), uvicorn (ASGI), one Celery worker per queue with its profile
@@ -64,9 +66,18 @@ WARMUP = float(os.environ.get("SOAK_WARMUP", min(60.0, DURATION / 4)))
 READERS = int(os.environ.get("SOAK_READERS", "6"))
 PREWARM = float(os.environ.get("SOAK_PREWARM", "0"))
 PRELOAD_DAYS = int(os.environ.get("SOAK_PRELOAD_DAYS", "5"))
+# The locustfile's user classes and their fixed counts; SOAK_USERS picks some (to tell what a process's memory
+# follows: reads, scenario runs, uploads). Locust starts exactly the named classes, so --users is their sum.
+USER_COUNTS = {"CurveReader": READERS, "AsgiReader": 1, "Exporter": 1, "ScenarioRunner": 2, "Uploader": 1}
+USERS = [name for name in os.environ.get("SOAK_USERS", ",".join(USER_COUNTS)).split(",") if name]
+if unknown := set(USERS) - set(USER_COUNTS):
+    sys.exit(f"SOAK_USERS: no such user class {sorted(unknown)}; the classes are {sorted(USER_COUNTS)}")
 # Processes profiled with tracemalloc (snapshots and malloc totals in logs/<stamp>/trace; slower and bigger
 # than untraced, so never in a run whose memory figures are recorded): SOAK_TRACEMALLOC=asgi,worker-ingest.
 TRACED = {name for name in os.environ.get("SOAK_TRACEMALLOC", "").split(",") if name}
+# When tracing starts: "load" (default) when locust starts, "prewarm" before the pre-warm (what the web
+# processes keep from many reads at full speed; the pre-warm's pace is the server's, not the soak's).
+TRACE_FROM = os.environ.get("SOAK_TRACE_FROM", "load")
 # Processes that log at INFO (every task received and finished) instead of WARNING, to see what a process
 # was doing when its memory moved: SOAK_LOG_INFO=worker-feeds,worker-backfill.
 LOG_INFO = {name for name in os.environ.get("SOAK_LOG_INFO", "").split(",") if name}
@@ -161,6 +172,13 @@ def workbooks(scratch: Path) -> tuple[list[Path], list[Path]]:
     ]
 
 
+def trace_start(logs: Path) -> None:
+    """Let the traced processes start tracemalloc (bench/soak_trace waits for this file); once."""
+    if TRACED:
+        (logs / "trace").mkdir(exist_ok=True)
+        (logs / "trace" / "START").touch(exist_ok=True)
+
+
 def start_named(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     return start(command, env=env, log=logs / f"{name}.log")
 
@@ -225,18 +243,22 @@ def read_targets(base: str, token: str, asofs: list[str]) -> dict[str, Any]:
     return {"curve_keys": common, "isos": sorted(isos), "tenor_label": tenor}
 
 
-def _plan_rate(manage: list[str], env: dict[str, str], rate: tuple[int, int] | None) -> tuple[int, int]:
-    """The enterprise plan's (requests_per_second, burst), set to ``rate`` first when given (the demo's 50/s
-    would answer most of the pre-warm's requests with 429s, which fill no cache)."""
+def _plan_rate(
+    manage: list[str], env: dict[str, str], rate: tuple[int, int, int] | None
+) -> tuple[int, int, int]:
+    """The enterprise plan's (requests_per_second, burst, rows_per_month), set to ``rate`` first when given
+    (the demo's 50/s would answer most of the pre-warm's requests with 429s, which fill no cache, and a long
+    pre-warm serves more than the default 10 M rows a month)."""
+    fields = ("requests_per_second", "burst", "rows_per_month")
     code = (
         "import json; from tenants.models import Plan; q = Plan.objects.filter(code='enterprise'); "
-        "p = q.get(); print(json.dumps([p.requests_per_second, p.burst]))"
+        f"print(json.dumps(list(q.values_list{fields!r}.get())))"
     )
     if rate is not None:
-        code += f"; q.update(requests_per_second={rate[0]}, burst={rate[1]})"
+        code += f"; q.update(**{dict(zip(fields, rate, strict=True))!r})"
     out = subprocess.run([*manage, "shell", "-c", code], env=env, cwd=REPO, check=True, capture_output=True)
     before = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    return int(before[0]), int(before[1])
+    return int(before[0]), int(before[1]), int(before[2])
 
 
 def prewarm(urls: dict[str, str], token: str, config: dict[str, Any], logs: Path) -> None:
@@ -365,7 +387,9 @@ def main() -> int:
             f"{len(targets['curve_keys'])} curves, ISOs {targets['isos']}; {len(uploads)} workbooks to upload"
         )
         if PREWARM > 0:
-            limits = _plan_rate(manage, env, (10**6, 10**6))
+            limits = _plan_rate(manage, env, (10**6, 10**6, 10**15))
+            if TRACE_FROM == "prewarm":
+                trace_start(logs)
             try:
                 prewarm({"web": base, "asgi": config["asgi_url"]}, tokens["reader"], config, logs)
             finally:
@@ -387,9 +411,9 @@ def main() -> int:
                 "--host",
                 base,
                 "--users",
-                str(READERS + 5),  # the locustfile's fixed counts: readers, 1 ASGI reader, 1 + 2 + 1
+                str(sum(USER_COUNTS[name] for name in USERS)),
                 "--spawn-rate",
-                str(READERS + 5),
+                str(sum(USER_COUNTS[name] for name in USERS)),
                 "--run-time",
                 f"{DURATION}s",
                 "--stop-timeout",
@@ -399,6 +423,7 @@ def main() -> int:
                 "--only-summary",
                 "--loglevel",
                 "WARNING",
+                *USERS,
             ],
             cwd=REPO,
             env={**os.environ, "SOAK_CONFIG": json.dumps(config)},
@@ -406,9 +431,7 @@ def main() -> int:
             stderr=subprocess.STDOUT,
         )
         sampler.roots["locust (load generator)"] = locust.pid
-        if TRACED:
-            (logs / "trace").mkdir(exist_ok=True)
-            (logs / "trace" / "START").touch()  # bench/soak_trace: tracemalloc from here on
+        trace_start(logs)
         locust.wait()
         run_seconds = sampler.elapsed()
         say("locust done; waiting for the webhook backlog")
@@ -467,6 +490,7 @@ def report(
     text = "\n\n".join(
         [
             f"# Soak {stamp}: {DURATION} s of locust, warm-up {WARMUP:.0f} s, pre-warm {PREWARM:.0f} s",
+            "Users: " + ", ".join(f"{name} ×{USER_COUNTS[name]}" for name in USERS) + ".",
             f"Machine: {platform.node()}, {psutil.cpu_count()} CPUs, "
             f"{psutil.virtual_memory().total / 2**30:.1f} GiB, Python {platform.python_version()}; "
             f"shared with other engineers' work. Load average (1 min) during the run after warm-up: start "

@@ -3,9 +3,10 @@
 Run: .venv/bin/python bench/soak_trace_report.py var/soak/logs/<stamp>/trace [FIRST] [TOP]
 
 Per process (pid): its series of RSS, bytes traced by tracemalloc, glibc malloc (in use, free but kept,
-mmapped, arenas) and Arrow's pool; then the allocation sites whose traced bytes grew most between snapshot
-FIRST (default 1: the first after start-up) and the last, grouped by traceback (the innermost frames of Aurum
-first), with the number of blocks.
+mmapped, arenas) and Arrow's pool; the lakehouse engine's kept tables, first and last (snapshots and
+metadata JSON size per table) and its memos' sizes; then the allocation sites whose traced bytes grew most
+between snapshot FIRST (default 1: the first after start-up) and the last, grouped by traceback (the
+innermost frames of Aurum first), with the number of blocks.
 """
 
 from __future__ import annotations
@@ -34,6 +35,27 @@ def frames(stat: tracemalloc.StatisticDiff, depth: int = 6) -> str:
     return " < ".join(lines)
 
 
+def kept_tables(lines: list[dict[str, object]]) -> None:
+    """The engine's kept tables in the first and the last line that names them, and its memos' sizes."""
+    named = [line for line in lines if "kept_tables" in line]
+    if not named:
+        return
+    first, last = named[0], named[-1]
+    before: dict[str, dict[str, int]] = first["kept_tables"]  # type: ignore[assignment]
+    after: dict[str, dict[str, int]] = last["kept_tables"]  # type: ignore[assignment]
+    print(f"\nkept tables, line {first['n']} → {last['n']}; plans {first['plans']} → {last['plans']}")
+    print("| table | snapshots | snapshot log | metadata log | metadata JSON KB |")
+    print("|---|---|---|---|---|")
+    for identifier in sorted(after, key=lambda name: -after[name]["json_bytes"]):
+        a, b = before.get(identifier, {}), after[identifier]
+        print(
+            f"| {identifier} | {a.get('snapshots', '-')} → {b['snapshots']} | "
+            f"{a.get('snapshot_log', '-')} → {b['snapshot_log']} | "
+            f"{a.get('metadata_log', '-')} → {b['metadata_log']} | "
+            f"{a.get('json_bytes', 0) / 1024:.0f} → {b['json_bytes'] / 1024:.0f} |"
+        )
+
+
 def report(folder: Path, first: int, top: int) -> None:
     for series in sorted(folder.glob("*.jsonl")):
         pid = series.stem
@@ -53,6 +75,7 @@ def report(folder: Path, first: int, top: int) -> None:
                 f"{line.get('malloc_mmapped', 0) / MB:.1f} | {line.get('malloc_arenas', '')} | "
                 f"{line.get('arrow_allocated', 0) / MB:.1f} |"
             )
+        kept_tables(lines)
         snaps = sorted(folder.glob(f"{pid}-*.snap"))
         if len(snaps) <= first:
             continue

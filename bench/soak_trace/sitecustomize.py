@@ -6,7 +6,9 @@ then starts tracemalloc (SOAK_TRACE_FRAMES frames) and then writes every SOAK_TR
 - a tracemalloc snapshot, ``<dir>/<pid>-<n>.snap``: the Python allocations made since the load started and
   still alive;
 - a line of ``<dir>/<pid>.jsonl``: RSS, the bytes tracemalloc holds, glibc's malloc totals (mallinfo2: in
-  use, free but kept, mmapped; summed over arenas), the number of malloc arenas and Arrow's pool.
+  use, free but kept, mmapped; summed over arenas), the number of malloc arenas, Arrow's pool, and the
+  Iceberg tables the lakehouse engine keeps (``kept_tables``: per table, its snapshots, snapshot-log and
+  metadata-log entries and its metadata's JSON size), and the sizes of the engine's other memos.
 RSS growing while the traced bytes stay flat is memory outside Python objects (native libraries) or kept by
 the allocator. Measuring only: bench/ code, never on a product path. Read with bench/soak_trace_report.py."""
 
@@ -74,6 +76,24 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _engine_memos(engines: object) -> dict[str, object]:
+    """What the lakehouse engine keeps (read through the module object: measuring, not using it)."""
+    kept: dict[str, dict[str, int]] = {}
+    for (_, identifier), (_, table) in list(getattr(engines, "_tables", {}).items()):
+        metadata = table.metadata
+        kept[identifier] = {
+            "snapshots": len(metadata.snapshots),
+            "snapshot_log": len(metadata.snapshot_log),
+            "metadata_log": len(metadata.metadata_log),
+            "json_bytes": len(metadata.model_dump_json()),
+        }
+    return {
+        "kept_tables": kept,
+        "plans": len(getattr(engines, "_plans", {})),
+        "schema_variables": len(getattr(engines, "_schema_variables", {})),
+    }
+
+
 def _record(n: int) -> None:
     pid = os.getpid()
     line: dict[str, object] = {"at": time.time(), "n": n, "argv": " ".join(sys.argv)[:200], "rss": _rss()}
@@ -92,6 +112,9 @@ def _record(n: int) -> None:
         )
     if "pyarrow" in sys.modules:
         line["arrow_allocated"] = sys.modules["pyarrow"].total_allocated_bytes()
+    engines = sys.modules.get("aurum.lakehouse.engines")
+    if engines is not None:
+        line.update(_engine_memos(engines))
     with open(os.path.join(DIR, f"{pid}.jsonl"), "a") as out:
         out.write(json.dumps(line) + "\n")
 
