@@ -5,12 +5,13 @@ process of that stack sampled all along. "No errors" = 0 locust failures and eve
 Run: make bench BENCH=bench/soak.py                  (600 s; or `make bench BENCH="bench/soak.py 60"`,
      or SOAK_DURATION=60; SOAK_WARMUP seconds, default 60 or a quarter of a shorter run;
      SOAK_PREWARM seconds, default 0: before locust, wrk sends the locustfile's reads as fast as the web and
-     ASGI servers answer (the enterprise plan's rate limit lifted meanwhile, then put back), so their caches
-     (query memo, read plans, Parquet footers) are as full as hours of the soak's own ~2 requests a second
-     per process would make them; needs wrk; SOAK_TRACEMALLOC=<process,...>: tracemalloc snapshots of those
-     processes, from the load's start (SOAK_TRACE_FROM=prewarm: from the pre-warm's); SOAK_LOG_INFO=
-     <process,...>: those processes log at INFO, every task; SOAK_USERS=<class,...>: only those users of
-     the locustfile, e.g. SOAK_USERS=CurveReader,AsgiReader for reads alone; default all)
+     ASGI servers answer (as the operator tenant; the enterprise plan's rate limit and rows quota lifted
+     meanwhile, then put back), so their caches (query memo, read plans, Parquet footers) are as full as
+     hours of the soak's own ~2 requests a second per process would make them; needs wrk;
+     SOAK_TRACEMALLOC=<process,...>: tracemalloc snapshots of those processes, from the load's start
+     (SOAK_TRACE_FROM=prewarm: from the pre-warm's); SOAK_LOG_INFO=<process,...>: those processes log at
+     INFO, every task; SOAK_USERS=<class,...>: only those users of the locustfile, e.g.
+     SOAK_USERS=CurveReader,AsgiReader for reads alone; default all)
 
 The stack is the production process model on this machine, on free ports (never :8000, a demo's): gunicorn
 (deploy/gunicorn.conf.py, 4 workers × 2 threads), uvicorn (ASGI), one Celery worker per queue with its profile
@@ -391,7 +392,9 @@ def main() -> int:
             if TRACE_FROM == "prewarm":
                 trace_start(logs)
             try:
-                prewarm({"web": base, "asgi": config["asgi_url"]}, tokens["reader"], config, logs)
+                # As the operator tenant (same plan, same curves): the rows it is served count toward its
+                # own month, so a long pre-warm leaves the reader's rows quota to the soak.
+                prewarm({"web": base, "asgi": config["asgi_url"]}, tokens["operator"], config, logs)
             finally:
                 _plan_rate(manage, env, limits)
         roots = {name: p.pid for name, p in processes.items()}
