@@ -18,8 +18,9 @@ from aurum.api.throttling import limits_refusal, limits_take
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput)
+    # The autocomplete hints let password managers fill the sign-in (and browsers stop warning about it).
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
 def _login_page(request: HttpRequest, form: LoginForm, *, error: str = "", status: int = 200) -> HttpResponse:

@@ -74,6 +74,15 @@ def test_the_login_and_error_pages_share_the_look_and_the_policy(world, client):
         assert "'self'" in response["Content-Security-Policy"]
 
 
+def test_the_sign_in_fields_tell_password_managers_what_they_hold(world, client):
+    html = client.get("/login/", HTTP_HOST=world.acme.host).content.decode()
+
+    email = re.search(r"<input[^>]*name=\"email\"[^>]*>", html)
+    password = re.search(r"<input[^>]*name=\"password\"[^>]*>", html)
+    assert email is not None and 'autocomplete="username"' in email.group()
+    assert password is not None and 'autocomplete="current-password"' in password.group()
+
+
 def test_the_stylesheet_script_and_vendored_chart_library_are_served(client):
     for path, kind in (
         ("/static/portal/portal.css", "text/css"),
