@@ -11,7 +11,6 @@ Run: make bench BENCH="bench/read_memory.py 16000"     (requests, default 16,000
 from __future__ import annotations
 
 import collections
-import ctypes
 import io
 import os
 import random
@@ -19,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -35,21 +34,19 @@ os.environ.update(production_env(AURUM_SSL_REDIRECT="false"))
 import curve_reads  # noqa: E402  (django.setup() under the production settings set above)
 
 from apps.curves.models import Curve  # noqa: E402
+from aurum.lakehouse.memory_pool import malloc_totals  # noqa: E402
 from aurum.wsgi import application  # noqa: E402
 
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 16_000
 THREADS = 2
-FIRST_DAY = date(2025, 7, 1)
-DAYS = [(FIRST_DAY + timedelta(n)).isoformat() for n in range(74) if (FIRST_DAY + timedelta(n)).weekday() < 5]
+# The fixture days (EOD_<vendor>_<yyyymmdd>_<hhmm>.xlsx), read as bench/soak.py reads them.
+DAYS = sorted(
+    {
+        datetime.strptime(p.name.split("_")[2], "%Y%m%d").date().isoformat()
+        for p in curve_reads.EOD.glob("EOD_*")
+    }
+)
 ISOS = ["EU", "UK", "US", "EE"]
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks")
-        + ("fordblks", "keepcost")
-    ]
 
 
 def memory_line() -> str:
@@ -59,17 +56,18 @@ def memory_line() -> str:
         name, *value = line.split()
         if name in ("Rss:", "Anonymous:"):
             rollup[name] = int(value[0]) / 1024
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = _MallInfo2
-    info = libc.mallinfo2()
-    return (
-        f"RSS {rollup['Rss:']:.0f} MB, anonymous {rollup['Anonymous:']:.0f} MB, malloc in use "
-        f"{info.uordblks / 2**20:.1f} MB, free but kept {info.fordblks / 2**20:.1f} MB"
-    )
+    text = f"RSS {rollup['Rss:']:.0f} MB, anonymous {rollup['Anonymous:']:.0f} MB"
+    if (totals := malloc_totals()) is not None:
+        text += (
+            f", malloc in use {totals.in_use / 2**20:.1f} MB, free but kept {totals.free_kept / 2**20:.1f} MB"
+        )
+    return text
 
 
 def next_request(keys: list[str]) -> tuple[str, str]:
-    """A path and query string of the soak's read mix (the locustfile's weights 5/3/3/2/1/1)."""
+    """A path and query string of the soak's read mix: a copy of bench/soak_locustfile.py's CurveReads (and of
+    bench/soak_prewarm.lua), its weights 5/3/3/2/1/1; change the three together. (The locustfile itself
+    cannot be imported here: locust patches the standard library for gevent.)"""
     pick = random.randrange(15)
     key = quote(random.choice(keys), safe="")
     if pick < 5:

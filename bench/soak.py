@@ -244,7 +244,7 @@ def read_targets(base: str, token: str, asofs: list[str]) -> dict[str, Any]:
     return {"curve_keys": common, "isos": sorted(isos), "tenor_label": tenor}
 
 
-def _plan_rate(
+def _plan_limits(
     manage: list[str], env: dict[str, str], rate: tuple[int, int, int] | None
 ) -> tuple[int, int, int]:
     """The enterprise plan's (requests_per_second, burst, rows_per_month), set to ``rate`` first when given
@@ -388,7 +388,7 @@ def main() -> int:
             f"{len(targets['curve_keys'])} curves, ISOs {targets['isos']}; {len(uploads)} workbooks to upload"
         )
         if PREWARM > 0:
-            limits = _plan_rate(manage, env, (10**6, 10**6, 10**15))
+            limits = _plan_limits(manage, env, (10**6, 10**6, 10**15))
             if TRACE_FROM == "prewarm":
                 trace_start(logs)
             try:
@@ -396,7 +396,7 @@ def main() -> int:
                 # own month, so a long pre-warm leaves the reader's rows quota to the soak.
                 prewarm({"web": base, "asgi": config["asgi_url"]}, tokens["operator"], config, logs)
             finally:
-                _plan_rate(manage, env, limits)
+                _plan_limits(manage, env, limits)
         roots = {name: p.pid for name, p in processes.items()}
         for name, url_env in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL")):
             if (pid := listener_pid(url_env)) is not None:

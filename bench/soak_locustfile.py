@@ -96,7 +96,8 @@ def _connection_resets(
     _last_answer[user] = now
 
 
-# bench/soak_prewarm.lua sends these reads with the same weights (SOAK_PREWARM): change both together.
+# bench/soak_prewarm.lua (SOAK_PREWARM) and bench/read_memory.py send these reads with the same weights:
+# change the three together.
 class CurveReads(SoakUser):
     """The read tasks, for a user whose ``base`` is the server to read from."""
 

@@ -1,8 +1,8 @@
 -- bench/soak.py's pre-warm (SOAK_PREWARM): the locustfile's reads (latest, as-of, v1 by key, v2 page, history,
 -- diff) over its curves and days, as fast as the server answers, so every web process's caches reach the
 -- level the soak's own rate would reach only after hours. Its data file (SOAK_PREWARM_DATA) defines keys,
--- asofs, isos and tenor. Its paths and weights copy bench/soak_locustfile.py's CurveReads: change both
--- together.
+-- asofs, isos and tenor. Its paths and weights copy bench/soak_locustfile.py's CurveReads (as
+-- bench/read_memory.py does): change the three together.
 dofile(os.getenv("SOAK_PREWARM_DATA"))
 math.randomseed(os.time())
 local function pick(t) return t[math.random(#t)] end

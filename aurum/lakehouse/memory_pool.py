@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import cast
 
 import pyarrow as pa
@@ -56,6 +57,36 @@ def _mallopt(purpose: str) -> Callable[[int, int], int] | None:
         return None
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return cast(Callable[[int, int], int], mallopt)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks")
+        + ("fordblks", "keepcost")
+    ]
+
+
+@dataclass(frozen=True)
+class MallocTotals:
+    """glibc's malloc totals over all arenas (``mallinfo2``), in bytes."""
+
+    in_use: int  # uordblks: allocated from the heaps
+    free_kept: int  # fordblks: freed, kept by the heaps
+    mmapped: int  # hblkhd: in blocks mapped on their own
+    heap: int  # arena: the heaps' size
+
+
+def malloc_totals() -> MallocTotals | None:
+    """This process's glibc malloc totals, or None where the C library has no ``mallinfo2`` (not glibc 2.33+).
+    For measuring what a process keeps (bench/, the memory tests)."""
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return MallocTotals(in_use=info.uordblks, free_kept=info.fordblks, mmapped=info.hblkhd, heap=info.arena)
 
 
 def malloc_retain_configure() -> bool:

@@ -8,7 +8,7 @@ then starts tracemalloc (SOAK_TRACE_FRAMES frames) and then writes every SOAK_TR
 - a line of ``<dir>/<pid>.jsonl``: RSS, the bytes tracemalloc holds, glibc's malloc totals (mallinfo2: in
   use, free but kept, mmapped; summed over arenas), the number of malloc arenas, Arrow's pool, and the
   Iceberg tables the lakehouse engine keeps (``kept_tables``: per table, its snapshots, snapshot-log and
-  metadata-log entries and its metadata's JSON size), and the sizes of the engine's other memos.
+  metadata-log entries and its metadata's JSON size) and the size of its read-plan memo.
 RSS growing while the traced bytes stay flat is memory outside Python objects (native libraries) or kept by
 the allocator. Measuring only: bench/ code, never on a product path. Read with bench/soak_trace_report.py."""
 
@@ -29,6 +29,8 @@ INTERVAL = float(os.environ.get("SOAK_TRACE_INTERVAL", "60"))
 FRAMES = int(os.environ.get("SOAK_TRACE_FRAMES", "12"))
 
 
+# glibc's mallinfo2, as aurum.lakehouse.memory_pool.malloc_totals reads it: this module imports nothing of
+# Aurum (it loads into every traced process at start-up, gunicorn's master included, and must not change it).
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
@@ -87,11 +89,7 @@ def _engine_memos(engines: object) -> dict[str, object]:
             "metadata_log": len(metadata.metadata_log),
             "json_bytes": len(metadata.model_dump_json()),
         }
-    return {
-        "kept_tables": kept,
-        "plans": len(getattr(engines, "_plans", {})),
-        "schema_variables": len(getattr(engines, "_schema_variables", {})),
-    }
+    return {"kept_tables": kept, "plans": len(getattr(engines, "_plans", {}))}
 
 
 def _record(n: int) -> None:

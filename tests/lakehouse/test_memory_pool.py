@@ -32,21 +32,17 @@ def test_a_worker_allocates_arrow_memory_from_jemalloc():
 # and free an 8 MB block; what it added to mallinfo2's bytes in mmapped blocks, and the free heap after.
 PROBE = """
 import ctypes, json, sys
-from aurum.lakehouse.memory_pool import malloc_retain_configure
+from aurum.lakehouse.memory_pool import malloc_retain_configure, malloc_totals
 libc = ctypes.CDLL(None)
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                                               "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-libc.mallinfo2.restype = MallInfo2
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
 configured = malloc_retain_configure() if sys.argv[1] == "retain" else None
-mapped_before = libc.mallinfo2().hblkhd
+mapped_before = malloc_totals().mmapped
 block = libc.malloc(8 * 1024 * 1024)
 ctypes.memset(block, 1, 8 * 1024 * 1024)
-mapped = libc.mallinfo2().hblkhd - mapped_before
+mapped = malloc_totals().mmapped - mapped_before
 libc.free(block)
-print(json.dumps({"configured": configured, "mapped": mapped, "free_heap": libc.mallinfo2().fordblks}))
+print(json.dumps({"configured": configured, "mapped": mapped, "free_heap": malloc_totals().free_kept}))
 """
 
 
