@@ -56,6 +56,7 @@ from soak_memory import (  # noqa: E402
     memory_rows,
     memory_table,
     thread_changes_line,
+    window_means_table,
 )
 
 from aurum.devstack.__main__ import demo_environment  # noqa: E402
@@ -387,20 +388,26 @@ def main() -> int:
         say(
             f"{len(targets['curve_keys'])} curves, ISOs {targets['isos']}; {len(uploads)} workbooks to upload"
         )
+        roots = {name: p.pid for name, p in processes.items()}
+        for name, url_env in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL")):
+            if (pid := listener_pid(url_env)) is not None:
+                roots[name] = pid
+        warming: MemorySampler | None = None
         if PREWARM > 0:
             limits = _plan_limits(manage, env, (10**6, 10**6, 10**15))
             if TRACE_FROM == "prewarm":
                 trace_start(logs)
+            # Memory through the pre-warm too: whether a process reaches its level under reads at full speed.
+            # Every 30 s, or a twelfth of a short pre-warm.
+            warming = MemorySampler(roots=dict(roots), interval=min(30.0, max(PREWARM / 12, 1.0)))
+            warming.start()
             try:
                 # As the operator tenant (same plan, same curves): the rows it is served count toward its
                 # own month, so a long pre-warm leaves the reader's rows quota to the soak.
                 prewarm({"web": base, "asgi": config["asgi_url"]}, tokens["operator"], config, logs)
             finally:
+                warming.stop()
                 _plan_limits(manage, env, limits)
-        roots = {name: p.pid for name, p in processes.items()}
-        for name, url_env in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL")):
-            if (pid := listener_pid(url_env)) is not None:
-                roots[name] = pid
         prefix = OUT / f"soak-{stamp}-locust"
         sampler = MemorySampler(roots=roots)
         sampler.start()
@@ -445,6 +452,7 @@ def main() -> int:
         report(
             stamp=stamp,
             sampler=sampler,
+            warming=warming,
             stats=locust_csv(prefix, "stats"),
             exceptions=locust_csv(prefix, "exceptions"),
             failed=locust_csv(prefix, "failures"),
@@ -474,6 +482,7 @@ def report(
     *,
     stamp: str,
     sampler: MemorySampler,
+    warming: MemorySampler | None,
     stats: list[dict[str, str]],
     exceptions: list[dict[str, str]],
     failed: list[dict[str, str]],
@@ -513,6 +522,15 @@ def report(
             f"{receiver.bad_signatures} bad signatures; by type {receiver.types}. Workbooks offered for "
             f"upload: {uploads}.",
             f"Processes that exited during the run: {dead or 'none'}.",
+            *(
+                [
+                    f"Memory during the pre-warm (RSS, MB; mean of each sixth of its {PREWARM:.0f} s, "
+                    f"sampled every {warming.interval:.0f} s; slope over its second half):\n\n"
+                    + window_means_table(warming)
+                ]
+                if warming
+                else []
+            ),
             "Memory (RSS; from the first sample after the warm-up; slope by least squares):\n\n"
             + memory_table(rows),
             f"Process groups: {group_sizes_line(sampler, warmup=WARMUP) or 'none'}.",
@@ -531,6 +549,12 @@ def report(
         "load": sampler.load,
         "cpu_busy": sampler.cpu_busy,
         "group_sizes": sampler.group_sizes,
+        "prewarm_samples": {
+            f"{name}:{pid}": [(s.at, s.rss) for s in points]
+            for (name, pid), points in warming.samples.items()
+        }
+        if warming
+        else {},
     }
     (OUT / f"soak-{stamp}.json").write_text(json.dumps(raw))
     say(f"written: {OUT / f'soak-{stamp}.md'}")

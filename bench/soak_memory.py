@@ -1,5 +1,6 @@
 """Memory of every process of bench/soak.py's stack: a sampler thread (RSS per process every 10 s, psutil) and
-the table (start after warm-up, end, max, slope by least squares). Used by bench/soak.py."""
+the tables (start after warm-up, end, max, slope by least squares; the pre-warm's means by window). Used by
+bench/soak.py."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class MemorySampler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _started: float = 0.0
+    _stopped: float | None = None
 
     def start(self) -> None:
         self._started = time.monotonic()
@@ -51,9 +53,11 @@ class MemorySampler:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=30)
+        self._stopped = time.monotonic()
 
     def elapsed(self) -> float:
-        return time.monotonic() - self._started
+        """Seconds since the start, up to the stop once stopped."""
+        return (self._stopped or time.monotonic()) - self._started
 
     def _run(self) -> None:
         while True:
@@ -170,6 +174,29 @@ def memory_table(rows: list[Row]) -> str:
         lines.append(
             f"| {row.process} | {row.pid or ''} | {row.samples} | {row.start_mb:.1f} | {row.end_mb:.1f} | "
             f"{row.max_mb:.1f} | {slope} | {late} | {row.note} |"
+        )
+    return "\n".join(lines)
+
+
+def window_means_table(sampler: MemorySampler, *, windows: int = 6) -> str:
+    """RSS of each process (not the groups), the mean of each of ``windows`` equal spans of the sampler's run,
+    and the slope over its second half: whether a process reaches a level under a long load (the pre-warm)."""
+    span = sampler.elapsed() / windows
+    unit, scale = ("min", 60) if span >= 60 else ("s", 1)
+    lines = [
+        "| process | pid | "
+        + " | ".join(f"{i * span / scale:.0f}–{(i + 1) * span / scale:.0f} {unit}" for i in range(windows))
+        + " | 2nd half MB/min |",
+        "|---|---|" + "---|" * (windows + 1),
+    ]
+    for (name, pid), points in sorted(sampler.samples.items()):
+        means = []
+        for i in range(windows):
+            inside = [p.rss for p in points if i * span <= p.at < (i + 1) * span]
+            means.append(f"{sum(inside) / len(inside) / MB:.0f}" if inside else "")
+        late = slope_mb_per_minute([p for p in points if p.at >= sampler.elapsed() / 2])
+        lines.append(
+            f"| {name} | {pid} | " + " | ".join(means) + f" | {'–' if late is None else f'{late:+.2f}'} |"
         )
     return "\n".join(lines)
 
